@@ -1,0 +1,190 @@
+# memwalk: one non-recursive GNU Makefile. Each module adds its extra targets in mk/<module>.mk;
+# sources, test suites and examples are found by their place in the tree.
+#
+#   make            build/memwalk, build/libmemwalk.{a,so}, build/libmemwalk-leak.so
+#   make check      install missing Debian packages, build with gcc and clang, run every test
+#   make tour       install missing packages, build, run `memwalk tour`
+#   make examples | bench | stress | fuzz | lint | install | clean      V=1 for full commands
+
+VERSION     := 0.1.0
+SOVERSION   := 0
+PREFIX      ?= /usr/local
+DESTDIR     ?=
+BUILD       ?= build
+CLANG_BUILD ?= build-clang
+
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+# $(call say,WHAT,FILE): the short line printed for each step unless V=1.
+say = $(if $(Q),echo '  $(1)	$(2)';)
+
+# Optional parts: found with pkg-config, switched off (and said so) when missing.
+HAVE_LIBDW     := $(shell pkg-config --exists libdw libelf 2>/dev/null && echo 1)
+HAVE_CRITERION := $(shell pkg-config --exists criterion 2>/dev/null && echo 1)
+HAVE_LIBGC     := $(shell pkg-config --exists bdw-gc 2>/dev/null && echo 1)
+
+OPT      ?= -O2 -g
+WARN     := -Wall -Wextra -Werror
+CFLAGS   ?=
+BASE_CPPFLAGS := -Iinclude -Isrc -D_GNU_SOURCE -DMW_VERSION_STRING='"$(VERSION)"'
+ALL_CFLAGS     = -std=gnu11 $(OPT) $(WARN) -fPIC -MMD -MP $(BASE_CPPFLAGS) $(CFLAGS)
+LDLIBS_BASE   := -pthread -ldl -lm
+
+ifeq ($(HAVE_LIBDW),1)
+BASE_CPPFLAGS += -DMW_HAVE_LIBDW=1
+DW_LIBS := $(shell pkg-config --libs libdw libelf)
+endif
+
+# ---- sources ------------------------------------------------------------------------------------
+LIB_MODULES     := common maps scan gc bench
+LIB_SRCS        := $(sort $(foreach m,$(LIB_MODULES),$(wildcard src/$(m)/*.c)))
+LIB_OBJS        := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+# The preload: the leak module and the scanner, built apart with their own flags (no libdw, no
+# stdio, hidden symbols but the allocator entry points). PRELOAD_EXTRA_SRCS lets mk/leak.mk add
+# allocation-free helpers from src/common.
+PRELOAD_SRCS     = $(sort $(wildcard src/leak/*.c src/scan/*.c) $(PRELOAD_EXTRA_SRCS))
+PRELOAD_OBJS     = $(PRELOAD_SRCS:%.c=$(BUILD)/obj-preload/%.o)
+PRELOAD_CFLAGS  := -fvisibility=hidden -ftls-model=initial-exec -fno-omit-frame-pointer
+CLI_SRCS        := $(sort $(wildcard src/cli/*.c tour/*.c))
+CLI_OBJS        := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
+
+LIB_A    := $(BUILD)/libmemwalk.a
+LIB_SO   := $(BUILD)/libmemwalk.so
+LIB_SONAME := libmemwalk.so.$(SOVERSION)
+PRELOAD  := $(BUILD)/libmemwalk-leak.so
+MEMWALK  := $(BUILD)/memwalk
+
+# Modules add to these in mk/*.mk.
+CHECKS        :=
+EXAMPLE_BINS  :=
+CLI_LDLIBS    :=
+CLEAN_EXTRA   :=
+LINT_SRCS      = $(LIB_SRCS) $(PRELOAD_SRCS) $(CLI_SRCS) $(wildcard include/memwalk/*.h src/*/*.h)
+
+.PHONY: all check tour examples bench stress fuzz lint install uninstall clean tests deps \
+        config-note check-build-clang check-run
+all: $(MEMWALK) $(LIB_A) $(LIB_SO) $(PRELOAD) config-note
+
+config-note:
+	@$(if $(HAVE_LIBDW),,echo "memwalk: note: libdw-dev not found: leak stacks print module+offset only (scripts/install-deps adds it)";) true
+
+# ---- rules --------------------------------------------------------------------------------------
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(Q)$(call say,CC,$<)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj-preload/%.o: %.c
+	@mkdir -p $(@D)
+	$(Q)$(call say,CC [LD],$<)$(CC) $(ALL_CFLAGS) $(PRELOAD_CFLAGS) -DMW_PRELOAD=1 -c $< -o $@
+
+$(LIB_A): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(Q)$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
+
+$(LIB_SO): $(LIB_OBJS) src/libmemwalk.map
+	$(Q)$(call say,LD,$@)$(CC) -shared -Wl,-soname,$(LIB_SONAME) \
+	  -Wl,--version-script=src/libmemwalk.map -o $@ $(LIB_OBJS) $(LDLIBS_BASE)
+	$(Q)ln -sf libmemwalk.so $(BUILD)/$(LIB_SONAME)
+
+$(PRELOAD): $(PRELOAD_OBJS) src/leak/preload.map
+	$(Q)$(call say,LD,$@)$(CC) -shared -Wl,--version-script=src/leak/preload.map \
+	  -Wl,-z,nodelete -o $@ $(PRELOAD_OBJS) -pthread -ldl
+
+$(MEMWALK): $(CLI_OBJS) $(LIB_A)
+	$(Q)$(call say,LD,$@)$(CC) -o $@ $(CLI_OBJS) $(LIB_A) $(CLI_LDLIBS) $(DW_LIBS) $(LDLIBS_BASE)
+
+# ---- tests: every tests/<suite>/test_*.c joins one Criterion binary $(BUILD)/tests/test_<suite>.
+# A suite may set TEST_CFLAGS_<suite>, TEST_LDLIBS_<suite> and TEST_DEPS_<suite> in its mk file.
+TEST_SUITES := $(sort $(notdir $(patsubst %/,%,$(dir $(wildcard tests/*/test_*.c)))))
+TEST_BINS   := $(TEST_SUITES:%=$(BUILD)/tests/test_%)
+TEST_CPPFLAGS = -DMW_BUILD_DIR='"$(abspath $(BUILD))"' -DMW_SRC_DIR='"$(CURDIR)"'
+CRITERION_LIBS := $(shell pkg-config --libs criterion 2>/dev/null)
+
+define test_suite
+$(BUILD)/tests/test_$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/$(1)/test_*.c)) $(LIB_A) \
+                          $$(TEST_DEPS_$(1))
+	@mkdir -p $$(@D)
+	$$(Q)$$(call say,LD,$$@)$$(CC) -o $$@ \
+	  $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/$(1)/test_*.c)) $(LIB_A) \
+	  $$(TEST_LDLIBS_$(1)) $$(CRITERION_LIBS) $$(DW_LIBS) $$(LDLIBS_BASE)
+$(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/$(1)/*.c)): ALL_CFLAGS += $$(TEST_CPPFLAGS) $$(TEST_CFLAGS_$(1))
+endef
+$(foreach s,$(TEST_SUITES),$(eval $(call test_suite,$(s))))
+
+tests: all $(TEST_BINS)
+
+# ---- examples: examples/<name>.c -> $(BUILD)/examples/<name>, linked with libmemwalk.a ---------
+EXAMPLE_SRCS := $(wildcard examples/*.c)
+EXAMPLE_BINS += $(EXAMPLE_SRCS:examples/%.c=$(BUILD)/examples/%)
+$(BUILD)/examples/%: $(BUILD)/obj/examples/%.o $(LIB_A)
+	@mkdir -p $(@D)
+	$(Q)$(call say,LD,$@)$(CC) -o $@ $< $(LIB_A) $(LDLIBS_BASE)
+examples: $(EXAMPLE_BINS)
+
+# ---- module fragments ---------------------------------------------------------------------------
+include $(sort $(wildcard mk/*.mk))
+
+# ---- the two README commands --------------------------------------------------------------------
+deps:
+	$(Q)scripts/install-deps
+
+tour: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MEMWALK) tour
+
+# check: gcc build with every suite and module check, then the clang build with the unit suites.
+check: deps
+	$(Q)$(MAKE) --no-print-directory all tests examples
+	$(Q)$(MAKE) --no-print-directory check-build-clang
+	$(Q)scripts/check-runner --make "$(MAKE) --no-print-directory" \
+	  --suites "$(TEST_BINS) $(TEST_SUITES:%=$(CLANG_BUILD)/tests/test_%)" --checks "$(CHECKS)"
+
+check-build-clang:
+	$(Q)$(MAKE) --no-print-directory CC=clang BUILD=$(CLANG_BUILD) all tests examples
+
+# ---- install ------------------------------------------------------------------------------------
+INCDIR  := $(PREFIX)/include
+LIBDIR  := $(PREFIX)/lib
+BINDIR  := $(PREFIX)/bin
+MANDIR  := $(PREFIX)/share/man
+
+$(BUILD)/memwalk.pc: memwalk.pc.in FORCE
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
+
+install: all $(BUILD)/memwalk.pc
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/memwalk $(DESTDIR)$(LIBDIR)/pkgconfig \
+	  $(DESTDIR)$(INCDIR)/memwalk $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3
+	install -m 755 $(MEMWALK) $(DESTDIR)$(BINDIR)/memwalk
+	install -m 644 $(LIB_A) $(DESTDIR)$(LIBDIR)/libmemwalk.a
+	install -m 755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/libmemwalk.so.$(VERSION)
+	ln -sf libmemwalk.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
+	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libmemwalk.so
+	install -m 755 $(PRELOAD) $(DESTDIR)$(LIBDIR)/memwalk/libmemwalk-leak.so
+	install -m 644 include/memwalk/*.h $(DESTDIR)$(INCDIR)/memwalk/
+	install -m 644 $(BUILD)/memwalk.pc $(DESTDIR)$(LIBDIR)/pkgconfig/memwalk.pc
+	install -m 644 $(wildcard man/*.1) $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 $(wildcard man/*.3) $(DESTDIR)$(MANDIR)/man3/
+
+uninstall:
+	rm -rf $(DESTDIR)$(BINDIR)/memwalk $(DESTDIR)$(LIBDIR)/libmemwalk.* $(DESTDIR)$(LIBDIR)/$(LIB_SONAME) \
+	  $(DESTDIR)$(LIBDIR)/memwalk $(DESTDIR)$(INCDIR)/memwalk $(DESTDIR)$(LIBDIR)/pkgconfig/memwalk.pc
+
+# ---- lint ---------------------------------------------------------------------------------------
+lint:
+	$(Q)clang-format --dry-run --Werror $(LINT_SRCS)
+	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
+	  --suppress=missingIncludeSystem -Iinclude -Isrc -D__linux__ -D__x86_64__ $(LIB_SRCS) $(PRELOAD_SRCS) $(CLI_SRCS)
+
+clean:
+	rm -rf $(BUILD) $(CLANG_BUILD) $(CLEAN_EXTRA)
+
+-include $(shell find $(BUILD) $(CLANG_BUILD) -name '*.d' 2>/dev/null)
+
+FORCE:

@@ -1,0 +1,48 @@
+/* The memwalk command: command registration, exit statuses, error reporting shared by commands. */
+#ifndef MEMWALK_CLI_H
+#define MEMWALK_CLI_H
+
+#include <stdio.h>
+
+#include "common/common.h"
+
+/* Exit statuses, the same for every command (documented in memwalk(1)). `leaks` adds its own:
+ * the traced program's status, 126 (could not execute), 127 (not found), 128+N (killed by N). */
+enum mw_cli_exit {
+    MW_EXIT_OK = 0,       /* success */
+    MW_EXIT_FINDINGS = 1, /* findings asked for: an unmapped address (`where`), ... */
+    MW_EXIT_USAGE = 2,    /* bad usage: unknown option, bad number, missing argument */
+    MW_EXIT_ACCESS = 3,   /* no such process, permission denied, unreadable input */
+    MW_EXIT_FAILURE = 4,  /* internal failure: out of memory, write error */
+};
+
+struct mw_cli_cmd {
+    const char *name;
+    const char *summary;               /* one line for `memwalk --help` */
+    int (*run)(int argc, char **argv); /* argv[0] is the command name; returns an exit status */
+    void (*usage)(FILE *out);          /* full usage text for --help and `memwalk help NAME` */
+    int order;                         /* position in the command list */
+};
+
+void mw_cli_register(const struct mw_cli_cmd *cmd);
+
+/* Declares and registers one command; each command file uses it once. */
+#define MW_CLI_COMMAND(var, ...)                                  \
+    static const struct mw_cli_cmd var = {__VA_ARGS__};           \
+    __attribute__((constructor)) static void var##_register(void) \
+    {                                                             \
+        mw_cli_register(&var);                                    \
+    }
+
+/* Prints "memwalk: <cmd>: <what>: <reason>" (what may be NULL) on stderr. */
+void mw_cli_error(const char *cmd, const char *what, const char *fmt, ...) MW__PRINTF(3, 4);
+
+/* Reports a getopt failure (unknown option, missing argument) for argv[optind - 1] and returns
+ * MW_EXIT_USAGE. Commands set opterr = 0 and call this on '?' or ':'. */
+int mw_cli_bad_option(const char *cmd, char **argv, int opt);
+
+/* Maps a negative errno from the library to an exit status (ENOENT/ESRCH/EACCES/EPERM -> ACCESS).
+ */
+int mw_cli_errno_status(int neg_errno);
+
+#endif

@@ -1,0 +1,272 @@
+/* Root ranges for conservative scanning: loaded objects' writable segments, stacks, TLS. */
+#include "scan/scan.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <link.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* Provided by ld.so: the stack address at process start, near the top of the main stack. */
+extern void *__libc_stack_end __attribute__((weak));
+
+struct data_walk {
+    mw__range_fn fn;
+    void *ctx;
+    const mw__range_t *skip;
+    size_t nskip;
+    size_t count;
+};
+
+/* Reports [lo, hi) minus every skip range, recursing on the pieces a skip range leaves. */
+static void emit_minus(struct data_walk *w, uintptr_t lo, uintptr_t hi, size_t from,
+                       enum mw__root_kind kind, const char *object)
+{
+    size_t i;
+
+    for (i = from; i < w->nskip && lo < hi; i++) {
+        uintptr_t slo = w->skip[i].lo, shi = w->skip[i].hi;
+        if (shi <= lo || slo >= hi)
+            continue;
+        if (slo > lo)
+            emit_minus(w, lo, slo, i + 1, kind, object);
+        lo = shi > lo ? shi : lo;
+    }
+    if (lo < hi) {
+        w->fn(w->ctx, lo, hi, kind, object);
+        w->count++;
+    }
+}
+
+static int data_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    struct data_walk *w = arg;
+    uintptr_t relro_lo = 0, relro_hi = 0;
+    int i;
+
+    (void)size;
+    for (i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_GNU_RELRO) {
+            relro_lo = info->dlpi_addr + ph->p_vaddr;
+            /* The loader makes whole pages read-only: round the end down to a page, as it does. */
+            relro_hi = (relro_lo + ph->p_memsz) & ~(uintptr_t)(sysconf(_SC_PAGESIZE) - 1);
+        }
+    }
+    for (i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t lo, hi;
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W))
+            continue;
+        lo = info->dlpi_addr + ph->p_vaddr;
+        hi = lo + ph->p_memsz;
+        if (relro_hi > relro_lo && relro_lo < hi && relro_hi > lo) {
+            if (relro_lo > lo)
+                emit_minus(w, lo, relro_lo, 0, MW__ROOT_DATA, info->dlpi_name);
+            lo = relro_hi > lo ? relro_hi : lo;
+        }
+        if (lo < hi)
+            emit_minus(w, lo, hi, 0, MW__ROOT_DATA, info->dlpi_name);
+    }
+    return 0;
+}
+
+size_t mw__scan_data_roots(mw__range_fn fn, void *ctx, const mw__range_t *skip, size_t nskip)
+{
+    struct data_walk w = {fn, ctx, skip, nskip, 0};
+
+    dl_iterate_phdr(data_cb, &w);
+    return w.count;
+}
+
+static int tls_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    struct data_walk *w = arg;
+    int i;
+
+    if (size < offsetof(struct dl_phdr_info, dlpi_tls_data) + sizeof(info->dlpi_tls_data) ||
+        !info->dlpi_tls_data)
+        return 0;
+    for (i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_TLS && ph->p_memsz) {
+            uintptr_t lo = (uintptr_t)info->dlpi_tls_data;
+            w->fn(w->ctx, lo, lo + ph->p_memsz, MW__ROOT_TLS, info->dlpi_name);
+            w->count++;
+        }
+    }
+    return 0;
+}
+
+size_t mw__scan_tls_roots(mw__range_fn fn, void *ctx)
+{
+    struct data_walk w = {fn, ctx, NULL, 0, 0};
+
+    dl_iterate_phdr(tls_cb, &w);
+    return w.count;
+}
+
+struct object_walk {
+    uintptr_t addr;
+    mw__range_t *out;
+    size_t max;
+    size_t n;
+};
+
+static int object_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    struct object_walk *w = arg;
+    int i, inside = 0;
+
+    (void)size;
+    for (i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_LOAD && w->addr >= lo && w->addr < lo + ph->p_memsz)
+            inside = 1;
+    }
+    if (!inside)
+        return 0;
+    for (i = 0; i < info->dlpi_phnum && w->n < w->max; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_W)) {
+            w->out[w->n].lo = info->dlpi_addr + ph->p_vaddr;
+            w->out[w->n].hi = w->out[w->n].lo + ph->p_memsz;
+            w->n++;
+        }
+    }
+    return 1;
+}
+
+size_t mw__scan_object_ranges(const void *addr, mw__range_t *out, size_t max)
+{
+    struct object_walk w = {(uintptr_t)addr, out, max, 0};
+
+    dl_iterate_phdr(object_cb, &w);
+    return w.n;
+}
+
+/* Reads field 28 (startstack) of /proc/self/stat without stdio or malloc. */
+static uintptr_t stat_start_stack(void)
+{
+    char buf[1024];
+    ssize_t n;
+    char *p;
+    uintptr_t v = 0;
+    int fd, field;
+
+    fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    p = strrchr(buf, ')'); /* the command name may hold spaces and parentheses */
+    if (!p)
+        return 0;
+    for (field = 2; *p && field < 28; p++)
+        if (*p == ' ')
+            field++;
+    while (*p >= '0' && *p <= '9')
+        v = v * 10 + (uintptr_t)(*p++ - '0');
+    return v;
+}
+
+uintptr_t mw__scan_main_stack_base(void)
+{
+    static uintptr_t base;
+    uintptr_t b = __atomic_load_n(&base, __ATOMIC_RELAXED);
+
+    if (b)
+        return b;
+    if (&__libc_stack_end && __libc_stack_end)
+        b = (uintptr_t)__libc_stack_end;
+    else
+        b = stat_start_stack();
+    /* Everything above startstack (argv, envp, auxv) is stack too: scan to the page end. The
+     * strings there hold no heap pointers, and the pointer arrays only point into the stack. */
+    if (b) {
+        uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+        b = (b + page - 1) & ~(page - 1);
+    }
+    __atomic_store_n(&base, b, __ATOMIC_RELAXED);
+    return b;
+}
+
+int mw__scan_thread_stack_bounds(uintptr_t *lo, uintptr_t *hi)
+{
+    pthread_attr_t attr;
+    void *addr;
+    size_t size;
+    int r;
+
+    if (syscall(SYS_gettid) == getpid()) {
+        struct rlimit rl;
+        uintptr_t base = mw__scan_main_stack_base();
+        if (!base)
+            return -ENOENT;
+        if (getrlimit(RLIMIT_STACK, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > base)
+            rl.rlim_cur = 8u << 20;
+        *lo = base - rl.rlim_cur;
+        *hi = base;
+        return 0;
+    }
+    r = pthread_getattr_np(pthread_self(), &attr);
+    if (r)
+        return -r;
+    r = pthread_attr_getstack(&attr, &addr, &size);
+    pthread_attr_destroy(&attr);
+    if (r)
+        return -r;
+    *lo = (uintptr_t)addr;
+    *hi = (uintptr_t)addr + size;
+    return 0;
+}
+
+__attribute__((noinline)) void mw__scan_with_registers(void (*fn)(void *ctx, uintptr_t sp),
+                                                       void *ctx)
+{
+    uintptr_t regs[16] = {0};
+    uintptr_t sp;
+
+    /* Forces the compiler to save every callee-saved register in this frame... */
+    __builtin_unwind_init();
+    /* ...and stores them once more explicitly, since where the prologue saves them is up to the
+     * compiler (and jmp_buf mangles rbp, so setjmp is no substitute). */
+#if defined(__x86_64__)
+    __asm__ volatile("movq %%rbx, 0(%1)\n\t"
+                     "movq %%rbp, 8(%1)\n\t"
+                     "movq %%r12, 16(%1)\n\t"
+                     "movq %%r13, 24(%1)\n\t"
+                     "movq %%r14, 32(%1)\n\t"
+                     "movq %%r15, 40(%1)\n\t"
+                     "movq %%rsp, %0\n\t"
+                     : "=r"(sp)
+                     : "r"(regs)
+                     : "memory");
+#elif defined(__aarch64__)
+    __asm__ volatile("stp x19, x20, [%1, #0]\n\t"
+                     "stp x21, x22, [%1, #16]\n\t"
+                     "stp x23, x24, [%1, #32]\n\t"
+                     "stp x25, x26, [%1, #48]\n\t"
+                     "stp x27, x28, [%1, #64]\n\t"
+                     "str x29, [%1, #80]\n\t"
+                     "mov %0, sp\n\t"
+                     : "=r"(sp)
+                     : "r"(regs)
+                     : "memory");
+#else
+    sp = (uintptr_t)__builtin_frame_address(0);
+#endif
+    if ((uintptr_t)regs < sp)
+        sp = (uintptr_t)regs;
+    fn(ctx, sp);
+    /* Keeps regs (and this frame) alive until fn has returned. */
+    __asm__ volatile("" : : "r"(regs) : "memory");
+}

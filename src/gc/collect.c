@@ -96,6 +96,21 @@ static void free_huge(void)
     }
 }
 
+/* Allocation allowed before the next collection: the free space the heap already holds, but at
+ * least GROWTH % of the live heap (so a full heap grows instead of collecting all the time) and
+ * at most 4 x GROWTH % (so a heap that was once large does not let the live set idle in it). */
+static uint64_t next_threshold(uint64_t live)
+{
+    uint64_t heap = mw__gc_heap_bytes(), lo = live / 100 * mw__gc.opt.growth, hi = lo * 4, t;
+
+    t = heap > live ? heap - live : 0;
+    if (t > hi)
+        t = hi;
+    if (t < lo)
+        t = lo;
+    return t < mw__gc.opt.min_alloc ? mw__gc.opt.min_alloc : t;
+}
+
 void mw__gc_collect_locked(const char *why)
 {
     struct mw__gc_thread *self = mw__gc_self;
@@ -128,9 +143,7 @@ void mw__gc_collect_locked(const char *why)
     mw__gc.stats.collections++;
     mw__gc.stats.live_bytes = mw__gc.marked_bytes;
     mw__gc.since_gc = 0;
-    mw__gc.threshold = mw__gc.marked_bytes / 100 * mw__gc.opt.growth;
-    if (mw__gc.threshold < mw__gc.opt.min_alloc)
-        mw__gc.threshold = mw__gc.opt.min_alloc;
+    mw__gc.threshold = next_threshold(mw__gc.marked_bytes);
     dt = mw__gc_now_ns() - t0;
     mw__gc.stats.pause_total_ns += dt;
     if (dt > mw__gc.stats.pause_max_ns)
@@ -158,6 +171,7 @@ void mw__gc_maybe_collect(void)
 void mw_gc_collect(void)
 {
     mw__gc_me();
+    mw__gc_clear_stack();
     mw__gc_lock();
     if (!mw__gc.collecting)
         mw__gc_collect_locked("explicit");

@@ -296,6 +296,7 @@ void mw__gc_sweep_block(struct mw__gc_normal *n, unsigned head);
 /* Bytes of the slots claimed but not yet handed out by every cursor. */
 uint64_t mw__gc_reserved_bytes(void);
 void mw__gc_init_classes(void);
+void mw__gc_clear_stack(void);
 
 /* ---- mark.c ---------------------------------------------------------------------------------- */
 void mw__gc_mark_range(uintptr_t lo, uintptr_t hi);

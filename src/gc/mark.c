@@ -56,27 +56,42 @@ static int __attribute__((noinline)) mark_huge(uintptr_t e, uintptr_t v, uint64_
     return !(c->flags & MW__GC_ATOMIC);
 }
 
+#define RING 32 /* objects in flight between their prefetch and their scan */
+
 void mw__gc_mark_drain(void)
 {
     struct mw__gc_vec *s = &mw__gc.mark_stack;
-    struct mw__gc_mse *st = s->data;
+    struct mw__gc_mse *st = s->data, ring[RING];
     size_t top = s->len, cap = s->cap;
+    unsigned rh = 0, rn = 0;
     const uintptr_t lo = mw__gc.heap_lo, span = mw__gc.heap_hi - mw__gc.heap_lo;
     uint64_t marked = 0;
 
-    while (top) {
+    for (;;) {
         uintptr_t p, end;
 
-        top--;
-        p = st[top].lo;
-        end = st[top].hi;
-        if (end - p > MW__GC_SCAN_SLICE) {
-            /* Scan a slice, leave the rest on the stack: the stack stays shallow and a huge
-             * array does not starve the objects it points to of their prefetch. */
-            st[top].lo = p + MW__GC_SCAN_SLICE;
-            top++;
-            end = p + MW__GC_SCAN_SLICE;
+        /* Move objects from the stack to the ring, prefetching each: by the time one is
+         * scanned, RING - 1 others were, and its cache lines have had time to arrive. */
+        while (rn < RING && top) {
+            struct mw__gc_mse *e = &ring[(rh + rn) & (RING - 1)];
+            top--;
+            e->lo = st[top].lo;
+            e->hi = st[top].hi;
+            if (e->hi - e->lo > MW__GC_SCAN_SLICE) {
+                /* A slice now, the rest back on the stack: the stack stays shallow. */
+                st[top].lo = e->lo + MW__GC_SCAN_SLICE;
+                top++;
+                e->hi = e->lo + MW__GC_SCAN_SLICE;
+            }
+            __builtin_prefetch((const void *)e->lo);
+            rn++;
         }
+        if (!rn)
+            break;
+        p = ring[rh].lo;
+        end = ring[rh].hi;
+        rh = (rh + 1) & (RING - 1);
+        rn--;
         for (; p < end; p += sizeof(uintptr_t)) {
             uintptr_t v = *(const uintptr_t *)p, e, base, start;
             struct mw__gc_normal *n;
@@ -116,7 +131,6 @@ void mw__gc_mark_drain(void)
             start = base + (uintptr_t)slot * pd->size;
             base = start + pd->size;
         push:
-            __builtin_prefetch((const void *)start);
             if (MW__GC_UNLIKELY(top == cap)) {
                 s->len = top;
                 if (stack_grow() < 0)

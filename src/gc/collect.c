@@ -19,7 +19,7 @@ static void each_block(void (*fn)(struct mw__gc_normal *n, unsigned head))
         if (c->kind != MW__GC_NORMAL)
             continue;
         for (p = c->first_page; p < MW__GC_CHUNK_PAGES; p += len) {
-            len = n->pd[p].npages ? n->pd[p].npages : 1;
+            len = mw__gc_next_head(n, p) - p;
             if (n->pd[p].kind >= MW__GC_SMALL)
                 fn(n, p);
         }
@@ -119,6 +119,8 @@ void mw__gc_collect_locked(const char *why)
 
     mw__gc.collecting = 1;
     /* Every block must have clear mark bits and exact alloc bits before marking. */
+    if (mw__gc.opt.check)
+        mw__gc_pages_check();
     each_block(finish_sweep);
     for (k = 0; k < MW__GC_KINDS; k++)
         for (c = 0; c < MW__GC_NCLASSES; c++)
@@ -139,6 +141,8 @@ void mw__gc_collect_locked(const char *why)
     free_huge();
     mw__gc.gc_count++;
     mw__gc_pages_trim();
+    if (mw__gc.opt.check)
+        mw__gc_pages_check();
 
     mw__gc.stats.collections++;
     mw__gc.stats.live_bytes = mw__gc.marked_bytes;

@@ -161,7 +161,7 @@ struct mw__gc_mse {
 };
 
 struct mw__gc_options {
-    int stats, verbose, disable, poison, signal;
+    int stats, verbose, disable, poison, signal, check;
     uint64_t growth, min_alloc, max_heap, unmap_after, mark_stack;
 };
 
@@ -264,6 +264,15 @@ static inline unsigned mw__gc_page_of(uintptr_t addr)
     return (unsigned)((addr >> MW__GC_PAGE_SHIFT) & (MW__GC_CHUNK_PAGES - 1));
 }
 
+/* The first page after the block or free run holding page p, for walks over a chunk that free
+ * blocks as they go: a page that stopped being a head by a merge still leads to the right end
+ * (the tail of a run, and a merged head, keep the run's head and length). */
+static inline unsigned mw__gc_next_head(const struct mw__gc_normal *n, unsigned p)
+{
+    unsigned next = (unsigned)n->pd[p].head + n->pd[p].npages;
+    return next > p ? next : p + 1;
+}
+
 /* ---- os.c ------------------------------------------------------------------------------------ */
 void *mw__gc_os_map(size_t size, size_t align);
 void mw__gc_os_unmap(void *p, size_t size);
@@ -288,6 +297,7 @@ void mw__gc_pages_trim(void);
 uintptr_t mw__gc_huge_map(size_t size, int atomic);
 void mw__gc_huge_unmap(struct mw__gc_chunk *c);
 uint64_t mw__gc_heap_bytes(void);
+int mw__gc_pages_check(void);
 
 /* ---- alloc.c --------------------------------------------------------------------------------- */
 void *mw__gc_alloc_slow(size_t n, int kind);

@@ -286,7 +286,7 @@ void mw__gc_mark_finish_overflow(void)
                 }
                 continue;
             }
-            for (p = c->first_page; p < MW__GC_CHUNK_PAGES; p += n->pd[p].npages ? n->pd[p].npages : 1) {
+            for (p = c->first_page; p < MW__GC_CHUNK_PAGES; p = mw__gc_next_head(n, p)) {
                 struct mw__gc_pd *pd = &n->pd[p];
                 uintptr_t base = mw__gc_block_addr(n, p);
                 unsigned s;

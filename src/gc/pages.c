@@ -212,6 +212,7 @@ void mw__gc_pages_free(struct mw__gc_normal *n, unsigned first, unsigned npages)
     }
     if (!run_make(n, first, end - first, 0, mw__gc.gc_count))
         mw__gc_fatal("out of memory for the page allocator's records");
+
 }
 
 void mw__gc_pages_trim(void)
@@ -295,4 +296,61 @@ void mw__gc_huge_unmap(struct mw__gc_chunk *c)
 uint64_t mw__gc_heap_bytes(void)
 {
     return (mw__gc.mapped_pages - mw__gc.clean_free_pages) * MW__GC_PAGE + mw__gc.huge_bytes;
+}
+
+/* Checks the page structures of every normal chunk: blocks and free runs tile the data pages,
+ * every page of a block carries the block's descriptor, free runs carry their boundary tags and
+ * never touch each other (they would have been merged). Returns 0, or aborts with the first
+ * inconsistency: a debugging aid (MEMWALK_GC_CHECK=1 runs it after every collection). */
+int mw__gc_pages_check(void)
+{
+    struct mw__gc_chunk *c;
+
+    for (c = mw__gc.chunks; c; c = c->next) {
+        struct mw__gc_normal *n = (struct mw__gc_normal *)c;
+        unsigned p, q, prev_free = 0;
+
+        if (c->kind != MW__GC_NORMAL)
+            continue;
+        for (p = c->first_page; p < MW__GC_CHUNK_PAGES; p += n->pd[p].npages) {
+            struct mw__gc_pd *pd = &n->pd[p];
+            if (pd->npages == 0 || p + pd->npages > MW__GC_CHUNK_PAGES)
+                mw__gc_fatal("heap check: chunk %p page %u: bad length %u", (void *)n, p,
+                             pd->npages);
+            if (pd->kind == MW__GC_FREE) {
+                struct mw__gc_run *r;
+                unsigned last = p + pd->npages - 1;
+                if (prev_free)
+                    mw__gc_fatal("heap check: chunk %p page %u: two free runs touch", (void *)n,
+                                 p);
+                if (pd->size == 0 || pd->size >= mw__gc.runs.len)
+                    mw__gc_fatal("heap check: chunk %p page %u: bad run record %u", (void *)n, p,
+                                 pd->size);
+                r = run_at(pd->size);
+                if (r->chunk != n || r->first != p || r->npages != pd->npages)
+                    mw__gc_fatal("heap check: chunk %p page %u: run record %u disagrees",
+                                 (void *)n, p, pd->size);
+                if (n->pd[last].kind != MW__GC_FREE || n->pd[last].size != pd->size)
+                    mw__gc_fatal("heap check: chunk %p page %u: bad tail tag", (void *)n, p);
+                for (q = p; q <= last; q++)
+                    if (n->pd[q].kind != MW__GC_FREE)
+                        mw__gc_fatal("heap check: chunk %p page %u: used page in a free run",
+                                     (void *)n, q);
+                prev_free = 1;
+                continue;
+            }
+            prev_free = 0;
+            if (pd->kind != MW__GC_SMALL && pd->kind != MW__GC_LARGE)
+                mw__gc_fatal("heap check: chunk %p page %u: bad kind %u", (void *)n, p,
+                             pd->kind);
+            for (q = p; q < p + pd->npages; q++)
+                if (n->pd[q].head != p || n->pd[q].kind != pd->kind ||
+                    n->pd[q].size != pd->size)
+                    mw__gc_fatal("heap check: chunk %p page %u (kind %u head %u size %u) not like "
+                                 "its block's head %u (kind %u npages %u size %u)",
+                                 (void *)n, q, n->pd[q].kind, n->pd[q].head, n->pd[q].size, p,
+                                 pd->kind, pd->npages, pd->size);
+        }
+    }
+    return 0;
 }

@@ -100,9 +100,10 @@ typedef void (*mw_gc_finalizer_fn)(void *obj, void *ctx);
  * collection, at the end of mw_gc_collect() or of the allocation call that started it, never
  * inside the collector, so they may allocate and use the collector. Order: when finalizable A
  * reaches finalizable B, A's finalizer runs first and B (and everything A reaches) is kept at
- * least until it has returned; objects in a cycle of finalizable objects are never finalized.
- * A pointer from an object to itself does not count. Returns 0, -EINVAL when p is not the start
- * of a live collected object, -ENOMEM. */
+ * least until it has returned. In a cycle of finalizable objects one member (which one is
+ * unspecified) is finalized per collection, the others kept for it; a pointer from an object to
+ * itself does not count. Returns 0, -EINVAL when p is not the start of a live collected object,
+ * -ENOMEM. */
 int mw_gc_set_finalizer(void *p, mw_gc_finalizer_fn fn, void *ctx);
 
 typedef struct mw_gc_stats {

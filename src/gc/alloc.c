@@ -47,6 +47,7 @@ static inline void *cursor_pop(struct mw__gc_cursor *c)
          * it either in the cursor (reserved) or in a register (a root). */
         __asm__ volatile("" : : "r"(p) : "memory");
         c->bits = b & (b - 1);
+        MW__GC_ACCESSIBLE(p, c->size);
         return (void *)p;
     }
     return NULL;
@@ -96,6 +97,12 @@ void mw__gc_sweep_block(struct mw__gc_normal *n, unsigned head)
             }
         }
         dead += (unsigned)__builtin_popcountll(d);
+#if defined(MW_GC_ASAN) || defined(MW_GC_VALGRIND)
+        for (uint64_t x = d; x; x &= x - 1)
+            MW__GC_NOACCESS(mw__gc_block_addr(n, head) +
+                                (uintptr_t)(i * 64 + (unsigned)__builtin_ctzll(x)) * pd->size,
+                            pd->size);
+#endif
         w[i] = w[4 + i];
         w[4 + i] = 0;
     }
@@ -128,7 +135,9 @@ static void zero_free(uintptr_t base, uintptr_t size, const uint64_t free[4])
             unsigned s = (unsigned)__builtin_ctzll(f), len;
             uint64_t x = f >> s;
             len = ~x ? (unsigned)__builtin_ctzll(~x) : 64 - s;
+            MW__GC_ACCESSIBLE(base + (uintptr_t)(i * 64 + s) * size, (size_t)len * size);
             memset((void *)(base + (uintptr_t)(i * 64 + s) * size), 0, (size_t)len * size);
+            MW__GC_NOACCESS(base + (uintptr_t)(i * 64 + s) * size, (size_t)len * size);
             f = len + s >= 64 ? 0 : f & ~((((uint64_t)1 << len) - 1) << s);
         }
     }
@@ -231,6 +240,9 @@ static uintptr_t block_new(int kind, unsigned cls, int *zeroed)
         pd->flags = kind ? MW__GC_ATOMIC : 0;
     }
     memset(n->bits[h], 0, sizeof n->bits[h]);
+    MW__GC_NOACCESS(addr + (uintptr_t)mw__gc.class_slots[cls] * size,
+                    ((uintptr_t)npages << MW__GC_PAGE_SHIFT) -
+                        (uintptr_t)mw__gc.class_slots[cls] * size);
     return addr;
 }
 
@@ -278,6 +290,14 @@ static int cursor_fill(struct mw__gc_thread *t, int kind, unsigned cls)
     w = n->bits[h];
     if (kind == 0 && !zeroed)
         zero_free(addr, mw__gc.class_size[cls], free);
+#if defined(MW_GC_ASAN) || defined(MW_GC_VALGRIND)
+    else
+        for (i = 0; i < 4; i++)
+            for (uint64_t x = free[i]; x; x &= x - 1)
+                MW__GC_NOACCESS(addr + (uintptr_t)(i * 64 + __builtin_ctzll(x)) *
+                                           mw__gc.class_size[cls],
+                                mw__gc.class_size[cls]);
+#endif
     for (i = 0; i < 4; i++)
         w[i] |= free[i];
     n->pd[h].flags |= MW__GC_OWNED;
@@ -558,6 +578,7 @@ void mw_gc_free(void *p)
         r.alloc[4] &= ~r.mask;
         if (mw__gc.opt.poison)
             memset((void *)r.start, 0xa5, r.size);
+        MW__GC_NOACCESS(r.start, r.size);
     }
     mw__gc_unlock();
 }

@@ -59,8 +59,10 @@ static void after_mark(struct mw__gc_normal *n, unsigned head)
             (uint64_t)(__builtin_popcountll(w[0]) + __builtin_popcountll(w[1]) +
                        __builtin_popcountll(w[2]) + __builtin_popcountll(w[3])) *
             pd->size;
-        if (mw__gc.opt.poison)
+        if (mw__gc.opt.poison) {
+            MW__GC_ACCESSIBLE(mw__gc_block_addr(n, head), (size_t)pd->npages << MW__GC_PAGE_SHIFT);
             memset((void *)mw__gc_block_addr(n, head), 0xa5, (size_t)pd->npages << MW__GC_PAGE_SHIFT);
+        }
         memset(w, 0, 8 * sizeof *w);
         mw__gc_pages_free(n, head, pd->npages);
         return;
@@ -130,10 +132,11 @@ void mw__gc_collect_locked(const char *why)
 
     mw__gc_stop_world();
     mw__gc.marked_bytes = 0;
-    mw__gc_mark_reserved();
     mw__gc_mark_roots(self);
     mw__gc_mark_finish_overflow();
     mw__gc_finalize_mark();
+    /* Last, so the overflow rescan never scans the reserved (zero, or poisoned) slots. */
+    mw__gc_mark_reserved();
     mw__gc_start_world();
 
     /* Other threads only use their own cursors now; the rest waits for the lock. */

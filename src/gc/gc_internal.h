@@ -51,6 +51,22 @@
 #define MW__GC_SCAN_SLICE   4096 /* bytes of one object scanned before the rest is pushed back */
 #define MW__GC_KINDS        2    /* 0 scanned, 1 atomic */
 
+/* Builds for AddressSanitizer (MW_GC_ASAN) or valgrind (MW_GC_VALGRIND) tell the tool which slots
+ * are free, so a use of freed memory or a wild write into the heap is reported. They go with
+ * MW_GC_EXPLICIT_ROOTS: the conservative stack and data scan reads memory those tools forbid. */
+#if defined(MW_GC_ASAN)
+#include <sanitizer/asan_interface.h>
+#define MW__GC_NOACCESS(p, n)   ASAN_POISON_MEMORY_REGION((void *)(p), (size_t)(n))
+#define MW__GC_ACCESSIBLE(p, n) ASAN_UNPOISON_MEMORY_REGION((void *)(p), (size_t)(n))
+#elif defined(MW_GC_VALGRIND)
+#include <valgrind/memcheck.h>
+#define MW__GC_NOACCESS(p, n)   ((void)VALGRIND_MAKE_MEM_NOACCESS((p), (n)))
+#define MW__GC_ACCESSIBLE(p, n) ((void)VALGRIND_MAKE_MEM_DEFINED((p), (n)))
+#else
+#define MW__GC_NOACCESS(p, n)   ((void)0)
+#define MW__GC_ACCESSIBLE(p, n) ((void)0)
+#endif
+
 #define MW__GC_MIN(a, b)   ((a) < (b) ? (a) : (b))
 #define MW__GC_LIKELY(x)   __builtin_expect(!!(x), 1)
 #define MW__GC_UNLIKELY(x) __builtin_expect(!!(x), 0)

@@ -211,6 +211,10 @@ static void snapshot_cb(void *ctx, uintptr_t lo, uintptr_t hi, enum mw__root_kin
 
 void mw__gc_roots_snapshot(void)
 {
+#if defined(MW_GC_EXPLICIT_ROOTS)
+    mw__gc.snapshot.len = 0;
+    return;
+#endif
     /* The collector's globals hold free lists and tables: never roots. */
     mw__range_t skip = {(uintptr_t)&mw__gc, (uintptr_t)(&mw__gc + 1)};
 
@@ -256,6 +260,14 @@ void mw__gc_mark_roots(struct mw__gc_thread *self)
     for (i = mw__gc.fin_queue_head; i < mw__gc.fin_queue.len; i++)
         mw__gc_mark_object(MW__GC_VEC_AT(&mw__gc.fin_queue, struct mw__gc_fin, i).obj, 1);
     mw__gc_mark_drain();
+#if defined(MW_GC_EXPLICIT_ROOTS)
+    /* A build for sanitizers: the program's stacks and data are not roots, only what it added
+     * with mw_gc_add_roots. */
+    (void)t;
+    (void)k;
+    (void)sc;
+    return;
+#endif
     for (t = mw__gc.threads; t; t = t->next) {
         if (t == self)
             continue;

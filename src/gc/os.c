@@ -24,16 +24,16 @@ void *mw__gc_os_map(size_t size, size_t align)
     void *p;
     uintptr_t a, lo;
 
-    p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
-             0);
+    /* No MAP_NORESERVE: memory the kernel cannot promise is refused now (NULL, ENOMEM), not
+     * paid for later with the OOM killer. */
+    p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
         return NULL;
     if (align <= MW__GC_PAGE || ((uintptr_t)p & (align - 1)) == 0)
         return p;
     /* Not aligned: map size + align and cut the ends off. */
     munmap(p, size);
-    p = mmap(NULL, size + align, PROT_READ | PROT_WRITE,
-             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    p = mmap(NULL, size + align, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
         return NULL;
     lo = (uintptr_t)p;

@@ -134,6 +134,8 @@ static struct mw__gc_normal *chunk_new(void)
     mw__gc.chunks = &n->c;
     mw__gc.mapped_pages += MW__GC_CHUNK_PAGES;
     mw__gc.clean_free_pages += data;
+    MW__GC_NOACCESS(mw__gc_block_addr(n, (unsigned)MW__GC_HDR_PAGES),
+                    (size_t)data << MW__GC_PAGE_SHIFT);
     return n;
 }
 
@@ -168,6 +170,7 @@ static uintptr_t run_take(uint32_t i, unsigned npages, int *zeroed)
             clean++;
     mw__gc.clean_free_pages -= clean;
     *zeroed = clean == npages;
+    MW__GC_ACCESSIBLE(mw__gc_block_addr(n, first), (size_t)npages << MW__GC_PAGE_SHIFT);
     return mw__gc_block_addr(n, first);
 }
 
@@ -198,6 +201,7 @@ void mw__gc_pages_free(struct mw__gc_normal *n, unsigned first, unsigned npages)
         n->pd[p].kind = MW__GC_FREE;
         n->pd[p].flags = 0;
     }
+    MW__GC_NOACCESS(mw__gc_block_addr(n, first), (size_t)npages << MW__GC_PAGE_SHIFT);
     if (first > n->c.first_page && n->pd[first - 1].kind == MW__GC_FREE) {
         l = n->pd[first - 1].size;
         first = run_at(l)->first;
@@ -235,7 +239,9 @@ void mw__gc_pages_trim(void)
             }
             for (q = p; q < end && !(n->pd[q].flags & MW__GC_ZEROED); q++)
                 n->pd[q].flags |= MW__GC_ZEROED;
+            MW__GC_ACCESSIBLE(mw__gc_block_addr(n, p), (size_t)(q - p) << MW__GC_PAGE_SHIFT);
             mw__gc_os_release((void *)mw__gc_block_addr(n, p), (size_t)(q - p) << MW__GC_PAGE_SHIFT);
+            MW__GC_NOACCESS(mw__gc_block_addr(n, p), (size_t)(q - p) << MW__GC_PAGE_SHIFT);
             mw__gc.clean_free_pages += q - p;
             mw__gc.stats.released_bytes += (uint64_t)(q - p) << MW__GC_PAGE_SHIFT;
         }
@@ -248,6 +254,7 @@ void mw__gc_pages_trim(void)
             chunk_unlink(&n->c);
             mw__gc.mapped_pages -= MW__GC_CHUNK_PAGES;
             mw__gc.clean_free_pages -= data;
+            MW__GC_ACCESSIBLE(n, MW__GC_CHUNK);
             mw__gc_os_unmap(n, MW__GC_CHUNK);
         }
     }

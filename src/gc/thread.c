@@ -190,10 +190,12 @@ int mw_gc_register_thread(void)
         munmap(t, sizeof *t);
         return err;
     }
+    /* Known to its own signal handler before any collector can signal it. */
+    mw__gc_self = t;
     thread_link(t);
+    mw__gc.ever_attached = 1;
     mw__gc_unlock();
     pthread_setspecific(mw__gc.key, t);
-    mw__gc_self = t;
     return 0;
 }
 
@@ -224,10 +226,10 @@ struct mw__gc_thread *mw__gc_attach(void)
     mw__gc_lock();
     if (mw__gc.nthreads == 0 && !mw__gc.ever_attached) {
         mw__gc.ever_attached = 1;
+        mw__gc_self = t;
         thread_link(t);
         mw__gc_unlock();
         pthread_setspecific(mw__gc.key, t);
-        mw__gc_self = t;
         return t;
     }
     if (mw__gc.threads)

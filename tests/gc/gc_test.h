@@ -12,8 +12,9 @@
 #include <string.h>
 
 #define NOINLINE __attribute__((noinline))
+#define HELPER   __attribute__((noinline, unused))
 
-NOINLINE static void gc_test_clear_stack(void)
+HELPER static void gc_test_clear_stack(void)
 {
     volatile char buf[64 * 1024];
     memset((char *)buf, 0, sizeof buf);
@@ -21,14 +22,14 @@ NOINLINE static void gc_test_clear_stack(void)
 }
 
 /* Collects after clearing the dead part of the stack. */
-NOINLINE static void gc_test_collect(void)
+HELPER static void gc_test_collect(void)
 {
     gc_test_clear_stack();
     mw_gc_collect();
 }
 
 /* Counts finalizer calls; ctx points at the counter to bump. */
-static void gc_test_count_fin(void *obj, void *ctx)
+__attribute__((unused)) static void gc_test_count_fin(void *obj, void *ctx)
 {
     (void)obj;
     ++*(volatile int *)ctx;

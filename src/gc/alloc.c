@@ -261,7 +261,6 @@ static int cursor_fill(struct mw__gc_thread *t, int kind, unsigned cls)
     uint64_t *w;
 
     mw__gc_cursor_release(t, c, 0);
-    mw__gc_maybe_collect();
     valid_mask(mw__gc.class_slots[cls], valid);
     while (v->len) {
         addr = MW__GC_VEC_AT(v, uintptr_t, --v->len);
@@ -348,28 +347,6 @@ static void *oom(size_t n)
     return NULL;
 }
 
-/* Zeroes up to n bytes of the stack below the caller, in 4 KiB frames. The collector's own frames
- * are built over this area, and their unwritten slots would otherwise still hold pointers left by
- * deeper calls made earlier (a finished recursion over a dead tree keeps the tree alive). */
-__attribute__((noinline)) static void clear_stack(struct mw__gc_thread *t, size_t n)
-{
-    char buf[4096];
-
-    memset(buf, 0, sizeof buf);
-    __asm__ volatile("" : : "r"(buf) : "memory");
-    if (n > sizeof buf && (uintptr_t)buf - t->stack_lo > 2 * sizeof buf + 65536)
-        clear_stack(t, n - sizeof buf);
-    __asm__ volatile("" : : "r"(buf) : "memory");
-}
-
-void mw__gc_clear_stack(void)
-{
-    struct mw__gc_thread *t = mw__gc_self;
-
-    if (t)
-        clear_stack(t, 16384);
-}
-
 static void *alloc_small(struct mw__gc_thread *t, size_t n, int kind)
 {
     unsigned cls = mw__gc.class_of[(n + MW__GC_GRANULE - 1) >> 4];
@@ -383,17 +360,18 @@ static void *alloc_small(struct mw__gc_thread *t, size_t n, int kind)
             return p;
         if (cursor_next_group(c))
             continue;
-        if (mw__gc.since_gc >= mw__gc.threshold)
-            clear_stack(t, 16384);
+        mw__gc_collect_if_due();
         mw__gc_lock();
         r = cursor_fill(t, kind, cls);
-        if (r < 0 && !mw__gc.collecting) {
-            mw__gc_collect_locked("out of memory");
-            r = cursor_fill(t, kind, cls);
-        }
         mw__gc_unlock();
-        if (r < 0)
-            return NULL;
+        if (r < 0) {
+            mw__gc_collect_entry("out of memory", 1);
+            mw__gc_lock();
+            r = cursor_fill(t, kind, cls);
+            mw__gc_unlock();
+            if (r < 0)
+                return NULL;
+        }
     }
 }
 
@@ -441,16 +419,16 @@ static void *alloc_large(size_t n, int kind)
 {
     uintptr_t p;
 
-    if (mw__gc.since_gc >= mw__gc.threshold)
-        mw__gc_clear_stack();
+    mw__gc_collect_if_due();
     mw__gc_lock();
-    mw__gc_maybe_collect();
     p = large_try(n, kind);
-    if (!p && !mw__gc.collecting) {
-        mw__gc_collect_locked("out of memory");
-        p = large_try(n, kind);
-    }
     mw__gc_unlock();
+    if (!p) {
+        mw__gc_collect_entry("out of memory", 1);
+        mw__gc_lock();
+        p = large_try(n, kind);
+        mw__gc_unlock();
+    }
     return (void *)p;
 }
 

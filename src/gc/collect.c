@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "scan/scan.h"
+
 /* Visits every block of every normal chunk; fn may free the block it is given. */
 static void each_block(void (*fn)(struct mw__gc_normal *n, unsigned head))
 {
@@ -169,20 +171,46 @@ void mw__gc_collect_locked(const char *why)
     }
 }
 
-void mw__gc_maybe_collect(void)
+struct entry {
+    const char *why;
+    int force;
+};
+
+/* Runs below the frame where the callee-saved registers were spilled: the stack scan starts at
+ * that frame, so the collector's own frames (and the stale values in their unwritten slots) are
+ * never roots. */
+static void entry_cb(void *ctx, uintptr_t sp)
 {
-    if (mw__gc.since_gc >= mw__gc.threshold && !mw__gc.opt.disable && !mw__gc.collecting)
-        mw__gc_collect_locked("allocation");
+    struct entry *e = ctx;
+    struct mw__gc_thread *self = mw__gc_self;
+
+    mw__gc_lock();
+    if (!mw__gc.collecting &&
+        (e->force || (mw__gc.since_gc >= mw__gc.threshold && !mw__gc.opt.disable))) {
+        self->entry_sp = sp;
+        mw__gc_collect_locked(e->why);
+        self->entry_sp = 0;
+    }
+    mw__gc_unlock();
+}
+
+void mw__gc_collect_entry(const char *why, int force)
+{
+    struct entry e = {why, force};
+
+    mw__scan_with_registers(entry_cb, &e);
+}
+
+void mw__gc_collect_if_due(void)
+{
+    if (MW__GC_UNLIKELY(mw__gc.since_gc >= mw__gc.threshold) && !mw__gc.opt.disable)
+        mw__gc_collect_entry("allocation", 0);
 }
 
 void mw_gc_collect(void)
 {
     mw__gc_me();
-    mw__gc_clear_stack();
-    mw__gc_lock();
-    if (!mw__gc.collecting)
-        mw__gc_collect_locked("explicit");
-    mw__gc_unlock();
+    mw__gc_collect_entry("explicit", 1);
     mw__gc_run_finalizers();
 }
 

@@ -148,6 +148,7 @@ struct mw__gc_thread {
     uintptr_t stack_lo, stack_hi;
     uintptr_t tls_lo[8], tls_hi[8];
     volatile uintptr_t stop_sp; /* stack pointer while stopped for a collection */
+    uintptr_t entry_sp;         /* where the collecting thread entered the collector */
 };
 
 /* A growable array in mmap'd memory. */
@@ -322,7 +323,6 @@ void mw__gc_sweep_block(struct mw__gc_normal *n, unsigned head);
 /* Bytes of the slots claimed but not yet handed out by every cursor. */
 uint64_t mw__gc_reserved_bytes(void);
 void mw__gc_init_classes(void);
-void mw__gc_clear_stack(void);
 
 /* ---- mark.c ---------------------------------------------------------------------------------- */
 void mw__gc_mark_range(uintptr_t lo, uintptr_t hi);
@@ -335,7 +335,9 @@ void mw__gc_roots_snapshot(void);
 
 /* ---- collect.c ------------------------------------------------------------------------------- */
 void mw__gc_collect_locked(const char *why);
-void mw__gc_maybe_collect(void);
+/* Collects (when due, or always with force) with the stack scan starting at this call's frame. */
+void mw__gc_collect_entry(const char *why, int force);
+void mw__gc_collect_if_due(void);
 
 /* ---- finalize.c ------------------------------------------------------------------------------ */
 void mw__gc_finalize_mark(void);

@@ -232,6 +232,9 @@ static void mark_own_stack(void *ctx, uintptr_t sp)
     struct stack_ctx *sc = ctx;
     uintptr_t hi = sc->self->stack_hi;
 
+    if (sc->self->entry_sp)
+        sp = sc->self->entry_sp;
+
     if (sp >= sc->self->stack_lo && sp < hi) {
         mw__gc_mark_range(sp, hi);
     } else {

@@ -14,7 +14,8 @@
  * --explicit-roots registers the root arrays with mw_gc_add_roots and keeps every collected
  * pointer in them between allocations: the mode for a collector built without stack and data
  * scanning (MW_GC_EXPLICIT_ROOTS), under AddressSanitizer or valgrind.
- * Exit status 0 when every check passed, 1 on the first failure (with a message), 2 on bad usage. */
+ * Exit status 0 when every check passed, 1 on the first failure (with a message), 2 on bad usage.
+ */
 #include <memwalk/gc.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -22,12 +23,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NROOTS     256 /* static root slots */
-#define NUROOTS    64  /* root slots in a malloc'd block registered as a user root */
-#define MAXPTR     16
-#define NONE       UINT32_MAX
-#define HUGE_SIZE  (1536u << 10)
-#define PAYLOAD(id, i) ((((uint64_t)(id) * UINT64_C(0x9e3779b97f4a7c15)) ^ ((uint64_t)(i) << 48)) | (UINT64_C(1) << 63))
+#define NROOTS    256 /* static root slots */
+#define NUROOTS   64  /* root slots in a malloc'd block registered as a user root */
+#define MAXPTR    16
+#define NONE      UINT32_MAX
+#define HUGE_SIZE (1536u << 10)
+#define PAYLOAD(id, i) \
+    ((((uint64_t)(id)*UINT64_C(0x9e3779b97f4a7c15)) ^ ((uint64_t)(i) << 48)) | (UINT64_C(1) << 63))
 
 /* The layout of a collected object in real memory. Atomic objects have nptr == 0 and no ptr[]. */
 struct sobj {
@@ -142,7 +144,8 @@ static int payload_ok(struct sobj *o)
     return 1;
 }
 
-/* ---- model reachability ------------------------------------------------------------------------ */
+/* ---- model reachability ------------------------------------------------------------------------
+ */
 
 static uint32_t *work;
 static size_t capwork;
@@ -226,8 +229,8 @@ static void verify(const char *when)
         verified_objects++;
         bytes += m->size;
         if (o->id != m->id)
-            fail("%s: object at %p has id %llu, expected %llu (freed too early?)", when,
-                 (void *)o, (unsigned long long)o->id, (unsigned long long)m->id);
+            fail("%s: object at %p has id %llu, expected %llu (freed too early?)", when, (void *)o,
+                 (unsigned long long)o->id, (unsigned long long)m->id);
         if (o->size != m->size || o->nptr != (m->atomic ? 0 : m->nptr))
             fail("%s: object %llu: header damaged", when, (unsigned long long)m->id);
         if (!payload_ok(o))
@@ -239,8 +242,8 @@ static void verify(const char *when)
             void *p = o->ptr[k];
             if (t == NONE) {
                 if (p)
-                    fail("%s: object %llu: ptr %u should be NULL", when,
-                         (unsigned long long)m->id, k);
+                    fail("%s: object %llu: ptr %u should be NULL", when, (unsigned long long)m->id,
+                         k);
                 continue;
             }
             if (!p)
@@ -292,8 +295,7 @@ static void finalizer(void *obj, void *ctx)
             fail("out of memory for the finalizer log");
     }
     if (!payload_ok(o))
-        fail("finalizer: object %llu damaged before its finalizer ran",
-             (unsigned long long)o->id);
+        fail("finalizer: object %llu damaged before its finalizer ran", (unsigned long long)o->id);
     fin_log[fin_n++] = o->id;
 }
 
@@ -324,7 +326,8 @@ static void check_finalized(void)
     fin_n = 0;
 }
 
-/* ---- operations -------------------------------------------------------------------------------- */
+/* ---- operations --------------------------------------------------------------------------------
+ */
 
 static uint32_t pick_size(int atomic, uint32_t *nptr)
 {

@@ -12,30 +12,30 @@
 
 #if defined(BENCH_MEMWALK)
 #include <memwalk/gc.h>
-#define BENCH_NAME           "memwalk"
-#define BENCH_INIT()         ((void)0)
-#define BENCH_NEW(n)         mw_gc_malloc(n)
-#define BENCH_NEW_ATOMIC(n)  mw_gc_malloc_atomic(n)
-#define BENCH_FREE(p)        ((void)(p))
-#define BENCH_COLLECTED      1
-#define BENCH_COLLECT()      mw_gc_collect()
+#define BENCH_NAME          "memwalk"
+#define BENCH_INIT()        ((void)0)
+#define BENCH_NEW(n)        mw_gc_malloc(n)
+#define BENCH_NEW_ATOMIC(n) mw_gc_malloc_atomic(n)
+#define BENCH_FREE(p)       ((void)(p))
+#define BENCH_COLLECTED     1
+#define BENCH_COLLECT()     mw_gc_collect()
 #elif defined(BENCH_BOEHM)
 #include <gc.h>
-#define BENCH_NAME           "boehm"
-#define BENCH_INIT()         GC_INIT()
-#define BENCH_NEW(n)         GC_MALLOC(n)
-#define BENCH_NEW_ATOMIC(n)  GC_MALLOC_ATOMIC(n)
-#define BENCH_FREE(p)        ((void)(p))
-#define BENCH_COLLECTED      1
-#define BENCH_COLLECT()      GC_gcollect()
+#define BENCH_NAME          "boehm"
+#define BENCH_INIT()        GC_INIT()
+#define BENCH_NEW(n)        GC_MALLOC(n)
+#define BENCH_NEW_ATOMIC(n) GC_MALLOC_ATOMIC(n)
+#define BENCH_FREE(p)       ((void)(p))
+#define BENCH_COLLECTED     1
+#define BENCH_COLLECT()     GC_gcollect()
 #elif defined(BENCH_MALLOC)
-#define BENCH_NAME           "malloc"
-#define BENCH_INIT()         ((void)0)
-#define BENCH_NEW(n)         malloc(n)
-#define BENCH_NEW_ATOMIC(n)  malloc(n)
-#define BENCH_FREE(p)        free(p)
-#define BENCH_COLLECTED      0
-#define BENCH_COLLECT()      ((void)0)
+#define BENCH_NAME          "malloc"
+#define BENCH_INIT()        ((void)0)
+#define BENCH_NEW(n)        malloc(n)
+#define BENCH_NEW_ATOMIC(n) malloc(n)
+#define BENCH_FREE(p)       free(p)
+#define BENCH_COLLECTED     0
+#define BENCH_COLLECT()     ((void)0)
 #else
 #error "define BENCH_MEMWALK, BENCH_BOEHM or BENCH_MALLOC"
 #endif

@@ -27,9 +27,10 @@
  * Environment (read once, at first use; a bad value is reported on stderr and the default kept):
  *   MEMWALK_GC_STATS=1          print the statistics on stderr at exit
  *   MEMWALK_GC_VERBOSE=1        print one line per collection on stderr
- *   MEMWALK_GC_GROWTH=PERCENT   collect when the bytes allocated since the last collection reach
- *                               this share of the live heap (default 100; 10..10000)
- *   MEMWALK_GC_MIN_ALLOC=SIZE   ...but never before SIZE bytes were allocated (default 4M; K/M/G)
+ *   MEMWALK_GC_GROWTH=PERCENT   a collection starts when the bytes allocated since the last one
+ *                               reach the free space the heap already has, but at least PERCENT
+ *                               and at most 4 x PERCENT % of the live heap (default 50; 10..10000)
+ *   MEMWALK_GC_MIN_ALLOC=SIZE   ...and never before SIZE bytes were allocated (default 4M; K/M/G)
  *   MEMWALK_GC_MAX_HEAP=SIZE    fail allocations (see mw_gc_set_oom_handler) rather than grow the
  *                               heap past SIZE (default 0: no limit)
  *   MEMWALK_GC_UNMAP_AFTER=N    give free pages back to the OS after N collections (default 4)
@@ -37,8 +38,10 @@
  *   MEMWALK_GC_MARK_STACK=N     limit the mark stack to N entries (default 0: grows as needed);
  *                               on overflow the collector rescans the heap, so any N >= 16 works
  *   MEMWALK_GC_POISON=1         sweep eagerly and fill freed objects with 0xa5 bytes (debugging)
- *   MEMWALK_GC_SIGNAL=N         the signal that stops registered threads (default SIGPWR), and
- *                               N+1 is unused: the same signal resumes them
+ *   MEMWALK_GC_CHECK=1          check the page structures around every collection, abort on the
+ *                               first inconsistency (debugging)
+ *   MEMWALK_GC_SIGNAL=N         the signal that stops registered threads while the collector
+ *                               marks (default SIGPWR)
  */
 #ifndef MEMWALK_GC_H
 #define MEMWALK_GC_H
@@ -56,7 +59,8 @@ extern "C" {
 void *mw_gc_malloc(size_t n);
 
 /* Like mw_gc_malloc for data that holds no pointers (strings, numbers): the collector never scans
- * it, so it keeps nothing alive, and it is NOT cleared (fresh pages are zero, reused ones are not). */
+ * it, so it keeps nothing alive, and it is NOT cleared (fresh pages are zero, reused ones are not).
+ */
 void *mw_gc_malloc_atomic(size_t n);
 
 /* nmemb * size bytes from mw_gc_malloc (cleared, scanned); NULL with errno ENOMEM on overflow. */
@@ -107,16 +111,16 @@ typedef void (*mw_gc_finalizer_fn)(void *obj, void *ctx);
 int mw_gc_set_finalizer(void *p, mw_gc_finalizer_fn fn, void *ctx);
 
 typedef struct mw_gc_stats {
-    uint64_t collections;      /* collections so far */
-    uint64_t heap_bytes;       /* memory held for objects now: in use or free but not yet given
-                                * back to the OS */
-    uint64_t live_bytes;       /* bytes found reachable by the last collection */
-    uint64_t allocated_bytes;  /* bytes handed out since the start (slot sizes) */
-    uint64_t freed_bytes;      /* bytes freed by collections and mw_gc_free since the start */
-    uint64_t pause_total_ns;   /* time spent in collections, all together */
-    uint64_t pause_max_ns;     /* the longest collection */
-    uint64_t finalizers_run;   /* finalizers called so far */
-    uint64_t released_bytes;   /* bytes of free pages given back to the OS since the start */
+    uint64_t collections;     /* collections so far */
+    uint64_t heap_bytes;      /* memory held for objects now: in use or free but not yet given
+                               * back to the OS */
+    uint64_t live_bytes;      /* bytes found reachable by the last collection */
+    uint64_t allocated_bytes; /* bytes handed out since the start (slot sizes) */
+    uint64_t freed_bytes;     /* bytes freed by collections and mw_gc_free since the start */
+    uint64_t pause_total_ns;  /* time spent in collections, all together */
+    uint64_t pause_max_ns;    /* the longest collection */
+    uint64_t finalizers_run;  /* finalizers called so far */
+    uint64_t released_bytes;  /* bytes of free pages given back to the OS since the start */
 } mw_gc_stats_t;
 
 /* Fills *stats (a snapshot). */

@@ -6,7 +6,7 @@
 #include <string.h>
 
 static const uint16_t class_sizes[MW__GC_NCLASSES] = {
-    16,  32,  48,  64,  80,   96,   112,  128,  160,  192,  224,  256,  320,  384,
+    16,  32,  48,  64,  80,  96,   112,  128,  160,  192,  224,  256,  320,  384,
     448, 512, 640, 768, 896, 1024, 1280, 1536, 1792, 2048, 2560, 3072, 3584, 4096,
 };
 
@@ -35,7 +35,8 @@ void mw__gc_init_classes(void)
     }
 }
 
-/* ---- the fast path ---------------------------------------------------------------------------- */
+/* ---- the fast path ----------------------------------------------------------------------------
+ */
 
 static inline void *cursor_pop(struct mw__gc_cursor *c)
 {
@@ -77,7 +78,8 @@ void *mw_gc_malloc_atomic(size_t n)
     return mw__gc_alloc_slow(n, 1);
 }
 
-/* ---- blocks and cursors ----------------------------------------------------------------------- */
+/* ---- blocks and cursors -----------------------------------------------------------------------
+ */
 
 void mw__gc_sweep_block(struct mw__gc_normal *n, unsigned head)
 {
@@ -306,7 +308,7 @@ static int cursor_fill(struct mw__gc_thread *t, int kind, unsigned cls)
 
     c->block = addr;
     c->size = mw__gc.class_size[cls];
-    for (i = 0; i < 4 && !free[i]; i++)
+    for (i = 0; i < 3 && !free[i]; i++) /* k > 0: some word has a free slot */
         ;
     c->base = addr + (uintptr_t)i * 64 * c->size;
     c->bits = free[i];
@@ -451,7 +453,8 @@ void *mw__gc_alloc_slow(size_t n, int kind)
     return p;
 }
 
-/* ---- finding objects -------------------------------------------------------------------------- */
+/* ---- finding objects --------------------------------------------------------------------------
+ */
 
 int mw__gc_find(uintptr_t v, struct mw__gc_ref *r)
 {

@@ -63,7 +63,8 @@ static void after_mark(struct mw__gc_normal *n, unsigned head)
             pd->size;
         if (mw__gc.opt.poison) {
             MW__GC_ACCESSIBLE(mw__gc_block_addr(n, head), (size_t)pd->npages << MW__GC_PAGE_SHIFT);
-            memset((void *)mw__gc_block_addr(n, head), 0xa5, (size_t)pd->npages << MW__GC_PAGE_SHIFT);
+            memset((void *)mw__gc_block_addr(n, head), 0xa5,
+                   (size_t)pd->npages << MW__GC_PAGE_SHIFT);
         }
         memset(w, 0, 8 * sizeof *w);
         mw__gc_pages_free(n, head, pd->npages);

@@ -98,7 +98,7 @@ int mw_gc_set_finalizer(void *p, mw_gc_finalizer_fn fn, void *ctx)
     }
     if ((mw__gc.fin_used + 1) * 2 > mw__gc.fin_cap &&
         rehash(mw__gc.fin_cap ? (mw__gc.fin_count + 1) * 4 > mw__gc.fin_cap ? mw__gc.fin_cap * 2
-                                                                              : mw__gc.fin_cap
+                                                                            : mw__gc.fin_cap
                               : 64) < 0) {
         ret = -ENOMEM;
         goto out;

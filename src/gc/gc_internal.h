@@ -34,22 +34,22 @@
 
 #include "memwalk/gc.h"
 
-#define MW__GC_PAGE_SHIFT   12
-#define MW__GC_PAGE         ((uintptr_t)1 << MW__GC_PAGE_SHIFT)
-#define MW__GC_CHUNK_SHIFT  22
-#define MW__GC_CHUNK        ((uintptr_t)1 << MW__GC_CHUNK_SHIFT)
-#define MW__GC_CHUNK_PAGES  (MW__GC_CHUNK >> MW__GC_PAGE_SHIFT)
-#define MW__GC_GRANULE      16
-#define MW__GC_SMALL_MAX    4096
-#define MW__GC_NCLASSES     28
-#define MW__GC_MAX_SLOTS    256
-#define MW__GC_LARGE_MAX    ((size_t)1 << 20)
-#define MW__GC_ADDR_BITS    47
-#define MW__GC_L1_SHIFT     36
-#define MW__GC_L1_SIZE      ((size_t)1 << (MW__GC_ADDR_BITS - MW__GC_L1_SHIFT))
-#define MW__GC_L2_SIZE      ((size_t)1 << (MW__GC_L1_SHIFT - MW__GC_CHUNK_SHIFT))
-#define MW__GC_SCAN_SLICE   4096 /* bytes of one object scanned before the rest is pushed back */
-#define MW__GC_KINDS        2    /* 0 scanned, 1 atomic */
+#define MW__GC_PAGE_SHIFT  12
+#define MW__GC_PAGE        ((uintptr_t)1 << MW__GC_PAGE_SHIFT)
+#define MW__GC_CHUNK_SHIFT 22
+#define MW__GC_CHUNK       ((uintptr_t)1 << MW__GC_CHUNK_SHIFT)
+#define MW__GC_CHUNK_PAGES (MW__GC_CHUNK >> MW__GC_PAGE_SHIFT)
+#define MW__GC_GRANULE     16
+#define MW__GC_SMALL_MAX   4096
+#define MW__GC_NCLASSES    28
+#define MW__GC_MAX_SLOTS   256
+#define MW__GC_LARGE_MAX   ((size_t)1 << 20)
+#define MW__GC_ADDR_BITS   47
+#define MW__GC_L1_SHIFT    36
+#define MW__GC_L1_SIZE     ((size_t)1 << (MW__GC_ADDR_BITS - MW__GC_L1_SHIFT))
+#define MW__GC_L2_SIZE     ((size_t)1 << (MW__GC_L1_SHIFT - MW__GC_CHUNK_SHIFT))
+#define MW__GC_SCAN_SLICE  4096 /* bytes of one object scanned before the rest is pushed back */
+#define MW__GC_KINDS       2    /* 0 scanned, 1 atomic */
 
 /* Builds for AddressSanitizer (MW_GC_ASAN) or valgrind (MW_GC_VALGRIND) tell the tool which slots
  * are free, so a use of freed memory or a wild write into the heap is reported. They go with
@@ -131,10 +131,10 @@ struct mw__gc_normal {
 /* The free slots of one block, handed out by the fast path. The first three fields are all the
  * fast path reads. */
 struct mw__gc_cursor {
-    uint64_t bits;  /* free slots left in the current 64-slot group */
-    uintptr_t base; /* address of slot 0 of that group */
-    uintptr_t size; /* slot size */
-    uintptr_t block; /* first page of the block, 0 when none */
+    uint64_t bits;    /* free slots left in the current 64-slot group */
+    uintptr_t base;   /* address of slot 0 of that group */
+    uintptr_t size;   /* slot size */
+    uintptr_t block;  /* first page of the block, 0 when none */
     uint64_t rest[4]; /* free slots of the later groups, not handed out yet */
 };
 
@@ -221,8 +221,8 @@ struct mw__gc_state {
     struct mw__gc_vec mark_stack; /* struct mw__gc_mse */
     int overflowed;
     uint64_t marked_bytes;
-    struct mw__gc_vec roots;      /* struct mw__gc_mse: user roots */
-    struct mw__gc_vec snapshot;   /* data and TLS roots taken before stopping the world */
+    struct mw__gc_vec roots;    /* struct mw__gc_mse: user roots */
+    struct mw__gc_vec snapshot; /* data and TLS roots taken before stopping the world */
 
     /* finalization */
     struct mw__gc_fin *fin;
@@ -232,8 +232,8 @@ struct mw__gc_state {
     int in_finalizers;
 
     /* trigger and statistics */
-    uint64_t since_gc;    /* bytes claimed since the last collection */
-    uint64_t threshold;   /* collect when since_gc reaches it */
+    uint64_t since_gc;  /* bytes claimed since the last collection */
+    uint64_t threshold; /* collect when since_gc reaches it */
     uint64_t gc_count;
     mw_gc_stats_t stats;
     mw_gc_oom_fn oom;

@@ -22,8 +22,14 @@ struct opt_row {
     int is_int;    /* field is an int (else uint64_t) */
 };
 
-#define ROW_I(n, t, d, lo, hi, f) {n, t, d, lo, hi, offsetof(struct mw__gc_options, f), 1}
-#define ROW_U(n, t, d, lo, hi, f) {n, t, d, lo, hi, offsetof(struct mw__gc_options, f), 0}
+#define ROW_I(n, t, d, lo, hi, f)                              \
+    {                                                          \
+        n, t, d, lo, hi, offsetof(struct mw__gc_options, f), 1 \
+    }
+#define ROW_U(n, t, d, lo, hi, f)                              \
+    {                                                          \
+        n, t, d, lo, hi, offsetof(struct mw__gc_options, f), 0 \
+    }
 
 static const struct opt_row rows[] = {
     ROW_I("MEMWALK_GC_STATS", OPT_BOOL, 0, 0, 1, stats),
@@ -84,8 +90,7 @@ void mw__gc_options_read(struct mw__gc_options *o)
             if (!err && r->type == OPT_SIGNAL && (v == SIGKILL || v == SIGSTOP || v == SIGSEGV))
                 err = -EINVAL;
             if (err) {
-                fprintf(stderr,
-                        "memwalk gc: %s=%s: %s; using %llu\n", r->name, s,
+                fprintf(stderr, "memwalk gc: %s=%s: %s; using %llu\n", r->name, s,
                         err == -ERANGE ? "out of range" : "not a valid value",
                         (unsigned long long)r->def);
                 v = r->def;
@@ -124,6 +129,8 @@ static void print_stats(void)
 static void init_once(void)
 {
     mw__gc_options_read(&mw__gc.opt);
+    if (mw__gc.opt.mark_stack && mw__gc.opt.mark_stack < 16)
+        mw__gc.opt.mark_stack = 16;
     mw__gc_init_classes();
     mw__gc_threads_init();
     mw__gc.threshold = mw__gc.opt.min_alloc;

@@ -216,7 +216,6 @@ void mw__gc_pages_free(struct mw__gc_normal *n, unsigned first, unsigned npages)
     }
     if (!run_make(n, first, end - first, 0, mw__gc.gc_count))
         mw__gc_fatal("out of memory for the page allocator's records");
-
 }
 
 void mw__gc_pages_trim(void)
@@ -240,7 +239,8 @@ void mw__gc_pages_trim(void)
             for (q = p; q < end && !(n->pd[q].flags & MW__GC_ZEROED); q++)
                 n->pd[q].flags |= MW__GC_ZEROED;
             MW__GC_ACCESSIBLE(mw__gc_block_addr(n, p), (size_t)(q - p) << MW__GC_PAGE_SHIFT);
-            mw__gc_os_release((void *)mw__gc_block_addr(n, p), (size_t)(q - p) << MW__GC_PAGE_SHIFT);
+            mw__gc_os_release((void *)mw__gc_block_addr(n, p), (size_t)(q - p)
+                                                                   << MW__GC_PAGE_SHIFT);
             MW__GC_NOACCESS(mw__gc_block_addr(n, p), (size_t)(q - p) << MW__GC_PAGE_SHIFT);
             mw__gc.clean_free_pages += q - p;
             mw__gc.stats.released_bytes += (uint64_t)(q - p) << MW__GC_PAGE_SHIFT;
@@ -328,15 +328,14 @@ int mw__gc_pages_check(void)
                 struct mw__gc_run *r;
                 unsigned last = p + pd->npages - 1;
                 if (prev_free)
-                    mw__gc_fatal("heap check: chunk %p page %u: two free runs touch", (void *)n,
-                                 p);
+                    mw__gc_fatal("heap check: chunk %p page %u: two free runs touch", (void *)n, p);
                 if (pd->size == 0 || pd->size >= mw__gc.runs.len)
                     mw__gc_fatal("heap check: chunk %p page %u: bad run record %u", (void *)n, p,
                                  pd->size);
                 r = run_at(pd->size);
                 if (r->chunk != n || r->first != p || r->npages != pd->npages)
-                    mw__gc_fatal("heap check: chunk %p page %u: run record %u disagrees",
-                                 (void *)n, p, pd->size);
+                    mw__gc_fatal("heap check: chunk %p page %u: run record %u disagrees", (void *)n,
+                                 p, pd->size);
                 if (n->pd[last].kind != MW__GC_FREE || n->pd[last].size != pd->size)
                     mw__gc_fatal("heap check: chunk %p page %u: bad tail tag", (void *)n, p);
                 for (q = p; q <= last; q++)
@@ -348,11 +347,9 @@ int mw__gc_pages_check(void)
             }
             prev_free = 0;
             if (pd->kind != MW__GC_SMALL && pd->kind != MW__GC_LARGE)
-                mw__gc_fatal("heap check: chunk %p page %u: bad kind %u", (void *)n, p,
-                             pd->kind);
+                mw__gc_fatal("heap check: chunk %p page %u: bad kind %u", (void *)n, p, pd->kind);
             for (q = p; q < p + pd->npages; q++)
-                if (n->pd[q].head != p || n->pd[q].kind != pd->kind ||
-                    n->pd[q].size != pd->size)
+                if (n->pd[q].head != p || n->pd[q].kind != pd->kind || n->pd[q].size != pd->size)
                     mw__gc_fatal("heap check: chunk %p page %u (kind %u head %u size %u) not like "
                                  "its block's head %u (kind %u npages %u size %u)",
                                  (void *)n, q, n->pd[q].kind, n->pd[q].head, n->pd[q].size, p,

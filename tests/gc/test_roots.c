@@ -36,7 +36,7 @@ NOINLINE static void store_tracked(void **slot, size_t offset)
 }
 
 void *gc_test_global = (void *)1; /* .data */
-static void *gc_test_bss;        /* .bss */
+static void *gc_test_bss;         /* .bss */
 static __thread void *gc_test_tls;
 
 Test(gc_roots, local_in_optimized_frame_keeps_object)

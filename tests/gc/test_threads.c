@@ -52,7 +52,8 @@ static void *builder(void *arg)
         count++;
     }
     cr_assert_eq(mw_gc_unregister_thread(), 0);
-    return (void *)(intptr_t)(count == PER_THREAD && sum == (long)PER_THREAD * (PER_THREAD - 1) / 2);
+    return (void *)(intptr_t)(count == PER_THREAD &&
+                              sum == (long)PER_THREAD * (PER_THREAD - 1) / 2);
 }
 
 Test(gc_threads, registered_threads_allocate_and_collect_concurrently, .timeout = 60)

@@ -29,8 +29,10 @@
  *   MEMWALK_GC_VERBOSE=1        print one line per collection on stderr
  *   MEMWALK_GC_GROWTH=PERCENT   a collection starts when the bytes allocated since the last one
  *                               reach the free space the heap already has, but at least PERCENT
- *                               and at most 4 x PERCENT % of the live heap (default 50; 10..10000)
- *   MEMWALK_GC_MIN_ALLOC=SIZE   ...and never before SIZE bytes were allocated (default 4M; K/M/G)
+ *                               and at most 4 x PERCENT % of the live heap (default 30; 10..10000)
+ *   MEMWALK_GC_MIN_HEAP=SIZE    ...or later, while live heap plus allocation stay under SIZE
+ *                               (default 24M: a small heap is not worth collecting often; K/M/G)
+ *   MEMWALK_GC_MIN_ALLOC=SIZE   ...and never before SIZE bytes were allocated (default 4M)
  *   MEMWALK_GC_MAX_HEAP=SIZE    fail allocations (see mw_gc_set_oom_handler) rather than grow the
  *                               heap past SIZE (default 0: no limit)
  *   MEMWALK_GC_UNMAP_AFTER=N    give free pages back to the OS after N collections (default 4)

@@ -57,10 +57,9 @@ static void after_mark(struct mw__gc_normal *n, unsigned head)
         return;
     }
     if (!(w[4] | w[5] | w[6] | w[7])) {
-        mw__gc.stats.freed_bytes +=
-            (uint64_t)(__builtin_popcountll(w[0]) + __builtin_popcountll(w[1]) +
-                       __builtin_popcountll(w[2]) + __builtin_popcountll(w[3])) *
-            pd->size;
+        mw__gc.stats.freed_bytes += (uint64_t)(mw__gc_popcount(w[0]) + mw__gc_popcount(w[1]) +
+                                               mw__gc_popcount(w[2]) + mw__gc_popcount(w[3])) *
+                                    pd->size;
         if (mw__gc.opt.poison) {
             MW__GC_ACCESSIBLE(mw__gc_block_addr(n, head), (size_t)pd->npages << MW__GC_PAGE_SHIFT);
             memset((void *)mw__gc_block_addr(n, head), 0xa5,
@@ -113,6 +112,9 @@ static uint64_t next_threshold(uint64_t live)
         t = hi;
     if (t < lo)
         t = lo;
+    /* A small heap is not worth collecting often: let it reach MIN_HEAP first. */
+    if (live < mw__gc.opt.min_heap && t < mw__gc.opt.min_heap - live)
+        t = mw__gc.opt.min_heap - live;
     return t < mw__gc.opt.min_alloc ? mw__gc.opt.min_alloc : t;
 }
 

@@ -68,6 +68,7 @@
 #endif
 
 #define MW__GC_MIN(a, b)   ((a) < (b) ? (a) : (b))
+#define MW__GC_MAX(a, b)   ((a) > (b) ? (a) : (b))
 #define MW__GC_LIKELY(x)   __builtin_expect(!!(x), 1)
 #define MW__GC_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
@@ -179,7 +180,7 @@ struct mw__gc_mse {
 
 struct mw__gc_options {
     int stats, verbose, disable, poison, signal, check;
-    uint64_t growth, min_alloc, max_heap, unmap_after, mark_stack;
+    uint64_t growth, min_alloc, min_heap, max_heap, unmap_after, mark_stack;
 };
 
 /* All of the collector's mutable globals. The data-root scan skips this struct. */
@@ -240,8 +241,20 @@ struct mw__gc_state {
     int collecting;
 };
 
-extern struct mw__gc_state mw__gc;
-extern __thread struct mw__gc_thread *mw__gc_self __attribute__((tls_model("initial-exec")));
+/* Hidden: reached without a GOT load even in the shared library. */
+extern struct mw__gc_state mw__gc __attribute__((visibility("hidden")));
+extern __thread struct mw__gc_thread *mw__gc_self
+    __attribute__((tls_model("initial-exec"), visibility("hidden")));
+
+/* Bits set in x (SWAR: x86-64's baseline has no popcnt instruction, and the compiler's fallback
+ * is a library call). */
+static inline unsigned mw__gc_popcount(uint64_t x)
+{
+    x = x - ((x >> 1) & UINT64_C(0x5555555555555555));
+    x = (x & UINT64_C(0x3333333333333333)) + ((x >> 2) & UINT64_C(0x3333333333333333));
+    x = (x + (x >> 4)) & UINT64_C(0x0f0f0f0f0f0f0f0f);
+    return (unsigned)((x * UINT64_C(0x0101010101010101)) >> 56);
+}
 
 /* ---- lookup ---------------------------------------------------------------------------------- */
 

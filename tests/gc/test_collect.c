@@ -69,8 +69,9 @@ Test(gc_collect, small_live_set_keeps_heap_small)
     for (int i = 0; i < 4000000; i++)
         mw_gc_malloc(32); /* 128 MiB of garbage */
     mw_gc_get_stats(&st);
-    cr_assert_gt(st.collections, 5);
-    cr_assert_lt(st.heap_bytes, 16u << 20, "heap %llu", (unsigned long long)st.heap_bytes);
+    cr_assert_gt(st.collections, 3);
+    /* MEMWALK_GC_MIN_HEAP (24 MiB) lets it grow that far, and no further */
+    cr_assert_lt(st.heap_bytes, 32u << 20, "heap %llu", (unsigned long long)st.heap_bytes);
 }
 
 Test(gc_collect, big_live_set_does_not_collect_at_every_allocation)
@@ -223,7 +224,7 @@ Test(gc_collect, bad_env_value_warns_and_keeps_default)
 
     cr_assert_eq(status, 0);
     cr_assert_not_null(strstr(err, "memwalk gc: MEMWALK_GC_GROWTH=lots: not a valid value; "
-                                   "using 50"),
+                                   "using 30"),
                        "%s", err);
 }
 

@@ -1,0 +1,21 @@
+# The cleanup header's and the benchmark harness's own targets: the valgrind and compile-time
+# checks of cleanup.h, the harness's barrier program, `make bench-harness`.
+
+# ---- cleanup.h --------------------------------------------------------------------------------
+# cleanup_prog: every scenario of tests/cleanup/cases.h in one plain process, for valgrind.
+$(BUILD)/tests/cleanup_prog: tests/cleanup/cleanup_prog.c tests/cleanup/cases.h include/memwalk/cleanup.h
+	@mkdir -p $(@D)
+	$(Q)$(call say,CC,$@)$(CC) $(filter-out -MMD -MP,$(ALL_CFLAGS)) -o $@ $< -pthread
+
+CHECKS += check-cleanup-valgrind check-cleanup-compile check-auto-free
+.PHONY: check-cleanup-valgrind check-cleanup-compile check-auto-free
+check-cleanup-valgrind: $(BUILD)/tests/cleanup_prog
+	$(Q)tests/cleanup/valgrind-check.sh $< '17 scenarios, 0 failed'
+
+# Misuses of cleanup.h must not compile (an ignored take, a wrong type, a goto past a cleanup).
+check-cleanup-compile:
+	$(Q)tests/cleanup/compile-checks.sh $(CURDIR) gcc clang
+
+# The example prints its points, then releases them last-declared first.
+check-auto-free: $(BUILD)/examples/auto_free
+	$(Q)tests/cleanup/valgrind-check.sh $< '^p2: ' 'reverse order' 'point_free: p2' 'point_free: p1'

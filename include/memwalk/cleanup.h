@@ -144,8 +144,10 @@ static inline __attribute__((unused, warn_unused_result)) int mw_cleanup_take_fd
 }
 
 /* Returns the value of the pointer variable p (with p's own type) and sets p to NULL, so its
- * cleanup does nothing: ownership goes to whoever receives the result. Ignoring the result is a
- * warning (-Wunused-result), since the value would leak. p is evaluated once. */
+ * cleanup does nothing: ownership goes to whoever receives the result. p is evaluated once.
+ * Ignoring the result is a warning with gcc (-Wunused-result), since the value would leak; clang
+ * (14) drops warn_unused_result through the cast that gives the result p's type, so it only
+ * checks the type: build with gcc too. */
 #define mw_take_ptr(p)                         \
     ((__typeof__(p))mw_cleanup_pass(({         \
         __typeof__(p) *mw_take_pp = &(p);      \

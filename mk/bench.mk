@@ -19,3 +19,26 @@ check-cleanup-compile:
 # The example prints its points, then releases them last-declared first.
 check-auto-free: $(BUILD)/examples/auto_free
 	$(Q)tests/cleanup/valgrind-check.sh $< '^p2: ' 'reverse order' 'point_free: p2' 'point_free: p1'
+
+# ---- the harness ------------------------------------------------------------------------------
+# The barrier program is built at -O2 whatever OPT says: it shows what the optimizer deletes.
+$(BUILD)/tests/bench_barrier: tests/bench/barrier_prog.c include/memwalk/bench.h
+	@mkdir -p $(@D)
+	$(Q)$(call say,CC -O2,$@)$(CC) -std=gnu11 -O2 $(WARN) $(BASE_CPPFLAGS) -o $@ $< -pthread
+$(BUILD)/tests/test_bench: $(BUILD)/tests/bench_barrier
+
+# bench_self: MW_BENCH registrations run by mw_bench_main.
+$(BUILD)/tests/bench_self: $(BUILD)/obj/tests/bench/bench_self.o $(LIB_A)
+	@mkdir -p $(@D)
+	$(Q)$(call say,LD,$@)$(CC) -o $@ $< $(LIB_A) $(LDLIBS_BASE)
+
+.PHONY: bench-harness
+bench: bench-harness
+bench-harness: $(BUILD)/tests/bench_self
+	$(Q)$< --baseline empty
+
+# mw_bench_main end to end: formats, filter, baseline, SVG, bad usage (a quick run).
+CHECKS += check-bench-main
+.PHONY: check-bench-main
+check-bench-main: $(BUILD)/tests/bench_self
+	$(Q)tests/bench/check-main.sh $<

@@ -101,6 +101,13 @@ typedef struct mw_bench_result {
  * on success. */
 int mw_bench_run(const mw_bench_spec_t *spec, mw_bench_result_t *result);
 
+/* Measures specs[0..n-1] together: each is calibrated, then their warm-up and timed samples
+ * run in turns (sample i of every spec before sample i + 1 of any), so that a slow change of the
+ * machine's state (another process, the clock speed) hits all of them alike. Use it for peers
+ * that are compared. Fills results[0..n-1] only if every spec succeeded; errors as mw_bench_run,
+ * from the first spec that failed. */
+int mw_bench_run_group(const mw_bench_spec_t *specs, size_t n, mw_bench_result_t *results);
+
 /* Computes the statistics of values[0..n-1] (left untouched). Returns 0, -EINVAL when n is 0 or a
  * value is NaN, or -ENOMEM; *out is written only on success. */
 int mw_bench_stats_compute(const double *values, size_t n, mw_bench_stats_t *out);

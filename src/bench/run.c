@@ -82,17 +82,20 @@ static int calibrate(const mw_bench_spec_t *s, double min_ns, uint64_t max_iters
     return 0;
 }
 
-int mw_bench_run(const mw_bench_spec_t *spec, mw_bench_result_t *result)
-{
+/* One benchmark of a group: its spec with defaults filled in, its count, its samples. */
+struct job {
     mw_bench_spec_t s;
-    mw_bench_result_t r;
-    double *v = NULL, start = clock_ns(CLOCK_MONOTONIC);
     uint64_t iters;
+    double *v; /* 4 x samples: wall, cpu, minflt, majflt per sample */
+    double spent_ns;
+};
+
+static int prepare(const mw_bench_spec_t *spec, struct job *j)
+{
+    mw_bench_spec_t s = *spec;
+    double t0 = clock_ns(CLOCK_MONOTONIC);
     int err;
 
-    if (!spec || !spec->fn || !result || spec->samples > MW_BENCH_MAX_SAMPLES)
-        return -EINVAL;
-    s = *spec;
     if (s.min_sample_ns <= 0 || isnan(s.min_sample_ns))
         s.min_sample_ns = MW_BENCH_DEFAULT_MIN_SAMPLE_NS;
     if (s.samples == 0)
@@ -103,47 +106,107 @@ int mw_bench_run(const mw_bench_spec_t *spec, mw_bench_result_t *result)
         s.max_iters = DEFAULT_MAX_ITERS;
     if (s.max_spread <= 0 || isnan(s.max_spread))
         s.max_spread = MW_BENCH_DEFAULT_MAX_SPREAD;
-
-    iters = s.iters;
-    if (iters == 0 && (err = calibrate(&s, s.min_sample_ns, s.max_iters, &iters)) < 0)
+    j->s = s;
+    j->iters = s.iters;
+    if (j->iters == 0 && (err = calibrate(&s, s.min_sample_ns, s.max_iters, &j->iters)) < 0)
         return err;
-
-    /* One block for the four per-sample series: wall, cpu, minflt, majflt. */
-    v = malloc(4 * (size_t)s.samples * sizeof *v);
-    if (!v)
+    j->v = malloc(4 * (size_t)s.samples * sizeof *j->v);
+    if (!j->v)
         return -ENOMEM;
-    double *wall = v, *cpu = v + s.samples, *minflt = v + 2 * s.samples,
-           *majflt = v + 3 * s.samples;
+    j->spent_ns = clock_ns(CLOCK_MONOTONIC) - t0;
+    return 0;
+}
+
+/* Runs sample i of job j (i < 0: a warm-up sample, not kept). */
+static int sample(struct job *j, long i)
+{
     struct sample smp;
-    for (unsigned i = 0; i < s.warmup; i++)
-        if ((err = run_sample(&s, iters, &smp)) < 0)
-            goto out;
-    for (unsigned i = 0; i < s.samples; i++) {
-        if ((err = run_sample(&s, iters, &smp)) < 0)
-            goto out;
-        wall[i] = smp.wall_ns / (double)iters;
-        cpu[i] = smp.cpu_ns / (double)iters;
-        minflt[i] = smp.minflt;
-        majflt[i] = smp.majflt;
-    }
+    double t0 = clock_ns(CLOCK_MONOTONIC);
+    int err = run_sample(&j->s, j->iters, &smp);
+    unsigned n = j->s.samples;
+
+    j->spent_ns += clock_ns(CLOCK_MONOTONIC) - t0;
+    if (err < 0 || i < 0)
+        return err;
+    j->v[i] = smp.wall_ns / (double)j->iters;
+    j->v[n + i] = smp.cpu_ns / (double)j->iters;
+    j->v[2 * n + i] = smp.minflt;
+    j->v[3 * n + i] = smp.majflt;
+    return 0;
+}
+
+static int finish(const struct job *j, mw_bench_result_t *out)
+{
+    mw_bench_result_t r;
+    unsigned n = j->s.samples;
+    int err;
 
     memset(&r, 0, sizeof r);
-    snprintf(r.name, sizeof r.name, "%s", s.name ? s.name : "");
-    r.iters = iters;
-    r.samples = s.samples;
-    if ((err = mw_bench_stats_compute(wall, s.samples, &r.wall_ns)) < 0 ||
-        (err = mw_bench_stats_compute(cpu, s.samples, &r.cpu_ns)) < 0 ||
-        (err = mw_bench_stats_compute(minflt, s.samples, &r.minflt)) < 0 ||
-        (err = mw_bench_stats_compute(majflt, s.samples, &r.majflt)) < 0)
-        goto out;
-    r.minflt_per_op = r.minflt.median / (double)iters;
-    r.majflt_per_op = r.majflt.median / (double)iters;
+    snprintf(r.name, sizeof r.name, "%s", j->s.name ? j->s.name : "");
+    r.iters = j->iters;
+    r.samples = n;
+    if ((err = mw_bench_stats_compute(j->v, n, &r.wall_ns)) < 0 ||
+        (err = mw_bench_stats_compute(j->v + n, n, &r.cpu_ns)) < 0 ||
+        (err = mw_bench_stats_compute(j->v + 2 * n, n, &r.minflt)) < 0 ||
+        (err = mw_bench_stats_compute(j->v + 3 * n, n, &r.majflt)) < 0)
+        return err;
+    r.minflt_per_op = r.minflt.median / (double)j->iters;
+    r.majflt_per_op = r.majflt.median / (double)j->iters;
     r.spread = r.wall_ns.median > 0 ? r.wall_ns.mad / r.wall_ns.median : 0;
-    r.wide = r.spread > s.max_spread;
-    r.total_ns = clock_ns(CLOCK_MONOTONIC) - start;
-    *result = r;
-    err = 0;
+    r.wide = r.spread > j->s.max_spread;
+    r.total_ns = j->spent_ns;
+    *out = r;
+    return 0;
+}
+
+int mw_bench_run_group(const mw_bench_spec_t *specs, size_t n, mw_bench_result_t *results)
+{
+    struct job *jobs;
+    mw_bench_result_t *tmp;
+    unsigned rounds = 0, warm = 0;
+    int err = 0;
+
+    if (!specs || !results || n == 0)
+        return -EINVAL;
+    for (size_t k = 0; k < n; k++)
+        if (!specs[k].fn || specs[k].samples > MW_BENCH_MAX_SAMPLES)
+            return -EINVAL;
+    jobs = calloc(n, sizeof *jobs);
+    tmp = calloc(n, sizeof *tmp);
+    if (!jobs || !tmp) {
+        err = -ENOMEM;
+        goto out;
+    }
+    for (size_t k = 0; k < n && !err; k++) {
+        err = prepare(&specs[k], &jobs[k]);
+        rounds = jobs[k].s.samples > rounds ? jobs[k].s.samples : rounds;
+        warm = jobs[k].s.warmup > warm ? jobs[k].s.warmup : warm;
+    }
+    /* Round-robin: sample i of every job before sample i + 1 of any, so that a slow drift of
+     * the machine (another process, the clock speed) falls on all of them alike. */
+    for (unsigned w = 0; w < warm && !err; w++)
+        for (size_t k = 0; k < n && !err; k++)
+            if (w < jobs[k].s.warmup)
+                err = sample(&jobs[k], -1);
+    for (unsigned i = 0; i < rounds && !err; i++)
+        for (size_t k = 0; k < n && !err; k++)
+            if (i < jobs[k].s.samples)
+                err = sample(&jobs[k], (long)i);
+    for (size_t k = 0; k < n && !err; k++)
+        err = finish(&jobs[k], &tmp[k]);
+    if (!err)
+        memcpy(results, tmp, n * sizeof *tmp);
 out:
-    free(v);
+    for (size_t k = 0; jobs && k < n; k++)
+        free(jobs[k].v);
+    free(jobs);
+    free(tmp);
     return err;
+}
+
+int mw_bench_run(const mw_bench_spec_t *spec, mw_bench_result_t *result)
+{
+    if (!spec || !result)
+        return -EINVAL;
+    return mw_bench_run_group(spec, 1, result);
 }

@@ -42,3 +42,14 @@ CHECKS += check-bench-main
 .PHONY: check-bench-main
 check-bench-main: $(BUILD)/tests/bench_self
 	$(Q)tests/bench/check-main.sh $<
+
+# The experiments' tests link the experiment files of the command (not part of libmemwalk).
+BENCH_EXP_OBJS = $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard src/cli/exp_*.c))
+TEST_LDLIBS_bench = $(BENCH_EXP_OBJS) $(LIB_A)
+$(BUILD)/tests/test_bench: $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard src/cli/exp_*.c))
+
+# `memwalk bench` end to end: a full run (JSON + SVG), quick text and CSV runs, failure paths.
+CHECKS += check-bench-cli
+.PHONY: check-bench-cli
+check-bench-cli: $(MEMWALK)
+	$(Q)tests/bench/check-cli.sh $(MEMWALK)

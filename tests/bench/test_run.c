@@ -219,3 +219,61 @@ Test(bench_run, long_names_are_truncated_not_overflowed)
     cr_assert_eq(mw_bench_run(&spec, &r), 0);
     cr_assert_eq(strlen(r.name), MW_BENCH_NAME_MAX - 1);
 }
+
+/* ---- groups -------------------------------------------------------------------------------------
+ */
+
+static char order[64];
+static size_t norder;
+
+/* arg is a char naming the spec: setup writes it down, so the test sees the order of samples. */
+static int note_setup(uint64_t iters, void *arg)
+{
+    (void)iters;
+    if (norder + 1 < sizeof order)
+        order[norder++] = *(const char *)arg;
+    return 0;
+}
+
+static void do_nothing(uint64_t iters, void *arg)
+{
+    (void)iters, (void)arg;
+}
+
+Test(bench_run, group_interleaves_samples_after_calibration)
+{
+    static char a = 'a', b = 'b';
+    mw_bench_spec_t specs[2] = {
+        {.name = "a", .fn = do_nothing, .arg = &a, .setup = note_setup, .iters = 1, .samples = 3},
+        {.name = "b", .fn = do_nothing, .arg = &b, .setup = note_setup, .iters = 1, .samples = 2},
+    };
+    mw_bench_result_t r[2];
+
+    norder = 0;
+    cr_assert_eq(mw_bench_run_group(specs, 2, r), 0);
+    order[norder] = '\0';
+    cr_assert_str_eq(order, "abababa", "warm-up a b, then samples a b, a b, a");
+    cr_assert_eq(r[0].samples, 3);
+    cr_assert_eq(r[1].samples, 2);
+    cr_assert_str_eq(r[1].name, "b");
+}
+
+Test(bench_run, group_failure_writes_no_result)
+{
+    struct counter ok = {0}, bad = {.fail_setup_at = 2};
+    mw_bench_spec_t specs[2] = {
+        {.name = "ok", .fn = count_fn, .arg = &ok, .iters = 1, .samples = 3},
+        {.name = "bad",
+         .fn = count_fn,
+         .arg = &bad,
+         .setup = count_setup,
+         .iters = 1,
+         .samples = 3},
+    };
+    mw_bench_result_t r[2];
+
+    memset(r, 0x5a, sizeof r);
+    cr_assert_eq(mw_bench_run_group(specs, 2, r), -EIO);
+    cr_assert_eq(r[0].iters, 0x5a5a5a5a5a5a5a5aull, "not even the spec that succeeded");
+    cr_assert_eq(mw_bench_run_group(specs, 0, r), -EINVAL);
+}

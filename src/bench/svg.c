@@ -106,6 +106,8 @@ static void format_value(char *buf, size_t len, double v, int bytes, int ns, int
             i++;
         }
         snprintf(buf, len, "%g %s", v, unit[i]);
+    } else if (v == floor(v) && fabs(v) < 1e9) {
+        snprintf(buf, len, "%.0f", v);
     } else {
         snprintf(buf, len, precise ? "%.3g" : "%g", v);
     }
@@ -148,15 +150,31 @@ static int note_lines(mw__sb_t *sb, const char *note, double x, double y)
     return n;
 }
 
-static void legend(mw__sb_t *sb, const mw_bench_chart_t *c, double x, double y)
+/* The legend, one entry per series, in rows from (x, y); returns the number of rows (sb NULL:
+ * only counts them). */
+static int legend(mw__sb_t *sb, const mw_bench_chart_t *c, double x, double y)
 {
+    double x0 = x;
+    int rows = c->nseries ? 1 : 0;
+
     for (size_t s = 0; s < c->nseries; s++) {
         const char *name = c->series[s].name ? c->series[s].name : "";
-        mw__sb_printf(sb, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"%s\"/>\n",
-                      x, y - 10, palette[s % MW__ARRAY_LEN(palette)]);
-        text(sb, x + 16, y, "start", NULL, name);
-        x += 16 + strlen(name) * CHAR_W + 18;
+        double w = 16 + strlen(name) * CHAR_W + 18;
+        if (x > x0 && x + w > WIDTH - PAD) {
+            x = x0;
+            y += LEGEND_H;
+            rows++;
+        }
+        if (sb) {
+            mw__sb_printf(sb,
+                          "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" "
+                          "fill=\"%s\"/>\n",
+                          x, y - 10, palette[s % MW__ARRAY_LEN(palette)]);
+            text(sb, x + 16, y, "start", NULL, name);
+        }
+        x += w;
     }
+    return rows;
 }
 
 /* The value range over every point (and error bar) that the axis can show. */
@@ -193,7 +211,9 @@ static double draw_lines(mw__sb_t *sb, const mw_bench_chart_t *c, double top)
     const int bytes = !!(c->flags & MW_BENCH_CHART_X_BYTES),
               ns = !!(c->flags & MW_BENCH_CHART_Y_NS);
     const double left = 84, right = WIDTH - 28;
-    const double ptop = top + TITLE_H + LEGEND_H, pbot = ptop + LINES_H;
+    const double legend_h =
+        LEGEND_H * (legend(NULL, c, left, 0) > 1 ? legend(NULL, c, left, 0) : 1);
+    const double ptop = top + TITLE_H + legend_h, pbot = ptop + LINES_H;
     char buf[64];
 
     ax.base = (c->flags & MW_BENCH_CHART_LOG_X) ? (bytes ? 2 : 10) : 0;
@@ -261,7 +281,7 @@ static double draw_lines(mw__sb_t *sb, const mw_bench_chart_t *c, double top)
         }
     }
     legend(sb, c, left, top + TITLE_H + 12);
-    double h = TITLE_H + LEGEND_H + LINES_H + TICK_H + (c->x_label ? LABEL_H : 0);
+    double h = TITLE_H + legend_h + LINES_H + TICK_H + (c->x_label ? LABEL_H : 0);
     int notes = note_lines(sb, c->note, left, top + h + 8);
     return h + notes * NOTE_LINE + PAD;
 }
@@ -281,11 +301,15 @@ static double draw_bars(mw__sb_t *sb, const mw_bench_chart_t *c, double top)
     }
     label_w = label_w > 320 ? 320 : label_w;
     const double left = PAD + label_w, right = WIDTH - 96; /* room for value labels */
-    const double ptop = top + TITLE_H + LEGEND_H, pbot = ptop + row_h * c->ncategories;
+    const int lrows = legend(NULL, c, left, 0);
+    const double ptop = top + TITLE_H + LEGEND_H * (lrows > 1 ? lrows : 1);
+    const double pbot = ptop + row_h * c->ncategories;
 
     av.base = (c->flags & MW_BENCH_CHART_LOG_Y) ? 10 : 0;
     value_range(c, &av, 0, &vmin, &vmax);
-    axis_fit(&av, vmin, vmax, av.base, 8);
+    /* A bar starts at the axis' origin: on a log scale, keep the smallest value off it (a count
+     * of 1 on an axis starting at 1 would be a bar of no length). */
+    axis_fit(&av, av.base ? vmin / 2 : vmin, vmax, av.base, 8);
 
     for (double t = av.lo; t <= av.hi + 1e-9; t += av.step) {
         double v = av.base ? pow(av.base, t) : t, x = axis_px(&av, v, left, right);

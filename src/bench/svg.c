@@ -221,7 +221,7 @@ static double draw_lines(mw__sb_t *sb, const mw_bench_chart_t *c, double top)
     axis_fit(&ax, vmin, vmax, ax.base, 12);
     ay.base = (c->flags & MW_BENCH_CHART_LOG_Y) ? 10 : 0;
     value_range(c, &ay, 0, &vmin, &vmax);
-    axis_fit(&ay, vmin, vmax, ay.base, 6);
+    axis_fit(&ay, vmin, vmax, ay.base, ay.base ? 9 : 6);
 
     /* Grid and tick labels. */
     for (double t = ay.lo; t <= ay.hi + 1e-9; t += ay.step) {

@@ -53,3 +53,9 @@ CHECKS += check-bench-cli
 .PHONY: check-bench-cli
 check-bench-cli: $(MEMWALK)
 	$(Q)tests/bench/check-cli.sh $(MEMWALK)
+
+# `make bench` also runs the experiments of `memwalk bench` (about 5 s).
+.PHONY: bench-experiments
+bench: bench-experiments
+bench-experiments: $(MEMWALK)
+	$(Q)$(MEMWALK) bench

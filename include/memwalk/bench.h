@@ -90,7 +90,8 @@ typedef struct mw_bench_result {
     double minflt_per_op;     /* minflt.median / iters */
     double majflt_per_op;     /* majflt.median / iters */
     double spread;            /* wall_ns.mad / wall_ns.median */
-    int wide;                 /* spread above the spec's max_spread: do not trust small gaps */
+    int wide;                 /* spread above max_spread: do not trust small gaps */
+    double max_spread;        /* the bound that applied (the spec's or the default) */
     double total_ns;          /* the whole run: calibration, warm-up, samples, setups */
 } mw_bench_result_t;
 

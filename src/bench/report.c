@@ -71,7 +71,9 @@ void mw__bench_result_json(mw__sb_t *sb, const mw_bench_result_t *r, double rela
     mw__bench_json_num(sb, r->majflt_per_op);
     mw__sb_puts(sb, ", \"spread\": ");
     mw__bench_json_num(sb, r->spread);
-    mw__sb_printf(sb, ", \"wide\": %s, \"total_ns\": ", r->wide ? "true" : "false");
+    mw__sb_printf(sb, ", \"wide\": %s, \"max_spread\": ", r->wide ? "true" : "false");
+    mw__bench_json_num(sb, r->max_spread);
+    mw__sb_puts(sb, ", \"total_ns\": ");
     mw__bench_json_num(sb, r->total_ns);
     mw__sb_puts(sb, ", \"relative\": ");
     mw__bench_json_num(sb, relative);
@@ -163,14 +165,11 @@ int mw_bench_write_text(FILE *out, const mw_bench_report_t *rep)
     mw__sb_puts(&sb, "# times per operation (wall clock; cpu = process CPU time); faults = page "
                      "faults per sample (median)\n");
     if (wide) {
-        mw__sb_printf(&sb,
-                      "# warning: wide spread (MAD above the threshold, %.0f%% of the median "
-                      "by default) for:",
-                      MW_BENCH_DEFAULT_MAX_SPREAD * 100);
+        mw__sb_puts(&sb, "# warning: wide spread (MAD over median above its bound) for:");
         for (size_t i = 0; i < rep->count; i++)
             if (rep->results[i].wide)
-                mw__sb_printf(&sb, " %s (%.0f%%)", rep->results[i].name,
-                              rep->results[i].spread * 100);
+                mw__sb_printf(&sb, " %s (%.0f%% > %.0f%%)", rep->results[i].name,
+                              rep->results[i].spread * 100, rep->results[i].max_spread * 100);
         mw__sb_puts(&sb, "; do not trust small differences, rerun on a quiet machine\n");
     }
     return mw__bench_flush(out, &sb);

@@ -154,6 +154,7 @@ static int finish(const struct job *j, mw_bench_result_t *out)
     r.majflt_per_op = r.majflt.median / (double)j->iters;
     r.spread = r.wall_ns.median > 0 ? r.wall_ns.mad / r.wall_ns.median : 0;
     r.wide = r.spread > j->s.max_spread;
+    r.max_spread = j->s.max_spread;
     r.total_ns = j->spent_ns;
     *out = r;
     return 0;

@@ -126,8 +126,8 @@ size_t mw__bench_env_warnings(const mw_bench_env_t *env, char (*lines)[MW__BENCH
         n++;                                                 \
     } while (0)
     if (env->under_valgrind)
-        WARN("running under valgrind: times are those of a simulated CPU, tens of times slower; "
-             "only counts mean something");
+        WARN("running under valgrind: times are those of a simulated CPU, tens of times slower, "
+             "and malloc is valgrind's, not the C library's");
     if (env->governor[0] && strcmp(env->governor, "performance") != 0)
         WARN("CPU frequency scaling: governor '%s', the clock changes with load; pin it with "
              "'cpupower frequency-set -g performance'",

@@ -63,9 +63,14 @@ static int calibrate(const mw_bench_spec_t *s, double min_ns, uint64_t max_iters
 {
     uint64_t n = 1;
     struct sample smp;
+    int err;
 
+    /* The very first call pays for cold caches, lazy binding, first-touch faults: it would
+     * stop calibration at once. It runs, untimed, before the count is searched. */
+    if ((err = run_sample(s, 1, &smp)) < 0)
+        return err;
     for (;;) {
-        int err = run_sample(s, n, &smp);
+        err = run_sample(s, n, &smp);
         if (err < 0)
             return err;
         if (smp.wall_ns >= min_ns || n >= max_iters)

@@ -42,6 +42,12 @@ PY
 xmllint --noout "$tmp/chart.svg" 2>"$tmp/err" || fail "SVG is not well-formed: $(cat "$tmp/err")"
 grep -q '>keep_int</text>' "$tmp/chart.svg" || fail "SVG does not name keep_int"
 
+# Under valgrind the header says so and warns (times there are a simulated CPU's).
+valgrind -q "$prog" --filter '^empty$' --samples 1 --min-time 0.1 >"$tmp/vg" 2>&1 ||
+  fail "run under valgrind failed: $(cat "$tmp/vg")"
+grep -q 'valgrind: yes' "$tmp/vg" || fail "valgrind not detected"
+grep -q '^# warning: running under valgrind' "$tmp/vg" || fail "no valgrind warning"
+
 # --list prints names only.
 [ "$("$prog" --list --filter 'malloc')" = "$(printf 'malloc_free_64\nmalloc_free_1m')" ] ||
   fail "--list --filter malloc"

@@ -221,7 +221,9 @@ static int bench_run(int argc, char **argv)
         double secs = now_s() - t0;
 
         if (err < 0) {
-            mw_cli_error("bench", e->name, "%s", strerror(-err));
+            mw_cli_error("bench", e->name, "%s",
+                         err == -ECHILD ? "the measuring process died (out of memory?)"
+                                        : strerror(-err));
             status = MW_EXIT_FAILURE;
             free(result);
             continue;

@@ -76,6 +76,8 @@ static int sizes_child(void *arg, void *result)
             void *p = malloc(c->size);
             if (!p)
                 return -ENOMEM;
+            /* Without the barrier clang deletes this unused malloc/free pair. */
+            mw_bench_keep(p);
             out->mmapped[out->n] += mw__exp_mmapped_blocks() > before;
             free(p);
         }

@@ -144,6 +144,7 @@ static int count_addresses(unsigned fills, uint64_t distinct[MW__SVH_CASES])
             err = -ENOMEM;
             goto out;
         }
+        mw_bench_keep(a); /* an unused malloc/free pair may be deleted */
         addr[i] = (uintptr_t)a;
         free(a);
     }
@@ -155,6 +156,7 @@ static int count_addresses(unsigned fills, uint64_t distinct[MW__SVH_CASES])
             err = -ENOMEM;
             break;
         }
+        mw_bench_keep(kept[n]);
         addr[n] = (uintptr_t)kept[n];
     }
     if (!err)

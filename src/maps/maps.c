@@ -224,9 +224,11 @@ int mw__maps_procmap_query(int fd, uintptr_t addr, unsigned qflags, mw_region_t 
     q.size = sizeof(q);
     q.query_flags = qflags;
     q.query_addr = addr;
-    q.vma_name_addr = (uint64_t)(uintptr_t)name;
-    q.vma_name_size = (uint32_t)name_len;
-    name[0] = '\0';
+    if (name && name_len) {
+        q.vma_name_addr = (uint64_t)(uintptr_t)name;
+        q.vma_name_size = (uint32_t)name_len;
+        name[0] = '\0';
+    }
     if (ioctl(fd, MW__PROCMAP_QUERY, &q) < 0)
         return -errno;
     memset(reg, 0, sizeof(*reg));
@@ -240,7 +242,7 @@ int mw__maps_procmap_query(int fd, uintptr_t addr, unsigned qflags, mw_region_t 
     reg->dev_major = q.dev_major;
     reg->dev_minor = q.dev_minor;
     reg->inode = q.inode;
-    if (q.vma_name_size == 0)
+    if (name && name_len && q.vma_name_size == 0)
         name[0] = '\0';
     return 0;
 }

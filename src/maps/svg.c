@@ -86,7 +86,7 @@ static void put_addr(mw__sb_t *sb, double y, uintptr_t a, const char *anchor)
                   ADDR_X, y, anchor, (unsigned long)a);
 }
 
-static void draw_gap(mw__sb_t *sb, double y, uint64_t bytes)
+static void draw_gap(mw__sb_t *sb, double y, uint64_t bytes, int kernel_half)
 {
     char size[32];
     int x;
@@ -99,18 +99,20 @@ static void draw_gap(mw__sb_t *sb, double y, uint64_t bytes)
     mw__sb_puts(sb, "\"/>\n");
     mw__sb_printf(sb,
                   "<text x=\"%d\" y=\"%.1f\" class=\"gap\" dominant-baseline=\"middle\">gap "
-                  "%s</text>\n",
-                  LABEL_X, y + GAP_H / 2.0, mw__format_bytes(bytes, size, sizeof(size)));
+                  "%s%s</text>\n",
+                  LABEL_X, y + GAP_H / 2.0, mw__format_bytes(bytes, size, sizeof(size)),
+                  kernel_half ? " (the non-canonical hole and the kernel's half)" : "");
 }
 
-static void draw_row(mw__sb_t *sb, const mw_maps_t *m, const struct row *row, double y)
+static void draw_row(mw__sb_t *sb, const mw_maps_t *m, const struct row *row, double y,
+                     int bottom_label)
 {
     uint64_t by_kind[MW_REGION_KIND_COUNT] = {0}, total = 0;
     double wsum = 0, yy = y + row->h;
     char name[300], size[32];
     const mw_region_t *top = &m->regions[row->last], *bottom = &m->regions[row->first];
     size_t i;
-    int k, shown = 0;
+    int k, shown = 0, nkinds = 0;
 
     for (i = row->first; i <= row->last; i++)
         wsum += region_weight(&m->regions[i]);
@@ -139,20 +141,22 @@ static void draw_row(mw__sb_t *sb, const mw_maps_t *m, const struct row *row, do
     mw__sb_printf(sb, "<rect x=\"%d\" y=\"%.1f\" width=\"%d\" height=\"%.1f\" class=\"box\"/>\n",
                   BOX_X, y, BOX_W, row->h);
     put_addr(sb, y + 1, top->end, "hanging");
-    if (row->h >= 28)
+    if (bottom_label)
         put_addr(sb, y + row->h - 1, bottom->start, "text-after-edge");
     row_name(bottom, name, sizeof(name));
-    mw__sb_printf(sb, "<text x=\"%d\" y=\"%.1f\" class=\"name\" dominant-baseline=\"%s\">",
-                  LABEL_X, row->h >= 30 ? y + row->h / 2.0 - 7 : y + row->h / 2.0,
-                  row->h >= 30 ? "middle" : "middle");
+    for (k = 0; k < MW_REGION_KIND_COUNT; k++)
+        nkinds += by_kind[k] != 0;
+    mw__sb_printf(sb, "<text x=\"%d\" y=\"%.1f\" class=\"name\" dominant-baseline=\"middle\">",
+                  LABEL_X, row->h >= 30 ? y + row->h / 2.0 - 7 : y + row->h / 2.0);
     mw__sb_xml_str(sb, name);
-    mw__sb_printf(sb, " <tspan class=\"size\">%s", mw__format_bytes(total, size, sizeof(size)));
+    mw__sb_printf(sb, "<tspan class=\"size\" dx=\"8\">%s",
+                  mw__format_bytes(total, size, sizeof(size)));
     if (row->last > row->first)
         mw__sb_printf(sb, " in %zu regions", row->last - row->first + 1);
     mw__sb_puts(sb, "</tspan>");
     if (row->h < 30) {
-        /* A thin row: the kinds go on the same line. */
-        mw__sb_puts(sb, "<tspan class=\"kinds\"> ");
+        /* A thin row: the kind goes on the same line. */
+        mw__sb_puts(sb, "<tspan class=\"kinds\" dx=\"10\">");
     } else {
         mw__sb_printf(sb, "</text>\n<text x=\"%d\" y=\"%.1f\" class=\"kinds\" "
                           "dominant-baseline=\"middle\">",
@@ -161,9 +165,10 @@ static void draw_row(mw__sb_t *sb, const mw_maps_t *m, const struct row *row, do
     for (k = MW_REGION_KIND_COUNT - 1; k >= 0; k--) {
         if (!by_kind[k])
             continue;
-        mw__sb_printf(sb, "%s%s %s", shown++ ? " \u00b7 " : "",
-                      mw_region_kind_name((enum mw_region_kind)k),
-                      mw__format_bytes(by_kind[k], size, sizeof(size)));
+        mw__sb_printf(sb, "%s%s", shown++ ? " \u00b7 " : "",
+                      mw_region_kind_name((enum mw_region_kind)k));
+        if (nkinds > 1)
+            mw__sb_printf(sb, " %s", mw__format_bytes(by_kind[k], size, sizeof(size)));
     }
     if (row->h < 30)
         mw__sb_puts(sb, "</tspan>");
@@ -247,13 +252,17 @@ int mw_maps_svg(const mw_maps_t *maps, char **ret_svg)
     }
     y = TOP + 10;
     for (i = nrows; i-- > 0;) {
-        draw_row(&sb, maps, &rows[i], y);
+        /* The bottom address only where no adjacent row below prints it as its top. */
+        draw_row(&sb, maps, &rows[i], y,
+                 i == 0 || maps->regions[rows[i - 1].last].end !=
+                               maps->regions[rows[i].first].start);
         y += rows[i].h;
         if (i > 0) {
             uintptr_t lo_end = maps->regions[rows[i - 1].last].end;
             uintptr_t hi_start = maps->regions[rows[i].first].start;
             if (lo_end != hi_start) {
-                draw_gap(&sb, y, hi_start - lo_end);
+                draw_gap(&sb, y, hi_start - lo_end,
+                         lo_end <= 0x800000000000ull && hi_start > 0x800000000000ull);
                 y += GAP_H;
             }
         }

@@ -169,50 +169,29 @@ static void put_path(mw__sb_t *sb, const char *p)
             mw__sb_putc(sb, *p);
 }
 
-static int single_from(const mw_maps_t *src, const mw_region_t *r, mw_maps_t *out)
-{
-    char *text;
-    mw__sb_t sb = {0};
-    mw_maps_t m;
-    const char *sec;
-    int rc;
-
-    /* Reparse the one line so the copy owns its strings, then carry over the classification. */
-    mw__sb_printf(&sb, "%lx-%lx %s %08llx %02x:%02x %llu ", (unsigned long)r->start,
-                  (unsigned long)r->end, r->perms, (unsigned long long)r->offset, r->dev_major,
-                  r->dev_minor, (unsigned long long)r->inode);
-    put_path(&sb, r->path);
-    if (r->deleted)
-        mw__sb_puts(&sb, " (deleted)");
-    if (sb.err)
-        return sb.err;
-    text = mw__sb_take(&sb);
-    rc = mw__maps_parse_text(text, strlen(text), 0, &m, NULL);
-    free(text);
-    if (rc)
-        return rc;
-    m.regions[0].kind = r->kind;
-    m.regions[0].tid = r->tid;
-    sec = r->section;
-    m.regions[0].section = sec ? mw__arena_strndup(&m.priv->arena, sec, strlen(sec)) : NULL;
-    m.pid = src->pid;
-    *out = m;
-    return 0;
-}
-
 /* The slow path: the whole map, then the one region. */
 static int query_by_text(pid_t pid, uintptr_t addr, mw_maps_t *out)
 {
     mw_maps_t all;
     const mw_region_t *r;
+    size_t idx;
     int rc = mw_maps_read(pid, 0, &all);
 
     if (rc)
         return rc;
     r = mw_maps_find(&all, addr);
-    rc = r ? single_from(&all, r, out) : -ENOENT;
-    mw_maps_free(&all);
-    return rc;
+    if (!r) {
+        mw_maps_free(&all);
+        return -ENOENT;
+    }
+    /* Keep only that region; its strings and ELF facts stay in the arena it shares. */
+    idx = (size_t)(r - all.regions);
+    all.regions[0] = all.regions[idx];
+    if (all.priv->region_obj)
+        all.priv->region_obj[0] = all.priv->region_obj[idx];
+    all.count = 1;
+    *out = all;
+    return 0;
 }
 
 int mw__maps_procmap_query(int fd, uintptr_t addr, unsigned qflags, mw_region_t *reg, char *name,

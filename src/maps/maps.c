@@ -77,6 +77,7 @@ void mw_maps_free(mw_maps_t *maps)
         free(maps->priv->objs);
         free(maps->priv->region_obj);
         free(maps->priv->keys);
+        free(maps->priv->key_slot);
         free(maps->priv);
     }
     free(maps->regions);

@@ -60,7 +60,8 @@ struct mw__maps_priv {
     size_t region_cap;
     /* Interned smaps keys. */
     const char **keys;
-    size_t nkeys, capkeys;
+    size_t *key_slot; /* per key: offset of its named field in mw_region_t, or 0 */
+    size_t nkeys, capkeys, capslots;
 };
 
 /* Parses maps or smaps text into out (regions + priv). Kinds are left at MW_REGION_ANON. */

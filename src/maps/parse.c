@@ -205,50 +205,56 @@ static int parse_header(mw_maps_t *m, const char *s, const char *end, mw_region_
     return 0;
 }
 
-static const char *intern_key(struct mw__maps_priv *p, const char *k, size_t n)
+/* The smaps keys the region struct names, with where they go. */
+static const struct {
+    const char *key;
+    size_t off;
+} named[] = {
+    {"Size", offsetof(mw_region_t, size_kb)},
+    {"Rss", offsetof(mw_region_t, rss_kb)},
+    {"Pss", offsetof(mw_region_t, pss_kb)},
+    {"Shared_Clean", offsetof(mw_region_t, shared_clean_kb)},
+    {"Shared_Dirty", offsetof(mw_region_t, shared_dirty_kb)},
+    {"Private_Clean", offsetof(mw_region_t, private_clean_kb)},
+    {"Private_Dirty", offsetof(mw_region_t, private_dirty_kb)},
+    {"Referenced", offsetof(mw_region_t, referenced_kb)},
+    {"Anonymous", offsetof(mw_region_t, anonymous_kb)},
+    {"Swap", offsetof(mw_region_t, swap_kb)},
+    {"SwapPss", offsetof(mw_region_t, swap_pss_kb)},
+    {"Locked", offsetof(mw_region_t, locked_kb)},
+};
+
+/* Interns a key; *slot gets the offset of its named field or 0. The kernel prints the keys in
+ * the same order for every region, so the key at the same position last time is tried first. */
+static const char *intern_key(struct mw__maps_priv *p, size_t pos, const char *k, size_t n,
+                              size_t *slot)
 {
     size_t i;
     char *s;
 
+    if (pos < p->nkeys && strncmp(p->keys[pos], k, n) == 0 && p->keys[pos][n] == '\0') {
+        *slot = p->key_slot[pos];
+        return p->keys[pos];
+    }
     for (i = 0; i < p->nkeys; i++)
-        if (strncmp(p->keys[i], k, n) == 0 && p->keys[i][n] == '\0')
+        if (strncmp(p->keys[i], k, n) == 0 && p->keys[i][n] == '\0') {
+            *slot = p->key_slot[i];
             return p->keys[i];
+        }
     if (mw__grow((void **)&p->keys, &p->capkeys, p->nkeys + 1, sizeof(*p->keys)))
+        return NULL;
+    if (mw__grow((void **)&p->key_slot, &p->capslots, p->nkeys + 1, sizeof(*p->key_slot)))
         return NULL;
     s = mw__arena_strndup(&p->arena, k, n);
     if (!s)
         return NULL;
+    p->key_slot[p->nkeys] = 0;
+    for (i = 0; i < sizeof(named) / sizeof(named[0]); i++)
+        if (strcmp(named[i].key, s) == 0)
+            p->key_slot[p->nkeys] = named[i].off;
+    *slot = p->key_slot[p->nkeys];
     p->keys[p->nkeys++] = s;
     return s;
-}
-
-/* Known keys land in the region's named fields as well. */
-static void set_named(mw_region_t *r, const char *key, uint64_t v)
-{
-    static const struct {
-        const char *key;
-        size_t off;
-    } named[] = {
-        {"Size", offsetof(mw_region_t, size_kb)},
-        {"Rss", offsetof(mw_region_t, rss_kb)},
-        {"Pss", offsetof(mw_region_t, pss_kb)},
-        {"Shared_Clean", offsetof(mw_region_t, shared_clean_kb)},
-        {"Shared_Dirty", offsetof(mw_region_t, shared_dirty_kb)},
-        {"Private_Clean", offsetof(mw_region_t, private_clean_kb)},
-        {"Private_Dirty", offsetof(mw_region_t, private_dirty_kb)},
-        {"Referenced", offsetof(mw_region_t, referenced_kb)},
-        {"Anonymous", offsetof(mw_region_t, anonymous_kb)},
-        {"Swap", offsetof(mw_region_t, swap_kb)},
-        {"SwapPss", offsetof(mw_region_t, swap_pss_kb)},
-        {"Locked", offsetof(mw_region_t, locked_kb)},
-    };
-    size_t i;
-
-    for (i = 0; i < sizeof(named) / sizeof(named[0]); i++)
-        if (strcmp(named[i].key, key) == 0) {
-            *(uint64_t *)((char *)r + named[i].off) = v;
-            return;
-        }
 }
 
 struct field_buf {
@@ -261,7 +267,7 @@ static int parse_key(mw_maps_t *m, mw_region_t *r, struct field_buf *fb, const c
                      const char *end)
 {
     const char *k = s, *key;
-    size_t klen;
+    size_t klen, slot;
     uint64_t v;
 
     while (s < end && ((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
@@ -270,12 +276,12 @@ static int parse_key(mw_maps_t *m, mw_region_t *r, struct field_buf *fb, const c
     klen = (size_t)(s - k);
     if (klen == 0 || take_char(&s, end, ':'))
         return -1;
-    key = intern_key(m->priv, k, klen);
+    key = intern_key(m->priv, fb->n, k, klen, &slot);
     if (!key)
         return -ENOMEM;
     while (s < end && *s == ' ')
         s++;
-    if (strcmp(key, "VmFlags") == 0) {
+    if (key[0] == 'V' && strcmp(key, "VmFlags") == 0) {
         const char *e = end;
         while (e > s && e[-1] == ' ')
             e--;
@@ -293,7 +299,8 @@ static int parse_key(mw_maps_t *m, mw_region_t *r, struct field_buf *fb, const c
     fb->f[fb->n].key = key;
     fb->f[fb->n].value = v;
     fb->n++;
-    set_named(r, key, v);
+    if (slot)
+        *(uint64_t *)((char *)r + slot) = v;
     return 0;
 }
 

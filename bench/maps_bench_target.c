@@ -11,8 +11,8 @@ int main(int argc, char **argv)
     char *base, c;
 
     /* One reservation, then every other page made read-only: n regions side by side. */
-    base = mmap(NULL, (size_t)(n * 2 * page), PROT_READ | PROT_WRITE,
-                MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    base = mmap(NULL, (size_t)(n * 2 * page), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                -1, 0);
     if (base == MAP_FAILED) {
         perror("mmap");
         return 1;

@@ -111,9 +111,8 @@ static void print_table(const mw_maps_t *m, int extended, mw__sb_t *sb)
     if (extended) {
         mw__sb_puts(sb, "---------------- ------- ------- ------- ------- -------\n");
         mw__sb_printf(sb, "total kB         %7llu %7llu %7llu %7llu %7llu\n",
-                      (unsigned long long)tot_kb, (unsigned long long)rss,
-                      (unsigned long long)pss, (unsigned long long)dirty,
-                      (unsigned long long)swap);
+                      (unsigned long long)tot_kb, (unsigned long long)rss, (unsigned long long)pss,
+                      (unsigned long long)dirty, (unsigned long long)swap);
     } else {
         mw__sb_puts(sb, "---------------- -------\n");
         mw__sb_printf(sb, "total kB         %7llu\n", (unsigned long long)tot_kb);
@@ -144,12 +143,12 @@ static void print_json(const mw_maps_t *m, mw__sb_t *sb)
                       "%s\n{\"start\":\"0x%lx\",\"end\":\"0x%lx\",\"size\":%lu,\"perms\":\"%s\","
                       "\"offset\":%llu,\"dev\":\"%02x:%02x\",\"inode\":%llu,\"path\":",
                       i ? "," : "", (unsigned long)r->start, (unsigned long)r->end,
-                      (unsigned long)(r->end - r->start), r->perms,
-                      (unsigned long long)r->offset, r->dev_major, r->dev_minor,
-                      (unsigned long long)r->inode);
+                      (unsigned long)(r->end - r->start), r->perms, (unsigned long long)r->offset,
+                      r->dev_major, r->dev_minor, (unsigned long long)r->inode);
         mw__sb_json_str(sb, r->path);
-        mw__sb_printf(sb, ",\"deleted\":%s,\"kind\":\"%s\",\"section\":",
-                      r->deleted ? "true" : "false", mw_region_kind_name(r->kind));
+        mw__sb_printf(sb,
+                      ",\"deleted\":%s,\"kind\":\"%s\",\"section\":", r->deleted ? "true" : "false",
+                      mw_region_kind_name(r->kind));
         if (r->section)
             mw__sb_json_str(sb, r->section);
         else
@@ -314,5 +313,5 @@ static int maps_run(int argc, char **argv)
     return MW_EXIT_OK;
 }
 
-MW_CLI_COMMAND(maps_cmd, "maps", "show a process's memory regions, their kinds and sizes",
-               maps_run, maps_usage, 10)
+MW_CLI_COMMAND(maps_cmd, "maps", "show a process's memory regions, their kinds and sizes", maps_run,
+               maps_usage, 10)

@@ -356,8 +356,8 @@ static void classify_threads(mw_maps_t *m, pid_t pid)
     if (unknown > 0)
         for (i = 1; i < m->count; i++) {
             mw_region_t *r = &m->regions[i], *g = &m->regions[i - 1];
-            if (r->kind == MW_REGION_ANON && strcmp(r->perms, "rw-p") == 0 &&
-                g->end == r->start && is_anonymous(g) && strcmp(g->perms, "---p") == 0)
+            if (r->kind == MW_REGION_ANON && strcmp(r->perms, "rw-p") == 0 && g->end == r->start &&
+                is_anonymous(g) && strcmp(g->perms, "---p") == 0)
                 r->kind = MW_REGION_THREAD_STACK;
         }
     free(sps);
@@ -406,8 +406,7 @@ static const struct mw__elf_obj *obj_of(const mw_maps_t *m, const mw_region_t *r
 {
     size_t i = (size_t)(r - m->regions);
 
-    if (!m->priv || !m->priv->region_obj || i >= m->priv->region_cap ||
-        m->priv->region_obj[i] < 0)
+    if (!m->priv || !m->priv->region_obj || i >= m->priv->region_cap || m->priv->region_obj[i] < 0)
         return NULL;
     return &m->priv->objs[m->priv->region_obj[i]];
 }
@@ -428,7 +427,7 @@ int mw_maps_kind_at(const mw_maps_t *maps, uintptr_t addr)
         /* A file-backed byte past p_memsz still comes from the file. */
         if (!is_anonymous(r) && r->kind != MW_REGION_HEAP)
             return writable_kind(o, addr, addr + 1, 1) == MW_REGION_BSS ? MW_REGION_BSS
-                                                                         : MW_REGION_DATA;
+                                                                        : MW_REGION_DATA;
         return k;
     }
     return r->kind;

@@ -9,10 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MAX_PHNUM     4096
-#define MAX_SHNUM     65536
-#define MAX_SHSTRTAB  (4u << 20)
-#define MAX_SEC_NAME  256
+#define MAX_PHNUM    4096
+#define MAX_SHNUM    65536
+#define MAX_SHSTRTAB (4u << 20)
+#define MAX_SEC_NAME 256
 
 static int read_at(int fd, void *buf, size_t len, uint64_t off)
 {
@@ -52,8 +52,8 @@ static int open_mapped(pid_t pid, uintptr_t start, uintptr_t end, const char *pa
     }
     if (path[0] != '/')
         return -ENOENT;
-    if (pid > 0 && (size_t)snprintf(buf, sizeof(buf), "/proc/%d/root%s", (int)pid, path) <
-                       sizeof(buf)) {
+    if (pid > 0 &&
+        (size_t)snprintf(buf, sizeof(buf), "/proc/%d/root%s", (int)pid, path) < sizeof(buf)) {
         fd = open(buf, O_RDONLY | O_CLOEXEC);
         if (fd >= 0)
             return fd;

@@ -263,8 +263,8 @@ int mw_maps_query(pid_t pid, uintptr_t addr, mw_maps_t *out_maps)
         return query_by_text(pid, addr, out_maps);
     }
     mw__sb_printf(&sb, "%lx-%lx %s %08llx %02x:%02x %llu ", (unsigned long)reg.start,
-                  (unsigned long)reg.end, reg.perms, (unsigned long long)reg.offset,
-                  reg.dev_major, reg.dev_minor, (unsigned long long)reg.inode);
+                  (unsigned long)reg.end, reg.perms, (unsigned long long)reg.offset, reg.dev_major,
+                  reg.dev_minor, (unsigned long long)reg.inode);
     put_path(&sb, name);
     free(name);
     if (sb.err)

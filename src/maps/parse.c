@@ -330,8 +330,7 @@ static int is_key_line(const char *s, const char *end)
     return s < end && *s == ':';
 }
 
-int mw__maps_parse_text(const char *text, size_t len, int smaps, mw_maps_t *out,
-                        size_t *bad_line)
+int mw__maps_parse_text(const char *text, size_t len, int smaps, mw_maps_t *out, size_t *bad_line)
 {
     mw_maps_t m = {0};
     struct field_buf fb = {0};

@@ -90,7 +90,8 @@ Test(cli_maps, json_is_valid)
 {
     if (sh("command -v python3 >/dev/null") != 0)
         cr_skip_test("python3 is missing");
-    cr_assert_eq(sh(MEMWALK_BIN " maps --json | python3 -c 'import json,sys; d=json.load(sys.stdin);"
+    cr_assert_eq(sh(MEMWALK_BIN
+                    " maps --json | python3 -c 'import json,sys; d=json.load(sys.stdin);"
                     " r=d[\"regions\"]; print(len(r), r[0][\"kind\"], \"Rss\" in r[0][\"smaps\"])' "
                     "2>&1"),
                  0);
@@ -155,9 +156,8 @@ Test(cli_maps, other_users_process_is_status_3)
 {
     if (geteuid() != 0)
         cr_skip_test("needs root to become another user");
-    cr_assert_eq(sh("setpriv --reuid=65534 --regid=65534 --clear-groups " MEMWALK_BIN
-                    " maps 1 2>&1"),
-                 3);
+    cr_assert_eq(
+        sh("setpriv --reuid=65534 --regid=65534 --clear-groups " MEMWALK_BIN " maps 1 2>&1"), 3);
     assert_match("^memwalk: maps: 1: permission denied");
 }
 

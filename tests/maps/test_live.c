@@ -13,9 +13,9 @@
 #include "live.h"
 #include "memwalk/maps.h"
 
-int live_bss_int;                 /* small: inside the last file-backed page */
-int live_data_int = 42;           /* .data */
-const char live_ro[] = "rodata";  /* .rodata */
+int live_bss_int;                /* small: inside the last file-backed page */
+int live_data_int = 42;          /* .data */
+const char live_ro[] = "rodata"; /* .rodata */
 
 static int kind_at(const mw_maps_t *m, const void *p)
 {
@@ -451,8 +451,7 @@ static void check_target(const char *helper, int pie)
     cr_assert_eq(kind_at(&m, (void *)field(c.line, "heap")), MW_REGION_HEAP);
     cr_assert_eq(kind_at(&m, (void *)field(c.line, "stack")), MW_REGION_STACK);
     r = mw_maps_find(&m, field(c.line, "text"));
-    cr_assert_eq(pie, r->start >= 0x10000000, "%s mapped at %lx", helper,
-                 (unsigned long)r->start);
+    cr_assert_eq(pie, r->start >= 0x10000000, "%s mapped at %lx", helper, (unsigned long)r->start);
     mw_maps_free(&m);
     child_stop(&c);
 }

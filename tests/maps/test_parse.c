@@ -374,9 +374,9 @@ Test(smaps_malformed, wrong_unit)
 
 Test(maps_kind_names, every_kind_has_its_word)
 {
-    static const char *const want[] = {"text", "rodata", "data", "bss", "heap",
-                                       "stack", "thread-stack", "anon", "file", "vdso",
-                                       "vvar", "vsyscall", "named-anon", "shm", "guard"};
+    static const char *const want[] = {"text",  "rodata",       "data",       "bss",  "heap",
+                                       "stack", "thread-stack", "anon",       "file", "vdso",
+                                       "vvar",  "vsyscall",     "named-anon", "shm",  "guard"};
     size_t i;
 
     cr_assert_eq(sizeof(want) / sizeof(want[0]), MW_REGION_KIND_COUNT);

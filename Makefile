@@ -33,7 +33,7 @@ HAVE_LIBGC     := $(shell pkg-config --exists bdw-gc 2>/dev/null && echo 1)
 OPT      ?= -O2 -g
 WARN     := -Wall -Wextra -Werror
 CFLAGS   ?=
-BASE_CPPFLAGS := -Iinclude -Isrc -D_GNU_SOURCE -DMW_VERSION_STRING='"$(VERSION)"'
+BASE_CPPFLAGS := -Iinclude -Isrc -I. -D_GNU_SOURCE -DMW_VERSION_STRING='"$(VERSION)"'
 ALL_CFLAGS     = -std=gnu11 $(OPT) $(WARN) -fPIC -MMD -MP $(BASE_CPPFLAGS) $(CFLAGS)
 LDLIBS_BASE   := -pthread -ldl -lm
 

@@ -72,6 +72,42 @@ static void process_name(pid_t pid, char *buf, size_t len)
     }
 }
 
+/* Appends v right-aligned in width columns (the table has 10,000-row tables to print fast). */
+static void put_num(mw__sb_t *sb, uint64_t v, int width)
+{
+    char tmp[24];
+    int n = 0;
+
+    do {
+        tmp[sizeof(tmp) - 1 - n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (width-- > n)
+        mw__sb_putc(sb, ' ');
+    mw__sb_putn(sb, tmp + sizeof(tmp) - n, (size_t)n);
+}
+
+static void put_hex16(mw__sb_t *sb, uint64_t v)
+{
+    static const char digits[] = "0123456789abcdef";
+    char tmp[16];
+    int i;
+
+    for (i = 15; i >= 0; i--, v >>= 4)
+        tmp[i] = digits[v & 15];
+    mw__sb_putn(sb, tmp, sizeof(tmp));
+}
+
+/* Appends s left-aligned in width columns, then one space. */
+static void put_col(mw__sb_t *sb, const char *s, size_t width)
+{
+    size_t n = strlen(s);
+
+    mw__sb_putn(sb, s, n);
+    for (; n < width + 1; n++)
+        mw__sb_putc(sb, ' ');
+}
+
 static void print_table(const mw_maps_t *m, int extended, mw__sb_t *sb)
 {
     uint64_t tot_kb = 0, rss = 0, pss = 0, dirty = 0, swap = 0;
@@ -92,19 +128,24 @@ static void print_table(const mw_maps_t *m, int extended, mw__sb_t *sb)
         uint64_t kb = (r->end - r->start) / 1024;
         tot_kb += kb;
         by_kind[r->kind] += kb;
-        mw__sb_printf(sb, "%016lx %7llu ", (unsigned long)r->start, (unsigned long long)kb);
+        put_hex16(sb, r->start);
+        put_num(sb, kb, 8);
+        mw__sb_putc(sb, ' ');
         if (extended) {
             uint64_t d = r->shared_dirty_kb + r->private_dirty_kb;
-            mw__sb_printf(sb, "%7llu %7llu %7llu %7llu ", (unsigned long long)r->rss_kb,
-                          (unsigned long long)r->pss_kb, (unsigned long long)d,
-                          (unsigned long long)r->swap_kb);
+            put_num(sb, r->rss_kb, 7);
+            put_num(sb, r->pss_kb, 8);
+            put_num(sb, d, 8);
+            put_num(sb, r->swap_kb, 8);
+            mw__sb_putc(sb, ' ');
             rss += r->rss_kb;
             pss += r->pss_kb;
             dirty += d;
             swap += r->swap_kb;
         }
-        mw__sb_printf(sb, "%s %-12s %-14s ", r->perms, mw_region_kind_name(r->kind),
-                      r->section ? r->section : "-");
+        put_col(sb, r->perms, 4);
+        put_col(sb, mw_region_kind_name(r->kind), 12);
+        put_col(sb, r->section ? r->section : "-", 14);
         put_path(sb, r);
         mw__sb_putc(sb, '\n');
     }

@@ -5,6 +5,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -303,10 +304,16 @@ static size_t thread_sps(pid_t pid, uintptr_t **sps, pid_t **tids, size_t *nsp)
         if (e->d_name[0] < '0' || e->d_name[0] > '9')
             continue;
         snprintf(file, sizeof(file), "%s/%s/syscall", path, e->d_name);
-        fd = open(file, O_RDONLY | O_CLOEXEC);
-        len = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-        if (fd >= 0)
-            close(fd);
+        /* A thread on a CPU right now shows "running": it often blocks a moment later. */
+        for (int tries = 0; tries < 3; tries++) {
+            fd = open(file, O_RDONLY | O_CLOEXEC);
+            len = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+            if (fd >= 0)
+                close(fd);
+            if (len <= 0 || strncmp(buf, "running", 7) != 0)
+                break;
+            sched_yield();
+        }
         if (len <= 0) {
             unknown++;
             continue;
@@ -349,10 +356,9 @@ static void classify_threads(mw_maps_t *m, pid_t pid)
             r->tid = i < nsp ? tids[i] : (pid_t)gettid();
         }
     }
-    /* Threads whose pointer could not be read: glibc's layout, an anonymous read-write mapping
-     * right above an inaccessible guard mapping. */
-    if (pid == 0 && unknown > 0)
-        unknown--; /* the caller, found from its local variable */
+    /* Threads whose pointer could not be read (on a CPU at that moment): glibc's layout, an
+     * anonymous read-write mapping right above an inaccessible guard mapping. The caller's own
+     * file shows its read(), so it never counts here. */
     if (unknown > 0)
         for (i = 1; i < m->count; i++) {
             mw_region_t *r = &m->regions[i], *g = &m->regions[i - 1];

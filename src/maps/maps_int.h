@@ -67,6 +67,9 @@ struct mw__maps_priv {
 /* Parses maps or smaps text into out (regions + priv). Kinds are left at MW_REGION_ANON. */
 int mw__maps_parse_text(const char *text, size_t len, int smaps, mw_maps_t *out, size_t *bad_line);
 
+/* Like mw__maps_parse_text, reading the text from fd to its end. */
+int mw__maps_parse_fd(int fd, int smaps, mw_maps_t *out, size_t *bad_line);
+
 /* Classifies every region. pid < 0: parsed text (names, permissions, neighbours only); pid >= 0:
  * a live process (0 = self), whose ELF files and thread stack pointers are read unless
  * MW_MAPS_NO_ELF. */

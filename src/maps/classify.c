@@ -225,6 +225,9 @@ static void classify_elf(mw_maps_t *m, pid_t pid)
             } else {
                 f = file_for(m, pid, r);
                 if (!f || !f->ok || bias_for(f, r, &bias) < 0) {
+                    /* Not an object (or mapped as data): a plain file, no guessing. */
+                    if (f && (f->ok || f->err == -ENOEXEC || f->err == -EINVAL))
+                        p->region_obj[i] = -2;
                     cur = -1;
                     continue;
                 }
@@ -395,7 +398,9 @@ void mw__maps_classify(mw_maps_t *m, pid_t pid, unsigned flags)
         classify_elf(m, pid);
         /* Objects whose headers could not be read fall back to permissions. */
         for (i = 0; i < m->count; i++)
-            if (p->region_obj[i] < 0 && m->regions[i].kind == MW_REGION_FILE)
+            if (p->region_obj[i] == -1 &&
+                (m->regions[i].kind == MW_REGION_FILE ||
+                 (i > 0 && p->region_obj[i - 1] == -1 && m->regions[i].kind == MW_REGION_ANON)))
                 classify_by_perms(m, i);
     } else {
         for (i = 0; i < m->count; i++)

@@ -154,7 +154,7 @@ int mw__elf_read(mw__arena_t *arena, pid_t pid, uintptr_t start, uintptr_t end, 
     f->ok = 0;
     fd = open_mapped(pid, start, end, path);
     if (fd < 0)
-        return fd;
+        return f->err = fd;
     fsize = lseek(fd, 0, SEEK_END);
     r = read_at(fd, &eh, sizeof(eh), 0);
     if (r)
@@ -206,5 +206,6 @@ int mw__elf_read(mw__arena_t *arena, pid_t pid, uintptr_t start, uintptr_t end, 
 out:
     free(ph);
     close(fd);
+    f->err = r;
     return r;
 }

@@ -36,7 +36,8 @@ struct mw__elf_sec {
 struct mw__elf_file {
     uint64_t dev_major, dev_minor, inode;
     const char *path;
-    int ok; /* the file was read and is a usable ELF64 object */
+    int ok;  /* the file was read and is a usable ELF64 object */
+    int err; /* why not: -ENOEXEC (read, not an ELF64 object) or the error of opening it */
     struct mw__elf_seg *segs;
     size_t nsegs;
     struct mw__elf_sec *secs; /* sorted by addr */
@@ -56,7 +57,8 @@ struct mw__maps_priv {
     size_t nfiles, capfiles;
     struct mw__elf_obj *objs;
     size_t nobjs, capobjs;
-    int *region_obj; /* per region: index into objs or -1 */
+    int *region_obj; /* per region: index into objs, -1 (unknown) or -2 (a file read and found
+                        not to be a loaded object) */
     size_t region_cap;
     /* Interned smaps keys. */
     const char **keys;

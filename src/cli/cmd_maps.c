@@ -268,9 +268,15 @@ int mw__cli_maps_error(const char *cmd, const char *pid_text, int err)
 {
     switch (-err) {
     case ESRCH:
-    case ENOENT:
-        mw_cli_error(cmd, pid_text, "no such process (or it has exited)");
+    case ENOENT: {
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%s", pid_text);
+        if (strcmp(pid_text, "self") != 0 && access(path, F_OK) == 0)
+            mw_cli_error(cmd, pid_text, "no memory map (a zombie or a kernel thread)");
+        else
+            mw_cli_error(cmd, pid_text, "no such process (or it has exited)");
         return MW_EXIT_ACCESS;
+    }
     case EACCES:
     case EPERM:
         mw_cli_error(cmd, pid_text, "permission denied (another user's process?)");

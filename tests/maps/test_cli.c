@@ -276,7 +276,7 @@ Test(cli_where, exited_process_is_status_3)
         _exit(0);
     waitpid(pid, NULL, 0);
     cr_assert_eq(sh(MEMWALK_BIN " where %d 0x1000 2>&1", (int)pid), 3);
-    assert_match("no such process");
+    assert_match("^memwalk: where: [0-9]+: no such process");
 }
 
 Test(cli_where, bad_pid_is_usage)
@@ -284,4 +284,20 @@ Test(cli_where, bad_pid_is_usage)
     cr_assert_eq(sh(MEMWALK_BIN " where -5 0x10 2>&1"), 2);
     cr_assert_eq(sh(MEMWALK_BIN " where 0 0x10 2>&1"), 2);
     assert_match("^memwalk: where: 0: not a process id");
+}
+
+Test(cli_maps, kernel_thread_has_no_map)
+{
+    /* kthreadd is pid 2 in the init namespace; in a container pid 2 may be anything. */
+    char comm[64] = "";
+    FILE *f = fopen("/proc/2/comm", "r");
+
+    if (!f || !fgets(comm, sizeof(comm), f) || strncmp(comm, "kthreadd", 8) != 0) {
+        if (f)
+            fclose(f);
+        cr_skip_test("no kthreadd at pid 2");
+    }
+    fclose(f);
+    cr_assert_eq(sh(MEMWALK_BIN " maps 2 2>&1"), 3);
+    cr_assert_str_eq(out, "memwalk: maps: 2: no memory map (a zombie or a kernel thread)\n");
 }

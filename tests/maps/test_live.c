@@ -134,6 +134,17 @@ Test(maps_self, smaps_figures_are_read)
     mw_maps_free(&m);
 }
 
+Test(maps_self, without_elf_headers_permissions_decide)
+{
+    mw_maps_t m;
+
+    cr_assert_eq(mw_maps_read(0, MW_MAPS_NO_ELF, &m), 0);
+    cr_assert_eq(kind_at(&m, (const void *)read_self), MW_REGION_TEXT);
+    cr_assert_eq(kind_at(&m, live_ro), MW_REGION_RODATA);
+    cr_assert_null(mw_maps_section_at(&m, (uintptr_t)live_ro));
+    mw_maps_free(&m);
+}
+
 /* A thread and its guard page */
 
 struct thread_box {

@@ -420,8 +420,7 @@ static int feed_chunk(struct parser *ps, const char *p, size_t n, char **carry, 
 
     if (*ncarry) {
         nl = memchr(p, '\n', n);
-        if (mw__grow((void **)carry, capcarry, *ncarry + (size_t)((nl ? nl + 1 : end) - p),
-                     1))
+        if (mw__grow((void **)carry, capcarry, *ncarry + (size_t)((nl ? nl + 1 : end) - p), 1))
             return -ENOMEM;
         memcpy(*carry + *ncarry, p, (size_t)((nl ? nl + 1 : end) - p));
         *ncarry += (size_t)((nl ? nl + 1 : end) - p);

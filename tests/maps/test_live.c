@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/shm.h>
 #include <unistd.h>
 
 #include "live.h"
@@ -233,6 +234,27 @@ Test(maps_special, shared_anonymous_is_shm)
     cr_assert_eq(kind_at(&m, p), MW_REGION_SHM);
     mw_maps_free(&m);
     munmap(p, 4096);
+}
+
+Test(maps_special, sysv_segment_is_shm)
+{
+    int id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+    void *p;
+    mw_maps_t m;
+    const mw_region_t *r;
+
+    if (id < 0)
+        cr_skip_test("no System V shared memory here");
+    p = shmat(id, NULL, 0);
+    shmctl(id, IPC_RMID, NULL);
+    cr_assert_neq(p, (void *)-1);
+    m = read_self();
+    r = mw_maps_find(&m, (uintptr_t)p);
+    cr_assert_not_null(r);
+    cr_assert_eq(r->kind, MW_REGION_SHM);
+    cr_assert_eq(strncmp(r->path, "/SYSV", 5), 0, "%s", r->path);
+    mw_maps_free(&m);
+    shmdt(p);
 }
 
 static void *map_file(const char *path, int unlink_it)

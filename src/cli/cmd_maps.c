@@ -33,13 +33,17 @@ static void maps_usage(FILE *out)
 /* Appends the path as one line shows it: newline as \012, " (deleted)" when unlinked. */
 static void put_path(mw__sb_t *sb, const mw_region_t *r)
 {
-    const char *p;
+    const char *p = NULL;
 
     if (!r->path[0]) {
         mw__sb_puts(sb, "[anon]");
         return;
     }
-    for (p = r->path; *p; p++)
+    if (!strchr(r->path, '\n')) {
+        mw__sb_puts(sb, r->path);
+        p = "";
+    }
+    for (p = p ? p : r->path; *p; p++)
         if (*p == '\n')
             mw__sb_puts(sb, "\\012");
         else
@@ -72,8 +76,8 @@ static void process_name(pid_t pid, char *buf, size_t len)
     }
 }
 
-/* Appends v right-aligned in width columns (the table has 10,000-row tables to print fast). */
-static void put_num(mw__sb_t *sb, uint64_t v, int width)
+/* Row formatting by hand: a 10,000-region table must not cost more than reading it. */
+static char *fmt_num(char *o, uint64_t v, int width)
 {
     char tmp[24];
     int n = 0;
@@ -83,29 +87,32 @@ static void put_num(mw__sb_t *sb, uint64_t v, int width)
         v /= 10;
     } while (v);
     while (width-- > n)
-        mw__sb_putc(sb, ' ');
-    mw__sb_putn(sb, tmp + sizeof(tmp) - n, (size_t)n);
+        *o++ = ' ';
+    memcpy(o, tmp + sizeof(tmp) - n, (size_t)n);
+    return o + n;
 }
 
-static void put_hex16(mw__sb_t *sb, uint64_t v)
+static char *fmt_hex16(char *o, uint64_t v)
 {
     static const char digits[] = "0123456789abcdef";
-    char tmp[16];
     int i;
 
     for (i = 15; i >= 0; i--, v >>= 4)
-        tmp[i] = digits[v & 15];
-    mw__sb_putn(sb, tmp, sizeof(tmp));
+        o[i] = digits[v & 15];
+    return o + 16;
 }
 
-/* Appends s left-aligned in width columns, then one space. */
-static void put_col(mw__sb_t *sb, const char *s, size_t width)
+/* s left-aligned in width columns, then one space; s is short (a kind or section name). */
+static char *fmt_col(char *o, const char *s, size_t width)
 {
-    size_t n = strlen(s);
+    size_t n = strnlen(s, 64);
 
-    mw__sb_putn(sb, s, n);
-    for (; n < width + 1; n++)
-        mw__sb_putc(sb, ' ');
+    memcpy(o, s, n);
+    o += n;
+    do
+        *o++ = ' ';
+    while (n++ < width);
+    return o;
 }
 
 static void print_table(const mw_maps_t *m, int extended, mw__sb_t *sb)
@@ -128,24 +135,28 @@ static void print_table(const mw_maps_t *m, int extended, mw__sb_t *sb)
         uint64_t kb = (r->end - r->start) / 1024;
         tot_kb += kb;
         by_kind[r->kind] += kb;
-        put_hex16(sb, r->start);
-        put_num(sb, kb, 8);
-        mw__sb_putc(sb, ' ');
+        char row[256], *o = row;
+        o = fmt_hex16(o, r->start);
+        o = fmt_num(o, kb, 8);
+        *o++ = ' ';
         if (extended) {
             uint64_t d = r->shared_dirty_kb + r->private_dirty_kb;
-            put_num(sb, r->rss_kb, 7);
-            put_num(sb, r->pss_kb, 8);
-            put_num(sb, d, 8);
-            put_num(sb, r->swap_kb, 8);
-            mw__sb_putc(sb, ' ');
+            o = fmt_num(o, r->rss_kb, 7);
+            o = fmt_num(o, r->pss_kb, 8);
+            o = fmt_num(o, d, 8);
+            o = fmt_num(o, r->swap_kb, 8);
+            *o++ = ' ';
             rss += r->rss_kb;
             pss += r->pss_kb;
             dirty += d;
             swap += r->swap_kb;
         }
-        put_col(sb, r->perms, 4);
-        put_col(sb, mw_region_kind_name(r->kind), 12);
-        put_col(sb, r->section ? r->section : "-", 14);
+        memcpy(o, r->perms, 4);
+        o[4] = ' ';
+        o += 5;
+        o = fmt_col(o, mw_region_kind_name(r->kind), 12);
+        o = fmt_col(o, r->section ? r->section : "-", 14);
+        mw__sb_putn(sb, row, (size_t)(o - row));
         put_path(sb, r);
         mw__sb_putc(sb, '\n');
     }

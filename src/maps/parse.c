@@ -233,7 +233,7 @@ static const char *intern_key(struct mw__maps_priv *p, size_t pos, const char *k
     size_t i;
     char *s;
 
-    if (pos < p->nkeys && strncmp(p->keys[pos], k, n) == 0 && p->keys[pos][n] == '\0') {
+    if (pos < p->nkeys && p->keys[pos][n] == '\0' && memcmp(p->keys[pos], k, n) == 0) {
         *slot = p->key_slot[pos];
         return p->keys[pos];
     }

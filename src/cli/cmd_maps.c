@@ -22,7 +22,7 @@ static void maps_usage(FILE *out)
             "\n"
             "  -x, --extended  add smaps columns: RSS, PSS, Dirty and Swap in kB (the RSS total\n"
             "                  is the one `pmap -x` prints)\n"
-            "      --json      print the regions as JSON (every smaps key with -x)\n"
+            "      --json      print the regions as JSON (with -x, every smaps key too)\n"
             "      --svg FILE  draw the address space to FILE as SVG ('-' for stdout)\n"
             "  -h, --help      show this help\n"
             "\n"
@@ -348,7 +348,7 @@ static int maps_run(int argc, char **argv)
         mw_cli_error("maps", "--svg", "cannot be combined with --json");
         return MW_EXIT_USAGE;
     }
-    r = mw_maps_read(pid, (extended || json) && !svg ? MW_MAPS_SMAPS : 0, &m);
+    r = mw_maps_read(pid, extended && !svg ? MW_MAPS_SMAPS : 0, &m);
     if (r)
         return mw__cli_maps_error("maps", pid_text, r);
     if (svg) {

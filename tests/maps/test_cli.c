@@ -91,7 +91,7 @@ Test(cli_maps, json_is_valid)
     if (sh("command -v python3 >/dev/null") != 0)
         cr_skip_test("python3 is missing");
     cr_assert_eq(sh(MEMWALK_BIN
-                    " maps --json | python3 -c 'import json,sys; d=json.load(sys.stdin);"
+                    " maps -x --json | python3 -c 'import json,sys; d=json.load(sys.stdin);"
                     " r=d[\"regions\"]; print(len(r), r[0][\"kind\"], \"Rss\" in r[0][\"smaps\"])' "
                     "2>&1"),
                  0);

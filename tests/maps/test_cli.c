@@ -301,3 +301,11 @@ Test(cli_maps, kernel_thread_has_no_map)
     cr_assert_eq(sh(MEMWALK_BIN " maps 2 2>&1"), 3);
     cr_assert_str_eq(out, "memwalk: maps: 2: no memory map (a zombie or a kernel thread)\n");
 }
+
+Test(cli_maps, json_without_x_has_no_smaps)
+{
+    cr_assert_eq(sh(MEMWALK_BIN " maps --json 2>&1"), 0);
+    assert_match("^\\{\"start\":\"0x[0-9a-f]+\",\"end\":\"0x[0-9a-f]+\",\"size\":[0-9]+,");
+    cr_assert_null(strstr(out, "\"smaps\""));
+    cr_assert_not_null(strstr(out, "\"kind\":\"stack\""));
+}

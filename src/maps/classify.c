@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 
 #include "common/common.h"
@@ -205,6 +206,55 @@ static void classify_obj_region(mw_maps_t *m, size_t i)
     r->section = main_section(o, r->start, r->end);
 }
 
+/* Size of our own vDSO image (what [vdso] maps), from its program headers in memory. */
+static size_t own_vdso_size(const unsigned char **image)
+{
+    const Elf64_Ehdr *eh = (const Elf64_Ehdr *)getauxval(AT_SYSINFO_EHDR);
+    const Elf64_Phdr *ph;
+    uint64_t hi = 0, pm = (uint64_t)sysconf(_SC_PAGESIZE) - 1;
+    size_t i;
+
+    if (!eh || memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
+        eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phoff + eh->e_phnum * sizeof(*ph) > pm)
+        return 0;
+    ph = (const Elf64_Phdr *)((const unsigned char *)eh + eh->e_phoff);
+    for (i = 0; i < eh->e_phnum; i++)
+        if (ph[i].p_type == PT_LOAD && ph[i].p_vaddr + ph[i].p_memsz > hi)
+            hi = ph[i].p_vaddr + ph[i].p_memsz;
+    *image = (const unsigned char *)eh;
+    return (size_t)((hi + pm) & ~pm);
+}
+
+/* The vDSO is the same image in every process of this kernel: our own copy gives its sections. */
+static void classify_vdso(mw_maps_t *m, size_t i)
+{
+    struct mw__maps_priv *p = m->priv;
+    mw_region_t *r = &m->regions[i];
+    const unsigned char *image = NULL;
+    size_t size = own_vdso_size(&image);
+    struct mw__elf_file *f;
+    uintptr_t bias;
+    int obj;
+
+    if (!size || size != r->end - r->start)
+        return;
+    if (mw__grow((void **)&p->files, &p->capfiles, p->nfiles + 1, sizeof(*p->files)))
+        return;
+    f = mw__arena_alloc(&p->arena, sizeof(*f));
+    if (!f)
+        return;
+    memset(f, 0, sizeof(*f));
+    f->path = r->path;
+    p->files[p->nfiles++] = f;
+    if (mw__elf_read_mem(&p->arena, image, size, f) < 0 || bias_for(f, r, &bias) < 0)
+        return;
+    obj = add_obj(m, f, bias);
+    if (obj < 0)
+        return;
+    p->region_obj[i] = obj;
+    r->section = main_section(&p->objs[obj], r->start, r->end);
+}
+
 /* Groups the mappings of each loaded ELF object and classifies them by its headers. */
 static void classify_elf(mw_maps_t *m, pid_t pid)
 {
@@ -239,6 +289,10 @@ static void classify_elf(mw_maps_t *m, pid_t pid)
         } else if (o && (is_anonymous(r) || r->kind == MW_REGION_HEAP) &&
                    r->start < o->bias + o->file->hi) {
             p->region_obj[i] = cur;
+        } else if (r->kind == MW_REGION_VDSO) {
+            classify_vdso(m, i);
+            cur = -1;
+            continue;
         } else {
             cur = -1;
             continue;

@@ -89,6 +89,9 @@ int mw__elf_read(mw__arena_t *arena, pid_t pid, uintptr_t start, uintptr_t end, 
 int mw__maps_procmap_query(int fd, uintptr_t addr, unsigned qflags, mw_region_t *reg, char *name,
                            size_t name_len);
 
+/* The same from an ELF image of size bytes in our own memory (the vDSO). */
+int mw__elf_read_mem(mw__arena_t *arena, const void *image, size_t size, struct mw__elf_file *f);
+
 /* Decodes the kernel's "\012" escape in a maps path. */
 size_t mw__maps_unescape(char *s, size_t n);
 

@@ -115,6 +115,9 @@ Test(maps_self, vdso_and_vvar_are_found)
     for (i = 0; i < m.count; i++) {
         vdso += m.regions[i].kind == MW_REGION_VDSO;
         vvar += m.regions[i].kind == MW_REGION_VVAR;
+        /* The vDSO is an ELF image in memory: its sections are known too. */
+        if (m.regions[i].kind == MW_REGION_VDSO)
+            cr_assert_str_eq(m.regions[i].section, ".text");
     }
     cr_assert_eq(vdso, 1);
     cr_assert_geq(vvar, 1);

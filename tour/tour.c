@@ -14,9 +14,7 @@
 #define MAX_DEPTH 16
 
 const struct tour_section *const mw_tour_sections[] = {
-    &mw_tour_stack,
-    &mw_tour_depth,
-    NULL,
+    &mw_tour_where, &mw_tour_stack, &mw_tour_depth, &mw_tour_python, NULL,
 };
 
 struct tour {

@@ -39,8 +39,8 @@ int main(void)
     static int static_local = 9; /* .data, although declared in a function */
     static int static_zero;      /* .bss */
     const char *literal = "a string literal";
-    char *small = malloc(32);         /* the brk heap */
-    char *large = malloc(16 << 20);   /* over the mmap threshold: anonymous memory */
+    char *small = malloc(32);       /* the brk heap */
+    char *large = malloc(16 << 20); /* over the mmap threshold: anonymous memory */
     pthread_t t;
 
     puts("-- globals and statics");

@@ -140,6 +140,21 @@ void tour_conclude(struct tour *t, bool expected, const char *fmt, ...)
     mw__sb_free(&text);
 }
 
+void tour_note(struct tour *t, const char *fmt, ...)
+{
+    va_list ap;
+    mw__sb_t text = {0};
+
+    if (t->opts->json)
+        return;
+    va_start(ap, fmt);
+    mw__sb_vprintf(&text, fmt, ap);
+    va_end(ap);
+    if (text.buf)
+        print_wrapped("   ", 3, text.buf);
+    mw__sb_free(&text);
+}
+
 void tour_skip(struct tour *t, const char *fmt, ...)
 {
     va_list ap;

@@ -104,8 +104,7 @@ int mw_maps_read(pid_t pid, unsigned flags, mw_maps_t *out);
  * then the path as the rest of the line. Regions are classified from their names, permissions
  * and neighbours only (no process to ask). On -EINVAL, *bad_line (when not NULL) gets the 1-based
  * line number of the first malformed line. */
-int mw_maps_parse(const char *text, size_t len, unsigned flags, mw_maps_t *out,
-                  size_t *bad_line);
+int mw_maps_parse(const char *text, size_t len, unsigned flags, mw_maps_t *out, size_t *bad_line);
 
 /* The region holding addr, or NULL. Binary search; the pointer lives as long as maps. */
 const mw_region_t *mw_maps_find(const mw_maps_t *maps, uintptr_t addr);

@@ -30,13 +30,13 @@
 /* The facts MW_SHOW prints, for callers that present them their own way. */
 typedef struct mw_show_info {
     uintptr_t addr;
-    const char *kind;    /* static string: a region kind word, "gc-heap" */
-    char section[64];    /* "" when not in an ELF section */
-    uintptr_t start;     /* the region holding addr */
-    uintptr_t end;       /* exclusive */
-    char perms[5];       /* "rw-p" */
-    int deleted;         /* the mapped file was deleted */
-    char path[4096];     /* "" for anonymous memory */
+    const char *kind; /* static string: a region kind word, "gc-heap" */
+    char section[64]; /* "" when not in an ELF section */
+    uintptr_t start;  /* the region holding addr */
+    uintptr_t end;    /* exclusive */
+    char perms[5];    /* "rw-p" */
+    int deleted;      /* the mapped file was deleted */
+    char path[4096];  /* "" for anonymous memory */
 } mw_show_info_t;
 
 /* Describes the memory at addr in the calling process. Returns 0, -ENOENT when addr is not
@@ -56,8 +56,8 @@ void mw_show_diff(const char *label_a, const void *a, const char *label_b, const
 /* Drops the cached map (the next call reads it again). */
 void mw_show_reset(void);
 
-#define MW_SHOW(x)               mw_show_print(#x, (const void *)&(x))
-#define MW_SHOW_PTR(label, p)    mw_show_print((label), (const void *)(p))
-#define MW_DIFF(a, b)            mw_show_diff("&" #a, (const void *)&(a), "&" #b, (const void *)&(b))
+#define MW_SHOW(x)            mw_show_print(#x, (const void *)&(x))
+#define MW_SHOW_PTR(label, p) mw_show_print((label), (const void *)(p))
+#define MW_DIFF(a, b)         mw_show_diff("&" #a, (const void *)&(a), "&" #b, (const void *)&(b))
 
 #endif

@@ -22,7 +22,7 @@ static void maps_usage(FILE *out)
             "\n"
             "  -x, --extended  add smaps columns: RSS, PSS, Dirty and Swap in kB (the RSS total\n"
             "                  is the one `pmap -x` prints)\n"
-            "      --json      print the regions as JSON (every smaps key with -x)\n"
+            "      --json      print the regions as JSON (with -x, every smaps key too)\n"
             "      --svg FILE  draw the address space to FILE as SVG ('-' for stdout)\n"
             "  -h, --help      show this help\n"
             "\n"
@@ -33,13 +33,17 @@ static void maps_usage(FILE *out)
 /* Appends the path as one line shows it: newline as \012, " (deleted)" when unlinked. */
 static void put_path(mw__sb_t *sb, const mw_region_t *r)
 {
-    const char *p;
+    const char *p = NULL;
 
     if (!r->path[0]) {
         mw__sb_puts(sb, "[anon]");
         return;
     }
-    for (p = r->path; *p; p++)
+    if (!strchr(r->path, '\n')) {
+        mw__sb_puts(sb, r->path);
+        p = "";
+    }
+    for (p = p ? p : r->path; *p; p++)
         if (*p == '\n')
             mw__sb_puts(sb, "\\012");
         else
@@ -72,6 +76,45 @@ static void process_name(pid_t pid, char *buf, size_t len)
     }
 }
 
+/* Row formatting by hand: a 10,000-region table must not cost more than reading it. */
+static char *fmt_num(char *o, uint64_t v, int width)
+{
+    char tmp[24];
+    int n = 0;
+
+    do {
+        tmp[sizeof(tmp) - 1 - n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (width-- > n)
+        *o++ = ' ';
+    memcpy(o, tmp + sizeof(tmp) - n, (size_t)n);
+    return o + n;
+}
+
+static char *fmt_hex16(char *o, uint64_t v)
+{
+    static const char digits[] = "0123456789abcdef";
+    int i;
+
+    for (i = 15; i >= 0; i--, v >>= 4)
+        o[i] = digits[v & 15];
+    return o + 16;
+}
+
+/* s left-aligned in width columns, then one space; s is short (a kind or section name). */
+static char *fmt_col(char *o, const char *s, size_t width)
+{
+    size_t n = strnlen(s, 64);
+
+    memcpy(o, s, n);
+    o += n;
+    do
+        *o++ = ' ';
+    while (n++ < width);
+    return o;
+}
+
 static void print_table(const mw_maps_t *m, int extended, mw__sb_t *sb)
 {
     uint64_t tot_kb = 0, rss = 0, pss = 0, dirty = 0, swap = 0;
@@ -92,28 +135,36 @@ static void print_table(const mw_maps_t *m, int extended, mw__sb_t *sb)
         uint64_t kb = (r->end - r->start) / 1024;
         tot_kb += kb;
         by_kind[r->kind] += kb;
-        mw__sb_printf(sb, "%016lx %7llu ", (unsigned long)r->start, (unsigned long long)kb);
+        char row[256], *o = row;
+        o = fmt_hex16(o, r->start);
+        o = fmt_num(o, kb, 8);
+        *o++ = ' ';
         if (extended) {
             uint64_t d = r->shared_dirty_kb + r->private_dirty_kb;
-            mw__sb_printf(sb, "%7llu %7llu %7llu %7llu ", (unsigned long long)r->rss_kb,
-                          (unsigned long long)r->pss_kb, (unsigned long long)d,
-                          (unsigned long long)r->swap_kb);
+            o = fmt_num(o, r->rss_kb, 7);
+            o = fmt_num(o, r->pss_kb, 8);
+            o = fmt_num(o, d, 8);
+            o = fmt_num(o, r->swap_kb, 8);
+            *o++ = ' ';
             rss += r->rss_kb;
             pss += r->pss_kb;
             dirty += d;
             swap += r->swap_kb;
         }
-        mw__sb_printf(sb, "%s %-12s %-14s ", r->perms, mw_region_kind_name(r->kind),
-                      r->section ? r->section : "-");
+        memcpy(o, r->perms, 4);
+        o[4] = ' ';
+        o += 5;
+        o = fmt_col(o, mw_region_kind_name(r->kind), 12);
+        o = fmt_col(o, r->section ? r->section : "-", 14);
+        mw__sb_putn(sb, row, (size_t)(o - row));
         put_path(sb, r);
         mw__sb_putc(sb, '\n');
     }
     if (extended) {
         mw__sb_puts(sb, "---------------- ------- ------- ------- ------- -------\n");
         mw__sb_printf(sb, "total kB         %7llu %7llu %7llu %7llu %7llu\n",
-                      (unsigned long long)tot_kb, (unsigned long long)rss,
-                      (unsigned long long)pss, (unsigned long long)dirty,
-                      (unsigned long long)swap);
+                      (unsigned long long)tot_kb, (unsigned long long)rss, (unsigned long long)pss,
+                      (unsigned long long)dirty, (unsigned long long)swap);
     } else {
         mw__sb_puts(sb, "---------------- -------\n");
         mw__sb_printf(sb, "total kB         %7llu\n", (unsigned long long)tot_kb);
@@ -144,12 +195,12 @@ static void print_json(const mw_maps_t *m, mw__sb_t *sb)
                       "%s\n{\"start\":\"0x%lx\",\"end\":\"0x%lx\",\"size\":%lu,\"perms\":\"%s\","
                       "\"offset\":%llu,\"dev\":\"%02x:%02x\",\"inode\":%llu,\"path\":",
                       i ? "," : "", (unsigned long)r->start, (unsigned long)r->end,
-                      (unsigned long)(r->end - r->start), r->perms,
-                      (unsigned long long)r->offset, r->dev_major, r->dev_minor,
-                      (unsigned long long)r->inode);
+                      (unsigned long)(r->end - r->start), r->perms, (unsigned long long)r->offset,
+                      r->dev_major, r->dev_minor, (unsigned long long)r->inode);
         mw__sb_json_str(sb, r->path);
-        mw__sb_printf(sb, ",\"deleted\":%s,\"kind\":\"%s\",\"section\":",
-                      r->deleted ? "true" : "false", mw_region_kind_name(r->kind));
+        mw__sb_printf(sb,
+                      ",\"deleted\":%s,\"kind\":\"%s\",\"section\":", r->deleted ? "true" : "false",
+                      mw_region_kind_name(r->kind));
         if (r->section)
             mw__sb_json_str(sb, r->section);
         else
@@ -228,9 +279,15 @@ int mw__cli_maps_error(const char *cmd, const char *pid_text, int err)
 {
     switch (-err) {
     case ESRCH:
-    case ENOENT:
-        mw_cli_error(cmd, pid_text, "no such process (or it has exited)");
+    case ENOENT: {
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%s", pid_text);
+        if (strcmp(pid_text, "self") != 0 && access(path, F_OK) == 0)
+            mw_cli_error(cmd, pid_text, "no memory map (a zombie or a kernel thread)");
+        else
+            mw_cli_error(cmd, pid_text, "no such process (or it has exited)");
         return MW_EXIT_ACCESS;
+    }
     case EACCES:
     case EPERM:
         mw_cli_error(cmd, pid_text, "permission denied (another user's process?)");
@@ -291,7 +348,7 @@ static int maps_run(int argc, char **argv)
         mw_cli_error("maps", "--svg", "cannot be combined with --json");
         return MW_EXIT_USAGE;
     }
-    r = mw_maps_read(pid, (extended || json) && !svg ? MW_MAPS_SMAPS : 0, &m);
+    r = mw_maps_read(pid, extended && !svg ? MW_MAPS_SMAPS : 0, &m);
     if (r)
         return mw__cli_maps_error("maps", pid_text, r);
     if (svg) {
@@ -314,5 +371,5 @@ static int maps_run(int argc, char **argv)
     return MW_EXIT_OK;
 }
 
-MW_CLI_COMMAND(maps_cmd, "maps", "show a process's memory regions, their kinds and sizes",
-               maps_run, maps_usage, 10)
+MW_CLI_COMMAND(maps_cmd, "maps", "show a process's memory regions, their kinds and sizes", maps_run,
+               maps_usage, 10)

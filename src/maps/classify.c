@@ -5,9 +5,11 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 
 #include "common/common.h"
@@ -204,6 +206,55 @@ static void classify_obj_region(mw_maps_t *m, size_t i)
     r->section = main_section(o, r->start, r->end);
 }
 
+/* Size of our own vDSO image (what [vdso] maps), from its program headers in memory. */
+static size_t own_vdso_size(const unsigned char **image)
+{
+    const Elf64_Ehdr *eh = (const Elf64_Ehdr *)getauxval(AT_SYSINFO_EHDR);
+    const Elf64_Phdr *ph;
+    uint64_t hi = 0, pm = (uint64_t)sysconf(_SC_PAGESIZE) - 1;
+    size_t i;
+
+    if (!eh || memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
+        eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phoff + eh->e_phnum * sizeof(*ph) > pm)
+        return 0;
+    ph = (const Elf64_Phdr *)((const unsigned char *)eh + eh->e_phoff);
+    for (i = 0; i < eh->e_phnum; i++)
+        if (ph[i].p_type == PT_LOAD && ph[i].p_vaddr + ph[i].p_memsz > hi)
+            hi = ph[i].p_vaddr + ph[i].p_memsz;
+    *image = (const unsigned char *)eh;
+    return (size_t)((hi + pm) & ~pm);
+}
+
+/* The vDSO is the same image in every process of this kernel: our own copy gives its sections. */
+static void classify_vdso(mw_maps_t *m, size_t i)
+{
+    struct mw__maps_priv *p = m->priv;
+    mw_region_t *r = &m->regions[i];
+    const unsigned char *image = NULL;
+    size_t size = own_vdso_size(&image);
+    struct mw__elf_file *f;
+    uintptr_t bias;
+    int obj;
+
+    if (!size || size != r->end - r->start)
+        return;
+    if (mw__grow((void **)&p->files, &p->capfiles, p->nfiles + 1, sizeof(*p->files)))
+        return;
+    f = mw__arena_alloc(&p->arena, sizeof(*f));
+    if (!f)
+        return;
+    memset(f, 0, sizeof(*f));
+    f->path = r->path;
+    p->files[p->nfiles++] = f;
+    if (mw__elf_read_mem(&p->arena, image, size, f) < 0 || bias_for(f, r, &bias) < 0)
+        return;
+    obj = add_obj(m, f, bias);
+    if (obj < 0)
+        return;
+    p->region_obj[i] = obj;
+    r->section = main_section(&p->objs[obj], r->start, r->end);
+}
+
 /* Groups the mappings of each loaded ELF object and classifies them by its headers. */
 static void classify_elf(mw_maps_t *m, pid_t pid)
 {
@@ -224,6 +275,9 @@ static void classify_elf(mw_maps_t *m, pid_t pid)
             } else {
                 f = file_for(m, pid, r);
                 if (!f || !f->ok || bias_for(f, r, &bias) < 0) {
+                    /* Not an object (or mapped as data): a plain file, no guessing. */
+                    if (f && (f->ok || f->err == -ENOEXEC || f->err == -EINVAL))
+                        p->region_obj[i] = -2;
                     cur = -1;
                     continue;
                 }
@@ -235,6 +289,10 @@ static void classify_elf(mw_maps_t *m, pid_t pid)
         } else if (o && (is_anonymous(r) || r->kind == MW_REGION_HEAP) &&
                    r->start < o->bias + o->file->hi) {
             p->region_obj[i] = cur;
+        } else if (r->kind == MW_REGION_VDSO) {
+            classify_vdso(m, i);
+            cur = -1;
+            continue;
         } else {
             cur = -1;
             continue;
@@ -303,10 +361,16 @@ static size_t thread_sps(pid_t pid, uintptr_t **sps, pid_t **tids, size_t *nsp)
         if (e->d_name[0] < '0' || e->d_name[0] > '9')
             continue;
         snprintf(file, sizeof(file), "%s/%s/syscall", path, e->d_name);
-        fd = open(file, O_RDONLY | O_CLOEXEC);
-        len = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-        if (fd >= 0)
-            close(fd);
+        /* A thread on a CPU right now shows "running": it often blocks a moment later. */
+        for (int tries = 0; tries < 3; tries++) {
+            fd = open(file, O_RDONLY | O_CLOEXEC);
+            len = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+            if (fd >= 0)
+                close(fd);
+            if (len <= 0 || strncmp(buf, "running", 7) != 0)
+                break;
+            sched_yield();
+        }
         if (len <= 0) {
             unknown++;
             continue;
@@ -349,15 +413,14 @@ static void classify_threads(mw_maps_t *m, pid_t pid)
             r->tid = i < nsp ? tids[i] : (pid_t)gettid();
         }
     }
-    /* Threads whose pointer could not be read: glibc's layout, an anonymous read-write mapping
-     * right above an inaccessible guard mapping. */
-    if (pid == 0 && unknown > 0)
-        unknown--; /* the caller, found from its local variable */
+    /* Threads whose pointer could not be read (on a CPU at that moment): glibc's layout, an
+     * anonymous read-write mapping right above an inaccessible guard mapping. The caller's own
+     * file shows its read(), so it never counts here. */
     if (unknown > 0)
         for (i = 1; i < m->count; i++) {
             mw_region_t *r = &m->regions[i], *g = &m->regions[i - 1];
-            if (r->kind == MW_REGION_ANON && strcmp(r->perms, "rw-p") == 0 &&
-                g->end == r->start && is_anonymous(g) && strcmp(g->perms, "---p") == 0)
+            if (r->kind == MW_REGION_ANON && strcmp(r->perms, "rw-p") == 0 && g->end == r->start &&
+                is_anonymous(g) && strcmp(g->perms, "---p") == 0)
                 r->kind = MW_REGION_THREAD_STACK;
         }
     free(sps);
@@ -389,7 +452,9 @@ void mw__maps_classify(mw_maps_t *m, pid_t pid, unsigned flags)
         classify_elf(m, pid);
         /* Objects whose headers could not be read fall back to permissions. */
         for (i = 0; i < m->count; i++)
-            if (p->region_obj[i] < 0 && m->regions[i].kind == MW_REGION_FILE)
+            if (p->region_obj[i] == -1 &&
+                (m->regions[i].kind == MW_REGION_FILE ||
+                 (i > 0 && p->region_obj[i - 1] == -1 && m->regions[i].kind == MW_REGION_ANON)))
                 classify_by_perms(m, i);
     } else {
         for (i = 0; i < m->count; i++)
@@ -406,8 +471,7 @@ static const struct mw__elf_obj *obj_of(const mw_maps_t *m, const mw_region_t *r
 {
     size_t i = (size_t)(r - m->regions);
 
-    if (!m->priv || !m->priv->region_obj || i >= m->priv->region_cap ||
-        m->priv->region_obj[i] < 0)
+    if (!m->priv || !m->priv->region_obj || i >= m->priv->region_cap || m->priv->region_obj[i] < 0)
         return NULL;
     return &m->priv->objs[m->priv->region_obj[i]];
 }
@@ -428,7 +492,7 @@ int mw_maps_kind_at(const mw_maps_t *maps, uintptr_t addr)
         /* A file-backed byte past p_memsz still comes from the file. */
         if (!is_anonymous(r) && r->kind != MW_REGION_HEAP)
             return writable_kind(o, addr, addr + 1, 1) == MW_REGION_BSS ? MW_REGION_BSS
-                                                                         : MW_REGION_DATA;
+                                                                        : MW_REGION_DATA;
         return k;
     }
     return r->kind;

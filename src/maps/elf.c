@@ -9,15 +9,29 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MAX_PHNUM     4096
-#define MAX_SHNUM     65536
-#define MAX_SHSTRTAB  (4u << 20)
-#define MAX_SEC_NAME  256
+#define MAX_PHNUM    4096
+#define MAX_SHNUM    65536
+#define MAX_SHSTRTAB (4u << 20)
+#define MAX_SEC_NAME 256
 
-static int read_at(int fd, void *buf, size_t len, uint64_t off)
+/* Where headers come from: a file, or an image in our own memory (the vDSO). */
+struct src {
+    int fd;
+    const unsigned char *mem;
+    uint64_t size;
+};
+
+static int read_at(const struct src *src, void *buf, size_t len, uint64_t off)
 {
     size_t done = 0;
+    int fd = src->fd;
 
+    if (src->mem) {
+        if (off > src->size || len > src->size - off)
+            return -EINVAL;
+        memcpy(buf, src->mem + off, len);
+        return 0;
+    }
     while (done < len) {
         ssize_t n = pread(fd, (char *)buf + done, len - done, (off_t)(off + done));
         if (n < 0) {
@@ -52,8 +66,8 @@ static int open_mapped(pid_t pid, uintptr_t start, uintptr_t end, const char *pa
     }
     if (path[0] != '/')
         return -ENOENT;
-    if (pid > 0 && (size_t)snprintf(buf, sizeof(buf), "/proc/%d/root%s", (int)pid, path) <
-                       sizeof(buf)) {
+    if (pid > 0 &&
+        (size_t)snprintf(buf, sizeof(buf), "/proc/%d/root%s", (int)pid, path) < sizeof(buf)) {
         fd = open(buf, O_RDONLY | O_CLOEXEC);
         if (fd >= 0)
             return fd;
@@ -72,8 +86,8 @@ static int cmp_sec(const void *a, const void *b)
     return (x->size > y->size) - (x->size < y->size);
 }
 
-static int read_sections(mw__arena_t *arena, int fd, const Elf64_Ehdr *eh, uint64_t fsize,
-                         struct mw__elf_file *f)
+static int read_sections(mw__arena_t *arena, const struct src *fd, const Elf64_Ehdr *eh,
+                         uint64_t fsize, struct mw__elf_file *f)
 {
     Elf64_Shdr *sh = NULL, first;
     uint64_t shnum = eh->e_shnum, shstrndx = eh->e_shstrndx;
@@ -142,20 +156,14 @@ out:
     return r;
 }
 
-int mw__elf_read(mw__arena_t *arena, pid_t pid, uintptr_t start, uintptr_t end, const char *path,
-                 struct mw__elf_file *f)
+static int parse_headers(mw__arena_t *arena, const struct src *fd, int64_t fsize,
+                         struct mw__elf_file *f)
 {
     Elf64_Ehdr eh;
     Elf64_Phdr *ph = NULL;
-    off_t fsize;
     size_t i, n = 0;
-    int fd, r;
+    int r;
 
-    f->ok = 0;
-    fd = open_mapped(pid, start, end, path);
-    if (fd < 0)
-        return fd;
-    fsize = lseek(fd, 0, SEEK_END);
     r = read_at(fd, &eh, sizeof(eh), 0);
     if (r)
         goto out;
@@ -205,6 +213,29 @@ int mw__elf_read(mw__arena_t *arena, pid_t pid, uintptr_t start, uintptr_t end, 
     r = 0;
 out:
     free(ph);
-    close(fd);
+    f->err = r;
     return r;
+}
+
+int mw__elf_read(mw__arena_t *arena, pid_t pid, uintptr_t start, uintptr_t end, const char *path,
+                 struct mw__elf_file *f)
+{
+    struct src src = {.fd = -1};
+    int r;
+
+    f->ok = 0;
+    src.fd = open_mapped(pid, start, end, path);
+    if (src.fd < 0)
+        return f->err = src.fd;
+    r = parse_headers(arena, &src, lseek(src.fd, 0, SEEK_END), f);
+    close(src.fd);
+    return r;
+}
+
+int mw__elf_read_mem(mw__arena_t *arena, const void *image, size_t size, struct mw__elf_file *f)
+{
+    struct src src = {.fd = -1, .mem = image, .size = size};
+
+    f->ok = 0;
+    return parse_headers(arena, &src, (int64_t)size, f);
 }

@@ -77,6 +77,7 @@ void mw_maps_free(mw_maps_t *maps)
         free(maps->priv->objs);
         free(maps->priv->region_obj);
         free(maps->priv->keys);
+        free(maps->priv->key_slot);
         free(maps->priv);
     }
     free(maps->regions);
@@ -128,25 +129,22 @@ static void proc_path(char *buf, size_t len, pid_t pid, const char *file)
 
 int mw_maps_read(pid_t pid, unsigned flags, mw_maps_t *out)
 {
-    char path[64], *text;
-    size_t len;
+    char path[64];
     mw_maps_t m;
-    int r;
+    int fd, r;
 
     if (pid < 0 || !out)
         return -EINVAL;
     if (pid == getpid())
         pid = 0;
     proc_path(path, sizeof(path), pid, (flags & MW_MAPS_SMAPS) ? "smaps" : "maps");
-    r = mw__read_file(path, &text, &len);
-    if (r == -ENOENT)
-        return -ESRCH;
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? -ESRCH : -errno;
+    r = mw__maps_parse_fd(fd, !!(flags & MW_MAPS_SMAPS), &m, NULL);
+    close(fd);
     if (r)
-        return r;
-    r = mw__maps_parse_text(text, len, !!(flags & MW_MAPS_SMAPS), &m, NULL);
-    free(text);
-    if (r)
-        return r;
+        return r == -ESRCH || r == -EACCES || r == -EPERM || r == -ENOMEM ? r : -EINVAL;
     if (m.count == 0) {
         /* A zombie (or a kernel thread) has no user memory left to show. */
         mw_maps_free(&m);
@@ -158,7 +156,6 @@ int mw_maps_read(pid_t pid, unsigned flags, mw_maps_t *out)
     return 0;
 }
 
-/* Copies region r of src into a fresh one-region maps (the strings move into its arena). */
 /* Appends a path the way maps shows it: a newline as \012. */
 static void put_path(mw__sb_t *sb, const char *p)
 {
@@ -262,8 +259,8 @@ int mw_maps_query(pid_t pid, uintptr_t addr, mw_maps_t *out_maps)
         return query_by_text(pid, addr, out_maps);
     }
     mw__sb_printf(&sb, "%lx-%lx %s %08llx %02x:%02x %llu ", (unsigned long)reg.start,
-                  (unsigned long)reg.end, reg.perms, (unsigned long long)reg.offset,
-                  reg.dev_major, reg.dev_minor, (unsigned long long)reg.inode);
+                  (unsigned long)reg.end, reg.perms, (unsigned long long)reg.offset, reg.dev_major,
+                  reg.dev_minor, (unsigned long long)reg.inode);
     put_path(&sb, name);
     free(name);
     if (sb.err)

@@ -36,7 +36,8 @@ struct mw__elf_sec {
 struct mw__elf_file {
     uint64_t dev_major, dev_minor, inode;
     const char *path;
-    int ok; /* the file was read and is a usable ELF64 object */
+    int ok;  /* the file was read and is a usable ELF64 object */
+    int err; /* why not: -ENOEXEC (read, not an ELF64 object) or the error of opening it */
     struct mw__elf_seg *segs;
     size_t nsegs;
     struct mw__elf_sec *secs; /* sorted by addr */
@@ -56,16 +57,20 @@ struct mw__maps_priv {
     size_t nfiles, capfiles;
     struct mw__elf_obj *objs;
     size_t nobjs, capobjs;
-    int *region_obj; /* per region: index into objs or -1 */
+    int *region_obj; /* per region: index into objs, -1 (unknown) or -2 (a file read and found
+                        not to be a loaded object) */
     size_t region_cap;
     /* Interned smaps keys. */
     const char **keys;
-    size_t nkeys, capkeys;
+    size_t *key_slot; /* per key: offset of its named field in mw_region_t, or 0 */
+    size_t nkeys, capkeys, capslots;
 };
 
 /* Parses maps or smaps text into out (regions + priv). Kinds are left at MW_REGION_ANON. */
-int mw__maps_parse_text(const char *text, size_t len, int smaps, mw_maps_t *out,
-                        size_t *bad_line);
+int mw__maps_parse_text(const char *text, size_t len, int smaps, mw_maps_t *out, size_t *bad_line);
+
+/* Like mw__maps_parse_text, reading the text from fd to its end. */
+int mw__maps_parse_fd(int fd, int smaps, mw_maps_t *out, size_t *bad_line);
 
 /* Classifies every region. pid < 0: parsed text (names, permissions, neighbours only); pid >= 0:
  * a live process (0 = self), whose ELF files and thread stack pointers are read unless
@@ -83,6 +88,9 @@ int mw__elf_read(mw__arena_t *arena, pid_t pid, uintptr_t start, uintptr_t end, 
  * (nothing mapped there), -ENOTTY (kernel before 6.11) or another negative errno. */
 int mw__maps_procmap_query(int fd, uintptr_t addr, unsigned qflags, mw_region_t *reg, char *name,
                            size_t name_len);
+
+/* The same from an ELF image of size bytes in our own memory (the vDSO). */
+int mw__elf_read_mem(mw__arena_t *arena, const void *image, size_t size, struct mw__elf_file *f);
 
 /* Decodes the kernel's "\012" escape in a maps path. */
 size_t mw__maps_unescape(char *s, size_t n);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define ARENA_BLOCK (64 * 1024)
 
@@ -205,50 +206,56 @@ static int parse_header(mw_maps_t *m, const char *s, const char *end, mw_region_
     return 0;
 }
 
-static const char *intern_key(struct mw__maps_priv *p, const char *k, size_t n)
+/* The smaps keys the region struct names, with where they go. */
+static const struct {
+    const char *key;
+    size_t off;
+} named[] = {
+    {"Size", offsetof(mw_region_t, size_kb)},
+    {"Rss", offsetof(mw_region_t, rss_kb)},
+    {"Pss", offsetof(mw_region_t, pss_kb)},
+    {"Shared_Clean", offsetof(mw_region_t, shared_clean_kb)},
+    {"Shared_Dirty", offsetof(mw_region_t, shared_dirty_kb)},
+    {"Private_Clean", offsetof(mw_region_t, private_clean_kb)},
+    {"Private_Dirty", offsetof(mw_region_t, private_dirty_kb)},
+    {"Referenced", offsetof(mw_region_t, referenced_kb)},
+    {"Anonymous", offsetof(mw_region_t, anonymous_kb)},
+    {"Swap", offsetof(mw_region_t, swap_kb)},
+    {"SwapPss", offsetof(mw_region_t, swap_pss_kb)},
+    {"Locked", offsetof(mw_region_t, locked_kb)},
+};
+
+/* Interns a key; *slot gets the offset of its named field or 0. The kernel prints the keys in
+ * the same order for every region, so the key at the same position last time is tried first. */
+static const char *intern_key(struct mw__maps_priv *p, size_t pos, const char *k, size_t n,
+                              size_t *slot)
 {
     size_t i;
     char *s;
 
+    if (pos < p->nkeys && p->keys[pos][n] == '\0' && memcmp(p->keys[pos], k, n) == 0) {
+        *slot = p->key_slot[pos];
+        return p->keys[pos];
+    }
     for (i = 0; i < p->nkeys; i++)
-        if (strncmp(p->keys[i], k, n) == 0 && p->keys[i][n] == '\0')
+        if (strncmp(p->keys[i], k, n) == 0 && p->keys[i][n] == '\0') {
+            *slot = p->key_slot[i];
             return p->keys[i];
+        }
     if (mw__grow((void **)&p->keys, &p->capkeys, p->nkeys + 1, sizeof(*p->keys)))
+        return NULL;
+    if (mw__grow((void **)&p->key_slot, &p->capslots, p->nkeys + 1, sizeof(*p->key_slot)))
         return NULL;
     s = mw__arena_strndup(&p->arena, k, n);
     if (!s)
         return NULL;
+    p->key_slot[p->nkeys] = 0;
+    for (i = 0; i < sizeof(named) / sizeof(named[0]); i++)
+        if (strcmp(named[i].key, s) == 0)
+            p->key_slot[p->nkeys] = named[i].off;
+    *slot = p->key_slot[p->nkeys];
     p->keys[p->nkeys++] = s;
     return s;
-}
-
-/* Known keys land in the region's named fields as well. */
-static void set_named(mw_region_t *r, const char *key, uint64_t v)
-{
-    static const struct {
-        const char *key;
-        size_t off;
-    } named[] = {
-        {"Size", offsetof(mw_region_t, size_kb)},
-        {"Rss", offsetof(mw_region_t, rss_kb)},
-        {"Pss", offsetof(mw_region_t, pss_kb)},
-        {"Shared_Clean", offsetof(mw_region_t, shared_clean_kb)},
-        {"Shared_Dirty", offsetof(mw_region_t, shared_dirty_kb)},
-        {"Private_Clean", offsetof(mw_region_t, private_clean_kb)},
-        {"Private_Dirty", offsetof(mw_region_t, private_dirty_kb)},
-        {"Referenced", offsetof(mw_region_t, referenced_kb)},
-        {"Anonymous", offsetof(mw_region_t, anonymous_kb)},
-        {"Swap", offsetof(mw_region_t, swap_kb)},
-        {"SwapPss", offsetof(mw_region_t, swap_pss_kb)},
-        {"Locked", offsetof(mw_region_t, locked_kb)},
-    };
-    size_t i;
-
-    for (i = 0; i < sizeof(named) / sizeof(named[0]); i++)
-        if (strcmp(named[i].key, key) == 0) {
-            *(uint64_t *)((char *)r + named[i].off) = v;
-            return;
-        }
 }
 
 struct field_buf {
@@ -261,7 +268,7 @@ static int parse_key(mw_maps_t *m, mw_region_t *r, struct field_buf *fb, const c
                      const char *end)
 {
     const char *k = s, *key;
-    size_t klen;
+    size_t klen, slot;
     uint64_t v;
 
     while (s < end && ((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
@@ -270,12 +277,12 @@ static int parse_key(mw_maps_t *m, mw_region_t *r, struct field_buf *fb, const c
     klen = (size_t)(s - k);
     if (klen == 0 || take_char(&s, end, ':'))
         return -1;
-    key = intern_key(m->priv, k, klen);
+    key = intern_key(m->priv, fb->n, k, klen, &slot);
     if (!key)
         return -ENOMEM;
     while (s < end && *s == ' ')
         s++;
-    if (strcmp(key, "VmFlags") == 0) {
+    if (key[0] == 'V' && strcmp(key, "VmFlags") == 0) {
         const char *e = end;
         while (e > s && e[-1] == ' ')
             e--;
@@ -293,7 +300,8 @@ static int parse_key(mw_maps_t *m, mw_region_t *r, struct field_buf *fb, const c
     fb->f[fb->n].key = key;
     fb->f[fb->n].value = v;
     fb->n++;
-    set_named(r, key, v);
+    if (slot)
+        *(uint64_t *)((char *)r + slot) = v;
     return 0;
 }
 
@@ -323,56 +331,151 @@ static int is_key_line(const char *s, const char *end)
     return s < end && *s == ':';
 }
 
-int mw__maps_parse_text(const char *text, size_t len, int smaps, mw_maps_t *out,
-                        size_t *bad_line)
-{
-    mw_maps_t m = {0};
-    struct field_buf fb = {0};
-    size_t cap = 0, line = 0;
-    const char *p = text, *end = text + len;
-    int r = 0;
+/* The parser's state between chunks of text. */
+struct parser {
+    mw_maps_t m;
+    struct field_buf fb;
+    size_t cap, line;
+    int smaps, r; /* r: 0, -1 (malformed) or a negative errno */
+};
 
-    m.priv = calloc(1, sizeof(*m.priv));
-    if (!m.priv)
-        return -ENOMEM;
-    m.has_smaps = smaps;
-    if (memchr(text, '\0', len))
-        r = -1;
-    while (r == 0 && p < end) {
+static int parser_init(struct parser *ps, int smaps)
+{
+    memset(ps, 0, sizeof(*ps));
+    ps->smaps = smaps;
+    ps->m.has_smaps = smaps;
+    ps->m.priv = calloc(1, sizeof(*ps->m.priv));
+    return ps->m.priv ? 0 : -ENOMEM;
+}
+
+/* Parses the lines of [p, end); the last one may lack its newline only at the end of input. */
+static void parser_feed(struct parser *ps, const char *p, const char *end)
+{
+    mw_maps_t *m = &ps->m;
+
+    while (ps->r == 0 && p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *eol = nl ? nl : end;
 
-        line++;
-        if (smaps && is_key_line(p, eol)) {
-            r = m.count ? parse_key(&m, &m.regions[m.count - 1], &fb, p, eol) : -1;
+        ps->line++;
+        if (memchr(p, '\0', (size_t)(eol - p))) {
+            ps->r = -1;
+        } else if (ps->smaps && is_key_line(p, eol)) {
+            ps->r = m->count ? parse_key(m, &m->regions[m->count - 1], &ps->fb, p, eol) : -1;
         } else {
-            if (smaps && m.count)
-                r = flush_fields(&m, &m.regions[m.count - 1], &fb);
-            if (r == 0 && mw__grow((void **)&m.regions, &cap, m.count + 1, sizeof(*m.regions)))
-                r = -ENOMEM;
-            if (r == 0) {
-                mw_region_t *reg = &m.regions[m.count];
+            if (ps->smaps && m->count)
+                ps->r = flush_fields(m, &m->regions[m->count - 1], &ps->fb);
+            if (ps->r == 0 &&
+                mw__grow((void **)&m->regions, &ps->cap, m->count + 1, sizeof(*m->regions)))
+                ps->r = -ENOMEM;
+            if (ps->r == 0) {
+                mw_region_t *reg = &m->regions[m->count];
                 memset(reg, 0, sizeof(*reg));
                 reg->kind = MW_REGION_ANON;
-                r = parse_header(&m, p, eol, reg);
+                ps->r = parse_header(m, p, eol, reg);
                 /* Sorted and disjoint, as the kernel writes them: mw_maps_find relies on it. */
-                if (r == 0 && m.count && reg->start < m.regions[m.count - 1].end)
-                    r = -1;
-                if (r == 0)
-                    m.count++;
+                if (ps->r == 0 && m->count && reg->start < m->regions[m->count - 1].end)
+                    ps->r = -1;
+                if (ps->r == 0)
+                    m->count++;
             }
         }
         p = nl ? nl + 1 : end;
     }
-    if (r == 0 && smaps && m.count)
-        r = flush_fields(&m, &m.regions[m.count - 1], &fb);
-    free(fb.f);
+}
+
+static int parser_finish(struct parser *ps, mw_maps_t *out, size_t *bad_line)
+{
+    int r = ps->r;
+
+    if (r == 0 && ps->smaps && ps->m.count)
+        r = flush_fields(&ps->m, &ps->m.regions[ps->m.count - 1], &ps->fb);
+    free(ps->fb.f);
     if (r != 0) {
         if (r == -1 && bad_line)
-            *bad_line = line ? line : 1;
-        mw_maps_free(&m);
+            *bad_line = ps->line ? ps->line : 1;
+        mw_maps_free(&ps->m);
         return r == -1 ? -EINVAL : r;
     }
-    *out = m;
+    *out = ps->m;
     return 0;
+}
+
+int mw__maps_parse_text(const char *text, size_t len, int smaps, mw_maps_t *out, size_t *bad_line)
+{
+    struct parser ps;
+
+    if (parser_init(&ps, smaps))
+        return -ENOMEM;
+    parser_feed(&ps, text, text + len);
+    return parser_finish(&ps, out, bad_line);
+}
+
+/* Feeds a chunk whose first bytes may end a line begun in the previous chunk (kept in *carry)
+ * and whose last line may go on in the next one (kept for then). Returns 0 or -ENOMEM. */
+static int feed_chunk(struct parser *ps, const char *p, size_t n, char **carry, size_t *ncarry,
+                      size_t *capcarry)
+{
+    const char *end = p + n, *nl, *last;
+
+    if (*ncarry) {
+        nl = memchr(p, '\n', n);
+        if (mw__grow((void **)carry, capcarry, *ncarry + (size_t)((nl ? nl + 1 : end) - p), 1))
+            return -ENOMEM;
+        memcpy(*carry + *ncarry, p, (size_t)((nl ? nl + 1 : end) - p));
+        *ncarry += (size_t)((nl ? nl + 1 : end) - p);
+        if (!nl)
+            return 0;
+        parser_feed(ps, *carry, *carry + *ncarry);
+        *ncarry = 0;
+        p = nl + 1;
+    }
+    last = p < end ? memrchr(p, '\n', (size_t)(end - p)) : NULL;
+    if (last) {
+        parser_feed(ps, p, last + 1);
+        p = last + 1;
+    }
+    if (p < end) {
+        if (mw__grow((void **)carry, capcarry, (size_t)(end - p), 1))
+            return -ENOMEM;
+        memcpy(*carry, p, (size_t)(end - p));
+        *ncarry = (size_t)(end - p);
+    }
+    return 0;
+}
+
+#define CHUNK (256 * 1024)
+
+int mw__maps_parse_fd(int fd, int smaps, mw_maps_t *out, size_t *bad_line)
+{
+    /* Lines are parsed as they arrive: no copy of the whole text, which is megabytes of smaps
+     * for a big process. */
+    char *carry = NULL, *buf = malloc(CHUNK);
+    size_t ncarry = 0, capcarry = 0;
+    struct parser ps;
+    ssize_t n;
+    int r = 0;
+
+    if (!buf || parser_init(&ps, smaps)) {
+        free(buf);
+        return -ENOMEM;
+    }
+    while (r == 0 && ps.r == 0) {
+        n = read(fd, buf, CHUNK);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            r = -errno;
+        if (n <= 0)
+            break;
+        r = feed_chunk(&ps, buf, (size_t)n, &carry, &ncarry, &capcarry);
+    }
+    free(buf);
+    /* A last line without its newline. */
+    if (r == 0 && ps.r == 0 && ncarry)
+        parser_feed(&ps, carry, carry + ncarry);
+    free(carry);
+    if (r && ps.r == 0)
+        ps.r = r;
+    return parser_finish(&ps, out, bad_line);
 }

@@ -141,9 +141,8 @@ int mw_show_format(const char *label, const void *addr, char *buf, size_t len)
         n = snprintf(buf, len, "%s: 0x%lx %lu ?", label, (unsigned long)addr, (unsigned long)addr);
     else
         n = snprintf(buf, len, "%s: 0x%lx %lu %s%s%s%s%s%s", label, (unsigned long)addr,
-                     (unsigned long)addr, info->kind, info->section[0] ? " " : "",
-                     info->section, info->path[0] ? " " : "", info->path,
-                     info->deleted ? " (deleted)" : "");
+                     (unsigned long)addr, info->kind, info->section[0] ? " " : "", info->section,
+                     info->path[0] ? " " : "", info->path, info->deleted ? " (deleted)" : "");
     free(info);
     return n;
 }

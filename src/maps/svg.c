@@ -10,15 +10,15 @@
 
 #include "common/common.h"
 
-#define WIDTH     980
-#define TOP       74
-#define ADDR_X    12
-#define BOX_X     170
-#define BOX_W     190
-#define LABEL_X   (BOX_X + BOX_W + 16)
-#define GAP_H     26
-#define ROW_MIN   20
-#define ROW_MAX   96
+#define WIDTH   980
+#define TOP     74
+#define ADDR_X  12
+#define BOX_X   170
+#define BOX_W   190
+#define LABEL_X (BOX_X + BOX_W + 16)
+#define GAP_H   26
+#define ROW_MIN 20
+#define ROW_MAX 96
 
 static const char *const colours[MW_REGION_KIND_COUNT] = {
     [MW_REGION_TEXT] = "#4e79a7",         [MW_REGION_RODATA] = "#a0cbe8",
@@ -158,8 +158,9 @@ static void draw_row(mw__sb_t *sb, const mw_maps_t *m, const struct row *row, do
         /* A thin row: the kind goes on the same line. */
         mw__sb_puts(sb, "<tspan class=\"kinds\" dx=\"10\">");
     } else {
-        mw__sb_printf(sb, "</text>\n<text x=\"%d\" y=\"%.1f\" class=\"kinds\" "
-                          "dominant-baseline=\"middle\">",
+        mw__sb_printf(sb,
+                      "</text>\n<text x=\"%d\" y=\"%.1f\" class=\"kinds\" "
+                      "dominant-baseline=\"middle\">",
                       LABEL_X, y + row->h / 2.0 + 8);
     }
     for (k = MW_REGION_KIND_COUNT - 1; k >= 0; k--) {
@@ -254,8 +255,8 @@ int mw_maps_svg(const mw_maps_t *maps, char **ret_svg)
     for (i = nrows; i-- > 0;) {
         /* The bottom address only where no adjacent row below prints it as its top. */
         draw_row(&sb, maps, &rows[i], y,
-                 i == 0 || maps->regions[rows[i - 1].last].end !=
-                               maps->regions[rows[i].first].start);
+                 i == 0 ||
+                     maps->regions[rows[i - 1].last].end != maps->regions[rows[i].first].start);
         y += rows[i].h;
         if (i > 0) {
             uintptr_t lo_end = maps->regions[rows[i - 1].last].end;

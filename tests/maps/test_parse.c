@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "common/common.h"
 #include "memwalk/maps.h"
@@ -374,13 +376,54 @@ Test(smaps_malformed, wrong_unit)
 
 Test(maps_kind_names, every_kind_has_its_word)
 {
-    static const char *const want[] = {"text", "rodata", "data", "bss", "heap",
-                                       "stack", "thread-stack", "anon", "file", "vdso",
-                                       "vvar", "vsyscall", "named-anon", "shm", "guard"};
+    static const char *const want[] = {"text",  "rodata",       "data",       "bss",  "heap",
+                                       "stack", "thread-stack", "anon",       "file", "vdso",
+                                       "vvar",  "vsyscall",     "named-anon", "shm",  "guard"};
     size_t i;
 
     cr_assert_eq(sizeof(want) / sizeof(want[0]), MW_REGION_KIND_COUNT);
     for (i = 0; i < MW_REGION_KIND_COUNT; i++)
         cr_assert_str_eq(mw_region_kind_name((enum mw_region_kind)i), want[i]);
     cr_assert_str_eq(mw_region_kind_name(MW_REGION_KIND_COUNT), "?");
+}
+
+/* The reader parses lines as they come: a line cut across reads must come out whole. */
+int mw__maps_parse_fd(int fd, int smaps, mw_maps_t *out, size_t *bad_line);
+
+Test(smaps_parse, lines_cut_across_reads_are_joined)
+{
+    char *text;
+    size_t len, off, line = 0;
+    mw_maps_t whole, streamed;
+    int fds[2];
+    pid_t pid;
+
+    cr_assert_eq(mw__read_file(FIXTURE("self.smaps"), &text, &len), 0);
+    cr_assert_eq(mw_maps_parse(text, len, MW_MAPS_SMAPS, &whole, NULL), 0);
+    cr_assert_eq(pipe(fds), 0);
+    pid = fork();
+    if (pid == 0) {
+        /* Writes of 7 bytes, each one read apart: boundaries fall everywhere. */
+        close(fds[0]);
+        for (off = 0; off < len; off += 7) {
+            if (write(fds[1], text + off, len - off < 7 ? len - off : 7) < 0)
+                _exit(1);
+            usleep(off % 700 == 0 ? 100 : 0);
+        }
+        _exit(0);
+    }
+    close(fds[1]);
+    cr_assert_eq(mw__maps_parse_fd(fds[0], 1, &streamed, &line), 0, "line %zu", line);
+    close(fds[0]);
+    waitpid(pid, NULL, 0);
+    cr_assert_eq(streamed.count, whole.count);
+    for (size_t i = 0; i < whole.count; i++) {
+        cr_assert_eq(streamed.regions[i].start, whole.regions[i].start);
+        cr_assert_str_eq(streamed.regions[i].path, whole.regions[i].path);
+        cr_assert_eq(streamed.regions[i].rss_kb, whole.regions[i].rss_kb);
+        cr_assert_eq(streamed.regions[i].nfields, whole.regions[i].nfields);
+    }
+    mw_maps_free(&whole);
+    mw_maps_free(&streamed);
+    free(text);
 }

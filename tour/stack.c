@@ -167,8 +167,8 @@ static void blocks(struct tour *t)
         tour_conclude(t, false,
                       "No slot was reused between the two blocks: this compiler (or its options) "
                       "gave each block its own space in the same frame.");
-    tour_line(t,
-              "   The order inside a frame is the compiler's choice: a, b, c were placed at %s "
+    tour_note(t,
+              "The order inside a frame is the compiler's choice: a, b, c were placed at %s "
               "addresses.",
               ascending ? "increasing" : "non-increasing");
 }

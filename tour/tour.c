@@ -14,9 +14,7 @@
 #define MAX_DEPTH 16
 
 const struct tour_section *const mw_tour_sections[] = {
-    &mw_tour_stack,
-    &mw_tour_depth,
-    NULL,
+    &mw_tour_where, &mw_tour_stack, &mw_tour_depth, &mw_tour_python, NULL,
 };
 
 struct tour {
@@ -139,6 +137,21 @@ void tour_conclude(struct tour *t, bool expected, const char *fmt, ...)
                  expected ? "=>" : "=> (unexpected)", tour_reset(t));
         print_wrapped(prefix, expected ? 3 : 16, text.buf);
     }
+    mw__sb_free(&text);
+}
+
+void tour_note(struct tour *t, const char *fmt, ...)
+{
+    va_list ap;
+    mw__sb_t text = {0};
+
+    if (t->opts->json)
+        return;
+    va_start(ap, fmt);
+    mw__sb_vprintf(&text, fmt, ap);
+    va_end(ap);
+    if (text.buf)
+        print_wrapped("   ", 3, text.buf);
     mw__sb_free(&text);
 }
 

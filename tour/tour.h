@@ -37,6 +37,8 @@ int mw_tour_run(const struct tour_options *opts);
 void tour_line(struct tour *t, const char *fmt, ...) MW__PRINTF(2, 3);
 /* A blank line between parts of a section. */
 void tour_gap(struct tour *t);
+/* A remark after a conclusion, indented and wrapped to the tour's width. */
+void tour_note(struct tour *t, const char *fmt, ...) MW__PRINTF(2, 3);
 /* A sub-heading inside a section. */
 void tour_sub(struct tour *t, const char *fmt, ...) MW__PRINTF(2, 3);
 /* The section's conclusion. expected says whether this run's numbers agree with the lesson the

@@ -160,3 +160,49 @@ Test(tour_text, colour_on_a_terminal_unless_disabled)
     cr_assert_null(strchr(out, '\033'), "--no-color must remove every escape code");
     free(out);
 }
+
+/* Index of a section in the full --json run, by name, as a python expression. */
+#define SECTION(name) "[s for s in d[\"sections\"] if s[\"name\"]==\"" name "\"][0]"
+
+Test(tour_where, kinds_match_the_conclusion_count)
+{
+    char *v = json_eval(
+        MEMWALK " tour --json --section where",
+        "(lambda s: s[\"values\"][\"matched\"] == sum(1 for i in "
+        "s[\"values\"][\"items\"] if i[\"kind\"] == i[\"expected_kind\"] or "
+        "(i[\"label\"] in (\"malloc(16)\", \"thread_counter\") and i[\"kind\"] in "
+        "(\"heap\",\"anon\",\"data\",\"bss\"))) and s[\"conclusions\"][-1][\"expected\"] "
+        "== (s[\"values\"][\"matched\"] == s[\"values\"][\"total\"]))(" SECTION("where") ")");
+    cr_assert_str_eq(v, "True");
+    free(v);
+}
+
+Test(tour_where, globals_and_locals_are_where_the_build_puts_them)
+{
+    /* These hold for any gcc/clang build of memwalk on Linux: a real regression if they move. */
+    char *v = json_eval(
+        MEMWALK " tour --json --section where",
+        "{i[\"label\"]: i[\"kind\"] for i in " SECTION(
+            "where") "[\"values\"][\"items\"]}"
+                     "[\"global_zero\"] + \" \" + {i[\"label\"]: i[\"kind\"] for i in " SECTION(
+                         "where") "[\"values\"][\"items\"]}[\"outer_local\"]");
+    cr_assert_str_eq(v, "bss stack");
+    free(v);
+}
+
+Test(tour_python, small_int_verdict_follows_its_region)
+{
+    int st;
+    char *out = run("command -v python3 >/dev/null", &st);
+    free(out);
+    if (st != 0)
+        cr_skip_test("python3 is not installed");
+    char *v =
+        json_eval(MEMWALK " tour --json --section python",
+                  "(lambda s: s[\"status\"] == \"ok\" and s[\"values\"][\"small_int_cached\"] and "
+                  "not s[\"values\"][\"big_int_cached\"] and s[\"conclusions\"][1][\"expected\"] "
+                  "== (s[\"values\"][\"objects\"][0][\"kind\"] in (\"data\",\"bss\")))(" SECTION(
+                      "python") ")");
+    cr_assert_str_eq(v, "True");
+    free(v);
+}

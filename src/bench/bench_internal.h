@@ -13,6 +13,9 @@ const char *mw__bench_format_ns(double ns, char *buf, size_t len);
 /* Formats a number for JSON: finite values with up to 9 significant digits, null otherwise. */
 void mw__bench_json_num(mw__sb_t *sb, double v);
 
+/* Appends `, "key": v` (v as mw__bench_json_num writes it). */
+void mw__bench_json_field(mw__sb_t *sb, const char *key, double v);
+
 /* Appends one result as a JSON object; relative is the ratio to the baseline or NaN. */
 void mw__bench_result_json(mw__sb_t *sb, const mw_bench_result_t *r, double relative);
 

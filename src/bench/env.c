@@ -182,9 +182,8 @@ void mw__bench_env_json(mw__sb_t *sb, const mw_bench_env_t *env)
     mw__sb_json_str(sb, env->governor);
     mw__sb_printf(sb, ", \"aslr\": %d, \"thp\": ", env->aslr);
     mw__sb_json_str(sb, env->thp);
-    mw__sb_printf(
-        sb, ", \"under_valgrind\": %s, \"loadavg\": ", env->under_valgrind ? "true" : "false");
-    mw__bench_json_num(sb, env->loadavg);
+    mw__sb_printf(sb, ", \"under_valgrind\": %s", env->under_valgrind ? "true" : "false");
+    mw__bench_json_field(sb, "loadavg", env->loadavg);
     mw__sb_puts(sb, ", \"kernel\": ");
     mw__sb_json_str(sb, env->kernel);
     mw__sb_puts(sb, ", \"compiler\": ");

@@ -37,18 +37,20 @@ void mw__bench_json_num(mw__sb_t *sb, double v)
         mw__sb_printf(sb, "%.9g", v);
 }
 
+void mw__bench_json_field(mw__sb_t *sb, const char *key, double v)
+{
+    mw__sb_printf(sb, ", \"%s\": ", key);
+    mw__bench_json_num(sb, v);
+}
+
 static void stats_json(mw__sb_t *sb, const char *key, const mw_bench_stats_t *st)
 {
     mw__sb_printf(sb, "\"%s\": {\"min\": ", key);
     mw__bench_json_num(sb, st->min);
-    mw__sb_puts(sb, ", \"median\": ");
-    mw__bench_json_num(sb, st->median);
-    mw__sb_puts(sb, ", \"mean\": ");
-    mw__bench_json_num(sb, st->mean);
-    mw__sb_puts(sb, ", \"mad\": ");
-    mw__bench_json_num(sb, st->mad);
-    mw__sb_puts(sb, ", \"max\": ");
-    mw__bench_json_num(sb, st->max);
+    mw__bench_json_field(sb, "median", st->median);
+    mw__bench_json_field(sb, "mean", st->mean);
+    mw__bench_json_field(sb, "mad", st->mad);
+    mw__bench_json_field(sb, "max", st->max);
     mw__sb_puts(sb, "}");
 }
 
@@ -65,18 +67,13 @@ void mw__bench_result_json(mw__sb_t *sb, const mw_bench_result_t *r, double rela
     stats_json(sb, "minflt", &r->minflt);
     mw__sb_puts(sb, ", ");
     stats_json(sb, "majflt", &r->majflt);
-    mw__sb_puts(sb, ", \"minflt_per_op\": ");
-    mw__bench_json_num(sb, r->minflt_per_op);
-    mw__sb_puts(sb, ", \"majflt_per_op\": ");
-    mw__bench_json_num(sb, r->majflt_per_op);
-    mw__sb_puts(sb, ", \"spread\": ");
-    mw__bench_json_num(sb, r->spread);
-    mw__sb_printf(sb, ", \"wide\": %s, \"max_spread\": ", r->wide ? "true" : "false");
-    mw__bench_json_num(sb, r->max_spread);
-    mw__sb_puts(sb, ", \"total_ns\": ");
-    mw__bench_json_num(sb, r->total_ns);
-    mw__sb_puts(sb, ", \"relative\": ");
-    mw__bench_json_num(sb, relative);
+    mw__bench_json_field(sb, "minflt_per_op", r->minflt_per_op);
+    mw__bench_json_field(sb, "majflt_per_op", r->majflt_per_op);
+    mw__bench_json_field(sb, "spread", r->spread);
+    mw__sb_printf(sb, ", \"wide\": %s", r->wide ? "true" : "false");
+    mw__bench_json_field(sb, "max_spread", r->max_spread);
+    mw__bench_json_field(sb, "total_ns", r->total_ns);
+    mw__bench_json_field(sb, "relative", relative);
     mw__sb_puts(sb, "}");
 }
 

@@ -102,9 +102,13 @@ const char *mw__exp_verdict_word(enum mw__exp_verdict v)
     return v == MW__EXP_HOLDS ? "holds" : v == MW__EXP_CONTRADICTED ? "contradicted" : "unclear";
 }
 
-void mw__exp_json_verdict(mw__sb_t *sb, const char *key, enum mw__exp_verdict v)
+void mw__exp_json_verdicts(mw__sb_t *sb, size_t n, const char *const *keys,
+                           const enum mw__exp_verdict *v)
 {
-    mw__sb_printf(sb, "\"%s\": \"%s\"", key, mw__exp_verdict_word(v));
+    mw__sb_puts(sb, "\"verdicts\": {");
+    for (size_t i = 0; i < n; i++)
+        mw__sb_printf(sb, "%s\"%s\": \"%s\"", i ? ", " : "", keys[i], mw__exp_verdict_word(v[i]));
+    mw__sb_puts(sb, "}");
 }
 
 static void csv_cell(mw__sb_t *sb, double v)

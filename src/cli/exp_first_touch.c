@@ -231,13 +231,13 @@ static void ft_json(mw__sb_t *sb, const void *result)
     }
     mw__sb_puts(sb, "], \"fresh_vs_reused\": ");
     mw__bench_json_num(sb, r->fresh_vs_reused);
-    mw__sb_puts(sb, ", \"verdicts\": {");
-    mw__exp_json_verdict(sb, "fresh_costlier", r->fresh_costlier);
     mw__sb_puts(sb, ", ");
-    mw__exp_json_verdict(sb, "given_back_pays", r->given_back_pays);
-    mw__sb_puts(sb, ", ");
-    mw__exp_json_verdict(sb, "huge_fewer", r->huge_fewer);
-    mw__sb_puts(sb, "}}");
+    {
+        static const char *const keys[] = {"fresh_costlier", "given_back_pays", "huge_fewer"};
+        const enum mw__exp_verdict v[] = {r->fresh_costlier, r->given_back_pays, r->huge_fewer};
+        mw__exp_json_verdicts(sb, 3, keys, v);
+    }
+    mw__sb_puts(sb, "}");
 }
 
 static size_t ft_charts(const void *result, mw__exp_chart_t *out)

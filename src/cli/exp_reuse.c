@@ -214,13 +214,13 @@ static void reuse_json(mw__sb_t *sb, const void *result)
         mw__bench_json_num(sb, x->faults_per_round);
         mw__sb_puts(sb, "}");
     }
-    mw__sb_puts(sb, "], \"verdicts\": {");
-    mw__exp_json_verdict(sb, "small_reused", r->small_reused);
-    mw__sb_puts(sb, ", ");
-    mw__exp_json_verdict(sb, "big_mmapped", r->big_mmapped);
-    mw__sb_puts(sb, ", ");
-    mw__exp_json_verdict(sb, "threshold_grew", r->threshold_grew);
-    mw__sb_puts(sb, "}}");
+    mw__sb_puts(sb, "], ");
+    {
+        static const char *const keys[] = {"small_reused", "big_mmapped", "threshold_grew"};
+        const enum mw__exp_verdict v[] = {r->small_reused, r->big_mmapped, r->threshold_grew};
+        mw__exp_json_verdicts(sb, 3, keys, v);
+    }
+    mw__sb_puts(sb, "}");
 }
 
 static size_t reuse_charts(const void *result, mw__exp_chart_t *out)

@@ -323,19 +323,18 @@ static void sizes_json(mw__sb_t *sb, const void *result)
                   r->first_mmapped[MW__MODE_DEFAULT], r->first_mmapped[MW__MODE_FIXED],
                   r->last_heap_default);
     mw__bench_json_num(sb, r->ns_per_fault);
-    mw__sb_puts(sb, ", \"faults_per_page\": ");
-    mw__bench_json_num(sb, r->faults_per_page);
-    mw__sb_puts(sb, ", \"per_page_growth\": ");
-    mw__bench_json_num(sb, r->per_page_growth);
-    mw__sb_puts(sb, ", \"pinned_vs_default_1m\": ");
-    mw__bench_json_num(sb, r->pinned_vs_default_1m);
-    mw__sb_puts(sb, ", \"verdicts\": {");
-    mw__exp_json_verdict(sb, "step_at_threshold", r->step_at_threshold);
+    mw__bench_json_field(sb, "faults_per_page", r->faults_per_page);
+    mw__bench_json_field(sb, "per_page_growth", r->per_page_growth);
+    mw__bench_json_field(sb, "pinned_vs_default_1m", r->pinned_vs_default_1m);
     mw__sb_puts(sb, ", ");
-    mw__exp_json_verdict(sb, "linear_in_pages", r->linear_in_pages);
-    mw__sb_puts(sb, ", ");
-    mw__exp_json_verdict(sb, "default_avoids", r->default_avoids);
-    mw__sb_puts(sb, "}}");
+    {
+        static const char *const keys[] = {"step_at_threshold", "linear_in_pages",
+                                           "default_avoids"};
+        const enum mw__exp_verdict v[] = {r->step_at_threshold, r->linear_in_pages,
+                                          r->default_avoids};
+        mw__exp_json_verdicts(sb, 3, keys, v);
+    }
+    mw__sb_puts(sb, "}");
 }
 
 static size_t sizes_charts(const void *result, mw__exp_chart_t *out)

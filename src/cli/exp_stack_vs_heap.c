@@ -14,11 +14,14 @@ struct svh_ctx {
     int failed; /* malloc returned NULL */
 };
 
-/* The value of element j in a fill: wraps in unsigned arithmetic, so no overflow is undefined
- * (the seed's `sum = (sum * i) ^ sum + aux` overflowed a signed int and read it uninitialised). */
-static inline int fill_value(unsigned sum, unsigned j)
+/* One fill of the array with values derived from sum. The arithmetic is unsigned, so nothing
+ * overflows (the classic version computed `sum = (sum * i) ^ sum + aux` in a signed int it had
+ * not even initialised). The barrier keeps the stores: nothing else reads them. */
+static inline void fill(int *array, unsigned sum)
 {
-    return (int)((sum + j) & 0x7fffffffu);
+    for (unsigned j = 0; j < MW__SVH_INTS; j++)
+        array[j] = (int)((sum + j) & 0x7fffffffu);
+    mw_bench_keep(array);
 }
 
 static void fill_stack(uint64_t iters, void *arg)
@@ -29,9 +32,7 @@ static void fill_stack(uint64_t iters, void *arg)
 
     for (uint64_t i = 0; i < iters; i++) {
         sum = sum * 31u + 7u;
-        for (unsigned j = 0; j < MW__SVH_INTS; j++)
-            array[j] = fill_value(sum, j);
-        mw_bench_keep(array);
+        fill(array, sum);
     }
     c->seed = sum;
 }
@@ -48,9 +49,7 @@ static void fill_heap_free(uint64_t iters, void *arg)
             return;
         }
         sum = sum * 31u + 7u;
-        for (unsigned j = 0; j < MW__SVH_INTS; j++)
-            array[j] = fill_value(sum, j);
-        mw_bench_keep(array);
+        fill(array, sum);
         free(array);
     }
     c->seed = sum;
@@ -68,9 +67,7 @@ static void fill_heap_leak(uint64_t iters, void *arg)
             return;
         }
         sum = sum * 31u + 7u;
-        for (unsigned j = 0; j < MW__SVH_INTS; j++)
-            array[j] = fill_value(sum, j);
-        mw_bench_keep(array);
+        fill(array, sum);
         c->kept[c->nkept++] = array; /* no free: the seed's leak, undone after the sample */
     }
     c->seed = sum;
@@ -118,9 +115,7 @@ __attribute__((noinline)) static void stack_array_address(unsigned seed, uintptr
 {
     int array[MW__SVH_INTS];
 
-    for (unsigned j = 0; j < MW__SVH_INTS; j++)
-        array[j] = fill_value(seed, j);
-    mw_bench_keep(array);
+    fill(array, seed);
     *where = (uintptr_t)(void *)array;
 }
 
@@ -336,17 +331,16 @@ static void svh_json(mw__sb_t *sb, const void *result)
     }
     mw__sb_puts(sb, "], \"heap_free_vs_stack\": ");
     mw__bench_json_num(sb, r->heap_free_vs_stack);
-    mw__sb_puts(sb, ", \"leak_vs_heap_free\": ");
-    mw__bench_json_num(sb, r->leak_vs_heap_free);
-    mw__sb_puts(sb, ", \"verdicts\": {");
-    mw__exp_json_verdict(sb, "stack_faster", r->stack_faster);
+    mw__bench_json_field(sb, "leak_vs_heap_free", r->leak_vs_heap_free);
     mw__sb_puts(sb, ", ");
-    mw__exp_json_verdict(sb, "reuse_explains", r->reuse_explains);
-    mw__sb_puts(sb, ", ");
-    mw__exp_json_verdict(sb, "leak_slower", r->leak_slower);
-    mw__sb_puts(sb, ", ");
-    mw__exp_json_verdict(sb, "leak_faults", r->leak_faults);
-    mw__sb_puts(sb, "}}");
+    {
+        static const char *const keys[] = {"stack_faster", "reuse_explains", "leak_slower",
+                                           "leak_faults"};
+        const enum mw__exp_verdict v[] = {r->stack_faster, r->reuse_explains, r->leak_slower,
+                                          r->leak_faults};
+        mw__exp_json_verdicts(sb, 4, keys, v);
+    }
+    mw__sb_puts(sb, "}");
 }
 
 static size_t svh_charts(const void *result, mw__exp_chart_t *out)

@@ -194,7 +194,9 @@ typedef struct mw__exp_counts {
 /* One CSV row: r (timings) may be NULL, relative may be NaN; empty cells then. */
 void mw__exp_csv_row(mw__sb_t *sb, const char *exp, const char *cas, size_t bytes, const char *per,
                      const mw_bench_result_t *r, mw__exp_counts_t counts, double relative);
-void mw__exp_json_verdict(mw__sb_t *sb, const char *key, enum mw__exp_verdict v);
+/* Appends `"verdicts": {"k1": "holds", ...}` for n (key, verdict) pairs. */
+void mw__exp_json_verdicts(mw__sb_t *sb, size_t n, const char *const *keys,
+                           const enum mw__exp_verdict *v);
 /* Formats a byte count as a power-of-two size: "16 B", "40000 B", "128 KiB", "64 MiB". */
 const char *mw__exp_size_str(size_t bytes, char *buf, size_t len);
 /* The number of minor page faults of the calling process so far. */

@@ -265,7 +265,7 @@ static size_t reuse_charts(const void *result, mw__exp_chart_t *out)
 
 const mw__exp_t mw__exp_reuse_desc = {
     .name = "reuse",
-    .summary = "how often malloc hands back the block just freed, below and above the mmap "
+    .summary = "whether malloc hands back the block just freed, below and above the mmap "
                "threshold",
     .measures = "For 64 B, 40,000 B, 256 KiB and 1 MiB: rounds of malloc, touch every page, free, "
                 "counting the distinct addresses handed back, the rounds that got the block freed "

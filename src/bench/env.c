@@ -153,21 +153,43 @@ static const char *aslr_word(int aslr)
     }
 }
 
+/* Writes "# warning: text", wrapped at 100 columns with "#   " before each continued line. */
+static void write_warning(FILE *out, const char *text)
+{
+    const char *lead = "# warning: ";
+    size_t col = 0;
+
+    while (*text) {
+        size_t word = strcspn(text, " ");
+        if (col == 0)
+            col = (size_t)fprintf(out, "%s", lead);
+        else if (col + 1 + word > 100)
+            col = (size_t)fprintf(out, "\n#   ");
+        else
+            col += (size_t)fprintf(out, " ");
+        col += fwrite(text, 1, word, out);
+        text += word;
+        while (*text == ' ')
+            text++;
+    }
+    fputc('\n', out);
+}
+
 int mw_bench_env_write(FILE *out, const mw_bench_env_t *env)
 {
     char warn[8][MW__BENCH_LINE];
     size_t n = mw__bench_env_warnings(env, warn, MW__ARRAY_LEN(warn));
 
-    fprintf(out, "# cpu: %s, %d online; frequency governor: %s; load average %.2f\n",
-            env->cpu_model[0] ? env->cpu_model : "unknown", env->cpus,
+    fprintf(out, "# cpu: %s, %d online; load average %.2f\n",
+            env->cpu_model[0] ? env->cpu_model : "unknown", env->cpus, env->loadavg);
+    fprintf(out, "# frequency governor: %s; valgrind: %s\n",
             env->governor[0] ? env->governor : "none (no cpufreq: a VM or a fixed clock)",
-            env->loadavg);
-    fprintf(out, "# kernel %s; ASLR %s; transparent huge pages: %s; valgrind: %s; built with %s\n",
+            env->under_valgrind ? "yes" : "no");
+    fprintf(out, "# kernel %s; ASLR %s; transparent huge pages: %s; built with %s\n",
             env->kernel[0] ? env->kernel : "unknown", aslr_word(env->aslr),
-            env->thp[0] ? env->thp : "unknown", env->under_valgrind ? "yes" : "no",
-            env->compiler[0] ? env->compiler : "unknown");
+            env->thp[0] ? env->thp : "unknown", env->compiler[0] ? env->compiler : "unknown");
     for (size_t i = 0; i < n && i < MW__ARRAY_LEN(warn); i++)
-        fprintf(out, "# warning: %s\n", warn[i]);
+        write_warning(out, warn[i]);
     return ferror(out) ? -EIO : 0;
 }
 

@@ -13,25 +13,6 @@ NOINLINE static void escape(const volatile void *p)
     __asm__ volatile("" : : "r"(p) : "memory");
 }
 
-/* An address as a number: the datum these experiments record. */
-static inline uintptr_t address_of(const volatile void *p)
-{
-    return (uintptr_t)p;
-}
-
-static inline uintptr_t stack_pointer(void)
-{
-    uintptr_t sp;
-#if defined(__x86_64__)
-    __asm__ volatile("mov %%rsp, %0" : "=r"(sp));
-#elif defined(__aarch64__)
-    __asm__ volatile("mov %0, sp" : "=r"(sp));
-#else
-    sp = (uintptr_t)__builtin_frame_address(0);
-#endif
-    return sp;
-}
-
 /* ---- nested calls -------------------------------------------------------------------------- */
 
 struct frames {

@@ -63,6 +63,25 @@ void tour_json_open(struct tour *t, const char *key);  /* "key": { */
 void tour_json_array(struct tour *t, const char *key); /* "key": [ */
 void tour_json_close(struct tour *t);                  /* } or ] */
 
+/* An address as a number: the datum these experiments record. */
+static inline uintptr_t address_of(const volatile void *p)
+{
+    return (uintptr_t)p;
+}
+
+static inline uintptr_t stack_pointer(void)
+{
+    uintptr_t sp;
+#if defined(__x86_64__)
+    __asm__ volatile("mov %%rsp, %0" : "=r"(sp));
+#elif defined(__aarch64__)
+    __asm__ volatile("mov %0, sp" : "=r"(sp));
+#else
+    sp = (uintptr_t)__builtin_frame_address(0);
+#endif
+    return sp;
+}
+
 /* The sections. */
 extern const struct tour_section mw_tour_where, mw_tour_stack, mw_tour_depth, mw_tour_stack_heap,
     mw_tour_python, mw_tour_leaks, mw_tour_cleanup, mw_tour_gc;

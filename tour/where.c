@@ -47,14 +47,14 @@ static void show_line(struct tour *t, const char *label, uintptr_t addr, mw_show
 __attribute__((noinline)) static void inner_call(uintptr_t *out)
 {
     int inner_local = 2;
-    *out = (uintptr_t)&inner_local;
+    *out = address_of(&inner_local);
     __asm__ volatile("" : : "r"(&inner_local) : "memory");
 }
 
 __attribute__((noinline)) static void outer_call(uintptr_t out[2])
 {
     int outer_local = 1;
-    out[0] = (uintptr_t)&outer_local;
+    out[0] = address_of(&outer_local);
     inner_call(&out[1]);
     __asm__ volatile("" : : "r"(&outer_local) : "memory");
 }
@@ -119,7 +119,7 @@ static int run(struct tour *t)
         {"thread's local", "a local in a second thread", tr.local, {"thread-stack"}},
         {"thread_counter'", "__thread int, second thread's copy", tr.counter, {"thread-stack"}},
     };
-    const char *kinds[MW__ARRAY_LEN(items)];
+    const char *kinds[MW__ARRAY_LEN(items)] = {NULL};
 
     tour_line(t, "Each line is MW_SHOW's: label, address in hex and decimal, region kind, ELF "
                  "section, mapping.");

@@ -8,7 +8,7 @@
 
 GC_STRESS_OPS       ?= 3000000
 GC_STRESS_SEEDS     ?= 1 2 3
-GC_SLICE_OPS        ?= 300000
+GC_SLICE_OPS        ?= 400000
 GC_BENCH_RUNS       ?= 5
 
 # The suite dlopens a library of its own and runs the example. (A rule of its own: the
@@ -35,16 +35,19 @@ stress-gc: $(GC_STRESS_BINS)
 	  $$b --ops $(GC_STRESS_OPS) --seed $$s; \
 	  MEMWALK_GC_POISON=1 MEMWALK_GC_CHECK=1 $$b --ops $$(($(GC_STRESS_OPS) / 4)) --seed $$s; \
 	  MEMWALK_GC_MARK_STACK=16 MEMWALK_GC_UNMAP_AFTER=0 $$b --ops $$(($(GC_STRESS_OPS) / 4)) --seed $$s; \
+	  $$b --ops $$(($(GC_STRESS_OPS) / 4)) --threads 4 --seed $$s; \
 	done; done
 
-# The slice: each build once plainly, once with poisoning and structure checks, once with a tiny
-# mark stack (overflow recovery) and immediate page release.
+# The slice: each build plainly, with poisoning and structure checks, with a tiny mark stack
+# (overflow recovery) and immediate page release, and with threads stopped at random points.
 CHECKS += check-gc-stress
 check-gc-stress: $(GC_STRESS_BINS)
 	$(Q)set -e; for b in $(GC_STRESS_BINS); do \
 	  $$b --ops $(GC_SLICE_OPS) --seed 11; \
 	  MEMWALK_GC_POISON=1 MEMWALK_GC_CHECK=1 $$b --ops $$(($(GC_SLICE_OPS) / 2)) --seed 12; \
 	  MEMWALK_GC_MARK_STACK=16 MEMWALK_GC_UNMAP_AFTER=0 $$b --ops $$(($(GC_SLICE_OPS) / 2)) --seed 13; \
+	  $$b --ops $$(($(GC_SLICE_OPS) / 4)) --threads 4 --seed 14; \
+	  MEMWALK_GC_POISON=1 MEMWALK_GC_CHECK=1 $$b --ops $$(($(GC_SLICE_OPS) / 8)) --threads 3 --seed 15; \
 	done
 
 # ---- sanitizers: the collector built without stack/data scanning (MW_GC_EXPLICIT_ROOTS), its
@@ -69,11 +72,11 @@ $(BUILD)/stress/gc-stress-valgrind: $(GC_SAN_DEPS)
 CHECKS += check-gc-sanitize
 check-gc-sanitize: $(BUILD)/stress/gc-stress-asan $(BUILD)/stress/gc-stress-valgrind
 	$(Q)set -e; a=$(BUILD)/stress/gc-stress-asan; v=$(BUILD)/stress/gc-stress-valgrind; \
-	  $$a --explicit-roots --ops 200000 --seed 21; \
-	  MEMWALK_GC_MARK_STACK=16 MEMWALK_GC_CHECK=1 $$a --explicit-roots --ops 100000 --seed 22; \
-	  MEMWALK_GC_POISON=1 MEMWALK_GC_UNMAP_AFTER=0 $$a --explicit-roots --ops 100000 --seed 23; \
-	  valgrind -q --error-exitcode=9 $$v --explicit-roots --ops 30000 --seed 24; \
-	  MEMWALK_GC_MARK_STACK=16 valgrind -q --error-exitcode=9 $$v --explicit-roots --ops 20000 --seed 25
+	  $$a --explicit-roots --ops 400000 --seed 21; \
+	  MEMWALK_GC_MARK_STACK=16 MEMWALK_GC_CHECK=1 $$a --explicit-roots --ops 200000 --seed 22; \
+	  MEMWALK_GC_POISON=1 MEMWALK_GC_UNMAP_AFTER=0 $$a --explicit-roots --ops 200000 --seed 23; \
+	  valgrind -q --error-exitcode=9 $$v --explicit-roots --ops 60000 --seed 24; \
+	  MEMWALK_GC_MARK_STACK=16 valgrind -q --error-exitcode=9 $$v --explicit-roots --ops 40000 --seed 25
 
 # ---- benchmarks: each source built against memwalk, Boehm GC (when libgc-dev is there) and
 # malloc; bench/gc/run-bench runs them GC_BENCH_RUNS times and prints the medians.

@@ -9,14 +9,18 @@
  * pointers the model expects. Every finalizer call must be for an object the model holds
  * unreachable, and only once. The heap must stay within a bound of the reachable bytes.
  *
- *   gc-stress [--ops N] [--seed S] [--explicit-roots] [--quiet]
+ *   gc-stress [--ops N] [--seed S] [--threads N] [--explicit-roots] [--quiet]
  *
+ * --threads N runs N registered threads, each with a graph and a model of its own (roots on its
+ * stack), all sharing the collector: collections stop them at any point of their operations.
+ * Seeds S, S+1, ... go to the threads.
  * --explicit-roots registers the root arrays with mw_gc_add_roots and keeps every collected
  * pointer in them between allocations: the mode for a collector built without stack and data
  * scanning (MW_GC_EXPLICIT_ROOTS), under AddressSanitizer or valgrind.
  * Exit status 0 when every check passed, 1 on the first failure (with a message), 2 on bad usage.
  */
 #include <memwalk/gc.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -49,16 +53,26 @@ struct rec {
     uint32_t next_free;
 };
 
-static void *roots[NROOTS]; /* data root */
-static void **uroots;       /* user root block */
-static uint32_t root_rec[NROOTS + NUROOTS], root_off[NROOTS + NUROOTS];
+/* With --threads each thread runs its own graph and model: everything below is per thread. */
+static void *static_roots[NROOTS]; /* a data root (the stack holds them in a thread) */
+static __thread void **roots;
+static __thread void **uroots; /* user root block */
+static __thread uint32_t root_rec[NROOTS + NUROOTS], root_off[NROOTS + NUROOTS];
 
-static struct rec *recs;
-static uint32_t nrecs, caprecs, free_rec = NONE;
-static uint64_t next_id = 1, seed = 1, seed0;
-static int explicit_roots, quiet;
-static long checks, collections_seen, finalized_total, verified_objects;
-static uint64_t max_heap_seen, max_reach_seen;
+static __thread struct rec *recs;
+static __thread uint32_t nrecs, caprecs, free_rec = NONE;
+static __thread uint64_t next_id = 1, seed = 1, seed0;
+static __thread long checks, collections_seen, finalized_total, verified_objects;
+static __thread uint64_t max_heap_seen, max_reach_seen;
+static int explicit_roots, quiet, threaded;
+
+/* Finalizers run in whichever thread triggered the collection: each graph's log is shared. */
+struct fin_log {
+    pthread_mutex_t lock;
+    uint64_t *ids;
+    size_t n, cap;
+};
+static __thread struct fin_log *fin;
 
 static uint64_t rng(void)
 {
@@ -147,8 +161,8 @@ static int payload_ok(struct sobj *o)
 /* ---- model reachability ------------------------------------------------------------------------
  */
 
-static uint32_t *work;
-static size_t capwork;
+static __thread uint32_t *work;
+static __thread size_t capwork;
 
 static void push_work(size_t *n, uint32_t r)
 {
@@ -272,8 +286,9 @@ static void verify(const char *when)
         max_heap_seen = st.heap_bytes;
     if (bytes > max_reach_seen)
         max_reach_seen = bytes;
-    /* Bounded heap: a few times the reachable bytes, plus the collector's slack. */
-    if (st.heap_bytes > 8 * bytes + (64u << 20))
+    /* Bounded heap: a few times the reachable bytes, plus the collector's slack (with threads
+     * the heap holds every thread's graph: the bound is checked on the total at the end). */
+    if (!threaded && st.heap_bytes > 8 * bytes + (64u << 20))
         fail("%s: heap %llu bytes for %llu reachable bytes", when,
              (unsigned long long)st.heap_bytes, (unsigned long long)bytes);
     checks++;
@@ -281,49 +296,59 @@ static void verify(const char *when)
 
 /* ---- finalizers ------------------------------------------------------------------------------ */
 
-static uint64_t *fin_log;
-static size_t fin_n, fin_cap;
-
 static void finalizer(void *obj, void *ctx)
 {
     struct sobj *o = obj;
-    (void)ctx;
-    if (fin_n == fin_cap) {
-        fin_cap = fin_cap ? fin_cap * 2 : 1024;
-        fin_log = realloc(fin_log, fin_cap * sizeof *fin_log);
-        if (!fin_log)
-            fail("out of memory for the finalizer log");
-    }
+    struct fin_log *l = ctx;
+
     if (!payload_ok(o))
         fail("finalizer: object %llu damaged before its finalizer ran", (unsigned long long)o->id);
-    fin_log[fin_n++] = o->id;
+    pthread_mutex_lock(&l->lock);
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 1024;
+        l->ids = realloc(l->ids, l->cap * sizeof *l->ids);
+        if (!l->ids)
+            fail("out of memory for the finalizer log");
+    }
+    l->ids[l->n++] = o->id;
+    pthread_mutex_unlock(&l->lock);
 }
 
 /* Each logged id must be unreachable in the model, finalizable, and finalized once. */
 static void check_finalized(void)
 {
-    size_t i;
+    size_t i, n;
     uint32_t r;
+    uint64_t *ids;
 
-    if (!fin_n)
+    pthread_mutex_lock(&fin->lock);
+    n = fin->n;
+    ids = n ? malloc(n * sizeof *ids) : NULL;
+    if (n && !ids)
+        fail("out of memory for the finalizer log");
+    if (n)
+        memcpy(ids, fin->ids, n * sizeof *ids);
+    fin->n = 0;
+    pthread_mutex_unlock(&fin->lock);
+    if (!n)
         return;
     model_mark();
-    for (i = 0; i < fin_n; i++) {
+    for (i = 0; i < n; i++) {
         for (r = 0; r < nrecs; r++)
-            if (recs[r].id == fin_log[i])
+            if (recs[r].id == ids[i])
                 break;
         if (r == nrecs)
             continue; /* its record went with an earlier verify: it was unreachable then */
         if (recs[r].mark)
-            fail("object %llu finalized while reachable", (unsigned long long)fin_log[i]);
+            fail("object %llu finalized while reachable", (unsigned long long)ids[i]);
         if (!recs[r].finalizable)
-            fail("object %llu finalized without a finalizer", (unsigned long long)fin_log[i]);
+            fail("object %llu finalized without a finalizer", (unsigned long long)ids[i]);
         if (recs[r].finalized)
-            fail("object %llu finalized twice", (unsigned long long)fin_log[i]);
+            fail("object %llu finalized twice", (unsigned long long)ids[i]);
         recs[r].finalized = 1;
         finalized_total++;
     }
-    fin_n = 0;
+    free(ids);
 }
 
 /* ---- operations --------------------------------------------------------------------------------
@@ -372,7 +397,7 @@ static void op_alloc(unsigned s)
     root_rec[s] = r;
     root_off[s] = 0;
     if (rnd(20) == 0) {
-        if (mw_gc_set_finalizer(o, finalizer, NULL) != 0)
+        if (mw_gc_set_finalizer(o, finalizer, fin) != 0)
             fail("mw_gc_set_finalizer failed");
         recs[r].finalizable = 1;
     }
@@ -492,35 +517,34 @@ static void op_free(unsigned s)
     root_rec[s] = NONE;
 }
 
-int main(int argc, char **argv)
+struct totals {
+    pthread_mutex_t lock;
+    long collections, checks, objects, finalized;
+    uint64_t max_heap, max_reach;
+};
+static struct totals totals = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, 0, 0, 0};
+static long ops = 200000;
+
+/* One graph: its roots (static or, in a thread, on this stack), its model, its operations. */
+static void run(uint64_t s0)
 {
-    long ops = 200000, i;
+    void *stack_roots[NROOTS] = {0};
+    /* Not freed: finalizers of this graph's garbage may still run in other threads after this
+     * one is done, and log here. */
+    struct fin_log *log = calloc(1, sizeof *log);
     mw_gc_stats_t st;
     uint64_t last_collections = 0;
+    long i, since_verify = 0;
 
-    for (int a = 1; a < argc; a++) {
-        if (!strcmp(argv[a], "--ops") && a + 1 < argc)
-            ops = atol(argv[++a]);
-        else if (!strcmp(argv[a], "--seed") && a + 1 < argc)
-            seed = strtoull(argv[++a], NULL, 0);
-        else if (!strcmp(argv[a], "--explicit-roots"))
-            explicit_roots = 1;
-        else if (!strcmp(argv[a], "--quiet"))
-            quiet = 1;
-        else {
-            fprintf(stderr, "usage: gc-stress [--ops N] [--seed S] [--explicit-roots] [--quiet]\n");
-            return 2;
-        }
-    }
-    if (ops <= 0 || !seed) {
-        fprintf(stderr, "gc-stress: --ops and --seed must be positive\n");
-        return 2;
-    }
-    seed0 = seed;
+    if (!log || pthread_mutex_init(&log->lock, NULL))
+        fail("out of memory for the finalizer log");
+    seed = seed0 = s0;
+    fin = log;
+    roots = threaded ? stack_roots : static_roots;
     uroots = calloc(NUROOTS, sizeof *uroots);
     if (!uroots || mw_gc_add_roots(uroots, NUROOTS * sizeof *uroots) != 0)
         fail("cannot register the user roots");
-    if (explicit_roots && mw_gc_add_roots(roots, sizeof roots) != 0)
+    if (explicit_roots && mw_gc_add_roots(roots, NROOTS * sizeof *roots) != 0)
         fail("cannot register the static roots");
     for (i = 0; i < NROOTS + NUROOTS; i++)
         root_rec[i] = NONE;
@@ -541,25 +565,107 @@ int main(int argc, char **argv)
             op_realloc(pick_root());
         else if (c < 980)
             op_free(pick_root());
-        else if (c < 982) {
+        else if (c < 982)
             mw_gc_collect();
-        }
         check_finalized();
         mw_gc_get_stats(&st);
-        if (st.collections != last_collections) {
+        since_verify++;
+        /* Alone, after every collection; with threads (collections are everyone's), after a
+         * collection once 64 operations went by. */
+        if (st.collections != last_collections && (!threaded || since_verify >= 64)) {
             collections_seen += (long)(st.collections - last_collections);
             last_collections = st.collections;
+            since_verify = 0;
             verify("after a collection");
         }
     }
     mw_gc_collect();
     check_finalized();
     verify("at the end");
-    if (!quiet)
-        printf("gc-stress: ok: %ld ops, seed %llu, %ld collections, %ld verifications of %ld "
-               "objects, %ld finalized, max heap %.1f MiB for max reachable %.1f MiB\n",
-               ops, (unsigned long long)seed0, collections_seen, checks, verified_objects,
-               finalized_total, (double)max_heap_seen / 1048576.0,
-               (double)max_reach_seen / 1048576.0);
+    for (i = 0; i < NROOTS + NUROOTS; i++)
+        *slot_at((unsigned)i) = NULL;
+    mw_gc_remove_roots(uroots, NUROOTS * sizeof *uroots);
+    if (explicit_roots)
+        mw_gc_remove_roots(roots, NROOTS * sizeof *roots);
+    pthread_mutex_lock(&totals.lock);
+    totals.collections += collections_seen;
+    totals.checks += checks;
+    totals.objects += verified_objects;
+    totals.finalized += finalized_total;
+    if (max_heap_seen > totals.max_heap)
+        totals.max_heap = max_heap_seen;
+    totals.max_reach += max_reach_seen;
+    pthread_mutex_unlock(&totals.lock);
+    /* The model may go: nothing but the (cleared) roots pointed into it. */
+    free(recs);
+    free(work);
+    free(uroots);
+}
+
+static void *thread_main(void *arg)
+{
+    if (mw_gc_register_thread() != 0)
+        fail("mw_gc_register_thread failed");
+    run((uint64_t)(uintptr_t)arg);
+    if (mw_gc_unregister_thread() != 0)
+        fail("mw_gc_unregister_thread failed");
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    uint64_t s0 = 1;
+    long nthreads = 0;
+
+    for (int a = 1; a < argc; a++) {
+        if (!strcmp(argv[a], "--ops") && a + 1 < argc)
+            ops = atol(argv[++a]);
+        else if (!strcmp(argv[a], "--seed") && a + 1 < argc)
+            s0 = strtoull(argv[++a], NULL, 0);
+        else if (!strcmp(argv[a], "--threads") && a + 1 < argc)
+            nthreads = atol(argv[++a]);
+        else if (!strcmp(argv[a], "--explicit-roots"))
+            explicit_roots = 1;
+        else if (!strcmp(argv[a], "--quiet"))
+            quiet = 1;
+        else {
+            fprintf(stderr, "usage: gc-stress [--ops N] [--seed S] [--threads N] "
+                            "[--explicit-roots] [--quiet]\n");
+            return 2;
+        }
+    }
+    if (ops <= 0 || !s0 || nthreads < 0 || nthreads > 64 || (nthreads && explicit_roots)) {
+        fprintf(stderr, "gc-stress: --ops and --seed must be positive, --threads 0..64 (and not "
+                        "with --explicit-roots)\n");
+        return 2;
+    }
+    if (nthreads) {
+        pthread_t t[64];
+        threaded = 1;
+        mw_gc_malloc(1); /* the main thread owns the collector; the others register */
+        for (long i = 0; i < nthreads; i++)
+            if (pthread_create(&t[i], NULL, thread_main, (void *)(uintptr_t)(s0 + (uint64_t)i)))
+                fail("cannot start thread %ld", i);
+        for (long i = 0; i < nthreads; i++)
+            pthread_join(t[i], NULL);
+    } else {
+        run(s0);
+    }
+    if (threaded) {
+        mw_gc_stats_t st;
+        mw_gc_get_stats(&st);
+        if (st.heap_bytes > 8 * totals.max_reach + (64u << 20))
+            fail("heap %llu bytes after %ld threads", (unsigned long long)st.heap_bytes, nthreads);
+    }
+    if (!quiet) {
+        char who[48] = "";
+        if (nthreads)
+            snprintf(who, sizeof who, " in each of %ld threads", nthreads);
+        printf("gc-stress: ok: %ld ops%s, seed %llu, %ld collections seen, %ld verifications of "
+               "%ld objects, %ld finalized, max heap %.1f MiB for max reachable %.1f MiB\n",
+               ops, who, (unsigned long long)s0, totals.collections, totals.checks, totals.objects,
+               totals.finalized, (double)totals.max_heap / 1048576.0,
+               (double)totals.max_reach / 1048576.0);
+    }
     return 0;
 }

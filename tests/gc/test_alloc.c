@@ -2,6 +2,7 @@
  * out-of-memory handling, and wrong usage. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <memwalk/show.h>
 #include <signal.h>
 #include <stdlib.h>
 
@@ -318,4 +319,15 @@ Test(gc_alloc, remove_roots_of_unknown_range_is_enoent)
     cr_assert_eq(mw_gc_add_roots(buf, sizeof buf), 0);
     cr_assert_eq(mw_gc_remove_roots(buf, sizeof buf), 0);
     cr_assert_eq(mw_gc_remove_roots(buf, sizeof buf), -ENOENT);
+}
+
+Test(gc_alloc, show_names_collected_memory_gc_heap)
+{
+    mw_show_info_t info;
+    char *small = mw_gc_malloc(40), *huge = mw_gc_malloc(6u << 20);
+
+    cr_assert_eq(mw_show_describe(small + 8, &info), 0);
+    cr_assert_str_eq(info.kind, "gc-heap");
+    cr_assert_eq(mw_show_describe(huge + (6u << 20) - 1, &info), 0);
+    cr_assert_str_eq(info.kind, "gc-heap");
 }

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "gc/gc_internal.h"
 
@@ -154,4 +156,43 @@ Test(gc_threads, thread_exiting_registered_is_unregistered_by_itself)
     pthread_join(t, NULL);
     gc_test_collect(); /* would signal a dead thread if it were still listed */
     cr_assert_eq(mw__gc.nthreads, 1);
+}
+
+static pthread_barrier_t parked;
+
+static void *park(void *arg)
+{
+    (void)arg;
+    mw_gc_register_thread();
+    mw_gc_malloc(64);
+    pthread_barrier_wait(&parked); /* registered, and still there when the parent forks */
+    pthread_barrier_wait(&parked);
+    mw_gc_unregister_thread();
+    return NULL;
+}
+
+Test(gc_threads, forked_child_collects_without_the_parent_threads)
+{
+    pthread_t t;
+    pid_t pid;
+    int status;
+
+    mw_gc_malloc(16);
+    pthread_barrier_init(&parked, NULL, 2);
+    pthread_create(&t, NULL, park, NULL);
+    pthread_barrier_wait(&parked);
+    pid = fork();
+    if (pid == 0) {
+        /* Only this thread exists here: collecting must not wait for the parent's others. */
+        for (int i = 0; i < 200000; i++)
+            mw_gc_malloc(64);
+        mw_gc_collect();
+        _exit(mw__gc.nthreads == 1 ? 0 : 3);
+    }
+    cr_assert_gt(pid, 0);
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    pthread_barrier_wait(&parked);
+    pthread_join(t, NULL);
+    cr_assert(WIFEXITED(status), "the child died of signal %d", WTERMSIG(status));
+    cr_assert_eq(WEXITSTATUS(status), 0);
 }

@@ -273,6 +273,13 @@ static int cursor_fill(struct mw__gc_thread *t, int kind, unsigned cls)
     valid_mask(mw__gc.class_slots[cls], valid);
     while (v->len) {
         addr = MW__GC_VEC_AT(v, uintptr_t, --v->len);
+        if (v->len) {
+            /* The next fill will want the next block's descriptor and bitmaps: cold since
+             * the collection, they would cost two misses then. */
+            uintptr_t next = MW__GC_VEC_AT(v, uintptr_t, v->len - 1);
+            __builtin_prefetch(&mw__gc_chunk_of(next)->pd[mw__gc_page_of(next)], 1);
+            __builtin_prefetch(mw__gc_chunk_of(next)->bits[mw__gc_page_of(next)], 1);
+        }
         n = mw__gc_chunk_of(addr);
         h = mw__gc_page_of(addr);
         if (n->pd[h].flags & MW__GC_UNSWEPT)

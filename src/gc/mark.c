@@ -61,7 +61,10 @@ static int __attribute__((noinline)) mark_huge(uintptr_t e, uintptr_t v, uint64_
 void mw__gc_mark_drain(void)
 {
     struct mw__gc_vec *s = &mw__gc.mark_stack;
-    struct mw__gc_mse *st = s->data, ring[RING];
+    struct mw__gc_mse *st = s->data;
+    /* Two scalar arrays, not an array of pairs: a pair copied with one 16-byte load would not
+     * be forwarded from the two 8-byte stores that pushed it, and stall. */
+    uintptr_t ring_lo[RING], ring_hi[RING];
     size_t top = s->len, cap = s->cap;
     unsigned rh = 0, rn = 0;
     const uintptr_t lo = mw__gc.heap_lo, span = mw__gc.heap_hi - mw__gc.heap_lo;
@@ -73,23 +76,26 @@ void mw__gc_mark_drain(void)
         /* Move objects from the stack to the ring, prefetching each: by the time one is
          * scanned, RING - 1 others were, and its cache lines have had time to arrive. */
         while (rn < RING && top) {
-            struct mw__gc_mse *e = &ring[(rh + rn) & (RING - 1)];
+            unsigned i = (rh + rn) & (RING - 1);
+            uintptr_t elo, ehi;
             top--;
-            e->lo = st[top].lo;
-            e->hi = st[top].hi;
-            if (e->hi - e->lo > MW__GC_SCAN_SLICE) {
+            elo = st[top].lo;
+            ehi = st[top].hi;
+            if (ehi - elo > MW__GC_SCAN_SLICE) {
                 /* A slice now, the rest back on the stack: the stack stays shallow. */
-                st[top].lo = e->lo + MW__GC_SCAN_SLICE;
+                st[top].lo = elo + MW__GC_SCAN_SLICE;
                 top++;
-                e->hi = e->lo + MW__GC_SCAN_SLICE;
+                ehi = elo + MW__GC_SCAN_SLICE;
             }
-            __builtin_prefetch((const void *)e->lo);
+            __builtin_prefetch((const void *)elo);
+            ring_lo[i] = elo;
+            ring_hi[i] = ehi;
             rn++;
         }
         if (!rn)
             break;
-        p = ring[rh].lo;
-        end = ring[rh].hi;
+        p = ring_lo[rh];
+        end = ring_hi[rh];
         rh = (rh + 1) & (RING - 1);
         rn--;
         for (; p < end; p += sizeof(uintptr_t)) {

@@ -22,7 +22,9 @@
  * first thread to use it is registered automatically; any other thread calls
  * mw_gc_register_thread() first (a thread that is not registered and calls into the collector
  * gets a clear message and abort(), never silent corruption). Registered threads are stopped with
- * a signal while the collector marks; their stacks and registers are roots.
+ * a signal (MEMWALK_GC_SIGNAL, SIGPWR by default: keep it unblocked in them) while the collector
+ * marks; their stacks and registers are roots. Do not dlclose() a library while another thread
+ * may be collecting (the collector reads the list of loaded objects before stopping threads).
  *
  * Environment (read once, at first use; a bad value is reported on stderr and the default kept):
  *   MEMWALK_GC_STATS=1          print the statistics on stderr at exit

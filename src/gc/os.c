@@ -184,13 +184,19 @@ void mw__gc_fatal(const char *fmt, ...)
     abort();
 }
 
+/* Without stdio: it may run while other threads are stopped, one of them holding stderr's lock. */
 void mw__gc_warn(const char *fmt, ...)
 {
+    char buf[512];
     va_list ap;
+    int n;
 
-    fputs("memwalk gc: ", stderr);
+    n = snprintf(buf, sizeof buf, "memwalk gc: ");
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    n += vsnprintf(buf + n, sizeof buf - (size_t)n - 1, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    if (n > (int)sizeof buf - 2)
+        n = (int)sizeof buf - 2;
+    buf[n++] = '\n';
+    (void)!write(2, buf, (size_t)n);
 }

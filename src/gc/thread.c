@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "scan/scan.h"
@@ -245,7 +246,7 @@ void mw__gc_stop_world(void)
 {
     struct mw__gc_thread *t, *self = mw__gc_self;
     pid_t pid = getpid();
-    int n = 0;
+    int n = 0, warned = 0;
 
     if (mw__gc.nthreads <= 1)
         return;
@@ -258,10 +259,20 @@ void mw__gc_stop_world(void)
             n++;
     }
     while (n > 0) {
-        if (sem_wait(&mw__gc.ack) == 0)
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += 5;
+        if (sem_timedwait(&mw__gc.ack, &ts) == 0) {
             n--;
-        else if (errno != EINTR)
+        } else if (errno == ETIMEDOUT) {
+            /* Keeps waiting: stopping is the only safe way on. Say why it may hang. */
+            if (!warned++)
+                mw__gc_warn("%d registered thread(s) did not stop for the collection within 5 "
+                            "s: is signal %d blocked in them (MEMWALK_GC_SIGNAL)?",
+                            n, mw__gc.opt.signal);
+        } else if (errno != EINTR) {
             mw__gc_fatal("waiting for threads to stop: %s", strerror(errno));
+        }
     }
 }
 

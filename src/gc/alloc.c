@@ -133,22 +133,30 @@ static void valid_mask(unsigned nslots, uint64_t out[4])
     }
 }
 
-/* Clears the free slots of a block, one memset per run of adjacent free slots. */
+/* The first slot at or after pos whose bit in the 256-bit map equals want; 256 when none. */
+static unsigned next_bit(const uint64_t map[4], unsigned pos, int want)
+{
+    while (pos < 256) {
+        uint64_t w = (want ? map[pos >> 6] : ~map[pos >> 6]) >> (pos & 63);
+        if (w)
+            return pos + (unsigned)__builtin_ctzll(w);
+        pos = (pos | 63) + 1;
+    }
+    return 256;
+}
+
+/* Clears the free slots of a block, one memset per run of adjacent free slots (runs cross the
+ * 64-slot words: a block with no survivor is one memset). */
 static void zero_free(uintptr_t base, uintptr_t size, const uint64_t free[4])
 {
-    unsigned i;
+    unsigned s = next_bit(free, 0, 1), e;
 
-    for (i = 0; i < 4; i++) {
-        uint64_t f = free[i];
-        while (f) {
-            unsigned s = (unsigned)__builtin_ctzll(f), len;
-            uint64_t x = f >> s;
-            len = ~x ? (unsigned)__builtin_ctzll(~x) : 64 - s;
-            MW__GC_ACCESSIBLE(base + (uintptr_t)(i * 64 + s) * size, (size_t)len * size);
-            memset((void *)(base + (uintptr_t)(i * 64 + s) * size), 0, (size_t)len * size);
-            MW__GC_NOACCESS(base + (uintptr_t)(i * 64 + s) * size, (size_t)len * size);
-            f = len + s >= 64 ? 0 : f & ~((((uint64_t)1 << len) - 1) << s);
-        }
+    while (s < 256) {
+        e = next_bit(free, s, 0);
+        MW__GC_ACCESSIBLE(base + (uintptr_t)s * size, (size_t)(e - s) * size);
+        memset((void *)(base + (uintptr_t)s * size), 0, (size_t)(e - s) * size);
+        MW__GC_NOACCESS(base + (uintptr_t)s * size, (size_t)(e - s) * size);
+        s = e < 256 ? next_bit(free, e, 1) : 256;
     }
 }
 

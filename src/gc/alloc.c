@@ -195,7 +195,7 @@ uint64_t mw__gc_reserved_bytes(void)
     return sum;
 }
 
-void mw__gc_cursor_release(struct mw__gc_thread *t, struct mw__gc_cursor *c, int unclaim)
+void mw__gc_cursor_release(struct mw__gc_cursor *c, int unclaim)
 {
     struct mw__gc_normal *n;
     struct mw__gc_pd *pd;
@@ -203,7 +203,6 @@ void mw__gc_cursor_release(struct mw__gc_thread *t, struct mw__gc_cursor *c, int
     uint64_t *w;
     int kind;
 
-    (void)t;
     if (!c->block)
         return;
     n = mw__gc_chunk_of(c->block);
@@ -277,7 +276,7 @@ static int cursor_fill(struct mw__gc_thread *t, int kind, unsigned cls)
     unsigned h;
     uint64_t *w;
 
-    mw__gc_cursor_release(t, c, 0);
+    mw__gc_cursor_release(c, 0);
     valid_mask(mw__gc.class_slots[cls], valid);
     while (v->len) {
         addr = MW__GC_VEC_AT(v, uintptr_t, --v->len);

@@ -331,7 +331,7 @@ int mw__gc_pages_check(void);
 
 /* ---- alloc.c --------------------------------------------------------------------------------- */
 void *mw__gc_alloc_slow(size_t n, int kind);
-void mw__gc_cursor_release(struct mw__gc_thread *t, struct mw__gc_cursor *c, int unclaim);
+void mw__gc_cursor_release(struct mw__gc_cursor *c, int unclaim);
 void mw__gc_sweep_block(struct mw__gc_normal *n, unsigned head);
 /* Bytes of the slots claimed but not yet handed out by every cursor. */
 uint64_t mw__gc_reserved_bytes(void);

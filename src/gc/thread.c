@@ -118,7 +118,7 @@ static void thread_unlink(struct mw__gc_thread *t)
 
     for (k = 0; k < MW__GC_KINDS; k++)
         for (c = 0; c < MW__GC_NCLASSES; c++)
-            mw__gc_cursor_release(t, &t->cur[k][c], 1);
+            mw__gc_cursor_release(&t->cur[k][c], 1);
     for (pp = &mw__gc.threads; *pp; pp = &(*pp)->next)
         if (*pp == t) {
             *pp = t->next;

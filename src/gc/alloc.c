@@ -14,17 +14,12 @@ void mw__gc_init_classes(void)
 {
     unsigned c, g, k;
 
+    /* Every class fills a 16 KiB block wasting at most an eighth of it (3584 B: 4 slots and
+     * 2 KiB over); a block per cursor fill amortizes the fill over many objects. */
     for (c = 0; c < MW__GC_NCLASSES; c++) {
         unsigned s = class_sizes[c];
+        k = MW__GC_BLOCK_PAGES;
         mw__gc.class_size[c] = s;
-        /* The fewest pages (up to 8) that waste at most an eighth, within 256 slots. */
-        for (k = 1; k < 8; k++) {
-            unsigned bytes = k * (unsigned)MW__GC_PAGE, slots = bytes / s;
-            if (slots > MW__GC_MAX_SLOTS)
-                slots = MW__GC_MAX_SLOTS;
-            if ((bytes - slots * s) * 8 <= bytes)
-                break;
-        }
         mw__gc.class_pages[c] = (uint8_t)k;
         mw__gc.class_slots[c] = (uint16_t)MW__GC_MIN(k * MW__GC_PAGE / s, MW__GC_MAX_SLOTS);
     }
@@ -91,11 +86,11 @@ void *mw_gc_malloc_atomic(size_t n)
 void mw__gc_sweep_block(struct mw__gc_normal *n, unsigned head)
 {
     struct mw__gc_pd *pd = &n->pd[head];
-    uint64_t *w = n->bits[head];
     unsigned i, dead = 0;
 
-    for (i = 0; i < 4; i++) {
-        uint64_t d = w[i] & ~w[4 + i];
+    for (i = 0; i < 4u * pd->npages; i++) {
+        uint64_t *w = mw__gc_group(n, head, i);
+        uint64_t d = w[0] & ~w[4];
         if (d && mw__gc.opt.poison) {
             uint64_t x = d;
             while (x) {
@@ -112,18 +107,18 @@ void mw__gc_sweep_block(struct mw__gc_normal *n, unsigned head)
                                 (uintptr_t)(i * 64 + (unsigned)__builtin_ctzll(x)) * pd->size,
                             pd->size);
 #endif
-        w[i] = w[4 + i];
-        w[4 + i] = 0;
+        w[0] = w[4];
+        w[4] = 0;
     }
     mw__gc.stats.freed_bytes += (uint64_t)dead * pd->size;
     pd->flags &= (uint8_t)~MW__GC_UNSWEPT;
 }
 
-static void valid_mask(unsigned nslots, uint64_t out[4])
+static void valid_mask(unsigned nslots, uint64_t out[MW__GC_GROUPS])
 {
     unsigned i;
 
-    for (i = 0; i < 4; i++) {
+    for (i = 0; i < MW__GC_GROUPS; i++) {
         if (nslots >= (i + 1) * 64)
             out[i] = ~(uint64_t)0;
         else if (nslots > i * 64)
@@ -133,30 +128,30 @@ static void valid_mask(unsigned nslots, uint64_t out[4])
     }
 }
 
-/* The first slot at or after pos whose bit in the 256-bit map equals want; 256 when none. */
-static unsigned next_bit(const uint64_t map[4], unsigned pos, int want)
+/* The first slot at or after pos whose bit in the map equals want; MW__GC_MAX_SLOTS when none. */
+static unsigned next_bit(const uint64_t map[MW__GC_GROUPS], unsigned pos, int want)
 {
-    while (pos < 256) {
+    while (pos < MW__GC_MAX_SLOTS) {
         uint64_t w = (want ? map[pos >> 6] : ~map[pos >> 6]) >> (pos & 63);
         if (w)
             return pos + (unsigned)__builtin_ctzll(w);
         pos = (pos | 63) + 1;
     }
-    return 256;
+    return MW__GC_MAX_SLOTS;
 }
 
 /* Clears the free slots of a block, one memset per run of adjacent free slots (runs cross the
  * 64-slot words: a block with no survivor is one memset). */
-static void zero_free(uintptr_t base, uintptr_t size, const uint64_t free[4])
+static void zero_free(uintptr_t base, uintptr_t size, const uint64_t free[MW__GC_GROUPS])
 {
     unsigned s = next_bit(free, 0, 1), e;
 
-    while (s < 256) {
+    while (s < MW__GC_MAX_SLOTS) {
         e = next_bit(free, s, 0);
         MW__GC_ACCESSIBLE(base + (uintptr_t)s * size, (size_t)(e - s) * size);
         memset((void *)(base + (uintptr_t)s * size), 0, (size_t)(e - s) * size);
         MW__GC_NOACCESS(base + (uintptr_t)s * size, (size_t)(e - s) * size);
-        s = e < 256 ? next_bit(free, e, 1) : 256;
+        s = e < MW__GC_MAX_SLOTS ? next_bit(free, e, 1) : MW__GC_MAX_SLOTS;
     }
 }
 
@@ -176,7 +171,7 @@ static uint64_t cursor_reserved(const struct mw__gc_cursor *c)
 
     if (!c->block)
         return 0;
-    for (i = 0; i < 4; i++)
+    for (i = 0; i < MW__GC_GROUPS; i++)
         k += (unsigned)mw__gc_popcount(c->rest[i]);
     k += (unsigned)mw__gc_popcount(c->bits);
     return (uint64_t)k * c->size;
@@ -200,7 +195,7 @@ void mw__gc_cursor_release(struct mw__gc_cursor *c, int unclaim)
     struct mw__gc_normal *n;
     struct mw__gc_pd *pd;
     unsigned h, i;
-    uint64_t *w;
+    uint64_t any = 0;
     int kind;
 
     if (!c->block)
@@ -208,14 +203,13 @@ void mw__gc_cursor_release(struct mw__gc_cursor *c, int unclaim)
     n = mw__gc_chunk_of(c->block);
     h = mw__gc_page_of(c->block);
     pd = &n->pd[h];
-    w = n->bits[h];
     kind = pd->flags & MW__GC_ATOMIC ? 1 : 0;
     if (unclaim) {
         uint64_t bytes = cursor_reserved(c);
         if (c->bits)
-            w[(c->base - c->block) / (64 * c->size)] &= ~c->bits;
-        for (i = 0; i < 4; i++)
-            w[i] &= ~c->rest[i];
+            *mw__gc_group(n, h, (unsigned)((c->base - c->block) / (64 * c->size))) &= ~c->bits;
+        for (i = 0; i < MW__GC_GROUPS; i++)
+            *mw__gc_group(n, h, i) &= ~c->rest[i];
         mw__gc.stats.allocated_bytes -= bytes;
         mw__gc.since_gc = mw__gc.since_gc > bytes ? mw__gc.since_gc - bytes : 0;
     }
@@ -223,7 +217,9 @@ void mw__gc_cursor_release(struct mw__gc_cursor *c, int unclaim)
     if ((pd->flags & MW__GC_SEEN) || unclaim) {
         /* Slots may have been freed while the cursor held the block: make them reusable. */
         pd->flags &= (uint8_t)~MW__GC_SEEN;
-        if (!(w[0] | w[1] | w[2] | w[3]))
+        for (i = 0; i < MW__GC_GROUPS; i++)
+            any |= *mw__gc_group(n, h, i);
+        if (!any)
             mw__gc_pages_free(n, h, pd->npages);
         else
             sweep_push(kind, mw__gc.class_of[pd->size / MW__GC_GRANULE], c->block);
@@ -255,7 +251,7 @@ static uintptr_t block_new(int kind, unsigned cls, int *zeroed)
         pd->kind = MW__GC_SMALL;
         pd->flags = kind ? MW__GC_ATOMIC : 0;
     }
-    memset(n->bits[h], 0, sizeof n->bits[h]);
+    memset(n->bits[h], 0, npages * sizeof n->bits[h]);
     MW__GC_NOACCESS(addr + (uintptr_t)mw__gc.class_slots[cls] * size,
                     ((uintptr_t)npages << MW__GC_PAGE_SHIFT) -
                         (uintptr_t)mw__gc.class_slots[cls] * size);
@@ -268,13 +264,12 @@ static int cursor_fill(struct mw__gc_thread *t, int kind, unsigned cls)
 {
     struct mw__gc_cursor *c = &t->cur[kind][cls];
     struct mw__gc_vec *v = &mw__gc.sweep[kind][cls];
-    uint64_t valid[4], free[4], bytes;
+    uint64_t valid[MW__GC_GROUPS], free[MW__GC_GROUPS], bytes;
     uintptr_t addr = 0;
     int zeroed = 0, i;
     unsigned k = 0;
     struct mw__gc_normal *n;
     unsigned h;
-    uint64_t *w;
 
     mw__gc_cursor_release(c, 0);
     valid_mask(mw__gc.class_slots[cls], valid);
@@ -291,9 +286,8 @@ static int cursor_fill(struct mw__gc_thread *t, int kind, unsigned cls)
         h = mw__gc_page_of(addr);
         if (n->pd[h].flags & MW__GC_UNSWEPT)
             mw__gc_sweep_block(n, h);
-        w = n->bits[h];
-        for (i = 0, k = 0; i < 4; i++) {
-            free[i] = valid[i] & ~w[i];
+        for (i = 0, k = 0; i < MW__GC_GROUPS; i++) {
+            free[i] = valid[i] & ~*mw__gc_group(n, h, (unsigned)i);
             k += (unsigned)mw__gc_popcount(free[i]);
         }
         if (k)
@@ -309,19 +303,18 @@ static int cursor_fill(struct mw__gc_thread *t, int kind, unsigned cls)
     }
     n = mw__gc_chunk_of(addr);
     h = mw__gc_page_of(addr);
-    w = n->bits[h];
     if (kind == 0 && !zeroed)
         zero_free(addr, mw__gc.class_size[cls], free);
 #if defined(MW_GC_ASAN) || defined(MW_GC_VALGRIND)
     else
-        for (i = 0; i < 4; i++)
+        for (i = 0; i < MW__GC_GROUPS; i++)
             for (uint64_t x = free[i]; x; x &= x - 1)
                 MW__GC_NOACCESS(addr + (uintptr_t)(i * 64 + __builtin_ctzll(x)) *
                                            mw__gc.class_size[cls],
                                 mw__gc.class_size[cls]);
 #endif
-    for (i = 0; i < 4; i++)
-        w[i] |= free[i];
+    for (i = 0; i < MW__GC_GROUPS; i++)
+        *mw__gc_group(n, h, (unsigned)i) |= free[i];
     n->pd[h].flags |= MW__GC_OWNED;
     bytes = (uint64_t)k * mw__gc.class_size[cls];
     mw__gc.since_gc += bytes;
@@ -329,11 +322,11 @@ static int cursor_fill(struct mw__gc_thread *t, int kind, unsigned cls)
 
     c->block = addr;
     c->size = mw__gc.class_size[cls];
-    for (i = 0; i < 3 && !free[i]; i++) /* k > 0: some word has a free slot */
+    for (i = 0; i < MW__GC_GROUPS - 1 && !free[i]; i++) /* k > 0: some word has a free slot */
         ;
     c->base = addr + (uintptr_t)i * 64 * c->size;
     c->bits = free[i];
-    for (int j = 0; j < 4; j++)
+    for (int j = 0; j < MW__GC_GROUPS; j++)
         c->rest[j] = j == i ? 0 : free[j];
     return 0;
 }
@@ -345,7 +338,7 @@ static int cursor_next_group(struct mw__gc_cursor *c)
 
     if (!c->block)
         return 0;
-    for (i = 0; i < 4; i++) {
+    for (i = 0; i < MW__GC_GROUPS; i++) {
         if (c->rest[i]) {
             /* Order matters to a collection that stops this thread in between: every free slot
              * must be in bits (read with base) or in rest at each step. */
@@ -511,11 +504,11 @@ int mw__gc_find(uintptr_t v, struct mw__gc_ref *r)
     slot = (unsigned)(((uint64_t)(v - base) * pd->recip) >> 32);
     if (slot >= pd->nslots)
         return 0;
-    if (!(n->bits[pd->head][slot >> 6] & ((uint64_t)1 << (slot & 63))))
+    if (!(*mw__gc_group(n, pd->head, slot >> 6) & ((uint64_t)1 << (slot & 63))))
         return 0;
     r->start = base + (uintptr_t)slot * pd->size;
     r->size = pd->size;
-    r->alloc = &n->bits[pd->head][slot >> 6];
+    r->alloc = mw__gc_group(n, pd->head, slot >> 6);
     r->mask = (uint64_t)1 << (slot & 63);
     r->chunk = &n->c;
     r->pd = &n->pd[pd->head];

@@ -37,7 +37,8 @@ static void finish_sweep(struct mw__gc_normal *n, unsigned head)
 static void after_mark(struct mw__gc_normal *n, unsigned head)
 {
     struct mw__gc_pd *pd = &n->pd[head];
-    uint64_t *w = n->bits[head];
+    uint64_t *w = n->bits[head], marks = 0, allocs = 0;
+    unsigned i, groups = 4u * pd->npages;
 
     if (pd->kind == MW__GC_LARGE) {
         if (w[4] & 1) {
@@ -56,16 +57,18 @@ static void after_mark(struct mw__gc_normal *n, unsigned head)
         pd->flags |= MW__GC_SEEN;
         return;
     }
-    if (!(w[4] | w[5] | w[6] | w[7])) {
-        mw__gc.stats.freed_bytes += (uint64_t)(mw__gc_popcount(w[0]) + mw__gc_popcount(w[1]) +
-                                               mw__gc_popcount(w[2]) + mw__gc_popcount(w[3])) *
-                                    pd->size;
+    for (i = 0; i < groups; i++)
+        marks |= mw__gc_group(n, head, i)[4];
+    if (!marks) {
+        for (i = 0; i < groups; i++)
+            allocs += mw__gc_popcount(*mw__gc_group(n, head, i));
+        mw__gc.stats.freed_bytes += allocs * pd->size;
         if (mw__gc.opt.poison) {
             MW__GC_ACCESSIBLE(mw__gc_block_addr(n, head), (size_t)pd->npages << MW__GC_PAGE_SHIFT);
             memset((void *)mw__gc_block_addr(n, head), 0xa5,
                    (size_t)pd->npages << MW__GC_PAGE_SHIFT);
         }
-        memset(w, 0, 8 * sizeof *w);
+        memset(w, 0, (size_t)pd->npages * sizeof n->bits[0]);
         mw__gc_pages_free(n, head, pd->npages);
         return;
     }

@@ -9,11 +9,12 @@
  *           4 MiB window of the address space to the chunk that owns it, so a candidate pointer is
  *           tested with two loads and no search.
  *
- *   block   a run of pages with one use: SMALL (1..8 pages cut into at most 256 slots of one size
+ *   block   a run of pages with one use: SMALL (4 pages cut into at most 1024 slots of one size
  *           class, scanned or atomic) or LARGE (one object). Every page of a block carries a copy
  *           of the block's descriptor (size, reciprocal, first page), so an interior pointer finds
- *           its object with one descriptor load and one multiplication. The block's alloc and mark
- *           bitmaps (4 + 4 words) sit in one cache line of the header, indexed by its first page.
+ *           its object with one descriptor load and one multiplication. Each page owns one cache
+ *           line of bitmaps in the header: 4 alloc words and, 4 words on, their 4 mark words; a
+ *           block's 64-slot group g is in the line of its page g / 4 (mw__gc_group).
  *
  *   cursor  per thread and size class: the free slots of the block the thread allocates from. The
  *           fast path takes the lowest set bit of one 64-slot word: no lock, no list. A block's
@@ -42,7 +43,9 @@
 #define MW__GC_GRANULE     16
 #define MW__GC_SMALL_MAX   4096
 #define MW__GC_NCLASSES    28
-#define MW__GC_MAX_SLOTS   256
+#define MW__GC_BLOCK_PAGES 4  /* a block of small objects: 16 KiB */
+#define MW__GC_GROUPS      16 /* 64-slot words of a block bitmap */
+#define MW__GC_MAX_SLOTS   (64 * MW__GC_GROUPS)
 #define MW__GC_LARGE_MAX   ((size_t)1 << 20)
 #define MW__GC_ADDR_BITS   47
 #define MW__GC_L1_SHIFT    36
@@ -132,11 +135,11 @@ struct mw__gc_normal {
 /* The free slots of one block, handed out by the fast path. The first three fields are all the
  * fast path reads. */
 struct mw__gc_cursor {
-    uint64_t bits;    /* free slots left in the current 64-slot group */
-    uintptr_t base;   /* address of slot 0 of that group */
-    uintptr_t size;   /* slot size */
-    uintptr_t block;  /* first page of the block, 0 when none */
-    uint64_t rest[4]; /* free slots of the later groups, not handed out yet */
+    uint64_t bits;                /* free slots left in the current 64-slot group */
+    uintptr_t base;               /* address of slot 0 of that group */
+    uintptr_t size;               /* slot size */
+    uintptr_t block;              /* first page of the block, 0 when none */
+    uint64_t rest[MW__GC_GROUPS]; /* free slots of the later groups, not handed out yet */
 };
 
 /* One registered thread. */
@@ -282,6 +285,13 @@ int mw__gc_find(uintptr_t v, struct mw__gc_ref *r);
 static inline uintptr_t mw__gc_block_addr(struct mw__gc_normal *n, unsigned head)
 {
     return (uintptr_t)n + ((uintptr_t)head << MW__GC_PAGE_SHIFT);
+}
+
+/* The alloc word of 64-slot group g of the block whose first page is head; its mark word is the
+ * fourth word after it. */
+static inline uint64_t *mw__gc_group(struct mw__gc_normal *n, unsigned head, unsigned g)
+{
+    return &n->bits[head + (g >> 2)][g & 3];
 }
 
 static inline struct mw__gc_normal *mw__gc_chunk_of(uintptr_t addr)

@@ -126,7 +126,7 @@ void mw__gc_mark_drain(void)
             slot = (unsigned)(((uint64_t)(v - base) * pd->recip) >> 32);
             if (slot >= pd->nslots)
                 continue;
-            w = &n->bits[pd->head][slot >> 6];
+            w = mw__gc_group(n, pd->head, slot >> 6);
             m = (uint64_t)1 << (slot & 63);
             if (!(w[0] & m) || (w[4] & m))
                 continue;
@@ -189,15 +189,16 @@ void mw__gc_mark_reserved(void)
             for (c = 0; c < MW__GC_NCLASSES; c++) {
                 struct mw__gc_cursor *cu = &t->cur[k][c];
                 struct mw__gc_normal *n;
-                uint64_t *w;
+                unsigned h;
                 if (!cu->block)
                     continue;
                 n = mw__gc_chunk_of(cu->block);
-                w = n->bits[mw__gc_page_of(cu->block)];
-                for (i = 0; i < 4; i++)
-                    w[4 + i] |= cu->rest[i];
+                h = mw__gc_page_of(cu->block);
+                for (i = 0; i < MW__GC_GROUPS; i++)
+                    mw__gc_group(n, h, i)[4] |= cu->rest[i];
                 if (cu->bits)
-                    w[4 + (cu->base - cu->block) / (64 * cu->size)] |= cu->bits;
+                    mw__gc_group(n, h, (unsigned)((cu->base - cu->block) / (64 * cu->size)))[4] |=
+                        cu->bits;
             }
 }
 
@@ -314,7 +315,7 @@ void mw__gc_mark_finish_overflow(void)
                 if (pd->kind < MW__GC_SMALL || (pd->flags & MW__GC_ATOMIC))
                     continue;
                 for (s = 0; s < pd->nslots; s++) {
-                    if (!(n->bits[p][4 + (s >> 6)] & ((uint64_t)1 << (s & 63))))
+                    if (!(mw__gc_group(n, p, s >> 6)[4] & ((uint64_t)1 << (s & 63))))
                         continue;
                     push(base + (uintptr_t)s * pd->size, base + (uintptr_t)(s + 1) * pd->size);
                     mw__gc_mark_drain();

@@ -216,3 +216,20 @@ Test(gc_finalize, explicit_free_drops_the_finalizer)
     gc_test_collect();
     cr_assert_eq(norder, 0);
 }
+
+NOINLINE static void realloc_finalizable(void)
+{
+    struct node *a = mw_gc_malloc(sizeof *a);
+    a->id = 5;
+    mw_gc_set_finalizer(a, record, NULL);
+    resurrected = mw_gc_realloc(a, 4000); /* moves: the old object keeps its finalizer */
+}
+
+Test(gc_finalize, realloc_keeps_a_finalizable_object_for_its_finalizer)
+{
+    realloc_finalizable();
+    gc_test_collect();
+    cr_assert_eq(norder, 1);
+    cr_assert_eq(order[0], 5);
+    cr_assert_eq(((struct node *)resurrected)->id, 5, "the copy keeps the contents");
+}

@@ -210,3 +210,28 @@ Test(gc_roots, dropped_object_is_collected)
     gc_test_collect();
     cr_assert_eq(finalized, 1);
 }
+
+static volatile int finalized_b;
+
+/* Two objects side by side; only a pointer one past the end of the first is kept. */
+NOINLINE static int hang_end_pointer(void)
+{
+    for (int tries = 0; tries < 100; tries++) {
+        char *a = mw_gc_malloc(SIZE), *b = mw_gc_malloc(SIZE);
+        if (b != a + SIZE)
+            continue;
+        mw_gc_set_finalizer(a, gc_test_count_fin, (void *)&finalized);
+        mw_gc_set_finalizer(b, gc_test_count_fin, (void *)&finalized_b);
+        gc_test_global = a + SIZE;
+        return 1;
+    }
+    return 0;
+}
+
+Test(gc_roots, pointer_one_past_the_end_keeps_the_next_object_instead)
+{
+    cr_assert(hang_end_pointer(), "no two adjacent slots in 100 tries");
+    gc_test_collect();
+    cr_assert_eq(finalized, 1, "the object it is one past is not kept (documented)");
+    cr_assert_eq(finalized_b, 0, "the object it points at is");
+}

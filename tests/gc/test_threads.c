@@ -240,3 +240,37 @@ Test(gc_threads, blocked_stop_signal_is_reported_while_waiting, .timeout = 30)
         cr_assert_stderr_eq_str(want);
     }
 }
+
+struct cell2 {
+    struct cell2 *next;
+    long v;
+};
+
+static void *first_user(void *arg)
+{
+    struct cell2 *h = NULL;
+    long n = 0, i;
+
+    (void)arg;
+    for (i = 0; i < 100000; i++) { /* the first call registers this (non-main) thread */
+        struct cell2 *c = mw_gc_malloc(sizeof *c);
+        c->next = h;
+        c->v = i;
+        h = c;
+        mw_gc_malloc(100);
+    }
+    gc_test_collect();
+    for (; h; h = h->next)
+        n++;
+    return (void *)(intptr_t)n;
+}
+
+Test(gc_threads, first_user_may_be_another_thread_than_main)
+{
+    pthread_t t;
+    void *n;
+
+    pthread_create(&t, NULL, first_user, NULL);
+    pthread_join(t, &n);
+    cr_assert_eq((intptr_t)n, 100000);
+}

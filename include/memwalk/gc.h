@@ -11,7 +11,10 @@
  *     calling thread's static thread-local storage;
  *   - the ranges added with mw_gc_add_roots().
  * Not roots: memory from malloc()/mmap() (register it with mw_gc_add_roots() if it holds
- * pointers to collected objects), and the collector's own bookkeeping.
+ * pointers to collected objects), and the collector's own bookkeeping. Coroutines: a collection
+ * started while a thread runs on a stack of its own (makecontext, sigaltstack) scans neither that
+ * stack nor the thread's own (it says so on stderr): do not allocate there, or keep every pointer
+ * those stacks hold in registered roots.
  *
  * A pointer one past the end of an object does not keep that object alive: it is the address of
  * the next object in the page, which it keeps alive instead. Code that holds nothing but an end

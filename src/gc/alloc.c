@@ -30,42 +30,40 @@ void mw__gc_init_classes(void)
     }
 }
 
-/* ---- the fast path ----------------------------------------------------------------------------
- */
+/* ---- the fast path ------------------------------------------------------------------------- */
+
+/* Hands out the lowest free slot of the cursor's current word b (nonzero). The address exists
+ * before the slot leaves the cursor: a thread stopped in between has it either in the cursor
+ * (reserved) or in a register (a root). */
+static inline __attribute__((always_inline)) void *cursor_take(struct mw__gc_cursor *c, uint64_t b)
+{
+    uintptr_t p = c->base + (uintptr_t)(unsigned)__builtin_ctzll(b) * c->size;
+
+    __asm__ volatile("" : : "r"(p) : "memory");
+    c->bits = b & (b - 1);
+    MW__GC_ACCESSIBLE(p, c->size);
+    return (void *)p;
+}
 
 static inline void *cursor_pop(struct mw__gc_cursor *c)
 {
     uint64_t b = c->bits;
 
-    if (MW__GC_LIKELY(b != 0)) {
-        uintptr_t p = c->base + (uintptr_t)__builtin_ctzll(b) * c->size;
-        /* The address exists before the slot leaves the cursor: a thread stopped in between has
-         * it either in the cursor (reserved) or in a register (a root). */
-        __asm__ volatile("" : : "r"(p) : "memory");
-        c->bits = b & (b - 1);
-        MW__GC_ACCESSIBLE(p, c->size);
-        return (void *)p;
-    }
-    return NULL;
+    return b ? cursor_take(c, b) : NULL;
 }
 
-/* The fast path, spelled out in both entry points so that nothing but the empty-cursor test
- * branches: a TLS load, a table load, the cursor word, one multiplication. */
-#define FAST_PATH(n, kind)                                                                     \
-    do {                                                                                       \
-        struct mw__gc_thread *t_ = mw__gc_self;                                                \
-        if (MW__GC_LIKELY(t_ != NULL && (n) <= MW__GC_SMALL_MAX)) {                            \
-            struct mw__gc_cursor *c_ =                                                         \
-                &t_->cur[kind][mw__gc.class_of[((n) + MW__GC_GRANULE - 1) >> 4]];              \
-            uint64_t b_ = c_->bits;                                                            \
-            if (MW__GC_LIKELY(b_ != 0)) {                                                      \
-                uintptr_t p_ = c_->base + (uintptr_t)(unsigned)__builtin_ctzll(b_) * c_->size; \
-                __asm__ volatile("" : : "r"(p_) : "memory");                                   \
-                c_->bits = b_ & (b_ - 1);                                                      \
-                MW__GC_ACCESSIBLE(p_, c_->size);                                               \
-                return (void *)p_;                                                             \
-            }                                                                                  \
-        }                                                                                      \
+/* The fast path: a TLS load, a table load, the cursor word, one multiplication; nothing but the
+ * empty-cursor test branches. */
+#define FAST_PATH(n, kind)                                                        \
+    do {                                                                          \
+        struct mw__gc_thread *t_ = mw__gc_self;                                   \
+        if (MW__GC_LIKELY(t_ != NULL && (n) <= MW__GC_SMALL_MAX)) {               \
+            struct mw__gc_cursor *c_ =                                            \
+                &t_->cur[kind][mw__gc.class_of[((n) + MW__GC_GRANULE - 1) >> 4]]; \
+            uint64_t b_ = c_->bits;                                               \
+            if (MW__GC_LIKELY(b_ != 0))                                           \
+                return cursor_take(c_, b_);                                       \
+        }                                                                         \
     } while (0)
 
 void *mw_gc_malloc(size_t n)
@@ -80,8 +78,7 @@ void *mw_gc_malloc_atomic(size_t n)
     return mw__gc_alloc_slow(n, 1);
 }
 
-/* ---- blocks and cursors -----------------------------------------------------------------------
- */
+/* ---- blocks and cursors --------------------------------------------------------------------- */
 
 void mw__gc_sweep_block(struct mw__gc_normal *n, unsigned head)
 {
@@ -467,8 +464,7 @@ void *mw__gc_alloc_slow(size_t n, int kind)
     return p;
 }
 
-/* ---- finding objects --------------------------------------------------------------------------
- */
+/* ---- finding objects ----------------------------------------------------------------------- */
 
 int mw__gc_find(uintptr_t v, struct mw__gc_ref *r)
 {

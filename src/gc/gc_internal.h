@@ -192,6 +192,7 @@ struct mw__gc_state {
     int inited;
     int handler_installed;
     int ever_attached;
+    int warned_stack;
     pthread_mutex_t lock;
     struct mw__gc_options opt;
     uint8_t class_of[MW__GC_SMALL_MAX / MW__GC_GRANULE + 1];

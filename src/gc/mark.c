@@ -245,9 +245,12 @@ static void mark_own_stack(void *ctx, uintptr_t sp)
     if (sp >= sc->self->stack_lo && sp < hi) {
         mw__gc_mark_range(sp, hi);
     } else {
-        /* On a stack of its own (a coroutine, sigaltstack): its extent is unknown. */
-        static const char msg[] = "stack pointer outside the thread's stack: stack not scanned";
-        mw__gc_warn("%s", msg);
+        /* Running on a stack of its own (a coroutine, an alternate signal stack): its extent is
+         * unknown, so only the spilled registers just above sp are scanned. */
+        mw__gc_mark_range(sp, sp + 256);
+        if (!mw__gc.warned_stack++)
+            mw__gc_warn("collecting on a stack that is not the thread's (a coroutine?): it is not "
+                        "scanned; keep pointers held there in roots (mw_gc_add_roots)");
     }
 }
 

@@ -57,34 +57,84 @@ static int __attribute__((noinline)) mark_huge(uintptr_t e, uintptr_t v, uint64_
 }
 
 #define RING 32 /* objects in flight between their prefetch and their scan */
+#define CAND 8  /* candidate pointers between the prefetch of their descriptor and their test */
+
+/* The mark stack as the drain loop holds it, in registers. */
+struct drain {
+    struct mw__gc_vec *s;
+    struct mw__gc_mse *st;
+    size_t top, cap;
+    uint64_t marked;
+};
+
+static inline __attribute__((always_inline)) void push_obj(struct drain *d, uintptr_t lo,
+                                                           uintptr_t hi)
+{
+    if (MW__GC_UNLIKELY(d->top == d->cap)) {
+        d->s->len = d->top;
+        if (stack_grow() < 0)
+            return; /* dropped: the object is marked, the overflow pass rescans it */
+        d->st = d->s->data;
+        d->cap = d->s->cap;
+    }
+    d->st[d->top].lo = lo;
+    d->st[d->top].hi = hi;
+    d->top++;
+}
+
+/* Marks the object that v points into, in normal chunk n, and queues it for scanning. */
+static inline __attribute__((always_inline)) void mark_small(struct drain *d, uintptr_t v,
+                                                             struct mw__gc_normal *n)
+{
+    const struct mw__gc_pd *pd = &n->pd[mw__gc_page_of(v)];
+    uintptr_t base, start;
+    uint64_t *w, m;
+    unsigned slot;
+
+    if (pd->kind < MW__GC_SMALL)
+        return;
+    base = mw__gc_block_addr(n, pd->head);
+    slot = (unsigned)(((uint64_t)(v - base) * pd->recip) >> 32);
+    if (slot >= pd->nslots)
+        return;
+    w = mw__gc_group(n, pd->head, slot >> 6);
+    m = (uint64_t)1 << (slot & 63);
+    if (!(w[0] & m) || (w[4] & m))
+        return;
+    w[4] |= m;
+    d->marked += pd->size;
+    if (pd->flags & MW__GC_ATOMIC)
+        return;
+    start = base + (uintptr_t)slot * pd->size;
+    push_obj(d, start, start + pd->size);
+}
 
 void mw__gc_mark_drain(void)
 {
-    struct mw__gc_vec *s = &mw__gc.mark_stack;
-    struct mw__gc_mse *st = s->data;
+    struct drain d = {&mw__gc.mark_stack, mw__gc.mark_stack.data, mw__gc.mark_stack.len,
+                      mw__gc.mark_stack.cap, 0};
     /* Two scalar arrays, not an array of pairs: a pair copied with one 16-byte load would not
      * be forwarded from the two 8-byte stores that pushed it, and stall. */
-    uintptr_t ring_lo[RING], ring_hi[RING];
-    size_t top = s->len, cap = s->cap;
-    unsigned rh = 0, rn = 0;
+    uintptr_t ring_lo[RING], ring_hi[RING], cand_v[CAND];
+    struct mw__gc_normal *cand_n[CAND];
+    unsigned rh = 0, rn = 0, ch = 0, cn = 0;
     const uintptr_t lo = mw__gc.heap_lo, span = mw__gc.heap_hi - mw__gc.heap_lo;
-    uint64_t marked = 0;
 
     for (;;) {
         uintptr_t p, end;
 
         /* Move objects from the stack to the ring, prefetching each: by the time one is
          * scanned, RING - 1 others were, and its cache lines have had time to arrive. */
-        while (rn < RING && top) {
+        while (rn < RING && d.top) {
             unsigned i = (rh + rn) & (RING - 1);
             uintptr_t elo, ehi;
-            top--;
-            elo = st[top].lo;
-            ehi = st[top].hi;
+            d.top--;
+            elo = d.st[d.top].lo;
+            ehi = d.st[d.top].hi;
             if (ehi - elo > MW__GC_SCAN_SLICE) {
                 /* A slice now, the rest back on the stack: the stack stays shallow. */
-                st[top].lo = elo + MW__GC_SCAN_SLICE;
-                top++;
+                d.st[d.top].lo = elo + MW__GC_SCAN_SLICE;
+                d.top++;
                 ehi = elo + MW__GC_SCAN_SLICE;
             }
             __builtin_prefetch((const void *)elo);
@@ -92,18 +142,24 @@ void mw__gc_mark_drain(void)
             ring_hi[i] = ehi;
             rn++;
         }
-        if (!rn)
-            break;
+        if (!rn) {
+            if (!cn)
+                break;
+            /* Nothing left to scan: test the pending candidates (they may push more). */
+            while (cn) {
+                mark_small(&d, cand_v[ch], cand_n[ch]);
+                ch = (ch + 1) & (CAND - 1);
+                cn--;
+            }
+            continue;
+        }
         p = ring_lo[rh];
         end = ring_hi[rh];
         rh = (rh + 1) & (RING - 1);
         rn--;
         for (; p < end; p += sizeof(uintptr_t)) {
-            uintptr_t v = *(const uintptr_t *)p, e, base, start;
+            uintptr_t v = *(const uintptr_t *)p, e;
             struct mw__gc_normal *n;
-            const struct mw__gc_pd *pd;
-            uint64_t *w, m;
-            unsigned slot;
 
             if (v - lo >= span)
                 continue;
@@ -112,45 +168,28 @@ void mw__gc_mark_drain(void)
                 continue;
             if (MW__GC_UNLIKELY(e & MW__GC_ENTRY_HUGE)) {
                 struct mw__gc_chunk *c = (struct mw__gc_chunk *)(e & ~(MW__GC_CHUNK - 1));
-                if (!mark_huge(e, v, &marked))
-                    continue;
-                start = c->obj;
-                base = c->obj + c->obj_size;
-                goto push;
+                if (mark_huge(e, v, &d.marked))
+                    push_obj(&d, c->obj, c->obj + c->obj_size);
+                continue;
             }
+            /* Its descriptor is fetched now and tested CAND candidates later, so that the
+             * misses of several candidates overlap. */
             n = (struct mw__gc_normal *)e;
-            pd = &n->pd[mw__gc_page_of(v)];
-            if (pd->kind < MW__GC_SMALL)
-                continue;
-            base = mw__gc_block_addr(n, pd->head);
-            slot = (unsigned)(((uint64_t)(v - base) * pd->recip) >> 32);
-            if (slot >= pd->nslots)
-                continue;
-            w = mw__gc_group(n, pd->head, slot >> 6);
-            m = (uint64_t)1 << (slot & 63);
-            if (!(w[0] & m) || (w[4] & m))
-                continue;
-            w[4] |= m;
-            marked += pd->size;
-            if (pd->flags & MW__GC_ATOMIC)
-                continue;
-            start = base + (uintptr_t)slot * pd->size;
-            base = start + pd->size;
-        push:
-            if (MW__GC_UNLIKELY(top == cap)) {
-                s->len = top;
-                if (stack_grow() < 0)
-                    continue;
-                st = s->data;
-                cap = s->cap;
+            __builtin_prefetch(&n->pd[mw__gc_page_of(v)]);
+            if (cn == CAND) {
+                mark_small(&d, cand_v[ch], cand_n[ch]);
+                cand_v[ch] = v;
+                cand_n[ch] = n;
+                ch = (ch + 1) & (CAND - 1);
+            } else {
+                cand_v[(ch + cn) & (CAND - 1)] = v;
+                cand_n[(ch + cn) & (CAND - 1)] = n;
+                cn++;
             }
-            st[top].lo = start;
-            st[top].hi = base;
-            top++;
         }
     }
-    s->len = 0;
-    mw__gc.marked_bytes += marked;
+    d.s->len = 0;
+    mw__gc.marked_bytes += d.marked;
 }
 
 void mw__gc_mark_range(uintptr_t lo, uintptr_t hi)

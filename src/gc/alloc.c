@@ -125,30 +125,30 @@ static void valid_mask(unsigned nslots, uint64_t out[MW__GC_GROUPS])
     }
 }
 
-/* The first slot at or after pos whose bit in the map equals want; MW__GC_MAX_SLOTS when none. */
-static unsigned next_bit(const uint64_t map[MW__GC_GROUPS], unsigned pos, int want)
+/* Clears the free slots of a block: one memset for each gap between the slots still in use
+ * (a block with no survivor is one memset, a block with a few survivors a few). */
+static void zero_free(uintptr_t base, uintptr_t size, unsigned nslots,
+                      const uint64_t free[MW__GC_GROUPS], const uint64_t valid[MW__GC_GROUPS])
 {
-    while (pos < MW__GC_MAX_SLOTS) {
-        uint64_t w = (want ? map[pos >> 6] : ~map[pos >> 6]) >> (pos & 63);
-        if (w)
-            return pos + (unsigned)__builtin_ctzll(w);
-        pos = (pos | 63) + 1;
+    unsigned g, from = 0;
+
+    for (g = 0; g < MW__GC_GROUPS; g++) {
+        uint64_t used = valid[g] & ~free[g];
+        while (used) {
+            unsigned s = g * 64 + (unsigned)__builtin_ctzll(used);
+            if (s > from) {
+                MW__GC_ACCESSIBLE(base + (uintptr_t)from * size, (size_t)(s - from) * size);
+                memset((void *)(base + (uintptr_t)from * size), 0, (size_t)(s - from) * size);
+                MW__GC_NOACCESS(base + (uintptr_t)from * size, (size_t)(s - from) * size);
+            }
+            from = s + 1;
+            used &= used - 1;
+        }
     }
-    return MW__GC_MAX_SLOTS;
-}
-
-/* Clears the free slots of a block, one memset per run of adjacent free slots (runs cross the
- * 64-slot words: a block with no survivor is one memset). */
-static void zero_free(uintptr_t base, uintptr_t size, const uint64_t free[MW__GC_GROUPS])
-{
-    unsigned s = next_bit(free, 0, 1), e;
-
-    while (s < MW__GC_MAX_SLOTS) {
-        e = next_bit(free, s, 0);
-        MW__GC_ACCESSIBLE(base + (uintptr_t)s * size, (size_t)(e - s) * size);
-        memset((void *)(base + (uintptr_t)s * size), 0, (size_t)(e - s) * size);
-        MW__GC_NOACCESS(base + (uintptr_t)s * size, (size_t)(e - s) * size);
-        s = e < MW__GC_MAX_SLOTS ? next_bit(free, e, 1) : MW__GC_MAX_SLOTS;
+    if (nslots > from) {
+        MW__GC_ACCESSIBLE(base + (uintptr_t)from * size, (size_t)(nslots - from) * size);
+        memset((void *)(base + (uintptr_t)from * size), 0, (size_t)(nslots - from) * size);
+        MW__GC_NOACCESS(base + (uintptr_t)from * size, (size_t)(nslots - from) * size);
     }
 }
 
@@ -301,7 +301,7 @@ static int cursor_fill(struct mw__gc_thread *t, int kind, unsigned cls)
     n = mw__gc_chunk_of(addr);
     h = mw__gc_page_of(addr);
     if (kind == 0 && !zeroed)
-        zero_free(addr, mw__gc.class_size[cls], free);
+        zero_free(addr, mw__gc.class_size[cls], mw__gc.class_slots[cls], free, valid);
 #if defined(MW_GC_ASAN) || defined(MW_GC_VALGRIND)
     else
         for (i = 0; i < MW__GC_GROUPS; i++)

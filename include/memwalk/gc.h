@@ -26,8 +26,11 @@
  * mw_gc_register_thread() first (a thread that is not registered and calls into the collector
  * gets a clear message and abort(), never silent corruption). Registered threads are stopped with
  * a signal (MEMWALK_GC_SIGNAL, SIGPWR by default: keep it unblocked in them) while the collector
- * marks; their stacks and registers are roots. Do not dlclose() a library while another thread
- * may be collecting (the collector reads the list of loaded objects before stopping threads).
+ * marks; their stacks and registers are roots. The handler is installed with SA_RESTART, but
+ * calls that the kernel never restarts (nanosleep, poll, select, epoll_wait, ...) may return
+ * EINTR in a registered thread when another one collects. Do not dlclose() a library while
+ * another thread may be collecting (the collector reads the list of loaded objects before
+ * stopping threads).
  *
  * Environment (read once, at first use; a bad value is reported on stderr and the default kept):
  *   MEMWALK_GC_STATS=1          print the statistics on stderr at exit

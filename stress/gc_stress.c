@@ -99,6 +99,15 @@ static void fail(const char *fmt, ...)
     exit(1);
 }
 
+/* realloc that gives up the test when memory runs out. */
+static void *grow(void *p, size_t bytes)
+{
+    void *q = realloc(p, bytes);
+    if (!q)
+        fail("out of memory for the model");
+    return q;
+}
+
 static void **slot_at(unsigned i)
 {
     return i < NROOTS ? &roots[i] : &uroots[i - NROOTS];
@@ -114,9 +123,7 @@ static uint32_t rec_new(void)
     } else {
         if (nrecs == caprecs) {
             caprecs = caprecs ? caprecs * 2 : 1024;
-            recs = realloc(recs, caprecs * sizeof *recs);
-            if (!recs)
-                fail("out of memory for the model");
+            recs = grow(recs, caprecs * sizeof *recs);
         }
         r = nrecs++;
     }
@@ -168,9 +175,7 @@ static void push_work(size_t *n, uint32_t r)
 {
     if (*n == capwork) {
         capwork = capwork ? capwork * 2 : 4096;
-        work = realloc(work, capwork * sizeof *work);
-        if (!work)
-            fail("out of memory for the model");
+        work = grow(work, capwork * sizeof *work);
     }
     work[(*n)++] = r;
 }
@@ -232,7 +237,7 @@ static void verify(const char *when)
         push_work(&n, r);
         if (n > capptrs) {
             capptrs = capwork;
-            ptrs = realloc(ptrs, capptrs * sizeof *ptrs);
+            ptrs = grow(ptrs, capptrs * sizeof *ptrs);
         }
         ptrs[n - 1] = (char *)p - root_off[i];
     }
@@ -268,7 +273,7 @@ static void verify(const char *when)
             push_work(&n, t);
             if (n > capptrs) {
                 capptrs = capwork;
-                ptrs = realloc(ptrs, capptrs * sizeof *ptrs);
+                ptrs = grow(ptrs, capptrs * sizeof *ptrs);
             }
             ptrs[n - 1] = (char *)p - m->edge_off[k];
         }
@@ -306,9 +311,7 @@ static void finalizer(void *obj, void *ctx)
     pthread_mutex_lock(&l->lock);
     if (l->n == l->cap) {
         l->cap = l->cap ? l->cap * 2 : 1024;
-        l->ids = realloc(l->ids, l->cap * sizeof *l->ids);
-        if (!l->ids)
-            fail("out of memory for the finalizer log");
+        l->ids = grow(l->ids, l->cap * sizeof *l->ids);
     }
     l->ids[l->n++] = o->id;
     pthread_mutex_unlock(&l->lock);

@@ -61,7 +61,7 @@ int main(void)
     qsort(pause, COLLECTIONS, sizeof pause[0], cmp);
     getrusage(RUSAGE_SELF, &ru);
     printf("bench=pause allocator=%s wall_ms=%.1f maxrss_kb=%ld check=%ld live_mib=%ld", BENCH_NAME,
-           build_ms, ru.ru_maxrss, nodes, nodes * (long)sizeof(tnode) >> 20);
+           build_ms, ru.ru_maxrss, nodes, (long)((nodes * (long)sizeof(tnode)) >> 20));
     if (BENCH_COLLECTED)
         printf(" pause_max_ms=%.1f pause_median_ms=%.1f", pause[COLLECTIONS - 1],
                pause[COLLECTIONS / 2]);

@@ -5,7 +5,10 @@
 #include <memwalk/show.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 
+#include "common/common.h"
 #include "gc/gc_internal.h"
 #include "gc_test.h"
 
@@ -330,4 +333,27 @@ Test(gc_alloc, show_names_collected_memory_gc_heap)
     cr_assert_str_eq(info.kind, "gc-heap");
     cr_assert_eq(mw_show_describe(huge + (6u << 20) - 1, &info), 0);
     cr_assert_str_eq(info.kind, "gc-heap");
+}
+
+#ifndef PR_SET_VMA
+#define PR_SET_VMA 0x53564d41
+#endif
+#ifndef PR_SET_VMA_ANON_NAME
+#define PR_SET_VMA_ANON_NAME 0
+#endif
+
+Test(gc_alloc, chunks_are_labelled_where_the_kernel_can)
+{
+    void *probe = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char *maps = NULL;
+    size_t len;
+
+    cr_assert_neq(probe, MAP_FAILED);
+    if (prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, (unsigned long)probe, 4096UL,
+              (unsigned long)"probe") != 0)
+        cr_skip("this kernel does not name anonymous mappings (%s)", strerror(errno));
+    mw_gc_malloc(64);
+    cr_assert_eq(mw__read_file("/proc/self/maps", &maps, &len), 0);
+    cr_assert_not_null(strstr(maps, "[anon:memwalk-gc]"));
+    free(maps);
 }

@@ -14,7 +14,13 @@
 #define MAX_DEPTH 16
 
 const struct tour_section *const mw_tour_sections[] = {
-    &mw_tour_where, &mw_tour_stack, &mw_tour_depth, &mw_tour_python, NULL,
+    &mw_tour_where,      /* 1. where things live */
+    &mw_tour_stack,      /* 2. the stack */
+    &mw_tour_depth,      /* 3. how deep can it go */
+    &mw_tour_stack_heap, /* 4. stack vs heap */
+    &mw_tour_python,     /* 5. Python's memory */
+    &mw_tour_cleanup,    /* 7. cleanup */
+    NULL,
 };
 
 struct tour {
@@ -217,6 +223,12 @@ void tour_json_bool(struct tour *t, const char *key, bool v)
 {
     json_key(t, key);
     mw__sb_puts(&t->values, v ? "true" : "false");
+}
+
+void tour_json_raw(struct tour *t, const char *key, const char *json)
+{
+    json_key(t, key);
+    mw__sb_puts(&t->values, json ? json : "null");
 }
 
 static void json_push(struct tour *t, const char *key, char open)

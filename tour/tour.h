@@ -62,6 +62,8 @@ void tour_json_bool(struct tour *t, const char *key, bool v);
 void tour_json_open(struct tour *t, const char *key);  /* "key": { */
 void tour_json_array(struct tour *t, const char *key); /* "key": [ */
 void tour_json_close(struct tour *t);                  /* } or ] */
+/* "key": <json>, where json is a complete JSON value written by someone else. */
+void tour_json_raw(struct tour *t, const char *key, const char *json);
 
 /* An address as a number: the datum these experiments record. */
 static inline uintptr_t address_of(const volatile void *p)

@@ -77,3 +77,45 @@ Test(examples, frames_callee_is_below_caller)
     expect(out, "^b is [0-9]+ bytes below a$", 1);
     free(out);
 }
+
+Test(examples, where_do_they_live_names_each_kind)
+{
+    int st;
+    char *out = run(EXAMPLE("where_do_they_live"), &st);
+    cr_assert_eq(st, 0);
+    expect(out, "^initialised_global: " ADDR " data \\.data /", 1);
+    expect(out, "^zero_global: " ADDR " bss \\.bss", 1);
+    expect(out, "^greeting: " ADDR " rodata \\.rodata /", 1);
+    expect(out, "^main: " ADDR " text \\.text /", 1);
+    expect(out, "^local_(outer|inner): " ADDR " stack \\[stack\\]$", 2);
+    expect(out, "^small malloc\\(32\\): " ADDR " heap \\[heap\\]$", 1);
+    expect(out, "^large malloc\\(16 MiB\\): " ADDR " anon$", 1);
+    expect(out, "^thread_local_var: " ADDR " thread-stack", 1);
+    free(out);
+}
+
+Test(examples, auto_free_releases_in_reverse_order)
+{
+    int st;
+    char *out = run(EXAMPLE("auto_free"), &st);
+    cr_assert_eq(st, 0);
+    expect(out, "^p[12]: 0x[0-9a-f]+ \\{x: 1, y: (1|32)\\}$", 2);
+    /* p2 is released before p1: the two point_free lines in that order. */
+    const char *p2 = strstr(out, "point_free: p2"), *p1 = strstr(out, "point_free: p1");
+    cr_assert(p1 && p2 && p2 < p1, "expected point_free p2 then p1 in:\n%s", out);
+    free(out);
+}
+
+Test(examples, stack_vs_heap_reports_three_runs_and_the_faults_of_no_free)
+{
+    int st;
+    char *out = run(EXAMPLE("stack_vs_heap") " --quick --baseline on_stack", &st);
+    cr_assert_eq(st, 0);
+    expect(out, "^local: " ADDR " stack \\[stack\\]$", 1);
+    expect(out, "^heap array: " ADDR " (heap \\[heap\\]|anon)$", 1);
+    expect(out, "^on_stack +[0-9]+ .* 1\\.00x$", 1);
+    expect(out, "^on_heap +[0-9]+ ", 1);
+    /* 1,000 fresh 40 KB blocks a sample: thousands of page faults, on any kernel. */
+    expect(out, "^on_heap_no_free +1000 .* [0-9]{4,}\\.[0-9] +[0-9.]+x$", 1);
+    free(out);
+}

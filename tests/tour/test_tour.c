@@ -206,3 +206,42 @@ Test(tour_python, small_int_verdict_follows_its_region)
     cr_assert_str_eq(v, "True");
     free(v);
 }
+
+Test(tour_stack_heap, conclusions_follow_the_experiments_verdicts)
+{
+    char *v = json_eval(
+        MEMWALK " tour --json --section stack-heap",
+        "(lambda s: [c[\"expected\"] for c in s[\"conclusions\"]] == "
+        "[s[\"values\"][\"stack-vs-heap\"][\"verdicts\"][\"reuse_explains\"] == \"holds\", "
+        "s[\"values\"][\"stack-vs-heap\"][\"verdicts\"][\"leak_slower\"] == \"holds\" and "
+        "s[\"values\"][\"stack-vs-heap\"][\"verdicts\"][\"leak_faults\"] == \"holds\", "
+        "s[\"values\"][\"reuse\"][\"verdicts\"][\"small_reused\"] == \"holds\", "
+        "s[\"values\"][\"reuse\"][\"verdicts\"][\"big_mmapped\"] == \"holds\"])(" SECTION(
+            "stack-heap") ")");
+    cr_assert_str_eq(v, "True");
+    free(v);
+}
+
+Test(tour_stack_heap, leaking_fills_get_fresh_addresses)
+{
+    /* Counts, not times: without free every fill of a run has its own block. */
+    char *v = json_eval(MEMWALK " tour --json --section stack-heap",
+                        "(lambda x: [c[\"distinct_addresses\"] for c in x[\"cases\"]] == [1, 1, "
+                        "x[\"fills\"]])(" SECTION("stack-heap") "[\"values\"][\"stack-vs-heap\"])");
+    cr_assert_str_eq(v, "True", "distinct addresses (stack, heap+free, no free): %s", v);
+    free(v);
+}
+
+Test(tour_cleanup, cleanups_ran_in_reverse_and_released_everything)
+{
+    char *v =
+        json_eval(MEMWALK " tour --json --section cleanup",
+                  "(lambda s: s[\"values\"][\"scope_order\"] == \"p2 p1\" and "
+                  "s[\"values\"][\"taken_survived_scope\"] and "
+                  "s[\"values\"][\"loop_cleanups\"] == s[\"values\"][\"loop_iterations\"] == 3 "
+                  "and s[\"values\"][\"fd_closed\"] and s[\"values\"][\"points_made\"] == "
+                  "s[\"values\"][\"points_freed\"] and all(c[\"expected\"] for c in "
+                  "s[\"conclusions\"]))(" SECTION("cleanup") ")");
+    cr_assert_str_eq(v, "True");
+    free(v);
+}

@@ -206,6 +206,24 @@ static uint64_t model_mark(void)
     return bytes;
 }
 
+/* The verify walk's second stack, in step with work[]: the real address of each record. */
+static __thread void **ptrs;
+static __thread size_t capptrs;
+
+/* Queues record r, found at real address obj, for the walk (once). */
+static void visit(size_t *n, uint32_t r, void *obj)
+{
+    if (recs[r].mark)
+        return;
+    recs[r].mark = 1;
+    push_work(n, r);
+    if (*n > capptrs) {
+        capptrs = capwork;
+        ptrs = grow(ptrs, capptrs * sizeof *ptrs);
+    }
+    ptrs[*n - 1] = obj;
+}
+
 /* Walks the model and the real graph together from every root; frees the records of the
  * unreachable objects (they can never become reachable again). */
 static void verify(const char *when)
@@ -214,8 +232,6 @@ static void verify(const char *when)
     uint32_t i, k;
     uint64_t bytes = 0;
     mw_gc_stats_t st;
-    void **ptrs = NULL;
-    size_t capptrs = 0;
 
     for (i = 0; i < nrecs; i++)
         recs[i].mark = 0;
@@ -231,15 +247,7 @@ static void verify(const char *when)
         if (!p)
             fail("%s: root %u is NULL, the model says object %llu", when, i,
                  (unsigned long long)recs[r].id);
-        if (recs[r].mark)
-            continue;
-        recs[r].mark = 1;
-        push_work(&n, r);
-        if (n > capptrs) {
-            capptrs = capwork;
-            ptrs = grow(ptrs, capptrs * sizeof *ptrs);
-        }
-        ptrs[n - 1] = (char *)p - root_off[i];
+        visit(&n, r, (char *)p - root_off[i]);
     }
     while (n) {
         uint32_t r = work[--n];
@@ -267,18 +275,9 @@ static void verify(const char *when)
             }
             if (!p)
                 fail("%s: object %llu: ptr %u is NULL", when, (unsigned long long)m->id, k);
-            if (recs[t].mark)
-                continue;
-            recs[t].mark = 1;
-            push_work(&n, t);
-            if (n > capptrs) {
-                capptrs = capwork;
-                ptrs = grow(ptrs, capptrs * sizeof *ptrs);
-            }
-            ptrs[n - 1] = (char *)p - m->edge_off[k];
+            visit(&n, t, (char *)p - m->edge_off[k]);
         }
     }
-    free(ptrs);
     /* Unreachable records go; a finalizable one was either finalized or may still be. */
     for (i = 0; i < nrecs; i++)
         if (!recs[i].mark && recs[i].id) {
@@ -602,6 +601,7 @@ static void run(uint64_t s0)
     /* The model may go: nothing but the (cleared) roots pointed into it. */
     free(recs);
     free(work);
+    free(ptrs);
     free(uroots);
 }
 

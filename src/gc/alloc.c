@@ -227,9 +227,27 @@ void mw__gc_cursor_release(struct mw__gc_cursor *c, int unclaim)
     memset(c->rest, 0, sizeof c->rest);
 }
 
+/* Gives every page of the block at page h its descriptor. */
+static void block_describe(struct mw__gc_normal *n, unsigned h, unsigned npages, uint32_t size,
+                           uint32_t recip, unsigned nslots, int large, int atomic)
+{
+    unsigned p;
+
+    for (p = h; p < h + npages; p++) {
+        struct mw__gc_pd *pd = &n->pd[p];
+        pd->size = size;
+        pd->recip = recip;
+        pd->head = (uint16_t)h;
+        pd->nslots = (uint16_t)nslots;
+        pd->npages = (uint16_t)npages;
+        pd->kind = large ? MW__GC_LARGE : MW__GC_SMALL;
+        pd->flags = atomic ? MW__GC_ATOMIC : 0;
+    }
+}
+
 static uintptr_t block_new(int kind, unsigned cls, int *zeroed)
 {
-    unsigned npages = mw__gc.class_pages[cls], h, p;
+    unsigned npages = mw__gc.class_pages[cls], h;
     uint32_t size = mw__gc.class_size[cls];
     struct mw__gc_normal *n;
     uintptr_t addr = mw__gc_pages_alloc(npages, zeroed);
@@ -238,16 +256,8 @@ static uintptr_t block_new(int kind, unsigned cls, int *zeroed)
         return 0;
     n = mw__gc_chunk_of(addr);
     h = mw__gc_page_of(addr);
-    for (p = h; p < h + npages; p++) {
-        struct mw__gc_pd *pd = &n->pd[p];
-        pd->size = size;
-        pd->recip = (uint32_t)((((uint64_t)1 << 32) + size - 1) / size);
-        pd->head = (uint16_t)h;
-        pd->nslots = mw__gc.class_slots[cls];
-        pd->npages = (uint16_t)npages;
-        pd->kind = MW__GC_SMALL;
-        pd->flags = kind ? MW__GC_ATOMIC : 0;
-    }
+    block_describe(n, h, npages, size, (uint32_t)((((uint64_t)1 << 32) + size - 1) / size),
+                   mw__gc.class_slots[cls], 0, kind);
     memset(n->bits[h], 0, npages * sizeof n->bits[h]);
     MW__GC_NOACCESS(addr + (uintptr_t)mw__gc.class_slots[cls] * size,
                     ((uintptr_t)npages << MW__GC_PAGE_SHIFT) -
@@ -390,7 +400,7 @@ static void *alloc_small(struct mw__gc_thread *t, size_t n, int kind)
 
 static uintptr_t large_try(size_t n, int kind)
 {
-    unsigned npages = (unsigned)((n + MW__GC_PAGE - 1) >> MW__GC_PAGE_SHIFT), h, p;
+    unsigned npages = (unsigned)((n + MW__GC_PAGE - 1) >> MW__GC_PAGE_SHIFT), h;
     struct mw__gc_normal *ch;
     uintptr_t addr;
     int zeroed;
@@ -409,16 +419,7 @@ static uintptr_t large_try(size_t n, int kind)
         return 0;
     ch = mw__gc_chunk_of(addr);
     h = mw__gc_page_of(addr);
-    for (p = h; p < h + npages; p++) {
-        struct mw__gc_pd *pd = &ch->pd[p];
-        pd->size = npages << MW__GC_PAGE_SHIFT;
-        pd->recip = 0;
-        pd->head = (uint16_t)h;
-        pd->nslots = 1;
-        pd->npages = (uint16_t)npages;
-        pd->kind = MW__GC_LARGE;
-        pd->flags = kind ? MW__GC_ATOMIC : 0;
-    }
+    block_describe(ch, h, npages, npages << MW__GC_PAGE_SHIFT, 0, 1, 1, kind);
     memset(ch->bits[h], 0, sizeof ch->bits[h]);
     if (kind == 0 && !zeroed)
         memset((void *)addr, 0, (size_t)npages << MW__GC_PAGE_SHIFT);

@@ -167,36 +167,36 @@ uint64_t mw__gc_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-void mw__gc_fatal(const char *fmt, ...)
+/* Writes "memwalk gc: PREFIXmessage" and a newline to stderr, without stdio: it may run while
+ * other threads are stopped, one of them holding stderr's lock. */
+static void vmessage(const char *prefix, const char *fmt, va_list ap)
 {
     char buf[512];
-    va_list ap;
     int n;
 
-    n = snprintf(buf, sizeof buf, "memwalk gc: fatal: ");
-    va_start(ap, fmt);
+    n = snprintf(buf, sizeof buf, "memwalk gc: %s", prefix);
     n += vsnprintf(buf + n, sizeof buf - (size_t)n - 1, fmt, ap);
-    va_end(ap);
     if (n > (int)sizeof buf - 2)
         n = (int)sizeof buf - 2;
     buf[n++] = '\n';
     (void)!write(2, buf, (size_t)n);
+}
+
+void mw__gc_fatal(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vmessage("fatal: ", fmt, ap);
+    va_end(ap);
     abort();
 }
 
-/* Without stdio: it may run while other threads are stopped, one of them holding stderr's lock. */
 void mw__gc_warn(const char *fmt, ...)
 {
-    char buf[512];
     va_list ap;
-    int n;
 
-    n = snprintf(buf, sizeof buf, "memwalk gc: ");
     va_start(ap, fmt);
-    n += vsnprintf(buf + n, sizeof buf - (size_t)n - 1, fmt, ap);
+    vmessage("", fmt, ap);
     va_end(ap);
-    if (n > (int)sizeof buf - 2)
-        n = (int)sizeof buf - 2;
-    buf[n++] = '\n';
-    (void)!write(2, buf, (size_t)n);
 }

@@ -1,0 +1,296 @@
+/* Symbolization of the tracer's raw instruction pointers, in the memwalk process: function,
+ * file:line and inlined frames from DWARF (elfutils libdw), the ELF symbol table when there is
+ * no DWARF, and module+offset when nothing is known. Results are cached per address. */
+#include "cli/leaks_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef MW_HAVE_LIBDW
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+#endif
+
+#define MAX_INLINE 16
+
+struct cached {
+    uint64_t ip;
+    int first;
+    size_t n;
+    struct lk_frame f[MAX_INLINE];
+};
+
+struct lk_sym {
+    const struct lk_module *mods;
+    size_t nmods;
+    struct cached *cache;
+    size_t cap, used;
+    char **strings; /* every string handed out, freed at the end */
+    size_t nstrings, strings_cap;
+    int *has_debug; /* per module: -1 unknown, 0, 1 */
+#ifdef MW_HAVE_LIBDW
+    Dwfl *dwfl;
+    Dwfl_Callbacks cb;
+    char *debuginfo_path;
+#endif
+};
+
+static const char *keep(lk_sym_t *s, const char *str)
+{
+    char *c;
+
+    if (!str)
+        return NULL;
+    if (s->nstrings == s->strings_cap) {
+        size_t ncap = s->strings_cap ? s->strings_cap * 2 : 64;
+        char **n = realloc(s->strings, ncap * sizeof *n);
+        if (!n)
+            return NULL;
+        s->strings = n;
+        s->strings_cap = ncap;
+    }
+    c = strdup(str);
+    if (c)
+        s->strings[s->nstrings++] = c;
+    return c;
+}
+
+static const char *base_name(const char *path)
+{
+    const char *b = strrchr(path, '/');
+
+    return b ? b + 1 : path;
+}
+
+lk_sym_t *lk_sym_new(const struct lk_module *mods, size_t n)
+{
+    lk_sym_t *s = calloc(1, sizeof *s);
+    size_t i;
+
+    if (!s)
+        return NULL;
+    s->mods = mods;
+    s->nmods = n;
+    s->has_debug = malloc((n + 1) * sizeof(int));
+    if (!s->has_debug) {
+        free(s);
+        return NULL;
+    }
+    for (i = 0; i < n; i++)
+        s->has_debug[i] = -1;
+#ifdef MW_HAVE_LIBDW
+    s->cb.find_elf = dwfl_build_id_find_elf;
+    s->cb.find_debuginfo = dwfl_standard_find_debuginfo;
+    s->cb.section_address = dwfl_offline_section_address;
+    s->cb.debuginfo_path = &s->debuginfo_path;
+    s->dwfl = dwfl_begin(&s->cb);
+    if (s->dwfl) {
+        dwfl_report_begin(s->dwfl);
+        for (i = 0; i < n; i++) {
+            /* The vdso and other objects without a file cannot be opened: skip them. */
+            if (mods[i].path[0] != '/')
+                continue;
+            dwfl_report_elf(s->dwfl, base_name(mods[i].path), mods[i].path, -1, mods[i].bias,
+                            false);
+        }
+        dwfl_report_end(s->dwfl, NULL, NULL);
+    }
+#endif
+    return s;
+}
+
+static const struct lk_module *module_of(const lk_sym_t *s, uint64_t ip, size_t *idx)
+{
+    size_t i;
+
+    for (i = 0; i < s->nmods; i++)
+        if (ip >= s->mods[i].lo && ip < s->mods[i].hi) {
+            *idx = i;
+            return &s->mods[i];
+        }
+    return NULL;
+}
+
+#ifdef MW_HAVE_LIBDW
+static const char *die_name(Dwarf_Die *die)
+{
+    Dwarf_Attribute a;
+    const char *name;
+
+    /* The plain name first (what memcheck prints for C), then the linkage name. */
+    name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &a));
+    if (!name)
+        name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &a));
+    if (!name)
+        name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &a));
+    return name;
+}
+
+/* Frames for addr in module m (DWARF present): innermost inlined function first. */
+static size_t dwarf_frames(lk_sym_t *s, Dwfl_Module *m, Dwarf_Addr addr, struct lk_frame *out,
+                           size_t max, const struct lk_frame *tmpl)
+{
+    Dwarf_Addr bias = 0;
+    Dwarf_Die *cu = dwfl_module_addrdie(m, addr, &bias), *scopes = NULL;
+    Dwfl_Line *line = dwfl_module_getsrc(m, addr);
+    const char *file = NULL;
+    int lineno = 0, nscopes, i;
+    size_t n = 0;
+    Dwarf_Files *files = NULL;
+    size_t nfiles = 0;
+
+    if (line) {
+        file = dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL);
+    }
+    if (!cu)
+        return 0;
+    nscopes = dwarf_getscopes(cu, addr - bias, &scopes);
+    if (nscopes <= 0) {
+        free(scopes);
+        return 0;
+    }
+    dwarf_getsrcfiles(cu, &files, &nfiles);
+    for (i = 0; i < nscopes && n < max; i++) {
+        Dwarf_Die *d = &scopes[i];
+        int tag = dwarf_tag(d);
+        Dwarf_Attribute a;
+        Dwarf_Word cf, cl;
+        if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram)
+            continue;
+        out[n] = *tmpl;
+        out[n].fn = keep(s, die_name(d));
+        out[n].file = file ? keep(s, base_name(file)) : NULL;
+        out[n].line = lineno;
+        n++;
+        if (tag == DW_TAG_subprogram)
+            break;
+        /* The caller's location is this inlined call's call site. */
+        file = NULL;
+        lineno = 0;
+        if (dwarf_formudata(dwarf_attr(d, DW_AT_call_file, &a), &cf) == 0 && files)
+            file = dwarf_filesrc(files, cf, NULL, NULL);
+        if (dwarf_formudata(dwarf_attr(d, DW_AT_call_line, &a), &cl) == 0)
+            lineno = (int)cl;
+    }
+    free(scopes);
+    return n;
+}
+#endif
+
+static size_t describe(lk_sym_t *s, uint64_t ip, int first, struct lk_frame *out, size_t max)
+{
+    size_t idx = 0, n = 0;
+    const struct lk_module *mod = module_of(s, ip, &idx);
+    struct lk_frame t;
+    uint64_t addr = first ? ip : ip - 1; /* a return address: look at the call */
+
+    memset(&t, 0, sizeof t);
+    t.ip = ip;
+    if (!mod) {
+        out[0] = t;
+        return 1;
+    }
+    t.module = mod->path;
+    t.offset = ip - mod->bias;
+#ifdef MW_HAVE_LIBDW
+    if (s->dwfl) {
+        Dwfl_Module *m = dwfl_addrmodule(s->dwfl, addr);
+        if (m) {
+            Dwarf_Addr b;
+            if (s->has_debug[idx] < 0)
+                s->has_debug[idx] = dwfl_module_getdwarf(m, &b) != NULL;
+            t.has_debug = s->has_debug[idx];
+            if (t.has_debug)
+                n = dwarf_frames(s, m, addr, out, max, &t);
+            if (n == 0) {
+                GElf_Off off;
+                GElf_Sym sym;
+                const char *name = dwfl_module_addrinfo(m, addr, &off, &sym, NULL, NULL, NULL);
+                Dwfl_Line *line = dwfl_module_getsrc(m, addr);
+                out[0] = t;
+                out[0].fn = keep(s, name);
+                if (line) {
+                    int lineno = 0;
+                    const char *file = dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL);
+                    if (file) {
+                        out[0].file = keep(s, base_name(file));
+                        out[0].line = lineno;
+                    }
+                }
+                n = 1;
+            }
+            return n;
+        }
+    }
+#else
+    (void)addr;
+    (void)max;
+#endif
+    s->has_debug[idx] = 0;
+    out[0] = t;
+    return 1;
+}
+
+size_t lk_sym_lookup(lk_sym_t *s, uint64_t ip, int first, struct lk_frame *out, size_t max)
+{
+    size_t h, n, i;
+    struct cached *c;
+
+    if (max > MAX_INLINE)
+        max = MAX_INLINE;
+    if (s->used * 2 >= s->cap) {
+        size_t ncap = s->cap ? s->cap * 2 : 1024;
+        struct cached *nc = calloc(ncap, sizeof *nc);
+        if (nc) {
+            for (i = 0; i < s->cap; i++) {
+                if (!s->cache[i].n)
+                    continue;
+                h = (s->cache[i].ip * 0x9E3779B97F4A7C15ull + (uint64_t)s->cache[i].first) &
+                    (ncap - 1);
+                while (nc[h].n)
+                    h = (h + 1) & (ncap - 1);
+                nc[h] = s->cache[i];
+            }
+            free(s->cache);
+            s->cache = nc;
+            s->cap = ncap;
+        }
+    }
+    if (s->cap) {
+        h = (ip * 0x9E3779B97F4A7C15ull + (uint64_t)first) & (s->cap - 1);
+        for (; s->cache[h].n; h = (h + 1) & (s->cap - 1))
+            if (s->cache[h].ip == ip && s->cache[h].first == first) {
+                n = s->cache[h].n < max ? s->cache[h].n : max;
+                memcpy(out, s->cache[h].f, n * sizeof *out);
+                return n;
+            }
+        c = &s->cache[h];
+        c->ip = ip;
+        c->first = first;
+        c->n = describe(s, ip, first, c->f, MAX_INLINE);
+        s->used++;
+        n = c->n < max ? c->n : max;
+        memcpy(out, c->f, n * sizeof *out);
+        return n;
+    }
+    return describe(s, ip, first, out, max);
+}
+
+void lk_sym_free(lk_sym_t *s)
+{
+    size_t i;
+
+    if (!s)
+        return;
+#ifdef MW_HAVE_LIBDW
+    if (s->dwfl)
+        dwfl_end(s->dwfl);
+#endif
+    for (i = 0; i < s->nstrings; i++)
+        free(s->strings[i]);
+    free(s->strings);
+    free(s->cache);
+    free(s->has_debug);
+    free(s);
+}

@@ -1,0 +1,570 @@
+/* The exit-time leak check: find the roots, mark what they reach, classify every live block the
+ * way memcheck does, and sum the blocks into loss records (one per allocation stack and kind).
+ *
+ * Roots are what memcheck scans: every readable and writable mapping of the process (data and
+ * bss of every object, TLS and the DTV, the program's own mmap'd memory) except the allocator's
+ * heap, device mappings, shared file mappings and the tracer's own memory; each live thread's
+ * stack from its stack pointer up (memcheck never reads below it) and its registers. Stacks of
+ * threads that have exited are not roots.
+ *
+ * Marking: a block reached through a pointer to its start from a root, or from a block that is
+ * itself still reachable, is still reachable; reached otherwise (through an interior pointer,
+ * or from a possibly lost block) it is possibly lost. Then, taking the unreached blocks in
+ * allocation order, each one that is still unreached becomes a definitely lost "clique leader"
+ * and everything unreached that it reaches is indirectly lost, its bytes credited to the leader;
+ * in an unreachable cycle the first allocated block is therefore the definite one. */
+#include "leak/leak.h"
+
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "scan/scan.h"
+
+#define REDZONE 128 /* the x86-64 red zone below the stack pointer, addressable for memcheck */
+
+struct cb {
+    uintptr_t addr;
+    uint64_t size;
+    uint64_t seq;
+    uint64_t indirect;
+    uint32_t trace;
+    uint32_t state; /* enum mw__leak_kind; starts DEFINITE (memcheck's "unreached") */
+};
+
+static struct cb *B;
+static size_t N;
+static uintptr_t lo_addr, hi_addr; /* any pointer outside [lo_addr, hi_addr) hits nothing */
+static uint32_t *stack;
+static size_t top, stack_cap;
+static uint64_t scanned;
+static mw__range_t libc_rw[8];
+static size_t nlibc_rw;
+
+/* ---- sorting (heapsort: no allocation, no recursion) -------------------------------------- */
+static void sift_blocks(struct cb *a, size_t i, size_t n)
+{
+    for (;;) {
+        size_t c = 2 * i + 1;
+        struct cb t;
+        if (c >= n)
+            return;
+        if (c + 1 < n && a[c + 1].addr > a[c].addr)
+            c++;
+        if (a[i].addr >= a[c].addr)
+            return;
+        t = a[i];
+        a[i] = a[c];
+        a[c] = t;
+        i = c;
+    }
+}
+
+static void sort_blocks(struct cb *a, size_t n)
+{
+    size_t i;
+
+    for (i = n / 2; i-- > 0;)
+        sift_blocks(a, i, n);
+    for (i = n; i-- > 1;) {
+        struct cb t = a[0];
+        a[0] = a[i];
+        a[i] = t;
+        sift_blocks(a, 0, i);
+    }
+}
+
+static void sift_seq(uint32_t *a, size_t i, size_t n)
+{
+    for (;;) {
+        size_t c = 2 * i + 1;
+        uint32_t t;
+        if (c >= n)
+            return;
+        if (c + 1 < n && B[a[c + 1]].seq > B[a[c]].seq)
+            c++;
+        if (B[a[i]].seq >= B[a[c]].seq)
+            return;
+        t = a[i];
+        a[i] = a[c];
+        a[c] = t;
+        i = c;
+    }
+}
+
+static void sort_by_seq(uint32_t *a, size_t n)
+{
+    size_t i;
+
+    for (i = n / 2; i-- > 0;)
+        sift_seq(a, i, n);
+    for (i = n; i-- > 1;) {
+        uint32_t t = a[0];
+        a[0] = a[i];
+        a[i] = t;
+        sift_seq(a, 0, i);
+    }
+}
+
+/* ---- marking ------------------------------------------------------------------------------ */
+static long find(uintptr_t v)
+{
+    size_t lo = 0, hi = N;
+
+    if (v < lo_addr || v >= hi_addr)
+        return -1;
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (B[mid].addr <= v)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    if (B[lo].addr > v)
+        return -1;
+    if (v < B[lo].addr + B[lo].size || (B[lo].size == 0 && v == B[lo].addr))
+        return (long)lo;
+    return -1;
+}
+
+static void push(size_t i)
+{
+    if (top < stack_cap)
+        stack[top++] = (uint32_t)i;
+}
+
+static void hit(uintptr_t v, int prior_definite)
+{
+    long i = find(v);
+    struct cb *b;
+
+    if (i < 0)
+        return;
+    b = &B[i];
+    if (b->state == MW__LEAK_REACHABLE)
+        return;
+    if (v == b->addr && prior_definite) {
+        b->state = MW__LEAK_REACHABLE;
+        push((size_t)i);
+    } else if (b->state == MW__LEAK_DEFINITE) {
+        b->state = MW__LEAK_POSSIBLE;
+        push((size_t)i);
+    }
+}
+
+static void clique_hit(uintptr_t v, size_t leader)
+{
+    long i = find(v);
+    struct cb *b;
+
+    if (i < 0 || (size_t)i == leader)
+        return;
+    b = &B[i];
+    if (b->state != MW__LEAK_DEFINITE)
+        return;
+    push((size_t)i);
+    B[leader].indirect += b->size + b->indirect;
+    b->indirect = 0;
+    b->state = MW__LEAK_INDIRECT;
+}
+
+static void scan_block(size_t i, long leader)
+{
+    uintptr_t p = B[i].addr, end = p + B[i].size;
+    int definite = B[i].state == MW__LEAK_REACHABLE;
+
+    p = (p + 7) & ~(uintptr_t)7;
+    for (; p + 8 <= end; p += 8) {
+        uintptr_t v = *(const uintptr_t *)p;
+        if (v < lo_addr || v >= hi_addr)
+            continue;
+        if (leader < 0)
+            hit(v, definite);
+        else
+            clique_hit(v, (size_t)leader);
+    }
+}
+
+static void drain(long leader)
+{
+    while (top > 0)
+        scan_block(stack[--top], leader);
+}
+
+/* True when where lies in libc's writable data (the main arena lives there). */
+static int in_libc(uintptr_t where)
+{
+    size_t i;
+
+    for (i = 0; i < nlibc_rw; i++)
+        if (where >= libc_rw[i].lo && where < libc_rw[i].hi)
+            return 1;
+    return 0;
+}
+
+/* glibc's main arena (in libc's .data) points at chunk headers: the top chunk, bin heads. A
+ * chunk header lies in the last 8 bytes of the block before it, so such a pointer would look
+ * like an interior pointer into that block. memcheck's allocator has no such arena, so these
+ * hits are ignored. */
+static int arena_artifact(uintptr_t v, long i)
+{
+    size_t usable;
+
+    if (v == B[i].addr || !mw__real.malloc_usable_size)
+        return 0;
+    usable = mw__real.malloc_usable_size((void *)B[i].addr);
+    return v == B[i].addr + usable - 8;
+}
+
+static void scan_root(uintptr_t lo, uintptr_t hi)
+{
+    int libc = in_libc(lo);
+    uintptr_t p = (lo + 7) & ~(uintptr_t)7;
+
+    scanned += hi > lo ? hi - lo : 0;
+    for (; p + 8 <= hi; p += 8) {
+        uintptr_t v = *(const uintptr_t *)p;
+        long i;
+        if (v < lo_addr || v >= hi_addr)
+            continue;
+        if (libc) {
+            i = find(v);
+            if (i < 0 || arena_artifact(v, i))
+                continue;
+        }
+        hit(v, 1);
+    }
+}
+
+/* Scans [lo, hi) of a large mapping page by page, skipping pages never touched. */
+static void scan_root_sparse(uintptr_t lo, uintptr_t hi)
+{
+    const size_t page = 4096, window = 1024;
+    unsigned char vec[1024];
+    uintptr_t w;
+
+    if (hi - lo < (64u << 20)) {
+        scan_root(lo, hi);
+        return;
+    }
+    for (w = lo & ~(uintptr_t)(page - 1); w < hi; w += window * page) {
+        uintptr_t wend = w + window * page < hi ? w + window * page : hi;
+        size_t k, pages = (wend - w + page - 1) / page;
+        if (mincore((void *)w, wend - w, vec) < 0) {
+            scan_root(w < lo ? lo : w, wend);
+            continue;
+        }
+        for (k = 0; k < pages; k++)
+            if (vec[k] & 1) {
+                uintptr_t a = w + k * page, b = a + page;
+                scan_root(a < lo ? lo : a, b > hi ? hi : b);
+            }
+    }
+}
+
+/* ---- roots -------------------------------------------------------------------------------- */
+struct excl {
+    uintptr_t lo, hi;
+};
+
+static struct excl *ex;
+static size_t nex, ex_cap;
+
+static void exclude(uintptr_t lo, uintptr_t hi)
+{
+    if (lo < hi && nex < ex_cap) {
+        ex[nex].lo = lo;
+        ex[nex].hi = hi;
+        nex++;
+    }
+}
+
+/* Scans [lo, hi) minus every exclusion range. */
+static void scan_minus(uintptr_t lo, uintptr_t hi, size_t from)
+{
+    size_t i;
+
+    for (i = from; i < nex && lo < hi; i++) {
+        if (ex[i].hi <= lo || ex[i].lo >= hi)
+            continue;
+        if (ex[i].lo > lo)
+            scan_minus(lo, ex[i].lo, i + 1);
+        lo = ex[i].hi > lo ? ex[i].hi : lo;
+    }
+    if (lo < hi)
+        scan_root_sparse(lo, hi);
+}
+
+static char *read_maps(size_t *len, size_t *cap)
+{
+    size_t c = 1u << 20, n = 0;
+    char *buf = mw__leak_map(c);
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+
+    if (!buf || fd < 0) {
+        if (fd >= 0)
+            close(fd);
+        if (buf)
+            mw__leak_unmap(buf, c);
+        return NULL;
+    }
+    for (;;) {
+        ssize_t r;
+        if (n + 4096 > c) {
+            char *nb = mw__leak_map(c * 2);
+            if (!nb)
+                break;
+            memcpy(nb, buf, n);
+            mw__leak_unmap(buf, c);
+            buf = nb;
+            c *= 2;
+        }
+        r = read(fd, buf + n, c - n - 1);
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+    }
+    close(fd);
+    buf[n] = '\0';
+    *len = n;
+    *cap = c;
+    return buf;
+}
+
+static uintptr_t hex(const char **s)
+{
+    uintptr_t v = 0;
+    const char *p = *s;
+
+    for (;; p++) {
+        if (*p >= '0' && *p <= '9')
+            v = v * 16 + (uintptr_t)(*p - '0');
+        else if (*p >= 'a' && *p <= 'f')
+            v = v * 16 + (uintptr_t)(*p - 'a' + 10);
+        else
+            break;
+    }
+    *s = p;
+    return v;
+}
+
+static int has_block(uintptr_t lo, uintptr_t hi)
+{
+    size_t a = 0, b = N;
+
+    /* first block with addr >= lo */
+    while (a < b) {
+        size_t mid = a + (b - a) / 2;
+        if (B[mid].addr < lo)
+            a = mid + 1;
+        else
+            b = mid;
+    }
+    return a < N && B[a].addr < hi;
+}
+
+/* A non-main glibc arena: a 64 MiB-aligned anonymous mapping whose first word (heap_info's arena
+ * pointer) points into itself or just past another arena heap's header. */
+static int is_arena_heap(uintptr_t lo, uintptr_t hi)
+{
+    const uintptr_t heap_max = 64u << 20;
+    uintptr_t ar;
+
+    if (lo & (heap_max - 1) || hi - lo > heap_max)
+        return 0;
+    ar = *(const uintptr_t *)lo;
+    return (ar > lo && ar < hi) || (ar & (heap_max - 1)) < 4096;
+}
+
+struct live {
+    uintptr_t sp;
+    int self;
+};
+
+static void scan_maps(const struct mw__check_in *in)
+{
+    size_t len, cap, i;
+    char *maps = read_maps(&len, &cap);
+    const char *p;
+
+    if (!maps)
+        return;
+    for (p = maps; *p;) {
+        const char *line = p, *path;
+        uintptr_t lo, hi, start;
+        char perms[5];
+        int k;
+
+        lo = hex(&p);
+        if (*p == '-')
+            p++;
+        hi = hex(&p);
+        while (*p == ' ')
+            p++;
+        for (k = 0; k < 4 && *p && *p != ' '; k++)
+            perms[k] = *p++;
+        perms[k] = '\0';
+        /* skip offset, dev, inode to the path */
+        for (k = 0; k < 3 && *p && *p != '\n'; k++) {
+            while (*p == ' ')
+                p++;
+            while (*p && *p != ' ' && *p != '\n')
+                p++;
+        }
+        while (*p == ' ')
+            p++;
+        path = p;
+        while (*p && *p != '\n')
+            p++;
+        if (*p == '\n')
+            p++;
+        (void)line;
+        if (perms[0] != 'r' || perms[1] != 'w')
+            continue;
+        if (*path == '/' && strncmp(path, "/dev/", 5) == 0 && strncmp(path, "/dev/zero", 9) != 0)
+            continue;
+        if (strncmp(path, "[heap]", 6) == 0 || strncmp(path, "[vvar]", 6) == 0)
+            continue;
+        if (perms[3] == 's' && *path == '/' && strncmp(path, "/dev/zero", 9) != 0 &&
+            strncmp(path, "/SYSV", 5) != 0)
+            continue;
+        if (has_block(lo, hi))
+            continue; /* the allocator's memory: blocks are scanned only when reached */
+        if (*path != '/' && *path != '[' && is_arena_heap(lo, hi))
+            continue;
+        /* A live stack: from its stack pointer up. */
+        start = lo;
+        if (in->self_sp >= lo && in->self_sp < hi)
+            start = in->self_sp;
+        for (i = 0; i < in->nthreads; i++) {
+            uintptr_t sp = in->threads[i].sp;
+            if (sp && sp >= lo && sp < hi && sp - REDZONE > lo && sp - REDZONE > start - 0) {
+                if (start == lo || sp - REDZONE < start)
+                    start = sp - REDZONE;
+            }
+        }
+        scan_minus(start, hi, 0);
+    }
+    mw__leak_unmap(maps, cap);
+}
+
+static void sort_excl(void)
+{
+    size_t i, j;
+
+    for (i = 1; i < nex; i++) {
+        struct excl t = ex[i];
+        for (j = i; j > 0 && ex[j - 1].lo > t.lo; j--)
+            ex[j] = ex[j - 1];
+        ex[j] = t;
+    }
+}
+
+int mw__check_run(const struct mw__check_in *in, struct mw__check_out *out)
+{
+    size_t n = mw__blocks_count() + 64, i, got, nrec = 0;
+    mw__block_t *snap;
+    uint32_t *order, ntr = mw__traces_count();
+    mw__leak_lossrec_t *acc;
+    size_t snap_len, acc_len, ex_len = 16384 * sizeof(struct excl);
+    static uintptr_t olo[320], ohi[320], dlo[4096], dhi[4096];
+    size_t nown, ndead;
+
+    snap_len = n * sizeof(mw__block_t);
+    snap = mw__leak_map(snap_len);
+    B = mw__leak_map(n * sizeof(struct cb));
+    stack_cap = 2 * n + 16;
+    stack = mw__leak_map(stack_cap * sizeof(uint32_t));
+    order = mw__leak_map(n * sizeof(uint32_t));
+    acc_len = (size_t)ntr * 4 * sizeof(mw__leak_lossrec_t);
+    acc = mw__leak_map(acc_len ? acc_len : 4096);
+    ex = mw__leak_map(ex_len);
+    ex_cap = 16384;
+    if (!snap || !B || !stack || !order || !acc || !ex)
+        return -1;
+    got = mw__blocks_snapshot(snap, n);
+    if (got > n)
+        got = n;
+    N = got;
+    for (i = 0; i < N; i++) {
+        B[i].addr = snap[i].addr;
+        B[i].size = snap[i].size;
+        B[i].seq = snap[i].seq;
+        B[i].trace = snap[i].trace;
+        B[i].indirect = 0;
+        B[i].state = MW__LEAK_DEFINITE;
+    }
+    sort_blocks(B, N);
+    lo_addr = N ? B[0].addr : 1;
+    hi_addr = 0;
+    for (i = 0; i < N; i++) {
+        uintptr_t end = B[i].addr + (B[i].size ? B[i].size : 1);
+        if (end > hi_addr)
+            hi_addr = end;
+    }
+    nlibc_rw = mw__real.malloc
+                   ? mw__scan_object_ranges((const void *)mw__real.malloc, libc_rw, 8)
+                   : 0;
+
+    /* Exclusions: our own memory, and the stacks of exited threads no live thread reuses. */
+    nex = 0;
+    nown = mw__leak_own_ranges(olo, ohi, 320);
+    for (i = 0; i < nown; i++)
+        exclude(olo[i], ohi[i]);
+    ndead = mw__world_dead_stacks(dlo, dhi, 4096);
+    for (i = 0; i < ndead; i++) {
+        size_t t;
+        int live = in->self_sp >= dlo[i] && in->self_sp < dhi[i];
+        for (t = 0; t < in->nthreads && !live; t++)
+            live = in->threads[t].sp >= dlo[i] && in->threads[t].sp < dhi[i];
+        if (!live)
+            exclude(dlo[i], dhi[i]);
+    }
+    sort_excl();
+
+    /* Roots: registers, then memory. */
+    scanned = 0;
+    for (i = 0; i < in->self_nregs; i++)
+        hit(in->self_regs[i], 1);
+    for (i = 0; i < in->nthreads; i++) {
+        unsigned r;
+        for (r = 0; r < in->threads[i].nregs; r++)
+            hit(in->threads[i].regs[r], 1);
+    }
+    scan_maps(in);
+    drain(-1);
+
+    /* Cliques, in allocation order. */
+    for (i = 0; i < N; i++)
+        order[i] = (uint32_t)i;
+    sort_by_seq(order, N);
+    for (i = 0; i < N; i++) {
+        size_t b = order[i];
+        if (B[b].state != MW__LEAK_DEFINITE)
+            continue;
+        push(b);
+        drain((long)b);
+    }
+
+    /* Loss records: one per (trace, kind). */
+    for (i = 0; i < N; i++) {
+        mw__leak_lossrec_t *r;
+        uint32_t t = B[i].trace < ntr ? B[i].trace : 0;
+        r = &acc[(size_t)t * 4 + B[i].state];
+        r->trace = t;
+        r->kind = B[i].state;
+        r->blocks++;
+        r->bytes += B[i].size;
+        if (B[i].state == MW__LEAK_DEFINITE)
+            r->indirect += B[i].indirect;
+    }
+    for (i = 0; i < (size_t)ntr * 4; i++)
+        if (acc[i].blocks)
+            acc[nrec++] = acc[i];
+    out->recs = acc;
+    out->nrecs = nrec;
+    out->recs_map_len = acc_len;
+    out->scan_bytes = scanned;
+    return 0;
+}

@@ -1,0 +1,452 @@
+/* The allocator entry points the preload interposes, forwarding to the next definition
+ * (normally glibc's) found with dlsym(RTLD_NEXT).
+ *
+ * Why RTLD_NEXT rather than glibc's __libc_malloc family: a program linked with another
+ * allocator (jemalloc, tcmalloc) keeps it, so memory is always freed by the allocator that gave
+ * it; and malloc_usable_size has no __libc_ twin. dlsym itself allocates, so calls made before
+ * the real functions are known are answered from a static bootstrap pool that free() and
+ * realloc() recognise. A thread-local busy flag forwards nested calls (from the unwinder, from
+ * libc calls the tracer makes) untracked. */
+#include "leak/leak.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/single_threaded.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "scan/scan.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+struct mw__leak_real mw__real;
+volatile int mw__leak_state;
+int mw__leak_num_callers = 12;
+__thread struct mw__leak_thread mw__leak_self __attribute__((tls_model("initial-exec")));
+
+/* ---- bootstrap pool ----------------------------------------------------------------------- */
+#define POOL_SIZE (256u << 10)
+static char pool[POOL_SIZE] __attribute__((aligned(64)));
+static size_t pool_used;
+
+static inline int in_pool(const void *p)
+{
+    return (const char *)p >= pool && (const char *)p < pool + POOL_SIZE;
+}
+
+static void *pool_alloc(size_t n, size_t align)
+{
+    size_t start, end, old;
+
+    if (align < 16)
+        align = 16;
+    if (n > POOL_SIZE)
+        return NULL;
+    do {
+        old = __atomic_load_n(&pool_used, __ATOMIC_RELAXED);
+        start = (old + 16 + align - 1) & ~(align - 1);
+        end = start + n;
+        if (end > POOL_SIZE)
+            return NULL;
+    } while (!__atomic_compare_exchange_n(&pool_used, &old, end, 0, __ATOMIC_RELAXED,
+                                          __ATOMIC_RELAXED));
+    memcpy(pool + start - 8, &n, sizeof n);
+    return pool + start;
+}
+
+static size_t pool_size(const void *p)
+{
+    size_t n;
+
+    memcpy(&n, (const char *)p - 8, sizeof n);
+    return n;
+}
+
+/* ---- start -------------------------------------------------------------------------------- */
+static void *next(const char *name)
+{
+    return dlsym(RTLD_NEXT, name);
+}
+
+static void start(void)
+{
+    int expected = MW__OFF;
+
+    if (!__atomic_compare_exchange_n(&mw__leak_state, &expected, MW__STARTING, 0, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE))
+        return;
+    mw__leak_self.busy++;
+    mw__real.malloc = next("malloc");
+    mw__real.free = next("free");
+    mw__real.calloc = next("calloc");
+    mw__real.realloc = next("realloc");
+    mw__real.memalign = next("memalign");
+    mw__real.posix_memalign = next("posix_memalign");
+    mw__real.aligned_alloc = next("aligned_alloc");
+    mw__real.valloc = next("valloc");
+    mw__real.pvalloc = next("pvalloc");
+    mw__real.malloc_usable_size = next("malloc_usable_size");
+    mw__real.dlclose = next("dlclose");
+    mw__real.exit_now = next("_exit");
+    mw__leak_self.busy--;
+    if (!mw__real.malloc || !mw__real.free || !mw__real.calloc || !mw__real.realloc ||
+        !mw__real.memalign || !mw__real.exit_now) {
+        mw__leak_log("cannot find the real allocator functions: not tracing");
+        __atomic_store_n(&mw__leak_state, MW__DONE, __ATOMIC_RELEASE);
+        return;
+    }
+    if (mw__blocks_init() < 0 || mw__traces_init() < 0) {
+        mw__leak_log("cannot map the tracer's tables: not tracing");
+        __atomic_store_n(&mw__leak_state, MW__DONE, __ATOMIC_RELEASE);
+        return;
+    }
+    __atomic_store_n(&mw__leak_state, MW__ON, __ATOMIC_RELEASE);
+}
+
+void mw__leak_disable(const char *why)
+{
+    if (__atomic_exchange_n(&mw__leak_state, MW__DONE, __ATOMIC_ACQ_REL) == MW__ON) {
+        mw__leak_log2("tracing switched off: ", why);
+    }
+}
+
+static pthread_key_t thread_key;
+static int thread_key_ok;
+
+/* Thread exit: remember where this thread's stack was (the scan must not take a dead thread's
+ * stack for a root, as memcheck does not) and release the thread's unwind cache. */
+static void thread_gone(void *arg)
+{
+    pthread_attr_t attr;
+    void *addr;
+    size_t size;
+
+    (void)arg;
+    mw__leak_self.busy++;
+    if (!mw__leak_self.is_main && pthread_getattr_np(pthread_self(), &attr) == 0) {
+        if (pthread_attr_getstack(&attr, &addr, &size) == 0)
+            mw__world_thread_exit((uintptr_t)addr, (uintptr_t)addr + size);
+        pthread_attr_destroy(&attr);
+    }
+    mw__unwind_thread_done();
+    mw__leak_self.busy--;
+}
+
+void mw__leak_thread_init(void)
+{
+    struct mw__leak_thread *self = &mw__leak_self;
+
+    self->inited = 1;
+    self->is_main = syscall(SYS_gettid) == getpid();
+    self->stack_hi = self->is_main ? mw__scan_main_stack_base() : (uintptr_t)pthread_self();
+    if (!self->is_main && thread_key_ok)
+        pthread_setspecific(thread_key, (void *)1);
+}
+
+/* Called from the constructor: options that need the environment, exit handling. */
+__attribute__((constructor)) static void leak_init(void)
+{
+    mw__leak_self.busy++;
+    if (mw__leak_state == MW__OFF)
+        start();
+    if (pthread_key_create(&thread_key, thread_gone) == 0)
+        thread_key_ok = 1;
+    mw__leak_self.busy--;
+    if (mw__leak_state == MW__ON)
+        mw__finish_install();
+}
+
+/* ---- the tracked path --------------------------------------------------------------------- */
+static inline void leave(struct mw__leak_thread *self)
+{
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    self->busy--;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    if (__builtin_expect(self->stop_pending, 0))
+        mw__world_park_now();
+}
+
+/* The current instruction address: frame 0 of every stack is the hook itself, as memcheck
+ * shows its replacement function first. */
+#define HERE()                                                                                     \
+    ({                                                                                             \
+        uintptr_t pc_;                                                                             \
+        __asm__ volatile("lea 0(%%rip), %0" : "=r"(pc_));                                          \
+        pc_;                                                                                       \
+    })
+
+/* Records block p of n bytes allocated by the hook whose frame is fp. */
+static inline __attribute__((always_inline)) void record(void *p, size_t n, uintptr_t pc,
+                                                         uintptr_t *fp)
+{
+    uintptr_t ips[MW__LEAK_MAX_CALLERS];
+    unsigned depth = 1;
+
+    ips[0] = pc;
+    if (mw__leak_num_callers > 1)
+        depth += mw__unwind(fp[1], (uintptr_t)(fp + 2), fp[0], ips + 1,
+                            (unsigned)mw__leak_num_callers - 1);
+    mw__blocks_insert((uintptr_t)p, n, mw__traces_intern(ips, depth));
+}
+
+/* True when this call should be tracked; busy is then set. */
+static inline __attribute__((always_inline)) int enter(struct mw__leak_thread *self)
+{
+    if (__builtin_expect(mw__leak_state != MW__ON || self->busy, 0)) {
+        if (mw__leak_state == MW__OFF)
+            start();
+        if (mw__leak_state != MW__ON || self->busy)
+            return 0;
+    }
+    self->busy++;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    if (__builtin_expect(!mw__leak_mt, 0) && !__libc_single_threaded)
+        mw__leak_mt = 1;
+    if (__builtin_expect(!self->inited, 0))
+        mw__leak_thread_init();
+    return 1;
+}
+
+#ifndef __x86_64__
+#undef HERE
+#define HERE() ((uintptr_t)__builtin_return_address(0))
+#endif
+
+EXPORT void *malloc(size_t n)
+{
+    struct mw__leak_thread *self = &mw__leak_self;
+    void *p;
+
+    if (!enter(self))
+        return mw__real.malloc ? mw__real.malloc(n) : pool_alloc(n, 16);
+    p = mw__real.malloc(n);
+    if (p)
+        record(p, n, HERE(), __builtin_frame_address(0));
+    leave(self);
+    return p;
+}
+
+EXPORT void free(void *p)
+{
+    struct mw__leak_thread *self = &mw__leak_self;
+
+    if (!p || in_pool(p))
+        return;
+    if (!enter(self)) {
+        if (mw__real.free)
+            mw__real.free(p);
+        return;
+    }
+    mw__blocks_remove((uintptr_t)p, NULL);
+    mw__real.free(p);
+    leave(self);
+}
+
+EXPORT void *calloc(size_t n, size_t size)
+{
+    struct mw__leak_thread *self = &mw__leak_self;
+    void *p;
+    size_t total;
+
+    if (!enter(self)) {
+        if (mw__real.calloc)
+            return mw__real.calloc(n, size);
+        if (__builtin_mul_overflow(n, size, &total))
+            return NULL;
+        return pool_alloc(total, 16); /* the pool is zeroed and never reused */
+    }
+    p = mw__real.calloc(n, size);
+    if (p)
+        record(p, n * size, HERE(), __builtin_frame_address(0));
+    leave(self);
+    return p;
+}
+
+/* realloc's logic, shared with reallocarray; fp and pc name the entry point. */
+static inline __attribute__((always_inline)) void *do_realloc(void *p, size_t n, uintptr_t pc,
+                                                              uintptr_t *fp)
+{
+    struct mw__leak_thread *self = &mw__leak_self;
+    mw__block_t old;
+    int tracked;
+    void *q;
+
+    if (p && in_pool(p)) {
+        size_t keep = pool_size(p);
+        q = malloc(n);
+        if (q)
+            memcpy(q, p, keep < n ? keep : n);
+        return q;
+    }
+    if (!enter(self))
+        return mw__real.realloc ? mw__real.realloc(p, n) : pool_alloc(n, 16);
+    if (!p) {
+        q = mw__real.malloc(n);
+        if (q)
+            record(q, n, pc, fp);
+        leave(self);
+        return q;
+    }
+    /* Out of the table first: once the real realloc returns, the old address may be handed to
+     * another thread. A failed realloc puts it back. */
+    tracked = mw__blocks_remove((uintptr_t)p, &old);
+    q = mw__real.realloc(p, n);
+    if (q)
+        record(q, n, pc, fp);
+    else if (n && tracked)
+        mw__blocks_restore(&old);
+    leave(self);
+    return q;
+}
+
+EXPORT void *realloc(void *p, size_t n)
+{
+    return do_realloc(p, n, HERE(), __builtin_frame_address(0));
+}
+
+EXPORT void *reallocarray(void *p, size_t n, size_t size)
+{
+    size_t total;
+
+    if (__builtin_mul_overflow(n, size, &total)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return do_realloc(p, total, HERE(), __builtin_frame_address(0));
+}
+
+EXPORT void *memalign(size_t align, size_t n)
+{
+    struct mw__leak_thread *self = &mw__leak_self;
+    void *p;
+
+    if (!enter(self))
+        return mw__real.memalign ? mw__real.memalign(align, n) : pool_alloc(n, align);
+    p = mw__real.memalign(align, n);
+    if (p)
+        record(p, n, HERE(), __builtin_frame_address(0));
+    leave(self);
+    return p;
+}
+
+EXPORT void *aligned_alloc(size_t align, size_t n)
+{
+    struct mw__leak_thread *self = &mw__leak_self;
+    void *p;
+
+    if (!enter(self))
+        return mw__real.aligned_alloc ? mw__real.aligned_alloc(align, n) : pool_alloc(n, align);
+    p = mw__real.aligned_alloc(align, n);
+    if (p)
+        record(p, n, HERE(), __builtin_frame_address(0));
+    leave(self);
+    return p;
+}
+
+EXPORT int posix_memalign(void **out, size_t align, size_t n)
+{
+    struct mw__leak_thread *self = &mw__leak_self;
+    void *p = NULL;
+    int r;
+
+    if (!enter(self)) {
+        if (mw__real.posix_memalign)
+            return mw__real.posix_memalign(out, align, n);
+        if (align < sizeof(void *) || (align & (align - 1)))
+            return EINVAL;
+        p = pool_alloc(n, align);
+        if (!p)
+            return ENOMEM;
+        *out = p;
+        return 0;
+    }
+    r = mw__real.posix_memalign(&p, align, n);
+    if (r == 0) {
+        record(p, n, HERE(), __builtin_frame_address(0));
+        *out = p;
+    }
+    leave(self);
+    return r;
+}
+
+EXPORT void *valloc(size_t n)
+{
+    struct mw__leak_thread *self = &mw__leak_self;
+    void *p;
+
+    if (!enter(self))
+        return mw__real.valloc ? mw__real.valloc(n) : pool_alloc(n, 4096);
+    p = mw__real.valloc(n);
+    if (p)
+        record(p, n, HERE(), __builtin_frame_address(0));
+    leave(self);
+    return p;
+}
+
+EXPORT void *pvalloc(size_t n)
+{
+    struct mw__leak_thread *self = &mw__leak_self;
+    void *p;
+
+    if (!enter(self))
+        return mw__real.pvalloc ? mw__real.pvalloc(n) : pool_alloc(n, 4096);
+    p = mw__real.pvalloc(n);
+    if (p)
+        record(p, n, HERE(), __builtin_frame_address(0));
+    leave(self);
+    return p;
+}
+
+EXPORT size_t malloc_usable_size(void *p)
+{
+    if (!p)
+        return 0;
+    if (in_pool(p))
+        return pool_size(p);
+    if (mw__leak_state == MW__OFF)
+        start();
+    return mw__real.malloc_usable_size ? mw__real.malloc_usable_size(p) : 0;
+}
+
+/* dlclose may unmap code whose unwind rules are cached. */
+EXPORT int dlclose(void *handle)
+{
+    int r;
+
+    if (mw__leak_state == MW__OFF)
+        start();
+    if (!mw__real.dlclose)
+        return -1;
+    r = mw__real.dlclose(handle);
+    mw__unwind_flush();
+    return r;
+}
+
+/* The program leaving through _exit/_Exit skips exit handlers; memcheck still reports. */
+EXPORT void _exit(int status)
+{
+    uintptr_t *fp = __builtin_frame_address(0);
+
+    if (mw__leak_state == MW__OFF)
+        start();
+    mw__finish_exit(status, (uintptr_t)(fp + 2), MW__LEAK_END_EXIT_NOW);
+    if (mw__real.exit_now)
+        mw__real.exit_now(status);
+    syscall(SYS_exit_group, status);
+    __builtin_unreachable();
+}
+
+EXPORT void _Exit(int status)
+{
+    uintptr_t *fp = __builtin_frame_address(0);
+
+    if (mw__leak_state == MW__OFF)
+        start();
+    mw__finish_exit(status, (uintptr_t)(fp + 2), MW__LEAK_END_EXIT_NOW);
+    if (mw__real.exit_now)
+        mw__real.exit_now(status);
+    syscall(SYS_exit_group, status);
+    __builtin_unreachable();
+}

@@ -373,12 +373,11 @@ static int run(const struct opts *o, int argc, char **argv)
         const char *old = getenv("LD_PRELOAD");
         int fd = fcntl(sv[1], F_DUPFD, 3); /* without close-on-exec */
         close(sv[0]);
-        snprintf(num, sizeof num, "%d", fd);
-        setenv("MEMWALK_FD", num, 1);
-        snprintf(num, sizeof num, "%d", o->num_callers);
-        setenv("MEMWALK_NUM_CALLERS", num, 1);
-        setenv("MEMWALK_TRACE_CHILDREN", o->trace_children ? "yes" : "no", 1);
-        setenv("MEMWALK_EXEC", "0", 1);
+        char launch[64];
+        snprintf(launch, sizeof launch, "0,%d,%d,%s", fd, o->num_callers,
+                 o->trace_children ? "yes" : "no");
+        (void)num;
+        setenv("MEMWALK_LAUNCH", launch, 1);
         unsetenv("MEMWALK_OUT");
         lp = malloc(strlen(preload) + (old ? strlen(old) : 0) + 2);
         if (lp) {

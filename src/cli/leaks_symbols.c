@@ -150,6 +150,27 @@ static size_t dwarf_frames(lk_sym_t *s, Dwfl_Module *m, Dwarf_Addr addr, struct 
         free(scopes);
         return 0;
     }
+    /* The innermost function scope, then the chain of its concrete parents: the inlined
+     * callers up to the real function. */
+    for (i = 0; i < nscopes; i++) {
+        int tag = dwarf_tag(&scopes[i]);
+        if (tag == DW_TAG_inlined_subroutine || tag == DW_TAG_subprogram)
+            break;
+    }
+    if (i == nscopes) {
+        free(scopes);
+        return 0;
+    }
+    {
+        Dwarf_Die inner = scopes[i];
+        free(scopes);
+        scopes = NULL;
+        nscopes = dwarf_getscopes_die(&inner, &scopes);
+        if (nscopes <= 0) {
+            free(scopes);
+            return 0;
+        }
+    }
     dwarf_getsrcfiles(cu, &files, &nfiles);
     for (i = 0; i < nscopes && n < max; i++) {
         Dwarf_Die *d = &scopes[i];

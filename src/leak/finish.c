@@ -129,18 +129,54 @@ static void put_end(void)
     msg_used = 0;
 }
 
-/* Opens where the result goes: MEMWALK_FD (from memwalk) or the MEMWALK_OUT pattern. */
+/* memwalk passes everything in one variable, so the program's environment grows by two
+ * entries (LD_PRELOAD and this), as under valgrind: "E,FD,CALLERS,CHILDREN" where E is 0 for
+ * the program memwalk started and 1 once a traced program has seen it. */
+static char *launch;
+static int launch_fd = -1;
+
+static void parse_launch(void)
+{
+    const char *p;
+    int field = 0;
+    long v = 0;
+
+    launch = (char *)mw__leak_env("MEMWALK_LAUNCH");
+    if (!launch || (launch[0] != '0' && launch[0] != '1'))
+        return;
+    for (p = launch + 1;; p++) {
+        if (*p >= '0' && *p <= '9') {
+            v = v * 10 + (*p - '0');
+            continue;
+        }
+        if (field == 1)
+            launch_fd = (int)v;
+        else if (field == 2)
+            mw__leak_num_callers = v < 1 ? 1 : v > MW__LEAK_MAX_CALLERS ? MW__LEAK_MAX_CALLERS
+                                                                        : (int)v;
+        v = 0;
+        field++;
+        if (*p == ',' && field == 3) {
+            trace_children = p[1] == 'y';
+            break;
+        }
+        if (*p != ',')
+            break;
+    }
+}
+
+/* Opens where the result goes: memwalk's socket, or the MEMWALK_OUT pattern by hand. */
 static int open_output(void)
 {
-    const char *fd = mw__leak_env("MEMWALK_FD"), *pat = mw__leak_env("MEMWALK_OUT");
+    const char *pat = mw__leak_env("MEMWALK_OUT");
     char path[4096];
     size_t n = 0;
 
-    if (fd && *fd) {
+    if (launch_fd >= 0) {
         int type = 0;
         socklen_t tl = sizeof type;
-        out_fd = parse_int(fd, 0, 1 << 20, -1);
-        if (out_fd >= 0 && fcntl(out_fd, F_GETFD) < 0)
+        out_fd = launch_fd;
+        if (fcntl(out_fd, F_GETFD) < 0)
             out_fd = -1;
         out_is_sock = out_fd >= 0 && getsockopt(out_fd, SOL_SOCKET, SO_TYPE, &type, &tl) == 0;
         return out_fd;
@@ -161,7 +197,7 @@ static int open_output(void)
     if (out_fd < 0)
         mw__leak_log2("cannot write the leak report to ", path);
     else if (!mw__leak_env("MEMWALK_OUT"))
-        mw__leak_log2("leak report written to ", path);
+        mw__leak_log2("leak report will be written to ", path);
     return out_fd;
 }
 
@@ -544,22 +580,20 @@ static void fork_child(void)
 void mw__finish_install(void)
 {
     const char *v;
-    char *mark;
 
     our_pid = getpid();
     mw__leak_num_callers = parse_int(mw__leak_env("MEMWALK_NUM_CALLERS"), 1,
                                      MW__LEAK_MAX_CALLERS, 12);
     v = mw__leak_env("MEMWALK_TRACE_CHILDREN");
     trace_children = v && (strcmp(v, "yes") == 0 || strcmp(v, "1") == 0);
-    /* MEMWALK_EXEC=0 marks the program memwalk started; we flip it in place so that programs
-     * this one executes know they were exec'd. */
-    mark = (char *)mw__leak_env("MEMWALK_EXEC");
-    if (mark && mark[0] == '1' && !trace_children) {
+    parse_launch();
+    if (launch && launch[0] == '1' && !trace_children) {
+        /* A program executed by the traced one, LD_PRELOAD kept by its environment. */
         __atomic_store_n(&mw__leak_state, MW__PASSIVE, __ATOMIC_RELEASE);
         return;
     }
-    if (mark && mark[0] == '0')
-        mark[0] = '1';
+    if (launch)
+        launch[0] = '1'; /* in place: programs this one executes see they were exec'd */
     open_output();
     if (!trace_children) {
         drop_from_ld_preload();

@@ -379,6 +379,9 @@ static int run(const struct opts *o, int argc, char **argv)
         (void)num;
         setenv("MEMWALK_LAUNCH", launch, 1);
         unsetenv("MEMWALK_OUT");
+        /* As valgrind does: libstdc++'s pool allocators use plain new, so their blocks show. */
+        setenv("GLIBCXX_FORCE_NEW", "1", 1);
+        setenv("GLIBCPP_FORCE_NEW", "1", 1);
         lp = malloc(strlen(preload) + (old ? strlen(old) : 0) + 2);
         if (lp) {
             sprintf(lp, "%s%s%s", preload, old && *old ? " " : "", old && *old ? old : "");

@@ -24,7 +24,133 @@
 struct mw__leak_real mw__real;
 volatile int mw__leak_state;
 int mw__leak_num_callers = 12;
-__thread struct mw__leak_thread mw__leak_self __attribute__((tls_model("initial-exec")));
+struct mw__leak_thread mw__main_thread;
+uintptr_t mw__main_tp;
+
+/* ---- per-thread state without TLS --------------------------------------------------------- */
+#define THREADS_CAP  (1u << 16)
+#define TOMBSTONE    ((uintptr_t)1)
+#define SLAB_THREADS 512
+
+struct tslot {
+    uintptr_t tp;
+    struct mw__leak_thread *t;
+};
+
+static struct tslot *tslots;
+static mw__lock_t tlock;
+static struct mw__leak_thread *tfree;
+static struct mw__leak_thread fallback = {.busy = 1}; /* never tracked */
+
+static inline size_t thome(uintptr_t tp)
+{
+    return (size_t)((tp * 0x9E3779B97F4A7C15ull) >> 48) & (THREADS_CAP - 1);
+}
+
+struct mw__leak_thread *mw__leak_peek(void)
+{
+    uintptr_t tp = mw__tp();
+    struct tslot *ts = __atomic_load_n(&tslots, __ATOMIC_ACQUIRE);
+    size_t i, n;
+
+    if (tp == mw__main_tp)
+        return &mw__main_thread;
+    if (!ts)
+        return NULL;
+    for (i = thome(tp), n = 0; n < THREADS_CAP; i = (i + 1) & (THREADS_CAP - 1), n++) {
+        uintptr_t k = __atomic_load_n(&ts[i].tp, __ATOMIC_ACQUIRE);
+        if (k == tp)
+            return ts[i].t;
+        if (k == 0)
+            break;
+    }
+    return NULL;
+}
+
+struct mw__leak_thread *mw__leak_me_slow(uintptr_t tp)
+{
+    struct tslot *ts = __atomic_load_n(&tslots, __ATOMIC_ACQUIRE);
+    struct mw__leak_thread *t;
+    size_t i, n, reuse = (size_t)-1;
+
+    if (!mw__main_tp && syscall(SYS_gettid) == getpid()) {
+        mw__main_tp = tp;
+        return &mw__main_thread;
+    }
+    if (ts) {
+        for (i = thome(tp), n = 0; n < THREADS_CAP; i = (i + 1) & (THREADS_CAP - 1), n++) {
+            uintptr_t k = __atomic_load_n(&ts[i].tp, __ATOMIC_ACQUIRE);
+            if (k == tp)
+                return ts[i].t;
+            if (k == 0)
+                break;
+        }
+    }
+    mw__lock_always(&tlock);
+    if (!tslots) {
+        tslots = mw__leak_map(THREADS_CAP * sizeof(struct tslot));
+        if (!tslots) {
+            mw__unlock_always(&tlock);
+            return &fallback;
+        }
+    }
+    ts = tslots;
+    for (i = thome(tp), n = 0; n < THREADS_CAP; i = (i + 1) & (THREADS_CAP - 1), n++) {
+        if (ts[i].tp == tp) {
+            mw__unlock_always(&tlock);
+            return ts[i].t;
+        }
+        if (ts[i].tp == TOMBSTONE && reuse == (size_t)-1)
+            reuse = i;
+        if (ts[i].tp == 0) {
+            if (reuse == (size_t)-1)
+                reuse = i;
+            break;
+        }
+    }
+    if (reuse == (size_t)-1) {
+        mw__unlock_always(&tlock);
+        return &fallback;
+    }
+    if (!tfree) {
+        struct mw__leak_thread *slab = mw__leak_map(SLAB_THREADS * sizeof *slab);
+        if (!slab) {
+            mw__unlock_always(&tlock);
+            return &fallback;
+        }
+        for (i = 0; i < SLAB_THREADS; i++) {
+            slab[i].cache = (struct mw__unwind_cache *)tfree;
+            tfree = &slab[i];
+        }
+    }
+    t = tfree;
+    tfree = (struct mw__leak_thread *)t->cache;
+    memset(t, 0, sizeof *t);
+    ts[reuse].t = t;
+    __atomic_store_n(&ts[reuse].tp, tp, __ATOMIC_RELEASE);
+    mw__unlock_always(&tlock);
+    return t;
+}
+
+/* Drops the calling thread's state (it is exiting). */
+void mw__leak_me_forget(void)
+{
+    uintptr_t tp = mw__tp();
+    size_t i, n;
+
+    if (tp == mw__main_tp || !tslots)
+        return;
+    mw__lock_always(&tlock);
+    for (i = thome(tp), n = 0; n < THREADS_CAP && tslots[i].tp; i = (i + 1) & (THREADS_CAP - 1), n++)
+        if (tslots[i].tp == tp) {
+            struct mw__leak_thread *t = tslots[i].t;
+            __atomic_store_n(&tslots[i].tp, TOMBSTONE, __ATOMIC_RELEASE);
+            t->cache = (struct mw__unwind_cache *)tfree;
+            tfree = t;
+            break;
+        }
+    mw__unlock_always(&tlock);
+}
 
 /* ---- bootstrap pool ----------------------------------------------------------------------- */
 #define POOL_SIZE (256u << 10)
@@ -132,6 +258,7 @@ static void thread_gone(void *arg)
     }
     mw__unwind_thread_done();
     mw__leak_self.busy--;
+    mw__leak_me_forget();
 }
 
 void mw__leak_thread_init(void)

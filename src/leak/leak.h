@@ -91,7 +91,37 @@ struct mw__leak_thread {
     uintptr_t stack_hi; /* highest address the unwinder may read */
     struct mw__unwind_cache *cache;
 };
-extern __thread struct mw__leak_thread mw__leak_self __attribute__((tls_model("initial-exec")));
+/* The calling thread's state. Not a __thread variable: a TLS block in the preload would grow
+ * every thread's DTV and so change what the program allocates (memcheck's preloads have none).
+ * The main thread is found with one compare; others through a table keyed by the thread
+ * pointer. */
+extern struct mw__leak_thread mw__main_thread;
+extern uintptr_t mw__main_tp;
+struct mw__leak_thread *mw__leak_me_slow(uintptr_t tp);
+void mw__leak_me_forget(void);
+/* The calling thread's state if it has one, without creating it (for signal handlers). */
+struct mw__leak_thread *mw__leak_peek(void);
+
+static inline uintptr_t mw__tp(void)
+{
+    uintptr_t tp;
+#if defined(__x86_64__)
+    __asm__("mov %%fs:0, %0" : "=r"(tp));
+#else
+    tp = (uintptr_t)__builtin_thread_pointer();
+#endif
+    return tp;
+}
+
+static inline struct mw__leak_thread *mw__leak_me(void)
+{
+    uintptr_t tp = mw__tp();
+
+    if (__builtin_expect(tp == mw__main_tp, 1))
+        return &mw__main_thread;
+    return mw__leak_me_slow(tp);
+}
+#define mw__leak_self (*mw__leak_me())
 
 void mw__leak_thread_init(void);
 /* Turns tracing off for good after an internal problem, saying why once. */

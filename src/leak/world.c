@@ -40,10 +40,12 @@ static void stop_handler(int sig, siginfo_t *si, void *ucv)
     ucontext_t *uc = ucv;
     mw__thread_regs_t *t;
 
+    struct mw__leak_thread *me = mw__leak_peek();
+
     (void)sig;
     (void)si;
-    if (mw__leak_self.busy) {
-        mw__leak_self.stop_pending = 1;
+    if (me && me->busy) {
+        me->stop_pending = 1;
         return;
     }
     t = take_slot();
@@ -72,7 +74,10 @@ void mw__world_park_now(void)
     mw__thread_regs_t *t;
     uintptr_t regs[6] = {0};
 
-    mw__leak_self.stop_pending = 0;
+    struct mw__leak_thread *me = mw__leak_peek();
+
+    if (me)
+        me->stop_pending = 0;
     __builtin_unwind_init();
 #if defined(__x86_64__)
     __asm__ volatile("movq %%rbx, 0(%0)\n\tmovq %%rbp, 8(%0)\n\tmovq %%r12, 16(%0)\n\t"

@@ -15,3 +15,25 @@ $(BUILD)/tests/leaks/victims/static_prog: tests/leaks/victims/static_prog.c
 
 .PHONY: leak-victims
 leak-victims: $(LEAK_VICTIMS)
+
+# The oracle comparisons and the robustness runs: test programs of their own (not unit suites:
+# valgrind is slow), run once by `make check` through CHECKS.
+LEAK_HARNESS_OBJ := $(BUILD)/obj/tests/leaks/harness.o
+$(BUILD)/obj/tests/leaks/harness.o $(BUILD)/obj/tests/leaks/oracle.o $(BUILD)/obj/tests/leaks/robust.o: \
+  ALL_CFLAGS += $(TEST_CPPFLAGS)
+
+$(BUILD)/tests/leaks_oracle: $(BUILD)/obj/tests/leaks/oracle.o $(LEAK_HARNESS_OBJ)
+	@mkdir -p $(@D)
+	$(Q)$(call say,LD,$@)$(CC) -o $@ $^ $(CRITERION_LIBS) $(LDLIBS_BASE)
+
+$(BUILD)/tests/leaks_robust: $(BUILD)/obj/tests/leaks/robust.o $(LEAK_HARNESS_OBJ)
+	@mkdir -p $(@D)
+	$(Q)$(call say,LD,$@)$(CC) -o $@ $^ $(CRITERION_LIBS) $(LDLIBS_BASE)
+
+CHECKS += check-leaks-oracle check-leaks-robust
+.PHONY: check-leaks-oracle check-leaks-robust
+check-leaks-oracle: all examples leak-victims $(BUILD)/tests/leaks_oracle
+	$(Q)timeout 900 $(BUILD)/tests/leaks_oracle --short-filename -j2
+
+check-leaks-robust: all leak-victims $(BUILD)/tests/leaks_robust
+	$(Q)timeout 600 $(BUILD)/tests/leaks_robust --short-filename -j2

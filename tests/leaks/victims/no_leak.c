@@ -8,7 +8,7 @@ int main(void)
     int i;
 
     for (i = 0; i < 10; i++) {
-        bufs[i] = malloc(32 + i); /* @site main */
+        bufs[i] = malloc(32 + i);
         memset(bufs[i], i, 32 + i);
     }
     for (i = 0; i < 10; i++)

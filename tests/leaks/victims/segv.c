@@ -5,7 +5,7 @@
 int main(void)
 {
     char *volatile p = malloc(64); /* @site main */
-    int *volatile bad = NULL;
+    volatile int *volatile bad = NULL;
 
     memset(p, 0, 64);
     p = NULL;

@@ -37,3 +37,8 @@ check-leaks-oracle: all examples leak-victims $(BUILD)/tests/leaks_oracle
 
 check-leaks-robust: all leak-victims $(BUILD)/tests/leaks_robust
 	$(Q)timeout 600 $(BUILD)/tests/leaks_robust --short-filename -j2
+
+# The unit suite tests the command's helpers directly, and the command and preload as programs.
+TEST_LDLIBS_leaks := $(BUILD)/obj/src/cli/leaks_result.o $(BUILD)/obj/src/cli/leaks_supp.o $(LIB_A)
+TEST_DEPS_leaks   := $(BUILD)/obj/src/cli/leaks_result.o $(BUILD)/obj/src/cli/leaks_supp.o \
+                     $(MEMWALK) $(PRELOAD) $(BUILD)/tests/leaks/victims/definite_one

@@ -181,6 +181,7 @@ VICTIM(malloc_zero)
 VICTIM(cycles)
 VICTIM(env_file)
 VICTIM(segv)
+VICTIM(qsort_cb)
 
 /* The seed's two programs, on a terminal as in the article (stdout's buffer is then 1,024
  * bytes): the article's valgrind figures, number for number, from both tools. */

@@ -31,6 +31,7 @@ struct cb {
     uint64_t indirect;
     uint32_t trace;
     uint32_t state; /* enum mw__leak_kind; starts DEFINITE (memcheck's "unreached") */
+    uint64_t off;   /* addr - the allocator's pointer */
 };
 
 static struct cb *B;
@@ -39,8 +40,6 @@ static uintptr_t lo_addr, hi_addr; /* any pointer outside [lo_addr, hi_addr) hit
 static uint32_t *stack;
 static size_t top, stack_cap;
 static uint64_t scanned;
-static mw__range_t libc_rw[8];
-static size_t nlibc_rw;
 
 /* ---- sorting (heapsort: no allocation, no recursion) -------------------------------------- */
 static void sift_blocks(struct cb *a, size_t i, size_t n)
@@ -192,48 +191,15 @@ static void drain(long leader)
         scan_block(stack[--top], leader);
 }
 
-/* True when where lies in libc's writable data (the main arena lives there). */
-static int in_libc(uintptr_t where)
-{
-    size_t i;
-
-    for (i = 0; i < nlibc_rw; i++)
-        if (where >= libc_rw[i].lo && where < libc_rw[i].hi)
-            return 1;
-    return 0;
-}
-
-/* glibc's main arena (in libc's .data) points at chunk headers: the top chunk, bin heads. A
- * chunk header lies in the last 8 bytes of the block before it, so such a pointer would look
- * like an interior pointer into that block. memcheck's allocator has no such arena, so these
- * hits are ignored. */
-static int arena_artifact(uintptr_t v, long i)
-{
-    size_t usable;
-
-    if (v == B[i].addr || !mw__real.malloc_usable_size)
-        return 0;
-    usable = mw__real.malloc_usable_size((void *)B[i].addr);
-    return v == B[i].addr + usable - 8;
-}
-
 static void scan_root(uintptr_t lo, uintptr_t hi)
 {
-    int libc = in_libc(lo);
     uintptr_t p = (lo + 7) & ~(uintptr_t)7;
 
     scanned += hi > lo ? hi - lo : 0;
     for (; p + 8 <= hi; p += 8) {
         uintptr_t v = *(const uintptr_t *)p;
-        long i;
-        if (v < lo_addr || v >= hi_addr)
-            continue;
-        if (libc) {
-            i = find(v);
-            if (i < 0 || arena_artifact(v, i))
-                continue;
-        }
-        hit(v, 1);
+        if (v >= lo_addr && v < hi_addr)
+            hit(v, 1);
     }
 }
 
@@ -492,6 +458,7 @@ int mw__check_run(const struct mw__check_in *in, struct mw__check_out *out)
         B[i].size = snap[i].size;
         B[i].seq = snap[i].seq;
         B[i].trace = snap[i].trace;
+        B[i].off = snap[i].flags;
         B[i].indirect = 0;
         B[i].state = MW__LEAK_DEFINITE;
     }
@@ -503,9 +470,6 @@ int mw__check_run(const struct mw__check_in *in, struct mw__check_out *out)
         if (end > hi_addr)
             hi_addr = end;
     }
-    nlibc_rw = mw__real.malloc
-                   ? mw__scan_object_ranges((const void *)mw__real.malloc, libc_rw, 8)
-                   : 0;
 
     /* Exclusions: our own memory, and the stacks of exited threads no live thread reuses. */
     nex = 0;

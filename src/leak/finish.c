@@ -573,6 +573,7 @@ static void fork_child(void)
     mw__unwind_unlock();
     mw__leak_self.busy--;
     our_pid = getpid();
+    mw__leak_threads_after_fork();
     mw__leak_self.inited = 0; /* this thread is the child's main thread now */
     mw__send_hello(MW__LEAK_HELLO_FORKED);
 }

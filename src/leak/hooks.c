@@ -132,6 +132,44 @@ struct mw__leak_thread *mw__leak_me_slow(uintptr_t tp)
     return t;
 }
 
+void mw__leak_threads_sum(uint64_t *allocs, uint64_t *frees, uint64_t *bytes)
+{
+    size_t i;
+
+    *allocs += mw__main_thread.allocs;
+    *frees += mw__main_thread.frees;
+    *bytes += mw__main_thread.bytes;
+    if (!tslots)
+        return;
+    for (i = 0; i < THREADS_CAP; i++)
+        if (tslots[i].tp > TOMBSTONE) {
+            *allocs += tslots[i].t->allocs;
+            *frees += tslots[i].t->frees;
+            *bytes += tslots[i].t->bytes;
+        }
+}
+
+/* In a forked child only the forking thread lives on: the others give up their state. */
+void mw__leak_threads_after_fork(void)
+{
+    uintptr_t tp = mw__tp();
+    size_t i;
+
+    if (tp != mw__main_tp) {
+        mw__blocks_fold(&mw__main_thread);
+    }
+    if (!tslots)
+        return;
+    for (i = 0; i < THREADS_CAP; i++)
+        if (tslots[i].tp > TOMBSTONE && tslots[i].tp != tp) {
+            struct mw__leak_thread *t = tslots[i].t;
+            mw__blocks_fold(t);
+            tslots[i].tp = TOMBSTONE;
+            t->cache = (struct mw__unwind_cache *)tfree;
+            tfree = t;
+        }
+}
+
 /* Drops the calling thread's state (it is exiting). */
 void mw__leak_me_forget(void)
 {
@@ -257,6 +295,7 @@ static void thread_gone(void *arg)
         pthread_attr_destroy(&attr);
     }
     mw__unwind_thread_done();
+    mw__blocks_thread_done(&mw__leak_self);
     mw__leak_self.busy--;
     mw__leak_me_forget();
 }
@@ -304,9 +343,8 @@ static inline void leave(struct mw__leak_thread *self)
         pc_;                                                                                       \
     })
 
-/* Records block p of n bytes allocated by the hook whose frame is fp. */
-static inline __attribute__((always_inline)) void record(void *p, size_t n, uintptr_t pc,
-                                                         uintptr_t *fp)
+/* The stack of the hook whose frame is fp, interned. */
+static inline __attribute__((always_inline)) uint32_t stack_id(uintptr_t pc, uintptr_t *fp)
 {
     uintptr_t ips[MW__LEAK_MAX_CALLERS];
     unsigned depth = 1;
@@ -315,7 +353,7 @@ static inline __attribute__((always_inline)) void record(void *p, size_t n, uint
     if (mw__leak_num_callers > 1)
         depth += mw__unwind(fp[1], (uintptr_t)(fp + 2), fp[0], ips + 1,
                             (unsigned)mw__leak_num_callers - 1);
-    mw__blocks_insert((uintptr_t)p, n, mw__traces_intern(ips, depth));
+    return mw__traces_intern(ips, depth);
 }
 
 /* True when this call should be tracked; busy is then set. */
@@ -341,33 +379,74 @@ static inline __attribute__((always_inline)) int enter(struct mw__leak_thread *s
 #define HERE() ((uintptr_t)__builtin_return_address(0))
 #endif
 
+/* Untracked allocation (tracing off, or a call nested in the tracer). */
+static void *plain_alloc(size_t align, size_t n)
+{
+    if (!mw__real.malloc)
+        return pool_alloc(n, align);
+    return align <= 16 ? mw__real.malloc(n) : mw__real.memalign(align, n);
+}
+
+/* The tracked allocation shared by every entry point: n bytes aligned to align (a power of
+ * two), zeroed when zero; fp/pc name the entry point for the stack. */
+static inline __attribute__((always_inline)) void *alloc(struct mw__leak_thread *self,
+                                                         size_t align, size_t n, int zero,
+                                                         uintptr_t pc, uintptr_t *fp)
+{
+    size_t off = align <= MW__HDR ? MW__HDR : align, total;
+    void *real;
+
+    /* MW__TAIL spare bytes keep the next chunk's header, which the allocator's own state
+     * points at, out of [p, p + n): memcheck has no such pointers, so neither may we. */
+    if (__builtin_add_overflow(n, off + MW__TAIL, &total)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (off == MW__HDR)
+        real = zero ? mw__real.calloc(1, total) : mw__real.malloc(total);
+    else
+        real = mw__real.memalign(off, total);
+    if (!real)
+        return NULL;
+    if (zero && off != MW__HDR)
+        memset(real, 0, total);
+    return mw__blocks_add(self, real, off, n, stack_id(pc, fp));
+}
+
 EXPORT void *malloc(size_t n)
 {
     struct mw__leak_thread *self = &mw__leak_self;
     void *p;
 
     if (!enter(self))
-        return mw__real.malloc ? mw__real.malloc(n) : pool_alloc(n, 16);
-    p = mw__real.malloc(n);
-    if (p)
-        record(p, n, HERE(), __builtin_frame_address(0));
+        return plain_alloc(16, n);
+    p = alloc(self, 16, n, 0, HERE(), __builtin_frame_address(0));
     leave(self);
     return p;
 }
 
+/* Frees p: a tracked block through its header, anything else as it is. */
+static inline __attribute__((always_inline)) void release(void *p)
+{
+    struct mw__blkinfo b;
+
+    if (mw__blocks_lookup(p, &b)) {
+        mw__blocks_release(&mw__leak_self, p, &b);
+        mw__real.free(b.real);
+    } else if (mw__real.free) {
+        mw__real.free(p);
+    }
+}
+
 EXPORT void free(void *p)
 {
-    struct mw__leak_thread *self = &mw__leak_self;
+    struct mw__leak_thread *self;
 
     if (!p || in_pool(p))
         return;
-    if (!enter(self)) {
-        if (mw__real.free)
-            mw__real.free(p);
-        return;
-    }
-    mw__blocks_remove((uintptr_t)p, NULL);
-    mw__real.free(p);
+    self = &mw__leak_self;
+    self->busy++; /* a stop request waits until the slot lists are consistent */
+    release(p);
     leave(self);
 }
 
@@ -377,16 +456,16 @@ EXPORT void *calloc(size_t n, size_t size)
     void *p;
     size_t total;
 
+    if (__builtin_mul_overflow(n, size, &total)) {
+        errno = ENOMEM;
+        return NULL;
+    }
     if (!enter(self)) {
         if (mw__real.calloc)
             return mw__real.calloc(n, size);
-        if (__builtin_mul_overflow(n, size, &total))
-            return NULL;
         return pool_alloc(total, 16); /* the pool is zeroed and never reused */
     }
-    p = mw__real.calloc(n, size);
-    if (p)
-        record(p, n * size, HERE(), __builtin_frame_address(0));
+    p = alloc(self, 16, total, 1, HERE(), __builtin_frame_address(0));
     leave(self);
     return p;
 }
@@ -396,35 +475,72 @@ static inline __attribute__((always_inline)) void *do_realloc(void *p, size_t n,
                                                               uintptr_t *fp)
 {
     struct mw__leak_thread *self = &mw__leak_self;
-    mw__block_t old;
-    int tracked;
-    void *q;
+    struct mw__blkinfo b;
+    size_t keep;
+    void *q, *real;
 
     if (p && in_pool(p)) {
-        size_t keep = pool_size(p);
+        keep = pool_size(p);
         q = malloc(n);
         if (q)
             memcpy(q, p, keep < n ? keep : n);
         return q;
     }
-    if (!enter(self))
-        return mw__real.realloc ? mw__real.realloc(p, n) : pool_alloc(n, 16);
     if (!p) {
-        q = mw__real.malloc(n);
-        if (q)
-            record(q, n, pc, fp);
+        if (!enter(self))
+            return plain_alloc(16, n);
+        q = alloc(self, 16, n, 0, pc, fp);
         leave(self);
         return q;
     }
-    /* Out of the table first: once the real realloc returns, the old address may be handed to
-     * another thread. A failed realloc puts it back. */
-    tracked = mw__blocks_remove((uintptr_t)p, &old);
-    q = mw__real.realloc(p, n);
-    if (q)
-        record(q, n, pc, fp);
-    else if (n && tracked)
-        mw__blocks_restore(&old);
-    leave(self);
+    if (!mw__blocks_lookup(p, &b)) {
+        /* A block handed out untracked: stays so when the tracer is busy or off. */
+        if (!enter(self))
+            return mw__real.realloc(p, n);
+        if (n == 0) {
+            mw__real.free(p);
+            leave(self);
+            return NULL;
+        }
+        q = alloc(self, 16, n, 0, pc, fp);
+        if (q) {
+            keep = mw__real.malloc_usable_size ? mw__real.malloc_usable_size(p) : n;
+            memcpy(q, p, keep < n ? keep : n);
+            mw__real.free(p);
+        }
+        leave(self);
+        return q;
+    }
+    if (n == 0) { /* glibc frees the block and returns NULL; memcheck counts one free */
+        mw__blocks_release(self, p, &b);
+        mw__real.free(b.real);
+        return NULL;
+    }
+    if (b.off != MW__HDR) {
+        /* Aligned blocks move to a plain one, as a realloc may. */
+        int tracked = enter(self);
+        q = tracked ? alloc(self, 16, n, 0, pc, fp) : NULL;
+        if (tracked)
+            leave(self);
+        if (!q)
+            return NULL;
+        memcpy(q, p, b.size < n ? b.size : n);
+        release(p);
+        return q;
+    }
+    if (__builtin_add_overflow(n, (size_t)(MW__HDR + MW__TAIL), &keep)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    real = mw__real.realloc(b.real, keep);
+    if (!real)
+        return NULL;
+    if (enter(self)) {
+        q = mw__blocks_move(self, real, &b, n, stack_id(pc, fp));
+        leave(self);
+    } else {
+        q = mw__blocks_move(self, real, &b, n, 0);
+    }
     return q;
 }
 
@@ -444,16 +560,22 @@ EXPORT void *reallocarray(void *p, size_t n, size_t size)
     return do_realloc(p, total, HERE(), __builtin_frame_address(0));
 }
 
+static inline int pow2(size_t a)
+{
+    return a && !(a & (a - 1));
+}
+
 EXPORT void *memalign(size_t align, size_t n)
 {
     struct mw__leak_thread *self = &mw__leak_self;
     void *p;
 
+    /* glibc rounds an alignment that is not a power of two up to one. */
+    while (!pow2(align) && align < ((size_t)1 << 62))
+        align = align ? (size_t)1 << (64 - __builtin_clzll(align)) : 1;
     if (!enter(self))
         return mw__real.memalign ? mw__real.memalign(align, n) : pool_alloc(n, align);
-    p = mw__real.memalign(align, n);
-    if (p)
-        record(p, n, HERE(), __builtin_frame_address(0));
+    p = alloc(self, align, n, 0, HERE(), __builtin_frame_address(0));
     leave(self);
     return p;
 }
@@ -463,11 +585,13 @@ EXPORT void *aligned_alloc(size_t align, size_t n)
     struct mw__leak_thread *self = &mw__leak_self;
     void *p;
 
+    if (!pow2(align)) {
+        errno = EINVAL;
+        return NULL;
+    }
     if (!enter(self))
         return mw__real.aligned_alloc ? mw__real.aligned_alloc(align, n) : pool_alloc(n, align);
-    p = mw__real.aligned_alloc(align, n);
-    if (p)
-        record(p, n, HERE(), __builtin_frame_address(0));
+    p = alloc(self, align, n, 0, HERE(), __builtin_frame_address(0));
     leave(self);
     return p;
 }
@@ -476,38 +600,38 @@ EXPORT int posix_memalign(void **out, size_t align, size_t n)
 {
     struct mw__leak_thread *self = &mw__leak_self;
     void *p = NULL;
-    int r;
+    int saved = errno;
 
+    if (align < sizeof(void *) || !pow2(align))
+        return EINVAL;
     if (!enter(self)) {
         if (mw__real.posix_memalign)
             return mw__real.posix_memalign(out, align, n);
-        if (align < sizeof(void *) || (align & (align - 1)))
-            return EINVAL;
         p = pool_alloc(n, align);
         if (!p)
             return ENOMEM;
         *out = p;
         return 0;
     }
-    r = mw__real.posix_memalign(&p, align, n);
-    if (r == 0) {
-        record(p, n, HERE(), __builtin_frame_address(0));
-        *out = p;
-    }
+    p = alloc(self, align, n, 0, HERE(), __builtin_frame_address(0));
     leave(self);
-    return r;
+    if (!p) {
+        errno = saved;
+        return ENOMEM;
+    }
+    *out = p;
+    return 0;
 }
 
 EXPORT void *valloc(size_t n)
 {
     struct mw__leak_thread *self = &mw__leak_self;
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
     void *p;
 
     if (!enter(self))
         return mw__real.valloc ? mw__real.valloc(n) : pool_alloc(n, 4096);
-    p = mw__real.valloc(n);
-    if (p)
-        record(p, n, HERE(), __builtin_frame_address(0));
+    p = alloc(self, page, n, 0, HERE(), __builtin_frame_address(0));
     leave(self);
     return p;
 }
@@ -515,26 +639,38 @@ EXPORT void *valloc(size_t n)
 EXPORT void *pvalloc(size_t n)
 {
     struct mw__leak_thread *self = &mw__leak_self;
+    size_t page = (size_t)sysconf(_SC_PAGESIZE), rounded;
     void *p;
 
+    if (__builtin_add_overflow(n, page - 1, &rounded)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    rounded &= ~(page - 1);
+    if (!rounded)
+        rounded = page;
     if (!enter(self))
-        return mw__real.pvalloc ? mw__real.pvalloc(n) : pool_alloc(n, 4096);
-    p = mw__real.pvalloc(n);
-    if (p)
-        record(p, n, HERE(), __builtin_frame_address(0));
+        return mw__real.pvalloc ? mw__real.pvalloc(n) : pool_alloc(rounded, 4096);
+    p = alloc(self, page, rounded, 0, HERE(), __builtin_frame_address(0));
     leave(self);
     return p;
 }
 
 EXPORT size_t malloc_usable_size(void *p)
 {
+    struct mw__blkinfo b;
+
     if (!p)
         return 0;
     if (in_pool(p))
         return pool_size(p);
     if (mw__leak_state == MW__OFF)
         start();
-    return mw__real.malloc_usable_size ? mw__real.malloc_usable_size(p) : 0;
+    if (!mw__real.malloc_usable_size)
+        return 0;
+    if (mw__blocks_lookup(p, &b))
+        return mw__real.malloc_usable_size(b.real) - b.off;
+    return mw__real.malloc_usable_size(p);
 }
 
 /* dlclose may unmap code whose unwind rules are cached. */

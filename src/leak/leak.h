@@ -90,6 +90,8 @@ struct mw__leak_thread {
     int is_main;
     uintptr_t stack_hi; /* highest address the unwinder may read */
     struct mw__unwind_cache *cache;
+    uint32_t free_head, free_tail, free_count; /* this thread's free block slots */
+    uint64_t allocs, frees, bytes;             /* memcheck's counters, this thread's share */
 };
 /* The calling thread's state. Not a __thread variable: a TLS block in the preload would grow
  * every thread's DTV and so change what the program allocates (memcheck's preloads have none).
@@ -124,6 +126,10 @@ static inline struct mw__leak_thread *mw__leak_me(void)
 #define mw__leak_self (*mw__leak_me())
 
 void mw__leak_thread_init(void);
+/* In a forked child: folds the state of the threads that did not survive. */
+void mw__leak_threads_after_fork(void);
+/* Adds the counters of every thread that has state to the sums. */
+void mw__leak_threads_sum(uint64_t *allocs, uint64_t *frees, uint64_t *bytes);
 /* Turns tracing off for good after an internal problem, saying why once. */
 void mw__leak_disable(const char *why);
 
@@ -133,17 +139,35 @@ typedef struct mw__block {
     uint64_t size;
     uint64_t seq;
     uint32_t trace;
-    uint32_t flags;
+    uint32_t flags; /* offset from the allocator's pointer to addr */
 } mw__block_t;
 
+struct mw__blkinfo {
+    uint64_t size;
+    size_t off;  /* addr - real */
+    void *real;  /* what the real allocator returned */
+    uint32_t slot;
+};
+
+/* Room the header needs in front of a block, and spare room kept behind it. */
+#define MW__HDR  16u
+#define MW__TAIL 8u
+
 int mw__blocks_init(void);
-void mw__blocks_insert(uintptr_t addr, uint64_t size, uint32_t trace);
-/* Removes addr and counts a free; returns 1 when it was tracked (*out filled when non-NULL). */
-int mw__blocks_remove(uintptr_t addr, mw__block_t *out);
-/* Puts back a block removed by a realloc that then failed, and uncounts that free. */
-void mw__blocks_restore(const mw__block_t *b);
-/* Looks addr up without removing it. */
-int mw__blocks_find(uintptr_t addr, uint64_t *size);
+/* Registers the block at real + off (off >= MW__HDR, a power of two); returns it. */
+void *mw__blocks_add(struct mw__leak_thread *t, void *real, size_t off, uint64_t size,
+                     uint32_t trace);
+/* 1 when p carries a valid header (a block the tracer handed out), *out filled. */
+int mw__blocks_lookup(const void *p, struct mw__blkinfo *out);
+/* Frees p's slot and counts a free. */
+void mw__blocks_release(struct mw__leak_thread *t, const void *p, const struct mw__blkinfo *b);
+/* A realloc'd block at its new place (real + b->off): one free and one alloc. */
+void *mw__blocks_move(struct mw__leak_thread *t, void *real, const struct mw__blkinfo *b,
+                      uint64_t size, uint32_t trace);
+/* A thread exits: its free slots and counters go to the shared pool. */
+void mw__blocks_thread_done(struct mw__leak_thread *t);
+/* In a forked child: a thread that no longer exists gives up its counters and slots. */
+void mw__blocks_fold(struct mw__leak_thread *t);
 void mw__blocks_totals(uint64_t *allocs, uint64_t *frees, uint64_t *bytes);
 /* Copies every live block into out (at most max); returns the number of live blocks. */
 size_t mw__blocks_snapshot(mw__block_t *out, size_t max);

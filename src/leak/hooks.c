@@ -346,14 +346,7 @@ static inline void leave(struct mw__leak_thread *self)
 /* The stack of the hook whose frame is fp, interned. */
 static inline __attribute__((always_inline)) uint32_t stack_id(uintptr_t pc, uintptr_t *fp)
 {
-    uintptr_t ips[MW__LEAK_MAX_CALLERS];
-    unsigned depth = 1;
-
-    ips[0] = pc;
-    if (mw__leak_num_callers > 1)
-        depth += mw__unwind(fp[1], (uintptr_t)(fp + 2), fp[0], ips + 1,
-                            (unsigned)mw__leak_num_callers - 1);
-    return mw__traces_intern(ips, depth);
+    return mw__unwind_trace(pc, fp[1], (uintptr_t)(fp + 2), fp[0]);
 }
 
 /* True when this call should be tracked; busy is then set. */

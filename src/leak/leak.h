@@ -192,6 +192,9 @@ unsigned mw__unwind(uintptr_t ip, uintptr_t sp, uintptr_t bp, uintptr_t *out, un
 /* Unwinds from a full register context (a signal's), first frame = ip itself. */
 unsigned mw__unwind_from(uintptr_t ip, uintptr_t sp, uintptr_t bp, uintptr_t *out, unsigned max,
                          uintptr_t stack_hi);
+/* The trace id of a hook's stack: frame 0 is pc (in the hook), then the caller (ra, with its
+ * sp and rbp). Remembers recent stacks so that a repeated one costs a few compares. */
+uint32_t mw__unwind_trace(uintptr_t pc, uintptr_t ra, uintptr_t sp, uintptr_t bp);
 /* Forgets every cached rule (after dlclose). */
 void mw__unwind_flush(void);
 void mw__unwind_thread_done(void);

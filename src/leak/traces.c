@@ -96,7 +96,10 @@ static uint32_t find(const struct table *t, uint64_t h, const uintptr_t *ips, un
     while ((eh = __atomic_load_n(&t->e[j].hash, __ATOMIC_ACQUIRE)) != 0) {
         if (eh == h && t->e[j].depth == depth) {
             const struct trace *tr = get(t->e[j].id);
-            if (memcmp(tr->ips, ips, depth * sizeof(uintptr_t)) == 0)
+            unsigned k;
+            for (k = 0; k < depth && tr->ips[k] == ips[k]; k++)
+                ;
+            if (k == depth)
                 return t->e[j].id;
         }
         j = (j + 1) & (t->cap - 1);

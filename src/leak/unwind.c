@@ -26,10 +26,131 @@ struct slot {
     uint64_t rule;
 };
 
+/* A remembered stack: the words the unwinder read, where it read them (as offsets from the
+ * first stack pointer) and the trace they gave. The unwind is a function of those words, of the
+ * first frame's stack pointer and rbp, and of the (cached, deterministic) rules of the return
+ * addresses it met. So when a hook is entered again from the same return address and the same
+ * words hold the same values, the trace is the same and the unwind is skipped: a few
+ * independent loads instead of a chain of dependent ones.
+ * When no rule used rbp, every address read is the stack pointer plus a constant: the memo then
+ * holds wherever the stack pointer is (the same call chain at another depth), provided the
+ * reads stay inside the stack. Otherwise the stack pointer and rbp must be the same too. */
+#define MEMO_BITS  9
+#define MEMO_READS 28
+struct memo {
+    uintptr_t pc, ra, sp, bp;
+    uint32_t trace;
+    uint16_t n;        /* reads logged; 0: nothing remembered */
+    uint16_t absolute; /* rbp was used: sp and bp must match */
+    uint32_t maxoff;   /* highest offset read */
+    uint32_t off[MEMO_READS];
+    uintptr_t val[MEMO_READS];
+};
+
+/* The reads of one walk, for its memo. */
+#define BPREAD 0x80000000u /* a saved rbp value: matters only if rbp is used later */
+struct readlog {
+    uintptr_t base;
+    uint32_t n;
+    int overflow;
+    int bp_used;
+    uint32_t *off;
+    uintptr_t *val;
+};
+
+static inline uintptr_t rd(const uintptr_t *at, struct readlog *log, uint32_t flag)
+{
+    uintptr_t v = *at;
+
+    if (log) {
+        if (log->n < MEMO_READS && (uintptr_t)at - log->base < BPREAD) {
+            log->off[log->n] = (uint32_t)((uintptr_t)at - log->base) | flag;
+            log->val[log->n] = v;
+            log->n++;
+        } else {
+            log->overflow = 1;
+        }
+    }
+    return v;
+}
+
+/* Recently interned traces of this thread: a repeated stack skips the shared table. */
+#define RECENT_BITS 8
+#define RECENT_IPS  16
+struct recent {
+    uint64_t hash;
+    uint32_t id;
+    uint32_t depth;
+    uintptr_t ips[RECENT_IPS];
+};
+
+/* Where the first return addresses were for a (hook, return address) pair: the values found
+ * there pick the memo, so that one call site reached along many paths keeps many memos. */
+#define LAYOUT_BITS 8
+#define LAYOUT_N    4
+struct layout {
+    uintptr_t pc, ra;
+    uint32_t n;
+    uint32_t off[LAYOUT_N];
+};
+
 struct mw__unwind_cache {
     unsigned gen;
     struct slot s[L1_SIZE];
+    struct layout layout[1u << LAYOUT_BITS];
+    struct memo memo[1u << MEMO_BITS];
+    struct recent recent[1u << RECENT_BITS];
 };
+
+/* Independent multiplies, so the hash of a stack is not one long dependency chain. */
+static uint64_t hash_ips(const uintptr_t *ips, unsigned depth)
+{
+    static const uint64_t k[4] = {0x9E3779B97F4A7C15ull, 0xC2B2AE3D27D4EB4Full,
+                                  0x165667B19E3779F9ull, 0xD6E8FEB86659FD93ull};
+    uint64_t a = depth, b = 0, c = 0, d = 0;
+    unsigned i = 0;
+
+    for (; i + 4 <= depth; i += 4) {
+        a += (ips[i] ^ (ips[i] >> 29)) * k[0];
+        b += (ips[i + 1] ^ (ips[i + 1] >> 29)) * k[1];
+        c += (ips[i + 2] ^ (ips[i + 2] >> 29)) * k[2];
+        d += (ips[i + 3] ^ (ips[i + 3] >> 29)) * k[3];
+        a = (a << 23) | (a >> 41);
+        b = (b << 29) | (b >> 35);
+        c = (c << 31) | (c >> 33);
+        d = (d << 37) | (d >> 27);
+    }
+    for (; i < depth; i++)
+        a = (a ^ ips[i]) * k[i & 3] + 1;
+    a ^= b * k[1] ^ c * k[2] ^ d * k[3];
+    return a ^ (a >> 31);
+}
+
+/* Interns through the thread's recent traces first. */
+static uint32_t intern(struct mw__unwind_cache *c, const uintptr_t *ips, unsigned depth)
+{
+    uint64_t h;
+    struct recent *r;
+    unsigned i;
+
+    if (!c || depth > RECENT_IPS)
+        return mw__traces_intern(ips, depth);
+    h = hash_ips(ips, depth);
+    r = &c->recent[h & ((1u << RECENT_BITS) - 1)];
+    if (r->hash == h && r->depth == depth && r->id) {
+        for (i = 0; i < depth && r->ips[i] == ips[i]; i++)
+            ;
+        if (i == depth)
+            return r->id;
+    }
+    r->id = mw__traces_intern(ips, depth);
+    r->hash = h;
+    r->depth = depth;
+    for (i = 0; i < depth; i++)
+        r->ips[i] = ips[i];
+    return r->id;
+}
+
 
 static inline uint64_t pack(unsigned cfa_kind, int32_t cfa_off, int32_t ra_off, unsigned bp_kind,
                             int32_t bp_off)
@@ -696,7 +817,8 @@ static inline uint64_t rule_for(struct mw__unwind_cache *c, uintptr_t pc)
 
     if (!c)
         return shared_rule(pc);
-    s = &c->s[(pc * 0x9E3779B97F4A7C15ull) >> (64 - L1_BITS)];
+    /* Nearby return addresses share cache lines: hot code paths stay in a few lines. */
+    s = &c->s[(pc ^ (pc >> L1_BITS)) & (L1_SIZE - 1)];
     if (s->pc == pc)
         return s->rule;
     rule = shared_rule(pc);
@@ -718,13 +840,16 @@ static struct mw__unwind_cache *thread_cache(void)
         mw__leak_self.cache = c;
     } else if (c->gen != g) {
         memset(c->s, 0, sizeof c->s);
+        memset(c->memo, 0, sizeof c->memo);
+        memset(c->layout, 0, sizeof c->layout);
+        memset(c->recent, 0, sizeof c->recent);
         c->gen = g;
     }
     return c;
 }
 
 static unsigned walk(uintptr_t ip, uintptr_t sp, uintptr_t bp, uintptr_t *out, unsigned max,
-                     uintptr_t hi, int first_is_return)
+                     uintptr_t hi, int first_is_return, struct readlog *log)
 {
     struct mw__unwind_cache *c = thread_cache();
     const uintptr_t lo = sp;
@@ -745,13 +870,17 @@ static unsigned walk(uintptr_t ip, uintptr_t sp, uintptr_t bp, uintptr_t *out, u
             cfa = sp + (uintptr_t)r_cfa_off(rule);
             break;
         case CFA_RBP:
+            if (log)
+                log->bp_used = 1;
             cfa = bp + (uintptr_t)r_cfa_off(rule);
             break;
         case CFA_DEREF_RBP:
+            if (log)
+                log->bp_used = 1;
             at = bp + (uintptr_t)r_cfa_off(rule);
             if (at < lo || at > hi - 8 || (at & 7))
                 return n;
-            cfa = *(const uintptr_t *)at;
+            cfa = rd((const uintptr_t *)at, log, 0);
             break;
         default:
             return n;
@@ -761,17 +890,19 @@ static unsigned walk(uintptr_t ip, uintptr_t sp, uintptr_t bp, uintptr_t *out, u
         at = cfa + (uintptr_t)r_ra_off(rule);
         if (at < lo || at > hi - 8)
             break;
-        ip = *(const uintptr_t *)at;
+        ip = rd((const uintptr_t *)at, log, 0);
         if (r_bp_kind(rule) == BP_AT_CFA) {
             at = cfa + (uintptr_t)r_bp_off(rule);
             if (at < lo || at > hi - 8)
                 break;
-            bp = *(const uintptr_t *)at;
+            bp = rd((const uintptr_t *)at, log, BPREAD);
         } else if (r_bp_kind(rule) == BP_AT_BP) {
+            if (log)
+                log->bp_used = 1;
             at = bp + (uintptr_t)r_bp_off(rule);
             if (at < lo || at > hi - 8)
                 break;
-            bp = *(const uintptr_t *)at;
+            bp = rd((const uintptr_t *)at, log, 0);
         }
         sp = cfa;
         if (ip < 4096)
@@ -786,7 +917,7 @@ unsigned mw__unwind(uintptr_t ip, uintptr_t sp, uintptr_t bp, uintptr_t *out, un
 
     if (sp >= hi) /* an alternate signal stack: we do not know its bounds */
         hi = 0;
-    return walk(ip, sp, bp, out, max, hi, 1);
+    return walk(ip, sp, bp, out, max, hi, 1, NULL);
 }
 
 unsigned mw__unwind_from(uintptr_t ip, uintptr_t sp, uintptr_t bp, uintptr_t *out, unsigned max,
@@ -794,7 +925,100 @@ unsigned mw__unwind_from(uintptr_t ip, uintptr_t sp, uintptr_t bp, uintptr_t *ou
 {
     if (sp >= stack_hi)
         stack_hi = 0;
-    return walk(ip, sp, bp, out, max, stack_hi, 0);
+    return walk(ip, sp, bp, out, max, stack_hi, 0, NULL);
+}
+
+uint32_t mw__unwind_trace(uintptr_t pc, uintptr_t ra, uintptr_t sp, uintptr_t bp)
+{
+    struct mw__unwind_cache *c = thread_cache();
+    uintptr_t ips[MW__LEAK_MAX_CALLERS], hi = mw__leak_self.stack_hi;
+    struct readlog log;
+    struct memo *m;
+    unsigned depth = 1, i;
+
+    ips[0] = pc;
+    if (mw__leak_num_callers <= 1)
+        return mw__traces_intern(ips, 1);
+    if (sp >= hi)
+        hi = 0;
+    if (!c || !hi) {
+        depth += walk(ra, sp, bp, ips + 1, (unsigned)mw__leak_num_callers - 1, hi, 1, NULL);
+        return intern(c, ips, depth);
+    }
+    {
+        struct layout *L =
+            &c->layout[((ra ^ (pc << 3)) * 0x9E3779B97F4A7C15ull) >> (64 - LAYOUT_BITS)];
+        uint64_t key = (ra ^ (pc << 3)) * 0x9E3779B97F4A7C15ull;
+        if (L->pc == pc && L->ra == ra) {
+            for (i = 0; i < L->n && sp + L->off[i] <= hi - 8; i++)
+                key = (key ^ *(const uintptr_t *)(sp + L->off[i])) * 0xC2B2AE3D27D4EB4Full;
+        }
+        m = &c->memo[(key ^ (key >> 29)) >> (64 - MEMO_BITS)];
+    }
+    if (m->n && m->ra == ra && m->pc == pc &&
+        (m->absolute ? m->sp == sp && m->bp == bp : sp + m->maxoff <= hi - 8)) {
+        for (i = 0; i < m->n; i++)
+            if (*(const uintptr_t *)(sp + m->off[i]) != m->val[i])
+                break;
+        if (i == m->n)
+            return m->trace;
+    }
+    log.base = sp;
+    log.n = 0;
+    log.overflow = 0;
+    log.bp_used = 0;
+    log.off = m->off;
+    log.val = m->val;
+    depth += walk(ra, sp, bp, ips + 1, (unsigned)mw__leak_num_callers - 1, hi, 1, &log);
+    m->trace = intern(c, ips, depth);
+    m->pc = pc;
+    m->ra = ra;
+    m->sp = sp;
+    m->bp = bp;
+    m->absolute = (uint16_t)log.bp_used;
+    m->maxoff = 0;
+    {
+        /* Saved rbp values nobody used do not decide anything: drop them. */
+        uint32_t k = 0;
+        for (i = 0; i < log.n; i++) {
+            uint32_t o = m->off[i] & ~BPREAD;
+            if ((m->off[i] & BPREAD) && !log.bp_used)
+                continue;
+            m->off[k] = o;
+            m->val[k] = m->val[i];
+            if (o + 8 > m->maxoff)
+                m->maxoff = o + 8;
+            k++;
+        }
+        log.n = k;
+    }
+    m->n = (uint16_t)(log.overflow ? 0 : log.n);
+    {
+        /* Remember where this path's first return addresses were, and file the memo under
+         * the values found there (the next lookup computes the same key). */
+        struct layout *L =
+            &c->layout[((ra ^ (pc << 3)) * 0x9E3779B97F4A7C15ull) >> (64 - LAYOUT_BITS)];
+        uint64_t key = (ra ^ (pc << 3)) * 0x9E3779B97F4A7C15ull;
+        struct memo *dst;
+        uint32_t k = 0;
+        if (m->n && !m->absolute) {
+            if (!(L->pc == pc && L->ra == ra)) {
+                for (i = 0; i < m->n && k < LAYOUT_N; i++)
+                    L->off[k++] = m->off[i];
+                L->n = k;
+                L->pc = pc;
+                L->ra = ra;
+            }
+            for (i = 0; i < L->n && sp + L->off[i] <= hi - 8; i++)
+                key = (key ^ *(const uintptr_t *)(sp + L->off[i])) * 0xC2B2AE3D27D4EB4Full;
+            dst = &c->memo[(key ^ (key >> 29)) >> (64 - MEMO_BITS)];
+            if (dst != m) {
+                *dst = *m;
+                m->n = 0;
+            }
+        }
+    }
+    return m->trace;
 }
 
 void mw__unwind_flush(void)
@@ -854,6 +1078,17 @@ unsigned mw__unwind_from(uintptr_t ip, uintptr_t sp, uintptr_t bp, uintptr_t *ou
 unsigned mw__unwind(uintptr_t ip, uintptr_t sp, uintptr_t bp, uintptr_t *out, unsigned max)
 {
     return mw__unwind_from(ip, sp, bp, out, max, mw__leak_self.stack_hi);
+}
+
+uint32_t mw__unwind_trace(uintptr_t pc, uintptr_t ra, uintptr_t sp, uintptr_t bp)
+{
+    uintptr_t ips[MW__LEAK_MAX_CALLERS];
+    unsigned depth = 1;
+
+    ips[0] = pc;
+    if (mw__leak_num_callers > 1)
+        depth += mw__unwind(ra, sp, bp, ips + 1, (unsigned)mw__leak_num_callers - 1);
+    return mw__traces_intern(ips, depth);
 }
 
 void mw__unwind_flush(void)

@@ -40,5 +40,17 @@ check-leaks-robust: all leak-victims $(BUILD)/tests/leaks_robust
 
 # The unit suite tests the command's helpers directly, and the command and preload as programs.
 TEST_LDLIBS_leaks := $(BUILD)/obj/src/cli/leaks_result.o $(BUILD)/obj/src/cli/leaks_supp.o $(LIB_A)
-TEST_DEPS_leaks   := $(BUILD)/obj/src/cli/leaks_result.o $(BUILD)/obj/src/cli/leaks_supp.o \
-                     $(MEMWALK) $(PRELOAD) $(BUILD)/tests/leaks/victims/definite_one
+# (The suite rule is made before this file is read, so its extra prerequisites go here.)
+$(BUILD)/tests/test_leaks: $(BUILD)/obj/src/cli/leaks_result.o $(BUILD)/obj/src/cli/leaks_supp.o \
+                           $(MEMWALK) $(PRELOAD) $(BUILD)/tests/leaks/victims/definite_one
+
+# ---- benchmark: bench/leak_overhead (make bench runs it) ----------------------------------------
+LEAK_BENCH_DIR := $(BUILD)/bench/leak_overhead
+$(LEAK_BENCH_DIR)/%: bench/leak_overhead/%.c
+	@mkdir -p $(@D)
+	$(Q)$(call say,CC,$@)$(CC) -std=gnu11 -O2 -g -Wall -Wextra -o $@ $<
+
+.PHONY: bench-leak
+bench: bench-leak
+bench-leak: all $(LEAK_BENCH_DIR)/alloc_heavy $(LEAK_BENCH_DIR)/gen_sql $(LEAK_BENCH_DIR)/measure
+	$(Q)bench/leak_overhead/run.sh $(BUILD)

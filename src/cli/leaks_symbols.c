@@ -127,12 +127,34 @@ static const char *die_name(Dwarf_Die *die)
     return name;
 }
 
+/* The compile unit containing addr. libdw's own lookup needs address ranges that clang's
+ * DWARF 5 output does not always give it: then every unit is asked. */
+static Dwarf_Die *find_cu(Dwfl_Module *m, Dwarf_Addr addr, Dwarf_Addr *bias, Dwarf_Die *buf)
+{
+    Dwarf_Die *cu = dwfl_module_addrdie(m, addr, bias);
+    Dwarf *dw;
+    Dwarf_Off off = 0, next;
+    size_t hsize;
+
+    if (cu)
+        return cu;
+    dw = dwfl_module_getdwarf(m, bias);
+    if (!dw)
+        return NULL;
+    while (dwarf_nextcu(dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
+        if (dwarf_offdie(dw, off + hsize, buf) && dwarf_haspc(buf, addr - *bias) > 0)
+            return buf;
+        off = next;
+    }
+    return NULL;
+}
+
 /* Frames for addr in module m (DWARF present): innermost inlined function first. */
 static size_t dwarf_frames(lk_sym_t *s, Dwfl_Module *m, Dwarf_Addr addr, struct lk_frame *out,
                            size_t max, const struct lk_frame *tmpl)
 {
     Dwarf_Addr bias = 0;
-    Dwarf_Die *cu = dwfl_module_addrdie(m, addr, &bias), *scopes = NULL;
+    Dwarf_Die cubuf, *cu = find_cu(m, addr, &bias, &cubuf), *scopes = NULL;
     Dwfl_Line *line = dwfl_module_getsrc(m, addr);
     const char *file = NULL;
     int lineno = 0, nscopes, i;
@@ -140,11 +162,18 @@ static size_t dwarf_frames(lk_sym_t *s, Dwfl_Module *m, Dwarf_Addr addr, struct 
     Dwarf_Files *files = NULL;
     size_t nfiles = 0;
 
-    if (line) {
-        file = dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL);
-    }
     if (!cu)
         return 0;
+    if (line) {
+        file = dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL);
+    } else {
+        Dwarf_Line *l = dwarf_getsrc_die(cu, addr - bias);
+        if (l) {
+            file = dwarf_linesrc(l, NULL, NULL);
+            if (dwarf_lineno(l, &lineno) != 0)
+                lineno = 0;
+        }
+    }
     nscopes = dwarf_getscopes(cu, addr - bias, &scopes);
     if (nscopes <= 0) {
         free(scopes);

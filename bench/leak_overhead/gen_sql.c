@@ -19,9 +19,10 @@ int main(int argc, char **argv)
 {
     long rows = argc > 1 ? atol(argv[1]) : 200000, i;
 
-    printf("PRAGMA journal_mode=OFF;\n"
-           "CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT, grp INTEGER, score REAL, note TEXT);\n"
-           "BEGIN;\n");
+    printf(
+        "PRAGMA journal_mode=OFF;\n"
+        "CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT, grp INTEGER, score REAL, note TEXT);\n"
+        "BEGIN;\n");
     for (i = 0; i < rows; i++) {
         int len = 5 + (int)(rnd() % 56), k;
         printf("INSERT INTO t(name,grp,score,note) VALUES('name%ld',%d,%.3f,'", i,

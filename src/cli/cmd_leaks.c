@@ -428,8 +428,7 @@ static int run(const struct opts *o, int argc, char **argv)
         if (n <= 0)
             break; /* every traced process has exited (or closed the socket) */
         if (handle(o, buf, (size_t)n) < 0)
-            fprintf(proc_log(o, root), "==%d== memwalk: ignored a malformed message\n",
-                    root->pid);
+            fprintf(proc_log(o, root), "==%d== memwalk: ignored a malformed message\n", root->pid);
     }
     free(buf);
     close(sv[0]);
@@ -445,9 +444,8 @@ static int run(const struct opts *o, int argc, char **argv)
             fprintf(f,
                     "==%d== \n==%d== Process terminated by signal %d (SIG%s) before the tracer "
                     "could report\n",
-                    root->pid, root->pid, WTERMSIG(status), sigabbrev_np(WTERMSIG(status))
-                                                                 ? sigabbrev_np(WTERMSIG(status))
-                                                                 : "?");
+                    root->pid, root->pid, WTERMSIG(status),
+                    sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "?");
         else
             fprintf(f,
                     "==%d== memwalk: no leak report from %s (it executed another program, "
@@ -603,8 +601,8 @@ static int cmd_leaks(int argc, char **argv)
             break;
         case O_CALLERS:
             if (mw__parse_u64(optarg, &v) < 0 || v < 1 || v > MW__LEAK_MAX_CALLERS) {
-                mw_cli_error(CMD, "--num-callers", "'%s': expected a number from 1 to %d",
-                             optarg, MW__LEAK_MAX_CALLERS);
+                mw_cli_error(CMD, "--num-callers", "'%s': expected a number from 1 to %d", optarg,
+                             MW__LEAK_MAX_CALLERS);
                 return MW_EXIT_USAGE;
             }
             o.num_callers = (int)v;
@@ -640,8 +638,9 @@ static int cmd_leaks(int argc, char **argv)
         }
     }
     if (optind >= argc) {
-        mw_cli_error(CMD, NULL, o.read_mode ? "no file to read (try 'memwalk help leaks')"
-                                            : "no program to run (try 'memwalk help leaks')");
+        mw_cli_error(CMD, NULL,
+                     o.read_mode ? "no file to read (try 'memwalk help leaks')"
+                                 : "no program to run (try 'memwalk help leaks')");
         lk_supp_free(o.rep.supp);
         return MW_EXIT_USAGE;
     }

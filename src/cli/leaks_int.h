@@ -32,8 +32,8 @@ void lk_result_free(struct lk_result *r);
 /* One printed stack line: a frame, or one of the inlined frames at the same address. */
 struct lk_frame {
     uint64_t ip;
-    const char *fn;     /* NULL when unknown */
-    const char *file;   /* base name, NULL when no line info */
+    const char *fn;   /* NULL when unknown */
+    const char *file; /* base name, NULL when no line info */
     int line;
     const char *module; /* NULL when in no known module */
     uint64_t offset;    /* ip - module bias */

@@ -321,12 +321,13 @@ void lk_report_print(FILE *out, const struct lk_result *r, const struct lk_repor
                       (unsigned long long)st->errors);
         for (i = 0; i < r->h.nrecords; i++) {
             const mw__leak_lossrec_t *lr = recs[i].r;
-            mw__sb_printf(json,
-                          "%s{\"record\":%zu,\"kind\":\"%s\",\"bytes\":%llu,\"indirect_bytes\":%llu,"
-                          "\"blocks\":%llu,\"suppressed\":%s,\"stack\":",
-                          i ? "," : "", i + 1, kind_names[lr->kind],
-                          (unsigned long long)lr->bytes, (unsigned long long)lr->indirect,
-                          (unsigned long long)lr->blocks, recs[i].suppressed ? "true" : "false");
+            mw__sb_printf(
+                json,
+                "%s{\"record\":%zu,\"kind\":\"%s\",\"bytes\":%llu,\"indirect_bytes\":%llu,"
+                "\"blocks\":%llu,\"suppressed\":%s,\"stack\":",
+                i ? "," : "", i + 1, kind_names[lr->kind], (unsigned long long)lr->bytes,
+                (unsigned long long)lr->indirect, (unsigned long long)lr->blocks,
+                recs[i].suppressed ? "true" : "false");
             json_frames(json, recs[i].f, recs[i].nf);
             mw__sb_puts(json, "}");
         }

@@ -17,13 +17,13 @@
 #include <string.h>
 #include <sys/random.h>
 
-#define PAGE_BITS   16
-#define PAGE_SLOTS  (1u << PAGE_BITS)
-#define MAX_PAGES   65536u
-#define END         0xffffffffu
-#define BATCH       256u
-#define LOCAL_MAX   4096u
-#define TRACE_BITS  24
+#define PAGE_BITS  16
+#define PAGE_SLOTS (1u << PAGE_BITS)
+#define MAX_PAGES  65536u
+#define END        0xffffffffu
+#define BATCH      256u
+#define LOCAL_MAX  4096u
+#define TRACE_BITS 24
 
 struct slot {
     uintptr_t p;

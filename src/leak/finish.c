@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/single_threaded.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
@@ -152,8 +153,9 @@ static void parse_launch(void)
         if (field == 1)
             launch_fd = (int)v;
         else if (field == 2)
-            mw__leak_num_callers = v < 1 ? 1 : v > MW__LEAK_MAX_CALLERS ? MW__LEAK_MAX_CALLERS
-                                                                        : (int)v;
+            mw__leak_num_callers = v < 1                      ? 1
+                                   : v > MW__LEAK_MAX_CALLERS ? MW__LEAK_MAX_CALLERS
+                                                              : (int)v;
         v = 0;
         field++;
         if (*p == ',' && field == 3) {
@@ -264,8 +266,7 @@ static int module_cb(struct dl_phdr_info *info, size_t size, void *arg)
 }
 
 static void write_result(int how, int code, const siginfo_t *si, const uintptr_t *fault,
-                         uint32_t fault_depth, const struct mw__check_out *res,
-                         size_t unstopped)
+                         uint32_t fault_depth, const struct mw__check_out *res, size_t unstopped)
 {
     mw__leak_result_t r;
     struct mod_walk w = {1, 0};
@@ -344,7 +345,8 @@ static void finish(int how, int code, uintptr_t self_sp, const uintptr_t *regs, 
     struct mw__check_out res;
     size_t nthreads, i, unstopped = 0;
 
-    nthreads = mw__leak_mt ? mw__world_stop(threads, 1024) : 0;
+    /* Threads that never allocated leave mw__leak_mt unset: ask libc too. */
+    nthreads = mw__leak_mt || !__libc_single_threaded ? mw__world_stop(threads, 1024) : 0;
     for (i = 0; i < nthreads; i++)
         unstopped += !threads[i].stopped;
     /* memcheck releases libc's buffers at a normal exit (not on a fatal signal): the frees
@@ -386,11 +388,11 @@ static int claim(void)
                                        __ATOMIC_ACQUIRE);
 }
 
-#define SPILL(regs)                                                                                \
-    __asm__ volatile("movq %%rbx, 0(%0)\n\tmovq %%rbp, 8(%0)\n\tmovq %%r12, 16(%0)\n\t"            \
-                     "movq %%r13, 24(%0)\n\tmovq %%r14, 32(%0)\n\tmovq %%r15, 40(%0)"              \
-                     :                                                                             \
-                     : "r"(regs)                                                                   \
+#define SPILL(regs)                                                                     \
+    __asm__ volatile("movq %%rbx, 0(%0)\n\tmovq %%rbp, 8(%0)\n\tmovq %%r12, 16(%0)\n\t" \
+                     "movq %%r13, 24(%0)\n\tmovq %%r14, 32(%0)\n\tmovq %%r15, 40(%0)"   \
+                     :                                                                  \
+                     : "r"(regs)                                                        \
                      : "memory")
 
 void mw__finish_exit(int status, uintptr_t sp, int how)
@@ -415,7 +417,7 @@ static void at_exit(int status, void *arg)
     uintptr_t regs[6] = {0};
     unsigned n, i;
     Dl_info info;
-    const ElfW(Sym) *sym;
+    const ElfW(Sym) * sym;
 
     (void)arg;
     __builtin_unwind_init();
@@ -462,16 +464,15 @@ static int in_own_code(uintptr_t pc)
 {
     Dl_info a, b;
 
-    return dladdr((void *)pc, &a) && dladdr((void *)&in_own_code, &b) &&
-           a.dli_fbase == b.dli_fbase;
+    return dladdr((void *)pc, &a) && dladdr((void *)&in_own_code, &b) && a.dli_fbase == b.dli_fbase;
 }
 
 static void on_fatal(int sig, siginfo_t *si, void *ucv)
 {
     ucontext_t *uc = ucv;
-    int sync = (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL ||
-                sig == SIGTRAP) &&
-               si && si->si_code > 0;
+    int sync =
+        (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL || sig == SIGTRAP) &&
+        si && si->si_code > 0;
     struct sigaction dfl;
     sigset_t set;
     uintptr_t regs[NGREG], fault[MW__LEAK_MAX_CALLERS];
@@ -512,8 +513,8 @@ static void on_fatal(int sig, siginfo_t *si, void *ucv)
     (void)depth;
     (void)r;
     if (claim())
-        finish(MW__LEAK_END_SIGNAL, sig, (uintptr_t)__builtin_frame_address(0), NULL, 0, si,
-               fault, 0);
+        finish(MW__LEAK_END_SIGNAL, sig, (uintptr_t)__builtin_frame_address(0), NULL, 0, si, fault,
+               0);
 #endif
     if (sync)
         return; /* the instruction faults again, now with the default action */
@@ -583,8 +584,8 @@ void mw__finish_install(void)
     const char *v;
 
     our_pid = getpid();
-    mw__leak_num_callers = parse_int(mw__leak_env("MEMWALK_NUM_CALLERS"), 1,
-                                     MW__LEAK_MAX_CALLERS, 12);
+    mw__leak_num_callers =
+        parse_int(mw__leak_env("MEMWALK_NUM_CALLERS"), 1, MW__LEAK_MAX_CALLERS, 12);
     v = mw__leak_env("MEMWALK_TRACE_CHILDREN");
     trace_children = v && (strcmp(v, "yes") == 0 || strcmp(v, "1") == 0);
     parse_launch();

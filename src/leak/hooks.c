@@ -179,7 +179,8 @@ void mw__leak_me_forget(void)
     if (tp == mw__main_tp || !tslots)
         return;
     mw__lock_always(&tlock);
-    for (i = thome(tp), n = 0; n < THREADS_CAP && tslots[i].tp; i = (i + 1) & (THREADS_CAP - 1), n++)
+    for (i = thome(tp), n = 0; n < THREADS_CAP && tslots[i].tp;
+         i = (i + 1) & (THREADS_CAP - 1), n++)
         if (tslots[i].tp == tp) {
             struct mw__leak_thread *t = tslots[i].t;
             __atomic_store_n(&tslots[i].tp, TOMBSTONE, __ATOMIC_RELEASE);
@@ -214,8 +215,8 @@ static void *pool_alloc(size_t n, size_t align)
         end = start + n;
         if (end > POOL_SIZE)
             return NULL;
-    } while (!__atomic_compare_exchange_n(&pool_used, &old, end, 0, __ATOMIC_RELAXED,
-                                          __ATOMIC_RELAXED));
+    } while (
+        !__atomic_compare_exchange_n(&pool_used, &old, end, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
     memcpy(pool + start - 8, &n, sizeof n);
     return pool + start;
 }
@@ -336,11 +337,11 @@ static inline void leave(struct mw__leak_thread *self)
 
 /* The current instruction address: frame 0 of every stack is the hook itself, as memcheck
  * shows its replacement function first. */
-#define HERE()                                                                                     \
-    ({                                                                                             \
-        uintptr_t pc_;                                                                             \
-        __asm__ volatile("lea 0(%%rip), %0" : "=r"(pc_));                                          \
-        pc_;                                                                                       \
+#define HERE()                                            \
+    ({                                                    \
+        uintptr_t pc_;                                    \
+        __asm__ volatile("lea 0(%%rip), %0" : "=r"(pc_)); \
+        pc_;                                              \
     })
 
 /* The stack of the hook whose frame is fp, interned. */
@@ -382,9 +383,8 @@ static void *plain_alloc(size_t align, size_t n)
 
 /* The tracked allocation shared by every entry point: n bytes aligned to align (a power of
  * two), zeroed when zero; fp/pc name the entry point for the stack. */
-static inline __attribute__((always_inline)) void *alloc(struct mw__leak_thread *self,
-                                                         size_t align, size_t n, int zero,
-                                                         uintptr_t pc, uintptr_t *fp)
+static inline __attribute__((always_inline)) void *
+alloc(struct mw__leak_thread *self, size_t align, size_t n, int zero, uintptr_t pc, uintptr_t *fp)
 {
     size_t off = align <= MW__HDR ? MW__HDR : align, total;
     void *real;

@@ -20,8 +20,6 @@
 
 #include "leak/record.h"
 
-
-
 /* ---- sys.c ---- */
 typedef struct {
     volatile int v;
@@ -74,7 +72,7 @@ struct mw__leak_real {
     void *(*pvalloc)(size_t);
     size_t (*malloc_usable_size)(void *);
     int (*dlclose)(void *);
-    void (*exit_now)(int) __attribute__((noreturn));
+    void (*exit_now)(int); /* _exit: does not return */
 };
 extern struct mw__leak_real mw__real;
 
@@ -84,8 +82,8 @@ extern int mw__leak_num_callers;
 
 /* Per-thread state (initial-exec TLS). */
 struct mw__leak_thread {
-    int busy;          /* inside a hook: nested calls are forwarded untracked */
-    int stop_pending;  /* a stop request arrived while busy */
+    int busy;         /* inside a hook: nested calls are forwarded untracked */
+    int stop_pending; /* a stop request arrived while busy */
     int inited;
     int is_main;
     uintptr_t stack_hi; /* highest address the unwinder may read */
@@ -144,8 +142,8 @@ typedef struct mw__block {
 
 struct mw__blkinfo {
     uint64_t size;
-    size_t off;  /* addr - real */
-    void *real;  /* what the real allocator returned */
+    size_t off; /* addr - real */
+    void *real; /* what the real allocator returned */
     uint32_t slot;
 };
 
@@ -204,8 +202,8 @@ void mw__unwind_unlock(void);
 /* ---- world.c ---- */
 typedef struct mw__thread_regs {
     pid_t tid;
-    int stopped;      /* 1: registers valid; 0: only sp (from /proc) or nothing */
-    uintptr_t sp;     /* 0 when unknown */
+    int stopped;  /* 1: registers valid; 0: only sp (from /proc) or nothing */
+    uintptr_t sp; /* 0 when unknown */
     uintptr_t regs[18];
     unsigned nregs;
 } mw__thread_regs_t;
@@ -220,7 +218,7 @@ size_t mw__world_dead_stacks(uintptr_t *lo, uintptr_t *hi, size_t max);
 
 /* ---- check.c ---- */
 struct mw__check_in {
-    uintptr_t self_sp;        /* where the exiting thread's live stack starts */
+    uintptr_t self_sp; /* where the exiting thread's live stack starts */
     const uintptr_t *self_regs;
     unsigned self_nregs;
     const mw__thread_regs_t *threads;

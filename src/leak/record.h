@@ -18,11 +18,11 @@
 
 #include <stdint.h>
 
-#define MW__LEAK_MAGIC   0x4b4c574du /* "MWLK" */
-#define MW__LEAK_VERSION 1u
-#define MW__LEAK_CHUNK   16384u /* payload bytes per DATA message */
-#define MW__LEAK_MAX_CALLERS 64 /* deepest stack recorded */
-#define MW__LEAK_HELLO_FORKED 1u /* HELLO flags: sent by a forked child, not a fresh program */
+#define MW__LEAK_MAGIC        0x4b4c574du /* "MWLK" */
+#define MW__LEAK_VERSION      1u
+#define MW__LEAK_CHUNK        16384u /* payload bytes per DATA message */
+#define MW__LEAK_MAX_CALLERS  64     /* deepest stack recorded */
+#define MW__LEAK_HELLO_FORKED 1u     /* HELLO flags: sent by a forked child, not a fresh program */
 
 enum mw__leak_msg_type {
     MW__LEAK_MSG_HELLO = 1, /* payload: the command line, NUL-separated */
@@ -49,9 +49,9 @@ enum mw__leak_kind {
 };
 
 enum mw__leak_end {
-    MW__LEAK_END_EXIT = 0,   /* exit() or return from main; code = status */
-    MW__LEAK_END_EXIT_NOW,   /* _exit()/_Exit() called by the program; code = status */
-    MW__LEAK_END_SIGNAL,     /* killed by a fatal signal; code = signal number */
+    MW__LEAK_END_EXIT = 0, /* exit() or return from main; code = status */
+    MW__LEAK_END_EXIT_NOW, /* _exit()/_Exit() called by the program; code = status */
+    MW__LEAK_END_SIGNAL,   /* killed by a fatal signal; code = signal number */
 };
 
 typedef struct mw__leak_result {
@@ -59,12 +59,12 @@ typedef struct mw__leak_result {
     uint32_t version;
     int32_t pid;
     int32_t ppid;
-    uint32_t end;          /* enum mw__leak_end */
-    int32_t code;          /* exit status or signal number */
-    int32_t fault_code;    /* for signals: siginfo si_code */
-    uint32_t fault_depth;  /* ips of the faulting stack that follow the records */
-    uint64_t fault_addr;   /* for signals: siginfo si_addr */
-    uint64_t allocs;       /* total heap usage, counted as memcheck does */
+    uint32_t end;         /* enum mw__leak_end */
+    int32_t code;         /* exit status or signal number */
+    int32_t fault_code;   /* for signals: siginfo si_code */
+    uint32_t fault_depth; /* ips of the faulting stack that follow the records */
+    uint64_t fault_addr;  /* for signals: siginfo si_addr */
+    uint64_t allocs;      /* total heap usage, counted as memcheck does */
     uint64_t frees;
     uint64_t bytes_allocated;
     uint32_t nmodules;
@@ -84,7 +84,7 @@ typedef struct mw__leak_module {
 
 typedef struct mw__leak_lossrec {
     uint32_t trace;
-    uint32_t kind;     /* enum mw__leak_kind */
+    uint32_t kind; /* enum mw__leak_kind */
     uint64_t blocks;
     uint64_t bytes;    /* direct bytes */
     uint64_t indirect; /* bytes of the blocks only reachable through these (definite only) */

@@ -151,14 +151,13 @@ static uint32_t intern(struct mw__unwind_cache *c, const uintptr_t *ips, unsigne
     return r->id;
 }
 
-
 static inline uint64_t pack(unsigned cfa_kind, int32_t cfa_off, int32_t ra_off, unsigned bp_kind,
                             int32_t bp_off)
 {
     return (uint64_t)cfa_kind | (uint64_t)bp_kind << 2 | 1u << 4 |
            (uint64_t)((uint32_t)cfa_off & 0xffffffu) << 8 |
-           (uint64_t)((uint32_t)ra_off & 0xffffu) << 32 | (uint64_t)((uint32_t)bp_off & 0xffffu)
-                                                              << 48;
+           (uint64_t)((uint32_t)ra_off & 0xffffu) << 32 |
+           (uint64_t)((uint32_t)bp_off & 0xffffu) << 48;
 }
 #define RULE_STOP pack(CFA_STOP, 0, 0, 0, 0)
 
@@ -285,14 +284,14 @@ static uint64_t uleb(struct reader *r)
 
 static int64_t sleb(struct reader *r)
 {
-    int64_t v = 0;
+    uint64_t v = 0;
     unsigned shift = 0;
     uint8_t b = 0;
 
     while (r->p < r->end) {
         b = *r->p++;
         if (shift < 64)
-            v |= (int64_t)(b & 0x7f) << shift;
+            v |= (uint64_t)(b & 0x7f) << shift;
         shift += 7;
         if (!(b & 0x80))
             break;
@@ -302,8 +301,8 @@ static int64_t sleb(struct reader *r)
         return 0;
     }
     if (shift < 64 && (b & 0x40))
-        v |= -((int64_t)1 << shift);
-    return v;
+        v |= ~(uint64_t)0 << shift; /* sign extension */
+    return (int64_t)v;
 }
 
 static uint64_t fixed(struct reader *r, unsigned n)

@@ -137,8 +137,8 @@ static struct lk_summary *find(struct lk_summary *out, size_t *n, size_t max, in
 
 size_t lk_parse_report(const char *path, struct lk_summary *out, size_t max)
 {
-    static const char *const labels[5] = {"definitely lost:", "indirectly lost:",
-                                          "possibly lost:", "still reachable:", "suppressed:"};
+    static const char *const labels[5] = {"definitely lost:", "indirectly lost:", "possibly lost:",
+                                          "still reachable:", "suppressed:"};
     char *text = lk_slurp(path), *line, *save = NULL;
     size_t n = 0;
 

@@ -72,8 +72,8 @@ static void check_same(const struct lk_summary *v, const struct lk_summary *m, c
                  (unsigned long)m->in_use_blocks, (unsigned long)v->in_use_blocks);
     cr_expect_eq(m->allocs, v->allocs, "%s: allocs %lu, valgrind %lu", name,
                  (unsigned long)m->allocs, (unsigned long)v->allocs);
-    cr_expect_eq(m->frees, v->frees, "%s: frees %lu, valgrind %lu", name,
-                 (unsigned long)m->frees, (unsigned long)v->frees);
+    cr_expect_eq(m->frees, v->frees, "%s: frees %lu, valgrind %lu", name, (unsigned long)m->frees,
+                 (unsigned long)v->frees);
     cr_expect_eq(m->allocated, v->allocated, "%s: bytes allocated %lu, valgrind %lu", name,
                  (unsigned long)m->allocated, (unsigned long)v->allocated);
     cr_expect_eq(m->all_freed, v->all_freed, "%s: 'All heap blocks were freed' differs", name);
@@ -124,13 +124,13 @@ static void compare(const char *name, const char *prog, int mode, const char *sr
     snprintf(vgpat, sizeof vgpat, "--log-file=%s/vg.%%p", dir);
     snprintf(mwpat, sizeof mwpat, "--log-file=%s/mw.%%p", dir);
     {
-        char *argv[] = {"valgrind", "--leak-check=full", "--show-leak-kinds=all", vgpat,
-                        (char *)prog, NULL};
+        char *argv[] = {"valgrind", "--leak-check=full", "--show-leak-kinds=all",
+                        vgpat,      (char *)prog,        NULL};
         sv = lk_run(argv, mode, NULL, 600);
     }
     {
-        char *argv[] = {LK_MEMWALK, "leaks", "--show-leak-kinds=all", mwpat, "--", (char *)prog,
-                        NULL};
+        char *argv[] = {LK_MEMWALK,   "leaks", "--show-leak-kinds=all", mwpat, "--",
+                        (char *)prog, NULL};
         sm = lk_run(argv, mode, NULL, 120);
     }
     cr_assert_neq(sv, -1, "%s: valgrind did not finish", name);
@@ -138,8 +138,8 @@ static void compare(const char *name, const char *prog, int mode, const char *sr
     /* The program's status is memwalk's; a death by signal N is 128+N. */
     if (WIFSIGNALED(sv))
         cr_expect(WIFEXITED(sm) && WEXITSTATUS(sm) == 128 + WTERMSIG(sv),
-                  "%s: killed by signal %d under valgrind, memwalk status %d", name,
-                  WTERMSIG(sv), WIFEXITED(sm) ? WEXITSTATUS(sm) : -1);
+                  "%s: killed by signal %d under valgrind, memwalk status %d", name, WTERMSIG(sv),
+                  WIFEXITED(sm) ? WEXITSTATUS(sm) : -1);
     else
         cr_expect(WIFEXITED(sm) && WEXITSTATUS(sm) == WEXITSTATUS(sv),
                   "%s: exit status %d under valgrind, memwalk %d", name, WEXITSTATUS(sv),
@@ -156,10 +156,10 @@ static void compare(const char *name, const char *prog, int mode, const char *sr
     lk_cleanup(dir);
 }
 
-#define VICTIM(n)                                                                                  \
-    Test(leaks_oracle, n, .timeout = 900)                                                          \
-    {                                                                                              \
-        compare(#n, LK_VICTIMS "/" #n, LK_STDOUT_NULL, #n);                                        \
+#define VICTIM(n)                                           \
+    Test(leaks_oracle, n, .timeout = 900)                   \
+    {                                                       \
+        compare(#n, LK_VICTIMS "/" #n, LK_STDOUT_NULL, #n); \
     }
 
 VICTIM(no_leak)
@@ -182,6 +182,7 @@ VICTIM(cycles)
 VICTIM(env_file)
 VICTIM(segv)
 VICTIM(qsort_cb)
+VICTIM(threads_many)
 
 /* The seed's two programs, on a terminal as in the article (stdout's buffer is then 1,024
  * bytes): the article's valgrind figures, number for number, from both tools. */

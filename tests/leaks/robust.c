@@ -111,7 +111,7 @@ Test(leaks_robust, git_init_add_commit_log, .timeout = 300)
         cr_assert_eq(both(dir, argv, NULL), 0);
     }
     {
-        char *argv[] = {"git",  "-C", repo, "-c", "user.name=t", "-c", "user.email=t@t",
+        char *argv[] = {"git",    "-C", repo, "-c",  "user.name=t",   "-c", "user.email=t@t",
                         "commit", "-q", "-m", "one", "--allow-empty", NULL};
         cr_assert_eq(both(dir, argv, NULL), 0);
     }
@@ -172,8 +172,8 @@ Test(leaks_robust, gcc_with_trace_children_reports_every_program, .timeout = 300
     snprintf(pat, sizeof pat, "--log-file=%s/log.%%p", dir);
     write_file(src, "int f(int x) { return x * 2; }\n");
     {
-        char *argv[] = {LK_MEMWALK, "leaks", "--trace-children=yes", pat, "gcc", "-c", src,
-                        "-o", obj, NULL};
+        char *argv[] = {LK_MEMWALK, "leaks", "--trace-children=yes", pat, "gcc", "-c", src, "-o",
+                        obj,        NULL};
         st = lk_run(argv, LK_STDOUT_NULL, NULL, 240);
     }
     cr_assert(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
@@ -261,8 +261,7 @@ Test(leaks_robust, non_executable_file_is_126, .timeout = 60)
 
 Test(leaks_robust, error_exitcode_applies_only_with_errors, .timeout = 60)
 {
-    char *leaky[] = {LK_MEMWALK, "leaks", "--error-exitcode=42", LK_VICTIMS "/definite_one",
-                     NULL};
+    char *leaky[] = {LK_MEMWALK, "leaks", "--error-exitcode=42", LK_VICTIMS "/definite_one", NULL};
     char *clean[] = {LK_MEMWALK, "leaks", "--error-exitcode=42", LK_VICTIMS "/no_leak", NULL};
     int st = lk_run(leaky, LK_STDOUT_NULL, NULL, 60);
 
@@ -284,8 +283,8 @@ Test(leaks_robust, suppression_moves_the_block_to_suppressed, .timeout = 60)
     write_file(supp, "# ours\n{\n   leak_one is known\n   Memcheck:Leak\n   match-leak-kinds: "
                      "definite\n   fun:malloc\n   fun:leak_*\n   ...\n}\n");
     {
-        char *argv[] = {LK_MEMWALK, "leaks", opt, pat, "--error-exitcode=9",
-                        LK_VICTIMS "/definite_one", NULL};
+        char *argv[] = {
+            LK_MEMWALK, "leaks", opt, pat, "--error-exitcode=9", LK_VICTIMS "/definite_one", NULL};
         st = lk_run(argv, LK_STDOUT_NULL, NULL, 60);
     }
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d", st);

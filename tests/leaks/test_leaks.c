@@ -70,8 +70,8 @@ Test(leaks_supp, memcheck_file_loads_and_matches_with_wildcards)
     struct lk_frame st[3] = {fr("malloc", "/x/libmemwalk-leak.so"), fr("cache_get", "/a.out"),
                              fr("main", "/a.out")};
 
-    cr_assert_eq(lk_supp_load(&s, MW_SRC_DIR "/tests/leaks/fixtures/good.supp", err, sizeof err),
-                 0, "%s", err);
+    cr_assert_eq(lk_supp_load(&s, MW_SRC_DIR "/tests/leaks/fixtures/good.supp", err, sizeof err), 0,
+                 "%s", err);
     cr_assert(lk_supp_match(s, st, 3, MW__LEAK_REACHABLE));
     lk_supp_free(s);
 }
@@ -130,9 +130,9 @@ Test(leaks_supp, unterminated_entry_is_an_error)
     lk_supp_t *s = NULL;
     char err[256];
 
-    cr_assert_eq(lk_supp_load(&s, MW_SRC_DIR "/tests/leaks/fixtures/unterminated.supp", err,
-                              sizeof err),
-                 -EINVAL);
+    cr_assert_eq(
+        lk_supp_load(&s, MW_SRC_DIR "/tests/leaks/fixtures/unterminated.supp", err, sizeof err),
+        -EINVAL);
     cr_assert(strstr(err, "unterminated"), "%s", err);
     lk_supp_free(s);
 }

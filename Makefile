@@ -33,7 +33,7 @@ HAVE_LIBGC     := $(shell pkg-config --exists bdw-gc 2>/dev/null && echo 1)
 OPT      ?= -O2 -g
 WARN     := -Wall -Wextra -Werror
 CFLAGS   ?=
-BASE_CPPFLAGS := -Iinclude -Isrc -D_GNU_SOURCE -DMW_VERSION_STRING='"$(VERSION)"'
+BASE_CPPFLAGS := -Iinclude -Isrc -I. -D_GNU_SOURCE -DMW_VERSION_STRING='"$(VERSION)"'
 ALL_CFLAGS     = -std=gnu11 $(OPT) $(WARN) -fPIC -MMD -MP $(BASE_CPPFLAGS) $(CFLAGS)
 LDLIBS_BASE   := -pthread -ldl -lm
 
@@ -100,6 +100,12 @@ $(PRELOAD): $(PRELOAD_OBJS) src/leak/preload.map
 $(MEMWALK): $(CLI_OBJS) $(LIB_A)
 	$(Q)$(call say,LD,$@)$(CC) -o $@ $(CLI_OBJS) $(LIB_A) $(CLI_LDLIBS) $(DW_LIBS) $(LDLIBS_BASE)
 
+EXAMPLE_SRCS := $(wildcard examples/*.c)
+EXAMPLE_BINS += $(EXAMPLE_SRCS:examples/%.c=$(BUILD)/examples/%)
+
+# ---- module fragments: included before the test template, which reads their TEST_* variables ---
+include $(sort $(wildcard mk/*.mk))
+
 # ---- tests: every tests/<suite>/test_*.c joins one Criterion binary $(BUILD)/tests/test_<suite>.
 # A suite may set TEST_CFLAGS_<suite>, TEST_LDLIBS_<suite> and TEST_DEPS_<suite> in its mk file.
 TEST_SUITES := $(sort $(notdir $(patsubst %/,%,$(dir $(wildcard tests/*/test_*.c)))))
@@ -121,15 +127,10 @@ $(foreach s,$(TEST_SUITES),$(eval $(call test_suite,$(s))))
 tests: all $(TEST_BINS)
 
 # ---- examples: examples/<name>.c -> $(BUILD)/examples/<name>, linked with libmemwalk.a ---------
-EXAMPLE_SRCS := $(wildcard examples/*.c)
-EXAMPLE_BINS += $(EXAMPLE_SRCS:examples/%.c=$(BUILD)/examples/%)
 $(BUILD)/examples/%: $(BUILD)/obj/examples/%.o $(LIB_A)
 	@mkdir -p $(@D)
 	$(Q)$(call say,LD,$@)$(CC) -o $@ $< $(LIB_A) $(LDLIBS_BASE)
 examples: $(EXAMPLE_BINS)
-
-# ---- module fragments ---------------------------------------------------------------------------
-include $(sort $(wildcard mk/*.mk))
 
 # ---- the two README commands --------------------------------------------------------------------
 deps:

@@ -1,0 +1,61 @@
+# The cleanup header's and the benchmark harness's own targets: the valgrind and compile-time
+# checks of cleanup.h, the harness's barrier program, `make bench-harness`.
+
+# ---- cleanup.h --------------------------------------------------------------------------------
+# cleanup_prog: every scenario of tests/cleanup/cases.h in one plain process, for valgrind.
+$(BUILD)/tests/cleanup_prog: tests/cleanup/cleanup_prog.c tests/cleanup/cases.h include/memwalk/cleanup.h
+	@mkdir -p $(@D)
+	$(Q)$(call say,CC,$@)$(CC) $(filter-out -MMD -MP,$(ALL_CFLAGS)) -o $@ $< -pthread
+
+CHECKS += check-cleanup-valgrind check-cleanup-compile check-auto-free
+.PHONY: check-cleanup-valgrind check-cleanup-compile check-auto-free
+check-cleanup-valgrind: $(BUILD)/tests/cleanup_prog
+	$(Q)tests/cleanup/valgrind-check.sh $< '17 scenarios, 0 failed'
+
+# Misuses of cleanup.h must not compile (an ignored take, a wrong type, a goto past a cleanup).
+check-cleanup-compile:
+	$(Q)tests/cleanup/compile-checks.sh $(CURDIR) gcc clang
+
+# The example prints its points, then releases them last-declared first.
+check-auto-free: $(BUILD)/examples/auto_free
+	$(Q)tests/cleanup/valgrind-check.sh $< '^p2: ' 'reverse order' 'point_free: p2' 'point_free: p1'
+
+# ---- the harness ------------------------------------------------------------------------------
+# The barrier program is built at -O2 whatever OPT says: it shows what the optimizer deletes.
+$(BUILD)/tests/bench_barrier: tests/bench/barrier_prog.c include/memwalk/bench.h
+	@mkdir -p $(@D)
+	$(Q)$(call say,CC -O2,$@)$(CC) -std=gnu11 -O2 $(WARN) $(BASE_CPPFLAGS) -o $@ $< -pthread
+
+# bench_self: MW_BENCH registrations run by mw_bench_main.
+$(BUILD)/tests/bench_self: $(BUILD)/obj/tests/bench/bench_self.o $(LIB_A)
+	@mkdir -p $(@D)
+	$(Q)$(call say,LD,$@)$(CC) -o $@ $< $(LIB_A) $(LDLIBS_BASE)
+
+.PHONY: bench-harness
+bench: bench-harness
+bench-harness: $(BUILD)/tests/bench_self
+	$(Q)$< --baseline empty
+
+# mw_bench_main end to end: formats, filter, baseline, SVG, bad usage (a quick run).
+CHECKS += check-bench-main
+.PHONY: check-bench-main
+check-bench-main: $(BUILD)/tests/bench_self
+	$(Q)tests/bench/check-main.sh $<
+
+# The bench suite runs the barrier program, and links the experiment files of the command (not
+# part of libmemwalk; the archive again after them for what they use).
+BENCH_EXP_OBJS = $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard src/cli/exp_*.c))
+TEST_DEPS_bench = $(BUILD)/tests/bench_barrier $(BENCH_EXP_OBJS)
+TEST_LDLIBS_bench = $(BENCH_EXP_OBJS) $(LIB_A)
+
+# `memwalk bench` end to end: a full run (JSON + SVG), quick text and CSV runs, failure paths.
+CHECKS += check-bench-cli
+.PHONY: check-bench-cli
+check-bench-cli: $(MEMWALK)
+	$(Q)tests/bench/check-cli.sh $(MEMWALK)
+
+# `make bench` also runs the experiments of `memwalk bench` (about 5 s).
+.PHONY: bench-experiments
+bench: bench-experiments
+bench-experiments: $(MEMWALK)
+	$(Q)$(MEMWALK) bench

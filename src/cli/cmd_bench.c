@@ -1,0 +1,291 @@
+/* `memwalk bench`: runs the allocation experiments and prints what they measured and what this
+ * run's numbers conclude, as text, CSV or JSON, with an optional SVG chart. */
+#include "cli/cli.h"
+#include "cli/experiments.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum { FMT_TEXT, FMT_CSV, FMT_JSON };
+
+static void bench_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: memwalk bench [EXPERIMENT...] [--csv|--json] [--svg FILE] [--quick]\n"
+            "       memwalk bench --list\n\n"
+            "Measures how memory allocation behaves on this machine and says what the numbers\n"
+            "show. Without EXPERIMENT, runs them all (under 30 s; --quick: a few seconds).\n\n"
+            "experiments:\n");
+    for (size_t i = 0; mw__exp_all[i]; i++)
+        fprintf(out, "  %-14s %s\n", mw__exp_all[i]->name, mw__exp_all[i]->summary);
+    fprintf(out,
+            "\noptions:\n"
+            "  --csv          one CSV table of every measured row instead of the text report\n"
+            "  --json         one JSON document with every measured value and the conclusions\n"
+            "  --svg FILE     also draw the results as charts into FILE (log scales for sizes)\n"
+            "  --quick        fewer and shorter samples: counts stay exact, times get noisier\n"
+            "  --list         print the experiments and stop\n\n"
+            "Exit status: 0 ok, 2 bad usage, 3 FILE cannot be written, 4 an experiment failed.\n"
+            "See memwalk-bench(1).\n");
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Appends text wrapped at `width` columns, each line starting with indent. */
+static void wrap(mw__sb_t *sb, const char *text, const char *indent, size_t width)
+{
+    size_t col = 0, ind = strlen(indent);
+
+    while (*text) {
+        size_t word = strcspn(text, " ");
+        if (col == 0) {
+            mw__sb_puts(sb, indent);
+            col = ind;
+        } else if (col + 1 + word > width) {
+            mw__sb_printf(sb, "\n%s", indent);
+            col = ind;
+        } else {
+            mw__sb_putc(sb, ' ');
+            col++;
+        }
+        mw__sb_putn(sb, text, word);
+        col += word;
+        text += word;
+        while (*text == ' ')
+            text++;
+    }
+    if (col)
+        mw__sb_putc(sb, '\n');
+}
+
+/* Appends the lines of text wrapped at width columns: a line starting with "- " continues
+ * under its first word, any other keeps its leading spaces as the indent. */
+static void wrap_lines(mw__sb_t *sb, const char *text, size_t width)
+{
+    char line[1024], indent[16];
+
+    while (*text) {
+        size_t len = strcspn(text, "\n"), lead = strspn(text, " ");
+        snprintf(line, sizeof line, "%.*s", (int)len, text);
+        if (strncmp(line, "- ", 2) == 0) {
+            mw__sb_puts(sb, "- ");
+            /* wrap() writes the indent first: write the rest after a fake "- " of two spaces */
+            mw__sb_t tmp = {0};
+            wrap(&tmp, line + 2, "  ", width);
+            if (tmp.buf)
+                mw__sb_puts(sb, tmp.buf + 2);
+            mw__sb_free(&tmp);
+        } else {
+            snprintf(indent, sizeof indent, "%.*s", (int)(lead < 15 ? lead : 15), line);
+            wrap(sb, line + lead, indent, width);
+        }
+        text += len;
+        if (*text == '\n')
+            text++;
+    }
+}
+
+/* Writes sb to stdout and empties it; 0 or -EIO. */
+static int emit(mw__sb_t *sb)
+{
+    int err = sb->err ? sb->err : 0;
+
+    if (!err && sb->len && fwrite(sb->buf, 1, sb->len, stdout) != sb->len)
+        err = -EIO;
+    if (!err && fflush(stdout) != 0)
+        err = -EIO;
+    mw__sb_free(sb);
+    return err;
+}
+
+static int write_svg(FILE *f, mw__exp_chart_t *charts, size_t n)
+{
+    mw_bench_chart_t *list = calloc(n ? n : 1, sizeof *list);
+    int err;
+
+    if (!list)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        list[i] = charts[i].chart;
+    err = n ? mw_bench_chart_write_svg(f, list, n) : 0;
+    free(list);
+    return err;
+}
+
+static int bench_run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"csv", no_argument, NULL, 'c'},       {"json", no_argument, NULL, 'j'},
+        {"svg", required_argument, NULL, 's'}, {"quick", no_argument, NULL, 'q'},
+        {"list", no_argument, NULL, 'l'},      {NULL, 0, NULL, 0}};
+    const mw__exp_t *chosen[8];
+    size_t nchosen = 0;
+    const char *svg = NULL;
+    int fmt = FMT_TEXT, list = 0, opt, status = MW_EXIT_OK;
+    mw__exp_opts_t eopts = {0};
+
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'c':
+        case 'j':
+            if (fmt != FMT_TEXT && fmt != (opt == 'c' ? FMT_CSV : FMT_JSON)) {
+                mw_cli_error("bench", "--csv, --json", "choose one output format");
+                return MW_EXIT_USAGE;
+            }
+            fmt = opt == 'c' ? FMT_CSV : FMT_JSON;
+            break;
+        case 's':
+            svg = optarg;
+            break;
+        case 'q':
+            eopts.quick = 1;
+            break;
+        case 'l':
+            list = 1;
+            break;
+        default:
+            return mw_cli_bad_option("bench", argv, opt);
+        }
+    }
+    for (int i = optind; i < argc; i++) {
+        const mw__exp_t *e = mw__exp_find(argv[i]);
+        if (!e) {
+            mw_cli_error("bench", argv[i], "no such experiment (try 'memwalk bench --list')");
+            return MW_EXIT_USAGE;
+        }
+        size_t k = 0;
+        while (k < nchosen && chosen[k] != e)
+            k++;
+        if (k == nchosen && nchosen < MW__ARRAY_LEN(chosen))
+            chosen[nchosen++] = e;
+    }
+    if (list) {
+        for (size_t i = 0; mw__exp_all[i]; i++)
+            printf("%-14s %s\n", mw__exp_all[i]->name, mw__exp_all[i]->summary);
+        return MW_EXIT_OK;
+    }
+    if (nchosen == 0)
+        for (size_t i = 0; mw__exp_all[i] && nchosen < MW__ARRAY_LEN(chosen); i++)
+            chosen[nchosen++] = mw__exp_all[i];
+
+    /* The chart's file is opened first: a bad path should not cost a whole run. */
+    FILE *svg_file = NULL;
+    if (svg && !(svg_file = fopen(svg, "w"))) {
+        int err = errno;
+        mw_cli_error("bench", svg, "%s", strerror(err));
+        return err == ENOMEM ? MW_EXIT_FAILURE : MW_EXIT_ACCESS;
+    }
+    mw__exp_chart_t *charts = calloc(nchosen * MW__EXP_MAX_CHARTS, sizeof *charts);
+    if (!charts) {
+        mw_cli_error("bench", NULL, "%s", strerror(ENOMEM));
+        if (svg_file)
+            fclose(svg_file);
+        return MW_EXIT_FAILURE;
+    }
+    size_t ncharts = 0;
+
+    mw_bench_env_t env;
+    mw_bench_env_read(&env);
+    mw__sb_t sb = {0};
+    int werr = 0;
+    if (fmt == FMT_TEXT) {
+        printf("memwalk bench %s: allocation on this machine%s\n", MW_VERSION_STRING,
+               eopts.quick ? " (quick run)" : "");
+        mw_bench_env_write(stdout, &env);
+    } else if (fmt == FMT_CSV) {
+        mw__sb_puts(&sb, MW__EXP_CSV_HEADER);
+        werr = emit(&sb);
+    } else {
+        mw__sb_printf(&sb, "{\"memwalk\": \"%s\", \"quick\": %s, \"env\": ", MW_VERSION_STRING,
+                      eopts.quick ? "true" : "false");
+        mw__bench_env_json(&sb, &env);
+        mw__sb_puts(&sb, ",\n \"experiments\": [");
+    }
+
+    size_t done = 0;
+    for (size_t i = 0; i < nchosen && !werr; i++) {
+        const mw__exp_t *e = chosen[i];
+        void *result = calloc(1, e->result_size);
+        double t0 = now_s();
+        int err = result ? e->run(&eopts, result) : -ENOMEM;
+        double secs = now_s() - t0;
+
+        if (err < 0) {
+            mw_cli_error("bench", e->name, "%s",
+                         err == -ECHILD ? "the measuring process died (out of memory?)"
+                                        : strerror(-err));
+            status = MW_EXIT_FAILURE;
+            free(result);
+            continue;
+        }
+        if (fmt == FMT_TEXT) {
+            mw__sb_printf(&sb, "\n%s: %s\n", e->name, e->summary);
+            wrap(&sb, e->measures, "  ", 100);
+            mw__sb_putc(&sb, '\n');
+            e->table(&sb, result);
+            mw__sb_puts(&sb, "\nWhat this run shows:\n");
+            mw__sb_t text = {0};
+            e->conclude(&text, result);
+            wrap_lines(&sb, text.buf ? text.buf : "", 100);
+            mw__sb_free(&text);
+            mw__sb_printf(&sb, "(%s measured in %.1f s)\n", e->name, secs);
+        } else if (fmt == FMT_CSV) {
+            e->csv(&sb, result);
+        } else {
+            mw__sb_t text = {0};
+            e->conclude(&text, result);
+            mw__sb_printf(&sb, "%s\n  {\"name\": \"%s\", \"summary\": ", done ? "," : "", e->name);
+            mw__sb_json_str(&sb, e->summary);
+            mw__sb_puts(&sb, ", \"measures\": ");
+            mw__sb_json_str(&sb, e->measures);
+            mw__sb_puts(&sb, ", \"seconds\": ");
+            mw__bench_json_num(&sb, secs);
+            mw__sb_puts(&sb, ",\n   \"data\": ");
+            e->json(&sb, result);
+            mw__sb_puts(&sb, ",\n   \"conclusion\": ");
+            mw__sb_json_str(&sb, text.buf ? text.buf : "");
+            mw__sb_puts(&sb, "}");
+            mw__sb_free(&text);
+        }
+        if (fmt != FMT_JSON)
+            werr = emit(&sb);
+        if (svg_file)
+            ncharts += e->charts(result, &charts[ncharts]);
+        done++;
+        free(result);
+    }
+    if (fmt == FMT_JSON && !werr) {
+        mw__sb_puts(&sb, "]}\n");
+        werr = emit(&sb);
+    }
+    mw__sb_free(&sb);
+    if (werr < 0) {
+        /* A closed pipe (memwalk bench | head) is not worth a message; main reports others. */
+        status = status ? status : MW_EXIT_FAILURE;
+    }
+    if (svg_file) {
+        errno = 0;
+        int err = write_svg(svg_file, charts, ncharts);
+        if (fclose(svg_file) != 0 && err == 0)
+            err = -errno;
+        if (err < 0) {
+            mw_cli_error("bench", svg, "%s", strerror(-err));
+            status = err == -ENOMEM ? MW_EXIT_FAILURE : MW_EXIT_ACCESS;
+        }
+    }
+    free(charts);
+    return status;
+}
+
+MW_CLI_COMMAND(bench_cmd, "bench", "measure allocation: stack vs heap, reuse, sizes, page faults",
+               bench_run, bench_usage, 40)

@@ -1,0 +1,375 @@
+/* `memwalk maps`: a process's regions as a pmap-like table with kinds, as JSON, or as an SVG. */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "memwalk/maps.h"
+
+static void maps_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: memwalk maps [-x] [--json] [--svg FILE] [PID]\n"
+            "\n"
+            "Shows the memory regions of process PID (default: memwalk itself; 'self' works too)\n"
+            "as a pmap-like table: address, size, permissions, the kind of memory (text, rodata,\n"
+            "data, bss, heap, stack, thread-stack, anon, file, vdso, vvar, vsyscall, named-anon,\n"
+            "shm, guard), the main ELF section and the full path, then a totals footer.\n"
+            "\n"
+            "  -x, --extended  add smaps columns: RSS, PSS, Dirty and Swap in kB (the RSS total\n"
+            "                  is the one `pmap -x` prints)\n"
+            "      --json      print the regions as JSON (with -x, every smaps key too)\n"
+            "      --svg FILE  draw the address space to FILE as SVG ('-' for stdout)\n"
+            "  -h, --help      show this help\n"
+            "\n"
+            "Exit status: 0 ok, 2 bad usage, 3 no such process, permission denied or FILE not\n"
+            "writable, 4 internal failure.\n");
+}
+
+/* Appends the path as one line shows it: newline as \012, " (deleted)" when unlinked. */
+static void put_path(mw__sb_t *sb, const mw_region_t *r)
+{
+    const char *p = NULL;
+
+    if (!r->path[0]) {
+        mw__sb_puts(sb, "[anon]");
+        return;
+    }
+    if (!strchr(r->path, '\n')) {
+        mw__sb_puts(sb, r->path);
+        p = "";
+    }
+    for (p = p ? p : r->path; *p; p++)
+        if (*p == '\n')
+            mw__sb_puts(sb, "\\012");
+        else
+            mw__sb_putc(sb, *p);
+    if (r->deleted)
+        mw__sb_puts(sb, " (deleted)");
+}
+
+static void process_name(pid_t pid, char *buf, size_t len)
+{
+    char path[64], *text = NULL;
+    size_t n = 0, i;
+
+    snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+    buf[0] = '\0';
+    if (mw__read_file(path, &text, &n) == 0) {
+        for (i = 0; i + 1 < n; i++)
+            if (text[i] == '\0')
+                text[i] = ' ';
+        snprintf(buf, len, "%s", text);
+    }
+    free(text);
+    if (!buf[0]) {
+        snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+        if (mw__read_file(path, &text, &n) == 0) {
+            text[strcspn(text, "\n")] = '\0';
+            snprintf(buf, len, "[%s]", text);
+            free(text);
+        }
+    }
+}
+
+/* Row formatting by hand: a 10,000-region table must not cost more than reading it. */
+static char *fmt_num(char *o, uint64_t v, int width)
+{
+    char tmp[24];
+    int n = 0;
+
+    do {
+        tmp[sizeof(tmp) - 1 - n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (width-- > n)
+        *o++ = ' ';
+    memcpy(o, tmp + sizeof(tmp) - n, (size_t)n);
+    return o + n;
+}
+
+static char *fmt_hex16(char *o, uint64_t v)
+{
+    static const char digits[] = "0123456789abcdef";
+    int i;
+
+    for (i = 15; i >= 0; i--, v >>= 4)
+        o[i] = digits[v & 15];
+    return o + 16;
+}
+
+/* s left-aligned in width columns, then one space; s is short (a kind or section name). */
+static char *fmt_col(char *o, const char *s, size_t width)
+{
+    size_t n = strnlen(s, 64);
+
+    memcpy(o, s, n);
+    o += n;
+    do
+        *o++ = ' ';
+    while (n++ < width);
+    return o;
+}
+
+static void print_table(const mw_maps_t *m, int extended, mw__sb_t *sb)
+{
+    uint64_t tot_kb = 0, rss = 0, pss = 0, dirty = 0, swap = 0;
+    uint64_t by_kind[MW_REGION_KIND_COUNT] = {0};
+    char name[256], size[32];
+    size_t i;
+    int k, first = 1;
+
+    process_name(m->pid, name, sizeof(name));
+    mw__sb_printf(sb, "%d:   %s\n", (int)m->pid, name);
+    if (extended)
+        mw__sb_puts(sb, "Address           Kbytes     RSS     PSS   Dirty    Swap Mode Kind"
+                        "         Section        Mapping\n");
+    else
+        mw__sb_puts(sb, "Address           Kbytes Mode Kind         Section        Mapping\n");
+    for (i = 0; i < m->count; i++) {
+        const mw_region_t *r = &m->regions[i];
+        uint64_t kb = (r->end - r->start) / 1024;
+        tot_kb += kb;
+        by_kind[r->kind] += kb;
+        char row[256], *o = row;
+        o = fmt_hex16(o, r->start);
+        o = fmt_num(o, kb, 8);
+        *o++ = ' ';
+        if (extended) {
+            uint64_t d = r->shared_dirty_kb + r->private_dirty_kb;
+            o = fmt_num(o, r->rss_kb, 7);
+            o = fmt_num(o, r->pss_kb, 8);
+            o = fmt_num(o, d, 8);
+            o = fmt_num(o, r->swap_kb, 8);
+            *o++ = ' ';
+            rss += r->rss_kb;
+            pss += r->pss_kb;
+            dirty += d;
+            swap += r->swap_kb;
+        }
+        memcpy(o, r->perms, 4);
+        o[4] = ' ';
+        o += 5;
+        o = fmt_col(o, mw_region_kind_name(r->kind), 12);
+        o = fmt_col(o, r->section ? r->section : "-", 14);
+        mw__sb_putn(sb, row, (size_t)(o - row));
+        put_path(sb, r);
+        mw__sb_putc(sb, '\n');
+    }
+    if (extended) {
+        mw__sb_puts(sb, "---------------- ------- ------- ------- ------- -------\n");
+        mw__sb_printf(sb, "total kB         %7llu %7llu %7llu %7llu %7llu\n",
+                      (unsigned long long)tot_kb, (unsigned long long)rss, (unsigned long long)pss,
+                      (unsigned long long)dirty, (unsigned long long)swap);
+    } else {
+        mw__sb_puts(sb, "---------------- -------\n");
+        mw__sb_printf(sb, "total kB         %7llu\n", (unsigned long long)tot_kb);
+    }
+    mw__sb_printf(sb, "%zu regions;", m->count);
+    for (k = 0; k < MW_REGION_KIND_COUNT; k++) {
+        if (!by_kind[k])
+            continue;
+        mw__sb_printf(sb, "%s %s %s", first ? "" : ",", mw_region_kind_name((enum mw_region_kind)k),
+                      mw__format_bytes(by_kind[k] * 1024, size, sizeof(size)));
+        first = 0;
+    }
+    mw__sb_putc(sb, '\n');
+}
+
+static void print_json(const mw_maps_t *m, mw__sb_t *sb)
+{
+    char name[256];
+    size_t i, f;
+
+    process_name(m->pid, name, sizeof(name));
+    mw__sb_printf(sb, "{\"pid\":%d,\"command\":", (int)m->pid);
+    mw__sb_json_str(sb, name);
+    mw__sb_puts(sb, ",\"regions\":[");
+    for (i = 0; i < m->count; i++) {
+        const mw_region_t *r = &m->regions[i];
+        mw__sb_printf(sb,
+                      "%s\n{\"start\":\"0x%lx\",\"end\":\"0x%lx\",\"size\":%lu,\"perms\":\"%s\","
+                      "\"offset\":%llu,\"dev\":\"%02x:%02x\",\"inode\":%llu,\"path\":",
+                      i ? "," : "", (unsigned long)r->start, (unsigned long)r->end,
+                      (unsigned long)(r->end - r->start), r->perms, (unsigned long long)r->offset,
+                      r->dev_major, r->dev_minor, (unsigned long long)r->inode);
+        mw__sb_json_str(sb, r->path);
+        mw__sb_printf(sb,
+                      ",\"deleted\":%s,\"kind\":\"%s\",\"section\":", r->deleted ? "true" : "false",
+                      mw_region_kind_name(r->kind));
+        if (r->section)
+            mw__sb_json_str(sb, r->section);
+        else
+            mw__sb_puts(sb, "null");
+        if (r->kind == MW_REGION_THREAD_STACK && r->tid)
+            mw__sb_printf(sb, ",\"tid\":%d", (int)r->tid);
+        if (r->has_smaps) {
+            mw__sb_puts(sb, ",\"smaps\":{");
+            for (f = 0; f < r->nfields; f++) {
+                mw__sb_puts(sb, f ? "," : "");
+                mw__sb_json_str(sb, r->fields[f].key);
+                mw__sb_printf(sb, ":%llu", (unsigned long long)r->fields[f].value);
+            }
+            mw__sb_puts(sb, "},\"vm_flags\":");
+            if (r->vm_flags)
+                mw__sb_json_str(sb, r->vm_flags);
+            else
+                mw__sb_puts(sb, "null");
+        }
+        mw__sb_putc(sb, '}');
+    }
+    mw__sb_puts(sb, "\n]}\n");
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, buf, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        buf += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int write_svg(const mw_maps_t *m, const char *file)
+{
+    char *svg;
+    int fd, r;
+
+    r = mw_maps_svg(m, &svg);
+    if (r) {
+        mw_cli_error("maps", "svg", "%s", strerror(-r));
+        return MW_EXIT_FAILURE;
+    }
+    if (strcmp(file, "-") == 0) {
+        fputs(svg, stdout);
+        free(svg);
+        return MW_EXIT_OK;
+    }
+    fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        r = -errno;
+        free(svg);
+        mw_cli_error("maps", file, "%s", strerror(-r));
+        return MW_EXIT_ACCESS;
+    }
+    r = write_all(fd, svg, strlen(svg));
+    if (close(fd) < 0 && r == 0)
+        r = -errno;
+    free(svg);
+    if (r) {
+        mw_cli_error("maps", file, "%s", strerror(-r));
+        return MW_EXIT_FAILURE;
+    }
+    return MW_EXIT_OK;
+}
+
+/* One line for a failed read of PID's map; returns the exit status. */
+int mw__cli_maps_error(const char *cmd, const char *pid_text, int err);
+int mw__cli_maps_error(const char *cmd, const char *pid_text, int err)
+{
+    switch (-err) {
+    case ESRCH:
+    case ENOENT: {
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%s", pid_text);
+        if (strcmp(pid_text, "self") != 0 && access(path, F_OK) == 0)
+            mw_cli_error(cmd, pid_text, "no memory map (a zombie or a kernel thread)");
+        else
+            mw_cli_error(cmd, pid_text, "no such process (or it has exited)");
+        return MW_EXIT_ACCESS;
+    }
+    case EACCES:
+    case EPERM:
+        mw_cli_error(cmd, pid_text, "permission denied (another user's process?)");
+        return MW_EXIT_ACCESS;
+    default:
+        mw_cli_error(cmd, pid_text, "cannot read its memory map: %s", strerror(-err));
+        return err == -EINVAL ? MW_EXIT_FAILURE : mw_cli_errno_status(err);
+    }
+}
+
+static int maps_run(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"extended", no_argument, NULL, 'x'},
+        {"json", no_argument, NULL, 'j'},
+        {"svg", required_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *svg = NULL, *pid_text = "self";
+    int extended = 0, json = 0, opt, r, status;
+    pid_t pid = 0;
+    mw_maps_t m;
+    mw__sb_t sb = {0};
+
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":xh", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'x':
+            extended = 1;
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 's':
+            svg = optarg;
+            break;
+        case 'h':
+            maps_usage(stdout);
+            return MW_EXIT_OK;
+        default:
+            return mw_cli_bad_option("maps", argv, opt);
+        }
+    }
+    if (argc - optind > 1) {
+        mw_cli_error("maps", argv[optind + 1], "unexpected argument (one PID at most)");
+        return MW_EXIT_USAGE;
+    }
+    if (optind < argc) {
+        pid_text = argv[optind];
+        r = mw__parse_pid(pid_text, &pid);
+        if (r) {
+            mw_cli_error("maps", pid_text, "not a process id (a number, or 'self')");
+            return MW_EXIT_USAGE;
+        }
+    }
+    if (json && svg) {
+        mw_cli_error("maps", "--svg", "cannot be combined with --json");
+        return MW_EXIT_USAGE;
+    }
+    r = mw_maps_read(pid, extended && !svg ? MW_MAPS_SMAPS : 0, &m);
+    if (r)
+        return mw__cli_maps_error("maps", pid_text, r);
+    if (svg) {
+        status = write_svg(&m, svg);
+        mw_maps_free(&m);
+        return status;
+    }
+    if (json)
+        print_json(&m, &sb);
+    else
+        print_table(&m, extended, &sb);
+    mw_maps_free(&m);
+    if (sb.err) {
+        mw_cli_error("maps", NULL, "%s", strerror(-sb.err));
+        mw__sb_free(&sb);
+        return MW_EXIT_FAILURE;
+    }
+    fwrite(sb.buf, 1, sb.len, stdout);
+    mw__sb_free(&sb);
+    return MW_EXIT_OK;
+}
+
+MW_CLI_COMMAND(maps_cmd, "maps", "show a process's memory regions, their kinds and sizes", maps_run,
+               maps_usage, 10)

@@ -1,0 +1,186 @@
+/* What the experiments share: the list, running a measurement in a child process, CSV and JSON
+ * pieces, and small probes of the process (page faults, glibc's mapped blocks). */
+#include "cli/experiments.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <malloc.h>
+#include <math.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+const mw__exp_t *const mw__exp_all[] = {&mw__exp_stack_vs_heap_desc, &mw__exp_reuse_desc,
+                                        &mw__exp_sizes_desc, &mw__exp_first_touch_desc, NULL};
+
+const mw__exp_t *mw__exp_find(const char *name)
+{
+    for (size_t i = 0; mw__exp_all[i]; i++)
+        if (strcmp(mw__exp_all[i]->name, name) == 0)
+            return mw__exp_all[i];
+    return NULL;
+}
+
+/* Reads exactly len bytes; 0 or -1 at a short read. */
+static int read_full(int fd, void *buf, size_t len)
+{
+    char *p = buf;
+
+    while (len) {
+        ssize_t n = read(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int write_full(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+
+    while (len) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int mw__exp_in_child(int (*fn)(void *ctx, void *result), void *ctx, void *result, size_t size)
+{
+    int fds[2], rc = 0, status;
+    pid_t pid;
+
+    if (pipe2(fds, O_CLOEXEC) < 0)
+        return -errno;
+    fflush(NULL); /* nothing buffered may be written twice */
+    pid = fork();
+    if (pid < 0) {
+        int err = -errno;
+        close(fds[0]);
+        close(fds[1]);
+        return err;
+    }
+    if (pid == 0) {
+        /* The child's result buffer comes from mmap: the malloc state stays as fork left it. */
+        void *buf = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        close(fds[0]);
+        rc = buf == MAP_FAILED ? -ENOMEM : fn(ctx, buf);
+        if (write_full(fds[1], &rc, sizeof rc) < 0 ||
+            (rc == 0 && write_full(fds[1], buf, size) < 0))
+            _exit(1);
+        _exit(0);
+    }
+    close(fds[1]);
+    void *tmp = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    int got = tmp != MAP_FAILED && read_full(fds[0], &rc, sizeof rc) == 0 &&
+              (rc != 0 || read_full(fds[0], tmp, size) == 0);
+    close(fds[0]);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (!got || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        rc = tmp == MAP_FAILED ? -ENOMEM : -ECHILD;
+    else if (rc == 0)
+        memcpy(result, tmp, size);
+    if (tmp != MAP_FAILED)
+        munmap(tmp, size);
+    return rc;
+}
+
+const char *mw__exp_verdict_word(enum mw__exp_verdict v)
+{
+    return v == MW__EXP_HOLDS ? "holds" : v == MW__EXP_CONTRADICTED ? "contradicted" : "unclear";
+}
+
+void mw__exp_json_verdicts(mw__sb_t *sb, size_t n, const char *const *keys,
+                           const enum mw__exp_verdict *v)
+{
+    mw__sb_puts(sb, "\"verdicts\": {");
+    for (size_t i = 0; i < n; i++)
+        mw__sb_printf(sb, "%s\"%s\": \"%s\"", i ? ", " : "", keys[i], mw__exp_verdict_word(v[i]));
+    mw__sb_puts(sb, "}");
+}
+
+static void csv_cell(mw__sb_t *sb, double v)
+{
+    mw__sb_putc(sb, ',');
+    if (isfinite(v))
+        mw__sb_printf(sb, "%.6g", v);
+}
+
+static void csv_count(mw__sb_t *sb, long long v)
+{
+    mw__sb_putc(sb, ',');
+    if (v >= 0)
+        mw__sb_printf(sb, "%lld", v);
+}
+
+void mw__exp_csv_row(mw__sb_t *sb, const char *exp, const char *cas, size_t bytes, const char *per,
+                     const mw_bench_result_t *r, mw__exp_counts_t counts, double relative)
+{
+    mw__sb_printf(sb, "%s,", exp);
+    /* Case names are ours and may hold a comma ("heap, no free"): quote them. */
+    mw__sb_printf(sb, strchr(cas, ',') ? "\"%s\"" : "%s", cas);
+    mw__sb_printf(sb, ",%zu,%s", bytes, per);
+    if (r) {
+        mw__sb_printf(sb, ",%llu,%u", (unsigned long long)r->iters, r->samples);
+        csv_cell(sb, r->wall_ns.median);
+        csv_cell(sb, r->wall_ns.min);
+        csv_cell(sb, r->wall_ns.mean);
+        csv_cell(sb, r->wall_ns.mad);
+        csv_cell(sb, r->wall_ns.max);
+        csv_cell(sb, r->cpu_ns.median);
+        csv_cell(sb, r->minflt_per_op + r->majflt_per_op);
+    } else {
+        mw__sb_puts(sb, ",,,,,,,,");
+        csv_cell(sb, counts.faults);
+    }
+    csv_count(sb, counts.rounds);
+    csv_count(sb, counts.distinct);
+    csv_count(sb, counts.same_as_previous);
+    csv_count(sb, counts.mmapped);
+    csv_cell(sb, relative);
+    mw__sb_putc(sb, '\n');
+}
+
+const char *mw__exp_size_str(size_t bytes, char *buf, size_t len)
+{
+    static const char *const unit[] = {"B", "KiB", "MiB", "GiB"};
+    size_t u = 0, v = bytes;
+
+    while (u + 1 < MW__ARRAY_LEN(unit) && v >= 1024 && v % 1024 == 0) {
+        v /= 1024;
+        u++;
+    }
+    snprintf(buf, len, "%zu %s", v, unit[u]);
+    return buf;
+}
+
+long mw__exp_minflt(void)
+{
+    struct rusage ru;
+
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_minflt;
+}
+
+size_t mw__exp_mmapped_blocks(void)
+{
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+    return mallinfo2().hblks;
+#elif defined(__GLIBC__)
+    return (size_t)mallinfo().hblks;
+#else
+    return 0;
+#endif
+}

@@ -1,0 +1,407 @@
+/* The sizes experiment: malloc, touch every page, free, from 16 B to 64 MiB, with glibc's
+ * default mmap threshold and with it pinned, showing the threshold and what page faults cost. */
+#include "cli/experiments.h"
+
+#include <errno.h>
+#include <malloc.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define THRESHOLD   (128 * 1024)
+#define PROBE_CALLS 16
+#define MIN_SHIFT   4  /* 16 B */
+#define MAX_SHIFT   26 /* 64 MiB */
+
+struct sizes_ctx {
+    enum mw__exp_malloc_mode mode;
+    int quick;
+    size_t page;
+    size_t size; /* of the benchmark being run */
+    int failed;
+};
+
+struct sizes_child_result {
+    size_t n;
+    size_t size[MW__SIZES_MAX_ROWS];
+    mw_bench_result_t run[MW__SIZES_MAX_ROWS];
+    unsigned mmapped[MW__SIZES_MAX_ROWS];
+};
+
+static void malloc_touch_free(uint64_t iters, void *arg)
+{
+    struct sizes_ctx *c = arg;
+
+    for (uint64_t i = 0; i < iters; i++) {
+        char *p = malloc(c->size);
+        if (!p) {
+            c->failed = 1;
+            return;
+        }
+        for (size_t off = 0; off < c->size; off += c->page)
+            p[off] = (char)off;
+        p[c->size - 1] = 1;
+        mw_bench_keep(p);
+        free(p);
+    }
+}
+
+/* Runs in a child: each size in increasing order, as a program growing its requests would. */
+static int sizes_child(void *arg, void *result)
+{
+    struct sizes_ctx *c = arg;
+    struct sizes_child_result *out = result;
+    int step = c->quick ? 2 : 1, err;
+
+    if (c->mode == MW__MODE_FIXED && mallopt(M_MMAP_THRESHOLD, THRESHOLD) != 1)
+        return -EINVAL;
+    memset(out, 0, sizeof *out);
+    for (int shift = MIN_SHIFT; shift <= MAX_SHIFT && out->n < MW__SIZES_MAX_ROWS; shift += step) {
+        c->size = (size_t)1 << shift;
+        mw_bench_spec_t spec = {
+            .name = c->mode == MW__MODE_FIXED ? "pinned" : "default",
+            .fn = malloc_touch_free,
+            .arg = c,
+            .min_sample_ns = c->quick ? 1e6 : 4e6,
+            .samples = c->quick ? 5 : 9,
+        };
+        if ((err = mw_bench_run(&spec, &out->run[out->n])) < 0)
+            return err;
+        if (c->failed)
+            return -ENOMEM;
+        /* Which calls does glibc now serve by mmap? Count on a few, holding each block. */
+        for (int k = 0; k < PROBE_CALLS; k++) {
+            size_t before = mw__exp_mmapped_blocks();
+            void *p = malloc(c->size);
+            if (!p)
+                return -ENOMEM;
+            /* Without the barrier clang deletes this unused malloc/free pair. */
+            mw_bench_keep(p);
+            out->mmapped[out->n] += mw__exp_mmapped_blocks() > before;
+            free(p);
+        }
+        out->size[out->n] = c->size;
+        out->n++;
+    }
+    return 0;
+}
+
+static double per_call(const mw_bench_result_t *r)
+{
+    return r->wall_ns.median;
+}
+
+static double faults_per_call(const mw_bench_result_t *r)
+{
+    return r->minflt_per_op + r->majflt_per_op;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static const mw__exp_sizes_row_t *row_of(const mw__exp_sizes_t *r, size_t size)
+{
+    for (size_t i = 0; i < r->nrows; i++)
+        if (r->rows[i].size == size)
+            return &r->rows[i];
+    return NULL;
+}
+
+/* The figures and verdicts derived from the rows. */
+static void derive(mw__exp_sizes_t *r)
+{
+    double ratios[MW__SIZES_MAX_ROWS];
+    size_t nratios = 0;
+    int step_ok = 1, step_seen = 0;
+
+    for (size_t i = 0; i < r->nrows; i++) {
+        const mw__exp_sizes_row_t *x = &r->rows[i];
+        for (int m = 0; m < MW__MODES; m++)
+            if (!r->first_mmapped[m] && x->mmapped[m] * 2 >= r->probe_calls)
+                r->first_mmapped[m] = x->size;
+        if (x->mmapped[MW__MODE_DEFAULT] * 2 < r->probe_calls)
+            r->last_heap_default = x->size;
+        const mw_bench_result_t *p = &x->run[MW__MODE_FIXED];
+        double pages = (double)((x->size + r->page - 1) / r->page);
+        if (x->size >= r->threshold) {
+            step_seen = 1;
+            step_ok &= faults_per_call(p) >= 0.9 * pages;
+            if (faults_per_call(p) >= 16)
+                ratios[nratios++] = per_call(p) / faults_per_call(p);
+        } else if (x->size <= r->threshold / 4) {
+            step_ok &= faults_per_call(p) < 1;
+        }
+    }
+    if (nratios) {
+        qsort(ratios, nratios, sizeof *ratios, cmp_double);
+        r->ns_per_fault =
+            nratios % 2 ? ratios[nratios / 2] : (ratios[nratios / 2 - 1] + ratios[nratios / 2]) / 2;
+    }
+    r->step_at_threshold = step_seen && step_ok ? MW__EXP_HOLDS : MW__EXP_CONTRADICTED;
+
+    const mw__exp_sizes_row_t *mib = row_of(r, 1024 * 1024), *last = &r->rows[r->nrows - 1];
+    r->faults_per_page = faults_per_call(&last->run[MW__MODE_FIXED]) /
+                         (double)((last->size + r->page - 1) / r->page);
+    r->linear_in_pages = MW__EXP_UNCLEAR;
+    r->default_avoids = MW__EXP_UNCLEAR;
+    if (mib && last->size > mib->size) {
+        double per_page_mib = per_call(&mib->run[MW__MODE_FIXED]) / (double)(mib->size / r->page);
+        double per_page_last =
+            per_call(&last->run[MW__MODE_FIXED]) / (double)(last->size / r->page);
+        r->per_page_growth = per_page_last / per_page_mib;
+        r->linear_in_pages = r->per_page_growth > 0.5 && r->per_page_growth < 2
+                                 ? MW__EXP_HOLDS
+                                 : MW__EXP_CONTRADICTED;
+    }
+    if (mib) {
+        const mw_bench_result_t *d = &mib->run[MW__MODE_DEFAULT], *p = &mib->run[MW__MODE_FIXED];
+        r->pinned_vs_default_1m = per_call(p) / per_call(d);
+        r->default_avoids =
+            faults_per_call(d) * 10 < faults_per_call(p) && r->pinned_vs_default_1m > 2
+                ? MW__EXP_HOLDS
+                : MW__EXP_CONTRADICTED;
+    }
+}
+
+int mw__exp_sizes(const mw__exp_opts_t *opts, mw__exp_sizes_t *out)
+{
+    mw__exp_sizes_t *r = calloc(1, sizeof *r);
+    struct sizes_child_result *res = malloc(sizeof *res);
+    int err = 0;
+
+    if (!r || !res) {
+        err = -ENOMEM;
+        goto out;
+    }
+    r->page = (size_t)sysconf(_SC_PAGESIZE);
+    r->threshold = THRESHOLD;
+    r->probe_calls = PROBE_CALLS;
+    for (int m = 0; m < MW__MODES; m++) {
+        struct sizes_ctx ctx = {
+            .mode = (enum mw__exp_malloc_mode)m, .quick = opts && opts->quick, .page = r->page};
+        if ((err = mw__exp_in_child(sizes_child, &ctx, res, sizeof *res)) < 0)
+            goto out;
+        r->nrows = res->n;
+        for (size_t i = 0; i < res->n; i++) {
+            r->rows[i].size = res->size[i];
+            r->rows[i].run[m] = res->run[i];
+            r->rows[i].mmapped[m] = res->mmapped[i];
+        }
+    }
+    derive(r);
+    *out = *r;
+out:
+    free(r);
+    free(res);
+    return err;
+}
+
+/* ---- presentation -------------------------------------------------------------------------- */
+
+static int sizes_run(const mw__exp_opts_t *opts, void *result)
+{
+    return mw__exp_sizes(opts, result);
+}
+
+static void sizes_table(mw__sb_t *sb, const void *result)
+{
+    const mw__exp_sizes_t *r = result;
+    char b[5][32];
+
+    mw__sb_printf(sb, "%-9s | %10s %11s %8s | %10s %11s %8s | %8s\n", "", "default:", "", "",
+                  "pinned:", "", "", "");
+    mw__sb_printf(sb, "%-9s | %10s %11s %8s | %10s %11s %8s | %8s\n", "size", "per call",
+                  "faults/call", "mmapped", "per call", "faults/call", "mmapped", "pinned/d");
+    for (size_t i = 0; i < r->nrows; i++) {
+        const mw__exp_sizes_row_t *x = &r->rows[i];
+        const mw_bench_result_t *d = &x->run[MW__MODE_DEFAULT], *p = &x->run[MW__MODE_FIXED];
+        mw__sb_printf(sb, "%-9s | %10s %11.1f %5u/%-2u | %10s %11.1f %5u/%-2u | %7.2fx\n",
+                      mw__exp_size_str(x->size, b[0], sizeof b[0]),
+                      mw__bench_format_ns(per_call(d), b[1], sizeof b[1]), faults_per_call(d),
+                      x->mmapped[MW__MODE_DEFAULT], r->probe_calls,
+                      mw__bench_format_ns(per_call(p), b[2], sizeof b[2]), faults_per_call(p),
+                      x->mmapped[MW__MODE_FIXED], r->probe_calls, per_call(p) / per_call(d));
+    }
+}
+
+static void sizes_conclude(mw__sb_t *sb, const void *result)
+{
+    const mw__exp_sizes_t *r = result;
+    const mw__exp_sizes_row_t *mib = row_of(r, 1024 * 1024);
+    char b[6][32];
+
+    if (r->first_mmapped[MW__MODE_FIXED])
+        mw__sb_printf(sb,
+                      "- Pinned at %s, glibc served every call from %s on with a fresh mapping: "
+                      "%.2f faults per page touched at %s, about %s per fault (zeroing a page "
+                      "included). %s\n",
+                      mw__exp_size_str(r->threshold, b[0], sizeof b[0]),
+                      mw__exp_size_str(r->first_mmapped[MW__MODE_FIXED], b[1], sizeof b[1]),
+                      r->faults_per_page,
+                      mw__exp_size_str(r->rows[r->nrows - 1].size, b[2], sizeof b[2]),
+                      mw__bench_format_ns(r->ns_per_fault, b[3], sizeof b[3]),
+                      r->step_at_threshold == MW__EXP_HOLDS
+                          ? "Below the threshold the calls reused heap memory and did not fault: "
+                            "the cost steps up at the threshold."
+                          : "The fault counts do not show a clean step at the threshold on this "
+                            "run.");
+    else
+        mw__sb_puts(sb, "- Pinned, no size was served by mmap: the threshold did not show.\n");
+    if (r->linear_in_pages == MW__EXP_HOLDS)
+        mw__sb_printf(sb,
+                      "- Above it the cost is the pages: time per page at the largest size was "
+                      "%.2fx that at 1 MiB, so a mapped allocation costs in proportion to the "
+                      "memory it touches.\n",
+                      r->per_page_growth);
+    else if (r->linear_in_pages == MW__EXP_CONTRADICTED)
+        mw__sb_printf(sb,
+                      "- Time per page at the largest size was %.2fx that at 1 MiB: not the "
+                      "proportional cost expected (huge pages or memory pressure?).\n",
+                      r->per_page_growth);
+    if (mib)
+        mw__sb_printf(sb,
+                      "- With glibc's defaults, 1 MiB cost %s and %.1f faults a call against %s "
+                      "and %.1f pinned (%.1fx): %s The largest size still served from the heap "
+                      "was %s; from %s glibc mapped every call.\n",
+                      mw__bench_format_ns(per_call(&mib->run[MW__MODE_DEFAULT]), b[0], sizeof b[0]),
+                      faults_per_call(&mib->run[MW__MODE_DEFAULT]),
+                      mw__bench_format_ns(per_call(&mib->run[MW__MODE_FIXED]), b[1], sizeof b[1]),
+                      faults_per_call(&mib->run[MW__MODE_FIXED]), r->pinned_vs_default_1m,
+                      r->default_avoids == MW__EXP_HOLDS
+                          ? "freeing a mapped block raised the threshold, so repeated calls of "
+                            "one size reused memory instead of faulting it in again."
+                          : "the default threshold did not spare the faults on this run.",
+                      r->last_heap_default
+                          ? mw__exp_size_str(r->last_heap_default, b[4], sizeof b[4])
+                          : "none",
+                      r->first_mmapped[MW__MODE_DEFAULT]
+                          ? mw__exp_size_str(r->first_mmapped[MW__MODE_DEFAULT], b[5], sizeof b[5])
+                          : "no size measured");
+}
+
+static void sizes_csv(mw__sb_t *sb, const void *result)
+{
+    const mw__exp_sizes_t *r = result;
+
+    for (size_t i = 0; i < r->nrows; i++)
+        for (int m = 0; m < MW__MODES; m++) {
+            const mw__exp_sizes_row_t *x = &r->rows[i];
+            mw__exp_counts_t c = {r->probe_calls, -1, -1, x->mmapped[m], NAN};
+            mw__exp_csv_row(sb, "sizes", m == MW__MODE_FIXED ? "pinned" : "default", x->size,
+                            "call", &x->run[m], c,
+                            per_call(&x->run[m]) / per_call(&x->run[MW__MODE_DEFAULT]));
+        }
+}
+
+static void sizes_json(mw__sb_t *sb, const void *result)
+{
+    const mw__exp_sizes_t *r = result;
+
+    mw__sb_printf(sb, "{\"page\": %zu, \"threshold\": %zu, \"probe_calls\": %u, \"rows\": [",
+                  r->page, r->threshold, r->probe_calls);
+    for (size_t i = 0; i < r->nrows; i++) {
+        const mw__exp_sizes_row_t *x = &r->rows[i];
+        mw__sb_printf(sb, "%s{\"size\": %zu", i ? ", " : "", x->size);
+        for (int m = 0; m < MW__MODES; m++) {
+            const char *k = m == MW__MODE_FIXED ? "pinned" : "default";
+            mw__sb_printf(sb, ", \"%s\": {\"mmapped\": %u, \"faults_per_call\": ", k,
+                          x->mmapped[m]);
+            mw__bench_json_num(sb, faults_per_call(&x->run[m]));
+            mw__sb_puts(sb, ", \"result\": ");
+            mw__bench_result_json(sb, &x->run[m], NAN);
+            mw__sb_puts(sb, "}");
+        }
+        mw__sb_puts(sb, "}");
+    }
+    mw__sb_printf(sb,
+                  "], \"first_mmapped_default\": %zu, \"first_mmapped_pinned\": %zu, "
+                  "\"last_heap_default\": %zu, \"ns_per_fault\": ",
+                  r->first_mmapped[MW__MODE_DEFAULT], r->first_mmapped[MW__MODE_FIXED],
+                  r->last_heap_default);
+    mw__bench_json_num(sb, r->ns_per_fault);
+    mw__bench_json_field(sb, "faults_per_page", r->faults_per_page);
+    mw__bench_json_field(sb, "per_page_growth", r->per_page_growth);
+    mw__bench_json_field(sb, "pinned_vs_default_1m", r->pinned_vs_default_1m);
+    mw__sb_puts(sb, ", ");
+    {
+        static const char *const keys[] = {"step_at_threshold", "linear_in_pages",
+                                           "default_avoids"};
+        const enum mw__exp_verdict v[] = {r->step_at_threshold, r->linear_in_pages,
+                                          r->default_avoids};
+        mw__exp_json_verdicts(sb, 3, keys, v);
+    }
+    mw__sb_puts(sb, "}");
+}
+
+static size_t sizes_charts(const void *result, mw__exp_chart_t *out)
+{
+    const mw__exp_sizes_t *r = result;
+    char b[2][32];
+
+    for (int k = 0; k < 2; k++) {
+        mw__exp_chart_t *c = &out[k];
+        for (int m = 0; m < MW__MODES; m++) {
+            for (size_t i = 0; i < r->nrows; i++) {
+                const mw_bench_result_t *x = &r->rows[i].run[m];
+                c->points[m][i] = k == 0 ? (mw_bench_point_t){(double)r->rows[i].size, per_call(x),
+                                                              x->wall_ns.min, x->wall_ns.max}
+                                         : (mw_bench_point_t){(double)r->rows[i].size,
+                                                              faults_per_call(x), NAN, NAN};
+            }
+            c->series[m] = (mw_bench_series_t){m == MW__MODE_FIXED ? "threshold pinned at 128 KiB"
+                                                                   : "glibc default threshold",
+                                               c->points[m], r->nrows};
+        }
+        snprintf(c->title, sizeof c->title, "sizes: malloc + touch every page + free, %s",
+                 k == 0 ? "time per call (median, min..max)" : "page faults per call");
+        if (k == 0)
+            snprintf(c->note, sizeof c->note,
+                     "pinned: every call from %s on is a fresh mapping, about %s per page fault; "
+                     "default: glibc raises its threshold when a mapped block is freed",
+                     r->first_mmapped[MW__MODE_FIXED]
+                         ? mw__exp_size_str(r->first_mmapped[MW__MODE_FIXED], b[0], sizeof b[0])
+                         : "(none)",
+                     mw__bench_format_ns(r->ns_per_fault, b[1], sizeof b[1]));
+        else
+            snprintf(c->note, sizeof c->note,
+                     "zero faults are left out of the log scale: the default mode faulted from %s "
+                     "on, where its points lie under the pinned ones; one fault per %zu-byte "
+                     "page touched is the price of fresh memory",
+                     r->first_mmapped[MW__MODE_DEFAULT]
+                         ? mw__exp_size_str(r->first_mmapped[MW__MODE_DEFAULT], b[0], sizeof b[0])
+                         : "(no size)",
+                     r->page);
+        c->chart =
+            (mw_bench_chart_t){.title = c->title,
+                               .x_label = "allocation size",
+                               .y_label = k == 0 ? "time per call" : "faults per call",
+                               .kind = MW_BENCH_CHART_LINES,
+                               .flags = MW_BENCH_CHART_LOG_X | MW_BENCH_CHART_LOG_Y |
+                                        MW_BENCH_CHART_X_BYTES | (k == 0 ? MW_BENCH_CHART_Y_NS : 0),
+                               .series = c->series,
+                               .nseries = MW__MODES,
+                               .note = c->note};
+    }
+    return 2;
+}
+
+const mw__exp_t mw__exp_sizes_desc = {
+    .name = "sizes",
+    .summary = "malloc + touch + free from 16 B to 64 MiB: the mmap threshold and page faults",
+    .measures = "For each power of two from 16 B to 64 MiB: malloc, write one byte per page, free, "
+                "timed per call with page faults per call, in increasing order of size. Run "
+                "twice, each in a fresh process: with glibc's defaults, and with the mmap "
+                "threshold pinned at 128 KiB; after each size, 16 more calls count how many "
+                "glibc served with mmap.",
+    .result_size = sizeof(mw__exp_sizes_t),
+    .run = sizes_run,
+    .table = sizes_table,
+    .conclude = sizes_conclude,
+    .csv = sizes_csv,
+    .json = sizes_json,
+    .charts = sizes_charts,
+};

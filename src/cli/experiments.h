@@ -1,0 +1,207 @@
+/* The memory experiments behind `memwalk bench` (and the tour): each measures one lesson about
+ * allocation on this machine, returns every measured value in a plain struct, and draws its
+ * conclusion from those values only. */
+#ifndef MEMWALK_CLI_EXPERIMENTS_H
+#define MEMWALK_CLI_EXPERIMENTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <memwalk/bench.h>
+
+#include "bench/bench_internal.h"
+#include "common/common.h"
+
+/* How long to measure. quick: a few samples of small runs (about a tenth of the time), for the
+ * tour and the tests; counts (faults, addresses) stay exact, times get noisier. */
+typedef struct mw__exp_opts {
+    int quick;
+} mw__exp_opts_t;
+
+/* A verdict on an expected lesson: the data agree, disagree, or cannot tell (too close to call
+ * on a noisy machine, or the case could not run). */
+enum mw__exp_verdict {
+    MW__EXP_HOLDS = 1,
+    MW__EXP_CONTRADICTED = 0,
+    MW__EXP_UNCLEAR = -1,
+};
+
+/* ---- stack-vs-heap: the seed's three runs --------------------------------------------------- */
+
+#define MW__SVH_INTS 10000 /* the array: 10,000 ints */
+enum mw__svh_case {
+    MW__SVH_STACK,     /* one array on the stack, filled again and again */
+    MW__SVH_HEAP_FREE, /* malloc, fill, free */
+    MW__SVH_HEAP_LEAK, /* malloc, fill, no free (released after the sample, untimed) */
+    MW__SVH_CASES,
+};
+
+typedef struct mw__exp_svh {
+    unsigned ints;                        /* 10,000 */
+    unsigned fills;                       /* fills per sample: the seed's run of 1,000 */
+    mw_bench_result_t run[MW__SVH_CASES]; /* one operation = one fill of the array */
+    uint64_t distinct[MW__SVH_CASES];     /* distinct array addresses over one run of fills */
+    double faults_per_fill[MW__SVH_CASES];
+    double heap_free_vs_stack; /* median time ratios */
+    double leak_vs_heap_free;
+    /* The seed's lessons, judged on these numbers. */
+    enum mw__exp_verdict stack_faster;   /* "the stack is faster than the heap" */
+    enum mw__exp_verdict reuse_explains; /* malloc handed back one block: heap cost ~ stack */
+    enum mw__exp_verdict leak_slower;    /* removing free made it slower */
+    enum mw__exp_verdict leak_faults;    /* ... because fresh memory page-faults */
+} mw__exp_svh_t;
+
+int mw__exp_stack_vs_heap(const mw__exp_opts_t *opts, mw__exp_svh_t *out);
+
+/* ---- reuse: does malloc hand back the block just freed? ------------------------------------ */
+
+#define MW__REUSE_MAX_ROWS 8
+enum mw__exp_malloc_mode {
+    MW__MODE_DEFAULT, /* glibc as it starts: a 128 KiB mmap threshold that grows on free */
+    MW__MODE_FIXED,   /* M_MMAP_THRESHOLD pinned at 128 KiB with mallopt */
+    MW__MODES,
+};
+
+typedef struct mw__exp_reuse_row {
+    size_t size;
+    enum mw__exp_malloc_mode mode;
+    unsigned rounds;           /* malloc, touch every page, free */
+    unsigned distinct;         /* distinct addresses handed back */
+    unsigned same_as_previous; /* rounds that got the address freed just before */
+    unsigned mmapped;          /* rounds served by mmap (glibc counted one more mapped block) */
+    double faults_per_round;   /* minor page faults per round */
+} mw__exp_reuse_row_t;
+
+typedef struct mw__exp_reuse {
+    size_t threshold; /* glibc's starting mmap threshold, 128 KiB */
+    size_t page;
+    unsigned rounds;
+    size_t nrows;
+    mw__exp_reuse_row_t rows[MW__REUSE_MAX_ROWS];
+    enum mw__exp_verdict small_reused;   /* below the threshold: the same block every round */
+    enum mw__exp_verdict big_mmapped;    /* above it, pinned: a fresh mapping every round */
+    enum mw__exp_verdict threshold_grew; /* above it, default: mmap once, then the heap */
+} mw__exp_reuse_t;
+
+int mw__exp_reuse(const mw__exp_opts_t *opts, mw__exp_reuse_t *out);
+
+/* ---- sizes: malloc + touch + free from 16 B to 64 MiB ------------------------------------- */
+
+#define MW__SIZES_MAX_ROWS 24
+typedef struct mw__exp_sizes_row {
+    size_t size;
+    mw_bench_result_t run[MW__MODES]; /* one operation = malloc, touch each page, free */
+    unsigned mmapped[MW__MODES];      /* of probe_calls calls after the run, served by mmap */
+} mw__exp_sizes_row_t;
+
+typedef struct mw__exp_sizes {
+    size_t page;
+    size_t threshold;     /* the pinned threshold, 128 KiB */
+    unsigned probe_calls; /* calls probed for mmap per size and mode */
+    size_t nrows;
+    mw__exp_sizes_row_t rows[MW__SIZES_MAX_ROWS];
+    /* Derived from the rows. 0 when not seen. */
+    size_t first_mmapped[MW__MODES]; /* smallest size mostly served by mmap */
+    size_t last_heap_default;        /* largest size the default mode served from the heap */
+    double ns_per_fault;             /* pinned mode, mmapped sizes: median of time / faults */
+    double faults_per_page;          /* pinned mode, largest size: faults per page touched */
+    double per_page_growth;          /* pinned: time per page at the largest size / at 1 MiB */
+    double pinned_vs_default_1m;     /* time ratio at 1 MiB */
+    enum mw__exp_verdict step_at_threshold; /* pinned: faults appear from the threshold on */
+    enum mw__exp_verdict linear_in_pages;   /* pinned, mapped sizes: cost grows with pages */
+    enum mw__exp_verdict default_avoids;    /* default: repeated 1 MiB calls avoid the faults */
+} mw__exp_sizes_t;
+
+int mw__exp_sizes(const mw__exp_opts_t *opts, mw__exp_sizes_t *out);
+
+/* ---- first-touch: fresh pages against pages touched before -------------------------------- */
+
+enum mw__ft_case {
+    MW__FT_FRESH,    /* a new anonymous mapping, 4 KiB pages */
+    MW__FT_REUSED,   /* the same pages, already touched */
+    MW__FT_DONTNEED, /* touched, then given back with MADV_DONTNEED */
+    MW__FT_HUGE,     /* a new mapping with MADV_HUGEPAGE (transparent huge pages) */
+    MW__FT_CASES,
+};
+
+typedef struct mw__exp_ft {
+    size_t page;
+    size_t pages;                         /* pages per sample for fresh mappings */
+    int huge_possible;                    /* THP mode allows MADV_HUGEPAGE */
+    int ran[MW__FT_CASES];                /* the case ran (huge needs THP) */
+    mw_bench_result_t run[MW__FT_CASES];  /* one operation = one page touched */
+    double fresh_vs_reused;               /* median time ratio */
+    enum mw__exp_verdict fresh_costlier;  /* first touch costs a fault, a reused page does not */
+    enum mw__exp_verdict given_back_pays; /* MADV_DONTNEED pages fault again */
+    enum mw__exp_verdict huge_fewer;      /* huge pages: far fewer faults per page */
+} mw__exp_ft_t;
+
+int mw__exp_first_touch(const mw__exp_opts_t *opts, mw__exp_ft_t *out);
+
+/* ---- one interface over the four, for `memwalk bench` -------------------------------------- */
+
+#define MW__EXP_MAX_CHARTS 2
+
+/* A chart with the storage its pointers refer to. */
+typedef struct mw__exp_chart {
+    mw_bench_chart_t chart;
+    mw_bench_series_t series[4];
+    mw_bench_point_t points[4][MW__SIZES_MAX_ROWS];
+    const char *categories[MW__SIZES_MAX_ROWS];
+    char category_text[MW__SIZES_MAX_ROWS][48];
+    char title[96];
+    char note[320];
+} mw__exp_chart_t;
+
+typedef struct mw__exp {
+    const char *name;
+    const char *summary;  /* one line */
+    const char *measures; /* what it measures, a few lines */
+    size_t result_size;
+    int (*run)(const mw__exp_opts_t *opts, void *result);
+    void (*table)(mw__sb_t *sb, const void *result);
+    void (*conclude)(mw__sb_t *sb, const void *result);         /* sentences from the numbers */
+    void (*csv)(mw__sb_t *sb, const void *result);              /* rows under MW__EXP_CSV_HEADER */
+    void (*json)(mw__sb_t *sb, const void *result);             /* every value, one object */
+    size_t (*charts)(const void *result, mw__exp_chart_t *out); /* up to MW__EXP_MAX_CHARTS */
+} mw__exp_t;
+
+#define MW__EXP_CSV_HEADER                                                                   \
+    "experiment,case,bytes,per,iters,samples,median_ns,min_ns,mean_ns,mad_ns,max_ns,cpu_ns," \
+    "faults_per_op,rounds,distinct,same_as_previous,mmapped,relative\n"
+
+extern const mw__exp_t mw__exp_stack_vs_heap_desc, mw__exp_reuse_desc, mw__exp_sizes_desc,
+    mw__exp_first_touch_desc;
+
+/* The experiments in the order `memwalk bench` runs them, NULL-terminated. */
+extern const mw__exp_t *const mw__exp_all[];
+
+const mw__exp_t *mw__exp_find(const char *name);
+
+/* Runs fn(ctx, result) in a child process, so that it starts from a fresh malloc state and
+ * changes nothing in the caller's, and copies the result (plain data, size bytes) back. Returns
+ * what fn returned, or -ECHILD when the child died (*result then untouched). */
+int mw__exp_in_child(int (*fn)(void *ctx, void *result), void *ctx, void *result, size_t size);
+
+/* Helpers for the experiment files. */
+const char *mw__exp_verdict_word(enum mw__exp_verdict v);
+/* The counting columns of a CSV row; -1 leaves a cell empty. faults fills the faults_per_op
+ * cell of a row without timings (NaN: empty). */
+typedef struct mw__exp_counts {
+    long long rounds, distinct, same_as_previous, mmapped;
+    double faults;
+} mw__exp_counts_t;
+/* One CSV row: r (timings) may be NULL, relative may be NaN; empty cells then. */
+void mw__exp_csv_row(mw__sb_t *sb, const char *exp, const char *cas, size_t bytes, const char *per,
+                     const mw_bench_result_t *r, mw__exp_counts_t counts, double relative);
+/* Appends `"verdicts": {"k1": "holds", ...}` for n (key, verdict) pairs. */
+void mw__exp_json_verdicts(mw__sb_t *sb, size_t n, const char *const *keys,
+                           const enum mw__exp_verdict *v);
+/* Formats a byte count as a power-of-two size: "16 B", "40000 B", "128 KiB", "64 MiB". */
+const char *mw__exp_size_str(size_t bytes, char *buf, size_t len);
+/* The number of minor page faults of the calling process so far. */
+long mw__exp_minflt(void);
+/* Whether glibc counts one more mmapped block now than in `before` (mallinfo2 hblks). */
+size_t mw__exp_mmapped_blocks(void);
+
+#endif

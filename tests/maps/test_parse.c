@@ -1,0 +1,429 @@
+/* Tests for the strict maps/smaps parser and the name/permission classification of parsed text. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/common.h"
+#include "memwalk/maps.h"
+
+#define FIXTURE(name) MW_SRC_DIR "/tests/maps/fixtures/" name
+
+static mw_maps_t parse_fixture(const char *path, unsigned flags)
+{
+    char *text;
+    size_t len, line = 0;
+    mw_maps_t m;
+    int r;
+
+    cr_assert_eq(mw__read_file(path, &text, &len), 0, "cannot read %s", path);
+    r = mw_maps_parse(text, len, flags, &m, &line);
+    free(text);
+    cr_assert_eq(r, 0, "%s: parse failed (%d) at line %zu", path, r, line);
+    return m;
+}
+
+static int parse_text(const char *text, unsigned flags, size_t *line)
+{
+    mw_maps_t m;
+    int r = mw_maps_parse(text, strlen(text), flags, &m, line);
+
+    if (r == 0)
+        mw_maps_free(&m);
+    return r;
+}
+
+static const char *kind_of(const mw_maps_t *m, size_t i)
+{
+    return mw_region_kind_name(m->regions[i].kind);
+}
+
+Test(maps_parse, odd_fixture_parses_every_line)
+{
+    mw_maps_t m = parse_fixture(FIXTURE("odd.maps"), 0);
+
+    cr_assert_eq(m.count, 30);
+    mw_maps_free(&m);
+}
+
+Test(maps_parse, path_with_spaces_is_kept_whole)
+{
+    mw_maps_t m = parse_fixture(FIXTURE("odd.maps"), 0);
+
+    cr_assert_str_eq(m.regions[0].path, "/usr/local/bin/my prog");
+    mw_maps_free(&m);
+}
+
+Test(maps_parse, deleted_suffix_is_split_off)
+{
+    mw_maps_t m = parse_fixture(FIXTURE("odd.maps"), 0);
+
+    cr_assert_str_eq(m.regions[16].path, "/tmp/data file");
+    cr_assert_eq(m.regions[16].deleted, 1);
+    cr_assert_eq(m.regions[18].deleted, 0);
+    mw_maps_free(&m);
+}
+
+Test(maps_parse, escaped_newline_is_decoded)
+{
+    mw_maps_t m = parse_fixture(FIXTURE("odd.maps"), 0);
+
+    cr_assert_str_eq(m.regions[17].path, "/tmp/new\nline");
+    mw_maps_free(&m);
+}
+
+Test(maps_parse, anonymous_line_has_empty_path)
+{
+    mw_maps_t m = parse_fixture(FIXTURE("odd.maps"), 0);
+
+    cr_assert_str_eq(m.regions[7].path, "");
+    cr_assert_eq(m.regions[7].inode, 0);
+    mw_maps_free(&m);
+}
+
+Test(maps_parse, fixed_fields_are_read)
+{
+    mw_maps_t m = parse_fixture(FIXTURE("odd.maps"), 0);
+    const mw_region_t *r = &m.regions[20];
+
+    cr_assert_eq(r->start, (uintptr_t)0x7ffff7da6000);
+    cr_assert_eq(r->end, (uintptr_t)0x7ffff7efc000);
+    cr_assert_str_eq(r->perms, "r-xp");
+    cr_assert_eq(r->offset, 0x26000);
+    cr_assert_eq(r->dev_major, 0xfe);
+    cr_assert_eq(r->dev_minor, 0);
+    cr_assert_eq(r->inode, 332835);
+    mw_maps_free(&m);
+}
+
+Test(maps_parse, vsyscall_address_over_47_bits)
+{
+    mw_maps_t m = parse_fixture(FIXTURE("odd.maps"), 0);
+
+    cr_assert_eq(m.regions[29].start, (uintptr_t)0xffffffffff600000ull);
+    cr_assert_str_eq(kind_of(&m, 29), "vsyscall");
+    mw_maps_free(&m);
+}
+
+Test(maps_kinds, object_split_by_permissions_without_headers)
+{
+    mw_maps_t m = parse_fixture(FIXTURE("odd.maps"), 0);
+
+    cr_assert_str_eq(kind_of(&m, 0), "rodata");
+    cr_assert_str_eq(kind_of(&m, 1), "text");
+    cr_assert_str_eq(kind_of(&m, 3), "rodata");
+    cr_assert_str_eq(kind_of(&m, 4), "data");
+    cr_assert_str_eq(kind_of(&m, 21), "rodata");
+    cr_assert_str_eq(kind_of(&m, 23), "data");
+    mw_maps_free(&m);
+}
+
+Test(maps_kinds, anonymous_tail_of_an_object_is_bss)
+{
+    mw_maps_t m = parse_fixture(FIXTURE("odd.maps"), 0);
+
+    cr_assert_str_eq(kind_of(&m, 5), "bss");
+    cr_assert_str_eq(kind_of(&m, 24), "bss");
+    mw_maps_free(&m);
+}
+
+Test(maps_kinds, heap_stack_and_kernel_pages)
+{
+    mw_maps_t m = parse_fixture(FIXTURE("odd.maps"), 0);
+
+    cr_assert_str_eq(kind_of(&m, 6), "heap");
+    cr_assert_str_eq(kind_of(&m, 25), "vvar");
+    cr_assert_str_eq(kind_of(&m, 26), "vvar"); /* [vvar_vclock], Linux 6.13+ */
+    cr_assert_str_eq(kind_of(&m, 27), "vdso");
+    cr_assert_str_eq(kind_of(&m, 28), "stack");
+    mw_maps_free(&m);
+}
+
+Test(maps_kinds, old_kernel_thread_stack_name_gives_tid)
+{
+    mw_maps_t m = parse_fixture(FIXTURE("odd.maps"), 0);
+
+    cr_assert_str_eq(kind_of(&m, 10), "thread-stack");
+    cr_assert_eq(m.regions[10].tid, 4242);
+    mw_maps_free(&m);
+}
+
+Test(maps_kinds, no_access_page_below_a_stack_is_guard)
+{
+    mw_maps_t m = parse_fixture(FIXTURE("odd.maps"), 0);
+
+    cr_assert_str_eq(kind_of(&m, 9), "guard");
+    /* An arena's reserved tail is inaccessible too, but guards nothing. */
+    cr_assert_str_eq(kind_of(&m, 8), "anon");
+    mw_maps_free(&m);
+}
+
+Test(maps_kinds, memfd_sysv_and_dev_zero_are_shm)
+{
+    mw_maps_t m = parse_fixture(FIXTURE("odd.maps"), 0);
+
+    cr_assert_str_eq(kind_of(&m, 11), "shm");
+    cr_assert_str_eq(m.regions[11].path, "/memfd:wayland-shm");
+    cr_assert_str_eq(kind_of(&m, 12), "shm");
+    cr_assert_str_eq(kind_of(&m, 13), "shm");
+    cr_assert_str_eq(kind_of(&m, 15), "shm");
+    mw_maps_free(&m);
+}
+
+Test(maps_kinds, anon_name_is_named_anon)
+{
+    mw_maps_t m = parse_fixture(FIXTURE("odd.maps"), 0);
+
+    cr_assert_str_eq(kind_of(&m, 14), "named-anon");
+    cr_assert_str_eq(m.regions[14].path, "[anon:mw-gc chunk]");
+    mw_maps_free(&m);
+}
+
+Test(maps_kinds, data_file_is_file)
+{
+    mw_maps_t m = parse_fixture(FIXTURE("odd.maps"), 0);
+
+    cr_assert_str_eq(kind_of(&m, 16), "file");
+    cr_assert_str_eq(kind_of(&m, 18), "file");
+    mw_maps_free(&m);
+}
+
+Test(maps_find, finds_region_and_misses_gaps)
+{
+    mw_maps_t m = parse_fixture(FIXTURE("odd.maps"), 0);
+
+    cr_assert_eq(mw_maps_find(&m, 0x555555560000), &m.regions[6]);
+    cr_assert_eq(mw_maps_find(&m, 0x555555580fff), &m.regions[6]);
+    cr_assert_null(mw_maps_find(&m, 0x555555581000));
+    cr_assert_null(mw_maps_find(&m, 0x1000));
+    cr_assert_eq(mw_maps_find(&m, 0xffffffffff600800ull), &m.regions[29]);
+    cr_assert_eq(mw_maps_kind_at(&m, 0x1000), -ENOENT);
+    mw_maps_free(&m);
+}
+
+Test(maps_parse, empty_text_has_no_regions)
+{
+    mw_maps_t m;
+
+    cr_assert_eq(mw_maps_parse("", 0, 0, &m, NULL), 0);
+    cr_assert_eq(m.count, 0);
+    mw_maps_free(&m);
+}
+
+Test(maps_parse, last_line_without_newline)
+{
+    cr_assert_eq(parse_text("00400000-00401000 r-xp 00000000 08:01 12 /bin/x", 0, NULL), 0);
+}
+
+Test(maps_parse, real_capture_parses)
+{
+    mw_maps_t m = parse_fixture(FIXTURE("self.maps"), 0);
+
+    cr_assert_gt(m.count, 10);
+    mw_maps_free(&m);
+}
+
+/* Malformed input: -EINVAL with the number of the first bad line. */
+
+static void assert_bad(const char *text, size_t want_line)
+{
+    size_t line = 0;
+
+    cr_assert_eq(parse_text(text, 0, &line), -EINVAL, "accepted: %s", text);
+    cr_assert_eq(line, want_line, "line %zu, want %zu for: %s", line, want_line, text);
+}
+
+#define GOOD "00400000-00401000 r-xp 00000000 08:01 12 /bin/x\n"
+
+Test(maps_malformed, bad_permissions)
+{
+    assert_bad(GOOD "00401000-00402000 rwzp 00000000 08:01 12 /bin/x\n", 2);
+}
+
+Test(maps_malformed, missing_inode)
+{
+    assert_bad("00400000-00401000 r-xp 00000000 08:01\n", 1);
+}
+
+Test(maps_malformed, missing_dash)
+{
+    assert_bad(GOOD "00401000-00402000 r--p 00001000 08:01 12 /bin/x\n"
+                    "0040200000403000 r-xp 00000000 08:01 12\n",
+               3);
+}
+
+Test(maps_malformed, start_not_below_end)
+{
+    assert_bad("00401000-00401000 r-xp 00000000 08:01 12\n", 1);
+}
+
+Test(maps_malformed, address_over_64_bits)
+{
+    assert_bad("10000000000000000-10000000000000001 r-xp 00000000 08:01 12\n", 1);
+}
+
+Test(maps_malformed, unsorted_lines)
+{
+    assert_bad("00500000-00501000 r-xp 00000000 08:01 12\n" GOOD, 2);
+}
+
+Test(maps_malformed, garbage_after_inode)
+{
+    assert_bad("00400000-00401000 r-xp 00000000 08:01 12x /bin/x\n", 1);
+}
+
+Test(maps_malformed, two_spaces_between_fields)
+{
+    assert_bad("00400000-00401000  r-xp 00000000 08:01 12\n", 1);
+}
+
+Test(maps_malformed, empty_line)
+{
+    assert_bad(GOOD "\n" GOOD, 2);
+}
+
+Test(maps_malformed, nul_byte)
+{
+    static const char text[] = "00400000-00401000 r-xp 00000000 08:01 12 /bin\0x\n";
+    mw_maps_t m;
+    size_t line = 0;
+
+    cr_assert_eq(mw_maps_parse(text, sizeof(text) - 1, 0, &m, &line), -EINVAL);
+}
+
+Test(maps_malformed, smaps_key_in_plain_maps)
+{
+    assert_bad(GOOD "Rss:                   4 kB\n", 2);
+}
+
+Test(maps_malformed, null_arguments)
+{
+    mw_maps_t m;
+
+    cr_assert_eq(mw_maps_parse(NULL, 0, 0, &m, NULL), -EINVAL);
+    cr_assert_eq(mw_maps_parse("", 0, 0, NULL, NULL), -EINVAL);
+}
+
+/* smaps */
+
+Test(smaps_parse, real_capture_keeps_every_key)
+{
+    mw_maps_t m = parse_fixture(FIXTURE("self.smaps"), MW_MAPS_SMAPS);
+    const mw_region_t *r = &m.regions[0];
+    size_t i;
+    int saw_thp = 0;
+
+    cr_assert_eq(m.count, 38);
+    cr_assert(r->has_smaps);
+    cr_assert_geq(r->nfields, 20);
+    for (i = 0; i < r->nfields; i++)
+        saw_thp |= strcmp(r->fields[i].key, "THPeligible") == 0;
+    cr_assert(saw_thp);
+    cr_assert_eq(r->size_kb, (r->end - r->start) / 1024);
+    cr_assert_not_null(r->vm_flags);
+    mw_maps_free(&m);
+}
+
+Test(smaps_parse, named_figures_are_filled)
+{
+    static const char text[] = "00400000-00402000 rw-p 00000000 00:00 0 \n"
+                               "Size:                  8 kB\n"
+                               "Rss:                   4 kB\n"
+                               "Pss:                   2 kB\n"
+                               "Shared_Dirty:          1 kB\n"
+                               "Private_Dirty:         3 kB\n"
+                               "Swap:                  5 kB\n"
+                               "THPeligible:    0\n"
+                               "ProtectionKey:         0\n"
+                               "VmFlags: rd wr mr mw me ac \n";
+    mw_maps_t m;
+
+    cr_assert_eq(mw_maps_parse(text, sizeof(text) - 1, MW_MAPS_SMAPS, &m, NULL), 0);
+    cr_assert_eq(m.regions[0].rss_kb, 4);
+    cr_assert_eq(m.regions[0].pss_kb, 2);
+    cr_assert_eq(m.regions[0].shared_dirty_kb + m.regions[0].private_dirty_kb, 4);
+    cr_assert_eq(m.regions[0].swap_kb, 5);
+    cr_assert_eq(m.regions[0].nfields, 8);
+    cr_assert_str_eq(m.regions[0].vm_flags, "rd wr mr mw me ac");
+    mw_maps_free(&m);
+}
+
+Test(smaps_malformed, key_before_any_region)
+{
+    size_t line = 0;
+
+    cr_assert_eq(parse_text("Rss: 4 kB\n" GOOD, MW_MAPS_SMAPS, &line), -EINVAL);
+    cr_assert_eq(line, 1);
+}
+
+Test(smaps_malformed, value_not_a_number)
+{
+    size_t line = 0;
+
+    cr_assert_eq(parse_text(GOOD "Rss:   four kB\n", MW_MAPS_SMAPS, &line), -EINVAL);
+    cr_assert_eq(line, 2);
+}
+
+Test(smaps_malformed, wrong_unit)
+{
+    size_t line = 0;
+
+    cr_assert_eq(parse_text(GOOD "Size:  4 MB\n", MW_MAPS_SMAPS, &line), -EINVAL);
+    cr_assert_eq(line, 2);
+}
+
+Test(maps_kind_names, every_kind_has_its_word)
+{
+    static const char *const want[] = {"text",  "rodata",       "data",       "bss",  "heap",
+                                       "stack", "thread-stack", "anon",       "file", "vdso",
+                                       "vvar",  "vsyscall",     "named-anon", "shm",  "guard"};
+    size_t i;
+
+    cr_assert_eq(sizeof(want) / sizeof(want[0]), MW_REGION_KIND_COUNT);
+    for (i = 0; i < MW_REGION_KIND_COUNT; i++)
+        cr_assert_str_eq(mw_region_kind_name((enum mw_region_kind)i), want[i]);
+    cr_assert_str_eq(mw_region_kind_name(MW_REGION_KIND_COUNT), "?");
+}
+
+/* The reader parses lines as they come: a line cut across reads must come out whole. */
+int mw__maps_parse_fd(int fd, int smaps, mw_maps_t *out, size_t *bad_line);
+
+Test(smaps_parse, lines_cut_across_reads_are_joined)
+{
+    char *text;
+    size_t len, off, line = 0;
+    mw_maps_t whole, streamed;
+    int fds[2];
+    pid_t pid;
+
+    cr_assert_eq(mw__read_file(FIXTURE("self.smaps"), &text, &len), 0);
+    cr_assert_eq(mw_maps_parse(text, len, MW_MAPS_SMAPS, &whole, NULL), 0);
+    cr_assert_eq(pipe(fds), 0);
+    pid = fork();
+    if (pid == 0) {
+        /* Writes of 7 bytes, each one read apart: boundaries fall everywhere. */
+        close(fds[0]);
+        for (off = 0; off < len; off += 7) {
+            if (write(fds[1], text + off, len - off < 7 ? len - off : 7) < 0)
+                _exit(1);
+            usleep(off % 700 == 0 ? 100 : 0);
+        }
+        _exit(0);
+    }
+    close(fds[1]);
+    cr_assert_eq(mw__maps_parse_fd(fds[0], 1, &streamed, &line), 0, "line %zu", line);
+    close(fds[0]);
+    waitpid(pid, NULL, 0);
+    cr_assert_eq(streamed.count, whole.count);
+    for (size_t i = 0; i < whole.count; i++) {
+        cr_assert_eq(streamed.regions[i].start, whole.regions[i].start);
+        cr_assert_str_eq(streamed.regions[i].path, whole.regions[i].path);
+        cr_assert_eq(streamed.regions[i].rss_kb, whole.regions[i].rss_kb);
+        cr_assert_eq(streamed.regions[i].nfields, whole.regions[i].nfields);
+    }
+    mw_maps_free(&whole);
+    mw_maps_free(&streamed);
+    free(text);
+}

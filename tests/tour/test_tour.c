@@ -1,0 +1,247 @@
+/* Tests for `memwalk tour`: its structure, its JSON record, its output rules, and that each
+ * section's conclusion follows from the values it measured. */
+#include <criterion/criterion.h>
+#include <pty.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MEMWALK MW_BUILD_DIR "/memwalk"
+
+/* Runs a shell command, returns its stdout (caller frees) and exit status. */
+static char *run(const char *cmd, int *status)
+{
+    FILE *p = popen(cmd, "r");
+    size_t len = 0, cap = 1 << 16;
+    char *buf = malloc(cap);
+    size_t n;
+
+    cr_assert_not_null(p);
+    while ((n = fread(buf + len, 1, cap - len - 1, p)) > 0) {
+        len += n;
+        if (cap - len < 4096)
+            buf = realloc(buf, cap *= 2);
+    }
+    buf[len] = '\0';
+    *status = pclose(p);
+    return buf;
+}
+
+/* Checks a JSON document with python3's parser plus an expression over it (`d`); returns the
+ * expression's printed value. */
+static char *json_eval(const char *json_cmd, const char *expr)
+{
+    char cmd[2048];
+    int st;
+    snprintf(cmd, sizeof cmd,
+             "%s | python3 -c 'import json,sys; d=json.load(sys.stdin); print(%s)'", json_cmd,
+             expr);
+    char *out = run(cmd, &st);
+    cr_assert_eq(st, 0, "command failed: %s", cmd);
+    out[strcspn(out, "\n")] = '\0';
+    return out;
+}
+
+Test(tour_cli, lists_sections_and_rejects_unknown_ones)
+{
+    int st;
+    char *out = run(MEMWALK " tour --list", &st);
+    cr_assert_eq(st, 0);
+    cr_assert_not_null(strstr(out, "stack"));
+    cr_assert_not_null(strstr(out, "depth"));
+    free(out);
+    out = run(MEMWALK " tour --section nosuch 2>&1", &st);
+    cr_assert_eq(WEXITSTATUS(st), 2);
+    cr_assert_not_null(strstr(out, "memwalk: tour: nosuch: no such section"));
+    free(out);
+    out = run(MEMWALK " tour --bogus 2>&1", &st);
+    cr_assert_eq(WEXITSTATUS(st), 2);
+    cr_assert_not_null(strstr(out, "memwalk: tour: --bogus: unknown option"));
+    free(out);
+}
+
+Test(tour_json, every_section_has_status_values_and_a_conclusion)
+{
+    char *v = json_eval(MEMWALK " tour --json",
+                        "all(s[\"status\"] in (\"ok\",\"skipped\") and "
+                        "(s[\"status\"]==\"skipped\" or len(s[\"conclusions\"])>0) and "
+                        "isinstance(s[\"values\"], dict) for s in d[\"sections\"]) and "
+                        "len(d[\"sections\"])>=2");
+    cr_assert_str_eq(v, "True");
+    free(v);
+}
+
+Test(tour_json, one_section_only)
+{
+    char *v =
+        json_eval(MEMWALK " tour --json --section depth", "[s[\"name\"] for s in d[\"sections\"]]");
+    cr_assert_str_eq(v, "['depth']");
+    free(v);
+}
+
+Test(tour_stack, conclusion_matches_measured_frames)
+{
+    /* grows_down must be computed from the addresses, and the conclusion must agree with it. */
+    char *v =
+        json_eval(MEMWALK " tour --json --section stack",
+                  "(lambda v, c: v[\"grows_down\"] == all(v[\"nested_calls\"][i][\"local\"] < "
+                  "v[\"nested_calls\"][i-1][\"local\"] for i in range(1,4)) and "
+                  "c[0][\"expected\"] == v[\"grows_down\"])(d[\"sections\"][0][\"values\"], "
+                  "d[\"sections\"][0][\"conclusions\"])");
+    cr_assert_str_eq(v, "True");
+    free(v);
+}
+
+Test(tour_stack, tail_call_conclusion_matches_distinct_stack_pointers)
+{
+    char *v = json_eval(MEMWALK " tour --json --section stack",
+                        "(lambda v, c: c[3][\"expected\"] == (v[\"tail_distinct_sp\"] == 1 and "
+                        "v[\"plain_distinct_sp\"] == 11) and v[\"tail_result\"] == 3628800 and "
+                        "v[\"plain_result\"] == 3628800)(d[\"sections\"][0][\"values\"], "
+                        "d[\"sections\"][0][\"conclusions\"])");
+    cr_assert_str_eq(v, "True");
+    free(v);
+}
+
+Test(tour_depth, overflow_is_caught_and_accounted)
+{
+    /* depth x frame must explain the stack used, and the verdict must follow the percentage. */
+    char *v =
+        json_eval(MEMWALK " tour --json --section depth",
+                  "(lambda v, c: v[\"depth\"] > 1000 and abs(v[\"depth\"]*v[\"frame_bytes\"] - "
+                  "v[\"used_bytes\"]) <= 2*v[\"frame_bytes\"] and c[0][\"expected\"] == "
+                  "(90 < v[\"used_percent\"] <= 100.5))(d[\"sections\"][0][\"values\"], "
+                  "d[\"sections\"][0][\"conclusions\"])");
+    cr_assert_str_eq(v, "True");
+    free(v);
+}
+
+Test(tour_text, fits_100_columns_without_colour_on_a_pipe)
+{
+    int st;
+    char *out = run(MEMWALK " tour", &st);
+    cr_assert_eq(WEXITSTATUS(st), 0);
+    cr_assert_null(strchr(out, '\033'), "no escape codes when stdout is a pipe");
+    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n"))
+        cr_assert_leq(strlen(line), 100, "line over 100 columns: %s", line);
+    free(out);
+}
+
+/* Runs the tour on a pseudo-terminal and returns what it printed. */
+static char *run_on_pty(const char *arg)
+{
+    int master, st;
+    pid_t pid = forkpty(&master, NULL, NULL, NULL);
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        unsetenv("NO_COLOR");
+        execl(MEMWALK, "memwalk", "tour", "--section", "depth", arg, (char *)NULL);
+        _exit(127);
+    }
+    size_t len = 0, cap = 1 << 16;
+    char *buf = malloc(cap);
+    ssize_t n;
+    while ((n = read(master, buf + len, cap - len - 1)) > 0)
+        len += (size_t)n;
+    buf[len] = '\0';
+    waitpid(pid, &st, 0);
+    close(master);
+    return buf;
+}
+
+Test(tour_text, colour_on_a_terminal_unless_disabled)
+{
+    char *out = run_on_pty(NULL);
+    cr_assert_not_null(strchr(out, '\033'), "colour expected on a terminal");
+    free(out);
+    out = run_on_pty("--no-color");
+    cr_assert_null(strchr(out, '\033'), "--no-color must remove every escape code");
+    free(out);
+}
+
+/* Index of a section in the full --json run, by name, as a python expression. */
+#define SECTION(name) "[s for s in d[\"sections\"] if s[\"name\"]==\"" name "\"][0]"
+
+Test(tour_where, kinds_match_the_conclusion_count)
+{
+    char *v = json_eval(
+        MEMWALK " tour --json --section where",
+        "(lambda s: s[\"values\"][\"matched\"] == sum(1 for i in "
+        "s[\"values\"][\"items\"] if i[\"kind\"] == i[\"expected_kind\"] or "
+        "(i[\"label\"] in (\"malloc(16)\", \"thread_counter\") and i[\"kind\"] in "
+        "(\"heap\",\"anon\",\"data\",\"bss\"))) and s[\"conclusions\"][-1][\"expected\"] "
+        "== (s[\"values\"][\"matched\"] == s[\"values\"][\"total\"]))(" SECTION("where") ")");
+    cr_assert_str_eq(v, "True");
+    free(v);
+}
+
+Test(tour_where, globals_and_locals_are_where_the_build_puts_them)
+{
+    /* These hold for any gcc/clang build of memwalk on Linux: a real regression if they move. */
+    char *v = json_eval(
+        MEMWALK " tour --json --section where",
+        "{i[\"label\"]: i[\"kind\"] for i in " SECTION(
+            "where") "[\"values\"][\"items\"]}"
+                     "[\"global_zero\"] + \" \" + {i[\"label\"]: i[\"kind\"] for i in " SECTION(
+                         "where") "[\"values\"][\"items\"]}[\"outer_local\"]");
+    cr_assert_str_eq(v, "bss stack");
+    free(v);
+}
+
+Test(tour_python, small_int_verdict_follows_its_region)
+{
+    int st;
+    char *out = run("command -v python3 >/dev/null", &st);
+    free(out);
+    if (st != 0)
+        cr_skip_test("python3 is not installed");
+    char *v =
+        json_eval(MEMWALK " tour --json --section python",
+                  "(lambda s: s[\"status\"] == \"ok\" and s[\"values\"][\"small_int_cached\"] and "
+                  "not s[\"values\"][\"big_int_cached\"] and s[\"conclusions\"][1][\"expected\"] "
+                  "== (s[\"values\"][\"objects\"][0][\"kind\"] in (\"data\",\"bss\")))(" SECTION(
+                      "python") ")");
+    cr_assert_str_eq(v, "True");
+    free(v);
+}
+
+Test(tour_stack_heap, conclusions_follow_the_experiments_verdicts)
+{
+    char *v = json_eval(
+        MEMWALK " tour --json --section stack-heap",
+        "(lambda s: [c[\"expected\"] for c in s[\"conclusions\"]] == "
+        "[s[\"values\"][\"stack-vs-heap\"][\"verdicts\"][\"reuse_explains\"] == \"holds\", "
+        "s[\"values\"][\"stack-vs-heap\"][\"verdicts\"][\"leak_slower\"] == \"holds\" and "
+        "s[\"values\"][\"stack-vs-heap\"][\"verdicts\"][\"leak_faults\"] == \"holds\", "
+        "s[\"values\"][\"reuse\"][\"verdicts\"][\"small_reused\"] == \"holds\", "
+        "s[\"values\"][\"reuse\"][\"verdicts\"][\"big_mmapped\"] == \"holds\"])(" SECTION(
+            "stack-heap") ")");
+    cr_assert_str_eq(v, "True");
+    free(v);
+}
+
+Test(tour_stack_heap, leaking_fills_get_fresh_addresses)
+{
+    /* Counts, not times: without free every fill of a run has its own block. */
+    char *v = json_eval(MEMWALK " tour --json --section stack-heap",
+                        "(lambda x: [c[\"distinct_addresses\"] for c in x[\"cases\"]] == [1, 1, "
+                        "x[\"fills\"]])(" SECTION("stack-heap") "[\"values\"][\"stack-vs-heap\"])");
+    cr_assert_str_eq(v, "True", "distinct addresses (stack, heap+free, no free): %s", v);
+    free(v);
+}
+
+Test(tour_cleanup, cleanups_ran_in_reverse_and_released_everything)
+{
+    char *v =
+        json_eval(MEMWALK " tour --json --section cleanup",
+                  "(lambda s: s[\"values\"][\"scope_order\"] == \"p2 p1\" and "
+                  "s[\"values\"][\"taken_survived_scope\"] and "
+                  "s[\"values\"][\"loop_cleanups\"] == s[\"values\"][\"loop_iterations\"] == 3 "
+                  "and s[\"values\"][\"fd_closed\"] and s[\"values\"][\"points_made\"] == "
+                  "s[\"values\"][\"points_freed\"] and all(c[\"expected\"] for c in "
+                  "s[\"conclusions\"]))(" SECTION("cleanup") ")");
+    cr_assert_str_eq(v, "True");
+    free(v);
+}

@@ -1,0 +1,162 @@
+/* Tour section "depth": recursion until the stack overflows, caught in a child process on an
+ * alternate signal stack, against the stack size limit. */
+#include "tour/tour.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define FRAME_ARRAY   128
+#define DEFAULT_LIMIT (8u << 20)
+
+/* Shared with the child: it writes, the parent reads after the child died. */
+struct probe {
+    volatile uint64_t depth;
+    volatile uintptr_t first_sp;
+    volatile uintptr_t last_sp;
+    volatile uintptr_t level1_sp;
+    volatile int caught;
+};
+
+static struct probe *probe;
+
+__attribute__((noinline)) static void dive(uint64_t level)
+{
+    volatile char buf[FRAME_ARRAY];
+
+    buf[0] = (char)level;
+    probe->depth = level;
+    probe->last_sp = (uintptr_t)buf;
+    if (level == 0)
+        probe->first_sp = (uintptr_t)buf;
+    else if (level == 1)
+        probe->level1_sp = (uintptr_t)buf;
+    /* The bound is unreachable (the stack ends long before), but it tells the compiler this
+     * recursion is meant to stop. */
+    if (level < UINT64_MAX / 2)
+        dive(level + 1);
+    __asm__ volatile("" : : "r"(buf) : "memory"); /* not a tail call: the frame stays */
+}
+
+static void on_overflow(int sig)
+{
+    (void)sig;
+    probe->caught = 1;
+    _exit(0);
+}
+
+/* The child: a handler on an alternate stack (the normal one is exhausted when SIGSEGV comes),
+ * then recursion without end. */
+static void child(void)
+{
+    static char altstack[64 * 1024];
+    stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack};
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_overflow;
+    sa.sa_flags = SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    if (sigaltstack(&ss, NULL) < 0 || sigaction(SIGSEGV, &sa, NULL) < 0 ||
+        sigaction(SIGBUS, &sa, NULL) < 0)
+        _exit(2);
+    alarm(10); /* never hang the tour */
+    dive(0);
+    _exit(3);
+}
+
+static int run(struct tour *t)
+{
+    struct rlimit rl;
+    uint64_t limit;
+    bool capped = false;
+    pid_t pid;
+    int status;
+    double used_pct, frame;
+    struct timespec a, b;
+
+    probe = mmap(NULL, sizeof *probe, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (probe == MAP_FAILED) {
+        tour_skip(t, "cannot map a shared page: %s", strerror(errno));
+        return -1;
+    }
+    if (getrlimit(RLIMIT_STACK, &rl) < 0)
+        rl.rlim_cur = RLIM_INFINITY;
+    limit = rl.rlim_cur;
+    if (rl.rlim_cur == RLIM_INFINITY) {
+        /* Unlimited: recursion would eat memory until the OOM killer came. Cap it in the child. */
+        limit = DEFAULT_LIMIT;
+        capped = true;
+    }
+    tour_line(t,
+              "A child process recurses through a function with a %d-byte local array until "
+              "the stack runs out;",
+              FRAME_ARRAY);
+    tour_line(t, "its SIGSEGV handler runs on an alternate stack and reports how deep it got.");
+    fflush(stdout);
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    pid = fork();
+    if (pid < 0) {
+        tour_skip(t, "fork failed: %s", strerror(errno));
+        munmap(probe, sizeof *probe);
+        return -1;
+    }
+    if (pid == 0) {
+        if (capped) {
+            rl.rlim_cur = limit;
+            setrlimit(RLIMIT_STACK, &rl);
+        }
+        child();
+    }
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    if (!probe->caught || probe->depth < 2) {
+        tour_conclude(t, false, "The child did not report an overflow (status 0x%x, depth %llu).",
+                      status, (unsigned long long)probe->depth);
+        munmap(probe, sizeof *probe);
+        return 0;
+    }
+    frame = (double)(probe->first_sp - probe->level1_sp);
+    used_pct = 100.0 * (double)(probe->first_sp - probe->last_sp) / (double)limit;
+    tour_line(t, "  stack limit (ulimit -s)  %llu KiB%s", (unsigned long long)(limit >> 10),
+              capped ? " (unlimited here: capped for the experiment)" : "");
+    tour_line(t, "  depth reached            %llu calls", (unsigned long long)probe->depth);
+    tour_line(t,
+              "  bytes per frame          %.0f (array %d + return address, saved registers, "
+              "alignment)",
+              frame, FRAME_ARRAY);
+    tour_line(t, "  stack used at the fault  %llu KiB = %.1f%% of the limit",
+              (unsigned long long)((probe->first_sp - probe->last_sp) >> 10), used_pct);
+    tour_line(t, "  time to overflow         %.1f ms",
+              (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6);
+    tour_json_uint(t, "limit_bytes", limit);
+    tour_json_bool(t, "limit_capped", capped);
+    tour_json_uint(t, "depth", probe->depth);
+    tour_json_num(t, "frame_bytes", frame);
+    tour_json_uint(t, "used_bytes", probe->first_sp - probe->last_sp);
+    tour_json_num(t, "used_percent", used_pct);
+    if (used_pct > 90.0 && used_pct <= 100.5)
+        tour_conclude(t, true,
+                      "Depth times frame size hit the limit: %llu calls x %.0f bytes = %.1f%% of "
+                      "%llu KiB (the rest holds the environment, arguments and the frames below "
+                      "the experiment). A deeper recursion needs a smaller frame, a bigger limit, "
+                      "a loop or a tail call.",
+                      (unsigned long long)probe->depth, frame, used_pct,
+                      (unsigned long long)(limit >> 10));
+    else
+        tour_conclude(t, false,
+                      "The overflow came at %.1f%% of the %llu KiB limit, not near it: something "
+                      "else bounds the stack here (a guard gap, a mapping below it?).",
+                      used_pct, (unsigned long long)(limit >> 10));
+    munmap(probe, sizeof *probe);
+    return 0;
+}
+
+const struct tour_section mw_tour_depth = {"depth", "How deep can it go", run};

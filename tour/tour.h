@@ -1,0 +1,91 @@
+/* The tour's shared machinery: sections, text output (colour only on a terminal) and the JSON
+ * record that carries every value a section measured. */
+#ifndef MEMWALK_TOUR_H
+#define MEMWALK_TOUR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/common.h"
+
+struct tour;
+
+struct tour_section {
+    const char *name;  /* --section NAME */
+    const char *title; /* shown as the heading */
+    /* Runs the experiments and prints them. Returns 0, or -1 when the section could not run at
+     * all (it has said why through tour_skip or tour_conclude). */
+    int (*run)(struct tour *t);
+};
+
+/* Every section, in tour order; defined in tour.c. */
+extern const struct tour_section *const mw_tour_sections[];
+
+struct tour_options {
+    const char *section; /* NULL = all */
+    bool json;
+    bool color;
+    const char *self_exe; /* this memwalk binary, for sections that run it */
+};
+
+/* Runs the tour; returns an exit status (MW_EXIT_*). */
+int mw_tour_run(const struct tour_options *opts);
+
+/* Text output (suppressed in --json mode). tour_line prints one line; indentation is the caller's.
+ */
+void tour_line(struct tour *t, const char *fmt, ...) MW__PRINTF(2, 3);
+/* A blank line between parts of a section. */
+void tour_gap(struct tour *t);
+/* A remark after a conclusion, indented and wrapped to the tour's width. */
+void tour_note(struct tour *t, const char *fmt, ...) MW__PRINTF(2, 3);
+/* A sub-heading inside a section. */
+void tour_sub(struct tour *t, const char *fmt, ...) MW__PRINTF(2, 3);
+/* The section's conclusion. expected says whether this run's numbers agree with the lesson the
+ * section teaches; when they do not, the text must say what was observed instead. */
+void tour_conclude(struct tour *t, bool expected, const char *fmt, ...) MW__PRINTF(3, 4);
+/* Marks the section as skipped, with the reason. */
+void tour_skip(struct tour *t, const char *fmt, ...) MW__PRINTF(2, 3);
+/* Colour helpers: return the escape sequence, or "" without colour. */
+const char *tour_bold(struct tour *t);
+const char *tour_dim(struct tour *t);
+const char *tour_reset(struct tour *t);
+const char *tour_self_exe(struct tour *t);
+
+/* JSON record of the current section's "values" object. Keys are unique within their object.
+ * tour_json_open/close nest an object (key != NULL) or an array element (inside an array). */
+void tour_json_int(struct tour *t, const char *key, long long v);
+void tour_json_uint(struct tour *t, const char *key, uint64_t v);
+void tour_json_num(struct tour *t, const char *key, double v);
+void tour_json_str(struct tour *t, const char *key, const char *v);
+void tour_json_bool(struct tour *t, const char *key, bool v);
+void tour_json_open(struct tour *t, const char *key);  /* "key": { */
+void tour_json_array(struct tour *t, const char *key); /* "key": [ */
+void tour_json_close(struct tour *t);                  /* } or ] */
+/* "key": <json>, where json is a complete JSON value written by someone else. */
+void tour_json_raw(struct tour *t, const char *key, const char *json);
+
+/* An address as a number: the datum these experiments record. */
+static inline uintptr_t address_of(const volatile void *p)
+{
+    return (uintptr_t)p;
+}
+
+static inline uintptr_t stack_pointer(void)
+{
+    uintptr_t sp;
+#if defined(__x86_64__)
+    __asm__ volatile("mov %%rsp, %0" : "=r"(sp));
+#elif defined(__aarch64__)
+    __asm__ volatile("mov %0, sp" : "=r"(sp));
+#else
+    sp = (uintptr_t)__builtin_frame_address(0);
+#endif
+    return sp;
+}
+
+/* The sections. */
+extern const struct tour_section mw_tour_where, mw_tour_stack, mw_tour_depth, mw_tour_stack_heap,
+    mw_tour_python, mw_tour_leaks, mw_tour_cleanup, mw_tour_gc;
+
+#endif

@@ -315,32 +315,70 @@ static uintptr_t hex(const char **s)
     return v;
 }
 
-static int has_block(uintptr_t lo, uintptr_t hi)
-{
-    size_t a = 0, b = N;
+static size_t nex_global; /* exclusions valid for every mapping; the rest are per mapping */
 
-    /* first block with addr >= lo */
-    while (a < b) {
-        size_t mid = a + (b - a) / 2;
-        if (B[mid].addr < lo)
-            a = mid + 1;
-        else
-            b = mid;
+static void sort_range(size_t from, size_t to);
+
+/* Adds to the exclusions what the allocator owns inside [lo, hi): glibc's arena heaps (64 MiB
+ * aligned, headed by a heap_info whose size field says how much is in use) and the mappings of
+ * large blocks (their own mmap'd chunks: the kernel may have merged them with neighbouring
+ * memory that is a real root, such as an interpreter's arenas). Returns -1 when tracked blocks
+ * remain in memory the allocator was not recognised to own (another allocator's arenas): the
+ * caller then skips the whole mapping rather than take freed memory for roots. */
+static int allocator_ranges(uintptr_t lo, uintptr_t hi, int anonymous)
+{
+    const uintptr_t heap_max = 64u << 20, page = 4096;
+    uintptr_t a;
+    size_t i;
+
+    if (anonymous) {
+        for (a = (lo + heap_max - 1) & ~(heap_max - 1); a >= lo && a < hi; a += heap_max) {
+            const uintptr_t *hinfo = (const uintptr_t *)a;
+            uintptr_t ar = hinfo[0], size = hinfo[2];
+            if (((ar > a && ar < a + heap_max) || (ar & (heap_max - 1)) < page) && size &&
+                size <= heap_max)
+                exclude(a, a + size < hi ? a + size : hi);
+        }
     }
-    return a < N && B[a].addr < hi;
-}
-
-/* A non-main glibc arena: a 64 MiB-aligned anonymous mapping whose first word (heap_info's arena
- * pointer) points into itself or just past another arena heap's header. */
-static int is_arena_heap(uintptr_t lo, uintptr_t hi)
-{
-    const uintptr_t heap_max = 64u << 20;
-    uintptr_t ar;
-
-    if (lo & (heap_max - 1) || hi - lo > heap_max)
-        return 0;
-    ar = *(const uintptr_t *)lo;
-    return (ar > lo && ar < hi) || (ar & (heap_max - 1)) < 4096;
+    /* Large blocks: their whole pages. */
+    {
+        size_t first = 0, n = N;
+        while (first < n) {
+            size_t mid = first + (n - first) / 2;
+            if (B[mid].addr < lo)
+                first = mid + 1;
+            else
+                n = mid;
+        }
+        for (i = first; i < N && B[i].addr < hi; i++) {
+            uintptr_t real = B[i].addr - B[i].off;
+            size_t usable;
+            if (B[i].size + B[i].off < (64u << 10) || !mw__real.malloc_usable_size)
+                continue;
+            usable = mw__real.malloc_usable_size((void *)real);
+            exclude((real - 16) & ~(page - 1), (real + usable + page - 1) & ~(page - 1));
+        }
+        sort_range(nex_global, nex);
+        /* Any block left outside every exclusion: memory of an allocator we do not know.
+         * Blocks and both exclusion lists (global, this mapping's) are sorted: merge walks. */
+        {
+            size_t kg = 0, kl = nex_global;
+            uintptr_t rg = 0, rl = 0; /* highest end among exclusions starting at or below */
+            for (i = first; i < N && B[i].addr < hi; i++) {
+                while (kg < nex_global && ex[kg].lo <= B[i].addr) {
+                    rg = ex[kg].hi > rg ? ex[kg].hi : rg;
+                    kg++;
+                }
+                while (kl < nex && ex[kl].lo <= B[i].addr) {
+                    rl = ex[kl].hi > rl ? ex[kl].hi : rl;
+                    kl++;
+                }
+                if (B[i].addr >= rg && B[i].addr >= rl)
+                    return -1;
+            }
+        }
+    }
+    return 0;
 }
 
 struct live {
@@ -395,33 +433,36 @@ static void scan_maps(const struct mw__check_in *in)
         if (perms[3] == 's' && *path == '/' && strncmp(path, "/dev/zero", 9) != 0 &&
             strncmp(path, "/SYSV", 5) != 0)
             continue;
-        if (has_block(lo, hi))
-            continue; /* the allocator's memory: blocks are scanned only when reached */
-        if (*path != '/' && *path != '[' && is_arena_heap(lo, hi))
-            continue;
-        /* A live stack: from its stack pointer up. */
+        /* A live stack: from its stack pointer up (the red zone below it included). */
         start = lo;
-        if (in->self_sp >= lo && in->self_sp < hi)
+        if (in->self_sp >= lo && in->self_sp < hi) {
             start = in->self_sp;
-        for (i = 0; i < in->nthreads; i++) {
-            uintptr_t sp = in->threads[i].sp;
-            if (sp && sp >= lo && sp < hi && sp - REDZONE > lo && sp - REDZONE > start - 0) {
-                if (start == lo || sp - REDZONE < start)
-                    start = sp - REDZONE;
+        } else {
+            for (i = 0; i < in->nthreads; i++) {
+                uintptr_t sp = in->threads[i].sp;
+                if (sp >= lo && sp < hi) {
+                    start = sp - REDZONE > lo ? sp - REDZONE : lo;
+                    break;
+                }
             }
         }
+        /* The allocator's memory is no root: its blocks are scanned only when reached. */
+        if (allocator_ranges(lo, hi, *path == '\0' || *path == '[') < 0)
+            continue;
         scan_minus(start, hi, 0);
+        nex = nex_global;
     }
     mw__leak_unmap(maps, cap);
 }
 
-static void sort_excl(void)
+/* Insertion sort of ex[from, to) by start (the lists are short). */
+static void sort_range(size_t from, size_t to)
 {
     size_t i, j;
 
-    for (i = 1; i < nex; i++) {
+    for (i = from + 1; i < to; i++) {
         struct excl t = ex[i];
-        for (j = i; j > 0 && ex[j - 1].lo > t.lo; j--)
+        for (j = i; j > from && ex[j - 1].lo > t.lo; j--)
             ex[j] = ex[j - 1];
         ex[j] = t;
     }
@@ -485,7 +526,8 @@ int mw__check_run(const struct mw__check_in *in, struct mw__check_out *out)
         if (!live)
             exclude(dlo[i], dhi[i]);
     }
-    sort_excl();
+    sort_range(0, nex);
+    nex_global = nex;
 
     /* Roots: registers, then memory. */
     scanned = 0;

@@ -2,12 +2,18 @@
 
 # Victim programs: ordinary -O2 builds without frame pointers, as Debian's and most programs are.
 LEAK_VICTIM_SRCS := $(wildcard tests/leaks/victims/*.c)
-LEAK_VICTIMS     := $(LEAK_VICTIM_SRCS:tests/leaks/victims/%.c=$(BUILD)/tests/leaks/victims/%)
+LEAK_VICTIMS     := $(LEAK_VICTIM_SRCS:tests/leaks/victims/%.c=$(BUILD)/tests/leaks/victims/%) \
+                    $(patsubst tests/leaks/victims/%.cc,$(BUILD)/tests/leaks/victims/%,\
+                      $(wildcard tests/leaks/victims/*.cc))
 LEAK_VICTIM_CFLAGS := -std=gnu11 -O2 -g -fno-omit-frame-pointer -Wall -Wno-unused-result -Wno-unused-but-set-variable
 
 $(BUILD)/tests/leaks/victims/%: tests/leaks/victims/%.c
 	@mkdir -p $(@D)
 	$(Q)$(call say,CC,$@)$(CC) $(LEAK_VICTIM_CFLAGS) -fomit-frame-pointer -o $@ $< -pthread
+
+$(BUILD)/tests/leaks/victims/%: tests/leaks/victims/%.cc
+	@mkdir -p $(@D)
+	$(Q)$(call say,CXX,$@)$(CXX) -O2 -g -Wall -o $@ $<
 
 $(BUILD)/tests/leaks/victims/static_prog: tests/leaks/victims/static_prog.c
 	@mkdir -p $(@D)

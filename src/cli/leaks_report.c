@@ -263,6 +263,16 @@ void lk_report_print(FILE *out, const struct lk_result *r, const struct lk_repor
                 lk_commas(kb[2], a, sizeof a), lk_commas(kn[2], b, sizeof b));
         fprintf(out, "==%d==    still reachable: %s bytes in %s blocks\n", pid,
                 lk_commas(kb[3], a, sizeof a), lk_commas(kn[3], b, sizeof b));
+        if (r->h.heur_blocks[0] + r->h.heur_blocks[1] + r->h.heur_blocks[2] + r->h.heur_blocks[3]) {
+            static const char *const heur[4] = {"stdstring", "length64", "newarray",
+                                                "multipleinheritance"};
+            fprintf(out, "==%d==                       of which reachable via heuristic:\n", pid);
+            for (k = 0; k < 4; k++)
+                if (r->h.heur_blocks[k])
+                    fprintf(out, "==%d==                         %-19s: %s bytes in %s blocks\n",
+                            pid, heur[k], lk_commas(r->h.heur_bytes[k], a, sizeof a),
+                            lk_commas(r->h.heur_blocks[k], b, sizeof b));
+        }
         fprintf(out, "==%d==         suppressed: %s bytes in %s blocks\n", pid,
                 lk_commas(sb, a, sizeof a), lk_commas(sn, b, sizeof b));
         if (!o->full && kn[0] + kn[1] + kn[2] + kn[3] > 0)
@@ -314,11 +324,14 @@ void lk_report_print(FILE *out, const struct lk_result *r, const struct lk_repor
         for (k = 0; k < 4; k++)
             mw__sb_printf(json, "\"%s\":{\"bytes\":%llu,\"blocks\":%llu},", kind_names[k],
                           (unsigned long long)kb[k], (unsigned long long)kn[k]);
-        mw__sb_printf(json,
-                      "\"suppressed\":{\"bytes\":%llu,\"blocks\":%llu}},\"errors\":%llu,"
-                      "\"loss_records\":[",
-                      (unsigned long long)sb, (unsigned long long)sn,
-                      (unsigned long long)st->errors);
+        mw__sb_printf(
+            json,
+            "\"suppressed\":{\"bytes\":%llu,\"blocks\":%llu},\"reachable_via_heuristic\":"
+            "{\"stdstring\":%llu,\"length64\":%llu,\"newarray\":%llu,"
+            "\"multipleinheritance\":%llu}},\"errors\":%llu,\"loss_records\":[",
+            (unsigned long long)sb, (unsigned long long)sn, (unsigned long long)r->h.heur_bytes[0],
+            (unsigned long long)r->h.heur_bytes[1], (unsigned long long)r->h.heur_bytes[2],
+            (unsigned long long)r->h.heur_bytes[3], (unsigned long long)st->errors);
         for (i = 0; i < r->h.nrecords; i++) {
             const mw__leak_lossrec_t *lr = recs[i].r;
             mw__sb_printf(

@@ -3,6 +3,7 @@
  * no DWARF, and module+offset when nothing is known. Results are cached per address. */
 #include "cli/leaks_int.h"
 
+#include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,6 +55,36 @@ static const char *keep(lk_sym_t *s, const char *str)
     if (c)
         s->strings[s->nstrings++] = c;
     return c;
+}
+
+/* C++ names read as memcheck prints them ("make()", "std::vector<int>::push_back(int&&)"):
+ * libstdc++'s demangler, loaded on first need so that memwalk does not link libstdc++. */
+static const char *demangle(lk_sym_t *s, const char *name)
+{
+    static char *(*cxa_demangle)(const char *, char *, size_t *, int *);
+    static int tried;
+    char *d;
+    const char *kept;
+    int status = -1;
+
+    if (!name || name[0] != '_' || name[1] != 'Z')
+        return keep(s, name);
+    if (!tried) {
+        void *h = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_LOCAL);
+        tried = 1;
+        if (h)
+            *(void **)&cxa_demangle = dlsym(h, "__cxa_demangle");
+    }
+    if (!cxa_demangle)
+        return keep(s, name);
+    d = cxa_demangle(name, NULL, NULL, &status);
+    if (status != 0 || !d) {
+        free(d);
+        return keep(s, name);
+    }
+    kept = keep(s, d);
+    free(d);
+    return kept;
 }
 
 static const char *base_name(const char *path)
@@ -113,18 +144,19 @@ static const struct lk_module *module_of(const lk_sym_t *s, uint64_t ip, size_t 
 }
 
 #ifdef MW_HAVE_LIBDW
-static const char *die_name(Dwarf_Die *die)
+static const char *die_name(lk_sym_t *s, Dwarf_Die *die)
 {
     Dwarf_Attribute a;
     const char *name;
 
-    /* The plain name first (what memcheck prints for C), then the linkage name. */
-    name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &a));
-    if (!name)
-        name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &a));
+    /* The linkage name, demangled, says what memcheck says for C++ ("make()"); C functions
+     * have only their plain name. */
+    name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &a));
     if (!name)
         name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &a));
-    return name;
+    if (!name)
+        name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &a));
+    return demangle(s, name);
 }
 
 /* The compile unit containing addr. libdw's own lookup needs address ranges that clang's
@@ -209,7 +241,16 @@ static size_t dwarf_frames(lk_sym_t *s, Dwfl_Module *m, Dwarf_Addr addr, struct 
         if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram)
             continue;
         out[n] = *tmpl;
-        out[n].fn = keep(s, die_name(d));
+        out[n].fn = die_name(s, d);
+        if (tag == DW_TAG_subprogram) {
+            /* The real function: its symbol, as memcheck names it ("make()" for a static C++
+             * function, which has no linkage name in DWARF). */
+            GElf_Off off;
+            GElf_Sym sym;
+            const char *name = dwfl_module_addrinfo(m, addr, &off, &sym, NULL, NULL, NULL);
+            if (name)
+                out[n].fn = demangle(s, name);
+        }
         out[n].file = file ? keep(s, base_name(file)) : NULL;
         out[n].line = lineno;
         n++;
@@ -259,7 +300,7 @@ static size_t describe(lk_sym_t *s, uint64_t ip, int first, struct lk_frame *out
                 const char *name = dwfl_module_addrinfo(m, addr, &off, &sym, NULL, NULL, NULL);
                 Dwfl_Line *line = dwfl_module_getsrc(m, addr);
                 out[0] = t;
-                out[0].fn = keep(s, name);
+                out[0].fn = demangle(s, name);
                 if (line) {
                     int lineno = 0;
                     const char *file = dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL);

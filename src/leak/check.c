@@ -32,6 +32,7 @@ struct cb {
     uint32_t trace;
     uint32_t state; /* enum mw__leak_kind; starts DEFINITE (memcheck's "unreached") */
     uint64_t off;   /* addr - the allocator's pointer */
+    uint8_t heur;   /* the memcheck heuristic that made it reachable, 0 if none */
 };
 
 static struct cb *B;
@@ -133,17 +134,28 @@ static void push(size_t i)
         stack[top++] = (uint32_t)i;
 }
 
+static unsigned heuristic(uintptr_t v, const struct cb *b);
+
 static void hit(uintptr_t v, int prior_definite)
 {
     long i = find(v);
     struct cb *b;
+    int as_start;
 
     if (i < 0)
         return;
     b = &B[i];
-    if (b->state == MW__LEAK_REACHABLE)
+    if (b->state == MW__LEAK_REACHABLE) {
+        if (b->heur && v == b->addr)
+            b->heur = 0; /* reachable through its start after all */
         return;
-    if (v == b->addr && prior_definite) {
+    }
+    as_start = v == b->addr;
+    if (!as_start) {
+        b->heur = (uint8_t)heuristic(v, b);
+        as_start = b->heur != 0;
+    }
+    if (as_start && prior_definite) {
         b->state = MW__LEAK_REACHABLE;
         push((size_t)i);
     } else if (b->state == MW__LEAK_DEFINITE) {
@@ -386,31 +398,56 @@ struct live {
     int self;
 };
 
-static void scan_maps(const struct mw__check_in *in)
-{
-    size_t len, cap, i;
-    char *maps = read_maps(&len, &cap);
-    const char *p;
+/* The process's mappings, parsed once: roots come from them, and the multiple-inheritance
+ * heuristic asks whether an address is in a file mapping (readable, or executable). */
+struct map {
+    uintptr_t lo, hi;
+    char perms[5];
+    const char *path; /* NUL-terminated, "" for anonymous memory */
+};
+static struct map *maps;
+static size_t nmaps;
 
+static const struct map *map_of(uintptr_t a)
+{
+    size_t lo = 0, hi = nmaps;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (maps[mid].hi <= a)
+            lo = mid + 1;
+        else if (maps[mid].lo > a)
+            hi = mid;
+        else
+            return &maps[mid];
+    }
+    return NULL;
+}
+
+static int parse_maps(char *text, size_t maps_cap_bytes)
+{
+    char *p = text;
+
+    maps = mw__leak_map(maps_cap_bytes);
     if (!maps)
-        return;
-    for (p = maps; *p;) {
-        const char *line = p, *path;
-        uintptr_t lo, hi, start;
-        char perms[5];
+        return -1;
+    nmaps = 0;
+    while (*p && (nmaps + 1) * sizeof(struct map) <= maps_cap_bytes) {
+        struct map *m = &maps[nmaps];
+        const char *cp = p;
         int k;
 
-        lo = hex(&p);
-        if (*p == '-')
-            p++;
-        hi = hex(&p);
+        m->lo = hex(&cp);
+        if (*cp == '-')
+            cp++;
+        m->hi = hex(&cp);
+        p = (char *)cp;
         while (*p == ' ')
             p++;
         for (k = 0; k < 4 && *p && *p != ' '; k++)
-            perms[k] = *p++;
-        perms[k] = '\0';
-        /* skip offset, dev, inode to the path */
-        for (k = 0; k < 3 && *p && *p != '\n'; k++) {
+            m->perms[k] = *p++;
+        m->perms[k] = '\0';
+        for (k = 0; k < 3 && *p && *p != '\n'; k++) { /* offset, device, inode */
             while (*p == ' ')
                 p++;
             while (*p && *p != ' ' && *p != '\n')
@@ -418,12 +455,78 @@ static void scan_maps(const struct mw__check_in *in)
         }
         while (*p == ' ')
             p++;
-        path = p;
+        m->path = p;
         while (*p && *p != '\n')
             p++;
         if (*p == '\n')
-            p++;
-        (void)line;
+            *p++ = '\0';
+        nmaps++;
+    }
+    return 0;
+}
+
+/* memcheck's test for a vtable: inside a readable file mapping, and among its first 20 words
+ * two non-null ones point into executable file mappings before any word points elsewhere. */
+static int is_vtable(uintptr_t a)
+{
+    const struct map *m = map_of(a);
+    uintptr_t end, w;
+    int fns = 0;
+
+    if (!m || m->path[0] != '/' || m->perms[0] != 'r')
+        return 0;
+    end = a + 20 * sizeof(uintptr_t);
+    if (end > m->hi - sizeof(uintptr_t))
+        end = m->hi - sizeof(uintptr_t);
+    for (w = a; w <= end; w += sizeof(uintptr_t)) {
+        uintptr_t fn = *(const uintptr_t *)w;
+        const struct map *f;
+        if (!fn)
+            continue;
+        f = map_of(fn);
+        if (!f || f->path[0] != '/' || f->perms[2] != 'x')
+            return 0;
+        if (++fns == 2)
+            return 1;
+    }
+    return 0;
+}
+
+/* memcheck's interior-pointer heuristics (all on by default): an interior pointer that matches
+ * one makes the block reachable. Returns the heuristic (1-4) or 0. */
+static unsigned heuristic(uintptr_t v, const struct cb *b)
+{
+    const uintptr_t *w = (const uintptr_t *)b->addr;
+    uint64_t size = b->size;
+
+    /* stdstring: length, capacity, refcount, then the characters v points at */
+    if (v == b->addr + 24 && size >= 16 && 24 + w[1] + 1 == size && w[0] <= w[1])
+        return MW__HEUR_STDSTRING;
+    /* length64: a 64-bit count of the bytes that follow it */
+    if (v == b->addr + 8 && size >= 8 && w[0] > 0 && size - 8 == w[0])
+        return MW__HEUR_LENGTH64;
+    /* newarray: new[] of objects with destructors stores the element count first */
+    if (v == b->addr + 8 && size >= 8 && w[0] > 0 && (size - 8) % w[0] == 0)
+        return MW__HEUR_NEWARRAY;
+    /* multipleinheritance: v points at a secondary vtable pointer, the block starts with one */
+    if (!(v & 7) && size >= 8 && v + 8 <= b->addr + size) {
+        uintptr_t inner = *(const uintptr_t *)v, first = w[0];
+        if (!(inner & 7) && inner >= 4096 && !(first & 7) && first >= 4096 && is_vtable(inner) &&
+            is_vtable(first))
+            return MW__HEUR_MULTIPLE;
+    }
+    return 0;
+}
+
+static void scan_maps(const struct mw__check_in *in)
+{
+    size_t m;
+
+    for (m = 0; m < nmaps; m++) {
+        uintptr_t lo = maps[m].lo, hi = maps[m].hi, start;
+        const char *perms = maps[m].perms, *path = maps[m].path;
+        size_t i;
+
         if (perms[0] != 'r' || perms[1] != 'w')
             continue;
         if (*path == '/' && strncmp(path, "/dev/", 5) == 0 && strncmp(path, "/dev/zero", 9) != 0)
@@ -447,12 +550,13 @@ static void scan_maps(const struct mw__check_in *in)
             }
         }
         /* The allocator's memory is no root: its blocks are scanned only when reached. */
-        if (allocator_ranges(lo, hi, *path == '\0' || *path == '[') < 0)
+        if (allocator_ranges(lo, hi, *path == '\0' || *path == '[') < 0) {
+            nex = nex_global;
             continue;
+        }
         scan_minus(start, hi, 0);
         nex = nex_global;
     }
-    mw__leak_unmap(maps, cap);
 }
 
 /* Insertion sort of ex[from, to) by start (the lists are short). */
@@ -478,6 +582,7 @@ int mw__check_run(const struct mw__check_in *in, struct mw__check_out *out)
     static uintptr_t olo[320], ohi[320], dlo[4096], dhi[4096];
     size_t nown, ndead;
 
+    memset(out, 0, sizeof *out);
     snap_len = n * sizeof(mw__block_t);
     snap = mw__leak_map(snap_len);
     B = mw__leak_map(n * sizeof(struct cb));
@@ -500,6 +605,7 @@ int mw__check_run(const struct mw__check_in *in, struct mw__check_out *out)
         B[i].seq = snap[i].seq;
         B[i].trace = snap[i].trace;
         B[i].off = snap[i].flags;
+        B[i].heur = 0;
         B[i].indirect = 0;
         B[i].state = MW__LEAK_DEFINITE;
     }
@@ -538,7 +644,13 @@ int mw__check_run(const struct mw__check_in *in, struct mw__check_out *out)
         for (r = 0; r < in->threads[i].nregs; r++)
             hit(in->threads[i].regs[r], 1);
     }
-    scan_maps(in);
+    {
+        size_t len, cap;
+        char *text = read_maps(&len, &cap);
+        if (text && parse_maps(text, (len / 20 + 16) * sizeof(struct map)) == 0)
+            scan_maps(in);
+        /* text and maps stay mapped: the process is about to end */
+    }
     drain(-1);
 
     /* Cliques, in allocation order. */
@@ -564,6 +676,10 @@ int mw__check_run(const struct mw__check_in *in, struct mw__check_out *out)
         r->bytes += B[i].size;
         if (B[i].state == MW__LEAK_DEFINITE)
             r->indirect += B[i].indirect;
+        if (B[i].state == MW__LEAK_REACHABLE && B[i].heur) {
+            out->heur_bytes[B[i].heur - 1] += B[i].size;
+            out->heur_blocks[B[i].heur - 1]++;
+        }
     }
     for (i = 0; i < (size_t)ntr * 4; i++)
         if (acc[i].blocks)

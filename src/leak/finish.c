@@ -298,6 +298,8 @@ static void write_result(int how, int code, const siginfo_t *si, const uintptr_t
     r.nrecords = (uint32_t)res->nrecs;
     r.threads_unstopped = (uint32_t)unstopped;
     r.scan_bytes = res->scan_bytes;
+    memcpy(r.heur_bytes, res->heur_bytes, sizeof r.heur_bytes);
+    memcpy(r.heur_blocks, res->heur_blocks, sizeof r.heur_blocks);
     put(&r, sizeof r);
     w.count_only = 0;
     w.n = 0;

@@ -229,6 +229,7 @@ struct mw__check_out {
     size_t nrecs;
     uint64_t scan_bytes;
     size_t recs_map_len;
+    uint64_t heur_bytes[4], heur_blocks[4]; /* still reachable through each heuristic */
 };
 int mw__check_run(const struct mw__check_in *in, struct mw__check_out *out);
 

@@ -48,6 +48,14 @@ enum mw__leak_kind {
     MW__LEAK_REACHABLE = 3,
 };
 
+/* memcheck's interior-pointer heuristics, in its order. */
+enum mw__leak_heur {
+    MW__HEUR_STDSTRING = 1,
+    MW__HEUR_LENGTH64 = 2,
+    MW__HEUR_NEWARRAY = 3,
+    MW__HEUR_MULTIPLE = 4,
+};
+
 enum mw__leak_end {
     MW__LEAK_END_EXIT = 0, /* exit() or return from main; code = status */
     MW__LEAK_END_EXIT_NOW, /* _exit()/_Exit() called by the program; code = status */
@@ -72,6 +80,8 @@ typedef struct mw__leak_result {
     uint32_t nrecords;
     uint32_t threads_unstopped; /* threads that could not be stopped for the scan */
     uint64_t scan_bytes;        /* root bytes scanned */
+    uint64_t heur_bytes[4];     /* still reachable only through each heuristic (enum - 1) */
+    uint64_t heur_blocks[4];
 } mw__leak_result_t;
 
 typedef struct mw__leak_module {

@@ -171,6 +171,14 @@ size_t lk_parse_report(const char *path, struct lk_summary *out, size_t max)
             s->allocated = p ? num(p + 7) : 0;
         } else if (strstr(body, "All heap blocks were freed") == body) {
             s->all_freed = 1;
+        } else if (strstr(body, "stdstring ") == body || strstr(body, "length64 ") == body ||
+                   strstr(body, "newarray ") == body ||
+                   strstr(body, "multipleinheritance:") == body) {
+            static const char *const h[4] = {"stdstring", "length64", "newarray",
+                                             "multipleinheritance"};
+            for (k = 0; k < 4; k++)
+                if (strncmp(body, h[k], strlen(h[k])) == 0)
+                    bytes_blocks(strchr(body, ':') + 1, &s->heur_bytes[k], &s->heur_blocks[k]);
         } else {
             for (k = 0; k < 5; k++)
                 if (strstr(body, labels[k]) == body) {

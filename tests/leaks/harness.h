@@ -15,7 +15,8 @@ struct lk_summary {
     uint64_t in_use_bytes, in_use_blocks;
     uint64_t allocs, frees, allocated;
     uint64_t bytes[5], blocks[5]; /* definite, indirect, possible, reachable, suppressed */
-    int all_freed;                /* "All heap blocks were freed" */
+    uint64_t heur_bytes[4], heur_blocks[4]; /* "of which reachable via heuristic" lines */
+    int all_freed;                          /* "All heap blocks were freed" */
     int have_heap, have_leak;
 };
 

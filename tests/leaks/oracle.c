@@ -77,6 +77,11 @@ static void check_same(const struct lk_summary *v, const struct lk_summary *m, c
     cr_expect_eq(m->allocated, v->allocated, "%s: bytes allocated %lu, valgrind %lu", name,
                  (unsigned long)m->allocated, (unsigned long)v->allocated);
     cr_expect_eq(m->all_freed, v->all_freed, "%s: 'All heap blocks were freed' differs", name);
+    for (i = 0; i < 4; i++) {
+        cr_expect_eq(m->heur_bytes[i], v->heur_bytes[i], "%s: heuristic %d bytes %lu, valgrind %lu",
+                     name, i + 1, (unsigned long)m->heur_bytes[i], (unsigned long)v->heur_bytes[i]);
+        cr_expect_eq(m->heur_blocks[i], v->heur_blocks[i], "%s: heuristic %d blocks", name, i + 1);
+    }
     for (i = 0; i < 5; i++) {
         cr_expect_eq(m->bytes[i], v->bytes[i], "%s: %s bytes %lu, valgrind %lu", name, k[i],
                      (unsigned long)m->bytes[i], (unsigned long)v->bytes[i]);
@@ -91,7 +96,8 @@ static void check_sites(const char *name, const char *vg_text, const char *mw_te
     char path[512], *src, *line, *next;
     int lineno = 0, sites = 0;
 
-    snprintf(path, sizeof path, MW_SRC_DIR "/tests/leaks/victims/%s.c", name);
+    snprintf(path, sizeof path, MW_SRC_DIR "/tests/leaks/victims/%s%s", name,
+             strchr(name, '.') ? "" : ".c");
     src = lk_slurp(path);
     cr_assert_not_null(src, "cannot read %s", path);
     for (line = src; line && *line; line = next) {
@@ -103,7 +109,8 @@ static void check_sites(const char *name, const char *vg_text, const char *mw_te
         at = strstr(line, "@site ");
         if (!at || sscanf(at + 6, "%127s", fn) != 1)
             continue;
-        snprintf(want, sizeof want, "%s (%s.c:%d)", fn, name, lineno);
+        snprintf(want, sizeof want, "%s (%s%s:%d)", fn, name, strchr(name, '.') ? "" : ".c",
+                 lineno);
         cr_expect(strstr(vg_text, want) != NULL, "%s: valgrind does not show %s", name, want);
         cr_expect(strstr(mw_text, want) != NULL, "%s: memwalk does not show %s", name, want);
         sites++;
@@ -200,6 +207,12 @@ VICTIM(env_file)
 VICTIM(segv)
 VICTIM(qsort_cb)
 VICTIM(threads_many)
+
+/* C++ (heuristics): the source is a .cc file. */
+Test(leaks_oracle, cpp_interior, .timeout = 900)
+{
+    compare("cpp_interior", LK_VICTIMS "/cpp_interior", LK_STDOUT_NULL, "cpp_interior.cc");
+}
 
 /* Real programs, built by Debian without frame pointers: their figures too. */
 Test(leaks_oracle, python3_imports_json_and_sqlite3, .timeout = 900)

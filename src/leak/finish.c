@@ -351,6 +351,8 @@ static void finish(int how, int code, uintptr_t self_sp, const uintptr_t *regs, 
     nthreads = mw__leak_mt || !__libc_single_threaded ? mw__world_stop(threads, 1024) : 0;
     for (i = 0; i < nthreads; i++)
         unstopped += !threads[i].stopped;
+    /* Batched frees of every thread happen now: the others are stopped outside the tracer. */
+    mw__leak_flush_all();
     /* memcheck releases libc's buffers at a normal exit (not on a fatal signal): the frees
      * count, so tracking stays on for this thread while it runs. */
     if (how != MW__LEAK_END_SIGNAL && libc_freeres) {
@@ -362,6 +364,7 @@ static void finish(int how, int code, uintptr_t self_sp, const uintptr_t *regs, 
             cxx_freeres();
         libc_freeres();
     }
+    mw__leak_flush(&mw__leak_self); /* the frees freeres made */
     mw__leak_self.busy++;
     __atomic_store_n(&mw__leak_state, MW__DONE, __ATOMIC_RELEASE);
     in.self_sp = self_sp;

@@ -295,6 +295,7 @@ static void thread_gone(void *arg)
             mw__world_thread_exit((uintptr_t)addr, (uintptr_t)addr + size);
         pthread_attr_destroy(&attr);
     }
+    mw__leak_flush(&mw__leak_self);
     mw__unwind_thread_done();
     mw__blocks_thread_done(&mw__leak_self);
     mw__leak_self.busy--;
@@ -431,6 +432,31 @@ static inline __attribute__((always_inline)) void release(void *p)
     }
 }
 
+void mw__leak_flush(struct mw__leak_thread *t)
+{
+    unsigned i, n = t->ndefer;
+
+    t->busy++; /* a stop request waits until the slot lists are consistent */
+    for (i = 0; i < n; i++)
+        __builtin_prefetch((char *)t->defer[i] - MW__HDR);
+    for (i = 0; i < n; i++)
+        release(t->defer[i]);
+    t->ndefer = 0;
+    leave(t);
+}
+
+void mw__leak_flush_all(void)
+{
+    size_t i;
+
+    mw__leak_flush(&mw__main_thread);
+    if (!tslots)
+        return;
+    for (i = 0; i < THREADS_CAP; i++)
+        if (tslots[i].tp > TOMBSTONE && tslots[i].t->ndefer)
+            mw__leak_flush(tslots[i].t);
+}
+
 EXPORT void free(void *p)
 {
     struct mw__leak_thread *self;
@@ -438,7 +464,13 @@ EXPORT void free(void *p)
     if (!p || in_pool(p))
         return;
     self = &mw__leak_self;
-    self->busy++; /* a stop request waits until the slot lists are consistent */
+    if (__builtin_expect(mw__leak_state == MW__ON && !self->busy, 1)) {
+        self->defer[self->ndefer++] = p;
+        if (self->ndefer == MW__DEFER)
+            mw__leak_flush(self);
+        return;
+    }
+    self->busy++;
     release(p);
     leave(self);
 }

@@ -80,7 +80,11 @@ enum mw__leak_state { MW__OFF = 0, MW__STARTING, MW__ON, MW__PASSIVE, MW__DONE }
 extern volatile int mw__leak_state;
 extern int mw__leak_num_callers;
 
-/* Per-thread state (initial-exec TLS). */
+/* Frees are batched per thread: the blocks' headers are then loaded in parallel instead of one
+ * cache miss after another. */
+#define MW__DEFER 32
+
+/* Per-thread state. */
 struct mw__leak_thread {
     int busy;         /* inside a hook: nested calls are forwarded untracked */
     int stop_pending; /* a stop request arrived while busy */
@@ -90,6 +94,8 @@ struct mw__leak_thread {
     struct mw__unwind_cache *cache;
     uint32_t free_head, free_tail, free_count; /* this thread's free block slots */
     uint64_t allocs, frees, bytes;             /* memcheck's counters, this thread's share */
+    unsigned ndefer;                           /* frees waiting in defer[] */
+    void *defer[MW__DEFER];
 };
 /* The calling thread's state. Not a __thread variable: a TLS block in the preload would grow
  * every thread's DTV and so change what the program allocates (memcheck's preloads have none).
@@ -124,6 +130,10 @@ static inline struct mw__leak_thread *mw__leak_me(void)
 #define mw__leak_self (*mw__leak_me())
 
 void mw__leak_thread_init(void);
+/* Performs the frees t has batched. */
+void mw__leak_flush(struct mw__leak_thread *t);
+/* Flushes every thread's batch (exit, with the other threads stopped). */
+void mw__leak_flush_all(void);
 /* In a forked child: folds the state of the threads that did not survive. */
 void mw__leak_threads_after_fork(void);
 /* Adds the counters of every thread that has state to the sums. */

@@ -41,6 +41,11 @@ static struct tslot *tslots;
 static mw__lock_t tlock;
 static struct mw__leak_thread *tfree;
 static struct mw__leak_thread fallback = {.busy = 1}; /* never tracked */
+/* The thread-specific key whose destructor sees threads exit; its value is the thread's state,
+ * found by pthread_getspecific faster than through the table. glibc keeps keys below 32 in the
+ * thread descriptor itself, so setting one never allocates; other keys are not used so. */
+static pthread_key_t thread_key;
+static int thread_key_ok, thread_key_fast;
 
 static inline size_t thome(uintptr_t tp)
 {
@@ -76,6 +81,11 @@ struct mw__leak_thread *mw__leak_me_slow(uintptr_t tp)
     if (!mw__main_tp && syscall(SYS_gettid) == getpid()) {
         mw__main_tp = tp;
         return &mw__main_thread;
+    }
+    if (thread_key_fast) {
+        t = pthread_getspecific(thread_key);
+        if (t)
+            return t;
     }
     if (ts) {
         for (i = thome(tp), n = 0; n < THREADS_CAP; i = (i + 1) & (THREADS_CAP - 1), n++) {
@@ -277,9 +287,6 @@ void mw__leak_disable(const char *why)
     }
 }
 
-static pthread_key_t thread_key;
-static int thread_key_ok;
-
 /* Thread exit: remember where this thread's stack was (the scan must not take a dead thread's
  * stack for a root, as memcheck does not) and release the thread's unwind cache. */
 static void thread_gone(void *arg)
@@ -310,7 +317,7 @@ void mw__leak_thread_init(void)
     self->is_main = syscall(SYS_gettid) == getpid();
     self->stack_hi = self->is_main ? mw__scan_main_stack_base() : (uintptr_t)pthread_self();
     if (!self->is_main && thread_key_ok)
-        pthread_setspecific(thread_key, (void *)1);
+        pthread_setspecific(thread_key, self);
 }
 
 /* Called from the constructor: options that need the environment, exit handling. */
@@ -319,8 +326,10 @@ __attribute__((constructor)) static void leak_init(void)
     mw__leak_self.busy++;
     if (mw__leak_state == MW__OFF)
         start();
-    if (pthread_key_create(&thread_key, thread_gone) == 0)
+    if (pthread_key_create(&thread_key, thread_gone) == 0) {
         thread_key_ok = 1;
+        thread_key_fast = thread_key < 32;
+    }
     mw__leak_self.busy--;
     if (mw__leak_state == MW__ON)
         mw__finish_install();

@@ -94,6 +94,7 @@ struct mw__leak_thread {
     struct mw__unwind_cache *cache;
     uint32_t free_head, free_tail, free_count; /* this thread's free block slots */
     uint64_t allocs, frees, bytes;             /* memcheck's counters, this thread's share */
+    uint64_t seq_next, seq_end;                /* allocation numbers reserved by this thread */
     unsigned ndefer;                           /* frees waiting in defer[] */
     void *defer[MW__DEFER];
 };

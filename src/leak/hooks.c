@@ -474,9 +474,12 @@ EXPORT void free(void *p)
         return;
     self = &mw__leak_self;
     if (__builtin_expect(mw__leak_state == MW__ON && !self->busy, 1)) {
+        self->busy++; /* a stop request must not find p half queued */
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
         self->defer[self->ndefer++] = p;
         if (self->ndefer == MW__DEFER)
             mw__leak_flush(self);
+        leave(self);
         return;
     }
     self->busy++;

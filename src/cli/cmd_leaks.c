@@ -369,14 +369,13 @@ static int run(const struct opts *o, int argc, char **argv)
         return MW_EXIT_FAILURE;
     }
     if (child_pid == 0) {
-        char num[32], *lp;
+        char *lp;
         const char *old = getenv("LD_PRELOAD");
         int fd = fcntl(sv[1], F_DUPFD, 3); /* without close-on-exec */
         close(sv[0]);
         char launch[64];
         snprintf(launch, sizeof launch, "0,%d,%d,%s", fd, o->num_callers,
                  o->trace_children ? "yes" : "no");
-        (void)num;
         setenv("MEMWALK_LAUNCH", launch, 1);
         unsetenv("MEMWALK_OUT");
         /* As valgrind does: libstdc++'s pool allocators use plain new, so their blocks show. */

@@ -559,16 +559,37 @@ static void scan_maps(const struct mw__check_in *in)
     }
 }
 
-/* Insertion sort of ex[from, to) by start (the lists are short). */
+static void sift_excl(struct excl *a, size_t i, size_t n)
+{
+    for (;;) {
+        size_t c = 2 * i + 1;
+        struct excl t;
+        if (c >= n)
+            return;
+        if (c + 1 < n && a[c + 1].lo > a[c].lo)
+            c++;
+        if (a[i].lo >= a[c].lo)
+            return;
+        t = a[i];
+        a[i] = a[c];
+        a[c] = t;
+        i = c;
+    }
+}
+
+/* Sorts ex[from, to) by start (heapsort: the global list may hold thousands). */
 static void sort_range(size_t from, size_t to)
 {
-    size_t i, j;
+    struct excl *a = ex + from;
+    size_t n = to - from, i;
 
-    for (i = from + 1; i < to; i++) {
-        struct excl t = ex[i];
-        for (j = i; j > from && ex[j - 1].lo > t.lo; j--)
-            ex[j] = ex[j - 1];
-        ex[j] = t;
+    for (i = n / 2; i-- > 0;)
+        sift_excl(a, i, n);
+    for (i = n; i-- > 1;) {
+        struct excl t = a[0];
+        a[0] = a[i];
+        a[i] = t;
+        sift_excl(a, 0, i);
     }
 }
 
@@ -578,8 +599,8 @@ int mw__check_run(const struct mw__check_in *in, struct mw__check_out *out)
     mw__block_t *snap;
     uint32_t *order, ntr = mw__traces_count();
     mw__leak_lossrec_t *acc;
-    size_t snap_len, acc_len, ex_len = 16384 * sizeof(struct excl);
-    static uintptr_t olo[320], ohi[320], dlo[4096], dhi[4096];
+    size_t snap_len, acc_len, ex_len = 65536 * sizeof(struct excl);
+    static uintptr_t olo[16400], ohi[16400], dlo[4096], dhi[4096];
     size_t nown, ndead;
 
     memset(out, 0, sizeof *out);
@@ -592,7 +613,7 @@ int mw__check_run(const struct mw__check_in *in, struct mw__check_out *out)
     acc_len = (size_t)ntr * 4 * sizeof(mw__leak_lossrec_t);
     acc = mw__leak_map(acc_len ? acc_len : 4096);
     ex = mw__leak_map(ex_len);
-    ex_cap = 16384;
+    ex_cap = 65536;
     if (!snap || !B || !stack || !order || !acc || !ex)
         return -1;
     got = mw__blocks_snapshot(snap, n);
@@ -620,7 +641,7 @@ int mw__check_run(const struct mw__check_in *in, struct mw__check_out *out)
 
     /* Exclusions: our own memory, and the stacks of exited threads no live thread reuses. */
     nex = 0;
-    nown = mw__leak_own_ranges(olo, ohi, 320);
+    nown = mw__leak_own_ranges(olo, ohi, 16400);
     for (i = 0; i < nown; i++)
         exclude(olo[i], ohi[i]);
     ndead = mw__world_dead_stacks(dlo, dhi, 4096);

@@ -615,8 +615,3 @@ void mw__finish_install(void)
     install_signals();
     mw__send_hello(0);
 }
-
-void mw__finish_after_fork(void)
-{
-    fork_child();
-}

@@ -247,7 +247,6 @@ int mw__check_run(const struct mw__check_in *in, struct mw__check_out *out);
 /* ---- finish.c ---- */
 void mw__finish_install(void);
 void mw__finish_exit(int status, uintptr_t sp, int how);
-void mw__finish_after_fork(void);
 void mw__send_hello(uint16_t flags);
 
 #endif

@@ -46,9 +46,10 @@ void mw__unlock_always(mw__lock_t *l)
     __atomic_store_n(&l->v, 0, __ATOMIC_RELEASE);
 }
 
-/* Our own mappings, so the exit scan does not take the tables for roots. Mappings are few and
- * large (tables double in size), so a small fixed array is enough. */
-#define MAX_OWN 256
+/* Our own mappings, so the exit scan does not take the tables for roots (the block list holds
+ * every block's address). Tables are few and large, but each thread has its own cache mapping:
+ * room for thousands of threads. */
+#define MAX_OWN 16384
 static struct {
     uintptr_t lo, hi;
 } own[MAX_OWN];

@@ -36,15 +36,17 @@ struct slot {
  * holds wherever the stack pointer is (the same call chain at another depth), provided the
  * reads stay inside the stack. Otherwise the stack pointer and rbp must be the same too. */
 #define MEMO_BITS  9
-#define MEMO_READS 28
+#define MEMO_READS 16 /* kept per memo: 12 frames and a few saved rbp values */
+#define LOG_READS  64 /* logged per walk, before the unused rbp values are dropped */
 struct memo {
-    uintptr_t pc, ra, sp, bp;
+    uintptr_t pc, ra;
     uint32_t trace;
     uint16_t n;        /* reads logged; 0: nothing remembered */
     uint16_t absolute; /* rbp was used: sp and bp must match */
     uint32_t maxoff;   /* highest offset read */
     uint32_t off[MEMO_READS];
     uintptr_t val[MEMO_READS];
+    uintptr_t sp, bp;
 };
 
 /* The reads of one walk, for its memo. */
@@ -63,7 +65,7 @@ static inline uintptr_t rd(const uintptr_t *at, struct readlog *log, uint32_t fl
     uintptr_t v = *at;
 
     if (log) {
-        if (log->n < MEMO_READS && (uintptr_t)at - log->base < BPREAD) {
+        if (log->n < LOG_READS && (uintptr_t)at - log->base < BPREAD) {
             log->off[log->n] = (uint32_t)((uintptr_t)at - log->base) | flag;
             log->val[log->n] = v;
             log->n++;
@@ -929,6 +931,8 @@ unsigned mw__unwind_from(uintptr_t ip, uintptr_t sp, uintptr_t bp, uintptr_t *ou
 
 uint32_t mw__unwind_trace(uintptr_t pc, uintptr_t ra, uintptr_t sp, uintptr_t bp)
 {
+    uint32_t toff[LOG_READS];
+    uintptr_t tval[LOG_READS];
     struct mw__unwind_cache *c = thread_cache();
     uintptr_t ips[MW__LEAK_MAX_CALLERS], hi = mw__leak_self.stack_hi;
     struct readlog log;
@@ -966,8 +970,8 @@ uint32_t mw__unwind_trace(uintptr_t pc, uintptr_t ra, uintptr_t sp, uintptr_t bp
     log.n = 0;
     log.overflow = 0;
     log.bp_used = 0;
-    log.off = m->off;
-    log.val = m->val;
+    log.off = toff;
+    log.val = tval;
     depth += walk(ra, sp, bp, ips + 1, (unsigned)mw__leak_num_callers - 1, hi, 1, &log);
     m->trace = intern(c, ips, depth);
     m->pc = pc;
@@ -980,11 +984,15 @@ uint32_t mw__unwind_trace(uintptr_t pc, uintptr_t ra, uintptr_t sp, uintptr_t bp
         /* Saved rbp values nobody used do not decide anything: drop them. */
         uint32_t k = 0;
         for (i = 0; i < log.n; i++) {
-            uint32_t o = m->off[i] & ~BPREAD;
-            if ((m->off[i] & BPREAD) && !log.bp_used)
+            uint32_t o = toff[i] & ~BPREAD;
+            if ((toff[i] & BPREAD) && !log.bp_used)
                 continue;
+            if (k == MEMO_READS) {
+                log.overflow = 1;
+                break;
+            }
             m->off[k] = o;
-            m->val[k] = m->val[i];
+            m->val[k] = tval[i];
             if (o + 8 > m->maxoff)
                 m->maxoff = o + 8;
             k++;

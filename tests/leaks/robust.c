@@ -315,3 +315,83 @@ Test(leaks_robust, json_report_has_the_summary, .timeout = 60)
     free(text);
     lk_cleanup(dir);
 }
+
+static int count_files(const char *dir, const char *prefix)
+{
+    char cmd[800];
+    FILE *p;
+    int n = -1;
+
+    snprintf(cmd, sizeof cmd, "ls %s | grep -c '^%s'", dir, prefix);
+    p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    if (fscanf(p, "%d", &n) != 1)
+        n = -1;
+    pclose(p);
+    return n;
+}
+
+Test(leaks_robust, executed_programs_are_traced_only_when_asked, .timeout = 120)
+{
+    char *dir = lk_tmpdir(), pat[600];
+    int st;
+
+    snprintf(pat, sizeof pat, "--log-file=%s/no.%%p", dir);
+    {
+        char *argv[] = {LK_MEMWALK, "leaks", pat, "sh", "-c", "/bin/true; /bin/true", NULL};
+        st = lk_run(argv, LK_STDOUT_NULL, NULL, 60);
+    }
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    cr_expect_eq(count_files(dir, "no\\."), 1, "only the shell reports by default");
+    snprintf(pat, sizeof pat, "--log-file=%s/yes.%%p", dir);
+    {
+        char *argv[] = {LK_MEMWALK, "leaks", "--trace-children=yes", pat,
+                        "sh",       "-c",    "/bin/true; /bin/true", NULL};
+        st = lk_run(argv, LK_STDOUT_NULL, NULL, 60);
+    }
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    cr_expect_eq(count_files(dir, "yes\\."), 3, "the shell and both programs report");
+    lk_cleanup(dir);
+}
+
+Test(leaks_robust, errors_for_leak_kinds_decides_the_error_exitcode, .timeout = 60)
+{
+    char *counted[] = {LK_MEMWALK,
+                       "leaks",
+                       "--errors-for-leak-kinds=definite",
+                       "--error-exitcode=9",
+                       LK_VICTIMS "/definite_one",
+                       NULL};
+    char *ignored[] = {LK_MEMWALK,
+                       "leaks",
+                       "--errors-for-leak-kinds=reachable",
+                       "--error-exitcode=9",
+                       LK_VICTIMS "/definite_one",
+                       NULL};
+    int st = lk_run(counted, LK_STDOUT_NULL, NULL, 60);
+
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 9, "status %d", st);
+    st = lk_run(ignored, LK_STDOUT_NULL, NULL, 60);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d", st);
+}
+
+Test(leaks_robust, modules_without_debug_info_are_named_once, .timeout = 120)
+{
+    char *dir = lk_tmpdir(), pat[600], log[600], *text, *first;
+    char *argv[] = {LK_MEMWALK,         "leaks", "--show-leak-kinds=all", pat,
+                    "/usr/bin/python3", "-c",    "import json",           NULL};
+    int st;
+
+    snprintf(pat, sizeof pat, "--log-file=%s/log", dir);
+    snprintf(log, sizeof log, "%s/log", dir);
+    st = lk_run(argv, LK_STDOUT_NULL, NULL, 60);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    text = lk_slurp(log);
+    cr_assert_not_null(text);
+    first = strstr(text, "Note: no debug info (module+offset shown) for:");
+    cr_expect(first, "no note naming the modules without debug info");
+    cr_expect(first && !strstr(first + 1, "Note: no debug info"), "the note is printed once");
+    cr_expect(strstr(text, "???") == NULL || strstr(text, "+0x"), "unknown frames show +0x");
+    free(text);
+    lk_cleanup(dir);
+}

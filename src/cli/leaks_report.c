@@ -22,7 +22,7 @@ struct rec {
 
 /* Symbolizes a stack, expanding inlined frames and stopping below main as memcheck does. */
 static size_t frames_for(lk_sym_t *sym, const uint64_t *ips, uint32_t depth, struct lk_frame *out,
-                         size_t max)
+                         size_t max, int alloc_stack)
 {
     size_t n = 0;
     uint32_t i;
@@ -31,7 +31,7 @@ static size_t frames_for(lk_sym_t *sym, const uint64_t *ips, uint32_t depth, str
         size_t k, got = lk_sym_lookup(sym, ips[i], i == 0, out + n, max - n);
         int stop = 0;
         /* Frame 0 is the tracer's entry point (malloc, calloc...): show it, not its helpers. */
-        if (i == 0 && got > 1) {
+        if (i == 0 && got > 1 && alloc_stack) {
             out[n] = out[n + got - 1];
             got = 1;
         }
@@ -175,7 +175,7 @@ void lk_report_print(FILE *out, const struct lk_result *r, const struct lk_repor
         recs[i].f = calloc(MAX_LINES, sizeof(struct lk_frame));
         if (recs[i].f && lr->trace < r->h.ntraces)
             recs[i].nf = frames_for(sym, r->trace_ips[lr->trace], r->trace_depth[lr->trace],
-                                    recs[i].f, MAX_LINES);
+                                    recs[i].f, MAX_LINES, 1);
         inuse_b += lr->bytes;
         inuse_n += lr->blocks;
     }
@@ -199,7 +199,7 @@ void lk_report_print(FILE *out, const struct lk_result *r, const struct lk_repor
         if (w && r->h.fault_code > 0)
             fprintf(out, "==%d==  %s at address 0x%llX\n", pid, w,
                     (unsigned long long)r->h.fault_addr);
-        nfault = frames_for(sym, r->fault, r->h.fault_depth, fault, MAX_LINES);
+        nfault = frames_for(sym, r->fault, r->h.fault_depth, fault, MAX_LINES, 0);
         if (nfault) {
             /* The first fault frame is the interrupted instruction itself. */
             print_frames(out, pid, fault, nfault);

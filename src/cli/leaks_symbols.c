@@ -59,7 +59,7 @@ static const char *keep(lk_sym_t *s, const char *str)
 
 /* C++ names read as memcheck prints them ("make()", "std::vector<int>::push_back(int&&)"):
  * libstdc++'s demangler, loaded on first need so that memwalk does not link libstdc++. */
-static const char *demangle(lk_sym_t *s, const char *name)
+MW__UNUSED static const char *demangle(lk_sym_t *s, const char *name)
 {
     static char *(*cxa_demangle)(const char *, char *, size_t *, int *);
     static int tried;
@@ -87,7 +87,7 @@ static const char *demangle(lk_sym_t *s, const char *name)
     return kept;
 }
 
-static const char *base_name(const char *path)
+MW__UNUSED static const char *base_name(const char *path)
 {
     const char *b = strrchr(path, '/');
 
@@ -317,6 +317,7 @@ static size_t describe(lk_sym_t *s, uint64_t ip, int first, struct lk_frame *out
 #else
     (void)addr;
     (void)max;
+    (void)n;
 #endif
     s->has_debug[idx] = 0;
     out[0] = t;

@@ -19,8 +19,12 @@ $(BUILD)/tests/leaks/victims/static_prog: tests/leaks/victims/static_prog.c
 	@mkdir -p $(@D)
 	$(Q)$(call say,CC,$@)$(CC) -O2 -static -o $@ $<
 
+$(BUILD)/tests/leaks/victims/libplugin.so: tests/leaks/victims/lib/plugin.c
+	@mkdir -p $(@D)
+	$(Q)$(call say,CC,$@)$(CC) $(LEAK_VICTIM_CFLAGS) -shared -fPIC -o $@ $<
+
 .PHONY: leak-victims
-leak-victims: $(LEAK_VICTIMS)
+leak-victims: $(LEAK_VICTIMS) $(BUILD)/tests/leaks/victims/libplugin.so
 
 # The oracle comparisons and the robustness runs: test programs of their own (not unit suites:
 # valgrind is slow), run once by `make check` through CHECKS.

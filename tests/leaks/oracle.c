@@ -208,6 +208,14 @@ VICTIM(segv)
 VICTIM(qsort_cb)
 VICTIM(threads_many)
 
+/* A plugin allocates, is unloaded and loaded again. */
+Test(leaks_oracle, dl_plugin, .timeout = 900)
+{
+    char *cmd[] = {LK_VICTIMS "/dl_plugin", LK_VICTIMS "/libplugin.so", NULL};
+
+    compare_argv("dl_plugin", cmd, LK_STDOUT_NULL, "dl_plugin");
+}
+
 /* C++ (heuristics): the source is a .cc file. */
 Test(leaks_oracle, cpp_interior, .timeout = 900)
 {

@@ -229,7 +229,7 @@ static int module_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
     struct mod_walk *w = arg;
     mw__leak_module_t m;
-    char exe[4096];
+    char exe[4096], abs[4096];
     const char *path = info->dlpi_name;
     uintptr_t lo = UINTPTR_MAX, hi = 0;
     int i;
@@ -251,6 +251,9 @@ static int module_cb(struct dl_phdr_info *info, size_t size, void *arg)
             return 0;
         exe[k] = '\0';
         path = exe;
+    } else if (path[0] != '/') {
+        mw__modules_abspath(path, abs, sizeof abs);
+        path = abs;
     }
     w->n++;
     if (w->count_only)
@@ -271,6 +274,8 @@ static void write_result(int how, int code, const siginfo_t *si, const uintptr_t
     mw__leak_result_t r;
     struct mod_walk w = {1, 0};
     uint32_t ntr = mw__traces_count(), *remap, used = 0;
+    const mw__gone_t *gone;
+    size_t ngone;
     size_t i, remap_len = ((size_t)ntr + 1) * sizeof(uint32_t);
 
     remap = mw__leak_map(remap_len);
@@ -282,6 +287,7 @@ static void write_result(int how, int code, const siginfo_t *si, const uintptr_t
             remap[t] = ++used;
     }
     dl_iterate_phdr(module_cb, &w);
+    ngone = mw__modules_gone(&gone);
     memset(&r, 0, sizeof r);
     r.magic = MW__LEAK_MAGIC;
     r.version = MW__LEAK_VERSION;
@@ -293,7 +299,7 @@ static void write_result(int how, int code, const siginfo_t *si, const uintptr_t
     r.fault_addr = si ? (uint64_t)(uintptr_t)si->si_addr : 0;
     r.fault_depth = fault_depth;
     mw__blocks_totals(&r.allocs, &r.frees, &r.bytes_allocated);
-    r.nmodules = w.n;
+    r.nmodules = w.n + (uint32_t)ngone; /* loaded objects first: they win on overlaps */
     r.ntraces = used;
     r.nrecords = (uint32_t)res->nrecs;
     r.threads_unstopped = (uint32_t)unstopped;
@@ -304,6 +310,16 @@ static void write_result(int how, int code, const siginfo_t *si, const uintptr_t
     w.count_only = 0;
     w.n = 0;
     dl_iterate_phdr(module_cb, &w);
+    for (i = 0; i < ngone; i++) {
+        mw__leak_module_t m;
+        m.bias = gone[i].bias;
+        m.lo = gone[i].lo;
+        m.hi = gone[i].hi;
+        m.path_len = (uint32_t)strlen(gone[i].path);
+        m.pad = 0;
+        put(&m, sizeof m);
+        put(gone[i].path, m.path_len);
+    }
     /* Traces in remap order. */
     {
         uint32_t k = 1;

@@ -719,7 +719,9 @@ EXPORT int dlclose(void *handle)
         start();
     if (!mw__real.dlclose)
         return -1;
+    mw__modules_before_close();
     r = mw__real.dlclose(handle);
+    mw__modules_after_close();
     mw__unwind_flush();
     return r;
 }

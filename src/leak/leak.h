@@ -244,6 +244,20 @@ struct mw__check_out {
 };
 int mw__check_run(const struct mw__check_in *in, struct mw__check_out *out);
 
+/* ---- modules.c ---- */
+typedef struct mw__gone {
+    uintptr_t bias, lo, hi;
+    const char *path;
+} mw__gone_t;
+
+/* Around dlclose: remembers the objects it unloads. */
+void mw__modules_before_close(void);
+void mw__modules_after_close(void);
+/* name made absolute against the working directory when it is a relative path. */
+size_t mw__modules_abspath(const char *name, char *buf, size_t len);
+/* The objects unloaded so far, oldest first. */
+size_t mw__modules_gone(const mw__gone_t **out);
+
 /* ---- finish.c ---- */
 void mw__finish_install(void);
 void mw__finish_exit(int status, uintptr_t sp, int how);

@@ -119,8 +119,17 @@ lk_sym_t *lk_sym_new(const struct lk_module *mods, size_t n)
     if (s->dwfl) {
         dwfl_report_begin(s->dwfl);
         for (i = 0; i < n; i++) {
+            size_t j;
+            int overlaps = 0;
             /* The vdso and other objects without a file cannot be opened: skip them. */
             if (mods[i].path[0] != '/')
+                continue;
+            /* An object unloaded and loaded again at the same place is listed twice: libdw
+             * drops both when told twice, so the first one alone is reported. */
+            for (j = 0; j < i && !overlaps; j++)
+                overlaps =
+                    mods[j].path[0] == '/' && mods[j].lo < mods[i].hi && mods[i].lo < mods[j].hi;
+            if (overlaps)
                 continue;
             dwfl_report_elf(s->dwfl, base_name(mods[i].path), mods[i].path, -1, mods[i].bias,
                             false);

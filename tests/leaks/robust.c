@@ -395,3 +395,27 @@ Test(leaks_robust, modules_without_debug_info_are_named_once, .timeout = 120)
     free(text);
     lk_cleanup(dir);
 }
+
+Test(leaks_robust, stacks_in_an_unloaded_plugin_are_symbolized, .timeout = 60)
+{
+    char *dir = lk_tmpdir(), pat[600], log[600], *text;
+    char *argv[] = {LK_MEMWALK,
+                    "leaks",
+                    "--show-leak-kinds=all",
+                    pat,
+                    LK_VICTIMS "/dl_plugin",
+                    LK_VICTIMS "/libplugin.so",
+                    NULL};
+    int st;
+
+    snprintf(pat, sizeof pat, "--log-file=%s/log", dir);
+    snprintf(log, sizeof log, "%s/log", dir);
+    st = lk_run(argv, LK_STDOUT_NULL, NULL, 60);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d", st);
+    text = lk_slurp(log);
+    cr_assert_not_null(text);
+    cr_expect(strstr(text, "plugin_make (plugin.c:"), "%s", text);
+    cr_expect(strstr(text, "definitely lost: 161 bytes in 2 blocks"), "%s", text);
+    free(text);
+    lk_cleanup(dir);
+}

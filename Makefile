@@ -170,8 +170,8 @@ install: all examples $(BUILD)/memwalk.pc
 	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libmemwalk.so
 	install -m 755 $(PRELOAD) $(DESTDIR)$(LIBDIR)/memwalk/libmemwalk-leak.so
 	# the seed's Point programs, which `memwalk tour` runs under `memwalk leaks`
-	for p in point_leak point_fixed; do [ ! -x $(BUILD)/examples/$$p ] || \
-	  install -m 755 $(BUILD)/examples/$$p $(DESTDIR)$(LIBDIR)/memwalk/; done
+	install -m 755 $(BUILD)/examples/point_leak $(BUILD)/examples/point_fixed \
+	  $(DESTDIR)$(LIBDIR)/memwalk/
 	install -m 644 include/memwalk/*.h $(DESTDIR)$(INCDIR)/memwalk/
 	install -m 644 $(BUILD)/memwalk.pc $(DESTDIR)$(LIBDIR)/pkgconfig/memwalk.pc
 	install -m 644 $(wildcard man/*.1) $(DESTDIR)$(MANDIR)/man1/

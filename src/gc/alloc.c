@@ -1,0 +1,660 @@
+/* Allocation: the lock-free fast path, block cursors, large and huge objects, explicit free,
+ * realloc and friends. */
+#include "gc/gc_internal.h"
+
+#include <errno.h>
+#include <string.h>
+
+static const uint16_t class_sizes[MW__GC_NCLASSES] = {
+    16,  32,  48,  64,  80,  96,   112,  128,  160,  192,  224,  256,  320,  384,
+    448, 512, 640, 768, 896, 1024, 1280, 1536, 1792, 2048, 2560, 3072, 3584, 4096,
+};
+
+void mw__gc_init_classes(void)
+{
+    unsigned c, g, k;
+
+    for (c = 0; c < MW__GC_NCLASSES; c++) {
+        unsigned s = class_sizes[c];
+        mw__gc.class_size[c] = s;
+        /* The fewest pages (up to 8) that waste at most an eighth, within 256 slots. */
+        for (k = 1; k < 8; k++) {
+            unsigned bytes = k * (unsigned)MW__GC_PAGE, slots = bytes / s;
+            if (slots > MW__GC_MAX_SLOTS)
+                slots = MW__GC_MAX_SLOTS;
+            if ((bytes - slots * s) * 8 <= bytes)
+                break;
+        }
+        mw__gc.class_pages[c] = (uint8_t)k;
+        mw__gc.class_slots[c] = (uint16_t)MW__GC_MIN(k * MW__GC_PAGE / s, MW__GC_MAX_SLOTS);
+    }
+    for (g = 0, c = 0; g <= MW__GC_SMALL_MAX / MW__GC_GRANULE; g++) {
+        while (class_sizes[c] < g * MW__GC_GRANULE)
+            c++;
+        mw__gc.class_of[g] = (uint8_t)c;
+    }
+}
+
+/* ---- the fast path ----------------------------------------------------------------------------
+ */
+
+static inline void *cursor_pop(struct mw__gc_cursor *c)
+{
+    uint64_t b = c->bits;
+
+    if (MW__GC_LIKELY(b != 0)) {
+        uintptr_t p = c->base + (uintptr_t)__builtin_ctzll(b) * c->size;
+        /* The address exists before the slot leaves the cursor: a thread stopped in between has
+         * it either in the cursor (reserved) or in a register (a root). */
+        __asm__ volatile("" : : "r"(p) : "memory");
+        c->bits = b & (b - 1);
+        MW__GC_ACCESSIBLE(p, c->size);
+        return (void *)p;
+    }
+    return NULL;
+}
+
+/* The fast path, spelled out in both entry points so that nothing but the empty-cursor test
+ * branches: a TLS load, a table load, the cursor word, one multiplication. */
+#define FAST_PATH(n, kind)                                                                     \
+    do {                                                                                       \
+        struct mw__gc_thread *t_ = mw__gc_self;                                                \
+        if (MW__GC_LIKELY(t_ != NULL && (n) <= MW__GC_SMALL_MAX)) {                            \
+            struct mw__gc_cursor *c_ =                                                         \
+                &t_->cur[kind][mw__gc.class_of[((n) + MW__GC_GRANULE - 1) >> 4]];              \
+            uint64_t b_ = c_->bits;                                                            \
+            if (MW__GC_LIKELY(b_ != 0)) {                                                      \
+                uintptr_t p_ = c_->base + (uintptr_t)(unsigned)__builtin_ctzll(b_) * c_->size; \
+                __asm__ volatile("" : : "r"(p_) : "memory");                                   \
+                c_->bits = b_ & (b_ - 1);                                                      \
+                MW__GC_ACCESSIBLE(p_, c_->size);                                               \
+                return (void *)p_;                                                             \
+            }                                                                                  \
+        }                                                                                      \
+    } while (0)
+
+void *mw_gc_malloc(size_t n)
+{
+    FAST_PATH(n, 0);
+    return mw__gc_alloc_slow(n, 0);
+}
+
+void *mw_gc_malloc_atomic(size_t n)
+{
+    FAST_PATH(n, 1);
+    return mw__gc_alloc_slow(n, 1);
+}
+
+/* ---- blocks and cursors -----------------------------------------------------------------------
+ */
+
+void mw__gc_sweep_block(struct mw__gc_normal *n, unsigned head)
+{
+    struct mw__gc_pd *pd = &n->pd[head];
+    uint64_t *w = n->bits[head];
+    unsigned i, dead = 0;
+
+    for (i = 0; i < 4; i++) {
+        uint64_t d = w[i] & ~w[4 + i];
+        if (d && mw__gc.opt.poison) {
+            uint64_t x = d;
+            while (x) {
+                unsigned s = i * 64 + (unsigned)__builtin_ctzll(x);
+                memset((void *)(mw__gc_block_addr(n, head) + (uintptr_t)s * pd->size), 0xa5,
+                       pd->size);
+                x &= x - 1;
+            }
+        }
+        dead += (unsigned)mw__gc_popcount(d);
+#if defined(MW_GC_ASAN) || defined(MW_GC_VALGRIND)
+        for (uint64_t x = d; x; x &= x - 1)
+            MW__GC_NOACCESS(mw__gc_block_addr(n, head) +
+                                (uintptr_t)(i * 64 + (unsigned)__builtin_ctzll(x)) * pd->size,
+                            pd->size);
+#endif
+        w[i] = w[4 + i];
+        w[4 + i] = 0;
+    }
+    mw__gc.stats.freed_bytes += (uint64_t)dead * pd->size;
+    pd->flags &= (uint8_t)~MW__GC_UNSWEPT;
+}
+
+static void valid_mask(unsigned nslots, uint64_t out[4])
+{
+    unsigned i;
+
+    for (i = 0; i < 4; i++) {
+        if (nslots >= (i + 1) * 64)
+            out[i] = ~(uint64_t)0;
+        else if (nslots > i * 64)
+            out[i] = ((uint64_t)1 << (nslots - i * 64)) - 1;
+        else
+            out[i] = 0;
+    }
+}
+
+/* The first slot at or after pos whose bit in the 256-bit map equals want; 256 when none. */
+static unsigned next_bit(const uint64_t map[4], unsigned pos, int want)
+{
+    while (pos < 256) {
+        uint64_t w = (want ? map[pos >> 6] : ~map[pos >> 6]) >> (pos & 63);
+        if (w)
+            return pos + (unsigned)__builtin_ctzll(w);
+        pos = (pos | 63) + 1;
+    }
+    return 256;
+}
+
+/* Clears the free slots of a block, one memset per run of adjacent free slots (runs cross the
+ * 64-slot words: a block with no survivor is one memset). */
+static void zero_free(uintptr_t base, uintptr_t size, const uint64_t free[4])
+{
+    unsigned s = next_bit(free, 0, 1), e;
+
+    while (s < 256) {
+        e = next_bit(free, s, 0);
+        MW__GC_ACCESSIBLE(base + (uintptr_t)s * size, (size_t)(e - s) * size);
+        memset((void *)(base + (uintptr_t)s * size), 0, (size_t)(e - s) * size);
+        MW__GC_NOACCESS(base + (uintptr_t)s * size, (size_t)(e - s) * size);
+        s = e < 256 ? next_bit(free, e, 1) : 256;
+    }
+}
+
+static void sweep_push(int kind, unsigned cls, uintptr_t block)
+{
+    struct mw__gc_vec *v = &mw__gc.sweep[kind][cls];
+
+    /* Losing a block here only delays the reuse of its free slots to the next collection. */
+    if (mw__gc_vec_reserve(v, sizeof(uintptr_t), v->len + 1) == 0)
+        MW__GC_VEC_AT(v, uintptr_t, v->len++) = block;
+}
+
+/* Bytes of the slots a cursor holds without having handed them out. */
+static uint64_t cursor_reserved(const struct mw__gc_cursor *c)
+{
+    unsigned i, k = 0;
+
+    if (!c->block)
+        return 0;
+    for (i = 0; i < 4; i++)
+        k += (unsigned)mw__gc_popcount(c->rest[i]);
+    k += (unsigned)mw__gc_popcount(c->bits);
+    return (uint64_t)k * c->size;
+}
+
+uint64_t mw__gc_reserved_bytes(void)
+{
+    struct mw__gc_thread *t;
+    uint64_t sum = 0;
+    unsigned k, c;
+
+    for (t = mw__gc.threads; t; t = t->next)
+        for (k = 0; k < MW__GC_KINDS; k++)
+            for (c = 0; c < MW__GC_NCLASSES; c++)
+                sum += cursor_reserved(&t->cur[k][c]);
+    return sum;
+}
+
+void mw__gc_cursor_release(struct mw__gc_cursor *c, int unclaim)
+{
+    struct mw__gc_normal *n;
+    struct mw__gc_pd *pd;
+    unsigned h, i;
+    uint64_t *w;
+    int kind;
+
+    if (!c->block)
+        return;
+    n = mw__gc_chunk_of(c->block);
+    h = mw__gc_page_of(c->block);
+    pd = &n->pd[h];
+    w = n->bits[h];
+    kind = pd->flags & MW__GC_ATOMIC ? 1 : 0;
+    if (unclaim) {
+        uint64_t bytes = cursor_reserved(c);
+        if (c->bits)
+            w[(c->base - c->block) / (64 * c->size)] &= ~c->bits;
+        for (i = 0; i < 4; i++)
+            w[i] &= ~c->rest[i];
+        mw__gc.stats.allocated_bytes -= bytes;
+        mw__gc.since_gc = mw__gc.since_gc > bytes ? mw__gc.since_gc - bytes : 0;
+    }
+    pd->flags &= (uint8_t)~MW__GC_OWNED;
+    if ((pd->flags & MW__GC_SEEN) || unclaim) {
+        /* Slots may have been freed while the cursor held the block: make them reusable. */
+        pd->flags &= (uint8_t)~MW__GC_SEEN;
+        if (!(w[0] | w[1] | w[2] | w[3]))
+            mw__gc_pages_free(n, h, pd->npages);
+        else
+            sweep_push(kind, mw__gc.class_of[pd->size / MW__GC_GRANULE], c->block);
+    }
+    c->block = 0;
+    c->bits = 0;
+    c->base = 0;
+    memset(c->rest, 0, sizeof c->rest);
+}
+
+static uintptr_t block_new(int kind, unsigned cls, int *zeroed)
+{
+    unsigned npages = mw__gc.class_pages[cls], h, p;
+    uint32_t size = mw__gc.class_size[cls];
+    struct mw__gc_normal *n;
+    uintptr_t addr = mw__gc_pages_alloc(npages, zeroed);
+
+    if (!addr)
+        return 0;
+    n = mw__gc_chunk_of(addr);
+    h = mw__gc_page_of(addr);
+    for (p = h; p < h + npages; p++) {
+        struct mw__gc_pd *pd = &n->pd[p];
+        pd->size = size;
+        pd->recip = (uint32_t)((((uint64_t)1 << 32) + size - 1) / size);
+        pd->head = (uint16_t)h;
+        pd->nslots = mw__gc.class_slots[cls];
+        pd->npages = (uint16_t)npages;
+        pd->kind = MW__GC_SMALL;
+        pd->flags = kind ? MW__GC_ATOMIC : 0;
+    }
+    memset(n->bits[h], 0, sizeof n->bits[h]);
+    MW__GC_NOACCESS(addr + (uintptr_t)mw__gc.class_slots[cls] * size,
+                    ((uintptr_t)npages << MW__GC_PAGE_SHIFT) -
+                        (uintptr_t)mw__gc.class_slots[cls] * size);
+    return addr;
+}
+
+/* Gives the cursor a block with free slots: a swept one, one to sweep, or a new one. Called with
+ * the lock held and the cursor empty. Returns 0 or -ENOMEM. */
+static int cursor_fill(struct mw__gc_thread *t, int kind, unsigned cls)
+{
+    struct mw__gc_cursor *c = &t->cur[kind][cls];
+    struct mw__gc_vec *v = &mw__gc.sweep[kind][cls];
+    uint64_t valid[4], free[4], bytes;
+    uintptr_t addr = 0;
+    int zeroed = 0, i;
+    unsigned k = 0;
+    struct mw__gc_normal *n;
+    unsigned h;
+    uint64_t *w;
+
+    mw__gc_cursor_release(c, 0);
+    valid_mask(mw__gc.class_slots[cls], valid);
+    while (v->len) {
+        addr = MW__GC_VEC_AT(v, uintptr_t, --v->len);
+        if (v->len) {
+            /* The next fill will want the next block's descriptor and bitmaps: cold since
+             * the collection, they would cost two misses then. */
+            uintptr_t next = MW__GC_VEC_AT(v, uintptr_t, v->len - 1);
+            __builtin_prefetch(&mw__gc_chunk_of(next)->pd[mw__gc_page_of(next)], 1);
+            __builtin_prefetch(mw__gc_chunk_of(next)->bits[mw__gc_page_of(next)], 1);
+        }
+        n = mw__gc_chunk_of(addr);
+        h = mw__gc_page_of(addr);
+        if (n->pd[h].flags & MW__GC_UNSWEPT)
+            mw__gc_sweep_block(n, h);
+        w = n->bits[h];
+        for (i = 0, k = 0; i < 4; i++) {
+            free[i] = valid[i] & ~w[i];
+            k += (unsigned)mw__gc_popcount(free[i]);
+        }
+        if (k)
+            break;
+        addr = 0; /* full: the next collection lists it again if it is still in use */
+    }
+    if (!addr) {
+        addr = block_new(kind, cls, &zeroed);
+        if (!addr)
+            return -ENOMEM;
+        memcpy(free, valid, sizeof free);
+        k = mw__gc.class_slots[cls];
+    }
+    n = mw__gc_chunk_of(addr);
+    h = mw__gc_page_of(addr);
+    w = n->bits[h];
+    if (kind == 0 && !zeroed)
+        zero_free(addr, mw__gc.class_size[cls], free);
+#if defined(MW_GC_ASAN) || defined(MW_GC_VALGRIND)
+    else
+        for (i = 0; i < 4; i++)
+            for (uint64_t x = free[i]; x; x &= x - 1)
+                MW__GC_NOACCESS(addr + (uintptr_t)(i * 64 + __builtin_ctzll(x)) *
+                                           mw__gc.class_size[cls],
+                                mw__gc.class_size[cls]);
+#endif
+    for (i = 0; i < 4; i++)
+        w[i] |= free[i];
+    n->pd[h].flags |= MW__GC_OWNED;
+    bytes = (uint64_t)k * mw__gc.class_size[cls];
+    mw__gc.since_gc += bytes;
+    mw__gc.stats.allocated_bytes += bytes;
+
+    c->block = addr;
+    c->size = mw__gc.class_size[cls];
+    for (i = 0; i < 3 && !free[i]; i++) /* k > 0: some word has a free slot */
+        ;
+    c->base = addr + (uintptr_t)i * 64 * c->size;
+    c->bits = free[i];
+    for (int j = 0; j < 4; j++)
+        c->rest[j] = j == i ? 0 : free[j];
+    return 0;
+}
+
+/* Moves the cursor to its block's next group of free slots; 0 when the block is used up. */
+static int cursor_next_group(struct mw__gc_cursor *c)
+{
+    unsigned i;
+
+    if (!c->block)
+        return 0;
+    for (i = 0; i < 4; i++) {
+        if (c->rest[i]) {
+            /* Order matters to a collection that stops this thread in between: every free slot
+             * must be in bits (read with base) or in rest at each step. */
+            c->base = c->block + (uintptr_t)i * 64 * c->size;
+            __asm__ volatile("" : : : "memory");
+            c->bits = c->rest[i];
+            __asm__ volatile("" : : : "memory");
+            c->rest[i] = 0;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void *oom(size_t n)
+{
+    mw_gc_oom_fn fn = mw__gc.oom;
+
+    if (fn)
+        return fn(n);
+    errno = ENOMEM;
+    return NULL;
+}
+
+static void *alloc_small(struct mw__gc_thread *t, size_t n, int kind)
+{
+    unsigned cls = mw__gc.class_of[(n + MW__GC_GRANULE - 1) >> 4];
+    struct mw__gc_cursor *c = &t->cur[kind][cls];
+    void *p;
+    int r;
+
+    for (;;) {
+        p = cursor_pop(c);
+        if (p)
+            return p;
+        if (cursor_next_group(c))
+            continue;
+        mw__gc_collect_if_due();
+        mw__gc_lock();
+        r = cursor_fill(t, kind, cls);
+        mw__gc_unlock();
+        if (r < 0) {
+            mw__gc_collect_entry("out of memory", 1);
+            mw__gc_lock();
+            r = cursor_fill(t, kind, cls);
+            mw__gc_unlock();
+            if (r < 0)
+                return NULL;
+        }
+    }
+}
+
+static uintptr_t large_try(size_t n, int kind)
+{
+    unsigned npages = (unsigned)((n + MW__GC_PAGE - 1) >> MW__GC_PAGE_SHIFT), h, p;
+    struct mw__gc_normal *ch;
+    uintptr_t addr;
+    int zeroed;
+
+    if (n > MW__GC_LARGE_MAX) {
+        addr = mw__gc_huge_map(n, kind);
+        if (addr) {
+            struct mw__gc_chunk *c = (struct mw__gc_chunk *)(addr - MW__GC_PAGE);
+            mw__gc.since_gc += c->obj_size;
+            mw__gc.stats.allocated_bytes += c->obj_size;
+        }
+        return addr;
+    }
+    addr = mw__gc_pages_alloc(npages, &zeroed);
+    if (!addr)
+        return 0;
+    ch = mw__gc_chunk_of(addr);
+    h = mw__gc_page_of(addr);
+    for (p = h; p < h + npages; p++) {
+        struct mw__gc_pd *pd = &ch->pd[p];
+        pd->size = npages << MW__GC_PAGE_SHIFT;
+        pd->recip = 0;
+        pd->head = (uint16_t)h;
+        pd->nslots = 1;
+        pd->npages = (uint16_t)npages;
+        pd->kind = MW__GC_LARGE;
+        pd->flags = kind ? MW__GC_ATOMIC : 0;
+    }
+    memset(ch->bits[h], 0, sizeof ch->bits[h]);
+    if (kind == 0 && !zeroed)
+        memset((void *)addr, 0, (size_t)npages << MW__GC_PAGE_SHIFT);
+    ch->bits[h][0] = 1;
+    mw__gc.since_gc += (uint64_t)npages << MW__GC_PAGE_SHIFT;
+    mw__gc.stats.allocated_bytes += (uint64_t)npages << MW__GC_PAGE_SHIFT;
+    return addr;
+}
+
+static void *alloc_large(size_t n, int kind)
+{
+    uintptr_t p;
+
+    mw__gc_collect_if_due();
+    mw__gc_lock();
+    p = large_try(n, kind);
+    mw__gc_unlock();
+    if (!p) {
+        mw__gc_collect_entry("out of memory", 1);
+        mw__gc_lock();
+        p = large_try(n, kind);
+        mw__gc_unlock();
+    }
+    return (void *)p;
+}
+
+void *mw__gc_alloc_slow(size_t n, int kind)
+{
+    struct mw__gc_thread *t = mw__gc_me();
+    void *p;
+
+    if (n <= MW__GC_SMALL_MAX)
+        p = alloc_small(t, n, kind);
+    else
+        p = alloc_large(n, kind);
+    if (MW__GC_UNLIKELY(!p))
+        return oom(n);
+    /* A collection this call triggered may have found finalizers to run: run them now, with
+     * p held in this frame. */
+    if (MW__GC_UNLIKELY(mw__gc.fin_queue.len > mw__gc.fin_queue_head))
+        mw__gc_run_finalizers();
+    __asm__ volatile("" : : "r"(p) : "memory");
+    return p;
+}
+
+/* ---- finding objects --------------------------------------------------------------------------
+ */
+
+int mw__gc_find(uintptr_t v, struct mw__gc_ref *r)
+{
+    uintptr_t e, base;
+    struct mw__gc_normal *n;
+    struct mw__gc_pd *pd;
+    unsigned slot;
+
+    if (v - mw__gc.heap_lo >= mw__gc.heap_hi - mw__gc.heap_lo)
+        return 0;
+    e = mw__gc_entry(v);
+    if (!e)
+        return 0;
+    if (e & MW__GC_ENTRY_HUGE) {
+        struct mw__gc_chunk *c = (struct mw__gc_chunk *)(e & ~(MW__GC_CHUNK - 1));
+        if (v < c->obj || v >= c->obj + c->obj_size || !(c->bits[0] & 1))
+            return 0;
+        r->start = c->obj;
+        r->size = c->obj_size;
+        r->alloc = c->bits;
+        r->mask = 1;
+        r->chunk = c;
+        r->pd = NULL;
+        r->slot = 0;
+        r->atomic = !!(c->flags & MW__GC_ATOMIC);
+        return 1;
+    }
+    n = (struct mw__gc_normal *)e;
+    pd = &n->pd[mw__gc_page_of(v)];
+    if (pd->kind < MW__GC_SMALL)
+        return 0;
+    base = mw__gc_block_addr(n, pd->head);
+    slot = (unsigned)(((uint64_t)(v - base) * pd->recip) >> 32);
+    if (slot >= pd->nslots)
+        return 0;
+    if (!(n->bits[pd->head][slot >> 6] & ((uint64_t)1 << (slot & 63))))
+        return 0;
+    r->start = base + (uintptr_t)slot * pd->size;
+    r->size = pd->size;
+    r->alloc = &n->bits[pd->head][slot >> 6];
+    r->mask = (uint64_t)1 << (slot & 63);
+    r->chunk = &n->c;
+    r->pd = &n->pd[pd->head];
+    r->slot = slot;
+    r->atomic = !!(pd->flags & MW__GC_ATOMIC);
+    return 1;
+}
+
+/* Whether slot r is still held by some cursor (claimed, never handed out). */
+static int held_by_cursor(const struct mw__gc_ref *r)
+{
+    struct mw__gc_thread *t;
+    unsigned k, c;
+
+    if (!r->pd || !(r->pd->flags & MW__GC_OWNED))
+        return 0;
+    for (t = mw__gc.threads; t; t = t->next)
+        for (k = 0; k < MW__GC_KINDS; k++)
+            for (c = 0; c < MW__GC_NCLASSES; c++) {
+                const struct mw__gc_cursor *cu = &t->cur[k][c];
+                unsigned g = r->slot >> 6;
+                if (cu->block != r->start - (uintptr_t)r->slot * r->size)
+                    continue;
+                if (cu->rest[g] & r->mask)
+                    return 1;
+                if (cu->bits && (cu->base - cu->block) / (64 * cu->size) == g &&
+                    (cu->bits & r->mask))
+                    return 1;
+            }
+    return 0;
+}
+
+/* ---- the rest of the API ------------------------------------------------------------------- */
+
+void mw_gc_free(void *p)
+{
+    struct mw__gc_ref r;
+    uintptr_t v = (uintptr_t)p;
+
+    if (!p)
+        return;
+    mw__gc_me();
+    mw__gc_lock();
+    if (!mw__gc_find(v, &r) || r.start != v || held_by_cursor(&r))
+        mw__gc_fatal("mw_gc_free(%p): not the start of a live collected object (freed twice, "
+                     "or never returned by mw_gc_malloc)",
+                     p);
+    if (mw__gc_queue_holds(r.start, r.start + r.size))
+        mw__gc_fatal("mw_gc_free(%p): the object's finalizer is about to run", p);
+    mw__gc_finalize_forget(v);
+    mw__gc.stats.freed_bytes += r.size;
+    mw__gc.since_gc = mw__gc.since_gc > r.size ? mw__gc.since_gc - r.size : 0;
+    if (!r.pd) {
+        r.chunk->bits[0] = 0;
+        mw__gc_huge_unmap(r.chunk);
+    } else if (r.pd->kind == MW__GC_LARGE) {
+        struct mw__gc_normal *n = (struct mw__gc_normal *)r.chunk;
+        memset(n->bits[r.pd->head], 0, sizeof n->bits[0]);
+        mw__gc_pages_free(n, r.pd->head, r.pd->npages);
+    } else {
+        r.alloc[0] &= ~r.mask;
+        r.alloc[4] &= ~r.mask;
+        if (mw__gc.opt.poison)
+            memset((void *)r.start, 0xa5, r.size);
+        MW__GC_NOACCESS(r.start, r.size);
+    }
+    mw__gc_unlock();
+}
+
+void *mw_gc_calloc(size_t nmemb, size_t size)
+{
+    size_t n;
+
+    if (__builtin_mul_overflow(nmemb, size, &n)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return mw_gc_malloc(n);
+}
+
+char *mw_gc_strdup(const char *s)
+{
+    size_t n;
+    char *d;
+
+    if (!s) {
+        errno = EINVAL;
+        return NULL;
+    }
+    n = strlen(s) + 1;
+    d = mw_gc_malloc_atomic(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+void *mw_gc_realloc(void *p, size_t n)
+{
+    struct mw__gc_ref r;
+    void *q;
+    int keep_old;
+
+    if (!p)
+        return mw_gc_malloc(n);
+    if (n == 0) {
+        mw_gc_free(p);
+        return NULL;
+    }
+    mw__gc_me();
+    mw__gc_lock();
+    if (!mw__gc_find((uintptr_t)p, &r) || r.start != (uintptr_t)p || held_by_cursor(&r))
+        mw__gc_fatal("mw_gc_realloc(%p): not the start of a live collected object", p);
+    mw__gc_unlock();
+    if (n <= r.size && (n > r.size / 2 || r.size <= MW__GC_GRANULE)) {
+        /* Fits: keep it, and clear what was cut off so growing again reads zeros. */
+        if (!r.atomic)
+            memset((char *)p + n, 0, r.size - n);
+        return p;
+    }
+    q = r.atomic ? mw_gc_malloc_atomic(n) : mw_gc_malloc(n);
+    if (!q)
+        return NULL;
+    memcpy(q, p, n < r.size ? n : r.size);
+    mw__gc_lock();
+    keep_old = mw__gc_finalize_has((uintptr_t)p);
+    mw__gc_unlock();
+    if (!keep_old)
+        mw_gc_free(p);
+    return q;
+}
+
+mw_gc_oom_fn mw_gc_set_oom_handler(mw_gc_oom_fn fn)
+{
+    mw_gc_oom_fn old;
+
+    mw__gc_me();
+    mw__gc_lock();
+    old = mw__gc.oom;
+    mw__gc.oom = fn;
+    mw__gc_unlock();
+    return old;
+}

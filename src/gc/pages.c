@@ -1,0 +1,360 @@
+/* The page allocator: normal chunks cut into runs of 4 KiB pages, free runs kept in size buckets
+ * and coalesced with their neighbours, idle runs given back to the OS; huge objects' mappings. */
+#include "gc/gc_internal.h"
+
+#include <string.h>
+
+static unsigned bucket_of(unsigned npages)
+{
+    if (npages < 32)
+        return npages;
+    return 32 + (unsigned)(31 - __builtin_clz(npages)) - 5;
+}
+
+static struct mw__gc_run *run_at(uint32_t i)
+{
+    return &MW__GC_VEC_AT(&mw__gc.runs, struct mw__gc_run, i);
+}
+
+static uint32_t run_new(void)
+{
+    uint32_t i = mw__gc.run_free;
+
+    if (i) {
+        mw__gc.run_free = run_at(i)->next;
+        return i;
+    }
+    if (mw__gc.runs.len == 0)
+        mw__gc.runs.len = 1; /* record 0 means "none" */
+    if (mw__gc_vec_reserve(&mw__gc.runs, sizeof(struct mw__gc_run), mw__gc.runs.len + 1) < 0)
+        return 0;
+    return (uint32_t)mw__gc.runs.len++;
+}
+
+static void run_delete(uint32_t i)
+{
+    struct mw__gc_run *r = run_at(i);
+    r->chunk = NULL;
+    r->next = mw__gc.run_free;
+    mw__gc.run_free = i;
+}
+
+static void bucket_insert(uint32_t i)
+{
+    struct mw__gc_run *r = run_at(i);
+    unsigned b = bucket_of(r->npages);
+
+    r->prev = 0;
+    r->next = mw__gc.bucket[b];
+    if (r->next)
+        run_at(r->next)->prev = i;
+    mw__gc.bucket[b] = i;
+}
+
+static void bucket_remove(uint32_t i)
+{
+    struct mw__gc_run *r = run_at(i);
+
+    if (r->prev)
+        run_at(r->prev)->next = r->next;
+    else
+        mw__gc.bucket[bucket_of(r->npages)] = r->next;
+    if (r->next)
+        run_at(r->next)->prev = r->prev;
+}
+
+/* Writes the boundary tags of run i: its first and last page point at the record. */
+static void run_tag(uint32_t i)
+{
+    struct mw__gc_run *r = run_at(i);
+    struct mw__gc_pd *pd = r->chunk->pd;
+    unsigned last = (unsigned)r->first + r->npages - 1;
+
+    pd[r->first].kind = MW__GC_FREE;
+    pd[r->first].size = i;
+    pd[r->first].head = r->first;
+    pd[r->first].npages = r->npages;
+    pd[last].kind = MW__GC_FREE;
+    pd[last].size = i;
+    pd[last].head = r->first;
+    pd[last].npages = r->npages;
+}
+
+static uint32_t run_make(struct mw__gc_normal *n, unsigned first, unsigned npages, int released,
+                         uint64_t since)
+{
+    uint32_t i = run_new();
+    struct mw__gc_run *r;
+
+    if (!i)
+        return 0;
+    r = run_at(i);
+    r->chunk = n;
+    r->first = (uint16_t)first;
+    r->npages = (uint16_t)npages;
+    r->released = (uint32_t)released;
+    r->since = since;
+    run_tag(i);
+    bucket_insert(i);
+    return i;
+}
+
+static struct mw__gc_normal *chunk_new(void)
+{
+    struct mw__gc_normal *n;
+    unsigned i, data = (unsigned)(MW__GC_CHUNK_PAGES - MW__GC_HDR_PAGES);
+
+    if (mw__gc.opt.max_heap &&
+        (mw__gc.mapped_pages + MW__GC_CHUNK_PAGES) * MW__GC_PAGE + mw__gc.huge_bytes >
+            mw__gc.opt.max_heap)
+        return NULL;
+    n = mw__gc_os_map(MW__GC_CHUNK, MW__GC_CHUNK);
+    if (!n)
+        return NULL;
+    if (mw__gc_table_set((uintptr_t)n, MW__GC_CHUNK, (uintptr_t)n) < 0) {
+        mw__gc_os_unmap(n, MW__GC_CHUNK);
+        return NULL;
+    }
+    mw__gc_os_label(n, MW__GC_CHUNK);
+    n->c.kind = MW__GC_NORMAL;
+    n->c.first_page = (uint32_t)MW__GC_HDR_PAGES;
+    n->c.map_size = MW__GC_CHUNK;
+    for (i = 0; i < MW__GC_HDR_PAGES; i++)
+        n->pd[i].kind = MW__GC_HDR;
+    for (; i < MW__GC_CHUNK_PAGES; i++)
+        n->pd[i].flags = MW__GC_ZEROED;
+    if (!run_make(n, (unsigned)MW__GC_HDR_PAGES, data, 1, mw__gc.gc_count)) {
+        mw__gc_table_clear((uintptr_t)n, MW__GC_CHUNK);
+        mw__gc_os_unmap(n, MW__GC_CHUNK);
+        return NULL;
+    }
+    n->c.next = mw__gc.chunks;
+    if (mw__gc.chunks)
+        mw__gc.chunks->prev = &n->c;
+    mw__gc.chunks = &n->c;
+    mw__gc.mapped_pages += MW__GC_CHUNK_PAGES;
+    mw__gc.clean_free_pages += data;
+    MW__GC_NOACCESS(mw__gc_block_addr(n, (unsigned)MW__GC_HDR_PAGES),
+                    (size_t)data << MW__GC_PAGE_SHIFT);
+    return n;
+}
+
+static void chunk_unlink(struct mw__gc_chunk *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        mw__gc.chunks = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+}
+
+static uintptr_t run_take(uint32_t i, unsigned npages, int *zeroed)
+{
+    struct mw__gc_run *r = run_at(i);
+    struct mw__gc_normal *n = r->chunk;
+    unsigned first = r->first, len = r->npages, p, clean = 0;
+
+    bucket_remove(i);
+    if (len > npages) {
+        /* The rest stays a run; reuse the record for it. */
+        r->first = (uint16_t)(first + npages);
+        r->npages = (uint16_t)(len - npages);
+        run_tag(i);
+        bucket_insert(i);
+    } else {
+        run_delete(i);
+    }
+    for (p = first; p < first + npages; p++)
+        if (n->pd[p].flags & MW__GC_ZEROED)
+            clean++;
+    mw__gc.clean_free_pages -= clean;
+    *zeroed = clean == npages;
+    MW__GC_ACCESSIBLE(mw__gc_block_addr(n, first), (size_t)npages << MW__GC_PAGE_SHIFT);
+    return mw__gc_block_addr(n, first);
+}
+
+uintptr_t mw__gc_pages_alloc(unsigned npages, int *zeroed)
+{
+    unsigned b;
+    uint32_t i;
+
+    for (b = bucket_of(npages); b < MW__GC_BUCKETS; b++)
+        for (i = mw__gc.bucket[b]; i; i = run_at(i)->next)
+            if (run_at(i)->npages >= npages)
+                return run_take(i, npages, zeroed);
+    if (!chunk_new())
+        return 0;
+    for (b = bucket_of(npages); b < MW__GC_BUCKETS; b++)
+        for (i = mw__gc.bucket[b]; i; i = run_at(i)->next)
+            if (run_at(i)->npages >= npages)
+                return run_take(i, npages, zeroed);
+    return 0;
+}
+
+void mw__gc_pages_free(struct mw__gc_normal *n, unsigned first, unsigned npages)
+{
+    unsigned p, end = first + npages;
+    uint32_t l, r;
+
+    for (p = first; p < end; p++) {
+        n->pd[p].kind = MW__GC_FREE;
+        n->pd[p].flags = 0;
+    }
+    MW__GC_NOACCESS(mw__gc_block_addr(n, first), (size_t)npages << MW__GC_PAGE_SHIFT);
+    if (first > n->c.first_page && n->pd[first - 1].kind == MW__GC_FREE) {
+        l = n->pd[first - 1].size;
+        first = run_at(l)->first;
+        bucket_remove(l);
+        run_delete(l);
+    }
+    if (end < MW__GC_CHUNK_PAGES && n->pd[end].kind == MW__GC_FREE) {
+        r = n->pd[end].size;
+        end = (unsigned)run_at(r)->first + run_at(r)->npages;
+        bucket_remove(r);
+        run_delete(r);
+    }
+    if (!run_make(n, first, end - first, 0, mw__gc.gc_count))
+        mw__gc_fatal("out of memory for the page allocator's records");
+}
+
+void mw__gc_pages_trim(void)
+{
+    size_t i;
+    unsigned data = (unsigned)(MW__GC_CHUNK_PAGES - MW__GC_HDR_PAGES);
+
+    for (i = 1; i < mw__gc.runs.len; i++) {
+        struct mw__gc_run *r = run_at((uint32_t)i);
+        struct mw__gc_normal *n = r->chunk;
+        unsigned p, q, end;
+
+        if (!n || r->released || mw__gc.gc_count - r->since < mw__gc.opt.unmap_after)
+            continue;
+        end = (unsigned)r->first + r->npages;
+        for (p = r->first; p < end; p = q) {
+            if (n->pd[p].flags & MW__GC_ZEROED) {
+                q = p + 1;
+                continue;
+            }
+            for (q = p; q < end && !(n->pd[q].flags & MW__GC_ZEROED); q++)
+                n->pd[q].flags |= MW__GC_ZEROED;
+            MW__GC_ACCESSIBLE(mw__gc_block_addr(n, p), (size_t)(q - p) << MW__GC_PAGE_SHIFT);
+            mw__gc_os_release((void *)mw__gc_block_addr(n, p), (size_t)(q - p)
+                                                                   << MW__GC_PAGE_SHIFT);
+            MW__GC_NOACCESS(mw__gc_block_addr(n, p), (size_t)(q - p) << MW__GC_PAGE_SHIFT);
+            mw__gc.clean_free_pages += q - p;
+            mw__gc.stats.released_bytes += (uint64_t)(q - p) << MW__GC_PAGE_SHIFT;
+        }
+        r->released = 1;
+        if (r->npages == data) {
+            /* The whole chunk is free and given back: unmap it. */
+            bucket_remove((uint32_t)i);
+            run_delete((uint32_t)i);
+            mw__gc_table_clear((uintptr_t)n, MW__GC_CHUNK);
+            chunk_unlink(&n->c);
+            mw__gc.mapped_pages -= MW__GC_CHUNK_PAGES;
+            mw__gc.clean_free_pages -= data;
+            MW__GC_ACCESSIBLE(n, MW__GC_CHUNK);
+            mw__gc_os_unmap(n, MW__GC_CHUNK);
+        }
+    }
+}
+
+uintptr_t mw__gc_huge_map(size_t size, int atomic)
+{
+    size_t body = (size + MW__GC_PAGE - 1) & ~(MW__GC_PAGE - 1), total = body + MW__GC_PAGE;
+    struct mw__gc_chunk *c;
+
+    if (body < size || total < body)
+        return 0;
+    if (mw__gc.opt.max_heap &&
+        mw__gc.mapped_pages * MW__GC_PAGE + mw__gc.huge_bytes + total > mw__gc.opt.max_heap)
+        return 0;
+    c = mw__gc_os_map(total, MW__GC_CHUNK);
+    if (!c)
+        return 0;
+    if (mw__gc_table_set((uintptr_t)c, total, (uintptr_t)c | MW__GC_ENTRY_HUGE) < 0) {
+        mw__gc_os_unmap(c, total);
+        return 0;
+    }
+    mw__gc_os_label(c, total);
+    c->kind = MW__GC_HUGE;
+    c->map_size = total;
+    c->obj = (uintptr_t)c + MW__GC_PAGE;
+    c->obj_size = body;
+    c->flags = atomic ? MW__GC_ATOMIC : 0;
+    c->bits[0] = 1;
+    c->next = mw__gc.chunks;
+    if (mw__gc.chunks)
+        mw__gc.chunks->prev = c;
+    mw__gc.chunks = c;
+    mw__gc.huge_bytes += total;
+    return c->obj;
+}
+
+void mw__gc_huge_unmap(struct mw__gc_chunk *c)
+{
+    mw__gc_table_clear((uintptr_t)c, c->map_size);
+    chunk_unlink(c);
+    mw__gc.huge_bytes -= c->map_size;
+    mw__gc_os_unmap(c, c->map_size);
+}
+
+uint64_t mw__gc_heap_bytes(void)
+{
+    return (mw__gc.mapped_pages - mw__gc.clean_free_pages) * MW__GC_PAGE + mw__gc.huge_bytes;
+}
+
+/* Checks the page structures of every normal chunk: blocks and free runs tile the data pages,
+ * every page of a block carries the block's descriptor, free runs carry their boundary tags and
+ * never touch each other (they would have been merged). Returns 0, or aborts with the first
+ * inconsistency: a debugging aid (MEMWALK_GC_CHECK=1 runs it after every collection). */
+int mw__gc_pages_check(void)
+{
+    struct mw__gc_chunk *c;
+
+    for (c = mw__gc.chunks; c; c = c->next) {
+        struct mw__gc_normal *n = (struct mw__gc_normal *)c;
+        unsigned p, q, prev_free = 0;
+
+        if (c->kind != MW__GC_NORMAL)
+            continue;
+        for (p = c->first_page; p < MW__GC_CHUNK_PAGES; p += n->pd[p].npages) {
+            struct mw__gc_pd *pd = &n->pd[p];
+            if (pd->npages == 0 || p + pd->npages > MW__GC_CHUNK_PAGES)
+                mw__gc_fatal("heap check: chunk %p page %u: bad length %u", (void *)n, p,
+                             pd->npages);
+            if (pd->kind == MW__GC_FREE) {
+                struct mw__gc_run *r;
+                unsigned last = p + pd->npages - 1;
+                if (prev_free)
+                    mw__gc_fatal("heap check: chunk %p page %u: two free runs touch", (void *)n, p);
+                if (pd->size == 0 || pd->size >= mw__gc.runs.len)
+                    mw__gc_fatal("heap check: chunk %p page %u: bad run record %u", (void *)n, p,
+                                 pd->size);
+                r = run_at(pd->size);
+                if (r->chunk != n || r->first != p || r->npages != pd->npages)
+                    mw__gc_fatal("heap check: chunk %p page %u: run record %u disagrees", (void *)n,
+                                 p, pd->size);
+                if (n->pd[last].kind != MW__GC_FREE || n->pd[last].size != pd->size)
+                    mw__gc_fatal("heap check: chunk %p page %u: bad tail tag", (void *)n, p);
+                for (q = p; q <= last; q++)
+                    if (n->pd[q].kind != MW__GC_FREE)
+                        mw__gc_fatal("heap check: chunk %p page %u: used page in a free run",
+                                     (void *)n, q);
+                prev_free = 1;
+                continue;
+            }
+            prev_free = 0;
+            if (pd->kind != MW__GC_SMALL && pd->kind != MW__GC_LARGE)
+                mw__gc_fatal("heap check: chunk %p page %u: bad kind %u", (void *)n, p, pd->kind);
+            for (q = p; q < p + pd->npages; q++)
+                if (n->pd[q].head != p || n->pd[q].kind != pd->kind || n->pd[q].size != pd->size)
+                    mw__gc_fatal("heap check: chunk %p page %u (kind %u head %u size %u) not like "
+                                 "its block's head %u (kind %u npages %u size %u)",
+                                 (void *)n, q, n->pd[q].kind, n->pd[q].head, n->pd[q].size, p,
+                                 pd->kind, pd->npages, pd->size);
+        }
+    }
+    return 0;
+}

@@ -89,6 +89,7 @@ __attribute__((noinline)) static int loop_with_break(void)
         char name[16];
         snprintf(name, sizeof name, "loop%d", i);
         MW_AUTO(tour_point) q = point_new(name, i, i);
+        (void)q; /* only its cleanup matters (clang warns otherwise) */
         if (i == 2) {
             tour_line(cleanup_log.t, "    break at i == 2");
             break;

@@ -245,3 +245,16 @@ Test(tour_cleanup, cleanups_ran_in_reverse_and_released_everything)
     cr_assert_str_eq(v, "True");
     free(v);
 }
+
+Test(tour_gc, finalizers_run_once_for_each_dropped_point)
+{
+    char *v =
+        json_eval(MEMWALK " tour --json --section gc",
+                  "(lambda v, c: v[\"kept_kind\"] == \"gc-heap\" and v[\"finalized_first\"] "
+                  "== v[\"dropped\"] == 5 and v[\"finalized_second\"] == 1 and "
+                  "v[\"finalized_kept\"] == 1 and v[\"finalized_total\"] == 6 and "
+                  "v[\"stats_after\"][\"collections\"] >= 3 and all(x[\"expected\"] for x "
+                  "in c))(" SECTION("gc") "[\"values\"], " SECTION("gc") "[\"conclusions\"])");
+    cr_assert_str_eq(v, "True");
+    free(v);
+}

@@ -2,6 +2,7 @@
  * and valgrind's verdict on the same programs when valgrind is installed. */
 #include "tour/tour.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -19,14 +20,16 @@ struct report {
     int status; /* exit status of the checker, -1 when it did not exit */
 };
 
-/* Copies s without the thousands separators memcheck prints ("1,040" -> "1040"). */
+/* Copies s without the thousands separators memcheck prints ("1,040" -> "1040"): commas
+ * between two digits only. */
 static void strip_commas(const char *s, char *out, size_t len)
 {
     size_t n = 0;
 
-    for (; *s && n + 1 < len; s++)
-        if (*s != ',')
-            out[n++] = *s;
+    for (const char *p = s; *p && n + 1 < len; p++)
+        if (!(*p == ',' && p > s && isdigit((unsigned char)p[-1]) &&
+              isdigit((unsigned char)p[1])))
+            out[n++] = *p;
     out[n] = '\0';
 }
 

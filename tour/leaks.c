@@ -27,8 +27,7 @@ static void strip_commas(const char *s, char *out, size_t len)
     size_t n = 0;
 
     for (const char *p = s; *p && n + 1 < len; p++)
-        if (!(*p == ',' && p > s && isdigit((unsigned char)p[-1]) &&
-              isdigit((unsigned char)p[1])))
+        if (!(*p == ',' && p > s && isdigit((unsigned char)p[-1]) && isdigit((unsigned char)p[1])))
             out[n++] = *p;
     out[n] = '\0';
 }
@@ -40,8 +39,7 @@ static void parse_line(struct report *r, const char *line)
 
     strip_commas(line, buf, sizeof buf);
     if ((p = strstr(buf, "in use at exit:")))
-        sscanf(p, "in use at exit: %lld bytes in %lld blocks", &r->in_use_bytes,
-               &r->in_use_blocks);
+        sscanf(p, "in use at exit: %lld bytes in %lld blocks", &r->in_use_bytes, &r->in_use_blocks);
     else if ((p = strstr(buf, "total heap usage:")))
         sscanf(p, "total heap usage: %lld allocs, %lld frees, %lld bytes allocated", &r->allocs,
                &r->frees, &r->allocated);
@@ -196,11 +194,13 @@ static int run(struct tour *t)
         report_json(t, "valgrind_leak", &vg_leak);
         report_json(t, "valgrind_fixed", &vg_fixed);
         tour_gap(t);
-        tour_line(t, "  valgrind on the same programs: point_leak %lld bytes in %lld blocks "
-                     "definitely lost, %lld allocs,",
+        tour_line(t,
+                  "  valgrind on the same programs: point_leak %lld bytes in %lld blocks "
+                  "definitely lost, %lld allocs,",
                   vg_leak.definite_bytes, vg_leak.definite_blocks, vg_leak.allocs);
-        tour_line(t, "  %lld frees; point_fixed %lld bytes in use at exit, %lld allocs, %lld "
-                     "frees, %lld bytes allocated.",
+        tour_line(t,
+                  "  %lld frees; point_fixed %lld bytes in use at exit, %lld allocs, %lld "
+                  "frees, %lld bytes allocated.",
                   vg_leak.frees, vg_fixed.in_use_bytes, vg_fixed.allocs, vg_fixed.frees,
                   vg_fixed.allocated);
     }

@@ -258,3 +258,18 @@ Test(tour_gc, finalizers_run_once_for_each_dropped_point)
     cr_assert_str_eq(v, "True");
     free(v);
 }
+
+Test(tour_leaks, the_seed_reports_number_for_number)
+{
+    char *v = json_eval(
+        MEMWALK " tour --json --section leaks",
+        "(lambda v, c: v[\"memwalk_leak\"][\"definitely_lost_bytes\"] == 16 and "
+        "v[\"memwalk_leak\"][\"definitely_lost_blocks\"] == 2 and "
+        "v[\"memwalk_fixed\"][\"in_use_bytes\"] == 0 and v[\"memwalk_fixed\"][\"all_freed\"] and "
+        "v[\"memwalk_fixed\"][\"allocs\"] == v[\"memwalk_fixed\"][\"frees\"] == 3 and (not "
+        "v[\"valgrind\"] or (v[\"valgrind_leak\"] == v[\"memwalk_leak\"] and "
+        "v[\"valgrind_fixed\"] == v[\"memwalk_fixed\"])) and all(x[\"expected\"] for x in "
+        "c))(" SECTION("leaks") "[\"values\"], " SECTION("leaks") "[\"conclusions\"])");
+    cr_assert_str_eq(v, "True");
+    free(v);
+}

@@ -136,8 +136,9 @@ examples: $(EXAMPLE_BINS)
 deps:
 	$(Q)scripts/install-deps
 
+# The tour runs the examples point_leak and point_fixed under `memwalk leaks`: build them too.
 tour: deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all examples
 	$(Q)$(MEMWALK) tour
 
 # check: gcc build with every suite and module check, then the clang build with the unit suites.
@@ -159,7 +160,7 @@ MANDIR  := $(PREFIX)/share/man
 $(BUILD)/memwalk.pc: memwalk.pc.in FORCE
 	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
 
-install: all $(BUILD)/memwalk.pc
+install: all examples $(BUILD)/memwalk.pc
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/memwalk $(DESTDIR)$(LIBDIR)/pkgconfig \
 	  $(DESTDIR)$(INCDIR)/memwalk $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3
 	install -m 755 $(MEMWALK) $(DESTDIR)$(BINDIR)/memwalk
@@ -168,6 +169,9 @@ install: all $(BUILD)/memwalk.pc
 	ln -sf libmemwalk.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libmemwalk.so
 	install -m 755 $(PRELOAD) $(DESTDIR)$(LIBDIR)/memwalk/libmemwalk-leak.so
+	# the seed's Point programs, which `memwalk tour` runs under `memwalk leaks`
+	install -m 755 $(BUILD)/examples/point_leak $(BUILD)/examples/point_fixed \
+	  $(DESTDIR)$(LIBDIR)/memwalk/
 	install -m 644 include/memwalk/*.h $(DESTDIR)$(INCDIR)/memwalk/
 	install -m 644 $(BUILD)/memwalk.pc $(DESTDIR)$(LIBDIR)/pkgconfig/memwalk.pc
 	install -m 644 $(wildcard man/*.1) $(DESTDIR)$(MANDIR)/man1/

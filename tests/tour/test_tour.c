@@ -273,3 +273,26 @@ Test(tour_leaks, the_seed_reports_number_for_number)
     cr_assert_str_eq(v, "True");
     free(v);
 }
+
+Test(tour_leaks, the_whole_tour_under_memwalk_leaks_loses_nothing, .timeout = 120)
+{
+    char json[] = "/tmp/memwalk-tour-leaks-XXXXXX";
+    int fd = mkstemp(json), st;
+    char cmd[512], *out;
+
+    cr_assert_geq(fd, 0);
+    close(fd);
+    snprintf(cmd, sizeof cmd, MEMWALK " leaks -q --json=%s -- " MEMWALK " tour >/dev/null 2>&1",
+             json);
+    out = run(cmd, &st);
+    free(out);
+    cr_assert_eq(WEXITSTATUS(st), 0, "the tour under memwalk leaks exited with %d", st);
+    snprintf(cmd, sizeof cmd, "cat %s", json);
+    char *v =
+        json_eval(cmd, "(len(d[\"processes\"]) >= 1, sum(p[\"leaks\"][\"definite\"][\"bytes\"] "
+                       "+ p[\"leaks\"][\"indirect\"][\"bytes\"] for p in d[\"processes\"]))");
+    unlink(json);
+    cr_assert_str_eq(v, "(True, 0)", "(processes reported, bytes definitely+indirectly lost): %s",
+                     v);
+    free(v);
+}

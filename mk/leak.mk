@@ -1,0 +1,66 @@
+# The leak checker: `memwalk leaks`, its preload, victims, oracle comparisons, benchmark.
+
+# Victim programs: ordinary -O2 builds without frame pointers, as Debian's and most programs are.
+LEAK_VICTIM_SRCS := $(wildcard tests/leaks/victims/*.c)
+LEAK_VICTIMS     := $(LEAK_VICTIM_SRCS:tests/leaks/victims/%.c=$(BUILD)/tests/leaks/victims/%) \
+                    $(patsubst tests/leaks/victims/%.cc,$(BUILD)/tests/leaks/victims/%,\
+                      $(wildcard tests/leaks/victims/*.cc))
+LEAK_VICTIM_CFLAGS := -std=gnu11 -O2 -g -fno-omit-frame-pointer -Wall -Wno-unused-result -Wno-unused-but-set-variable
+
+$(BUILD)/tests/leaks/victims/%: tests/leaks/victims/%.c
+	@mkdir -p $(@D)
+	$(Q)$(call say,CC,$@)$(CC) $(LEAK_VICTIM_CFLAGS) -fomit-frame-pointer -o $@ $< -pthread
+
+$(BUILD)/tests/leaks/victims/%: tests/leaks/victims/%.cc
+	@mkdir -p $(@D)
+	$(Q)$(call say,CXX,$@)$(CXX) -O2 -g -Wall -o $@ $<
+
+$(BUILD)/tests/leaks/victims/static_prog: tests/leaks/victims/static_prog.c
+	@mkdir -p $(@D)
+	$(Q)$(call say,CC,$@)$(CC) -O2 -static -o $@ $<
+
+$(BUILD)/tests/leaks/victims/libplugin.so: tests/leaks/victims/lib/plugin.c
+	@mkdir -p $(@D)
+	$(Q)$(call say,CC,$@)$(CC) $(LEAK_VICTIM_CFLAGS) -shared -fPIC -o $@ $<
+
+.PHONY: leak-victims
+leak-victims: $(LEAK_VICTIMS) $(BUILD)/tests/leaks/victims/libplugin.so
+
+# The oracle comparisons and the robustness runs: test programs of their own (not unit suites:
+# valgrind is slow), run once by `make check` through CHECKS.
+LEAK_HARNESS_OBJ := $(BUILD)/obj/tests/leaks/harness.o
+$(BUILD)/obj/tests/leaks/harness.o $(BUILD)/obj/tests/leaks/oracle.o $(BUILD)/obj/tests/leaks/robust.o: \
+  ALL_CFLAGS += $(TEST_CPPFLAGS)
+
+$(BUILD)/tests/leaks_oracle: $(BUILD)/obj/tests/leaks/oracle.o $(LEAK_HARNESS_OBJ)
+	@mkdir -p $(@D)
+	$(Q)$(call say,LD,$@)$(CC) -o $@ $^ $(CRITERION_LIBS) $(LDLIBS_BASE)
+
+$(BUILD)/tests/leaks_robust: $(BUILD)/obj/tests/leaks/robust.o $(LEAK_HARNESS_OBJ)
+	@mkdir -p $(@D)
+	$(Q)$(call say,LD,$@)$(CC) -o $@ $^ $(CRITERION_LIBS) $(LDLIBS_BASE)
+
+CHECKS += check-leaks-oracle check-leaks-robust
+.PHONY: check-leaks-oracle check-leaks-robust
+check-leaks-oracle: all examples leak-victims $(BUILD)/tests/leaks_oracle
+	$(Q)timeout 900 $(BUILD)/tests/leaks_oracle --short-filename -j2
+
+check-leaks-robust: all leak-victims $(BUILD)/tests/leaks_robust
+	$(Q)timeout 600 $(BUILD)/tests/leaks_robust --short-filename -j2
+
+# The unit suite tests the command's helpers directly, and the command and preload as programs.
+TEST_LDLIBS_leaks := $(BUILD)/obj/src/cli/leaks_result.o $(BUILD)/obj/src/cli/leaks_supp.o $(LIB_A)
+# (The suite rule is made before this file is read, so its extra prerequisites go here.)
+$(BUILD)/tests/test_leaks: $(BUILD)/obj/src/cli/leaks_result.o $(BUILD)/obj/src/cli/leaks_supp.o \
+                           $(MEMWALK) $(PRELOAD) $(BUILD)/tests/leaks/victims/definite_one
+
+# ---- benchmark: bench/leak_overhead (make bench runs it) ----------------------------------------
+LEAK_BENCH_DIR := $(BUILD)/bench/leak_overhead
+$(LEAK_BENCH_DIR)/%: bench/leak_overhead/%.c
+	@mkdir -p $(@D)
+	$(Q)$(call say,CC,$@)$(CC) -std=gnu11 -O2 -g -Wall -Wextra -o $@ $<
+
+.PHONY: bench-leak
+bench: bench-leak
+bench-leak: all $(LEAK_BENCH_DIR)/alloc_heavy $(LEAK_BENCH_DIR)/gen_sql $(LEAK_BENCH_DIR)/measure
+	$(Q)bench/leak_overhead/run.sh $(BUILD)

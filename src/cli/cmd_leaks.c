@@ -1,0 +1,663 @@
+/* `memwalk leaks`: runs a program with the leak tracer preloaded, collects each traced
+ * process's raw result over a socket, symbolizes it and prints memcheck's leak report. */
+#include "cli/cli.h"
+#include "cli/leaks_int.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define CMD "leaks"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: memwalk leaks [options] [--] PROGRAM [ARGS...]\n"
+            "       memwalk leaks [options] --read FILE...\n"
+            "\n"
+            "Runs PROGRAM (unmodified, dynamically linked) with the leak tracer preloaded and\n"
+            "prints memcheck's leak report when it exits, and for each forked child that exits.\n"
+            "\n"
+            "options:\n"
+            "  --leak-check=full|summary      loss records and summary (default), or summary\n"
+            "  --show-leak-kinds=KINDS        loss records printed (default definite,possible)\n"
+            "  --errors-for-leak-kinds=KINDS  loss records counted as errors (same default)\n"
+            "                                 KINDS: comma list of definite, indirect, possible,\n"
+            "                                 reachable; or all; or none\n"
+            "  --error-exitcode=N             exit with N when errors were found (1-255)\n"
+            "  --num-callers=N                frames recorded per stack, the allocation function\n"
+            "                                 included (1-%d, default 12)\n"
+            "  --trace-children=yes|no        also trace programs PROGRAM executes (default no)\n"
+            "  --suppressions=FILE            hide loss records matching FILE (memcheck's\n"
+            "                                 suppression format; may be repeated)\n"
+            "  --log-file=FILE                report to FILE instead of stderr; %%p = process id\n"
+            "  --json=FILE                    also write the reports as JSON to FILE\n"
+            "  -q, --quiet                    no preamble\n"
+            "  --read                         ARGS are raw result files written by the tracer\n"
+            "                                 preloaded by hand (MEMWALK_OUT): report them\n"
+            "\n"
+            "Exit status: PROGRAM's own; N of --error-exitcode when errors were found; 128+N when\n"
+            "PROGRAM was killed by signal N; 126 when it cannot be executed or is statically\n"
+            "linked; 127 when it is not found; 2 bad usage; 4 internal failure.\n"
+            "The preload is found next to memwalk, in ../lib/memwalk, or at $MEMWALK_PRELOAD.\n"
+            "See memwalk-leaks(1).\n",
+            MW__LEAK_MAX_CALLERS);
+}
+
+struct opts {
+    struct lk_report_opts rep;
+    int error_exitcode; /* 0: not set */
+    int num_callers;
+    int trace_children;
+    int quiet;
+    int read_mode;
+    const char *log_file;
+    const char *json_file;
+};
+
+struct proc {
+    int pid;
+    unsigned char *buf;
+    size_t len, cap;
+    FILE *log;
+    int preamble_done;
+    int reported;
+    struct lk_report_stats stats;
+};
+
+static struct proc *procs;
+static size_t nprocs;
+static mw__sb_t json;
+static int json_count;
+static pid_t root_pid;
+
+static struct proc *proc_get(int pid)
+{
+    size_t i;
+    struct proc *n;
+
+    for (i = 0; i < nprocs; i++)
+        if (procs[i].pid == pid)
+            return &procs[i];
+    n = realloc(procs, (nprocs + 1) * sizeof *n);
+    if (!n)
+        return NULL;
+    procs = n;
+    memset(&procs[nprocs], 0, sizeof procs[0]);
+    procs[nprocs].pid = pid;
+    return &procs[nprocs++];
+}
+
+/* The log stream of a process: stderr, or its own file when --log-file has %p. */
+static FILE *proc_log(const struct opts *o, struct proc *p)
+{
+    static FILE *shared;
+    char path[PATH_MAX];
+    size_t n = 0;
+    const char *s;
+    int per_pid;
+
+    if (p->log)
+        return p->log;
+    if (!o->log_file)
+        return p->log = stderr;
+    per_pid = strstr(o->log_file, "%p") != NULL;
+    if (!per_pid && shared)
+        return p->log = shared;
+    for (s = o->log_file; *s && n + 24 < sizeof path; s++) {
+        if (s[0] == '%' && s[1] == 'p') {
+            n += (size_t)snprintf(path + n, sizeof path - n, "%d", p->pid);
+            s++;
+        } else {
+            path[n++] = *s;
+        }
+    }
+    path[n] = '\0';
+    p->log = fopen(path, "we");
+    if (!p->log) {
+        mw_cli_error(CMD, path, "%s (reporting to stderr)", strerror(errno));
+        p->log = stderr;
+    } else if (!per_pid) {
+        shared = p->log;
+    }
+    return p->log;
+}
+
+static void preamble(const struct opts *o, struct proc *p, char *const *argv, int argc)
+{
+    FILE *f = proc_log(o, p);
+    int i;
+
+    p->preamble_done = 1;
+    if (o->quiet)
+        return;
+    fprintf(f, "==%d== memwalk leaks, a leak checker for unmodified programs\n", p->pid);
+    fprintf(f, "==%d== Command:", p->pid);
+    for (i = 0; i < argc; i++)
+        fprintf(f, " %s", argv[i]);
+    fprintf(f, "\n==%d== \n", p->pid);
+    fflush(f);
+}
+
+static void report(const struct opts *o, struct proc *p)
+{
+    struct lk_result r;
+    FILE *f = proc_log(o, p);
+
+    if (lk_result_parse(p->buf, p->len, &r) < 0) {
+        fprintf(f, "==%d== memwalk: the leak record of this process is damaged: no report\n",
+                p->pid);
+        fflush(f);
+        return;
+    }
+    if (o->json_file) {
+        mw__sb_puts(&json, json_count++ ? "," : "");
+        lk_report_print(f, &r, &o->rep, &json, &p->stats);
+    } else {
+        lk_report_print(f, &r, &o->rep, NULL, &p->stats);
+    }
+    p->reported = 1;
+    fflush(f);
+    lk_result_free(&r);
+}
+
+/* Handles one framed message; returns -1 when it is malformed. */
+static int handle(const struct opts *o, const unsigned char *m, size_t len)
+{
+    mw__leak_msg_t h;
+    struct proc *p;
+
+    if (len < sizeof h)
+        return -1;
+    memcpy(&h, m, sizeof h);
+    if (h.magic != MW__LEAK_MAGIC || h.len > len - sizeof h)
+        return -1;
+    p = proc_get(h.pid);
+    if (!p)
+        return -1;
+    m += sizeof h;
+    if (h.type == MW__LEAK_MSG_HELLO) {
+        /* A program PROGRAM executed (--trace-children=yes) gets its own preamble. */
+        if (!p->preamble_done && h.pid != root_pid && h.flags == 0) {
+            char *args[64];
+            int n = 0;
+            size_t i = 0;
+            char *copy = malloc(h.len + 1);
+            if (copy) {
+                memcpy(copy, m, h.len);
+                copy[h.len] = '\0';
+                while (i < h.len && n < 64) {
+                    args[n++] = copy + i;
+                    i += strlen(copy + i) + 1;
+                }
+                preamble(o, p, args, n);
+                free(copy);
+            }
+        }
+        p->preamble_done = 1;
+    } else if (h.type == MW__LEAK_MSG_DATA) {
+        if (p->len + h.len > p->cap) {
+            size_t ncap = p->cap ? p->cap * 2 : 65536;
+            unsigned char *nb;
+            while (ncap < p->len + h.len)
+                ncap *= 2;
+            nb = realloc(p->buf, ncap);
+            if (!nb)
+                return -1;
+            p->buf = nb;
+            p->cap = ncap;
+        }
+        memcpy(p->buf + p->len, m, h.len);
+        p->len += h.len;
+        if (h.flags & MW__LEAK_MSG_END) {
+            report(o, p);
+            free(p->buf);
+            p->buf = NULL;
+            p->len = p->cap = 0;
+        }
+    }
+    return 0;
+}
+
+/* ---- running the program ------------------------------------------------------------------ */
+static int find_preload(char *out, size_t len)
+{
+    const char *env = getenv("MEMWALK_PRELOAD");
+    char exe[PATH_MAX], *slash;
+    ssize_t n;
+    const char *tries[] = {"/libmemwalk-leak.so", "/../lib/memwalk/libmemwalk-leak.so"};
+    size_t i;
+
+    if (env && *env) {
+        if (access(env, R_OK) != 0)
+            return -errno;
+        if (!realpath(env, out))
+            return -errno;
+        return 0;
+    }
+    n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return -ENOENT;
+    exe[n] = '\0';
+    slash = strrchr(exe, '/');
+    if (!slash)
+        return -ENOENT;
+    *slash = '\0';
+    for (i = 0; i < 2; i++) {
+        char cand[PATH_MAX + 64];
+        snprintf(cand, sizeof cand, "%s%s", exe, tries[i]);
+        if (access(cand, R_OK) == 0 && realpath(cand, out) && strlen(out) < len)
+            return 0;
+    }
+    return -ENOENT;
+}
+
+/* Resolves PROGRAM as execvp would. Returns 0, or 127 (not found) / 126 (not executable). */
+static int resolve(const char *prog, char *out, size_t len)
+{
+    const char *path = getenv("PATH");
+    int saw_noexec = 0;
+
+    if (strchr(prog, '/')) {
+        if (access(prog, F_OK) != 0)
+            return 127;
+        if (access(prog, X_OK) != 0)
+            return 126;
+        snprintf(out, len, "%s", prog);
+        return 0;
+    }
+    if (!path)
+        path = "/usr/local/bin:/usr/bin:/bin";
+    while (*path) {
+        size_t n = strcspn(path, ":");
+        struct stat st;
+        snprintf(out, len, "%.*s%s%s", (int)n, n ? path : ".", "/", prog);
+        if (stat(out, &st) == 0 && S_ISREG(st.st_mode)) {
+            if (access(out, X_OK) == 0)
+                return 0;
+            saw_noexec = 1;
+        }
+        path += n;
+        if (*path == ':')
+            path++;
+    }
+    return saw_noexec ? 126 : 127;
+}
+
+/* 1 when path is an ELF executable without an interpreter (statically linked). */
+static int is_static_elf(const char *path)
+{
+    Elf64_Ehdr eh;
+    Elf64_Phdr ph;
+    int fd = open(path, O_RDONLY | O_CLOEXEC), i, interp = 0;
+
+    if (fd < 0)
+        return 0;
+    if (pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh || memcmp(eh.e_ident, ELFMAG, 4) ||
+        eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof ph) {
+        close(fd);
+        return 0;
+    }
+    for (i = 0; i < eh.e_phnum; i++) {
+        if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (Elf64_Off)i * sizeof ph)) !=
+            (ssize_t)sizeof ph)
+            break;
+        if (ph.p_type == PT_INTERP)
+            interp = 1;
+    }
+    close(fd);
+    return !interp;
+}
+
+static pid_t child_pid;
+
+static void forward_signal(int sig)
+{
+    if (child_pid > 0)
+        kill(child_pid, sig);
+}
+
+static int run(const struct opts *o, int argc, char **argv)
+{
+    char preload[PATH_MAX], prog[PATH_MAX];
+    int sv[2], errpipe[2], r, status = 0, exec_err = 0, rc;
+    struct proc *root;
+    unsigned char *buf;
+    struct sigaction sa, old_int, old_quit;
+    const size_t bufsz = sizeof(mw__leak_msg_t) + MW__LEAK_CHUNK + 64;
+
+    r = find_preload(preload, sizeof preload);
+    if (r < 0) {
+        mw_cli_error(CMD, "libmemwalk-leak.so",
+                     "not found next to memwalk or in ../lib/memwalk (set MEMWALK_PRELOAD): %s",
+                     strerror(-r));
+        return MW_EXIT_FAILURE;
+    }
+    rc = resolve(argv[0], prog, sizeof prog);
+    if (rc == 127) {
+        mw_cli_error(CMD, argv[0], "command not found");
+        return 127;
+    }
+    if (rc == 126) {
+        mw_cli_error(CMD, argv[0], "%s", strerror(EACCES));
+        return 126;
+    }
+    if (is_static_elf(prog)) {
+        mw_cli_error(CMD, argv[0],
+                     "cannot trace a static binary (the tracer is preloaded into dynamically "
+                     "linked programs only)");
+        return 126;
+    }
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0 ||
+        pipe2(errpipe, O_CLOEXEC) < 0) {
+        mw_cli_error(CMD, "socketpair", "%s", strerror(errno));
+        return MW_EXIT_FAILURE;
+    }
+    fflush(NULL);
+    child_pid = fork();
+    if (child_pid < 0) {
+        mw_cli_error(CMD, "fork", "%s", strerror(errno));
+        return MW_EXIT_FAILURE;
+    }
+    if (child_pid == 0) {
+        char *lp;
+        const char *old = getenv("LD_PRELOAD");
+        int fd = fcntl(sv[1], F_DUPFD, 3); /* without close-on-exec */
+        close(sv[0]);
+        char launch[64];
+        snprintf(launch, sizeof launch, "0,%d,%d,%s", fd, o->num_callers,
+                 o->trace_children ? "yes" : "no");
+        setenv("MEMWALK_LAUNCH", launch, 1);
+        unsetenv("MEMWALK_OUT");
+        /* As valgrind does: libstdc++'s pool allocators use plain new, so their blocks show. */
+        setenv("GLIBCXX_FORCE_NEW", "1", 1);
+        setenv("GLIBCPP_FORCE_NEW", "1", 1);
+        lp = malloc(strlen(preload) + (old ? strlen(old) : 0) + 2);
+        if (lp) {
+            sprintf(lp, "%s%s%s", preload, old && *old ? " " : "", old && *old ? old : "");
+            setenv("LD_PRELOAD", lp, 1);
+        }
+        signal(SIGPIPE, SIG_DFL);
+        execv(prog, argv);
+        exec_err = errno;
+        if (write(errpipe[1], &exec_err, sizeof exec_err) < 0)
+            _exit(127);
+        _exit(exec_err == ENOENT ? 127 : 126);
+    }
+    close(sv[1]);
+    close(errpipe[1]);
+    if (read(errpipe[0], &exec_err, sizeof exec_err) == (ssize_t)sizeof exec_err) {
+        close(errpipe[0]);
+        waitpid(child_pid, &status, 0);
+        mw_cli_error(CMD, argv[0], "cannot execute: %s", strerror(exec_err));
+        return exec_err == ENOENT ? 127 : 126;
+    }
+    close(errpipe[0]);
+    root_pid = child_pid;
+    root = proc_get(child_pid);
+    if (!root)
+        return MW_EXIT_FAILURE;
+    preamble(o, root, argv, argc);
+
+    /* Like a shell waiting for a job: ^C and ^\ are the program's to handle. */
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGQUIT, &sa, &old_quit);
+    sa.sa_handler = forward_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+
+    buf = malloc(bufsz);
+    if (!buf)
+        return MW_EXIT_FAILURE;
+    for (;;) {
+        ssize_t n = recv(sv[0], buf, bufsz, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break; /* every traced process has exited (or closed the socket) */
+        if (handle(o, buf, (size_t)n) < 0)
+            fprintf(proc_log(o, root), "==%d== memwalk: ignored a malformed message\n", root->pid);
+    }
+    free(buf);
+    close(sv[0]);
+    while (waitpid(child_pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGQUIT, &old_quit, NULL);
+
+    root = proc_get(child_pid);
+    if (!root->reported) {
+        FILE *f = proc_log(o, root);
+        if (WIFSIGNALED(status))
+            fprintf(f,
+                    "==%d== \n==%d== Process terminated by signal %d (SIG%s) before the tracer "
+                    "could report\n",
+                    root->pid, root->pid, WTERMSIG(status),
+                    sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "?");
+        else
+            fprintf(f,
+                    "==%d== memwalk: no leak report from %s (it executed another program, "
+                    "closed the report socket, or cleared LD_PRELOAD)\n",
+                    root->pid, argv[0]);
+        fflush(f);
+    }
+    if (o->error_exitcode && root->stats.errors > 0)
+        return o->error_exitcode;
+    if (WIFSIGNALED(status))
+        return 128 + WTERMSIG(status);
+    return WEXITSTATUS(status);
+}
+
+/* --read: reports from raw files written by a preload used by hand. */
+static int read_files(const struct opts *o, int argc, char **argv)
+{
+    int i, rc = MW_EXIT_OK;
+
+    for (i = 0; i < argc; i++) {
+        char *data;
+        size_t len, off = 0;
+        int r = mw__read_file(argv[i], &data, &len);
+        if (r < 0) {
+            mw_cli_error(CMD, argv[i], "%s", strerror(-r));
+            rc = MW_EXIT_ACCESS;
+            continue;
+        }
+        while (off + sizeof(mw__leak_msg_t) <= len) {
+            mw__leak_msg_t h;
+            memcpy(&h, data + off, sizeof h);
+            if (h.magic != MW__LEAK_MAGIC || h.len > len - off - sizeof h)
+                break;
+            handle(o, (const unsigned char *)data + off, sizeof h + h.len);
+            off += sizeof h + h.len;
+        }
+        if (off != len || len == 0) {
+            mw_cli_error(CMD, argv[i], "not a complete memwalk leak record");
+            rc = MW_EXIT_ACCESS;
+        }
+        free(data);
+    }
+    for (i = 0; i < (int)nprocs; i++)
+        if (o->error_exitcode && procs[i].stats.errors > 0 && rc == MW_EXIT_OK)
+            rc = o->error_exitcode;
+    return rc;
+}
+
+static int parse_yesno(const char *s, int *out)
+{
+    if (strcmp(s, "yes") == 0)
+        *out = 1;
+    else if (strcmp(s, "no") == 0)
+        *out = 0;
+    else
+        return -EINVAL;
+    return 0;
+}
+
+static int write_json(const struct opts *o, int argc, char **argv, int status)
+{
+    mw__sb_t doc = {0};
+    FILE *f;
+    int i;
+
+    mw__sb_printf(&doc, "{\"tool\":\"memwalk leaks\",\"version\":\"%s\",\"command\":[",
+                  MW_VERSION_STRING);
+    for (i = 0; i < argc; i++) {
+        mw__sb_puts(&doc, i ? "," : "");
+        mw__sb_json_str(&doc, argv[i]);
+    }
+    mw__sb_printf(&doc, "],\"exit_status\":%d,\"processes\":[%s]}\n", status,
+                  json.buf ? json.buf : "");
+    if (doc.err)
+        return -ENOMEM;
+    f = fopen(o->json_file, "we");
+    if (!f || fputs(doc.buf, f) == EOF || fclose(f) != 0) {
+        int e = errno;
+        mw__sb_free(&doc);
+        return -e;
+    }
+    mw__sb_free(&doc);
+    return 0;
+}
+
+static int cmd_leaks(int argc, char **argv)
+{
+    enum {
+        O_LEAK_CHECK = 256,
+        O_SHOW,
+        O_ERRORS,
+        O_EXITCODE,
+        O_CALLERS,
+        O_CHILDREN,
+        O_SUPP,
+        O_LOG,
+        O_JSON,
+        O_READ,
+    };
+    static const struct option longopts[] = {
+        {"leak-check", required_argument, NULL, O_LEAK_CHECK},
+        {"show-leak-kinds", required_argument, NULL, O_SHOW},
+        {"errors-for-leak-kinds", required_argument, NULL, O_ERRORS},
+        {"error-exitcode", required_argument, NULL, O_EXITCODE},
+        {"num-callers", required_argument, NULL, O_CALLERS},
+        {"trace-children", required_argument, NULL, O_CHILDREN},
+        {"suppressions", required_argument, NULL, O_SUPP},
+        {"log-file", required_argument, NULL, O_LOG},
+        {"json", required_argument, NULL, O_JSON},
+        {"read", no_argument, NULL, O_READ},
+        {"quiet", no_argument, NULL, 'q'},
+        {NULL, 0, NULL, 0},
+    };
+    struct opts o;
+    int c, rc;
+    uint64_t v;
+    char err[512];
+
+    memset(&o, 0, sizeof o);
+    o.rep.show = o.rep.errors = (1u << MW__LEAK_DEFINITE) | (1u << MW__LEAK_POSSIBLE);
+    o.rep.full = 1;
+    o.num_callers = 12;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+:q", longopts, NULL)) != -1) {
+        switch (c) {
+        case O_LEAK_CHECK:
+            if (strcmp(optarg, "full") == 0 || strcmp(optarg, "yes") == 0)
+                o.rep.full = 1;
+            else if (strcmp(optarg, "summary") == 0)
+                o.rep.full = 0;
+            else {
+                mw_cli_error(CMD, "--leak-check", "'%s': expected full or summary", optarg);
+                return MW_EXIT_USAGE;
+            }
+            break;
+        case O_SHOW:
+        case O_ERRORS:
+            if (lk_parse_kinds(optarg, c == O_SHOW ? &o.rep.show : &o.rep.errors) < 0) {
+                mw_cli_error(CMD, c == O_SHOW ? "--show-leak-kinds" : "--errors-for-leak-kinds",
+                             "'%s': expected a comma list of definite, indirect, possible, "
+                             "reachable, or all, or none",
+                             optarg);
+                return MW_EXIT_USAGE;
+            }
+            break;
+        case O_EXITCODE:
+            if (mw__parse_u64(optarg, &v) < 0 || v < 1 || v > 255) {
+                mw_cli_error(CMD, "--error-exitcode", "'%s': expected a number from 1 to 255",
+                             optarg);
+                return MW_EXIT_USAGE;
+            }
+            o.error_exitcode = (int)v;
+            break;
+        case O_CALLERS:
+            if (mw__parse_u64(optarg, &v) < 0 || v < 1 || v > MW__LEAK_MAX_CALLERS) {
+                mw_cli_error(CMD, "--num-callers", "'%s': expected a number from 1 to %d", optarg,
+                             MW__LEAK_MAX_CALLERS);
+                return MW_EXIT_USAGE;
+            }
+            o.num_callers = (int)v;
+            break;
+        case O_CHILDREN:
+            if (parse_yesno(optarg, &o.trace_children) < 0) {
+                mw_cli_error(CMD, "--trace-children", "'%s': expected yes or no", optarg);
+                return MW_EXIT_USAGE;
+            }
+            break;
+        case O_SUPP:
+            if (lk_supp_load(&o.rep.supp, optarg, err, sizeof err) < 0) {
+                mw_cli_error(CMD, optarg, "%s", err);
+                lk_supp_free(o.rep.supp);
+                return errno == EINVAL || strstr(err, "line ") ? MW_EXIT_USAGE : MW_EXIT_ACCESS;
+            }
+            break;
+        case O_LOG:
+            o.log_file = optarg;
+            break;
+        case O_JSON:
+            o.json_file = optarg;
+            break;
+        case O_READ:
+            o.read_mode = 1;
+            break;
+        case 'q':
+            o.quiet = 1;
+            break;
+        default:
+            lk_supp_free(o.rep.supp);
+            return mw_cli_bad_option(CMD, argv, c);
+        }
+    }
+    if (optind >= argc) {
+        mw_cli_error(CMD, NULL,
+                     o.read_mode ? "no file to read (try 'memwalk help leaks')"
+                                 : "no program to run (try 'memwalk help leaks')");
+        lk_supp_free(o.rep.supp);
+        return MW_EXIT_USAGE;
+    }
+    if (o.read_mode)
+        rc = read_files(&o, argc - optind, argv + optind);
+    else
+        rc = run(&o, argc - optind, argv + optind);
+    if (o.json_file) {
+        int r = write_json(&o, argc - optind, argv + optind, rc);
+        if (r < 0) {
+            mw_cli_error(CMD, o.json_file, "%s", strerror(-r));
+            if (rc == 0)
+                rc = MW_EXIT_FAILURE;
+        }
+    }
+    lk_supp_free(o.rep.supp);
+    return rc;
+}
+
+MW_CLI_COMMAND(leaks_command, "leaks", "run a program and report its leaks as memcheck does",
+               cmd_leaks, usage, 30)

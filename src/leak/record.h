@@ -1,0 +1,103 @@
+/* The wire format between the preloaded tracer and `memwalk leaks`: framed messages, then the
+ * binary result stream they carry.
+ *
+ * A traced process sends messages: over the SOCK_SEQPACKET socket named by MEMWALK_FD (one message
+ * per datagram, so processes sharing the socket never interleave), or appended to the file named
+ * by MEMWALK_OUT. Every message starts with mw__leak_msg_t. HELLO carries the process's command
+ * line; DATA messages carry consecutive chunks of the result stream, the last one flagged END.
+ *
+ * The result stream, all integers in the host's byte order:
+ *   mw__leak_result_t
+ *   nmodules x { mw__leak_module_t, path bytes (path_len, no NUL) }
+ *   ntraces  x { u32 depth, depth x u64 ip }            (trace id = index)
+ *   nrecords x mw__leak_lossrec_t                         (one per trace and kind)
+ *   fault_depth x u64 ip                                  (the faulting stack, signals only)
+ * Header only: shared by src/leak (writer) and src/cli (reader). */
+#ifndef MEMWALK_LEAK_RECORD_H
+#define MEMWALK_LEAK_RECORD_H
+
+#include <stdint.h>
+
+#define MW__LEAK_MAGIC        0x4b4c574du /* "MWLK" */
+#define MW__LEAK_VERSION      1u
+#define MW__LEAK_CHUNK        16384u /* payload bytes per DATA message */
+#define MW__LEAK_MAX_CALLERS  64     /* deepest stack recorded */
+#define MW__LEAK_HELLO_FORKED 1u     /* HELLO flags: sent by a forked child, not a fresh program */
+
+enum mw__leak_msg_type {
+    MW__LEAK_MSG_HELLO = 1, /* payload: the command line, NUL-separated */
+    MW__LEAK_MSG_DATA = 2,  /* payload: the next chunk of the result stream */
+    MW__LEAK_MSG_NOTE = 3,  /* payload: one line of text the tracer wants shown */
+};
+
+#define MW__LEAK_MSG_END 1u /* flags: last DATA chunk */
+
+typedef struct mw__leak_msg {
+    uint32_t magic;
+    uint16_t type;
+    uint16_t flags;
+    int32_t pid;
+    uint32_t len; /* payload bytes following this header */
+} mw__leak_msg_t;
+
+/* Block kinds, in memcheck's order (its loss records sort by it). */
+enum mw__leak_kind {
+    MW__LEAK_DEFINITE = 0,
+    MW__LEAK_INDIRECT = 1,
+    MW__LEAK_POSSIBLE = 2,
+    MW__LEAK_REACHABLE = 3,
+};
+
+/* memcheck's interior-pointer heuristics, in its order. */
+enum mw__leak_heur {
+    MW__HEUR_STDSTRING = 1,
+    MW__HEUR_LENGTH64 = 2,
+    MW__HEUR_NEWARRAY = 3,
+    MW__HEUR_MULTIPLE = 4,
+};
+
+enum mw__leak_end {
+    MW__LEAK_END_EXIT = 0, /* exit() or return from main; code = status */
+    MW__LEAK_END_EXIT_NOW, /* _exit()/_Exit() called by the program; code = status */
+    MW__LEAK_END_SIGNAL,   /* killed by a fatal signal; code = signal number */
+};
+
+typedef struct mw__leak_result {
+    uint32_t magic;
+    uint32_t version;
+    int32_t pid;
+    int32_t ppid;
+    uint32_t end;         /* enum mw__leak_end */
+    int32_t code;         /* exit status or signal number */
+    int32_t fault_code;   /* for signals: siginfo si_code */
+    uint32_t fault_depth; /* ips of the faulting stack that follow the records */
+    uint64_t fault_addr;  /* for signals: siginfo si_addr */
+    uint64_t allocs;      /* total heap usage, counted as memcheck does */
+    uint64_t frees;
+    uint64_t bytes_allocated;
+    uint32_t nmodules;
+    uint32_t ntraces;
+    uint32_t nrecords;
+    uint32_t threads_unstopped; /* threads that could not be stopped for the scan */
+    uint64_t scan_bytes;        /* root bytes scanned */
+    uint64_t heur_bytes[4];     /* still reachable only through each heuristic (enum - 1) */
+    uint64_t heur_blocks[4];
+} mw__leak_result_t;
+
+typedef struct mw__leak_module {
+    uint64_t bias; /* load address: ip - bias is the address in the ELF file */
+    uint64_t lo;   /* lowest and highest address of its PT_LOAD segments */
+    uint64_t hi;
+    uint32_t path_len;
+    uint32_t pad;
+} mw__leak_module_t;
+
+typedef struct mw__leak_lossrec {
+    uint32_t trace;
+    uint32_t kind; /* enum mw__leak_kind */
+    uint64_t blocks;
+    uint64_t bytes;    /* direct bytes */
+    uint64_t indirect; /* bytes of the blocks only reachable through these (definite only) */
+} mw__leak_lossrec_t;
+
+#endif

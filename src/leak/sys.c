@@ -1,0 +1,171 @@
+/* The preload's system layer: spin locks, mmap'd memory it keeps out of the scan, environment
+ * lookups without allocation, and one-line logging with write(2). */
+#include "leak/leak.h"
+
+#include <sched.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "scan/scan.h"
+
+#ifndef PR_SET_VMA
+#define PR_SET_VMA           0x53564d41
+#define PR_SET_VMA_ANON_NAME 0
+#endif
+
+extern char **environ;
+
+int mw__leak_mt;
+
+void mw__lock_slow(mw__lock_t *l)
+{
+    unsigned spins = 0;
+
+    for (;;) {
+        while (__atomic_load_n(&l->v, __ATOMIC_RELAXED)) {
+            if (++spins < 128)
+                __builtin_ia32_pause();
+            else
+                sched_yield();
+        }
+        if (!__atomic_exchange_n(&l->v, 1, __ATOMIC_ACQUIRE))
+            return;
+    }
+}
+
+void mw__lock_always(mw__lock_t *l)
+{
+    if (__atomic_exchange_n(&l->v, 1, __ATOMIC_ACQUIRE))
+        mw__lock_slow(l);
+}
+
+void mw__unlock_always(mw__lock_t *l)
+{
+    __atomic_store_n(&l->v, 0, __ATOMIC_RELEASE);
+}
+
+/* Our own mappings, so the exit scan does not take the tables for roots (the block list holds
+ * every block's address). Tables are few and large, but each thread has its own cache mapping:
+ * room for thousands of threads. */
+#define MAX_OWN 16384
+static struct {
+    uintptr_t lo, hi;
+} own[MAX_OWN];
+static mw__lock_t own_lock;
+
+void *mw__leak_map(size_t len)
+{
+    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    size_t i;
+
+    if (p == MAP_FAILED)
+        return NULL;
+    /* Named where the kernel allows it, so `memwalk maps` shows whose memory this is. */
+    prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, (unsigned long)p, len, (unsigned long)"memwalk-leak");
+    mw__lock_always(&own_lock);
+    for (i = 0; i < MAX_OWN; i++)
+        if (own[i].lo == 0) {
+            own[i].lo = (uintptr_t)p;
+            own[i].hi = (uintptr_t)p + len;
+            break;
+        }
+    mw__unlock_always(&own_lock);
+    return p;
+}
+
+void mw__leak_unmap(void *p, size_t len)
+{
+    size_t i;
+
+    mw__lock_always(&own_lock);
+    for (i = 0; i < MAX_OWN; i++)
+        if (own[i].lo == (uintptr_t)p) {
+            own[i].lo = own[i].hi = 0;
+            break;
+        }
+    mw__unlock_always(&own_lock);
+    munmap(p, len);
+}
+
+size_t mw__leak_own_ranges(uintptr_t *lo, uintptr_t *hi, size_t max)
+{
+    mw__range_t seg[8];
+    size_t i, n = 0, nseg;
+
+    for (i = 0; i < MAX_OWN && n < max; i++)
+        if (own[i].lo) {
+            lo[n] = own[i].lo;
+            hi[n] = own[i].hi;
+            n++;
+        }
+    nseg = mw__scan_object_ranges((const void *)&mw__leak_own_ranges, seg, 8);
+    for (i = 0; i < nseg && n < max; i++) {
+        lo[n] = seg[i].lo;
+        hi[n] = seg[i].hi;
+        n++;
+    }
+    return n;
+}
+
+const char *mw__leak_env(const char *name)
+{
+    size_t n = strlen(name);
+    char **e;
+
+    if (!environ)
+        return NULL;
+    for (e = environ; *e; e++)
+        if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+            return *e + n + 1;
+    return NULL;
+}
+
+size_t mw__leak_utoa(uint64_t v, char *buf)
+{
+    char tmp[24];
+    size_t n = 0, i;
+
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (i = 0; i < n; i++)
+        buf[i] = tmp[n - 1 - i];
+    buf[n] = '\0';
+    return n;
+}
+
+void mw__leak_log2(const char *a, const char *b)
+{
+    char line[512];
+    size_t n = 0, k;
+
+    line[n++] = '=';
+    line[n++] = '=';
+    n += mw__leak_utoa((uint64_t)getpid(), line + n);
+    memcpy(line + n, "== memwalk: ", 12);
+    n += 12;
+    k = strlen(a);
+    if (k > 200)
+        k = 200;
+    memcpy(line + n, a, k);
+    n += k;
+    if (b) {
+        k = strlen(b);
+        if (k > 200)
+            k = 200;
+        memcpy(line + n, b, k);
+        n += k;
+    }
+    line[n++] = '\n';
+    if (write(2, line, n) < 0) {
+        /* Nothing more can be done: stderr is gone. */
+    }
+}
+
+void mw__leak_log(const char *msg)
+{
+    mw__leak_log2(msg, NULL);
+}

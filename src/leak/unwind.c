@@ -1,0 +1,1113 @@
+/* A DWARF CFI stack unwinder for code built without frame pointers.
+ *
+ * For a return address it finds the FDE through the object's .eh_frame_hdr (binary search),
+ * runs the CFA program up to the call and keeps only what x86-64 code needs to step one frame:
+ * how the CFA is computed (rsp + N, rbp + N, or *(rbp + N) for realigned frames), where the
+ * return address and the caller's rbp were saved. That rule is packed in 64 bits and cached: a
+ * small direct-mapped cache per thread (no locking), backed by a shared table under a lock, so
+ * that after warm-up one frame costs a few loads. Every stack read is bounds-checked against the
+ * thread's stack; an unknown or unsupported frame ends the stack instead of guessing. */
+#include "leak/leak.h"
+
+#include <elf.h>
+#include <link.h>
+#include <string.h>
+
+#if defined(__x86_64__)
+
+#define L1_BITS 12
+#define L1_SIZE (1u << L1_BITS)
+
+enum { CFA_RSP = 0, CFA_RBP = 1, CFA_DEREF_RBP = 2, CFA_STOP = 3 };
+enum { BP_SAME = 0, BP_AT_CFA = 1, BP_AT_BP = 2 };
+
+struct slot {
+    uintptr_t pc;
+    uint64_t rule;
+};
+
+/* A remembered stack: the words the unwinder read, where it read them (as offsets from the
+ * first stack pointer) and the trace they gave. The unwind is a function of those words, of the
+ * first frame's stack pointer and rbp, and of the (cached, deterministic) rules of the return
+ * addresses it met. So when a hook is entered again from the same return address and the same
+ * words hold the same values, the trace is the same and the unwind is skipped: a few
+ * independent loads instead of a chain of dependent ones.
+ * When no rule used rbp, every address read is the stack pointer plus a constant: the memo then
+ * holds wherever the stack pointer is (the same call chain at another depth), provided the
+ * reads stay inside the stack. Otherwise the stack pointer and rbp must be the same too. */
+#define MEMO_BITS  9
+#define MEMO_READS 16 /* kept per memo: 12 frames and a few saved rbp values */
+#define LOG_READS  64 /* logged per walk, before the unused rbp values are dropped */
+struct memo {
+    uintptr_t pc, ra;
+    uint32_t trace;
+    uint16_t n;        /* reads logged; 0: nothing remembered */
+    uint16_t absolute; /* rbp was used: sp and bp must match */
+    uint32_t maxoff;   /* highest offset read */
+    uint32_t off[MEMO_READS];
+    uintptr_t val[MEMO_READS];
+    uintptr_t sp, bp;
+};
+
+/* The reads of one walk, for its memo. */
+#define BPREAD 0x80000000u /* a saved rbp value: matters only if rbp is used later */
+struct readlog {
+    uintptr_t base;
+    uint32_t n;
+    int overflow;
+    int bp_used;
+    uint32_t *off;
+    uintptr_t *val;
+};
+
+static inline uintptr_t rd(const uintptr_t *at, struct readlog *log, uint32_t flag)
+{
+    uintptr_t v = *at;
+
+    if (log) {
+        if (log->n < LOG_READS && (uintptr_t)at - log->base < BPREAD) {
+            log->off[log->n] = (uint32_t)((uintptr_t)at - log->base) | flag;
+            log->val[log->n] = v;
+            log->n++;
+        } else {
+            log->overflow = 1;
+        }
+    }
+    return v;
+}
+
+/* Recently interned traces of this thread: a repeated stack skips the shared table. */
+#define RECENT_BITS 8
+#define RECENT_IPS  16
+struct recent {
+    uint64_t hash;
+    uint32_t id;
+    uint32_t depth;
+    uintptr_t ips[RECENT_IPS];
+};
+
+/* Where the first return addresses were for a (hook, return address) pair: the values found
+ * there pick the memo, so that one call site reached along many paths keeps many memos. */
+#define LAYOUT_BITS 8
+#define LAYOUT_N    4
+struct layout {
+    uintptr_t pc, ra;
+    uint32_t n;
+    uint32_t off[LAYOUT_N];
+};
+
+struct mw__unwind_cache {
+    unsigned gen;
+    struct slot s[L1_SIZE];
+    struct layout layout[1u << LAYOUT_BITS];
+    struct memo memo[1u << MEMO_BITS];
+    struct recent recent[1u << RECENT_BITS];
+};
+
+/* Independent multiplies, so the hash of a stack is not one long dependency chain. */
+static uint64_t hash_ips(const uintptr_t *ips, unsigned depth)
+{
+    static const uint64_t k[4] = {0x9E3779B97F4A7C15ull, 0xC2B2AE3D27D4EB4Full,
+                                  0x165667B19E3779F9ull, 0xD6E8FEB86659FD93ull};
+    uint64_t a = depth, b = 0, c = 0, d = 0;
+    unsigned i = 0;
+
+    for (; i + 4 <= depth; i += 4) {
+        a += (ips[i] ^ (ips[i] >> 29)) * k[0];
+        b += (ips[i + 1] ^ (ips[i + 1] >> 29)) * k[1];
+        c += (ips[i + 2] ^ (ips[i + 2] >> 29)) * k[2];
+        d += (ips[i + 3] ^ (ips[i + 3] >> 29)) * k[3];
+        a = (a << 23) | (a >> 41);
+        b = (b << 29) | (b >> 35);
+        c = (c << 31) | (c >> 33);
+        d = (d << 37) | (d >> 27);
+    }
+    for (; i < depth; i++)
+        a = (a ^ ips[i]) * k[i & 3] + 1;
+    a ^= b * k[1] ^ c * k[2] ^ d * k[3];
+    return a ^ (a >> 31);
+}
+
+/* Interns through the thread's recent traces first. */
+static uint32_t intern(struct mw__unwind_cache *c, const uintptr_t *ips, unsigned depth)
+{
+    uint64_t h;
+    struct recent *r;
+    unsigned i;
+
+    if (!c || depth > RECENT_IPS)
+        return mw__traces_intern(ips, depth);
+    h = hash_ips(ips, depth);
+    r = &c->recent[h & ((1u << RECENT_BITS) - 1)];
+    if (r->hash == h && r->depth == depth && r->id) {
+        for (i = 0; i < depth && r->ips[i] == ips[i]; i++)
+            ;
+        if (i == depth)
+            return r->id;
+    }
+    r->id = mw__traces_intern(ips, depth);
+    r->hash = h;
+    r->depth = depth;
+    for (i = 0; i < depth; i++)
+        r->ips[i] = ips[i];
+    return r->id;
+}
+
+static inline uint64_t pack(unsigned cfa_kind, int32_t cfa_off, int32_t ra_off, unsigned bp_kind,
+                            int32_t bp_off)
+{
+    return (uint64_t)cfa_kind | (uint64_t)bp_kind << 2 | 1u << 4 |
+           (uint64_t)((uint32_t)cfa_off & 0xffffffu) << 8 |
+           (uint64_t)((uint32_t)ra_off & 0xffffu) << 32 |
+           (uint64_t)((uint32_t)bp_off & 0xffffu) << 48;
+}
+#define RULE_STOP pack(CFA_STOP, 0, 0, 0, 0)
+
+static inline unsigned r_cfa_kind(uint64_t r)
+{
+    return r & 3;
+}
+static inline unsigned r_bp_kind(uint64_t r)
+{
+    return (r >> 2) & 3;
+}
+static inline intptr_t r_cfa_off(uint64_t r)
+{
+    return (intptr_t)((int32_t)((uint32_t)(r >> 8) << 8) >> 8);
+}
+static inline intptr_t r_ra_off(uint64_t r)
+{
+    return (int16_t)(r >> 32);
+}
+static inline intptr_t r_bp_off(uint64_t r)
+{
+    return (int16_t)(r >> 48);
+}
+
+/* ---- modules ------------------------------------------------------------------------------ */
+#define MAX_MODULES 1024
+struct module {
+    uintptr_t lo, hi;
+    const uint8_t *hdr; /* .eh_frame_hdr, NULL when absent */
+};
+static struct module modules[MAX_MODULES];
+static size_t nmodules;
+static mw__lock_t lock;
+static unsigned gen = 1;
+
+/* The shared rule table (open addressing, keyed by pc). */
+static struct slot *l2;
+static size_t l2_cap, l2_used;
+
+struct collect {
+    struct module *m;
+    size_t n, max;
+};
+
+static int collect_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    struct collect *c = arg;
+    uintptr_t lo = UINTPTR_MAX, hi = 0;
+    const uint8_t *hdr = NULL;
+    int i;
+
+    (void)size;
+    if (c->n >= c->max)
+        return 1;
+    for (i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_LOAD) {
+            uintptr_t a = info->dlpi_addr + ph->p_vaddr;
+            if (a < lo)
+                lo = a;
+            if (a + ph->p_memsz > hi)
+                hi = a + ph->p_memsz;
+        } else if (ph->p_type == PT_GNU_EH_FRAME) {
+            hdr = (const uint8_t *)(info->dlpi_addr + ph->p_vaddr);
+        }
+    }
+    if (hi > lo) {
+        c->m[c->n].lo = lo;
+        c->m[c->n].hi = hi;
+        c->m[c->n].hdr = hdr;
+        c->n++;
+    }
+    return 0;
+}
+
+/* Refreshes the module list. Called without our lock: dl_iterate_phdr takes the loader's. */
+static void refresh_modules(void)
+{
+    static struct module tmp[MAX_MODULES];
+    static mw__lock_t refresh_lock;
+    struct collect c = {tmp, 0, MAX_MODULES};
+
+    mw__lock(&refresh_lock);
+    dl_iterate_phdr(collect_cb, &c);
+    mw__lock(&lock);
+    memcpy(modules, tmp, c.n * sizeof(tmp[0]));
+    nmodules = c.n;
+    mw__unlock(&lock);
+    mw__unlock(&refresh_lock);
+}
+
+static const struct module *find_module(uintptr_t pc)
+{
+    size_t i;
+
+    for (i = 0; i < nmodules; i++)
+        if (pc >= modules[i].lo && pc < modules[i].hi)
+            return &modules[i];
+    return NULL;
+}
+
+/* ---- DWARF decoding ----------------------------------------------------------------------- */
+struct reader {
+    const uint8_t *p, *end;
+    int bad;
+};
+
+static uint64_t uleb(struct reader *r)
+{
+    uint64_t v = 0;
+    unsigned shift = 0;
+
+    while (r->p < r->end) {
+        uint8_t b = *r->p++;
+        if (shift < 64)
+            v |= (uint64_t)(b & 0x7f) << shift;
+        shift += 7;
+        if (!(b & 0x80))
+            return v;
+    }
+    r->bad = 1;
+    return 0;
+}
+
+static int64_t sleb(struct reader *r)
+{
+    uint64_t v = 0;
+    unsigned shift = 0;
+    uint8_t b = 0;
+
+    while (r->p < r->end) {
+        b = *r->p++;
+        if (shift < 64)
+            v |= (uint64_t)(b & 0x7f) << shift;
+        shift += 7;
+        if (!(b & 0x80))
+            break;
+    }
+    if (r->p > r->end || (b & 0x80)) {
+        r->bad = 1;
+        return 0;
+    }
+    if (shift < 64 && (b & 0x40))
+        v |= ~(uint64_t)0 << shift; /* sign extension */
+    return (int64_t)v;
+}
+
+static uint64_t fixed(struct reader *r, unsigned n)
+{
+    uint64_t v = 0;
+
+    if ((size_t)(r->end - r->p) < n) {
+        r->bad = 1;
+        return 0;
+    }
+    memcpy(&v, r->p, n);
+    r->p += n;
+    return v;
+}
+
+/* Reads a DW_EH_PE-encoded value; datarel is relative to base. */
+static uintptr_t encoded(struct reader *r, uint8_t enc, uintptr_t datarel)
+{
+    uintptr_t at = (uintptr_t)r->p, v;
+
+    if (enc == 0xff)
+        return 0;
+    switch (enc & 0x0f) {
+    case 0x00:
+        v = (uintptr_t)fixed(r, 8);
+        break;
+    case 0x01:
+        v = (uintptr_t)uleb(r);
+        break;
+    case 0x02:
+        v = (uintptr_t)fixed(r, 2);
+        break;
+    case 0x03:
+        v = (uintptr_t)fixed(r, 4);
+        break;
+    case 0x04:
+        v = (uintptr_t)fixed(r, 8);
+        break;
+    case 0x09:
+        v = (uintptr_t)sleb(r);
+        break;
+    case 0x0a:
+        v = (uintptr_t)(intptr_t)(int16_t)fixed(r, 2);
+        break;
+    case 0x0b:
+        v = (uintptr_t)(intptr_t)(int32_t)fixed(r, 4);
+        break;
+    case 0x0c:
+        v = (uintptr_t)fixed(r, 8);
+        break;
+    default:
+        r->bad = 1;
+        return 0;
+    }
+    switch (enc & 0x70) {
+    case 0x00:
+        break;
+    case 0x10:
+        v += at;
+        break;
+    case 0x30:
+        v += datarel;
+        break;
+    default:
+        r->bad = 1;
+        return 0;
+    }
+    if (enc & 0x80) /* indirect: the value is the address of the pointer */
+        v = v ? *(const uintptr_t *)v : 0;
+    return v;
+}
+
+/* Finds the FDE covering pc through the .eh_frame_hdr search table. */
+static const uint8_t *find_fde(const uint8_t *hdr, uintptr_t pc)
+{
+    struct reader r = {hdr + 4, hdr + 64, 0};
+    uint8_t fde_count_enc = hdr[2], table_enc = hdr[3];
+    uintptr_t count;
+    const int32_t *table;
+    size_t lo, hi;
+
+    if (hdr[0] != 1 || table_enc != 0x3b)
+        return NULL;
+    encoded(&r, hdr[1], (uintptr_t)hdr); /* eh_frame_ptr */
+    count = encoded(&r, fde_count_enc, (uintptr_t)hdr);
+    if (r.bad || count == 0)
+        return NULL;
+    table = (const int32_t *)r.p;
+    if ((uintptr_t)hdr + table[0] > pc)
+        return NULL;
+    lo = 0;
+    hi = count;
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if ((uintptr_t)hdr + table[2 * mid] <= pc)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return hdr + table[2 * lo + 1];
+}
+
+struct regrule {
+    uint8_t kind; /* 0 undefined/unknown, 1 same, 2 offset(N) from CFA, 3 at *(rbp+N) */
+    int32_t off;
+};
+
+struct cfa_state {
+    uint8_t cfa_reg; /* DWARF register, or 0xff for the rbp-deref expression */
+    int64_t cfa_off;
+    int bad_cfa;
+    struct regrule ra, bp;
+};
+
+/* Runs CFA instructions from [p, end) while loc <= pc. */
+static int run_cfa(struct reader *r, uintptr_t *loc, uintptr_t pc, uint64_t code_align,
+                   int64_t data_align, unsigned ra_reg, struct cfa_state *st,
+                   const struct cfa_state *init)
+{
+    struct cfa_state stack[8];
+    unsigned depth = 0;
+
+    while (r->p < r->end && !r->bad) {
+        uint8_t op = *r->p++, low = op & 0x3f;
+        uint64_t reg = 0;
+        int64_t off = 0;
+
+        switch (op >> 6) {
+        case 1: /* advance_loc */
+            *loc += low * code_align;
+            if (*loc > pc)
+                return 0;
+            continue;
+        case 2: /* offset */
+            reg = low;
+            off = (int64_t)uleb(r) * data_align;
+            goto set_offset;
+        case 3: /* restore */
+            reg = low;
+            goto restore;
+        default:
+            break;
+        }
+        switch (op) {
+        case 0x00: /* nop */
+            break;
+        case 0x01: /* set_loc */
+            *loc = (uintptr_t)fixed(r, 8);
+            if (*loc > pc)
+                return 0;
+            break;
+        case 0x02:
+            *loc += fixed(r, 1) * code_align;
+            if (*loc > pc)
+                return 0;
+            break;
+        case 0x03:
+            *loc += fixed(r, 2) * code_align;
+            if (*loc > pc)
+                return 0;
+            break;
+        case 0x04:
+            *loc += fixed(r, 4) * code_align;
+            if (*loc > pc)
+                return 0;
+            break;
+        case 0x05: /* offset_extended */
+            reg = uleb(r);
+            off = (int64_t)uleb(r) * data_align;
+            goto set_offset;
+        case 0x06: /* restore_extended */
+            reg = uleb(r);
+            goto restore;
+        case 0x07: /* undefined */
+        case 0x08: /* same_value */
+            reg = uleb(r);
+            if (reg == ra_reg)
+                st->ra.kind = op == 0x07 ? 0 : 1;
+            else if (reg == 6)
+                st->bp.kind = op == 0x07 ? 0 : 1;
+            break;
+        case 0x09: /* register */
+            reg = uleb(r);
+            uleb(r);
+            if (reg == ra_reg || reg == 6) {
+                if (reg == ra_reg)
+                    st->ra.kind = 0;
+                else
+                    st->bp.kind = 0;
+            }
+            break;
+        case 0x0a: /* remember_state */
+            if (depth == 8)
+                return -1;
+            stack[depth++] = *st;
+            break;
+        case 0x0b: /* restore_state */
+            if (depth == 0)
+                return -1;
+            *st = stack[--depth];
+            break;
+        case 0x0c: /* def_cfa */
+            st->cfa_reg = (uint8_t)uleb(r);
+            st->cfa_off = (int64_t)uleb(r);
+            st->bad_cfa = 0;
+            break;
+        case 0x0d: /* def_cfa_register */
+            st->cfa_reg = (uint8_t)uleb(r);
+            if (st->cfa_reg == 0xff)
+                st->bad_cfa = 1;
+            break;
+        case 0x0e: /* def_cfa_offset */
+            st->cfa_off = (int64_t)uleb(r);
+            break;
+        case 0x0f: { /* def_cfa_expression */
+            uint64_t len = uleb(r);
+            const uint8_t *e = r->p;
+            st->bad_cfa = 1;
+            if (len > (uint64_t)(r->end - r->p))
+                return -1;
+            r->p += len;
+            /* DW_OP_breg6 N; DW_OP_deref: the CFA saved below rbp by a realigning prologue. */
+            if (len >= 3 && e[0] == 0x76 && e[len - 1] == 0x06) {
+                struct reader er = {e + 1, e + len - 1, 0};
+                int64_t n = sleb(&er);
+                if (!er.bad && er.p == e + len - 1) {
+                    st->cfa_reg = 0xff;
+                    st->cfa_off = n;
+                    st->bad_cfa = 0;
+                }
+            }
+            break;
+        }
+        case 0x10:   /* expression */
+        case 0x16: { /* val_expression */
+            uint64_t len;
+            const uint8_t *e;
+            reg = uleb(r);
+            len = uleb(r);
+            e = r->p;
+            if (len > (uint64_t)(r->end - r->p))
+                return -1;
+            r->p += len;
+            if (reg == ra_reg) {
+                st->ra.kind = 0;
+            } else if (reg == 6) {
+                struct reader er = {e + 1, e + len, 0};
+                int64_t n = 0;
+                st->bp.kind = 0;
+                if (op == 0x10 && len >= 2 && e[0] == 0x76) {
+                    n = sleb(&er);
+                    if (!er.bad && er.p == e + len) {
+                        st->bp.kind = 3;
+                        st->bp.off = (int32_t)n;
+                    }
+                }
+            }
+            break;
+        }
+        case 0x11: /* offset_extended_sf */
+            reg = uleb(r);
+            off = sleb(r) * data_align;
+            goto set_offset;
+        case 0x12: /* def_cfa_sf */
+            st->cfa_reg = (uint8_t)uleb(r);
+            st->cfa_off = sleb(r) * data_align;
+            st->bad_cfa = 0;
+            break;
+        case 0x13: /* def_cfa_offset_sf */
+            st->cfa_off = sleb(r) * data_align;
+            break;
+        case 0x14: /* val_offset */
+        case 0x15: /* val_offset_sf */
+            reg = uleb(r);
+            if (op == 0x14)
+                uleb(r);
+            else
+                sleb(r);
+            if (reg == ra_reg)
+                st->ra.kind = 0;
+            else if (reg == 6)
+                st->bp.kind = 0;
+            break;
+        case 0x2e: /* GNU_args_size */
+            uleb(r);
+            break;
+        case 0x2f: /* GNU_negative_offset_extended */
+            reg = uleb(r);
+            off = -(int64_t)uleb(r) * data_align;
+            goto set_offset;
+        default:
+            return -1;
+        }
+        continue;
+    set_offset:
+        if (reg == ra_reg) {
+            st->ra.kind = 2;
+            st->ra.off = (int32_t)off;
+        } else if (reg == 6) {
+            st->bp.kind = 2;
+            st->bp.off = (int32_t)off;
+        }
+        continue;
+    restore:
+        if (!init)
+            return -1;
+        if (reg == ra_reg)
+            st->ra = init->ra;
+        else if (reg == 6)
+            st->bp = init->bp;
+    }
+    return r->bad ? -1 : 0;
+}
+
+/* Computes the unwind rule at pc, or RULE_STOP. */
+static uint64_t compute_rule(uintptr_t pc, const struct module *m)
+{
+    const uint8_t *fde, *cie;
+    struct reader r, cr;
+    uint64_t len, code_align;
+    int64_t data_align;
+    unsigned ra_reg;
+    uint8_t fde_enc = 0, version;
+    const char *aug;
+    int has_z = 0;
+    uintptr_t pc_begin, pc_range, loc;
+    struct cfa_state st, init;
+    uint32_t cie_off;
+    const uint8_t *fde_end, *cie_end;
+
+    if (!m->hdr)
+        return RULE_STOP;
+    fde = find_fde(m->hdr, pc);
+    if (!fde)
+        return RULE_STOP;
+    memcpy(&cie_off, fde, 4);
+    len = cie_off;
+    if (len == 0xffffffffu || len == 0)
+        return RULE_STOP; /* 64-bit DWARF is not produced for .eh_frame in practice */
+    fde_end = fde + 4 + len;
+    memcpy(&cie_off, fde + 4, 4);
+    if (cie_off == 0)
+        return RULE_STOP; /* a CIE, not an FDE */
+    cie = fde + 4 - cie_off;
+
+    /* The CIE. */
+    memcpy(&cie_off, cie, 4);
+    if (cie_off == 0xffffffffu || cie_off == 0)
+        return RULE_STOP;
+    cie_end = cie + 4 + cie_off;
+    cr.p = cie + 8;
+    cr.end = cie_end;
+    cr.bad = 0;
+    version = (uint8_t)fixed(&cr, 1);
+    aug = (const char *)cr.p;
+    while (cr.p < cr.end && *cr.p)
+        cr.p++;
+    cr.p++;
+    if (aug[0] == 'e' && aug[1] == 'h')
+        return RULE_STOP;
+    code_align = uleb(&cr);
+    data_align = sleb(&cr);
+    ra_reg = version == 1 ? (unsigned)fixed(&cr, 1) : (unsigned)uleb(&cr);
+    if (aug[0] == 'z') {
+        uint64_t alen = uleb(&cr);
+        const uint8_t *aend = cr.p + alen;
+        const char *a;
+        has_z = 1;
+        for (a = aug + 1; *a && !cr.bad; a++) {
+            if (*a == 'R') {
+                fde_enc = (uint8_t)fixed(&cr, 1);
+            } else if (*a == 'P') {
+                uint8_t penc = (uint8_t)fixed(&cr, 1);
+                encoded(&cr, (uint8_t)(penc & 0x7f), 0); /* skip, never dereference */
+            } else if (*a == 'L') {
+                fixed(&cr, 1);
+            } else if (*a == 'S' || *a == 'B' || *a == 'G') {
+                /* signal frame: its CFA uses expressions we do not follow */
+            } else {
+                break;
+            }
+        }
+        if (aend > cr.end)
+            return RULE_STOP;
+        cr.p = aend;
+    }
+    if (cr.bad)
+        return RULE_STOP;
+
+    /* The FDE's range. */
+    r.p = fde + 8;
+    r.end = fde_end;
+    r.bad = 0;
+    pc_begin = encoded(&r, (uint8_t)(fde_enc & 0x7f), 0);
+    pc_range = encoded(&r, (uint8_t)(fde_enc & 0x0f), 0);
+    if (r.bad || pc < pc_begin || pc >= pc_begin + pc_range)
+        return RULE_STOP;
+    if (has_z) {
+        uint64_t alen = uleb(&r);
+        r.p += alen;
+        if (r.p > r.end)
+            return RULE_STOP;
+    }
+
+    memset(&st, 0, sizeof st);
+    st.cfa_reg = 7;
+    st.bp.kind = 1;
+    loc = pc_begin;
+    if (run_cfa(&cr, &loc, UINTPTR_MAX, code_align, data_align, ra_reg, &st, NULL) < 0)
+        return RULE_STOP;
+    init = st;
+    loc = pc_begin;
+    if (run_cfa(&r, &loc, pc, code_align, data_align, ra_reg, &st, &init) < 0)
+        return RULE_STOP;
+
+    if (st.bad_cfa || st.ra.kind != 2)
+        return RULE_STOP; /* includes an undefined return address: the outermost frame */
+    if (st.cfa_off < -(1 << 23) || st.cfa_off >= (1 << 23) || st.ra.off < -32768 ||
+        st.ra.off > 32767 || st.bp.off < -32768 || st.bp.off > 32767)
+        return RULE_STOP;
+    {
+        unsigned ck, bk;
+        if (st.cfa_reg == 7)
+            ck = CFA_RSP;
+        else if (st.cfa_reg == 6)
+            ck = CFA_RBP;
+        else if (st.cfa_reg == 0xff)
+            ck = CFA_DEREF_RBP;
+        else
+            return RULE_STOP;
+        if (st.bp.kind == 2)
+            bk = BP_AT_CFA;
+        else if (st.bp.kind == 3)
+            bk = BP_AT_BP;
+        else
+            bk = BP_SAME;
+        return pack(ck, (int32_t)st.cfa_off, st.ra.off, bk, st.bp.kind >= 2 ? st.bp.off : 0);
+    }
+}
+
+static int l2_grow(void)
+{
+    size_t ncap = l2_cap ? l2_cap * 2 : 1u << 14, i;
+    struct slot *n = mw__leak_map(ncap * sizeof(struct slot));
+
+    if (!n)
+        return -1;
+    for (i = 0; i < l2_cap; i++) {
+        size_t j;
+        if (!l2[i].pc)
+            continue;
+        j = (l2[i].pc * 0x9E3779B97F4A7C15ull >> 20) & (ncap - 1);
+        while (n[j].pc)
+            j = (j + 1) & (ncap - 1);
+        n[j] = l2[i];
+    }
+    if (l2)
+        mw__leak_unmap(l2, l2_cap * sizeof(struct slot));
+    l2 = n;
+    l2_cap = ncap;
+    return 0;
+}
+
+/* The rule for pc through the shared table; computes and stores it on a miss. */
+static uint64_t shared_rule(uintptr_t pc)
+{
+    const struct module *m;
+    uint64_t rule;
+    size_t j;
+    int refreshed = 0;
+
+    mw__lock(&lock);
+    if (l2) {
+        for (j = (pc * 0x9E3779B97F4A7C15ull >> 20) & (l2_cap - 1); l2[j].pc;
+             j = (j + 1) & (l2_cap - 1))
+            if (l2[j].pc == pc) {
+                rule = l2[j].rule;
+                mw__unlock(&lock);
+                return rule;
+            }
+    }
+    for (;;) {
+        m = find_module(pc);
+        if (m || refreshed)
+            break;
+        mw__unlock(&lock);
+        refresh_modules();
+        refreshed = 1;
+        mw__lock(&lock);
+    }
+    rule = m ? compute_rule(pc, m) : RULE_STOP;
+    if ((l2_used + 1) * 2 > l2_cap && l2_grow() < 0) {
+        mw__unlock(&lock);
+        return rule;
+    }
+    for (j = (pc * 0x9E3779B97F4A7C15ull >> 20) & (l2_cap - 1); l2[j].pc && l2[j].pc != pc;
+         j = (j + 1) & (l2_cap - 1))
+        ;
+    if (!l2[j].pc)
+        l2_used++;
+    l2[j].pc = pc;
+    l2[j].rule = rule;
+    mw__unlock(&lock);
+    return rule;
+}
+
+static inline uint64_t rule_for(struct mw__unwind_cache *c, uintptr_t pc)
+{
+    struct slot *s;
+    uint64_t rule;
+
+    if (!c)
+        return shared_rule(pc);
+    /* Nearby return addresses share cache lines: hot code paths stay in a few lines. */
+    s = &c->s[(pc ^ (pc >> L1_BITS)) & (L1_SIZE - 1)];
+    if (s->pc == pc)
+        return s->rule;
+    rule = shared_rule(pc);
+    s->pc = pc;
+    s->rule = rule;
+    return rule;
+}
+
+static struct mw__unwind_cache *thread_cache(void)
+{
+    struct mw__unwind_cache *c = mw__leak_self.cache;
+    unsigned g = __atomic_load_n(&gen, __ATOMIC_ACQUIRE);
+
+    if (!c) {
+        c = mw__leak_map(sizeof *c);
+        if (!c)
+            return NULL;
+        c->gen = g;
+        mw__leak_self.cache = c;
+    } else if (c->gen != g) {
+        memset(c->s, 0, sizeof c->s);
+        memset(c->memo, 0, sizeof c->memo);
+        memset(c->layout, 0, sizeof c->layout);
+        memset(c->recent, 0, sizeof c->recent);
+        c->gen = g;
+    }
+    return c;
+}
+
+static unsigned walk(uintptr_t ip, uintptr_t sp, uintptr_t bp, uintptr_t *out, unsigned max,
+                     uintptr_t hi, int first_is_return, struct readlog *log)
+{
+    struct mw__unwind_cache *c = thread_cache();
+    const uintptr_t lo = sp;
+    unsigned n = 0;
+    int adjust = first_is_return;
+
+    while (n < max) {
+        uint64_t rule;
+        uintptr_t cfa, at;
+
+        out[n++] = ip;
+        if (n == max || !hi)
+            break;
+        rule = rule_for(c, ip - (uintptr_t)adjust);
+        adjust = 1;
+        switch (r_cfa_kind(rule)) {
+        case CFA_RSP:
+            cfa = sp + (uintptr_t)r_cfa_off(rule);
+            break;
+        case CFA_RBP:
+            if (log)
+                log->bp_used = 1;
+            cfa = bp + (uintptr_t)r_cfa_off(rule);
+            break;
+        case CFA_DEREF_RBP:
+            if (log)
+                log->bp_used = 1;
+            at = bp + (uintptr_t)r_cfa_off(rule);
+            if (at < lo || at > hi - 8 || (at & 7))
+                return n;
+            cfa = rd((const uintptr_t *)at, log, 0);
+            break;
+        default:
+            return n;
+        }
+        if (cfa <= sp || cfa > hi)
+            break;
+        at = cfa + (uintptr_t)r_ra_off(rule);
+        if (at < lo || at > hi - 8)
+            break;
+        ip = rd((const uintptr_t *)at, log, 0);
+        if (r_bp_kind(rule) == BP_AT_CFA) {
+            at = cfa + (uintptr_t)r_bp_off(rule);
+            if (at < lo || at > hi - 8)
+                break;
+            bp = rd((const uintptr_t *)at, log, BPREAD);
+        } else if (r_bp_kind(rule) == BP_AT_BP) {
+            if (log)
+                log->bp_used = 1;
+            at = bp + (uintptr_t)r_bp_off(rule);
+            if (at < lo || at > hi - 8)
+                break;
+            bp = rd((const uintptr_t *)at, log, 0);
+        }
+        sp = cfa;
+        if (ip < 4096)
+            break;
+    }
+    return n;
+}
+
+unsigned mw__unwind(uintptr_t ip, uintptr_t sp, uintptr_t bp, uintptr_t *out, unsigned max)
+{
+    uintptr_t hi = mw__leak_self.stack_hi;
+
+    if (sp >= hi) /* an alternate signal stack: we do not know its bounds */
+        hi = 0;
+    return walk(ip, sp, bp, out, max, hi, 1, NULL);
+}
+
+unsigned mw__unwind_from(uintptr_t ip, uintptr_t sp, uintptr_t bp, uintptr_t *out, unsigned max,
+                         uintptr_t stack_hi)
+{
+    if (sp >= stack_hi)
+        stack_hi = 0;
+    return walk(ip, sp, bp, out, max, stack_hi, 0, NULL);
+}
+
+uint32_t mw__unwind_trace(uintptr_t pc, uintptr_t ra, uintptr_t sp, uintptr_t bp)
+{
+    uint32_t toff[LOG_READS];
+    uintptr_t tval[LOG_READS];
+    struct mw__unwind_cache *c = thread_cache();
+    uintptr_t ips[MW__LEAK_MAX_CALLERS], hi = mw__leak_self.stack_hi;
+    struct readlog log;
+    struct memo *m;
+    unsigned depth = 1, i;
+
+    ips[0] = pc;
+    if (mw__leak_num_callers <= 1)
+        return mw__traces_intern(ips, 1);
+    if (sp >= hi)
+        hi = 0;
+    if (!c || !hi) {
+        depth += walk(ra, sp, bp, ips + 1, (unsigned)mw__leak_num_callers - 1, hi, 1, NULL);
+        return intern(c, ips, depth);
+    }
+    {
+        struct layout *L =
+            &c->layout[((ra ^ (pc << 3)) * 0x9E3779B97F4A7C15ull) >> (64 - LAYOUT_BITS)];
+        uint64_t key = (ra ^ (pc << 3)) * 0x9E3779B97F4A7C15ull;
+        if (L->pc == pc && L->ra == ra) {
+            for (i = 0; i < L->n && sp + L->off[i] <= hi - 8; i++)
+                key = (key ^ *(const uintptr_t *)(sp + L->off[i])) * 0xC2B2AE3D27D4EB4Full;
+        }
+        m = &c->memo[(key ^ (key >> 29)) >> (64 - MEMO_BITS)];
+    }
+    if (m->n && m->ra == ra && m->pc == pc &&
+        (m->absolute ? m->sp == sp && m->bp == bp : sp + m->maxoff <= hi - 8)) {
+        for (i = 0; i < m->n; i++)
+            if (*(const uintptr_t *)(sp + m->off[i]) != m->val[i])
+                break;
+        if (i == m->n)
+            return m->trace;
+    }
+    log.base = sp;
+    log.n = 0;
+    log.overflow = 0;
+    log.bp_used = 0;
+    log.off = toff;
+    log.val = tval;
+    depth += walk(ra, sp, bp, ips + 1, (unsigned)mw__leak_num_callers - 1, hi, 1, &log);
+    m->trace = intern(c, ips, depth);
+    m->pc = pc;
+    m->ra = ra;
+    m->sp = sp;
+    m->bp = bp;
+    m->absolute = (uint16_t)log.bp_used;
+    m->maxoff = 0;
+    {
+        /* Saved rbp values nobody used do not decide anything: drop them. */
+        uint32_t k = 0;
+        for (i = 0; i < log.n; i++) {
+            uint32_t o = toff[i] & ~BPREAD;
+            if ((toff[i] & BPREAD) && !log.bp_used)
+                continue;
+            if (k == MEMO_READS) {
+                log.overflow = 1;
+                break;
+            }
+            m->off[k] = o;
+            m->val[k] = tval[i];
+            if (o + 8 > m->maxoff)
+                m->maxoff = o + 8;
+            k++;
+        }
+        log.n = k;
+    }
+    m->n = (uint16_t)(log.overflow ? 0 : log.n);
+    {
+        /* Remember where this path's first return addresses were, and file the memo under
+         * the values found there (the next lookup computes the same key). */
+        struct layout *L =
+            &c->layout[((ra ^ (pc << 3)) * 0x9E3779B97F4A7C15ull) >> (64 - LAYOUT_BITS)];
+        uint64_t key = (ra ^ (pc << 3)) * 0x9E3779B97F4A7C15ull;
+        struct memo *dst;
+        uint32_t k = 0;
+        if (m->n && !m->absolute) {
+            if (!(L->pc == pc && L->ra == ra)) {
+                for (i = 0; i < m->n && k < LAYOUT_N; i++)
+                    L->off[k++] = m->off[i];
+                L->n = k;
+                L->pc = pc;
+                L->ra = ra;
+            }
+            for (i = 0; i < L->n && sp + L->off[i] <= hi - 8; i++)
+                key = (key ^ *(const uintptr_t *)(sp + L->off[i])) * 0xC2B2AE3D27D4EB4Full;
+            dst = &c->memo[(key ^ (key >> 29)) >> (64 - MEMO_BITS)];
+            if (dst != m) {
+                *dst = *m;
+                m->n = 0;
+            }
+        }
+    }
+    return m->trace;
+}
+
+void mw__unwind_flush(void)
+{
+    mw__lock(&lock);
+    if (l2)
+        memset(l2, 0, l2_cap * sizeof(struct slot));
+    l2_used = 0;
+    nmodules = 0;
+    __atomic_add_fetch(&gen, 1, __ATOMIC_RELEASE);
+    mw__unlock(&lock);
+}
+
+void mw__unwind_thread_done(void)
+{
+    struct mw__unwind_cache *c = mw__leak_self.cache;
+
+    mw__leak_self.cache = NULL;
+    if (c)
+        mw__leak_unmap(c, sizeof *c);
+}
+
+void mw__unwind_lock(void)
+{
+    mw__lock_always(&lock);
+}
+
+void mw__unwind_unlock(void)
+{
+    mw__unlock_always(&lock);
+}
+
+#else /* not x86-64: frame pointers only */
+
+struct mw__unwind_cache {
+    int unused;
+};
+
+unsigned mw__unwind_from(uintptr_t ip, uintptr_t sp, uintptr_t bp, uintptr_t *out, unsigned max,
+                         uintptr_t hi)
+{
+    unsigned n = 0;
+
+    while (n < max) {
+        out[n++] = ip;
+        if (bp < sp || bp > hi - 16 || (bp & 7))
+            break;
+        ip = ((const uintptr_t *)bp)[1];
+        sp = bp + 16;
+        bp = ((const uintptr_t *)bp)[0];
+        if (ip < 4096)
+            break;
+    }
+    return n;
+}
+
+unsigned mw__unwind(uintptr_t ip, uintptr_t sp, uintptr_t bp, uintptr_t *out, unsigned max)
+{
+    return mw__unwind_from(ip, sp, bp, out, max, mw__leak_self.stack_hi);
+}
+
+uint32_t mw__unwind_trace(uintptr_t pc, uintptr_t ra, uintptr_t sp, uintptr_t bp)
+{
+    uintptr_t ips[MW__LEAK_MAX_CALLERS];
+    unsigned depth = 1;
+
+    ips[0] = pc;
+    if (mw__leak_num_callers > 1)
+        depth += mw__unwind(ra, sp, bp, ips + 1, (unsigned)mw__leak_num_callers - 1);
+    return mw__traces_intern(ips, depth);
+}
+
+void mw__unwind_flush(void)
+{
+}
+void mw__unwind_thread_done(void)
+{
+}
+void mw__unwind_lock(void)
+{
+}
+void mw__unwind_unlock(void)
+{
+}
+#endif

@@ -1,0 +1,264 @@
+/* Stopping the world at exit: every other thread is sent a signal whose handler records its
+ * registers and stack pointer, then parks it until the process ends. A thread inside a hook
+ * parks on its way out (so no table is caught half-updated); a thread that blocks the signal is
+ * described from /proc/self/task/TID/syscall when it sits in a system call. Also keeps the
+ * stacks of threads that have exited, which the scan must not take for roots. */
+#include "leak/leak.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#define STOP_SIGNAL (SIGRTMAX - 3)
+
+static mw__thread_regs_t *slots;
+static size_t slots_max;
+static size_t slots_used;
+static int arrived;
+static int park_word;
+
+static void park_forever(void)
+{
+    for (;;)
+        syscall(SYS_futex, &park_word, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+}
+
+static mw__thread_regs_t *take_slot(void)
+{
+    size_t i = __atomic_fetch_add(&slots_used, 1, __ATOMIC_ACQ_REL);
+
+    return i < slots_max ? &slots[i] : NULL;
+}
+
+static void stop_handler(int sig, siginfo_t *si, void *ucv)
+{
+    ucontext_t *uc = ucv;
+    mw__thread_regs_t *t;
+
+    struct mw__leak_thread *me = mw__leak_peek();
+
+    (void)sig;
+    (void)si;
+    if (me && me->busy) {
+        me->stop_pending = 1;
+        return;
+    }
+    t = take_slot();
+    if (t) {
+        t->tid = (pid_t)syscall(SYS_gettid);
+#if defined(__x86_64__)
+        t->sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+        t->nregs = 0;
+        for (int r = 0; r < NGREG && t->nregs < 18; r++)
+            if (r != REG_RIP && r != REG_EFL && r != REG_CSGSFS && r != REG_ERR &&
+                r != REG_TRAPNO && r != REG_OLDMASK && r != REG_CR2)
+                t->regs[t->nregs++] = (uintptr_t)uc->uc_mcontext.gregs[r];
+#else
+        (void)uc;
+        t->sp = (uintptr_t)__builtin_frame_address(0);
+        t->nregs = 0;
+#endif
+        t->stopped = 1;
+    }
+    __atomic_add_fetch(&arrived, 1, __ATOMIC_RELEASE);
+    park_forever();
+}
+
+void mw__world_park_now(void)
+{
+    mw__thread_regs_t *t;
+    uintptr_t regs[6] = {0};
+
+    struct mw__leak_thread *me = mw__leak_peek();
+
+    if (me)
+        me->stop_pending = 0;
+    __builtin_unwind_init();
+#if defined(__x86_64__)
+    __asm__ volatile("movq %%rbx, 0(%0)\n\tmovq %%rbp, 8(%0)\n\tmovq %%r12, 16(%0)\n\t"
+                     "movq %%r13, 24(%0)\n\tmovq %%r14, 32(%0)\n\tmovq %%r15, 40(%0)"
+                     :
+                     : "r"(regs)
+                     : "memory");
+#endif
+    t = take_slot();
+    if (t) {
+        t->tid = (pid_t)syscall(SYS_gettid);
+        t->sp = (uintptr_t)__builtin_frame_address(0);
+        memcpy(t->regs, regs, sizeof regs);
+        t->nregs = 6;
+        t->stopped = 1;
+    }
+    __atomic_add_fetch(&arrived, 1, __ATOMIC_RELEASE);
+    park_forever();
+}
+
+struct linux_dirent64 {
+    uint64_t d_ino;
+    int64_t d_off;
+    unsigned short d_reclen;
+    unsigned char d_type;
+    char d_name[];
+};
+
+/* Reads the stack pointer of a thread sitting in a system call from /proc, 0 otherwise. */
+static uintptr_t syscall_sp(pid_t tid)
+{
+    char path[64] = "/proc/self/task/", buf[512];
+    size_t n = strlen(path);
+    ssize_t len;
+    int fd, field = 0;
+    char *p, *last2 = NULL, *last1 = NULL;
+    uintptr_t v = 0;
+
+    n += mw__leak_utoa((uint64_t)tid, path + n);
+    memcpy(path + n, "/syscall", 9);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    len = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (len <= 0 || buf[0] < '0' || buf[0] > '9')
+        return 0; /* "running" or "-1 ..." */
+    buf[len] = '\0';
+    /* "nr a1 a2 a3 a4 a5 a6 sp pc": the second to last field */
+    for (p = buf; *p; p++)
+        if (*p == ' ') {
+            field++;
+            last2 = last1;
+            last1 = p + 1;
+        }
+    if (!last2 || field < 2)
+        return 0;
+    for (p = last2; *p && *p != ' '; p++) {
+        char c = *p;
+        if (c == '0' && (p[1] == 'x'))
+            p++;
+        else if (c >= '0' && c <= '9')
+            v = v * 16 + (uintptr_t)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            v = v * 16 + (uintptr_t)(c - 'a' + 10);
+    }
+    return v;
+}
+
+static int known(const pid_t *tids, size_t n, pid_t tid)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (tids[i] == tid)
+            return 1;
+    return 0;
+}
+
+size_t mw__world_stop(mw__thread_regs_t *out, size_t max)
+{
+    static pid_t sent[4096];
+    size_t nsent = 0, round, i, n;
+    pid_t self = (pid_t)syscall(SYS_gettid), pid = getpid();
+    struct sigaction sa;
+    char dbuf[4096];
+
+    slots = out;
+    slots_max = max;
+    slots_used = 0;
+    arrived = 0;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = stop_handler;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigfillset(&sa.sa_mask);
+    if (sigaction(STOP_SIGNAL, &sa, NULL) < 0)
+        return 0;
+    /* Two rounds: a thread may start another while we are signalling. */
+    for (round = 0; round < 2; round++) {
+        int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        long nread;
+        if (fd < 0)
+            break;
+        while ((nread = syscall(SYS_getdents64, fd, dbuf, sizeof dbuf)) > 0) {
+            long off = 0;
+            while (off < nread) {
+                struct linux_dirent64 *d = (struct linux_dirent64 *)(dbuf + off);
+                pid_t tid = 0;
+                const char *c;
+                off += d->d_reclen;
+                for (c = d->d_name; *c >= '0' && *c <= '9'; c++)
+                    tid = tid * 10 + (*c - '0');
+                if (tid <= 0 || *c || tid == self || known(sent, nsent, tid) ||
+                    nsent == sizeof sent / sizeof sent[0])
+                    continue;
+                if (syscall(SYS_tgkill, pid, tid, STOP_SIGNAL) == 0)
+                    sent[nsent++] = tid;
+            }
+        }
+        close(fd);
+        /* Wait up to a second for everyone signalled so far. */
+        for (i = 0; i < 1000 && (size_t)__atomic_load_n(&arrived, __ATOMIC_ACQUIRE) < nsent; i++) {
+            struct timespec ts = {0, 1000000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    n = __atomic_load_n(&slots_used, __ATOMIC_ACQUIRE);
+    if (n > max)
+        n = max;
+    /* Threads that never answered (signal blocked, or exited meanwhile). */
+    for (i = 0; i < nsent && n < max; i++) {
+        size_t k;
+        int found = 0;
+        for (k = 0; k < n; k++)
+            if (out[k].tid == sent[i])
+                found = 1;
+        if (found)
+            continue;
+        out[n].tid = sent[i];
+        out[n].stopped = 0;
+        out[n].nregs = 0;
+        out[n].sp = syscall_sp(sent[i]);
+        n++;
+    }
+    /* Late arrivals must not write past what we report. */
+    slots_max = 0;
+    return n;
+}
+
+/* ---- stacks of exited threads ---- */
+#define MAX_DEAD 4096
+static struct {
+    uintptr_t lo, hi;
+} dead[MAX_DEAD];
+static size_t ndead;
+static mw__lock_t dead_lock;
+
+void mw__world_thread_exit(uintptr_t lo, uintptr_t hi)
+{
+    size_t i;
+
+    mw__lock(&dead_lock);
+    for (i = 0; i < ndead; i++)
+        if (dead[i].lo == lo)
+            break;
+    if (i == ndead && ndead < MAX_DEAD)
+        ndead++;
+    if (i < ndead) {
+        dead[i].lo = lo;
+        dead[i].hi = hi;
+    }
+    mw__unlock(&dead_lock);
+}
+
+size_t mw__world_dead_stacks(uintptr_t *lo, uintptr_t *hi, size_t max)
+{
+    size_t i;
+
+    for (i = 0; i < ndead && i < max; i++) {
+        lo[i] = dead[i].lo;
+        hi[i] = dead[i].hi;
+    }
+    return i;
+}

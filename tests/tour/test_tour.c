@@ -8,26 +8,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../support/run.h"
+
 #define MEMWALK MW_BUILD_DIR "/memwalk"
-
-/* Runs a shell command, returns its stdout (caller frees) and exit status. */
-static char *run(const char *cmd, int *status)
-{
-    FILE *p = popen(cmd, "r");
-    size_t len = 0, cap = 1 << 16;
-    char *buf = malloc(cap);
-    size_t n;
-
-    cr_assert_not_null(p);
-    while ((n = fread(buf + len, 1, cap - len - 1, p)) > 0) {
-        len += n;
-        if (cap - len < 4096)
-            buf = realloc(buf, cap *= 2);
-    }
-    buf[len] = '\0';
-    *status = pclose(p);
-    return buf;
-}
 
 /* Checks a JSON document with python3's parser plus an expression over it (`d`); returns the
  * expression's printed value. */

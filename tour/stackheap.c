@@ -2,6 +2,7 @@
  * `memwalk bench`, with the seed's lesson checked against this run's numbers. */
 #include "tour/tour.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/experiments.h"
@@ -102,8 +103,23 @@ static void reuse(struct tour *t, const mw__exp_reuse_t *r)
                       big_pinned->mmapped, big_pinned->rounds, big_pinned->faults_per_round);
 }
 
+/* A checker that interposes malloc changes what these experiments observe: valgrind and
+ * memwalk's tracer both hold freed blocks back for a while. */
+static const char *traced_by(void)
+{
+    const char *preload = getenv("LD_PRELOAD");
+
+    if (mw_bench_under_valgrind())
+        return "valgrind";
+    if (preload && strstr(preload, "libmemwalk-leak"))
+        return "memwalk leaks";
+    return NULL;
+}
+
 static int run(struct tour *t)
 {
+    const char *tracer = traced_by();
+
     const mw__exp_opts_t opts = {.quick = 1};
     mw__exp_svh_t svh;
     mw__exp_reuse_t ru;
@@ -111,6 +127,12 @@ static int run(struct tour *t)
 
     tour_line(t, "A short run of `memwalk bench stack-vs-heap` and `memwalk bench reuse` (the full "
                  "runs take longer).");
+    if (tracer)
+        tour_note(t,
+                  "This process runs under %s, whose allocator hooks hold freed blocks back "
+                  "before reusing them: expect malloc's reuse to look different.",
+                  tracer);
+    tour_json_str(t, "traced_by", tracer);
     tour_sub(t, "A 10,000-int array filled again and again: on the stack, on the heap");
     r = mw__exp_stack_vs_heap(&opts, &svh);
     if (r < 0) {

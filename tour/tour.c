@@ -19,7 +19,9 @@ const struct tour_section *const mw_tour_sections[] = {
     &mw_tour_depth,      /* 3. how deep can it go */
     &mw_tour_stack_heap, /* 4. stack vs heap */
     &mw_tour_python,     /* 5. Python's memory */
+    &mw_tour_leaks,      /* 6. leaks */
     &mw_tour_cleanup,    /* 7. cleanup */
+    &mw_tour_gc,         /* 8. garbage collection */
     NULL,
 };
 

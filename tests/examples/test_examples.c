@@ -7,27 +7,11 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "../support/run.h"
+
 #define EXAMPLE(name) MW_BUILD_DIR "/examples/" name
 
 #define ADDR "0x[0-9a-f]+ [0-9]+"
-
-/* Runs cmd; returns its stdout (caller frees) and stores the exit status. */
-static char *run(const char *cmd, int *status)
-{
-    FILE *p = popen(cmd, "r");
-    size_t len = 0, cap = 1 << 16, n;
-    char *buf = malloc(cap);
-
-    cr_assert_not_null(p, "cannot run %s", cmd);
-    while ((n = fread(buf + len, 1, cap - len - 1, p)) > 0) {
-        len += n;
-        if (cap - len < 4096)
-            buf = realloc(buf, cap *= 2);
-    }
-    buf[len] = '\0';
-    *status = pclose(p);
-    return buf;
-}
 
 /* Counts the lines of text matching the extended regular expression re. */
 static int count_matches(const char *text, const char *re)

@@ -8,26 +8,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../support/run.h"
+
 #define MEMWALK MW_BUILD_DIR "/memwalk"
-
-/* Runs a shell command, returns its stdout (caller frees) and exit status. */
-static char *run(const char *cmd, int *status)
-{
-    FILE *p = popen(cmd, "r");
-    size_t len = 0, cap = 1 << 16;
-    char *buf = malloc(cap);
-    size_t n;
-
-    cr_assert_not_null(p);
-    while ((n = fread(buf + len, 1, cap - len - 1, p)) > 0) {
-        len += n;
-        if (cap - len < 4096)
-            buf = realloc(buf, cap *= 2);
-    }
-    buf[len] = '\0';
-    *status = pclose(p);
-    return buf;
-}
 
 /* Checks a JSON document with python3's parser plus an expression over it (`d`); returns the
  * expression's printed value. */
@@ -243,5 +226,56 @@ Test(tour_cleanup, cleanups_ran_in_reverse_and_released_everything)
                   "s[\"values\"][\"points_freed\"] and all(c[\"expected\"] for c in "
                   "s[\"conclusions\"]))(" SECTION("cleanup") ")");
     cr_assert_str_eq(v, "True");
+    free(v);
+}
+
+Test(tour_gc, finalizers_run_once_for_each_dropped_point)
+{
+    char *v =
+        json_eval(MEMWALK " tour --json --section gc",
+                  "(lambda v, c: v[\"kept_kind\"] == \"gc-heap\" and v[\"finalized_first\"] "
+                  "== v[\"dropped\"] == 5 and v[\"finalized_second\"] == 1 and "
+                  "v[\"finalized_kept\"] == 1 and v[\"finalized_total\"] == 6 and "
+                  "v[\"stats_after\"][\"collections\"] >= 3 and all(x[\"expected\"] for x "
+                  "in c))(" SECTION("gc") "[\"values\"], " SECTION("gc") "[\"conclusions\"])");
+    cr_assert_str_eq(v, "True");
+    free(v);
+}
+
+Test(tour_leaks, the_seed_reports_number_for_number)
+{
+    char *v = json_eval(
+        MEMWALK " tour --json --section leaks",
+        "(lambda v, c: v[\"memwalk_leak\"][\"definitely_lost_bytes\"] == 16 and "
+        "v[\"memwalk_leak\"][\"definitely_lost_blocks\"] == 2 and "
+        "v[\"memwalk_fixed\"][\"in_use_bytes\"] == 0 and v[\"memwalk_fixed\"][\"all_freed\"] and "
+        "v[\"memwalk_fixed\"][\"allocs\"] == v[\"memwalk_fixed\"][\"frees\"] == 3 and (not "
+        "v[\"valgrind\"] or (v[\"valgrind_leak\"] == v[\"memwalk_leak\"] and "
+        "v[\"valgrind_fixed\"] == v[\"memwalk_fixed\"])) and all(x[\"expected\"] for x in "
+        "c))(" SECTION("leaks") "[\"values\"], " SECTION("leaks") "[\"conclusions\"])");
+    cr_assert_str_eq(v, "True");
+    free(v);
+}
+
+Test(tour_leaks, the_whole_tour_under_memwalk_leaks_loses_nothing, .timeout = 120)
+{
+    char json[] = "/tmp/memwalk-tour-leaks-XXXXXX";
+    int fd = mkstemp(json), st;
+    char cmd[512], *out;
+
+    cr_assert_geq(fd, 0);
+    close(fd);
+    snprintf(cmd, sizeof cmd, MEMWALK " leaks -q --json=%s -- " MEMWALK " tour >/dev/null 2>&1",
+             json);
+    out = run(cmd, &st);
+    free(out);
+    cr_assert_eq(WEXITSTATUS(st), 0, "the tour under memwalk leaks exited with %d", st);
+    snprintf(cmd, sizeof cmd, "cat %s", json);
+    char *v =
+        json_eval(cmd, "(len(d[\"processes\"]) >= 1, sum(p[\"leaks\"][\"definite\"][\"bytes\"] "
+                       "+ p[\"leaks\"][\"indirect\"][\"bytes\"] for p in d[\"processes\"]))");
+    unlink(json);
+    cr_assert_str_eq(v, "(True, 0)", "(processes reported, bytes definitely+indirectly lost): %s",
+                     v);
     free(v);
 }

@@ -120,7 +120,7 @@ static int run(struct tour *t)
                  "ends; the calls");
     tour_line(t, "below are printed by point_free itself, as they happen.");
 
-    tour_sub(t, "Two points in one scope (the seed's AUTO_FREE program)");
+    tour_sub(t, "Two points in one scope (the classic AUTO_FREE program)");
     two_points();
     order_ok = cleanup_log.n == 2 && strcmp(cleanup_log.names[0], "p2") == 0 &&
                strcmp(cleanup_log.names[1], "p1") == 0;

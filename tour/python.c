@@ -213,8 +213,8 @@ static int run(struct tour *t)
         in_python_image(&w[SMALL]))
         tour_conclude(t, true,
                       "The small int 1 is not on the heap, nor on the stack: it sits in %s's %s "
-                      "(%s), a static object compiled into the interpreter. (The seed's older "
-                      "Python built them with malloc at start-up, so they were on the heap.)",
+                      "(%s), a static object compiled into the interpreter. (Older Pythons "
+                      "built them with malloc at start-up, so they were on the heap.)",
                       image, w[SMALL].kind, w[SMALL].section[0] ? w[SMALL].section : "no section");
     else
         tour_conclude(t, false, "The small int 1 was found in %s memory (%s).", w[SMALL].kind,

@@ -62,7 +62,7 @@ static void stack_vs_heap(struct tour *t, const mw__exp_svh_t *r)
     else
         tour_conclude(t, false,
                       "Without free a fill took %.2fx the time of heap with free, with %.1f page "
-                      "faults against %.1f: the seed's 'no free is slower' did not show clearly.",
+                      "faults against %.1f: the lesson 'no free is slower' did not show clearly.",
                       r->leak_vs_heap_free, r->faults_per_fill[MW__SVH_HEAP_LEAK],
                       r->faults_per_fill[MW__SVH_HEAP_FREE]);
 }

@@ -41,6 +41,10 @@ void mw_cli_error(const char *cmd, const char *what, const char *fmt, ...) MW__P
  * MW_EXIT_USAGE. Commands set opterr = 0 and call this on '?' or ':'. */
 int mw_cli_bad_option(const char *cmd, char **argv, int opt);
 
+/* Writes a command's finished output to stdout and frees sb. Returns status, or MW_EXIT_FAILURE
+ * (after an error line) when building the output ran out of memory. */
+int mw_cli_emit(const char *cmd, mw__sb_t *sb, int status);
+
 /* Maps a negative errno from the library to an exit status (ENOENT/ESRCH/EACCES/EPERM -> ACCESS).
  */
 int mw_cli_errno_status(int neg_errno);

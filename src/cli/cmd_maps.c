@@ -361,14 +361,7 @@ static int maps_run(int argc, char **argv)
     else
         print_table(&m, extended, &sb);
     mw_maps_free(&m);
-    if (sb.err) {
-        mw_cli_error("maps", NULL, "%s", strerror(-sb.err));
-        mw__sb_free(&sb);
-        return MW_EXIT_FAILURE;
-    }
-    fwrite(sb.buf, 1, sb.len, stdout);
-    mw__sb_free(&sb);
-    return MW_EXIT_OK;
+    return mw_cli_emit("maps", &sb, MW_EXIT_OK);
 }
 
 MW_CLI_COMMAND(maps_cmd, "maps", "show a process's memory regions, their kinds and sizes", maps_run,

@@ -201,14 +201,7 @@ static int where_run(int argc, char **argv)
     if (json)
         mw__sb_puts(&sb, "\n]\n");
     free(addrs);
-    if (sb.err) {
-        mw_cli_error("where", NULL, "%s", strerror(-sb.err));
-        mw__sb_free(&sb);
-        return MW_EXIT_FAILURE;
-    }
-    fwrite(sb.buf, 1, sb.len, stdout);
-    mw__sb_free(&sb);
-    return status;
+    return mw_cli_emit("where", &sb, status);
 }
 
 MW_CLI_COMMAND(where_cmd, "where", "tell which region, kind and section hold some addresses",

@@ -54,6 +54,19 @@ int mw_cli_bad_option(const char *cmd, char **argv, int opt)
     return MW_EXIT_USAGE;
 }
 
+int mw_cli_emit(const char *cmd, mw__sb_t *sb, int status)
+{
+    if (sb->err) {
+        mw_cli_error(cmd, NULL, "%s", strerror(-sb->err));
+        mw__sb_free(sb);
+        return MW_EXIT_FAILURE;
+    }
+    if (sb->len)
+        fwrite(sb->buf, 1, sb->len, stdout);
+    mw__sb_free(sb);
+    return status;
+}
+
 int mw_cli_errno_status(int neg_errno)
 {
     switch (-neg_errno) {

@@ -18,6 +18,9 @@
  * Returns 0, -EINVAL (not a number) or -ERANGE (over 64 bits); *out written only on success. */
 int mw__parse_u64(const char *s, uint64_t *out);
 
+/* The value of one hexadecimal digit (either case), or -1. */
+int mw__hex_digit(char c);
+
 /* Like mw__parse_u64 with base 16 only and no prefix (the text of /proc files). */
 int mw__parse_hex(const char *s, const char **end, uint64_t *out);
 

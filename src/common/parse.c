@@ -6,7 +6,7 @@
 #include <limits.h>
 #include <string.h>
 
-static int digit_value(char c)
+int mw__hex_digit(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -24,7 +24,7 @@ static int parse_digits(const char *s, unsigned base, const char **end, uint64_t
     const char *p = s;
     int d;
 
-    while (*p && (d = digit_value(*p)) >= 0 && (unsigned)d < base) {
+    while (*p && (d = mw__hex_digit(*p)) >= 0 && (unsigned)d < base) {
         if (v > (UINT64_MAX - (uint64_t)d) / base)
             return -ERANGE;
         v = v * base + (uint64_t)d;

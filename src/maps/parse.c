@@ -1,4 +1,5 @@
 /* The strict parser of /proc/PID/maps and smaps text, and the arena that holds its strings. */
+#include "common/common.h"
 #include "maps/maps_int.h"
 
 #include <errno.h>
@@ -96,17 +97,6 @@ size_t mw__maps_unescape(char *s, size_t n)
     return o;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Hex number of 1..maxdigits digits at *p, advancing *p. */
 static int take_hex(const char **p, const char *end, unsigned maxdigits, uint64_t *out)
 {
@@ -115,7 +105,7 @@ static int take_hex(const char **p, const char *end, unsigned maxdigits, uint64_
     unsigned n = 0;
     int d;
 
-    while (s < end && (d = hexval(*s)) >= 0) {
+    while (s < end && (d = mw__hex_digit(*s)) >= 0) {
         if (++n > maxdigits)
             return -1;
         v = v << 4 | (uint64_t)d;

@@ -72,8 +72,13 @@ LINT_SRCS      = $(LIB_SRCS) $(PRELOAD_SRCS) $(CLI_SRCS) $(wildcard include/memw
         config-note check-build-clang check-run
 all: $(MEMWALK) $(LIB_A) $(LIB_SO) $(PRELOAD) config-note
 
+# Says which optional parts this build leaves out (scripts/install-deps adds what they need).
+HAVE_CLANG := $(shell command -v clang >/dev/null 2>&1 && echo 1)
 config-note:
-	@$(if $(HAVE_LIBDW),,echo "memwalk: note: libdw-dev not found: leak stacks print module+offset only (scripts/install-deps adds it)";) true
+	@$(if $(HAVE_LIBDW),,echo "memwalk: note: off: symbolized leak stacks (no libdw-dev): stacks print module+offset";) true
+	@$(if $(HAVE_CRITERION),,echo "memwalk: note: off: the test suites (no libcriterion-dev); make check installs it";) true
+	@$(if $(HAVE_LIBGC),,echo "memwalk: note: off: the Boehm GC comparison in make bench (no libgc-dev)";) true
+	@$(if $(HAVE_CLANG),,echo "memwalk: note: off: the clang build of make check and make fuzz (no clang)";) true
 
 # ---- rules --------------------------------------------------------------------------------------
 $(BUILD)/obj/%.o: %.c

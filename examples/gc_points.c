@@ -18,8 +18,7 @@ static void point_del(void *obj, void *ctx)
 
     (void)ctx;
     collected++;
-    printf("  del {x: %d, y: %d}: you didn't need to clean your mess, the collector did\n", p->x,
-           p->y);
+    printf("  del {x: %d, y: %d}: collected, nobody called free\n", p->x, p->y);
 }
 
 static point *point_new(int x, int y)

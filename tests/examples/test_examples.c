@@ -103,3 +103,30 @@ Test(examples, stack_vs_heap_reports_three_runs_and_the_faults_of_no_free)
     expect(out, "^on_heap_no_free +1000 .* [0-9]{4,}\\.[0-9] +[0-9.]+x$", 1);
     free(out);
 }
+
+Test(examples, gc_points_finalizes_each_point_once)
+{
+    int st;
+    char *out = run(EXAMPLE("gc_points"), &st);
+    cr_assert_eq(st, 0);
+    /* Three dropped points finalized by the first collection, p1 by the second: four lines,
+     * one per point, none twice. */
+    expect(out, "^  del \\{x: 1, y: 1\\}: collected, nobody called free$", 1);
+    expect(out, "^  del \\{x: [123], y: [123]0\\}: collected, nobody called free$", 3);
+    expect(out, "^p1 is still \\{x: 1, y: 1\\}$", 1);
+    expect(out, "^4 points collected, 4 finalizers run, [0-9]+ collections$", 1);
+    free(out);
+}
+
+Test(examples, point_leak_and_point_fixed_print_two_points)
+{
+    int st;
+    char *out = run(EXAMPLE("point_leak"), &st);
+    cr_assert_eq(st, 0);
+    expect(out, "^P[12]:\t0x[0-9a-f]+\t[0-9]+$", 2);
+    free(out);
+    out = run(EXAMPLE("point_fixed"), &st);
+    cr_assert_eq(st, 0);
+    expect(out, "^P[12]:\t0x[0-9a-f]+\t[0-9]+$", 2);
+    free(out);
+}

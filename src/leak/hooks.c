@@ -726,29 +726,25 @@ EXPORT int dlclose(void *handle)
     return r;
 }
 
-/* The program leaving through _exit/_Exit skips exit handlers; memcheck still reports. */
-EXPORT void _exit(int status)
+/* The program leaving through _exit/_Exit skips exit handlers; memcheck still reports. caller_sp
+ * is the stack pointer of the exported function's caller, computed there. */
+__attribute__((noreturn)) static void exit_now(int status, uintptr_t caller_sp)
 {
-    uintptr_t *fp = __builtin_frame_address(0);
-
     if (mw__leak_state == MW__OFF)
         start();
-    mw__finish_exit(status, (uintptr_t)(fp + 2), MW__LEAK_END_EXIT_NOW);
+    mw__finish_exit(status, caller_sp, MW__LEAK_END_EXIT_NOW);
     if (mw__real.exit_now)
         mw__real.exit_now(status);
     syscall(SYS_exit_group, status);
     __builtin_unreachable();
 }
 
+EXPORT void _exit(int status)
+{
+    exit_now(status, (uintptr_t)((uintptr_t *)__builtin_frame_address(0) + 2));
+}
+
 EXPORT void _Exit(int status)
 {
-    uintptr_t *fp = __builtin_frame_address(0);
-
-    if (mw__leak_state == MW__OFF)
-        start();
-    mw__finish_exit(status, (uintptr_t)(fp + 2), MW__LEAK_END_EXIT_NOW);
-    if (mw__real.exit_now)
-        mw__real.exit_now(status);
-    syscall(SYS_exit_group, status);
-    __builtin_unreachable();
+    exit_now(status, (uintptr_t)((uintptr_t *)__builtin_frame_address(0) + 2));
 }

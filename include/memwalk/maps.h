@@ -94,6 +94,14 @@ typedef struct mw_maps {
 /* Flags for mw_maps_read and mw_maps_parse. */
 #define MW_MAPS_SMAPS  0x1u /* also read smaps: RSS, PSS, Swap, Dirty and every other key */
 #define MW_MAPS_NO_ELF 0x2u /* do not open ELF files: text/rodata/data/bss from permissions */
+/* With MW_MAPS_SMAPS: fill the named figures (rss_kb...) and vm_flags but leave fields NULL,
+ * which saves about 400 bytes a region (4 MB for 10,000 regions). */
+#define MW_MAPS_NO_FIELDS 0x4u
+/* With mw_maps_read of another process: a helper thread reads the kernel's text while the lines
+ * already read are parsed (the kernel's time to write smaps is most of the cost for a big
+ * process). The thread blocks every signal and is joined before the call returns; without it
+ * (pid 0, or no thread could be started) the text is read in the calling thread. */
+#define MW_MAPS_READ_AHEAD 0x8u
 
 /* Reads /proc/PID/maps (pid 0 = the calling process) and classifies every region. Errors:
  * -ESRCH (no such process), -EACCES/-EPERM, -EINVAL (the kernel's text did not parse),

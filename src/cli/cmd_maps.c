@@ -115,6 +115,17 @@ static char *fmt_col(char *o, const char *s, size_t width)
     return o;
 }
 
+/* The table goes out in pieces of this size: one buffer, reused, whatever the number of rows. */
+#define SPILL (32 * 1024)
+
+static void spill(mw__sb_t *sb)
+{
+    if (sb->len >= SPILL && !sb->err) {
+        fwrite(sb->buf, 1, sb->len, stdout);
+        sb->len = 0;
+    }
+}
+
 static void print_table(const mw_maps_t *m, int extended, mw__sb_t *sb)
 {
     uint64_t tot_kb = 0, rss = 0, pss = 0, dirty = 0, swap = 0;
@@ -159,6 +170,7 @@ static void print_table(const mw_maps_t *m, int extended, mw__sb_t *sb)
         mw__sb_putn(sb, row, (size_t)(o - row));
         put_path(sb, r);
         mw__sb_putc(sb, '\n');
+        spill(sb);
     }
     if (extended) {
         mw__sb_puts(sb, "---------------- ------- ------- ------- ------- -------\n");
@@ -348,7 +360,11 @@ static int maps_run(int argc, char **argv)
         mw_cli_error("maps", "--svg", "cannot be combined with --json");
         return MW_EXIT_USAGE;
     }
-    r = mw_maps_read(pid, extended && !svg ? MW_MAPS_SMAPS : 0, &m);
+    /* The table needs only the named smaps figures; JSON prints every key. */
+    r = mw_maps_read(pid,
+                     (extended && !svg ? MW_MAPS_SMAPS | (json ? 0 : MW_MAPS_NO_FIELDS) : 0) |
+                         MW_MAPS_READ_AHEAD,
+                     &m);
     if (r)
         return mw__cli_maps_error("maps", pid_text, r);
     if (svg) {

@@ -71,16 +71,15 @@ void mw_maps_free(mw_maps_t *maps)
 {
     if (!maps)
         return;
+    mw__maps_free_regions(maps);
     if (maps->priv) {
         mw__arena_free(&maps->priv->arena);
         free(maps->priv->files);
         free(maps->priv->objs);
         free(maps->priv->region_obj);
         free(maps->priv->keys);
-        free(maps->priv->key_slot);
         free(maps->priv);
     }
-    free(maps->regions);
     memset(maps, 0, sizeof(*maps));
 }
 
@@ -111,7 +110,7 @@ int mw_maps_parse(const char *text, size_t len, unsigned flags, mw_maps_t *out, 
 
     if (!text || !out)
         return -EINVAL;
-    r = mw__maps_parse_text(text, len, !!(flags & MW_MAPS_SMAPS), &m, bad_line);
+    r = mw__maps_parse_text(text, len, flags & (MW_MAPS_SMAPS | MW_MAPS_NO_FIELDS), &m, bad_line);
     if (r)
         return r;
     mw__maps_classify(&m, -1, flags);
@@ -141,7 +140,11 @@ int mw_maps_read(pid_t pid, unsigned flags, mw_maps_t *out)
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return errno == ENOENT ? -ESRCH : -errno;
-    r = mw__maps_parse_fd(fd, !!(flags & MW_MAPS_SMAPS), &m, NULL);
+    /* Our own map read by a helper thread would show that thread's stack. */
+    r = mw__maps_parse_fd(fd,
+                          flags & (MW_MAPS_SMAPS | MW_MAPS_NO_FIELDS |
+                                   (pid ? MW_MAPS_READ_AHEAD : 0)),
+                          &m, NULL);
     close(fd);
     if (r)
         return r == -ESRCH || r == -EACCES || r == -EPERM || r == -ENOMEM ? r : -EINVAL;

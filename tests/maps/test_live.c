@@ -508,6 +508,51 @@ Test(maps_other, static_program)
     check_target(HELPER("target-static"), 0);
 }
 
+/* A helper thread reading the text while it is parsed must give the same map. */
+Test(maps_other, read_ahead_gives_the_same_map)
+{
+    char *argv[] = {HELPER("target-pie"), NULL};
+    struct child c;
+    mw_maps_t a, b;
+    size_t i;
+
+    cr_assert_eq(child_start(&c, argv), 0);
+    cr_assert_eq(mw_maps_read(c.pid, MW_MAPS_SMAPS, &a), 0);
+    cr_assert_eq(mw_maps_read(c.pid, MW_MAPS_SMAPS | MW_MAPS_READ_AHEAD | MW_MAPS_NO_FIELDS, &b),
+                 0);
+    cr_assert_eq(b.count, a.count);
+    for (i = 0; i < a.count; i++) {
+        cr_assert_eq(b.regions[i].start, a.regions[i].start);
+        cr_assert_eq(b.regions[i].end, a.regions[i].end);
+        cr_assert_str_eq(b.regions[i].path, a.regions[i].path);
+        cr_assert_eq(b.regions[i].kind, a.regions[i].kind);
+        cr_assert_eq(b.regions[i].size_kb, a.regions[i].size_kb);
+        cr_assert_null(b.regions[i].fields);
+    }
+    mw_maps_free(&a);
+    mw_maps_free(&b);
+    child_stop(&c);
+}
+
+/* Our own map is read without a helper thread, whose stack would show in it. */
+Test(maps_self, read_ahead_of_self_adds_no_thread_stack)
+{
+    mw_maps_t a, b;
+    size_t i;
+
+    cr_assert_eq(mw_maps_read(0, MW_MAPS_SMAPS, &a), 0);
+    cr_assert_eq(mw_maps_read(0, MW_MAPS_SMAPS | MW_MAPS_READ_AHEAD, &b), 0);
+    cr_assert_eq(b.count, a.count);
+    for (i = 0; i < a.count; i++)
+        cr_assert(b.regions[i].start == a.regions[i].start &&
+                      b.regions[i].kind == a.regions[i].kind,
+                  "region %zu: %lx %s, was %lx %s", i, (unsigned long)b.regions[i].start,
+                  mw_region_kind_name(b.regions[i].kind), (unsigned long)a.regions[i].start,
+                  mw_region_kind_name(a.regions[i].kind));
+    mw_maps_free(&a);
+    mw_maps_free(&b);
+}
+
 Test(maps_other, other_users_process_is_eacces)
 {
     pid_t pid;

@@ -82,6 +82,9 @@ struct mw__maps_priv {
 int mw__maps_parse_text(const char *text, size_t len, unsigned flags, mw_maps_t *out,
                         size_t *bad_line);
 
+/* For the fuzz target: parse every smaps line the general way (no fast path), to compare. */
+#define MW__MAPS_GENERAL_ONLY 0x80000000u
+
 /* Like mw__maps_parse_text, reading the text from fd to its end (MW_MAPS_READ_AHEAD: on a helper
  * thread, while the lines already read are parsed). */
 int mw__maps_parse_fd(int fd, unsigned flags, mw_maps_t *out, size_t *bad_line);

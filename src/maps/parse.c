@@ -166,18 +166,16 @@ size_t mw__maps_unescape(char *s, size_t n)
 /* Hex number of 1..maxdigits digits at *p, advancing *p. */
 static int take_hex(const char **p, const char *end, unsigned maxdigits, uint64_t *out)
 {
-    const char *s = *p;
+    const char *s = *p, *start = s;
     uint64_t v = 0;
-    unsigned n = 0;
     int d;
 
+    /* Digits past maxdigits are counted, not trusted: the value is refused then. */
     while (s < end && (d = mw__hex_digit(*s)) >= 0) {
-        if (++n > maxdigits)
-            return -1;
         v = v << 4 | (uint64_t)d;
         s++;
     }
-    if (n == 0)
+    if (s == start || (size_t)(s - start) > maxdigits)
         return -1;
     *p = s;
     *out = v;
@@ -224,7 +222,7 @@ struct parser {
     struct field_buf fb; /* the fields of the region being read (when they are kept) */
     size_t nkey;         /* smaps keys read so far for that region */
     size_t cap, line;
-    int smaps, fields;
+    int smaps, fields, fast;
     int r; /* 0, -1 (malformed) or a negative errno */
     /* The last region's path and flags words: neighbours often repeat them, and a repeat
      * shares the string instead of taking new memory. */
@@ -427,62 +425,73 @@ static uint64_t load64(const char *p)
     return v;
 }
 
-/* The fast path for the ~25 lines per region: the key the kernel printed at this position for
- * the previous region, then "   123 kB\n", parsed without searching for the line's end. Returns
- * the start of the next line (ps->r says whether the field could be stored), or NULL when the
- * line is anything else: the general path decides, with the same result. */
-static const char *fast_key(struct parser *ps, const char *s, const char *end)
+/* The fast path for the ~25 lines per region: the keys the kernel printed for the previous
+ * region, in that order, each "Key:   123 kB\n", parsed without searching for the lines' ends.
+ * Stops at the first line that is anything else (the general path decides about it, with the
+ * same result) and returns its start; ps->line counts the lines read, ps->r an out-of-memory
+ * error. */
+static const char *fast_keys(struct parser *ps, const char *s, const char *end)
 {
-    struct mw__maps_priv *p = ps->m.priv;
-    const struct mw__smaps_key *key;
-    const char *d;
-    uint64_t v = 0;
+    const struct mw__smaps_key *key, *last;
+    mw_region_t *r = &ps->m.regions[ps->m.count - 1];
+    size_t lines = 0;
 
-    if (ps->nkey >= p->nkeys)
-        return NULL;
-    key = &p->keys[ps->nkey];
-    if (key->vm_flags)
-        return NULL;
-    if (end - s >= 16 && key->mask[0]) {
-        if (((load64(s) ^ key->word[0]) & key->mask[0]) |
-            ((load64(s + 8) ^ key->word[1]) & key->mask[1]))
-            return NULL;
-    } else if ((size_t)(end - s) <= key->len || s[key->len] != ':' ||
-               memcmp(s, key->name, key->len) != 0) {
-        return NULL;
-    }
-    s += key->len + 1;
-    /* The kernel pads the value to a column with spaces: skip them a word at a time. */
-    for (;;) {
-        uint64_t x;
-        if (end - s < 8) {
-            while (s < end && *s == ' ')
-                s++;
+    if (ps->nkey >= ps->m.priv->nkeys)
+        return s; /* no key known yet, or all of them read */
+    key = ps->m.priv->keys + ps->nkey;
+    last = ps->m.priv->keys + ps->m.priv->nkeys;
+    for (; key < last && s < end; key++) {
+        const char *t = s, *d;
+        uint64_t v = 0;
+        if (key->vm_flags)
+            break;
+        if (end - t >= 16 && key->mask[0]) {
+            if (((load64(t) ^ key->word[0]) & key->mask[0]) |
+                ((load64(t + 8) ^ key->word[1]) & key->mask[1]))
+                break;
+        } else if ((size_t)(end - t) <= key->len || t[key->len] != ':' ||
+                   memcmp(t, key->name, key->len) != 0) {
             break;
         }
-        x = load64(s) ^ 0x2020202020202020ull;
-        if (x) {
+        t += key->len + 1;
+        /* The kernel pads the value to a column with spaces: skip them a word at a time. */
+        for (;;) {
+            uint64_t x;
+            if (end - t < 8) {
+                while (t < end && *t == ' ')
+                    t++;
+                break;
+            }
+            x = load64(t) ^ 0x2020202020202020ull;
+            if (x) {
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-            s += __builtin_ctzll(x) >> 3; /* the first byte that is not a space */
+                t += __builtin_ctzll(x) >> 3; /* the first byte that is not a space */
 #else
-            s += __builtin_clzll(x) >> 3;
+                t += __builtin_clzll(x) >> 3;
 #endif
-            break;
+                break;
+            }
+            t += 8;
         }
-        s += 8;
+        for (d = t; t < end && (unsigned char)(*t - '0') < 10; t++)
+            v = v * 10 + (uint64_t)(*t - '0');
+        /* No digit, or so many that v may have wrapped: the general path says which. */
+        if (t == d || t - d > 19)
+            break;
+        if (end - t >= 3 && t[0] == ' ' && t[1] == 'k' && t[2] == 'B')
+            t += 3;
+        if (t < end && *t != '\n')
+            break;
+        if (key->slot)
+            *(uint64_t *)((char *)r + key->slot) = v;
+        if (ps->fields && (ps->r = keep_field(ps, key, v)) != 0)
+            break;
+        s = t < end ? t + 1 : t;
+        lines++;
     }
-    for (d = s; s < end && (unsigned char)(*s - '0') < 10; s++)
-        v = v * 10 + (uint64_t)(*s - '0');
-    /* No digit, or so many that v may have wrapped: the general path says which. */
-    if (s == d || s - d > 19)
-        return NULL;
-    if (end - s >= 3 && s[0] == ' ' && s[1] == 'k' && s[2] == 'B')
-        s += 3;
-    if (s < end && *s != '\n')
-        return NULL;
-    ps->nkey++;
-    ps->r = store_field(ps, &ps->m.regions[ps->m.count - 1], key, v);
-    return s < end ? s + 1 : s;
+    ps->nkey = (size_t)(key - ps->m.priv->keys);
+    ps->line += lines;
+    return s;
 }
 
 /* Ends the current region's smaps block: its fields go to the arena. */
@@ -518,6 +527,7 @@ static int parser_init(struct parser *ps, unsigned flags)
     memset(ps, 0, sizeof(*ps));
     ps->smaps = !!(flags & MW_MAPS_SMAPS);
     ps->fields = ps->smaps && !(flags & MW_MAPS_NO_FIELDS);
+    ps->fast = ps->smaps && !(flags & MW__MAPS_GENERAL_ONLY);
     ps->m.has_smaps = ps->smaps;
     ps->last_raw_len = SIZE_MAX;
     ps->m.priv = calloc(1, sizeof(*ps->m.priv));
@@ -530,13 +540,14 @@ static void parser_feed(struct parser *ps, const char *p, const char *end)
     mw_maps_t *m = &ps->m;
 
     while (ps->r == 0 && p < end) {
-        const char *nl, *eol, *next;
+        const char *nl, *eol;
 
-        ps->line++;
-        if (ps->smaps && m->count && (next = fast_key(ps, p, end)) != NULL) {
-            p = next;
-            continue;
+        if (ps->fast && m->count) {
+            p = fast_keys(ps, p, end);
+            if (ps->r || p == end)
+                break;
         }
+        ps->line++;
         nl = memchr(p, '\n', (size_t)(end - p));
         eol = nl ? nl : end;
         if (ps->smaps && is_key_line(p, eol)) {

@@ -19,6 +19,8 @@
  *   named-anon  anonymous memory named with PR_SET_VMA_ANON_NAME, shown as [anon:NAME]
  *   shm         shared memory: memfd, SysV, POSIX /dev/shm, MAP_SHARED|MAP_ANONYMOUS
  *   guard       the inaccessible (PROT_NONE) page just below a stack
+ *   reserved    other inaccessible anonymous memory: address space set aside with no memory
+ *               behind it, such as the unused part of each 64 MiB glibc malloc arena of a thread
  *
  * A region's kind is the kind of most of its bytes. The last file-backed page of a writable
  * segment often holds the end of .data and the start of .bss: mw_maps_kind_at() and
@@ -47,6 +49,7 @@ enum mw_region_kind {
     MW_REGION_NAMED_ANON,
     MW_REGION_SHM,
     MW_REGION_GUARD,
+    MW_REGION_RESERVED, /* added after the others: the values above keep their numbers */
     MW_REGION_KIND_COUNT
 };
 

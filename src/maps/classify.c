@@ -440,6 +440,19 @@ static void classify_guards(mw_maps_t *m)
     }
 }
 
+/* Inaccessible anonymous memory that is no guard only holds address space: malloc's arenas for
+ * threads reserve 64 MiB each and open it up as they grow. */
+static void classify_reserved(mw_maps_t *m)
+{
+    size_t i;
+
+    for (i = 0; i < m->count; i++) {
+        mw_region_t *r = &m->regions[i];
+        if (r->kind == MW_REGION_ANON && is_anonymous(r) && strncmp(r->perms, "---", 3) == 0)
+            r->kind = MW_REGION_RESERVED;
+    }
+}
+
 void mw__maps_classify(mw_maps_t *m, pid_t pid, unsigned flags)
 {
     struct mw__maps_priv *p = m->priv;
@@ -463,6 +476,7 @@ void mw__maps_classify(mw_maps_t *m, pid_t pid, unsigned flags)
     if (pid >= 0)
         classify_threads(m, pid);
     classify_guards(m);
+    classify_reserved(m);
 }
 
 /* Per-address answers ----------------------------------------------------------------------- */

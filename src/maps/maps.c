@@ -58,6 +58,7 @@ static const char *const kind_names[MW_REGION_KIND_COUNT] = {
     [MW_REGION_NAMED_ANON] = "named-anon",
     [MW_REGION_SHM] = "shm",
     [MW_REGION_GUARD] = "guard",
+    [MW_REGION_RESERVED] = "reserved",
 };
 
 const char *mw_region_kind_name(enum mw_region_kind kind)

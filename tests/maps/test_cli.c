@@ -86,6 +86,31 @@ Test(cli_maps, extended_rss_total_matches_pmap)
     child_stop(&c);
 }
 
+/* Reserved address space is its own kind in the table, the footer, JSON and the SVG. */
+Test(cli_maps, reserved_space_is_shown_apart)
+{
+    char *argv[] = {HELPER("target-pie"), "threads", NULL};
+    char path[] = "/tmp/mw-svg-XXXXXX";
+    struct child c;
+    int fd = mkstemp(path);
+
+    cr_assert_geq(fd, 0);
+    close(fd);
+    cr_assert_eq(child_start(&c, argv), 0);
+    cr_assert_eq(sh(MEMWALK_BIN " maps -x %d 2>&1", (int)c.pid), 0);
+    assert_match("^[0-9a-f]{16} +[0-9]+ +0 +0 +0 +0 ---p reserved +- +\\[anon\\]$");
+    assert_match("^[0-9]+ regions;.*, anon [0-9.]+ [KM]iB.*, reserved [0-9.]+ MiB");
+    cr_assert_eq(sh(MEMWALK_BIN " maps --json %d 2>&1", (int)c.pid), 0);
+    cr_assert_not_null(strstr(out, "\"perms\":\"---p\",\"offset\":0,\"dev\":\"00:00\",\"inode\":0,"
+                                    "\"path\":\"\",\"deleted\":false,\"kind\":\"reserved\""),
+                       "%s", out);
+    cr_assert_eq(sh(MEMWALK_BIN " maps --svg %s %d 2>&1", path, (int)c.pid), 0);
+    cr_assert_eq(sh("grep -c 'class=\"legend\">reserved<' %s", path), 0);
+    cr_assert_eq(sh("grep -c '\\-\\-\\-p reserved' %s", path), 0);
+    child_stop(&c);
+    unlink(path);
+}
+
 Test(cli_maps, json_is_valid)
 {
     if (sh("command -v python3 >/dev/null") != 0)

@@ -508,6 +508,35 @@ Test(maps_other, static_program)
     check_target(HELPER("target-static"), 0);
 }
 
+/* A thread's first malloc opens an arena of its own in a 64 MiB reservation: the block is in
+ * anon memory, the rest of the reservation right above it is reserved. */
+Test(maps_other, malloc_arena_of_a_thread_is_anon_then_reserved)
+{
+    char *argv[] = {HELPER("target-pie"), "threads", NULL};
+    const mw_region_t *r, *next;
+    struct child c;
+    uint64_t reserved = 0;
+    mw_maps_t m;
+    size_t i;
+
+    cr_assert_eq(child_start(&c, argv), 0);
+    cr_assert_eq(mw_maps_read(c.pid, 0, &m), 0);
+    r = mw_maps_find(&m, field(c.line, "arena"));
+    cr_assert_not_null(r, "%s", c.line);
+    cr_assert_eq(r->kind, MW_REGION_ANON);
+    next = r + 1;
+    cr_assert(next < m.regions + m.count && next->start == r->end);
+    cr_assert_str_eq(next->perms, "---p");
+    cr_assert_eq(next->kind, MW_REGION_RESERVED, "%s", mw_region_kind_name(next->kind));
+    for (i = 0; i < m.count; i++)
+        if (m.regions[i].kind == MW_REGION_RESERVED)
+            reserved += m.regions[i].end - m.regions[i].start;
+    /* Two arenas: most of 2 x 64 MiB. */
+    cr_assert_gt(reserved, 100ull << 20);
+    mw_maps_free(&m);
+    child_stop(&c);
+}
+
 /* A helper thread reading the text while it is parsed must give the same map. */
 Test(maps_other, read_ahead_gives_the_same_map)
 {

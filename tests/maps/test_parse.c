@@ -156,7 +156,26 @@ Test(maps_kinds, no_access_page_below_a_stack_is_guard)
 
     cr_assert_str_eq(kind_of(&m, 9), "guard");
     /* An arena's reserved tail is inaccessible too, but guards nothing. */
-    cr_assert_str_eq(kind_of(&m, 8), "anon");
+    cr_assert_str_eq(kind_of(&m, 8), "reserved");
+    mw_maps_free(&m);
+}
+
+/* glibc's arena for a thread: the part in use is anon, the rest of its 64 MiB is reserved; a
+ * no-access page below a stack stays a guard. */
+Test(maps_kinds, inaccessible_anonymous_memory_is_reserved)
+{
+    static const char text[] = "7f0000000000-7f0000021000 rw-p 00000000 00:00 0 \n"
+                               "7f0000021000-7f0004000000 ---p 00000000 00:00 0 \n"
+                               "7f0010000000-7f0010001000 ---p 00000000 00:00 0 \n"
+                               "7f0010001000-7f0010801000 rw-p 00000000 00:00 0 [stack:77]\n"
+                               "7f0020000000-7f0020001000 ---p 00000000 08:01 12 /lib/x.so\n";
+    mw_maps_t m;
+
+    cr_assert_eq(mw_maps_parse(text, sizeof(text) - 1, 0, &m, NULL), 0);
+    cr_assert_str_eq(kind_of(&m, 0), "anon");
+    cr_assert_str_eq(kind_of(&m, 1), "reserved");
+    cr_assert_str_eq(kind_of(&m, 2), "guard");
+    cr_assert_str_eq(kind_of(&m, 4), "file");
     mw_maps_free(&m);
 }
 
@@ -524,7 +543,8 @@ Test(maps_kind_names, every_kind_has_its_word)
 {
     static const char *const want[] = {"text",  "rodata",       "data",       "bss",  "heap",
                                        "stack", "thread-stack", "anon",       "file", "vdso",
-                                       "vvar",  "vsyscall",     "named-anon", "shm",  "guard"};
+                                       "vvar",  "vsyscall",     "named-anon", "shm",  "guard",
+                                       "reserved"};
     size_t i;
 
     cr_assert_eq(sizeof(want) / sizeof(want[0]), MW_REGION_KIND_COUNT);

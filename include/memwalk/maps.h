@@ -23,8 +23,9 @@
  *               behind it, such as the unused part of each 64 MiB glibc malloc arena of a thread
  *
  * A region's kind is the kind of most of its bytes. The last file-backed page of a writable
- * segment often holds the end of .data and the start of .bss: mw_maps_kind_at() and
- * mw_maps_section_at() answer per address, from the ELF program and section headers.
+ * segment often holds the end of .data and the start of .bss: its section then names both
+ * (".data+.bss"), and mw_maps_kind_at() and mw_maps_section_at() answer per address, from the ELF
+ * program and section headers.
  *
  * Functions return 0 or a negative errno; output parameters are written only on success.
  */
@@ -72,7 +73,10 @@ typedef struct mw_region {
     int deleted;      /* the path ended in " (deleted)" */
     enum mw_region_kind kind;
     pid_t tid;           /* for thread-stack: the thread's id when known, else 0 */
-    const char *section; /* for ELF objects: the section holding most of the region, or NULL */
+    const char *section; /* for ELF objects: the section holding most of the region, or NULL;
+                            for a page shared by initialised and zero-filled data, the main
+                            section of each joined by '+' (".data+.bss"), in address order,
+                            while kind says which has more bytes */
 
     /* smaps figures in kB (0 unless read with MW_MAPS_SMAPS). */
     int has_smaps;

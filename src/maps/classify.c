@@ -146,28 +146,44 @@ static uint64_t overlap(uint64_t lo, uint64_t hi, uint64_t a, uint64_t b)
     return y > x ? y - x : 0;
 }
 
-/* Kind of the bytes [lo, hi) (addresses) of an object: data vs bss by the writable segments. */
-static enum mw_region_kind writable_kind(const struct mw__elf_obj *o, uintptr_t lo, uintptr_t hi,
-                                         int anonymous)
+/* Bytes of [lo, hi) (addresses) of an object in its writable segments' file part (data) and in
+ * the zero-filled part past p_filesz (bss). */
+static void writable_bytes(const struct mw__elf_obj *o, uintptr_t lo, uintptr_t hi,
+                           uint64_t *data, uint64_t *bss)
 {
-    uint64_t data = 0, bss = 0, rest;
     size_t i;
 
+    *data = *bss = 0;
     for (i = 0; i < o->file->nsegs; i++) {
         const struct mw__elf_seg *s = &o->file->segs[i];
         uint64_t v0 = o->bias + s->vaddr;
         if (!(s->flags & PF_W))
             continue;
-        data += overlap(lo, hi, v0, v0 + s->filesz);
-        bss += overlap(lo, hi, v0 + s->filesz, v0 + s->memsz);
+        *data += overlap(lo, hi, v0, v0 + s->filesz);
+        *bss += overlap(lo, hi, v0 + s->filesz, v0 + s->memsz);
     }
+}
+
+/* Kind of the bytes [lo, hi) (addresses) of an object: data vs bss by the writable segments. */
+static enum mw_region_kind writable_kind(const struct mw__elf_obj *o, uintptr_t lo, uintptr_t hi,
+                                         int anonymous)
+{
+    uint64_t data, bss, rest;
+
+    writable_bytes(o, lo, hi, &data, &bss);
     rest = (hi - lo) - data - bss;
     if (anonymous) /* the zero pages after the file: bss up to p_vaddr + p_memsz only */
         return bss >= rest + data ? MW_REGION_BSS : MW_REGION_ANON;
     return bss > data ? MW_REGION_BSS : MW_REGION_DATA;
 }
 
-static const char *main_section(const struct mw__elf_obj *o, uintptr_t lo, uintptr_t hi)
+/* Which sections main_section considers. */
+enum sec_filter { SEC_ANY, SEC_FILE, SEC_ZERO };
+
+/* The section with the most bytes in [lo, hi): of any type, with bytes in the file, or
+ * zero-filled (SHT_NOBITS, as .bss). */
+static const char *main_section(const struct mw__elf_obj *o, uintptr_t lo, uintptr_t hi,
+                                enum sec_filter filter)
 {
     const struct mw__elf_file *f = o->file;
     uint64_t best = 0;
@@ -176,13 +192,43 @@ static const char *main_section(const struct mw__elf_obj *o, uintptr_t lo, uintp
 
     for (i = 0; i < f->nsecs; i++) {
         uint64_t a = o->bias + f->secs[i].addr;
-        uint64_t n = overlap(lo, hi, a, a + f->secs[i].size);
+        uint64_t n;
+        if ((filter == SEC_FILE && f->secs[i].type == SHT_NOBITS) ||
+            (filter == SEC_ZERO && f->secs[i].type != SHT_NOBITS))
+            continue;
+        n = overlap(lo, hi, a, a + f->secs[i].size);
         if (n > best) {
             best = n;
             name = f->secs[i].name;
         }
     }
     return name;
+}
+
+/* The section named for a writable region: the main one of its kind, and when the region holds
+ * both initialised and zero-filled data (the page where .data ends and .bss begins), the main
+ * one of each joined by '+', in address order: ".data+.bss". */
+static const char *writable_section(mw_maps_t *m, const struct mw__elf_obj *o,
+                                    const mw_region_t *r)
+{
+    const char *file, *zero;
+    uint64_t data, bss;
+    size_t n;
+    char *s;
+
+    writable_bytes(o, r->start, r->end, &data, &bss);
+    file = main_section(o, r->start, r->end, SEC_FILE);
+    zero = main_section(o, r->start, r->end, SEC_ZERO);
+    if (!data || !bss || !file || !zero) {
+        const char *own = r->kind == MW_REGION_BSS ? zero : file;
+        return own ? own : main_section(o, r->start, r->end, SEC_ANY);
+    }
+    n = strlen(file) + 1 + strlen(zero);
+    s = mw__arena_alloc(&m->priv->arena, n + 1);
+    if (!s)
+        return r->kind == MW_REGION_BSS ? zero : file;
+    snprintf(s, n + 1, "%s+%s", file, zero);
+    return s;
 }
 
 static void classify_obj_region(mw_maps_t *m, size_t i)
@@ -198,12 +244,16 @@ static void classify_obj_region(mw_maps_t *m, size_t i)
         r->kind = MW_REGION_TEXT;
     } else if (r->perms[1] == 'w') {
         r->kind = writable_kind(o, r->start, r->end, 0);
+        r->section = writable_section(m, o, r);
+        return;
     } else if (r->perms[0] == 'r') {
         r->kind = MW_REGION_RODATA; /* .rodata, .eh_frame, and RELRO after mprotect */
     } else {
         r->kind = MW_REGION_FILE; /* a PROT_NONE hole between segments */
     }
-    r->section = main_section(o, r->start, r->end);
+    r->section = main_section(o, r->start, r->end, r->kind == MW_REGION_BSS ? SEC_ZERO : SEC_ANY);
+    if (!r->section)
+        r->section = main_section(o, r->start, r->end, SEC_ANY);
 }
 
 /* Size of our own vDSO image (what [vdso] maps), from its program headers in memory. */
@@ -252,7 +302,7 @@ static void classify_vdso(mw_maps_t *m, size_t i)
     if (obj < 0)
         return;
     p->region_obj[i] = obj;
-    r->section = main_section(&p->objs[obj], r->start, r->end);
+    r->section = main_section(&p->objs[obj], r->start, r->end, SEC_ANY);
 }
 
 /* Groups the mappings of each loaded ELF object and classifies them by its headers. */

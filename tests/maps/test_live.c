@@ -493,6 +493,38 @@ static void check_target(const char *helper, int pie)
     child_stop(&c);
 }
 
+/* The helper's small g_bss shares the last file-backed page with .data: that region's section
+ * names the main section of each part, and its kind is the part with more bytes. */
+static void check_shared_page(const char *helper)
+{
+    char *argv[] = {(char *)helper, NULL};
+    const mw_region_t *r;
+    struct child c;
+    const char *plus;
+    mw_maps_t m;
+
+    cr_assert_eq(child_start(&c, argv), 0, "cannot run %s", helper);
+    cr_assert_eq(mw_maps_read(c.pid, 0, &m), 0);
+    r = mw_maps_find(&m, field(c.line, "data"));
+    cr_assert_not_null(r);
+    cr_assert_eq(mw_maps_find(&m, field(c.line, "bss")), r, "%s: not one page", helper);
+    cr_assert_not_null(r->section);
+    plus = strchr(r->section, '+');
+    cr_assert_not_null(plus, "%s: section %s", helper, r->section);
+    cr_assert_str_eq(plus, "+.bss");
+    cr_assert(r->kind == MW_REGION_DATA || r->kind == MW_REGION_BSS);
+    cr_assert_eq(kind_at(&m, (void *)field(c.line, "data")), MW_REGION_DATA);
+    cr_assert_eq(kind_at(&m, (void *)field(c.line, "bss")), MW_REGION_BSS);
+    mw_maps_free(&m);
+    child_stop(&c);
+}
+
+Test(maps_other, page_shared_by_data_and_bss)
+{
+    check_shared_page(HELPER("target-nopie"));
+    check_shared_page(HELPER("target-pie"));
+}
+
 Test(maps_other, pie_program)
 {
     check_target(HELPER("target-pie"), 1);

@@ -132,6 +132,11 @@ int mw_maps_kind_at(const mw_maps_t *maps, uintptr_t addr);
  * in no section of a readable ELF object. The string lives as long as maps. */
 const char *mw_maps_section_at(const mw_maps_t *maps, uintptr_t addr);
 
+/* The path of the loaded ELF object whose image holds addr: one of its file mappings, or the
+ * anonymous pages of its .bss past the file. NULL when addr is in no object's image (or the map
+ * was read with MW_MAPS_NO_ELF, or parsed from text). The string lives as long as maps. */
+const char *mw_maps_object_at(const mw_maps_t *maps, uintptr_t addr);
+
 /* Looks up the single region holding addr in process pid (0 = self) without reading the whole
  * map when the kernel has the PROCMAP_QUERY ioctl (Linux 6.11+), with /proc/PID/maps as the
  * fallback. *out and its strings belong to out_maps, a one-region mw_maps_t (free it). Returns 0,

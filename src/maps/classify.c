@@ -562,6 +562,17 @@ int mw_maps_kind_at(const mw_maps_t *maps, uintptr_t addr)
     return r->kind;
 }
 
+const char *mw_maps_object_at(const mw_maps_t *maps, uintptr_t addr)
+{
+    const mw_region_t *r = maps ? mw_maps_find(maps, addr) : NULL;
+    const struct mw__elf_obj *o = r ? obj_of(maps, r) : NULL;
+
+    /* A [heap] that starts inside the last page of an object's image goes on past it. */
+    if (!o || addr < o->bias + o->file->lo || addr - o->bias >= o->file->hi)
+        return NULL;
+    return o->file->path;
+}
+
 const char *mw_maps_section_at(const mw_maps_t *maps, uintptr_t addr)
 {
     const mw_region_t *r = maps ? mw_maps_find(maps, addr) : NULL;

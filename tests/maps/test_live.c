@@ -17,6 +17,7 @@
 int live_bss_int;                /* small: inside the last file-backed page */
 int live_data_int = 42;          /* .data */
 const char live_ro[] = "rodata"; /* .rodata */
+static char live_big_bss[1 << 20]; /* goes on past the file, in anonymous pages */
 
 static int kind_at(const mw_maps_t *m, const void *p)
 {
@@ -136,6 +137,30 @@ Test(maps_self, smaps_figures_are_read)
     cr_assert_gt(r->rss_kb, 0);
     cr_assert_eq(r->size_kb, (r->end - r->start) / 1024);
     mw_maps_free(&m);
+}
+
+/* The object an address belongs to: its file mappings and the anonymous end of its .bss. */
+Test(maps_self, object_at_names_the_owner_of_a_bss_tail)
+{
+    mw_maps_t m = read_self();
+    const char *tail = mw_maps_object_at(&m, (uintptr_t)&live_big_bss[sizeof(live_big_bss) - 1]);
+    const char *text = mw_maps_object_at(&m, (uintptr_t)read_self);
+    char *heap = malloc(16);
+    int local = 0;
+
+    cr_assert_str_eq(mw_maps_find(&m, (uintptr_t)&live_big_bss[sizeof(live_big_bss) - 1])->path,
+                     "");
+    cr_assert_not_null(tail);
+    cr_assert_not_null(text);
+    cr_assert_str_eq(tail, text);
+    cr_assert_not_null(strstr(text, "test_maps"), "%s", text);
+    mw_maps_free(&m);
+    m = read_self();
+    cr_assert_null(mw_maps_object_at(&m, (uintptr_t)&local));
+    cr_assert_null(mw_maps_object_at(&m, (uintptr_t)heap));
+    cr_assert_null(mw_maps_object_at(&m, 0x10));
+    mw_maps_free(&m);
+    free(heap);
 }
 
 Test(maps_self, without_elf_headers_permissions_decide)

@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "memwalk/maps.h"
@@ -25,7 +26,8 @@ static void maps_usage(FILE *out)
             "  -x, --extended  add smaps columns: RSS, PSS, Dirty and Swap in kB (the RSS total\n"
             "                  is the one `pmap -x` prints)\n"
             "      --json      print the regions as JSON (with -x, every smaps key too)\n"
-            "      --svg FILE  draw the address space to FILE as SVG ('-' for stdout)\n"
+            "      --svg FILE  draw the address space to FILE as SVG ('-' for stdout); nothing\n"
+            "                  else is printed, unless --json is given too\n"
             "  -h, --help      show this help\n"
             "\n"
             "Exit status: 0 ok, 2 bad usage, 3 no such process, permission denied or FILE not\n"
@@ -287,8 +289,26 @@ static int write_svg(const mw_maps_t *m, const char *file)
     return MW_EXIT_OK;
 }
 
-/* One line for a failed read of PID's map; returns the exit status. */
-int mw__cli_maps_error(const char *cmd, const char *pid_text, int err);
+int mw__cli_is_negative_number(const char *arg)
+{
+    return arg[0] == '-' && arg[1] >= '0' && arg[1] <= '9';
+}
+
+/* Why the kernel refused to show a process's map, as far as memwalk can tell. */
+static const char *denied_reason(const char *pid_text)
+{
+    char path[64];
+    struct stat st;
+
+    if (geteuid() == 0)
+        return "even for root: it is outside memwalk's user namespace, or holds capabilities "
+               "that memwalk lacks";
+    snprintf(path, sizeof(path), "/proc/%s", pid_text);
+    if (stat(path, &st) == 0 && st.st_uid != geteuid())
+        return "another user's process: run memwalk as that user or as root";
+    return "it changed its privileges (a setuid program) or made itself not dumpable";
+}
+
 int mw__cli_maps_error(const char *cmd, const char *pid_text, int err)
 {
     switch (-err) {
@@ -304,12 +324,20 @@ int mw__cli_maps_error(const char *cmd, const char *pid_text, int err)
     }
     case EACCES:
     case EPERM:
-        mw_cli_error(cmd, pid_text, "permission denied (another user's process?)");
+        mw_cli_error(cmd, pid_text, "permission denied (%s)", denied_reason(pid_text));
         return MW_EXIT_ACCESS;
     default:
         mw_cli_error(cmd, pid_text, "cannot read its memory map: %s", strerror(-err));
         return err == -EINVAL ? MW_EXIT_FAILURE : mw_cli_errno_status(err);
     }
+}
+
+/* "--svg" or an abbreviation getopt accepts ("--s", "--sv"): its FILE is the next argument. */
+static int takes_svg_file(const char *arg)
+{
+    size_t n = strlen(arg);
+
+    return n >= 3 && strncmp(arg, "--svg", n) == 0;
 }
 
 static int maps_run(int argc, char **argv)
@@ -322,11 +350,20 @@ static int maps_run(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const char *svg = NULL, *pid_text = "self";
-    int extended = 0, json = 0, opt, r, status;
+    int extended = 0, json = 0, opt, r, status, i;
     pid_t pid = 0;
     mw_maps_t m;
     mw__sb_t sb = {0};
 
+    /* "-1" is a bad PID, not an unknown option. */
+    for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+        if (takes_svg_file(argv[i])) {
+            i++;
+        } else if (mw__cli_is_negative_number(argv[i])) {
+            mw_cli_error("maps", argv[i], "not a process id (a number, or 'self')");
+            return MW_EXIT_USAGE;
+        }
+    }
     opterr = 0;
     while ((opt = getopt_long(argc, argv, ":xh", longopts, NULL)) != -1) {
         switch (opt) {
@@ -338,6 +375,10 @@ static int maps_run(int argc, char **argv)
             break;
         case 's':
             svg = optarg;
+            if (!svg[0]) {
+                mw_cli_error("maps", "--svg", "empty file name");
+                return MW_EXIT_USAGE;
+            }
             break;
         case 'h':
             maps_usage(stdout);
@@ -358,21 +399,24 @@ static int maps_run(int argc, char **argv)
             return MW_EXIT_USAGE;
         }
     }
-    if (json && svg) {
-        mw_cli_error("maps", "--svg", "cannot be combined with --json");
+    if (json && svg && strcmp(svg, "-") == 0) {
+        mw_cli_error("maps", "--svg -", "the SVG and --json would share standard output");
         return MW_EXIT_USAGE;
     }
     /* The table needs only the named smaps figures; JSON prints every key. */
     r = mw_maps_read(pid,
-                     (extended && !svg ? MW_MAPS_SMAPS | (json ? 0 : MW_MAPS_NO_FIELDS) : 0) |
+                     (extended && (json || !svg) ? MW_MAPS_SMAPS | (json ? 0 : MW_MAPS_NO_FIELDS)
+                                                 : 0) |
                          MW_MAPS_READ_AHEAD,
                      &m);
     if (r)
         return mw__cli_maps_error("maps", pid_text, r);
     if (svg) {
         status = write_svg(&m, svg);
-        mw_maps_free(&m);
-        return status;
+        if (status != MW_EXIT_OK || !json) {
+            mw_maps_free(&m);
+            return status;
+        }
     }
     if (json)
         print_json(&m, &sb);

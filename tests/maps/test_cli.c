@@ -198,6 +198,72 @@ Test(cli_maps, other_users_process_is_status_3)
     assert_match("^memwalk: maps: 1: permission denied");
 }
 
+/* A negative number is a bad PID or address, not an unknown option. */
+Test(cli_maps, negative_pid_is_a_bad_pid)
+{
+    cr_assert_eq(sh(MEMWALK_BIN " maps -1 2>&1"), 2);
+    cr_assert_str_eq(out, "memwalk: maps: -1: not a process id (a number, or 'self')\n");
+    cr_assert_eq(sh(MEMWALK_BIN " maps -x -- -1 2>&1"), 2);
+    cr_assert_str_eq(out, "memwalk: maps: -1: not a process id (a number, or 'self')\n");
+}
+
+Test(cli_where, negative_address_or_pid_is_a_bad_value)
+{
+    cr_assert_eq(sh(MEMWALK_BIN " where self -5 2>&1"), 2);
+    cr_assert_str_eq(out, "memwalk: where: -5: not an address (hex 0x... or decimal)\n");
+    cr_assert_eq(sh(MEMWALK_BIN " where self 0x10 -0x20 2>&1"), 2);
+    cr_assert_str_eq(out, "memwalk: where: -0x20: not an address (hex 0x... or decimal)\n");
+    cr_assert_eq(sh(MEMWALK_BIN " where -5 0x10 2>&1"), 2);
+    cr_assert_str_eq(out, "memwalk: where: -5: not a process id (a number, or 'self')\n");
+    cr_assert_eq(sh(MEMWALK_BIN " where --json -- self -5 2>&1"), 2);
+    cr_assert_str_eq(out, "memwalk: where: -5: not an address (hex 0x... or decimal)\n");
+}
+
+Test(cli_maps, empty_svg_file_name_is_usage)
+{
+    cr_assert_eq(sh(MEMWALK_BIN " maps --svg '' 2>&1"), 2);
+    cr_assert_str_eq(out, "memwalk: maps: --svg: empty file name\n");
+}
+
+/* --svg FILE and --json together: the picture in FILE, the JSON on standard output. */
+Test(cli_maps, svg_file_and_json_together)
+{
+    char path[] = "/tmp/mw-svg-XXXXXX";
+    int fd = mkstemp(path);
+
+    cr_assert_geq(fd, 0);
+    close(fd);
+    cr_assert_eq(sh(MEMWALK_BIN " maps -x --svg %s --json 2>&1", path), 0);
+    assert_match("^\\{\"pid\":[0-9]+,\"command\":");
+    cr_assert_not_null(strstr(out, "\"smaps\":{"));
+    cr_assert_eq(sh("grep -c '</svg>' %s", path), 0);
+    cr_assert_str_eq(out, "1\n");
+    cr_assert_eq(sh(MEMWALK_BIN " maps --json --svg - 2>&1"), 2);
+    assert_match("^memwalk: maps: --svg -: the SVG and --json would share standard output$");
+    unlink(path);
+}
+
+/* Root refused (here: root of a user namespace of its own, looking at a process outside it)
+ * must not be told it is another user's process. */
+Test(cli_maps, root_refused_is_not_told_another_user)
+{
+    struct child c;
+    int st;
+
+    if (geteuid() != 0)
+        cr_skip_test("needs root");
+    if (sh("unshare -U -r true 2>&1") != 0)
+        cr_skip_test("no user namespaces here: %s", out);
+    start_target(&c);
+    st = sh("unshare -U -r " MEMWALK_BIN " maps %d 2>&1", (int)c.pid);
+    child_stop(&c);
+    if (st == 0)
+        cr_skip_test("this kernel lets a user namespace read its parent's processes");
+    cr_assert_eq(st, 3, "%s", out);
+    assert_match("^memwalk: maps: [0-9]+: permission denied \\(even for root: ");
+    cr_assert_null(strstr(out, "another user's"), "%s", out);
+}
+
 Test(cli_maps, help_goes_to_stdout)
 {
     cr_assert_eq(sh(MEMWALK_BIN " maps --help 2>/dev/null"), 0);

@@ -57,9 +57,10 @@ struct mw__smaps_key {
     size_t len;
     size_t slot; /* offset of its named field in mw_region_t, or 0 */
     int vm_flags; /* the "VmFlags" line, whose value is words, not a number */
-    /* "Key:" as two little-endian words and the masks of its bytes (len + 1 <= 16), for a
-     * compare without a call; mask[0] == 0 for a longer key. */
-    uint64_t word[2], mask[2];
+    /* "Key:" as two words and the masks of its bytes (len + 1 <= 16), for a compare without a
+     * call; mask[0] == 0 for a longer key. padded: "Key:" and spaces to 16 bytes, the way the
+     * kernel prints the key column. */
+    uint64_t word[2], mask[2], padded[2];
 };
 
 struct mw__maps_priv {

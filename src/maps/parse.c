@@ -340,6 +340,7 @@ static const struct mw__smaps_key *intern_key(struct mw__maps_priv *p, size_t po
     key->vm_flags = strcmp(s, "VmFlags") == 0;
     memset(key->word, 0, sizeof(key->word));
     memset(key->mask, 0, sizeof(key->mask));
+    memset(key->padded, 0, sizeof(key->padded));
     if (n + 1 <= 16) {
         unsigned char text[16] = {0}, ones[16] = {0};
         memcpy(text, s, n);
@@ -347,6 +348,8 @@ static const struct mw__smaps_key *intern_key(struct mw__maps_priv *p, size_t po
         memset(ones, 0xff, n + 1);
         memcpy(key->word, text, sizeof(text));
         memcpy(key->mask, ones, sizeof(ones));
+        memset(text + n + 1, ' ', 16 - (n + 1));
+        memcpy(key->padded, text, sizeof(text));
     }
     return key;
 }
@@ -425,6 +428,90 @@ static uint64_t load64(const char *p)
     return v;
 }
 
+/* The value of 8 bytes of text that hold spaces, then one to eight decimal digits (the kernel's
+ * right-aligned 8-column number), or UINT64_MAX when they hold anything else. No loop: all eight
+ * digits are checked and combined at once. */
+static uint64_t value8(uint64_t w)
+{
+    uint64_t lead, hi, ok;
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t notspace = w ^ 0x2020202020202020ull;
+    if (!notspace)
+        return UINT64_MAX;
+    /* The first byte of the text is the lowest of the word: leading spaces become '0'. */
+    lead = (uint64_t)(__builtin_ctzll(notspace) & ~7);
+    if (lead)
+        w = (w & (~0ull << lead)) | (0x3030303030303030ull & ~(~0ull << lead));
+    /* Every byte in '0'..'9': high nibble 3, and adding 6 keeps it 3. */
+    hi = w & 0xf0f0f0f0f0f0f0f0ull;
+    ok = ((w + 0x0606060606060606ull) & 0xf0f0f0f0f0f0f0f0ull) >> 4;
+    if ((hi | ok) != 0x3333333333333333ull)
+        return UINT64_MAX;
+    w -= 0x3030303030303030ull; /* eight digits, the most significant in the lowest byte */
+    /* Each byte becomes 10 * itself + the next one: pairs "12" "34" "56" "78" in bytes 0, 2, 4,
+     * 6; then the pairs are weighed by 10^6, 10^4, 10^2 and 1 into the high half. */
+    w = w * 10 + (w >> 8);
+    return ((w & 0x000000ff000000ffull) * (100 + (1000000ull << 32)) +
+            ((w >> 16) & 0x000000ff000000ffull) * (1 + (10000ull << 32))) >>
+           32;
+#else
+    (void)w;
+    (void)lead;
+    (void)hi;
+    (void)ok;
+    return UINT64_MAX; /* the loop below reads it */
+#endif
+}
+
+/* One line "Key:   123 kB" for key at s, byte by byte. Returns where it ends (its newline or the
+ * end of the text) with the value in *v, or NULL when the line is anything else. */
+static const char *key_line(const struct mw__smaps_key *key, const char *t, const char *end,
+                            uint64_t *v)
+{
+    const char *d;
+    uint64_t x;
+
+    if (end - t >= 16 && key->mask[0]) {
+        if (((load64(t) ^ key->word[0]) & key->mask[0]) |
+            ((load64(t + 8) ^ key->word[1]) & key->mask[1]))
+            return NULL;
+    } else if ((size_t)(end - t) <= key->len || t[key->len] != ':' ||
+               memcmp(t, key->name, key->len) != 0) {
+        return NULL;
+    }
+    t += key->len + 1;
+    /* The kernel pads the value to a column with spaces: skip them a word at a time. */
+    for (;;) {
+        if (end - t < 8) {
+            while (t < end && *t == ' ')
+                t++;
+            break;
+        }
+        x = load64(t) ^ 0x2020202020202020ull;
+        if (x) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            t += __builtin_ctzll(x) >> 3; /* the first byte that is not a space */
+#else
+            t += __builtin_clzll(x) >> 3;
+#endif
+            break;
+        }
+        t += 8;
+    }
+    for (x = 0, d = t; t < end && (unsigned char)(*t - '0') < 10; t++)
+        x = x * 10 + (uint64_t)(*t - '0');
+    /* No digit, or so many that the value may have wrapped: the general path says which. */
+    if (t == d || t - d > 19)
+        return NULL;
+    if (end - t >= 3 && t[0] == ' ' && t[1] == 'k' && t[2] == 'B')
+        t += 3;
+    if (t < end && *t != '\n')
+        return NULL;
+    *v = x;
+    return t;
+}
+
 /* The fast path for the ~25 lines per region: the keys the kernel printed for the previous
  * region, in that order, each "Key:   123 kB\n", parsed without searching for the lines' ends.
  * Stops at the first line that is anything else (the general path decides about it, with the
@@ -441,46 +528,17 @@ static const char *fast_keys(struct parser *ps, const char *s, const char *end)
     key = ps->m.priv->keys + ps->nkey;
     last = ps->m.priv->keys + ps->m.priv->nkeys;
     for (; key < last && s < end; key++) {
-        const char *t = s, *d;
-        uint64_t v = 0;
+        const char *t = s;
+        uint64_t v;
         if (key->vm_flags)
             break;
-        if (end - t >= 16 && key->mask[0]) {
-            if (((load64(t) ^ key->word[0]) & key->mask[0]) |
-                ((load64(t + 8) ^ key->word[1]) & key->mask[1]))
-                break;
-        } else if ((size_t)(end - t) <= key->len || t[key->len] != ':' ||
-                   memcmp(t, key->name, key->len) != 0) {
-            break;
-        }
-        t += key->len + 1;
-        /* The kernel pads the value to a column with spaces: skip them a word at a time. */
-        for (;;) {
-            uint64_t x;
-            if (end - t < 8) {
-                while (t < end && *t == ' ')
-                    t++;
-                break;
-            }
-            x = load64(t) ^ 0x2020202020202020ull;
-            if (x) {
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-                t += __builtin_ctzll(x) >> 3; /* the first byte that is not a space */
-#else
-                t += __builtin_clzll(x) >> 3;
-#endif
-                break;
-            }
-            t += 8;
-        }
-        for (d = t; t < end && (unsigned char)(*t - '0') < 10; t++)
-            v = v * 10 + (uint64_t)(*t - '0');
-        /* No digit, or so many that v may have wrapped: the general path says which. */
-        if (t == d || t - d > 19)
-            break;
-        if (end - t >= 3 && t[0] == ' ' && t[1] == 'k' && t[2] == 'B')
-            t += 3;
-        if (t < end && *t != '\n')
+        /* The kernel's own shape, "Key:" padded to 16 columns, the value in 8, " kB\n", read
+         * without a loop; any other line the byte by byte way. */
+        if (end - t >= 28 && key->mask[0] && t[27] == '\n' && t[24] == ' ' && t[25] == 'k' &&
+            t[26] == 'B' && load64(t) == key->padded[0] && load64(t + 8) == key->padded[1] &&
+            (v = value8(load64(t + 16))) != UINT64_MAX)
+            t += 27;
+        else if ((t = key_line(key, t, end, &v)) == NULL)
             break;
         if (key->slot)
             *(uint64_t *)((char *)r + key->slot) = v;

@@ -1,12 +1,14 @@
 /* Tests for the strict maps/smaps parser and the name/permission classification of parsed text. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/common.h"
+#include "maps/maps_int.h"
 #include "memwalk/maps.h"
 
 #define FIXTURE(name) MW_SRC_DIR "/tests/maps/fixtures/" name
@@ -446,6 +448,39 @@ Test(smaps_parse, keys_in_another_order_and_new_keys)
     cr_assert_eq(m.regions[1].fields[2].value, 7);
     cr_assert_str_eq(m.regions[1].vm_flags, "rd");
     mw_maps_free(&m);
+}
+
+/* The kernel's fixed-width lines ("Rss:" padded to 16 columns, the value in 8, " kB") are read
+ * eight digits at a time: every value field must give what the byte by byte path gives. */
+Test(smaps_parse, fixed_width_values_agree_with_the_general_path)
+{
+    static const char *const fields[] = {
+        "       0", "       7", "      42", "99999999", "12345678", "00000001", " 1234567",
+        "   12 45", "  1234x6", "        ", "1       ", "  -12345", "\t      1", "      1\0"};
+    size_t i;
+
+    for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        char text[512];
+        mw_maps_t a, b;
+        size_t la = 0, lb = 0;
+        int n = snprintf(text, sizeof(text), REGION_A KEYS REGION_B "Size:           ");
+        int ra, rb;
+        memcpy(text + n, fields[i], 8);
+        n += 8;
+        n += snprintf(text + n, sizeof(text) - (size_t)n, " kB\n");
+        ra = mw__maps_parse_text(text, (size_t)n, MW_MAPS_SMAPS, &a, &la);
+        rb = mw__maps_parse_text(text, (size_t)n, MW_MAPS_SMAPS | MW__MAPS_GENERAL_ONLY, &b,
+                                 &lb);
+        cr_assert_eq(ra, rb, "field '%.8s': %d and %d", fields[i], ra, rb);
+        if (ra == 0) {
+            cr_assert_eq(a.regions[1].size_kb, b.regions[1].size_kb, "field '%.8s'", fields[i]);
+            cr_assert_eq(a.regions[1].size_kb, strtoull(fields[i], NULL, 10));
+            mw_maps_free(&a);
+            mw_maps_free(&b);
+        } else {
+            cr_assert_eq(la, lb, "field '%.8s'", fields[i]);
+        }
+    }
 }
 
 static void assert_bad_smaps(const char *text, size_t want_line)

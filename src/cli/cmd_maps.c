@@ -81,18 +81,33 @@ static void process_name(pid_t pid, char *buf, size_t len)
 }
 
 /* Row formatting by hand: a 10,000-region table must not cost more than reading it. */
+static const char digit_pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233"
+                                  "34353637383940414243444546474849505152535455565758596061626364656667"
+                                  "6869707172737475767778798081828384858687888990919293949596979899";
+
+/* v right-aligned in width columns (wider when it needs more). */
 static char *fmt_num(char *o, uint64_t v, int width)
 {
-    char tmp[24];
-    int n = 0;
+    char tmp[24], *t = tmp + sizeof(tmp);
+    int n;
 
-    do {
-        tmp[sizeof(tmp) - 1 - n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (width-- > n)
-        *o++ = ' ';
-    memcpy(o, tmp + sizeof(tmp) - n, (size_t)n);
+    while (v >= 100) {
+        t -= 2;
+        memcpy(t, digit_pairs + 2 * (v % 100), 2);
+        v /= 100;
+    }
+    if (v >= 10) {
+        t -= 2;
+        memcpy(t, digit_pairs + 2 * v, 2);
+    } else {
+        *--t = (char)('0' + v);
+    }
+    n = (int)(tmp + sizeof(tmp) - t);
+    if (width > n) {
+        memset(o, ' ', (size_t)(width - n));
+        o += width - n;
+    }
+    memcpy(o, t, (size_t)n);
     return o + n;
 }
 
@@ -113,10 +128,9 @@ static char *fmt_col(char *o, const char *s, size_t width)
 
     memcpy(o, s, n);
     o += n;
-    do
-        *o++ = ' ';
-    while (n++ < width);
-    return o;
+    n = n < width ? width - n + 1 : 1;
+    memset(o, ' ', n);
+    return o + n;
 }
 
 /* The table goes out in pieces of this size: one buffer, reused, whatever the number of rows. */

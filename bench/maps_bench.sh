@@ -4,7 +4,8 @@
 # pmap and to `cat /proc/PID/smaps` (the kernel writing the text, plus starting a process).
 #   usage: bench/maps_bench.sh [BUILD_DIR]
 #   env: RUNS (default 5), REGIONS (default 10000), CALLGRIND=1 (also count each command's
-#        instructions with valgrind's callgrind: a figure the machine's load does not change)
+#        instructions with valgrind's callgrind: a figure the machine's load does not change),
+#        BASELINE=FILE (another memwalk binary, e.g. an older build, timed in the same loop)
 set -eu
 build=${1:-build}
 runs=${RUNS:-5}
@@ -38,12 +39,15 @@ median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]
 mine=$("$memwalk" maps -x "$pid" | awk '/^total kB/ { print $4 }')
 theirs=$(pmap -x "$pid" | awk '/^total kB/ { print $4 }')
 
-: >"$tmp/mw"; : >"$tmp/pmap"; : >"$tmp/cat"
+: >"$tmp/mw"; : >"$tmp/pmap"; : >"$tmp/cat"; : >"$tmp/base"
+baseline=${BASELINE:-}
+[ -z "$baseline" ] || [ -x "$baseline" ] || { echo "maps_bench: BASELINE=$baseline is not a program" >&2; exit 1; }
 time_ms "$memwalk" maps -x "$pid" >/dev/null; time_ms pmap -x "$pid" >/dev/null # warm-up
 for _ in $(seq "$runs"); do
   time_ms "$memwalk" maps -x "$pid" >>"$tmp/mw"
   time_ms pmap -x "$pid" >>"$tmp/pmap"
   time_ms cat "/proc/$pid/smaps" >>"$tmp/cat"
+  [ -z "$baseline" ] || time_ms "$baseline" maps -x "$pid" >>"$tmp/base"
 done
 mw_med=$(median <"$tmp/mw"); pm_med=$(median <"$tmp/pmap"); cat_med=$(median <"$tmp/cat")
 
@@ -52,6 +56,11 @@ printf '%-24s %12s %12s %12s\n' "command" "median ms" "min ms" "max ms"
 printf '%-24s %12s %12s %12s\n' "memwalk maps -x" "$mw_med" "$(sort -g "$tmp/mw" | head -1)" "$(sort -g "$tmp/mw" | tail -1)"
 printf '%-24s %12s %12s %12s\n' "pmap -x" "$pm_med" "$(sort -g "$tmp/pmap" | head -1)" "$(sort -g "$tmp/pmap" | tail -1)"
 printf '%-24s %12s %12s %12s\n' "cat smaps (kernel floor)" "$cat_med" "$(sort -g "$tmp/cat" | head -1)" "$(sort -g "$tmp/cat" | tail -1)"
+if [ -n "$baseline" ]; then
+  base_med=$(median <"$tmp/base")
+  printf '%-24s %12s %12s %12s\n' "baseline maps -x" "$base_med" "$(sort -g "$tmp/base" | head -1)" "$(sort -g "$tmp/base" | tail -1)"
+  awk -v a="$base_med" -v b="$pm_med" -v c="$cat_med" 'BEGIN { printf "ratio baseline/pmap: %.2fx; baseline/cat: %.2fx\n", a / b, a / c }'
+fi
 awk -v a="$mw_med" -v b="$pm_med" -v c="$cat_med" 'BEGIN { printf "ratio memwalk/pmap: %.2fx (goal <= 0.50x); memwalk/cat: %.2fx (goal <= 1.30x); cat/pmap: %.2fx\n", a / b, a / c, c / b }'
 echo "RSS total kB: memwalk $mine, pmap $theirs ($([ "$mine" = "$theirs" ] && echo same || echo DIFFERENT))"
 
@@ -61,5 +70,6 @@ if [ "${CALLGRIND:-0}" = 1 ]; then
   mw_ir=$(ir "$memwalk" maps -x "$pid"); pm_ir=$(ir pmap -x "$pid"); cat_ir=$(ir cat "/proc/$pid/smaps")
   echo "instructions (callgrind, user space, all threads):"
   printf '%-24s %14s\n' "memwalk maps -x" "$mw_ir" "pmap -x" "$pm_ir" "cat smaps" "$cat_ir"
+  [ -z "$baseline" ] || printf '%-24s %14s\n' "baseline maps -x" "$(ir "$baseline" maps -x "$pid")"
   awk -v a="$mw_ir" -v b="$pm_ir" 'BEGIN { printf "instructions memwalk/pmap: %.2fx\n", a / b }'
 fi

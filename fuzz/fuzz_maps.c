@@ -46,9 +46,10 @@ static void same(const mw_maps_t *a, const mw_maps_t *b)
         const mw_region_t *x = &a->regions[i], *y = &b->regions[i];
         if (x->start != y->start || x->end != y->end || strcmp(x->path, y->path) != 0 ||
             x->size_kb != y->size_kb || x->rss_kb != y->rss_kb || x->pss_kb != y->pss_kb ||
-            x->shared_dirty_kb != y->shared_dirty_kb || x->private_dirty_kb != y->private_dirty_kb ||
-            x->swap_kb != y->swap_kb || x->locked_kb != y->locked_kb ||
-            str_differ(x->vm_flags, y->vm_flags) || x->has_smaps != y->has_smaps)
+            x->shared_dirty_kb != y->shared_dirty_kb ||
+            x->private_dirty_kb != y->private_dirty_kb || x->swap_kb != y->swap_kb ||
+            x->locked_kb != y->locked_kb || str_differ(x->vm_flags, y->vm_flags) ||
+            x->has_smaps != y->has_smaps)
             abort();
         if (x->fields && y->fields) {
             if (x->nfields != y->nfields)

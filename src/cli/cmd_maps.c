@@ -81,9 +81,10 @@ static void process_name(pid_t pid, char *buf, size_t len)
 }
 
 /* Row formatting by hand: a 10,000-region table must not cost more than reading it. */
-static const char digit_pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233"
-                                  "34353637383940414243444546474849505152535455565758596061626364656667"
-                                  "6869707172737475767778798081828384858687888990919293949596979899";
+static const char digit_pairs[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233"
+    "34353637383940414243444546474849505152535455565758596061626364656667"
+    "6869707172737475767778798081828384858687888990919293949596979899";
 
 /* v right-aligned in width columns (wider when it needs more). */
 static char *fmt_num(char *o, uint64_t v, int width)
@@ -365,6 +366,7 @@ static int maps_run(int argc, char **argv)
     };
     const char *svg = NULL, *pid_text = "self";
     int extended = 0, json = 0, opt, r, status, i;
+    unsigned flags;
     pid_t pid = 0;
     mw_maps_t m;
     mw__sb_t sb = {0};
@@ -417,12 +419,13 @@ static int maps_run(int argc, char **argv)
         mw_cli_error("maps", "--svg -", "the SVG and --json would share standard output");
         return MW_EXIT_USAGE;
     }
-    /* The table needs only the named smaps figures; JSON prints every key. */
-    r = mw_maps_read(pid,
-                     (extended && (json || !svg) ? MW_MAPS_SMAPS | (json ? 0 : MW_MAPS_NO_FIELDS)
-                                                 : 0) |
-                         MW_MAPS_READ_AHEAD,
-                     &m);
+    /* smaps for the -x table (its named figures only) or the -x JSON (every key). */
+    flags = MW_MAPS_READ_AHEAD;
+    if (extended && json)
+        flags |= MW_MAPS_SMAPS;
+    else if (extended && !svg)
+        flags |= MW_MAPS_SMAPS | MW_MAPS_NO_FIELDS;
+    r = mw_maps_read(pid, flags, &m);
     if (r)
         return mw__cli_maps_error("maps", pid_text, r);
     if (svg) {

@@ -148,8 +148,8 @@ static uint64_t overlap(uint64_t lo, uint64_t hi, uint64_t a, uint64_t b)
 
 /* Bytes of [lo, hi) (addresses) of an object in its writable segments' file part (data) and in
  * the zero-filled part past p_filesz (bss). */
-static void writable_bytes(const struct mw__elf_obj *o, uintptr_t lo, uintptr_t hi,
-                           uint64_t *data, uint64_t *bss)
+static void writable_bytes(const struct mw__elf_obj *o, uintptr_t lo, uintptr_t hi, uint64_t *data,
+                           uint64_t *bss)
 {
     size_t i;
 
@@ -208,8 +208,7 @@ static const char *main_section(const struct mw__elf_obj *o, uintptr_t lo, uintp
 /* The section named for a writable region: the main one of its kind, and when the region holds
  * both initialised and zero-filled data (the page where .data ends and .bss begins), the main
  * one of each joined by '+', in address order: ".data+.bss". */
-static const char *writable_section(mw_maps_t *m, const struct mw__elf_obj *o,
-                                    const mw_region_t *r)
+static const char *writable_section(mw_maps_t *m, const struct mw__elf_obj *o, const mw_region_t *r)
 {
     const char *file, *zero;
     uint64_t data, bss;

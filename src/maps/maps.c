@@ -142,10 +142,8 @@ int mw_maps_read(pid_t pid, unsigned flags, mw_maps_t *out)
     if (fd < 0)
         return errno == ENOENT ? -ESRCH : -errno;
     /* Our own map read by a helper thread would show that thread's stack. */
-    r = mw__maps_parse_fd(fd,
-                          flags & (MW_MAPS_SMAPS | MW_MAPS_NO_FIELDS |
-                                   (pid ? MW_MAPS_READ_AHEAD : 0)),
-                          &m, NULL);
+    r = mw__maps_parse_fd(
+        fd, flags & (MW_MAPS_SMAPS | MW_MAPS_NO_FIELDS | (pid ? MW_MAPS_READ_AHEAD : 0)), &m, NULL);
     close(fd);
     if (r)
         return r == -ESRCH || r == -EACCES || r == -EPERM || r == -ENOMEM ? r : -EINVAL;

@@ -55,7 +55,7 @@ struct mw__elf_obj {
 struct mw__smaps_key {
     const char *name; /* "Rss", NUL-terminated, in the arena */
     size_t len;
-    size_t slot; /* offset of its named field in mw_region_t, or 0 */
+    size_t slot;  /* offset of its named field in mw_region_t, or 0 */
     int vm_flags; /* the "VmFlags" line, whose value is words, not a number */
     /* "Key:" as two words and the masks of its bytes (len + 1 <= 16), for a compare without a
      * call; mask[0] == 0 for a longer key. padded: "Key:" and spaces to 16 bytes, the way the

@@ -198,31 +198,37 @@ Test(cli_maps, other_users_process_is_status_3)
     assert_match("^memwalk: maps: 1: permission denied");
 }
 
+/* memwalk ARGS must fail with exit status 2 and exactly this one line on stderr. */
+static void assert_usage_error(const char *args, const char *line)
+{
+    cr_assert_eq(sh(MEMWALK_BIN " %s 2>&1", args), 2, "%s: %s", args, out);
+    cr_assert_str_eq(out, line, "%s", args);
+}
+
 /* A negative number is a bad PID or address, not an unknown option. */
 Test(cli_maps, negative_pid_is_a_bad_pid)
 {
-    cr_assert_eq(sh(MEMWALK_BIN " maps -1 2>&1"), 2);
-    cr_assert_str_eq(out, "memwalk: maps: -1: not a process id (a number, or 'self')\n");
-    cr_assert_eq(sh(MEMWALK_BIN " maps -x -- -1 2>&1"), 2);
-    cr_assert_str_eq(out, "memwalk: maps: -1: not a process id (a number, or 'self')\n");
+    static const char bad_pid[] = "memwalk: maps: -1: not a process id (a number, or 'self')\n";
+
+    assert_usage_error("maps -1", bad_pid);
+    assert_usage_error("maps -x -- -1", bad_pid);
 }
 
 Test(cli_where, negative_address_or_pid_is_a_bad_value)
 {
-    cr_assert_eq(sh(MEMWALK_BIN " where self -5 2>&1"), 2);
-    cr_assert_str_eq(out, "memwalk: where: -5: not an address (hex 0x... or decimal)\n");
-    cr_assert_eq(sh(MEMWALK_BIN " where self 0x10 -0x20 2>&1"), 2);
-    cr_assert_str_eq(out, "memwalk: where: -0x20: not an address (hex 0x... or decimal)\n");
-    cr_assert_eq(sh(MEMWALK_BIN " where -5 0x10 2>&1"), 2);
-    cr_assert_str_eq(out, "memwalk: where: -5: not a process id (a number, or 'self')\n");
-    cr_assert_eq(sh(MEMWALK_BIN " where --json -- self -5 2>&1"), 2);
-    cr_assert_str_eq(out, "memwalk: where: -5: not an address (hex 0x... or decimal)\n");
+    assert_usage_error("where self -5",
+                       "memwalk: where: -5: not an address (hex 0x... or decimal)\n");
+    assert_usage_error("where self 0x10 -0x20",
+                       "memwalk: where: -0x20: not an address (hex 0x... or decimal)\n");
+    assert_usage_error("where -5 0x10",
+                       "memwalk: where: -5: not a process id (a number, or 'self')\n");
+    assert_usage_error("where --json -- self -5",
+                       "memwalk: where: -5: not an address (hex 0x... or decimal)\n");
 }
 
 Test(cli_maps, empty_svg_file_name_is_usage)
 {
-    cr_assert_eq(sh(MEMWALK_BIN " maps --svg '' 2>&1"), 2);
-    cr_assert_str_eq(out, "memwalk: maps: --svg: empty file name\n");
+    assert_usage_error("maps --svg ''", "memwalk: maps: --svg: empty file name\n");
 }
 
 /* --svg FILE and --json together: the picture in FILE, the JSON on standard output. */

@@ -129,6 +129,7 @@ static void proc_path(char *buf, size_t len, pid_t pid, const char *file)
 
 int mw_maps_read(pid_t pid, unsigned flags, mw_maps_t *out)
 {
+    unsigned parse;
     char path[64];
     mw_maps_t m;
     int fd, r;
@@ -141,9 +142,12 @@ int mw_maps_read(pid_t pid, unsigned flags, mw_maps_t *out)
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return errno == ENOENT ? -ESRCH : -errno;
-    /* Our own map read by a helper thread would show that thread's stack. */
-    r = mw__maps_parse_fd(
-        fd, flags & (MW_MAPS_SMAPS | MW_MAPS_NO_FIELDS | (pid ? MW_MAPS_READ_AHEAD : 0)), &m, NULL);
+    /* Our own map read by a helper thread would show that thread's stack; our own map is the
+     * one MW_SHOW keeps, another process's is mostly read for a moment. */
+    parse = flags & (MW_MAPS_SMAPS | MW_MAPS_NO_FIELDS);
+    if (pid)
+        parse |= (flags & MW_MAPS_READ_AHEAD) | MW__MAPS_TRANSIENT;
+    r = mw__maps_parse_fd(fd, parse, &m, NULL);
     close(fd);
     if (r)
         return r == -ESRCH || r == -EACCES || r == -EPERM || r == -ENOMEM ? r : -EINVAL;

@@ -73,6 +73,7 @@ struct mw__maps_priv {
                         not to be a loaded object) */
     size_t region_cap;
     size_t regions_mapped; /* bytes of the regions array's own mapping, 0 when malloc'ed */
+    size_t regions_mapped_min; /* the array's size from which it gets that mapping */
     /* Interned smaps keys, in the order the kernel printed them for the last region. */
     struct mw__smaps_key *keys;
     size_t nkeys, capkeys;
@@ -85,6 +86,9 @@ int mw__maps_parse_text(const char *text, size_t len, unsigned flags, mw_maps_t 
 
 /* For the fuzz target: parse every smaps line the general way (no fast path), to compare. */
 #define MW__MAPS_GENERAL_ONLY 0x80000000u
+/* The map of another process, read for a moment (the command): a big array moves to huge pages
+ * sooner than in a process that keeps its own map cached. */
+#define MW__MAPS_TRANSIENT 0x40000000u
 
 /* Like mw__maps_parse_text, reading the text from fd to its end (MW_MAPS_READ_AHEAD: on a helper
  * thread, while the lines already read are parsed). */

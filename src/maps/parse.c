@@ -86,8 +86,11 @@ int mw__grow(void **arr, size_t *cap, size_t need, size_t elem)
 
 /* Above this size the regions array gets a mapping of its own, in 2 MiB pages where the kernel
  * allows them: one page fault instead of 512 (on a virtual machine a fault costs microseconds,
- * and 10,000 regions are 2 MB). Below it, malloc, so a small map costs no huge page. */
-#define REGIONS_MAPPED_MIN (256 * 1024)
+ * and 10,000 regions are 2 MB). Below it, malloc, so a small map costs no huge page: 1,260
+ * regions for a map that may stay cached in the process (MW_SHOW), 315 for another process's
+ * map read for a moment. */
+#define REGIONS_MAPPED_MIN           (256 * 1024)
+#define REGIONS_MAPPED_MIN_TRANSIENT (64 * 1024)
 #define HUGE_PAGE          (2 * 1024 * 1024)
 
 static void *map_huge(size_t len)
@@ -121,7 +124,7 @@ int mw__maps_grow_regions(mw_maps_t *maps, size_t *cap, size_t need)
     if (ncap > SIZE_MAX / sizeof(mw_region_t))
         return -ENOMEM;
     len = ncap * sizeof(mw_region_t);
-    if (len < REGIONS_MAPPED_MIN)
+    if (len < (p->regions_mapped_min ? p->regions_mapped_min : REGIONS_MAPPED_MIN))
         return mw__grow((void **)&maps->regions, cap, need, sizeof(mw_region_t));
     len = (len + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
     a = map_huge(len);
@@ -589,7 +592,11 @@ static int parser_init(struct parser *ps, unsigned flags)
     ps->m.has_smaps = ps->smaps;
     ps->last_raw_len = SIZE_MAX;
     ps->m.priv = calloc(1, sizeof(*ps->m.priv));
-    return ps->m.priv ? 0 : -ENOMEM;
+    if (!ps->m.priv)
+        return -ENOMEM;
+    ps->m.priv->regions_mapped_min =
+        (flags & MW__MAPS_TRANSIENT) ? REGIONS_MAPPED_MIN_TRANSIENT : REGIONS_MAPPED_MIN;
+    return 0;
 }
 
 /* Parses the lines of [p, end); the last one may lack its newline only at the end of input. */
@@ -705,8 +712,8 @@ static int feed_chunk(struct parser *ps, const char *p, size_t n, struct carry *
 
 /* The kernel hands out /proc text a page at a time (a few smaps records per read()), so one
  * chunk is filled by several reads before it is parsed. */
-#define CHUNK    (32 * 1024)
-#define READ_MIN 8192 /* read again while this much room is left */
+#define CHUNK    (16 * 1024)
+#define READ_MIN 4096 /* read again while this much room is left */
 
 /* Fills buf from fd: up to CHUNK bytes, fewer at the end of the text. Returns the length, or a
  * negative errno. */

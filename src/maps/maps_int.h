@@ -72,7 +72,7 @@ struct mw__maps_priv {
     int *region_obj; /* per region: index into objs, -1 (unknown) or -2 (a file read and found
                         not to be a loaded object) */
     size_t region_cap;
-    size_t regions_mapped; /* bytes of the regions array's own mapping, 0 when malloc'ed */
+    size_t regions_mapped;     /* bytes of the regions array's own mapping, 0 when malloc'ed */
     size_t regions_mapped_min; /* the array's size from which it gets that mapping */
     /* Interned smaps keys, in the order the kernel printed them for the last region. */
     struct mw__smaps_key *keys;

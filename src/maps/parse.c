@@ -91,7 +91,7 @@ int mw__grow(void **arr, size_t *cap, size_t need, size_t elem)
  * map read for a moment. */
 #define REGIONS_MAPPED_MIN           (256 * 1024)
 #define REGIONS_MAPPED_MIN_TRANSIENT (64 * 1024)
-#define HUGE_PAGE          (2 * 1024 * 1024)
+#define HUGE_PAGE                    (2 * 1024 * 1024)
 
 static void *map_huge(size_t len)
 {

@@ -1,3 +1,10 @@
+# The tour: its suite links -lutil (forkpty); `make tour` for anyone, checked as a user would.
 TEST_LDLIBS_tour := -lutil
 # The examples suite runs the example programs: build them first.
 TEST_DEPS_examples := $(EXAMPLE_BINS)
+
+# make tour as an unprivileged user without sudo, optional tools hidden from PATH.
+CHECKS += check-tour-anyone
+.PHONY: check-tour-anyone
+check-tour-anyone:
+	$(Q)tests/tour/check-anyone.sh $(CURDIR)

@@ -75,6 +75,9 @@ static int reuse_child(void *arg, void *result)
     return 0;
 }
 
+static MW__EXP_CHILD(reuse_child_desc, "reuse", reuse_child, sizeof(struct reuse_ctx),
+                     MW__ARRAY_LEN(sizes) * sizeof(mw__exp_reuse_row_t))
+
 int mw__exp_reuse(const mw__exp_opts_t *opts, mw__exp_reuse_t *out)
 {
     mw__exp_reuse_t r;
@@ -87,7 +90,7 @@ int mw__exp_reuse(const mw__exp_opts_t *opts, mw__exp_reuse_t *out)
     r.rounds = opts && opts->quick ? 200 : 1000;
     for (int m = 0; m < MW__MODES; m++) {
         struct reuse_ctx ctx = {(enum mw__exp_malloc_mode)m, r.rounds};
-        if ((err = mw__exp_in_child(reuse_child, &ctx, rows, sizeof rows)) < 0)
+        if ((err = mw__exp_in_child(&reuse_child_desc, &ctx, rows)) < 0)
             return err;
         for (size_t s = 0; s < MW__ARRAY_LEN(sizes); s++)
             r.rows[r.nrows++] = rows[s];

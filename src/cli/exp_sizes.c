@@ -167,6 +167,9 @@ static void derive(mw__exp_sizes_t *r)
     }
 }
 
+static MW__EXP_CHILD(sizes_child_desc, "sizes", sizes_child, sizeof(struct sizes_ctx),
+                     sizeof(struct sizes_child_result))
+
 int mw__exp_sizes(const mw__exp_opts_t *opts, mw__exp_sizes_t *out)
 {
     mw__exp_sizes_t *r = calloc(1, sizeof *r);
@@ -183,7 +186,7 @@ int mw__exp_sizes(const mw__exp_opts_t *opts, mw__exp_sizes_t *out)
     for (int m = 0; m < MW__MODES; m++) {
         struct sizes_ctx ctx = {
             .mode = (enum mw__exp_malloc_mode)m, .quick = opts && opts->quick, .page = r->page};
-        if ((err = mw__exp_in_child(sizes_child, &ctx, res, sizeof *res)) < 0)
+        if ((err = mw__exp_in_child(&sizes_child_desc, &ctx, res)) < 0)
             goto out;
         r->nrows = res->n;
         for (size_t i = 0; i < res->n; i++) {

@@ -164,8 +164,10 @@ out:
     return err;
 }
 
-int mw__exp_stack_vs_heap(const mw__exp_opts_t *opts, mw__exp_svh_t *out)
+/* Runs in a freshly executed process: what malloc hands back depends on its state. */
+static int svh_child(void *arg, void *result)
 {
+    const mw__exp_opts_t *opts = arg;
     static const char *const names[MW__SVH_CASES] = {"stack", "heap+free", "heap, no free"};
     static const mw_bench_fn_t fns[MW__SVH_CASES] = {fill_stack, fill_heap_free, fill_heap_leak};
     mw__exp_svh_t r;
@@ -174,7 +176,7 @@ int mw__exp_stack_vs_heap(const mw__exp_opts_t *opts, mw__exp_svh_t *out)
 
     memset(&r, 0, sizeof r);
     r.ints = MW__SVH_INTS;
-    r.fills = opts && opts->quick ? 200 : 1000;
+    r.fills = opts->quick ? 200 : 1000;
     mw_bench_spec_t specs[MW__SVH_CASES];
     for (int k = 0; k < MW__SVH_CASES; k++)
         specs[k] = (mw_bench_spec_t){
@@ -184,7 +186,7 @@ int mw__exp_stack_vs_heap(const mw__exp_opts_t *opts, mw__exp_svh_t *out)
             .setup = k == MW__SVH_HEAP_LEAK ? leak_setup : NULL,
             .teardown = k == MW__SVH_HEAP_LEAK ? leak_teardown : NULL,
             .iters = r.fills, /* one sample = the classic run of fills */
-            .samples = opts && opts->quick ? 7 : 31,
+            .samples = opts->quick ? 7 : 31,
         };
     /* Interleaved samples: the three cases share whatever the machine does meanwhile. */
     if ((err = mw_bench_run_group(specs, MW__SVH_CASES, r.run)) < 0)
@@ -215,8 +217,18 @@ int mw__exp_stack_vs_heap(const mw__exp_opts_t *opts, mw__exp_svh_t *out)
         r.faults_per_fill[MW__SVH_HEAP_LEAK] >= 1 && r.faults_per_fill[MW__SVH_HEAP_FREE] < 0.1
             ? MW__EXP_HOLDS
             : MW__EXP_CONTRADICTED;
-    *out = r;
+    memcpy(result, &r, sizeof r);
     return 0;
+}
+
+static MW__EXP_CHILD(svh_child_desc, "stack-vs-heap", svh_child, sizeof(mw__exp_opts_t),
+                     sizeof(mw__exp_svh_t))
+
+int mw__exp_stack_vs_heap(const mw__exp_opts_t *opts, mw__exp_svh_t *out)
+{
+    const mw__exp_opts_t none = {0};
+
+    return mw__exp_in_child(&svh_child_desc, opts ? opts : &none, out);
 }
 
 /* ---- presentation -------------------------------------------------------------------------- */

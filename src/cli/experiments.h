@@ -178,10 +178,33 @@ extern const mw__exp_t *const mw__exp_all[];
 
 const mw__exp_t *mw__exp_find(const char *name);
 
-/* Runs fn(ctx, result) in a child process, so that it starts from a fresh malloc state and
- * changes nothing in the caller's, and copies the result (plain data, size bytes) back. Returns
- * what fn returned, or -ECHILD when the child died (*result then untouched). */
-int mw__exp_in_child(int (*fn)(void *ctx, void *result), void *ctx, void *result, size_t size);
+/* A measurement that runs in a freshly executed process: malloc's state (its dynamic mmap
+ * threshold above all) is the one a program starts with, whatever the caller did before; a
+ * forked child would inherit the caller's. ctx and result are plain data of the sizes given. */
+typedef struct mw__exp_child {
+    const char *name; /* unique: how the new process finds it */
+    int (*fn)(void *ctx, void *result);
+    size_t ctx_size;
+    size_t result_size;
+    struct mw__exp_child *next;
+} mw__exp_child_t;
+
+void mw__exp_child_register(mw__exp_child_t *c);
+
+/* Declares and registers a child measurement (registration runs before the constructor that
+ * starts a child's work, which has the default priority). */
+#define MW__EXP_CHILD(var, name_, fn_, ctx_size_, result_size_)                         \
+    mw__exp_child_t var = {name_, fn_, ctx_size_, result_size_, NULL};                  \
+    __attribute__((constructor(101))) static void var##_register(void)                  \
+    {                                                                                   \
+        mw__exp_child_register(&var);                                                   \
+    }
+
+/* Runs c->fn(ctx, result) in a new process: this program executed again (/proc/self/exe), which
+ * takes ctx through a pipe, runs the function before main and sends the result back. Returns
+ * what fn returned, -ECHILD when the child died (*result then untouched), or -errno when it
+ * could not be started. */
+int mw__exp_in_child(const mw__exp_child_t *c, const void *ctx, void *result);
 
 /* Helpers for the experiment files. */
 const char *mw__exp_verdict_word(enum mw__exp_verdict v);

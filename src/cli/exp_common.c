@@ -8,10 +8,12 @@
 #include <stdlib.h>
 #include <malloc.h>
 #include <math.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -257,4 +259,63 @@ size_t mw__exp_mmapped_blocks(void)
 #else
     return 0;
 #endif
+}
+
+void mw__exp_cut(mw__exp_budget_t *b, const char *fmt, ...)
+{
+    size_t n = strlen(b->cut);
+    va_list ap;
+
+    if (n && n + 2 < sizeof b->cut) {
+        memcpy(b->cut + n, "; ", 3);
+        n += 2;
+    }
+    va_start(ap, fmt);
+    vsnprintf(b->cut + n, sizeof b->cut - n, fmt, ap);
+    va_end(ap);
+}
+
+void mw__exp_budget_json(mw__sb_t *sb, const mw__exp_budget_t *b)
+{
+    mw__bench_json_field(sb, "budget_s", b->budget_ns > 0 ? b->budget_ns / 1e9 : NAN);
+    mw__bench_json_field(sb, "estimate_s", b->estimate_ns / 1e9);
+    mw__sb_puts(sb, ", \"cut\": ");
+    if (b->cut[0])
+        mw__sb_json_str(sb, b->cut);
+    else
+        mw__sb_puts(sb, "null");
+}
+
+static double now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+double mw__exp_fault_ns(double *free_ns)
+{
+    const size_t len = 4u << 20, page = (size_t)sysconf(_SC_PAGESIZE);
+    double best = NAN, best_free = NAN;
+
+    for (int run = 0; run < 3; run++) {
+        char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+            break;
+        madvise(p, len, MADV_NOHUGEPAGE);
+        double t0 = now_ns();
+        for (size_t off = 0; off < len; off += page)
+            p[off] = 1;
+        double t1 = now_ns();
+        munmap(p, len);
+        double ns = (t1 - t0) / (double)(len / page), fns = (now_ns() - t1) / (double)(len / page);
+        if (!(ns >= best))
+            best = ns;
+        if (!(fns >= best_free))
+            best_free = fns;
+    }
+    if (free_ns)
+        *free_ns = best_free;
+    return best;
 }

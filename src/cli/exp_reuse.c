@@ -77,8 +77,7 @@ static int reuse_child(void *arg, void *result)
 }
 
 static MW__EXP_CHILD(reuse_child_desc, "reuse", reuse_child, sizeof(struct reuse_ctx),
-                     MW__ARRAY_LEN(sizes) * sizeof(mw__exp_reuse_row_t))
-
+                     MW__ARRAY_LEN(sizes) * sizeof(mw__exp_reuse_row_t));
 int mw__exp_reuse(const mw__exp_opts_t *opts, mw__exp_reuse_t *out)
 {
     mw__exp_reuse_t r;

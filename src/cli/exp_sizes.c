@@ -235,8 +235,7 @@ static void plan(const mw__exp_opts_t *opts, struct sizes_ctx *c, mw__exp_sizes_
 }
 
 static MW__EXP_CHILD(sizes_child_desc, "sizes", sizes_child, sizeof(struct sizes_ctx),
-                     sizeof(struct sizes_child_result))
-
+                     sizeof(struct sizes_child_result));
 int mw__exp_sizes(const mw__exp_opts_t *opts, mw__exp_sizes_t *out)
 {
     mw__exp_sizes_t *r = calloc(1, sizeof *r);

@@ -253,8 +253,7 @@ static int svh_child(void *arg, void *result)
 }
 
 static MW__EXP_CHILD(svh_child_desc, "stack-vs-heap", svh_child, sizeof(mw__exp_opts_t),
-                     sizeof(mw__exp_svh_t))
-
+                     sizeof(mw__exp_svh_t));
 int mw__exp_stack_vs_heap(const mw__exp_opts_t *opts, mw__exp_svh_t *out)
 {
     const mw__exp_opts_t none = {0};

@@ -220,14 +220,16 @@ typedef struct mw__exp_child {
 
 void mw__exp_child_register(mw__exp_child_t *c);
 
-/* Declares and registers a child measurement (registration runs before the constructor that
- * starts a child's work, which has the default priority). */
-#define MW__EXP_CHILD(var, name_, fn_, ctx_size_, result_size_)                         \
-    mw__exp_child_t var = {name_, fn_, ctx_size_, result_size_, NULL};                  \
-    __attribute__((constructor(101))) static void var##_register(void)                  \
-    {                                                                                   \
-        mw__exp_child_register(&var);                                                   \
-    }
+/* Declares and registers a child measurement, used as a static declaration with its semicolon
+ * (registration runs before the constructor that starts a child's work, which has the default
+ * priority). */
+#define MW__EXP_CHILD(var, name_, fn_, ctx_size_, result_size_)        \
+    mw__exp_child_t var;                                               \
+    __attribute__((constructor(101))) static void var##_register(void) \
+    {                                                                  \
+        mw__exp_child_register(&var);                                  \
+    }                                                                  \
+    static mw__exp_child_t var = {name_, fn_, ctx_size_, result_size_, NULL}
 
 /* Runs c->fn(ctx, result) in a new process: this program executed again (/proc/self/exe), which
  * takes ctx through a pipe, runs the function before main and sends the result back. Returns

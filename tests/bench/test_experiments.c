@@ -215,12 +215,11 @@ static int child_mmaps_1m(void *ctx, void *result)
     return p ? 0 : -ENOMEM;
 }
 
-static MW__EXP_CHILD(ok_desc, "test-ok", child_ok, 0, 15)
-static MW__EXP_CHILD(fails_desc, "test-fails", child_fails, 0, 16)
-static MW__EXP_CHILD(dies_desc, "test-dies", child_dies, 0, 16)
-static MW__EXP_CHILD(allocates_desc, "test-allocates", child_allocates, sizeof(int), 4)
-static MW__EXP_CHILD(mmaps_desc, "test-mmaps-1m", child_mmaps_1m, 0, sizeof(int))
-
+static MW__EXP_CHILD(ok_desc, "test-ok", child_ok, 0, 15);
+static MW__EXP_CHILD(fails_desc, "test-fails", child_fails, 0, 16);
+static MW__EXP_CHILD(dies_desc, "test-dies", child_dies, 0, 16);
+static MW__EXP_CHILD(allocates_desc, "test-allocates", child_allocates, sizeof(int), 4);
+static MW__EXP_CHILD(mmaps_desc, "test-mmaps-1m", child_mmaps_1m, 0, sizeof(int));
 Test(bench_exp, in_child_returns_the_result)
 {
     char buf[32] = "";

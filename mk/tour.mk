@@ -8,3 +8,9 @@ CHECKS += check-tour-anyone
 .PHONY: check-tour-anyone
 check-tour-anyone:
 	$(Q)tests/tour/check-anyone.sh $(CURDIR)
+
+# memwalk tour --html in headless Chromium (scripts/install-deps installs it for make check).
+CHECKS += check-tour-html
+.PHONY: check-tour-html
+check-tour-html: $(MEMWALK) examples
+	$(Q)tests/tour/check-html.sh $(MEMWALK) $(BUILD)/tests

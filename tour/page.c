@@ -148,9 +148,8 @@ int mw_tour_page_write(FILE *f, const char *sections_html, const char *json,
                 "<footer><h2>Next steps</h2><pre>"
                 "memwalk maps --svg map.svg PID   draw any process's address space\n"
                 "memwalk leaks -- ./yourprog      find your program's leaks, valgrind-style\n"
-                "#include &lt;memwalk/gc.h&gt;          mw_gc_malloc() and never call free; build "
-                "with\n"
-                "                                 $(pkg-config --cflags --libs memwalk)\n"
+                "#include &lt;memwalk/gc.h&gt;          mw_gc_malloc(), and never call free\n"
+                "   (build: cc prog.c $(pkg-config --cflags --libs memwalk))\n"
                 "memwalk bench                    the allocation experiments in full"
                 "</pre></footer>\n</body>\n</html>\n");
     if (sb.err) {

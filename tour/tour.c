@@ -506,8 +506,8 @@ static void next_steps(struct tour *t)
     printf("\nNext steps:\n"
            "  memwalk maps --svg map.svg PID   draw any process's address space\n"
            "  memwalk leaks -- ./yourprog      find your program's leaks, valgrind-style\n"
-           "  #include <memwalk/gc.h>          mw_gc_malloc() and never call free; build with\n"
-           "                                   $(pkg-config --cflags --libs memwalk)\n"
+           "  #include <memwalk/gc.h>          mw_gc_malloc(), and never call free\n"
+           "     (build: cc prog.c $(pkg-config --cflags --libs memwalk))\n"
            "  memwalk tour --html tour.html    this tour as one page, with its pictures\n"
            "  memwalk bench                    the allocation experiments in full\n");
 }

@@ -14,3 +14,9 @@ CHECKS += check-tour-html
 .PHONY: check-tour-html
 check-tour-html: $(MEMWALK) examples
 	$(Q)tests/tour/check-html.sh $(MEMWALK) $(BUILD)/tests
+
+# '-' is standard output and an unwritable output path fails first, for every command.
+CHECKS += check-outputs
+.PHONY: check-outputs
+check-outputs: $(MEMWALK) examples
+	$(Q)tests/tour/check-outputs.sh $(MEMWALK)

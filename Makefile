@@ -175,8 +175,14 @@ LIBDIR  := $(PREFIX)/lib
 BINDIR  := $(PREFIX)/bin
 MANDIR  := $(PREFIX)/share/man
 
+# Outside the loader's default directories, programs linked with `pkg-config --libs memwalk`
+# find libmemwalk.so.0 through a run path (on Debian, /usr/local/lib is a default directory).
+comma := ,
+PC_RPATH = $(if $(filter /usr /usr/local,$(PREFIX)),,-Wl$(comma)-rpath$(comma)$${libdir})
+
 $(BUILD)/memwalk.pc: memwalk.pc.in FORCE
-	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	  -e 's|@RPATH@|$(PC_RPATH)|g' $< > $@
 
 install: all examples $(BUILD)/memwalk.pc
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/memwalk $(DESTDIR)$(LIBDIR)/pkgconfig \
@@ -197,7 +203,9 @@ install: all examples $(BUILD)/memwalk.pc
 
 uninstall:
 	rm -rf $(DESTDIR)$(BINDIR)/memwalk $(DESTDIR)$(LIBDIR)/libmemwalk.* $(DESTDIR)$(LIBDIR)/$(LIB_SONAME) \
-	  $(DESTDIR)$(LIBDIR)/memwalk $(DESTDIR)$(INCDIR)/memwalk $(DESTDIR)$(LIBDIR)/pkgconfig/memwalk.pc
+	  $(DESTDIR)$(LIBDIR)/memwalk $(DESTDIR)$(INCDIR)/memwalk $(DESTDIR)$(LIBDIR)/pkgconfig/memwalk.pc \
+	  $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(wildcard man/*.1))) \
+	  $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(wildcard man/*.3)))
 
 # ---- lint ---------------------------------------------------------------------------------------
 lint:

@@ -183,13 +183,13 @@ static int run(struct tour *t)
     tour_json_int(t, "points_freed", cleanup_log.n);
     tour_json_int(t, "points_freed_by_hand", cleanup_log.by_hand);
     tour_gap(t);
-    tour_line(t, "  points made: %d; freed: %d, %d by their scope's cleanup and %d by an explicit "
-                 "call",
+    tour_line(t,
+              "  points made: %d; freed: %d, %d by their scope's cleanup and %d by an explicit "
+              "call",
               cleanup_log.made, cleanup_log.n, cleanup_log.n - cleanup_log.by_hand,
               cleanup_log.by_hand);
-    tour_conclude(t, cleanup_log.made == cleanup_log.n,
-                  "%d of %d points are still allocated: %s", cleanup_log.made - cleanup_log.n,
-                  cleanup_log.made,
+    tour_conclude(t, cleanup_log.made == cleanup_log.n, "%d of %d points are still allocated: %s",
+                  cleanup_log.made - cleanup_log.n, cleanup_log.made,
                   cleanup_log.made == cleanup_log.n
                       ? "the scopes released everything they owned, and the one that left its "
                         "scope was released by its new owner."

@@ -87,10 +87,10 @@ static void stats_line(struct tour *t, const char *when, const mw_gc_stats_t *s)
 {
     char heap[32], live[32];
 
-    tour_line(t, "  %-18s collections %llu, heap %s, live %s, finalizers %llu", when, (unsigned long long)s->collections,
-              mw__format_bytes(s->heap_bytes, heap, sizeof heap),
-              mw__format_bytes(s->live_bytes, live, sizeof live),
-              (unsigned long long)s->finalizers_run);
+    tour_line(
+        t, "  %-18s collections %llu, heap %s, live %s, finalizers %llu", when,
+        (unsigned long long)s->collections, mw__format_bytes(s->heap_bytes, heap, sizeof heap),
+        mw__format_bytes(s->live_bytes, live, sizeof live), (unsigned long long)s->finalizers_run);
 }
 
 static void stats_json(struct tour *t, const char *key, const mw_gc_stats_t *s)

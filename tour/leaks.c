@@ -198,11 +198,13 @@ static int run(struct tour *t)
     }
     if (vg) {
         tour_sub(t, "valgrind --leak-check=full on the same programs");
-        tour_line(t, "  point_leak:  %lld bytes in %lld blocks definitely lost, %lld allocs, %lld "
-                     "frees",
+        tour_line(t,
+                  "  point_leak:  %lld bytes in %lld blocks definitely lost, %lld allocs, %lld "
+                  "frees",
                   vg_leak.definite_bytes, vg_leak.definite_blocks, vg_leak.allocs, vg_leak.frees);
-        tour_line(t, "  point_fixed: %lld bytes in use at exit, %lld allocs, %lld frees, %lld "
-                     "bytes",
+        tour_line(t,
+                  "  point_fixed: %lld bytes in use at exit, %lld allocs, %lld frees, %lld "
+                  "bytes",
                   vg_fixed.in_use_bytes, vg_fixed.allocs, vg_fixed.frees, vg_fixed.allocated);
     }
 

@@ -23,7 +23,8 @@ static const char style[] =
     "overflow-x:auto;font:12.5px/1.45 ui-monospace,'DejaVu Sans Mono',monospace}\n"
     "pre.json{white-space:pre-wrap;word-break:break-all;max-height:30rem;overflow:auto}\n"
     "p.concl{border-left:4px solid var(--ok);padding:.2rem .7rem;margin:.6rem 0}\n"
-    "p.concl b{color:var(--ok)}p.unexpected{border-color:var(--bad)}p.unexpected b{color:var(--bad)}"
+    "p.concl b{color:var(--ok)}p.unexpected{border-color:var(--bad)}p.unexpected "
+    "b{color:var(--bad)}"
     "\n"
     "p.note{color:var(--muted);margin:.3rem 0 .3rem 1rem}\n"
     "p.bg{color:var(--muted);font-style:italic;border-left:4px dotted var(--line);"
@@ -118,8 +119,7 @@ static void toc(mw__sb_t *sb, const char *json)
     mw__sb_puts(sb, "</ol></nav>\n");
 }
 
-int mw_tour_page_write(FILE *f, const char *sections_html, const char *json,
-                       const int figures[2])
+int mw_tour_page_write(FILE *f, const char *sections_html, const char *json, const int figures[2])
 {
     mw__sb_t sb = {0};
     char date[64] = "";
@@ -144,14 +144,13 @@ int mw_tour_page_write(FILE *f, const char *sections_html, const char *json,
                   figures[1], figures[1] == 1 ? "" : "s");
     toc(&sb, json);
     mw__sb_puts(&sb, sections_html);
-    mw__sb_puts(&sb,
-                "<footer><h2>Next steps</h2><pre>"
-                "memwalk maps --svg map.svg PID   draw any process's address space\n"
-                "memwalk leaks -- ./yourprog      find your program's leaks, valgrind-style\n"
-                "#include &lt;memwalk/gc.h&gt;          mw_gc_malloc(), and never call free\n"
-                "   (build: cc prog.c $(pkg-config --cflags --libs memwalk))\n"
-                "memwalk bench                    the allocation experiments in full"
-                "</pre></footer>\n</body>\n</html>\n");
+    mw__sb_puts(&sb, "<footer><h2>Next steps</h2><pre>"
+                     "memwalk maps --svg map.svg PID   draw any process's address space\n"
+                     "memwalk leaks -- ./yourprog      find your program's leaks, valgrind-style\n"
+                     "#include &lt;memwalk/gc.h&gt;          mw_gc_malloc(), and never call free\n"
+                     "   (build: cc prog.c $(pkg-config --cflags --libs memwalk))\n"
+                     "memwalk bench                    the allocation experiments in full"
+                     "</pre></footer>\n</body>\n</html>\n");
     if (sb.err) {
         mw__sb_free(&sb);
         return -ENOMEM;

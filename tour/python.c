@@ -167,8 +167,8 @@ static int parse_report(char *buf, struct measured *m)
             seen |= 1;
         else if (sscanf(l, "version %31s", m->version) == 1)
             seen |= 2;
-        else if (sscanf(l, "ids %llu %llu %llu %llu %llu %llu %llu", &id[0], &id[1], &id[2],
-                        &id[3], &id[4], &id[5], &id[6]) == 7)
+        else if (sscanf(l, "ids %llu %llu %llu %llu %llu %llu %llu", &id[0], &id[1], &id[2], &id[3],
+                        &id[4], &id[5], &id[6]) == 7)
             seen |= 4;
         else if (sscanf(l, "cache %ld %ld", &m->cache_lo, &m->cache_hi) == 2)
             seen |= 8;
@@ -314,7 +314,9 @@ static void frames(struct tour *t, const struct measured *m, const struct where_
                   "its caller's%s. The C stack of section 2 grows down, one frame below the "
                   "other; Python's frames are objects the interpreter allocates.",
                   w[FRAME0].kind, on_stack ? "on the stack" : "not on the C stack",
-                  down == 3 ? "below" : up == 3 ? "above" : "not always on one side of",
+                  down == 3 ? "below"
+                  : up == 3 ? "above"
+                            : "not always on one side of",
                   down == 3 || up == 3 ? "" : " (no single direction)");
 }
 

@@ -38,11 +38,11 @@ struct tour {
     char closer[MAX_DEPTH];
     int depth;
     bool skipped;
-    int unexpected;    /* conclusions that contradict the expected lesson, whole tour */
-    mw__sb_t page;     /* --html: the sections written so far */
-    mw__sb_t body;     /* --html: the current section's body */
-    bool in_pre;       /* --html: inside a block of verbatim lines */
-    int figures[2];    /* --html: maps and charts drawn */
+    int unexpected; /* conclusions that contradict the expected lesson, whole tour */
+    mw__sb_t page;  /* --html: the sections written so far */
+    mw__sb_t body;  /* --html: the current section's body */
+    bool in_pre;    /* --html: inside a block of verbatim lines */
+    int figures[2]; /* --html: maps and charts drawn */
     struct tour_shared shared;
 };
 
@@ -172,13 +172,13 @@ static char *vformat(const char *fmt, va_list ap)
     return sb.buf ? sb.buf : strdup("");
 }
 
-#define FORMAT(var, fmt)                \
-    char *var;                          \
-    do {                                \
-        va_list ap_;                    \
-        va_start(ap_, fmt);             \
-        var = vformat(fmt, ap_);        \
-        va_end(ap_);                    \
+#define FORMAT(var, fmt)         \
+    char *var;                   \
+    do {                         \
+        va_list ap_;             \
+        va_start(ap_, fmt);      \
+        var = vformat(fmt, ap_); \
+        va_end(ap_);             \
     } while (0)
 
 void tour_line(struct tour *t, const char *fmt, ...)
@@ -241,8 +241,9 @@ void tour_conclude(struct tour *t, bool expected, const char *fmt, ...)
         return;
     if (!expected)
         t->unexpected++;
-    json_array_add(&t->conclusions, expected ? "{\"expected\":true,\"text\":" :
-                                               "{\"expected\":false,\"text\":", text);
+    json_array_add(
+        &t->conclusions,
+        expected ? "{\"expected\":true,\"text\":" : "{\"expected\":false,\"text\":", text);
     if (text_mode(t)) {
         snprintf(prefix, sizeof prefix, "%s%s%s ",
                  t->opts->color ? (expected ? "\033[1;32m" : "\033[1;33m") : "",
@@ -302,7 +303,8 @@ void tour_figure(struct tour *t, const char *kind, const char *caption, const ch
         return;
     end_pre(t);
     t->figures[strcmp(kind, "maps") == 0 ? 0 : 1]++;
-    mw__sb_printf(&t->body, "<figure class=\"%s\">\n", strcmp(kind, "maps") == 0 ? "maps" : "chart");
+    mw__sb_printf(&t->body, "<figure class=\"%s\">\n",
+                  strcmp(kind, "maps") == 0 ? "maps" : "chart");
     mw__sb_puts(&t->body, p); /* the document without its XML declaration */
     mw__sb_puts(&t->body, "<figcaption>");
     mw__sb_xml_str(&t->body, caption);
@@ -467,7 +469,10 @@ static int run_section(struct tour *t, int index, const struct tour_section *s, 
         if (t->body.err)
             t->page.err = t->body.err;
         mw__sb_free(&t->body);
-        fprintf(progress(t), "%s (%.1f s)\n", r < 0 ? "failed" : t->skipped ? "skipped" : "done",
+        fprintf(progress(t), "%s (%.1f s)\n",
+                r < 0        ? "failed"
+                : t->skipped ? "skipped"
+                             : "done",
                 secs);
     }
     mw__sb_free(&one);
@@ -550,8 +555,8 @@ int mw_tour_run(const struct tour_options *opts)
     if (opts->json) {
         printf("%s\n", json.buf);
     } else if (opts->html) {
-        int err = mw_tour_page_write(opts->html_file, t.page.buf ? t.page.buf : "", json.buf,
-                                     t.figures);
+        int err =
+            mw_tour_page_write(opts->html_file, t.page.buf ? t.page.buf : "", json.buf, t.figures);
         if (err < 0) {
             mw_cli_error("tour", opts->html, "%s", strerror(-err));
             failed++;

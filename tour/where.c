@@ -208,7 +208,9 @@ static void short_map(struct tour *t, const uintptr_t *addrs, size_t naddrs)
                  (unsigned long)m.regions[j - 1].end);
         tour_line(t, "  %-25s %8s  %-20.20s %.20s", range,
                   mw__format_bytes(kb << 10, size, sizeof size), kinds,
-                  base ? base + 1 : r->path[0] ? r->path : "[anon]");
+                  base         ? base + 1
+                  : r->path[0] ? r->path
+                               : "[anon]");
         i = j;
     }
     if (skipped)
@@ -331,8 +333,7 @@ static int run(struct tour *t)
     tour_json_bool(t, "bss_nobits", have_sec && sec.bss_nobits);
     tour_json_uint(t, "bss_bytes", have_sec ? sec.bss_size : 0);
     tour_json_bool(t, "bss_page_anonymous", zero_anon);
-    if (strcmp(kinds[0], "data") == 0 && strcmp(kinds[1], "bss") == 0 && have_sec &&
-        sec.bss_nobits)
+    if (strcmp(kinds[0], "data") == 0 && strcmp(kinds[1], "bss") == 0 && have_sec && sec.bss_nobits)
         tour_conclude(t, true,
                       "A global with a value is in .data, stored in the executable (%llu bytes "
                       "of .data); a zeroed one is in .bss, which takes no room in the file "

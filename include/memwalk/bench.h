@@ -134,12 +134,12 @@ void mw_bench_register(mw_bench_reg_t *reg);
  *                   .iters = 4096);
  * (The registration function comes first, so that the definition the semicolon closes is the
  * last thing the macro writes.) */
-#define MW_BENCH_SPEC(id, ...)                                              \
-    static mw_bench_reg_t mw_bench_reg_##id;                                \
-    __attribute__((constructor)) static void mw_bench_register_##id(void)   \
-    {                                                                       \
-        mw_bench_register(&mw_bench_reg_##id);                              \
-    }                                                                       \
+#define MW_BENCH_SPEC(id, ...)                                            \
+    static mw_bench_reg_t mw_bench_reg_##id;                              \
+    __attribute__((constructor)) static void mw_bench_register_##id(void) \
+    {                                                                     \
+        mw_bench_register(&mw_bench_reg_##id);                            \
+    }                                                                     \
     static mw_bench_reg_t mw_bench_reg_##id = {{.name = #id, __VA_ARGS__}, NULL}
 
 /* The number of registered benchmarks, and the i-th (NULL past the end). */

@@ -150,11 +150,13 @@ static int parse_budget(const char *s, double *out)
 
 static int bench_run(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"csv", no_argument, NULL, 'c'},       {"json", no_argument, NULL, 'j'},
-        {"svg", required_argument, NULL, 's'}, {"quick", no_argument, NULL, 'q'},
-        {"list", no_argument, NULL, 'l'},      {"budget", required_argument, NULL, 'b'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"csv", no_argument, NULL, 'c'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"svg", required_argument, NULL, 's'},
+                                         {"quick", no_argument, NULL, 'q'},
+                                         {"list", no_argument, NULL, 'l'},
+                                         {"budget", required_argument, NULL, 'b'},
+                                         {NULL, 0, NULL, 0}};
     const mw__exp_t *chosen[8];
     size_t nchosen = 0;
     const char *svg = NULL;

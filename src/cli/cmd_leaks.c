@@ -40,7 +40,7 @@ static void usage(FILE *out)
             "  --suppressions=FILE            hide loss records matching FILE (memcheck's\n"
             "                                 suppression format; may be repeated)\n"
             "  --log-file=FILE                report to FILE instead of stderr; %%p = process id\n"
-            "  --json=FILE                    also write the reports as JSON to FILE ('-': stdout)\n"
+            "  --json=FILE                    write JSON reports to FILE too ('-': stdout)\n"
             "  -q, --quiet                    no preamble\n"
             "  --read                         ARGS are raw result files written by the tracer\n"
             "                                 preloaded by hand (MEMWALK_OUT): report them\n"
@@ -649,8 +649,8 @@ static int cmd_leaks(int argc, char **argv)
         return MW_EXIT_USAGE;
     }
     /* The JSON file is opened first: a bad path should not cost a whole run. */
-    if (o.json_file && !(o.json_out = strcmp(o.json_file, "-") == 0 ? stdout
-                                                                     : fopen(o.json_file, "we"))) {
+    if (o.json_file &&
+        !(o.json_out = strcmp(o.json_file, "-") == 0 ? stdout : fopen(o.json_file, "we"))) {
         mw_cli_error(CMD, o.json_file, "%s", strerror(errno));
         lk_supp_free(o.rep.supp);
         return MW_EXIT_ACCESS;

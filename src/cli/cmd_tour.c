@@ -70,10 +70,14 @@ static int run(int argc, char **argv)
 {
     enum { O_JSON = 256, O_NO_COLOR, O_HTML };
     static const struct option longopts[] = {
-        {"section", required_argument, NULL, 's'}, {"list", no_argument, NULL, 'l'},
-        {"json", no_argument, NULL, O_JSON},       {"html", required_argument, NULL, O_HTML},
-        {"wide", no_argument, NULL, 'w'},          {"no-color", no_argument, NULL, O_NO_COLOR},
-        {"no-colour", no_argument, NULL, O_NO_COLOR}, {NULL, 0, NULL, 0},
+        {"section", required_argument, NULL, 's'},
+        {"list", no_argument, NULL, 'l'},
+        {"json", no_argument, NULL, O_JSON},
+        {"html", required_argument, NULL, O_HTML},
+        {"wide", no_argument, NULL, 'w'},
+        {"no-color", no_argument, NULL, O_NO_COLOR},
+        {"no-colour", no_argument, NULL, O_NO_COLOR},
+        {NULL, 0, NULL, 0},
     };
     struct tour_options opts = {0};
     static char exe[PATH_MAX];

@@ -1,5 +1,5 @@
-/* What the experiments share: the list, running a measurement in a freshly executed process, CSV and JSON
- * pieces, and small probes of the process (page faults, glibc's mapped blocks). */
+/* What the experiments share: the list, running a measurement in a freshly executed process, CSV
+ * and JSON pieces, and small probes of the process (page faults, glibc's mapped blocks). */
 #include "cli/experiments.h"
 
 #include <errno.h>
@@ -157,8 +157,8 @@ int mw__exp_in_child(const mw__exp_child_t *c, const void *ctx, void *result)
     close(from[1]);
     int sent = !c->ctx_size || write_full(to[1], ctx, c->ctx_size) == 0;
     close(to[1]);
-    void *tmp = mmap(NULL, c->result_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                     -1, 0);
+    void *tmp =
+        mmap(NULL, c->result_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     int got = sent && tmp != MAP_FAILED && read_full(from[0], &rc, sizeof rc) == 0 &&
               (rc != 0 || read_full(from[0], tmp, c->result_size) == 0);
     close(from[0]);

@@ -90,8 +90,7 @@ static double ft_cost(const mw__exp_ft_t *r, unsigned samples, double min_sample
 }
 
 /* Fits the run to the budget: 5 samples instead of 9, then smaller regions (1 MiB at least). */
-static void plan(const mw__exp_opts_t *opts, mw__exp_ft_t *r, unsigned *samples,
-                 double min_sample)
+static void plan(const mw__exp_opts_t *opts, mw__exp_ft_t *r, unsigned *samples, double min_sample)
 {
     double budget = opts ? opts->budget_ns : 0, fault = opts ? opts->fault_ns : 0;
     size_t want = r->pages, least = (1u << 20) / r->page;

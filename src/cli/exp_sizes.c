@@ -20,9 +20,9 @@
 
 struct sizes_ctx {
     enum mw__exp_malloc_mode mode;
-    int step;            /* shift step: 1 (every power of 2) or 2 */
-    int max_shift;       /* the largest size measured */
-    unsigned samples;    /* per size */
+    int step;         /* shift step: 1 (every power of 2) or 2 */
+    int max_shift;    /* the largest size measured */
+    unsigned samples; /* per size */
     double min_sample_ns;
     size_t page;
     size_t size; /* of the benchmark being run */
@@ -316,8 +316,10 @@ static const char *switch_point(const mw__exp_sizes_t *r, int m, char *buf, size
     if (i > 0 && r->rows[i - 1].size * 2 == r->rows[i].size)
         snprintf(buf, len, "from %s on", b);
     else if (i > 0)
-        snprintf(buf, len, "from somewhere above %s (still the heap) and by %s (sizes between "
-                 "were not measured)", mw__exp_size_str(r->rows[i - 1].size, a, sizeof a), b);
+        snprintf(buf, len,
+                 "from somewhere above %s (still the heap) and by %s (sizes between "
+                 "were not measured)",
+                 mw__exp_size_str(r->rows[i - 1].size, a, sizeof a), b);
     else
         snprintf(buf, len, "from %s (the smallest size measured) on", b);
     return buf;
@@ -375,8 +377,7 @@ static void sizes_conclude(mw__sb_t *sb, const void *result)
                           : "no size",
                       where);
     else
-        mw__sb_printf(sb,
-                      " Every size measured, up to %s, came from the heap%s.\n",
+        mw__sb_printf(sb, " Every size measured, up to %s, came from the heap%s.\n",
                       mw__exp_size_str(r->rows[r->nrows - 1].size, b[4], sizeof b[4]),
                       r->rows[r->nrows - 1].size < THRESHOLD_MAX
                           ? ": the larger sizes, where glibc maps every call again, were not "

@@ -269,18 +269,17 @@ Test(tour_python, small_int_verdict_follows_its_region)
 
 Test(tour_stack_heap, conclusions_follow_the_experiments_verdicts, .timeout = 120)
 {
-    char *v = json_eval(
-        MEMWALK " tour --json --section stack-heap",
-        "(lambda s, v: [c[\"expected\"] for c in s[\"conclusions\"]] == "
-        "[v[\"stack-vs-heap\"][\"cases\"][1][\"distinct_addresses\"] <= 2, "
-        "v[\"stack-vs-heap\"][\"verdicts\"][\"leak_slower\"] == \"holds\" and "
-        "v[\"stack-vs-heap\"][\"verdicts\"][\"leak_faults\"] == \"holds\", "
-        "v[\"reuse\"][\"verdicts\"][\"small_reused\"] == \"holds\", "
-        "v[\"reuse\"][\"verdicts\"][\"big_mmapped\"] == \"holds\", "
-        "v[\"reuse\"][\"verdicts\"][\"threshold_grew\"] == \"holds\", "
-        "v[\"sizes\"][\"verdicts\"][\"step_at_threshold\"] == \"holds\", "
-        "v[\"sizes\"][\"verdicts\"][\"default_avoids\"] == \"holds\"])(" SECTION(
-            "stack-heap") ", " SECTION("stack-heap") "[\"values\"])");
+    char *v = json_eval(MEMWALK " tour --json --section stack-heap",
+                        "(lambda s, v: [c[\"expected\"] for c in s[\"conclusions\"]] == "
+                        "[v[\"stack-vs-heap\"][\"cases\"][1][\"distinct_addresses\"] <= 2, "
+                        "v[\"stack-vs-heap\"][\"verdicts\"][\"leak_slower\"] == \"holds\" and "
+                        "v[\"stack-vs-heap\"][\"verdicts\"][\"leak_faults\"] == \"holds\", "
+                        "v[\"reuse\"][\"verdicts\"][\"small_reused\"] == \"holds\", "
+                        "v[\"reuse\"][\"verdicts\"][\"big_mmapped\"] == \"holds\", "
+                        "v[\"reuse\"][\"verdicts\"][\"threshold_grew\"] == \"holds\", "
+                        "v[\"sizes\"][\"verdicts\"][\"step_at_threshold\"] == \"holds\", "
+                        "v[\"sizes\"][\"verdicts\"][\"default_avoids\"] == \"holds\"])(" SECTION(
+                            "stack-heap") ", " SECTION("stack-heap") "[\"values\"])");
     cr_assert_str_eq(v, "True");
     free(v);
 }

@@ -291,7 +291,7 @@ static size_t ft_charts(const void *result, mw__exp_chart_t *out)
             continue;
         const mw_bench_result_t *x = &r->run[k];
         c->points[0][n] = (mw_bench_point_t){n, x->wall_ns.median, x->wall_ns.min, x->wall_ns.max};
-        snprintf(c->category_text[n], sizeof c->category_text[n], "%s (%.3f faults)", x->name,
+        snprintf(c->category_text[n], sizeof c->category_text[n], "%.24s (%.3f faults)", x->name,
                  faults(x));
         c->categories[n] = c->category_text[n];
         n++;

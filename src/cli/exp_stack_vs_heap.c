@@ -394,7 +394,7 @@ static size_t svh_charts(const void *result, mw__exp_chart_t *out)
     for (int k = 0; k < MW__SVH_CASES; k++) {
         const mw_bench_result_t *x = &r->run[k];
         c->points[0][k] = (mw_bench_point_t){k, x->wall_ns.median, x->wall_ns.min, x->wall_ns.max};
-        snprintf(c->category_text[k], sizeof c->category_text[k], "%s", x->name);
+        snprintf(c->category_text[k], sizeof c->category_text[k], "%.47s", x->name);
         c->categories[k] = c->category_text[k];
     }
     c->series[0] = (mw_bench_series_t){"median per fill (min..max)", c->points[0], MW__SVH_CASES};

@@ -28,10 +28,11 @@ mkdir "$tmp/src" "$tmp/bin"
   tar -C "$tmp/src" -xf - || fail "cannot copy the source tree"
 chown -R "$user" "$tmp/src"
 # A PATH with every command of the system but the hidden ones.
+hidden=" $(echo $hidden) "
 for dir in /usr/local/bin /usr/bin /bin; do
   for f in "$dir"/*; do
     name=${f##*/}
-    case " $(echo $hidden) " in *" $name "*) continue ;; esac
+    case "$hidden" in *" $name "*) continue ;; esac
     [ -e "$tmp/bin/$name" ] || ln -s "$f" "$tmp/bin/$name"
   done
 done

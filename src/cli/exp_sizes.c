@@ -473,12 +473,14 @@ static size_t sizes_charts(const void *result, mw__exp_chart_t *out)
                      mw__bench_format_ns(r->ns_per_fault, b[1], sizeof b[1]));
         else
             snprintf(c->note, sizeof c->note,
-                     "zero faults are left out of the log scale: the default mode faulted from %s "
-                     "on, where its points lie under the pinned ones; one fault per %zu-byte "
+                     "zero faults are left out of the log scale: %s%s; one fault per %zu-byte "
                      "page touched is the price of fresh memory",
+                     r->first_mmapped[MW__MODE_DEFAULT] ? "the default mode faulted from "
+                                                        : "the default mode faulted at no size "
+                                                          "measured",
                      r->first_mmapped[MW__MODE_DEFAULT]
                          ? mw__exp_size_str(r->first_mmapped[MW__MODE_DEFAULT], b[0], sizeof b[0])
-                         : "(no size)",
+                         : "",
                      r->page);
         c->chart =
             (mw_bench_chart_t){.title = c->title,

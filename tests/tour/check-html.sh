@@ -8,6 +8,7 @@ set -u
 memwalk=$1
 tmp=$(mktemp -d)
 out=${2:-$tmp}
+mkdir -p "$out" || exit 1
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "check-tour-html: $*"; exit 1; }
 browser=$(command -v chromium || command -v chromium-browser) ||

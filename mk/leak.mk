@@ -1,5 +1,9 @@
 # The leak checker: `memwalk leaks`, its preload, victims, oracle comparisons, benchmark.
 
+# The preload uses the allocation-free number parsers of src/common.
+PRELOAD_EXTRA_SRCS := src/common/parse.c
+$(PRELOAD): $(BUILD)/obj-preload/src/common/parse.o
+
 # Victim programs: ordinary -O2 builds without frame pointers, as Debian's and most programs are.
 LEAK_VICTIM_SRCS := $(wildcard tests/leaks/victims/*.c)
 LEAK_VICTIMS     := $(LEAK_VICTIM_SRCS:tests/leaks/victims/%.c=$(BUILD)/tests/leaks/victims/%) \

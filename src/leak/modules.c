@@ -100,7 +100,7 @@ void mw__modules_after_close(void)
     size_t i, j;
 
     dl_iterate_phdr(seen_cb, &w);
-    for (i = 0; i < nbefore && ngone < MAX_GONE; i++) {
+    for (i = 0; i < nbefore; i++) {
         const char *name = snap + before[i].name;
         size_t len = strlen(name);
         int still = 0;
@@ -108,6 +108,10 @@ void mw__modules_after_close(void)
             still = after[j].bias == before[i].bias && after[j].lo == before[i].lo;
         if (still)
             continue;
+        if (ngone == MAX_GONE) {
+            mw__leak_limit(MW__LEAK_LIMIT_MODULES, "too many unloaded objects to remember");
+            break;
+        }
         if (arena_left < len + 1) {
             arena = mw__leak_map(1u << 16);
             arena_left = arena ? 1u << 16 : 0;
@@ -124,6 +128,16 @@ void mw__modules_after_close(void)
         ngone++;
     }
     mw__unlock(&lock);
+}
+
+void mw__modules_lock(void)
+{
+    mw__lock_always(&lock);
+}
+
+void mw__modules_unlock(void)
+{
+    mw__unlock_always(&lock);
 }
 
 size_t mw__modules_gone(const mw__gone_t **out)

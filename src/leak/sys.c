@@ -1,11 +1,16 @@
 /* The preload's system layer: spin locks, mmap'd memory it keeps out of the scan, environment
- * lookups without allocation, and one-line logging with write(2). */
+ * lookups without allocation, one-line logging with write(2), the limits it reached, and the
+ * process-wide memory barrier the gate relies on. */
 #include "leak/leak.h"
 
+#include <elf.h>
+#include <link.h>
+#include <linux/membarrier.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "scan/scan.h"
@@ -72,6 +77,8 @@ void *mw__leak_map(size_t len)
             break;
         }
     mw__unlock_always(&own_lock);
+    if (i == MAX_OWN)
+        mw__leak_limit(MW__LEAK_LIMIT_OWN, "too many tracer mappings: some are scanned as roots");
     return p;
 }
 
@@ -89,10 +96,92 @@ void mw__leak_unmap(void *p, size_t len)
     munmap(p, len);
 }
 
+void mw__sys_lock(void)
+{
+    mw__lock_always(&own_lock);
+}
+
+void mw__sys_unlock(void)
+{
+    mw__unlock_always(&own_lock);
+}
+
+/* The tracer's code, found once at start: a fault handler asks whether a pc is ours without
+ * calling into the loader (dladdr takes its lock). */
+static uintptr_t code_lo, code_hi;
+static mw__range_t seg[8];
+static size_t nseg;
+
+static int code_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    uintptr_t me = (uintptr_t)arg, lo = UINTPTR_MAX, hi = 0;
+    int i, inside = 0;
+
+    (void)size;
+    for (i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t a = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type != PT_LOAD)
+            continue;
+        if (me >= a && me < a + ph->p_memsz)
+            inside = 1;
+        if (ph->p_flags & PF_X) {
+            lo = a < lo ? a : lo;
+            hi = a + ph->p_memsz > hi ? a + ph->p_memsz : hi;
+        }
+    }
+    if (!inside)
+        return 0;
+    code_lo = lo;
+    code_hi = hi;
+    return 1;
+}
+
+void mw__leak_own_init(void)
+{
+    dl_iterate_phdr(code_cb, (void *)&mw__leak_own_init);
+    /* Our writable segments, listed now: the exit check must not call into the loader. */
+    nseg = mw__scan_object_ranges((const void *)&mw__leak_own_init, seg, 8);
+}
+
+int mw__leak_own_code(uintptr_t pc)
+{
+    return pc >= code_lo && pc < code_hi;
+}
+
+/* ---- limits -------------------------------------------------------------------------------- */
+static uint32_t limits;
+
+void mw__leak_limit(uint32_t bit, const char *what)
+{
+    if (__atomic_fetch_or(&limits, bit, __ATOMIC_RELAXED) & bit)
+        return;
+    mw__leak_log2("limit reached: ", what);
+}
+
+uint32_t mw__leak_limits(void)
+{
+    return __atomic_load_n(&limits, __ATOMIC_RELAXED);
+}
+
+/* ---- the process-wide barrier -------------------------------------------------------------- */
+static int barrier_ok;
+
+int mw__sys_barrier_init(void)
+{
+    barrier_ok = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+    return barrier_ok ? 0 : -1;
+}
+
+void mw__sys_barrier(void)
+{
+    if (!barrier_ok || syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0)
+        __atomic_thread_fence(__ATOMIC_SEQ_CST); /* the hooks fence themselves then */
+}
+
 size_t mw__leak_own_ranges(uintptr_t *lo, uintptr_t *hi, size_t max)
 {
-    mw__range_t seg[8];
-    size_t i, n = 0, nseg;
+    size_t i, n = 0;
 
     for (i = 0; i < MAX_OWN && n < max; i++)
         if (own[i].lo) {
@@ -100,7 +189,6 @@ size_t mw__leak_own_ranges(uintptr_t *lo, uintptr_t *hi, size_t max)
             hi[n] = own[i].hi;
             n++;
         }
-    nseg = mw__scan_object_ranges((const void *)&mw__leak_own_ranges, seg, 8);
     for (i = 0; i < nseg && n < max; i++) {
         lo[n] = seg[i].lo;
         hi[n] = seg[i].hi;

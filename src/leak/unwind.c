@@ -212,8 +212,10 @@ static int collect_cb(struct dl_phdr_info *info, size_t size, void *arg)
     int i;
 
     (void)size;
-    if (c->n >= c->max)
+    if (c->n >= c->max) {
+        mw__leak_limit(MW__LEAK_LIMIT_MODULES, "too many loaded objects for the unwinder");
         return 1;
+    }
     for (i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         if (ph->p_type == PT_LOAD) {
@@ -828,9 +830,9 @@ static inline uint64_t rule_for(struct mw__unwind_cache *c, uintptr_t pc)
     return rule;
 }
 
-static struct mw__unwind_cache *thread_cache(void)
+static struct mw__unwind_cache *thread_cache(struct mw__leak_thread *t)
 {
-    struct mw__unwind_cache *c = mw__leak_self.cache;
+    struct mw__unwind_cache *c = t->cache;
     unsigned g = __atomic_load_n(&gen, __ATOMIC_ACQUIRE);
 
     if (!c) {
@@ -838,7 +840,7 @@ static struct mw__unwind_cache *thread_cache(void)
         if (!c)
             return NULL;
         c->gen = g;
-        mw__leak_self.cache = c;
+        t->cache = c;
     } else if (c->gen != g) {
         memset(c->s, 0, sizeof c->s);
         memset(c->memo, 0, sizeof c->memo);
@@ -849,10 +851,10 @@ static struct mw__unwind_cache *thread_cache(void)
     return c;
 }
 
-static unsigned walk(uintptr_t ip, uintptr_t sp, uintptr_t bp, uintptr_t *out, unsigned max,
-                     uintptr_t hi, int first_is_return, struct readlog *log)
+static unsigned walk(struct mw__unwind_cache *c, uintptr_t ip, uintptr_t sp, uintptr_t bp,
+                     uintptr_t *out, unsigned max, uintptr_t hi, int first_is_return,
+                     struct readlog *log)
 {
-    struct mw__unwind_cache *c = thread_cache();
     const uintptr_t lo = sp;
     unsigned n = 0;
     int adjust = first_is_return;
@@ -912,29 +914,31 @@ static unsigned walk(uintptr_t ip, uintptr_t sp, uintptr_t bp, uintptr_t *out, u
     return n;
 }
 
-unsigned mw__unwind(uintptr_t ip, uintptr_t sp, uintptr_t bp, uintptr_t *out, unsigned max)
+unsigned mw__unwind(struct mw__leak_thread *t, uintptr_t ip, uintptr_t sp, uintptr_t bp,
+                    uintptr_t *out, unsigned max)
 {
-    uintptr_t hi = mw__leak_self.stack_hi;
+    uintptr_t hi = t->stack_hi;
 
     if (sp >= hi) /* an alternate signal stack: we do not know its bounds */
         hi = 0;
-    return walk(ip, sp, bp, out, max, hi, 1, NULL);
+    return walk(thread_cache(t), ip, sp, bp, out, max, hi, 1, NULL);
 }
 
-unsigned mw__unwind_from(uintptr_t ip, uintptr_t sp, uintptr_t bp, uintptr_t *out, unsigned max,
-                         uintptr_t stack_hi)
+unsigned mw__unwind_from(struct mw__leak_thread *t, uintptr_t ip, uintptr_t sp, uintptr_t bp,
+                         uintptr_t *out, unsigned max, uintptr_t stack_hi)
 {
     if (sp >= stack_hi)
         stack_hi = 0;
-    return walk(ip, sp, bp, out, max, stack_hi, 0, NULL);
+    return walk(thread_cache(t), ip, sp, bp, out, max, stack_hi, 0, NULL);
 }
 
-uint32_t mw__unwind_trace(uintptr_t pc, uintptr_t ra, uintptr_t sp, uintptr_t bp)
+uint32_t mw__unwind_trace(struct mw__leak_thread *t, uintptr_t pc, uintptr_t ra, uintptr_t sp,
+                          uintptr_t bp)
 {
     uint32_t toff[LOG_READS];
     uintptr_t tval[LOG_READS];
-    struct mw__unwind_cache *c = thread_cache();
-    uintptr_t ips[MW__LEAK_MAX_CALLERS], hi = mw__leak_self.stack_hi;
+    struct mw__unwind_cache *c = thread_cache(t);
+    uintptr_t ips[MW__LEAK_MAX_CALLERS], hi = t->stack_hi;
     struct readlog log;
     struct memo *m;
     unsigned depth = 1, i;
@@ -945,7 +949,7 @@ uint32_t mw__unwind_trace(uintptr_t pc, uintptr_t ra, uintptr_t sp, uintptr_t bp
     if (sp >= hi)
         hi = 0;
     if (!c || !hi) {
-        depth += walk(ra, sp, bp, ips + 1, (unsigned)mw__leak_num_callers - 1, hi, 1, NULL);
+        depth += walk(c, ra, sp, bp, ips + 1, (unsigned)mw__leak_num_callers - 1, hi, 1, NULL);
         return intern(c, ips, depth);
     }
     {
@@ -972,7 +976,7 @@ uint32_t mw__unwind_trace(uintptr_t pc, uintptr_t ra, uintptr_t sp, uintptr_t bp
     log.bp_used = 0;
     log.off = toff;
     log.val = tval;
-    depth += walk(ra, sp, bp, ips + 1, (unsigned)mw__leak_num_callers - 1, hi, 1, &log);
+    depth += walk(c, ra, sp, bp, ips + 1, (unsigned)mw__leak_num_callers - 1, hi, 1, &log);
     m->trace = intern(c, ips, depth);
     m->pc = pc;
     m->ra = ra;
@@ -1039,11 +1043,11 @@ void mw__unwind_flush(void)
     mw__unlock(&lock);
 }
 
-void mw__unwind_thread_done(void)
+void mw__unwind_thread_done(struct mw__leak_thread *t)
 {
-    struct mw__unwind_cache *c = mw__leak_self.cache;
+    struct mw__unwind_cache *c = t->cache;
 
-    mw__leak_self.cache = NULL;
+    t->cache = NULL;
     if (c)
         mw__leak_unmap(c, sizeof *c);
 }
@@ -1064,11 +1068,12 @@ struct mw__unwind_cache {
     int unused;
 };
 
-unsigned mw__unwind_from(uintptr_t ip, uintptr_t sp, uintptr_t bp, uintptr_t *out, unsigned max,
-                         uintptr_t hi)
+unsigned mw__unwind_from(struct mw__leak_thread *t, uintptr_t ip, uintptr_t sp, uintptr_t bp,
+                         uintptr_t *out, unsigned max, uintptr_t hi)
 {
     unsigned n = 0;
 
+    (void)t;
     while (n < max) {
         out[n++] = ip;
         if (bp < sp || bp > hi - 16 || (bp & 7))
@@ -1082,27 +1087,30 @@ unsigned mw__unwind_from(uintptr_t ip, uintptr_t sp, uintptr_t bp, uintptr_t *ou
     return n;
 }
 
-unsigned mw__unwind(uintptr_t ip, uintptr_t sp, uintptr_t bp, uintptr_t *out, unsigned max)
+unsigned mw__unwind(struct mw__leak_thread *t, uintptr_t ip, uintptr_t sp, uintptr_t bp,
+                    uintptr_t *out, unsigned max)
 {
-    return mw__unwind_from(ip, sp, bp, out, max, mw__leak_self.stack_hi);
+    return mw__unwind_from(t, ip, sp, bp, out, max, t->stack_hi);
 }
 
-uint32_t mw__unwind_trace(uintptr_t pc, uintptr_t ra, uintptr_t sp, uintptr_t bp)
+uint32_t mw__unwind_trace(struct mw__leak_thread *t, uintptr_t pc, uintptr_t ra, uintptr_t sp,
+                          uintptr_t bp)
 {
     uintptr_t ips[MW__LEAK_MAX_CALLERS];
     unsigned depth = 1;
 
     ips[0] = pc;
     if (mw__leak_num_callers > 1)
-        depth += mw__unwind(ra, sp, bp, ips + 1, (unsigned)mw__leak_num_callers - 1);
+        depth += mw__unwind(t, ra, sp, bp, ips + 1, (unsigned)mw__leak_num_callers - 1);
     return mw__traces_intern(ips, depth);
 }
 
 void mw__unwind_flush(void)
 {
 }
-void mw__unwind_thread_done(void)
+void mw__unwind_thread_done(struct mw__leak_thread *t)
 {
+    (void)t;
 }
 void mw__unwind_lock(void)
 {

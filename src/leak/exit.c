@@ -10,6 +10,7 @@
 #include "leak/leak.h"
 
 #include <dlfcn.h>
+#include <link.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/single_threaded.h>
@@ -143,19 +144,37 @@ void mw__exit_now(int status, uintptr_t caller_sp)
     __builtin_unreachable();
 }
 
-/* The exit handler: registered before the loader's own, it runs after every destructor. The
- * live stack starts at the frame of the function that called it (glibc's exit handler loop,
- * under exit()): as for memcheck, which scans from the stack pointer of the final exit, the
- * registers exit() and its callee saved on the stack are roots, dead frames below are not. */
+/* exit() itself, found at start: its frame ends the frames the exit handler looks through. */
+static uintptr_t exit_lo, exit_hi;
+
+/* The exit handler: registered before the loader's own, it runs after every destructor.
+ * memcheck scans from the stack pointer of the final exit, and ignores what was never written:
+ * the frames of exit() and of glibc's handler loop count with the registers they saved (the
+ * caller's values: a pointer kept in a callee-saved register is a root), not with the rest of
+ * their words, which are left over from the functions that ran there before. So the live stack
+ * starts at exit()'s caller, and the registers saved on the way are added as roots. */
 static void at_exit(int status, void *arg)
 {
     uintptr_t *fp = __builtin_frame_address(0);
-    uintptr_t regs[6] = {0};
+    uintptr_t regs[6 + 6 * 4] = {0}, ip = fp[1], sp = (uintptr_t)(fp + 2), bp = fp[0];
+    uintptr_t start = sp, slots[6];
+    unsigned nregs = 6, frame, k, n;
 
     (void)arg;
     __builtin_unwind_init();
     SPILL(regs);
-    mw__exit_report(MW__LEAK_END_EXIT, status, (uintptr_t)(fp + 2), regs, 6, NULL, NULL, 0);
+    for (frame = 0; frame < 4 && exit_hi; frame++) {
+        int in_exit = ip - 1 >= exit_lo && ip - 1 < exit_hi;
+        if (mw__unwind_step_saves(&ip, &sp, &bp, 1, slots, 6, &n) < 0)
+            break;
+        for (k = 0; k < n; k++)
+            regs[nregs++] = *(const uintptr_t *)slots[k];
+        if (in_exit) {
+            start = sp; /* exit()'s caller's frame: live */
+            break;
+        }
+    }
+    mw__exit_report(MW__LEAK_END_EXIT, status, start, regs, nregs, NULL, NULL, 0);
 }
 
 void mw__exit_install(void)
@@ -164,6 +183,14 @@ void mw__exit_install(void)
 
     self->busy++;
     libc_freeres = (void (*)(void))dlsym(RTLD_DEFAULT, "__libc_freeres");
+    {
+        Dl_info info;
+        const ElfW(Sym) *sym = NULL;
+        if (dladdr1((void *)&exit, &info, (void **)&sym, RTLD_DL_SYMENT) && sym) {
+            exit_lo = (uintptr_t)info.dli_fbase + sym->st_value;
+            exit_hi = exit_lo + sym->st_size;
+        }
+    }
     on_exit(at_exit, NULL);
     self->busy--;
 }

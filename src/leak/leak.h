@@ -316,6 +316,11 @@ unsigned mw__unwind_from(struct mw__leak_thread *t, uintptr_t ip, uintptr_t sp, 
  * sp and rbp). Remembers recent stacks so that a repeated one costs a few compares. */
 uint32_t mw__unwind_trace(struct mw__leak_thread *t, uintptr_t pc, uintptr_t ra, uintptr_t sp,
                           uintptr_t bp);
+/* Steps one frame (ip, sp, bp of a frame; is_return: ip is a return address) to its caller, and
+ * gives the addresses where that frame saved its caller's callee-saved registers. Uncached: for
+ * the exit path. Returns 0, or -1 when the frame is unknown. */
+int mw__unwind_step_saves(uintptr_t *ip, uintptr_t *sp, uintptr_t *bp, int is_return,
+                          uintptr_t *slots, unsigned max, unsigned *nslots);
 /* Forgets every cached rule (after dlclose). */
 void mw__unwind_flush(void);
 void mw__unwind_thread_done(struct mw__leak_thread *t);

@@ -419,6 +419,7 @@ struct cfa_state {
     int64_t cfa_off;
     int bad_cfa;
     struct regrule ra, bp;
+    struct regrule saved[16]; /* offset rules of the general registers (rbx, r12-r15...) */
 };
 
 /* Runs CFA instructions from [p, end) while loc <= pc. */
@@ -602,6 +603,10 @@ static int run_cfa(struct reader *r, uintptr_t *loc, uintptr_t pc, uint64_t code
         }
         continue;
     set_offset:
+        if (reg < 16) {
+            st->saved[reg].kind = 2;
+            st->saved[reg].off = (int32_t)off;
+        }
         if (reg == ra_reg) {
             st->ra.kind = 2;
             st->ra.off = (int32_t)off;
@@ -613,6 +618,8 @@ static int run_cfa(struct reader *r, uintptr_t *loc, uintptr_t pc, uint64_t code
     restore:
         if (!init)
             return -1;
+        if (reg < 16)
+            st->saved[reg] = init->saved[reg];
         if (reg == ra_reg)
             st->ra = init->ra;
         else if (reg == 6)
@@ -622,7 +629,10 @@ static int run_cfa(struct reader *r, uintptr_t *loc, uintptr_t pc, uint64_t code
 }
 
 /* Computes the unwind rule at pc, or RULE_STOP. */
-static uint64_t compute_rule(uintptr_t pc, const struct module *m)
+static uint64_t pack_state(const struct cfa_state *st);
+
+/* The CFA state at pc (run from its FDE), or -1 when unknown. */
+static int state_at(uintptr_t pc, const struct module *m, struct cfa_state *out)
 {
     const uint8_t *fde, *cie;
     struct reader r, cr;
@@ -638,24 +648,24 @@ static uint64_t compute_rule(uintptr_t pc, const struct module *m)
     const uint8_t *fde_end, *cie_end;
 
     if (!m->hdr)
-        return RULE_STOP;
+        return -1;
     fde = find_fde(m->hdr, pc);
     if (!fde)
-        return RULE_STOP;
+        return -1;
     memcpy(&cie_off, fde, 4);
     len = cie_off;
     if (len == 0xffffffffu || len == 0)
-        return RULE_STOP; /* 64-bit DWARF is not produced for .eh_frame in practice */
+        return -1; /* 64-bit DWARF is not produced for .eh_frame in practice */
     fde_end = fde + 4 + len;
     memcpy(&cie_off, fde + 4, 4);
     if (cie_off == 0)
-        return RULE_STOP; /* a CIE, not an FDE */
+        return -1; /* a CIE, not an FDE */
     cie = fde + 4 - cie_off;
 
     /* The CIE. */
     memcpy(&cie_off, cie, 4);
     if (cie_off == 0xffffffffu || cie_off == 0)
-        return RULE_STOP;
+        return -1;
     cie_end = cie + 4 + cie_off;
     cr.p = cie + 8;
     cr.end = cie_end;
@@ -666,7 +676,7 @@ static uint64_t compute_rule(uintptr_t pc, const struct module *m)
         cr.p++;
     cr.p++;
     if (aug[0] == 'e' && aug[1] == 'h')
-        return RULE_STOP;
+        return -1;
     code_align = uleb(&cr);
     data_align = sleb(&cr);
     ra_reg = version == 1 ? (unsigned)fixed(&cr, 1) : (unsigned)uleb(&cr);
@@ -690,11 +700,11 @@ static uint64_t compute_rule(uintptr_t pc, const struct module *m)
             }
         }
         if (aend > cr.end)
-            return RULE_STOP;
+            return -1;
         cr.p = aend;
     }
     if (cr.bad)
-        return RULE_STOP;
+        return -1;
 
     /* The FDE's range. */
     r.p = fde + 8;
@@ -703,12 +713,12 @@ static uint64_t compute_rule(uintptr_t pc, const struct module *m)
     pc_begin = encoded(&r, (uint8_t)(fde_enc & 0x7f), 0);
     pc_range = encoded(&r, (uint8_t)(fde_enc & 0x0f), 0);
     if (r.bad || pc < pc_begin || pc >= pc_begin + pc_range)
-        return RULE_STOP;
+        return -1;
     if (has_z) {
         uint64_t alen = uleb(&r);
         r.p += alen;
         if (r.p > r.end)
-            return RULE_STOP;
+            return -1;
     }
 
     memset(&st, 0, sizeof st);
@@ -716,35 +726,49 @@ static uint64_t compute_rule(uintptr_t pc, const struct module *m)
     st.bp.kind = 1;
     loc = pc_begin;
     if (run_cfa(&cr, &loc, UINTPTR_MAX, code_align, data_align, ra_reg, &st, NULL) < 0)
-        return RULE_STOP;
+        return -1;
     init = st;
     loc = pc_begin;
     if (run_cfa(&r, &loc, pc, code_align, data_align, ra_reg, &st, &init) < 0)
-        return RULE_STOP;
+        return -1;
+    *out = st;
+    return 0;
+}
 
-    if (st.bad_cfa || st.ra.kind != 2)
+static uint64_t pack_state(const struct cfa_state *st)
+{
+    unsigned ck, bk;
+
+    if (st->bad_cfa || st->ra.kind != 2)
         return RULE_STOP; /* includes an undefined return address: the outermost frame */
-    if (st.cfa_off < -(1 << 23) || st.cfa_off >= (1 << 23) || st.ra.off < -32768 ||
-        st.ra.off > 32767 || st.bp.off < -32768 || st.bp.off > 32767)
+    if (st->cfa_off < -(1 << 23) || st->cfa_off >= (1 << 23) || st->ra.off < -32768 ||
+        st->ra.off > 32767 || st->bp.off < -32768 || st->bp.off > 32767)
         return RULE_STOP;
-    {
-        unsigned ck, bk;
-        if (st.cfa_reg == 7)
-            ck = CFA_RSP;
-        else if (st.cfa_reg == 6)
-            ck = CFA_RBP;
-        else if (st.cfa_reg == 0xff)
-            ck = CFA_DEREF_RBP;
-        else
-            return RULE_STOP;
-        if (st.bp.kind == 2)
-            bk = BP_AT_CFA;
-        else if (st.bp.kind == 3)
-            bk = BP_AT_BP;
-        else
-            bk = BP_SAME;
-        return pack(ck, (int32_t)st.cfa_off, st.ra.off, bk, st.bp.kind >= 2 ? st.bp.off : 0);
-    }
+    if (st->cfa_reg == 7)
+        ck = CFA_RSP;
+    else if (st->cfa_reg == 6)
+        ck = CFA_RBP;
+    else if (st->cfa_reg == 0xff)
+        ck = CFA_DEREF_RBP;
+    else
+        return RULE_STOP;
+    if (st->bp.kind == 2)
+        bk = BP_AT_CFA;
+    else if (st->bp.kind == 3)
+        bk = BP_AT_BP;
+    else
+        bk = BP_SAME;
+    return pack(ck, (int32_t)st->cfa_off, st->ra.off, bk, st->bp.kind >= 2 ? st->bp.off : 0);
+}
+
+/* Computes the unwind rule at pc, or RULE_STOP. */
+static uint64_t compute_rule(uintptr_t pc, const struct module *m)
+{
+    struct cfa_state st;
+
+    if (state_at(pc, m, &st) < 0)
+        return RULE_STOP;
+    return pack_state(&st);
 }
 
 static int l2_grow(void)
@@ -1032,6 +1056,44 @@ uint32_t mw__unwind_trace(struct mw__leak_thread *t, uintptr_t pc, uintptr_t ra,
     return m->trace;
 }
 
+int mw__unwind_step_saves(uintptr_t *ip, uintptr_t *sp, uintptr_t *bp, int is_return,
+                          uintptr_t *slots, unsigned max, unsigned *nslots)
+{
+    static const unsigned callee_saved[] = {3, 6, 12, 13, 14, 15};
+    const struct module *m;
+    struct cfa_state st;
+    uintptr_t pc = *ip - (uintptr_t)is_return, cfa, at;
+    unsigned i;
+
+    *nslots = 0;
+    mw__lock(&lock);
+    m = find_module(pc);
+    mw__unlock(&lock);
+    if (!m) {
+        refresh_modules();
+        mw__lock(&lock);
+        m = find_module(pc);
+        mw__unlock(&lock);
+    }
+    if (!m || state_at(pc, m, &st) < 0 || pack_state(&st) == RULE_STOP)
+        return -1;
+    if (st.cfa_reg == 7)
+        cfa = *sp + (uintptr_t)st.cfa_off;
+    else if (st.cfa_reg == 6)
+        cfa = *bp + (uintptr_t)st.cfa_off;
+    else
+        cfa = *(const uintptr_t *)(*bp + (uintptr_t)st.cfa_off);
+    for (i = 0; i < sizeof callee_saved / sizeof callee_saved[0] && *nslots < max; i++)
+        if (st.saved[callee_saved[i]].kind == 2)
+            slots[(*nslots)++] = cfa + (uintptr_t)(intptr_t)st.saved[callee_saved[i]].off;
+    at = cfa + (uintptr_t)(intptr_t)st.ra.off;
+    if (st.bp.kind == 2)
+        *bp = *(const uintptr_t *)(cfa + (uintptr_t)(intptr_t)st.bp.off);
+    *ip = *(const uintptr_t *)at;
+    *sp = cfa;
+    return 0;
+}
+
 void mw__unwind_flush(void)
 {
     mw__lock(&lock);
@@ -1103,6 +1165,19 @@ uint32_t mw__unwind_trace(struct mw__leak_thread *t, uintptr_t pc, uintptr_t ra,
     if (mw__leak_num_callers > 1)
         depth += mw__unwind(t, ra, sp, bp, ips + 1, (unsigned)mw__leak_num_callers - 1);
     return mw__traces_intern(ips, depth);
+}
+
+int mw__unwind_step_saves(uintptr_t *ip, uintptr_t *sp, uintptr_t *bp, int is_return,
+                          uintptr_t *slots, unsigned max, unsigned *nslots)
+{
+    (void)ip;
+    (void)sp;
+    (void)bp;
+    (void)is_return;
+    (void)slots;
+    (void)max;
+    *nslots = 0;
+    return -1;
 }
 
 void mw__unwind_flush(void)

@@ -55,6 +55,11 @@ static inline __attribute__((always_inline)) uint32_t stack_id(struct mw__leak_t
     return mw__unwind_trace(self, pc, fp[1], (uintptr_t)(fp + 2), fp[0]);
 }
 
+/* Entry points with the same body would be folded into one by the compiler (identical code
+ * folding), and frame 0 of a stack would then name the wrong one (operator new for new[],
+ * __libc_malloc for malloc): a distinct empty asm statement keeps each its own. */
+#define DISTINCT(name) __asm__ volatile("# " #name)
+
 /* Untracked allocation (tracing off, or a call nested in the tracer). */
 static void *plain_alloc(size_t align, size_t n, int zero)
 {
@@ -94,19 +99,22 @@ static inline __attribute__((always_inline)) void *alloc(struct mw__leak_thread 
     return mw__blocks_add(self, real, off, n, stack_id(self, pc, fp));
 }
 
-/* One allocating entry point: tracked when it may be, untracked otherwise. */
-#define ALLOC_BODY(align, n, zero)                                                    \
-    ({                                                                                \
-        struct mw__leak_thread *self_ = mw__leak_me();                                \
-        void *p_;                                                                     \
-        mw__enter(self_);                                                             \
-        if (__builtin_expect(tracking(self_), 1))                                     \
-            p_ = alloc(self_, (align), (n), (zero), HERE(), __builtin_frame_address(0)); \
-        else                                                                          \
-            p_ = plain_alloc((align), (n), (zero));                                   \
-        mw__leave(self_);                                                             \
-        p_;                                                                           \
+/* One allocating entry point: tracked when it may be, untracked otherwise; pc is frame 0. */
+#define ALLOC_BODY_AT(align, n, zero, pc)                                               \
+    ({                                                                                  \
+        struct mw__leak_thread *self_ = mw__leak_me();                                  \
+        void *p_;                                                                       \
+        mw__enter(self_);                                                               \
+        if (__builtin_expect(tracking(self_), 1))                                       \
+            p_ = alloc(self_, (align), (n), (zero), (pc), __builtin_frame_address(0));  \
+        else                                                                            \
+            p_ = plain_alloc((align), (n), (zero));                                     \
+        mw__leave(self_);                                                               \
+        p_;                                                                             \
     })
+#define ALLOC_BODY(align, n, zero) ALLOC_BODY_AT(align, n, zero, HERE())
+/* glibc's __libc_* twins show as the standard function in frame 0, as memcheck names them. */
+#define AS(fn) ((uintptr_t)(fn) + 1)
 
 void mw__leak_release(struct mw__leak_thread *t, void *p, int real)
 {
@@ -160,11 +168,13 @@ static inline __attribute__((always_inline)) void do_free(void *p)
 
 EXPORT void *malloc(size_t n)
 {
+    DISTINCT(malloc);
     return ALLOC_BODY(16, n, 0);
 }
 
 EXPORT void free(void *p)
 {
+    DISTINCT(free);
     do_free(p);
 }
 
@@ -179,6 +189,7 @@ static inline __attribute__((always_inline)) int mul_size(size_t n, size_t size,
 
 EXPORT void *calloc(size_t n, size_t size)
 {
+    DISTINCT(calloc);
     size_t total;
 
     if (mul_size(n, size, &total) < 0)
@@ -249,11 +260,13 @@ static inline __attribute__((always_inline)) void *do_realloc(void *p, size_t n,
 
 EXPORT void *realloc(void *p, size_t n)
 {
+    DISTINCT(realloc);
     return do_realloc(p, n, HERE(), __builtin_frame_address(0));
 }
 
 EXPORT void *reallocarray(void *p, size_t n, size_t size)
 {
+    DISTINCT(reallocarray);
     size_t total;
 
     if (mul_size(n, size, &total) < 0)
@@ -276,12 +289,14 @@ static inline size_t round_align(size_t align)
 
 EXPORT void *memalign(size_t align, size_t n)
 {
+    DISTINCT(memalign);
     align = round_align(align);
     return ALLOC_BODY(align, n, 0);
 }
 
 EXPORT void *aligned_alloc(size_t align, size_t n)
 {
+    DISTINCT(aligned_alloc);
     if (!pow2(align)) {
         errno = EINVAL;
         return NULL;
@@ -291,6 +306,7 @@ EXPORT void *aligned_alloc(size_t align, size_t n)
 
 EXPORT int posix_memalign(void **out, size_t align, size_t n)
 {
+    DISTINCT(posix_memalign);
     int saved = errno;
     void *p;
 
@@ -307,6 +323,7 @@ EXPORT int posix_memalign(void **out, size_t align, size_t n)
 
 EXPORT void *valloc(size_t n)
 {
+    DISTINCT(valloc);
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
 
     return ALLOC_BODY(page, n, 0);
@@ -314,6 +331,7 @@ EXPORT void *valloc(size_t n)
 
 EXPORT void *pvalloc(size_t n)
 {
+    DISTINCT(pvalloc);
     size_t page = (size_t)sysconf(_SC_PAGESIZE), rounded;
 
     if (__builtin_add_overflow(n, page - 1, &rounded)) {
@@ -328,6 +346,7 @@ EXPORT void *pvalloc(size_t n)
 
 EXPORT size_t malloc_usable_size(void *p)
 {
+    DISTINCT(malloc_usable_size);
     struct mw__blkinfo b;
 
     if (!p)
@@ -346,43 +365,50 @@ EXPORT size_t malloc_usable_size(void *p)
 /* ---- glibc's own names, which a program may call directly (memcheck replaces them too) ----- */
 EXPORT void *__libc_malloc(size_t n)
 {
-    return ALLOC_BODY(16, n, 0);
+    DISTINCT(__libc_malloc);
+    return ALLOC_BODY_AT(16, n, 0, AS(malloc));
 }
 
 EXPORT void __libc_free(void *p)
 {
+    DISTINCT(__libc_free);
     do_free(p);
 }
 
 EXPORT void *__libc_calloc(size_t n, size_t size)
 {
+    DISTINCT(__libc_calloc);
     size_t total;
 
     if (mul_size(n, size, &total) < 0)
         return NULL;
-    return ALLOC_BODY(16, total, 1);
+    return ALLOC_BODY_AT(16, total, 1, AS(calloc));
 }
 
 EXPORT void *__libc_realloc(void *p, size_t n)
 {
-    return do_realloc(p, n, HERE(), __builtin_frame_address(0));
+    DISTINCT(__libc_realloc);
+    return do_realloc(p, n, AS(realloc), __builtin_frame_address(0));
 }
 
 EXPORT void *__libc_memalign(size_t align, size_t n)
 {
+    DISTINCT(__libc_memalign);
     align = round_align(align);
-    return ALLOC_BODY(align, n, 0);
+    return ALLOC_BODY_AT(align, n, 0, AS(memalign));
 }
 
 EXPORT void *__libc_valloc(size_t n)
 {
+    DISTINCT(__libc_valloc);
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
 
-    return ALLOC_BODY(page, n, 0);
+    return ALLOC_BODY_AT(page, n, 0, AS(valloc));
 }
 
 EXPORT void *__libc_pvalloc(size_t n)
 {
+    DISTINCT(__libc_pvalloc);
     return pvalloc(n);
 }
 
@@ -414,44 +440,52 @@ static void *cxx_fail(size_t n, size_t align, int nothrow)
 
 EXPORT void *_Znwm(size_t n) /* operator new(unsigned long) */
 {
+    DISTINCT(_Znwm);
     return NEW_BODY(16, n, 0);
 }
 
 EXPORT void *_Znam(size_t n) /* operator new[](unsigned long) */
 {
+    DISTINCT(_Znam);
     return NEW_BODY(16, n, 0);
 }
 
 EXPORT void *_ZnwmRKSt9nothrow_t(size_t n, const mw__nothrow_t *nt)
 {
+    DISTINCT(_ZnwmRKSt9nothrow_t);
     (void)nt;
     return NEW_BODY(16, n, 1);
 }
 
 EXPORT void *_ZnamRKSt9nothrow_t(size_t n, const mw__nothrow_t *nt)
 {
+    DISTINCT(_ZnamRKSt9nothrow_t);
     (void)nt;
     return NEW_BODY(16, n, 1);
 }
 
 EXPORT void *_ZnwmSt11align_val_t(size_t n, size_t align)
 {
+    DISTINCT(_ZnwmSt11align_val_t);
     return NEW_BODY(round_align(align), n, 0);
 }
 
 EXPORT void *_ZnamSt11align_val_t(size_t n, size_t align)
 {
+    DISTINCT(_ZnamSt11align_val_t);
     return NEW_BODY(round_align(align), n, 0);
 }
 
 EXPORT void *_ZnwmSt11align_val_tRKSt9nothrow_t(size_t n, size_t align, const mw__nothrow_t *nt)
 {
+    DISTINCT(_ZnwmSt11align_val_tRKSt9nothrow_t);
     (void)nt;
     return NEW_BODY(round_align(align), n, 1);
 }
 
 EXPORT void *_ZnamSt11align_val_tRKSt9nothrow_t(size_t n, size_t align, const mw__nothrow_t *nt)
 {
+    DISTINCT(_ZnamSt11align_val_tRKSt9nothrow_t);
     (void)nt;
     return NEW_BODY(round_align(align), n, 1);
 }
@@ -459,52 +493,61 @@ EXPORT void *_ZnamSt11align_val_tRKSt9nothrow_t(size_t n, size_t align, const mw
 /* Every delete: the header knows the size and alignment. */
 EXPORT void _ZdlPv(void *p)
 {
+    DISTINCT(_ZdlPv);
     do_free(p);
 }
 
 EXPORT void _ZdaPv(void *p)
 {
+    DISTINCT(_ZdaPv);
     do_free(p);
 }
 
 EXPORT void _ZdlPvm(void *p, size_t n)
 {
+    DISTINCT(_ZdlPvm);
     (void)n;
     do_free(p);
 }
 
 EXPORT void _ZdaPvm(void *p, size_t n)
 {
+    DISTINCT(_ZdaPvm);
     (void)n;
     do_free(p);
 }
 
 EXPORT void _ZdlPvRKSt9nothrow_t(void *p, const mw__nothrow_t *nt)
 {
+    DISTINCT(_ZdlPvRKSt9nothrow_t);
     (void)nt;
     do_free(p);
 }
 
 EXPORT void _ZdaPvRKSt9nothrow_t(void *p, const mw__nothrow_t *nt)
 {
+    DISTINCT(_ZdaPvRKSt9nothrow_t);
     (void)nt;
     do_free(p);
 }
 
 EXPORT void _ZdlPvSt11align_val_t(void *p, size_t align)
 {
+    DISTINCT(_ZdlPvSt11align_val_t);
     (void)align;
     do_free(p);
 }
 
 EXPORT void _ZdaPvSt11align_val_t(void *p, size_t align)
 {
+    DISTINCT(_ZdaPvSt11align_val_t);
     (void)align;
     do_free(p);
 }
 
 EXPORT void _ZdlPvmSt11align_val_t(void *p, size_t n, size_t align)
 {
+    DISTINCT(_ZdlPvmSt11align_val_t);
     (void)n;
     (void)align;
     do_free(p);
@@ -512,6 +555,7 @@ EXPORT void _ZdlPvmSt11align_val_t(void *p, size_t n, size_t align)
 
 EXPORT void _ZdaPvmSt11align_val_t(void *p, size_t n, size_t align)
 {
+    DISTINCT(_ZdaPvmSt11align_val_t);
     (void)n;
     (void)align;
     do_free(p);
@@ -519,6 +563,7 @@ EXPORT void _ZdaPvmSt11align_val_t(void *p, size_t n, size_t align)
 
 EXPORT void _ZdlPvSt11align_val_tRKSt9nothrow_t(void *p, size_t align, const mw__nothrow_t *nt)
 {
+    DISTINCT(_ZdlPvSt11align_val_tRKSt9nothrow_t);
     (void)align;
     (void)nt;
     do_free(p);
@@ -526,6 +571,7 @@ EXPORT void _ZdlPvSt11align_val_tRKSt9nothrow_t(void *p, size_t align, const mw_
 
 EXPORT void _ZdaPvSt11align_val_tRKSt9nothrow_t(void *p, size_t align, const mw__nothrow_t *nt)
 {
+    DISTINCT(_ZdaPvSt11align_val_tRKSt9nothrow_t);
     (void)align;
     (void)nt;
     do_free(p);
@@ -535,6 +581,7 @@ EXPORT void _ZdaPvSt11align_val_tRKSt9nothrow_t(void *p, size_t align, const mw_
 /* dlclose may unmap code whose unwind rules are cached. */
 EXPORT int dlclose(void *handle)
 {
+    DISTINCT(dlclose);
     int r;
 
     if (!mw__real.dlclose)
@@ -551,12 +598,14 @@ EXPORT int dlclose(void *handle)
 /* The program leaving through _exit/_Exit skips exit handlers; memcheck still reports. */
 EXPORT void _exit(int status)
 {
+    DISTINCT(_exit);
     mw__exit_now(status, (uintptr_t)((uintptr_t *)__builtin_frame_address(0) + 2));
     __builtin_unreachable();
 }
 
 EXPORT void _Exit(int status)
 {
+    DISTINCT(_Exit);
     mw__exit_now(status, (uintptr_t)((uintptr_t *)__builtin_frame_address(0) + 2));
     __builtin_unreachable();
 }

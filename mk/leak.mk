@@ -68,3 +68,14 @@ $(LEAK_BENCH_DIR)/%: bench/leak_overhead/%.c
 bench: bench-leak
 bench-leak: all $(LEAK_BENCH_DIR)/alloc_heavy $(LEAK_BENCH_DIR)/gen_sql $(LEAK_BENCH_DIR)/measure
 	$(Q)bench/leak_overhead/run.sh $(BUILD)
+
+# ---- stress: the tracer's crash cases in loops (make stress), a short slice in make check -------
+LEAK_STRESS_RUNS ?= 20
+.PHONY: stress-leaks check-leaks-stress
+stress: stress-leaks
+stress-leaks: all leak-victims
+	$(Q)stress/leak_stress.sh $(BUILD) $(LEAK_STRESS_RUNS)
+
+CHECKS += check-leaks-stress
+check-leaks-stress: all leak-victims
+	$(Q)stress/leak_stress.sh $(BUILD) 2

@@ -87,7 +87,7 @@ int mw__exit_report(int how, int code, uintptr_t self_sp, const uintptr_t *regs,
     self->busy--;
     /* memcheck releases libc's buffers at a normal exit (not on a fatal signal): the frees
      * count, so tracking stays on for this thread while it runs. */
-    if (how != MW__LEAK_END_SIGNAL) {
+    if (how != MW__LEAK_END_SIGNAL && !(mw__exit_flags & MW__LEAK_RES_SELF_KILL)) {
         if (cxx_freeres)
             cxx_freeres();
         if (libc_freeres)

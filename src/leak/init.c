@@ -247,6 +247,7 @@ void mw__leak_install(void)
     if (launch)
         launch[0] = '1'; /* in place: programs this one executes see they were exec'd */
     find_self_path();
+    mw__sys_log_init();
     mw__wire_open(launch_fd);
     if (!mw__leak_trace_children)
         drop_from_ld_preload();

@@ -16,6 +16,7 @@
  *   exit.c     the exit paths (exit, _exit, a fatal signal) into the check and the writer
  *   signals.c  fatal signals: reported at once, or when the interrupted hook is done
  *   fork.c     pthread_atfork: a child starts from consistent tables
+ *   proc.c     exec and spawn (the tracer's variables go along), SIGKILL sent to itself
  *   wire.c     the result stream written to the memwalk process (record.h)
  *   check.c    the exit-time check: snapshot, classification, loss records (check.h)
  *   roots.c    the roots: the process's mappings minus what is no root
@@ -72,6 +73,11 @@ const char *mw__leak_env(const char *name);
 /* Writes "==PID== memwalk: <msg>\n" to stderr. */
 void mw__leak_log(const char *msg);
 void mw__leak_log2(const char *a, const char *b);
+/* The log's descriptor, set at start (see sys.c). */
+void mw__sys_log_init(void);
+/* A copy of fd above the program's descriptor limit (closing every descriptor it may have does
+ * not reach it), close-on-exec; -1 when the hard limit leaves no room. */
+int mw__sys_reserve_fd(int fd);
 /* Formats v in decimal into buf (>= 24 bytes); returns the length. */
 size_t mw__leak_utoa(uint64_t v, char *buf);
 

@@ -6,6 +6,7 @@
  * The thread notes it and handles it on its way out of the hook, then dies of it. */
 #include "leak/leak.h"
 
+#include <dlfcn.h>
 #include <string.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -36,15 +37,24 @@ void mw__signals_deliver(struct mw__leak_thread *t)
 {
     uintptr_t fault[MW__LEAK_MAX_CALLERS], regs[6] = {0};
     uintptr_t *fp = __builtin_frame_address(0);
-    unsigned depth;
+    unsigned depth, skip = 0, i;
     int sig = t->pending_sig;
+    Dl_info info;
 
     t->pending = 0;
-    /* The stack from the hook the signal interrupted (frame 0 is the hook, as memcheck shows
-     * the function that was running). */
+    /* The stack from the hook the signal interrupted: the tracer's own frames are dropped and
+     * frame 0 names the hook (its entry), as memcheck shows the function that was running.
+     * Outside the allocator and any handler, dladdr is safe here. */
     t->busy++;
     depth = mw__unwind(t, fp[1], (uintptr_t)(fp + 2), fp[0], fault,
                        (unsigned)mw__leak_num_callers);
+    while (skip + 1 < depth && mw__leak_own_code(fault[skip + 1] - 1))
+        skip++;
+    for (i = skip; i < depth; i++)
+        fault[i - skip] = fault[i];
+    depth -= skip;
+    if (depth && dladdr((void *)(fault[0] - 1), &info) && info.dli_saddr)
+        fault[0] = (uintptr_t)info.dli_saddr + 1;
     t->busy--;
 #if defined(__x86_64__)
     __builtin_unwind_init();

@@ -9,7 +9,10 @@
 #include <sched.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <fcntl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -225,6 +228,57 @@ size_t mw__leak_utoa(uint64_t v, char *buf)
     return n;
 }
 
+/* ---- descriptors out of the program's reach ------------------------------------------------ */
+int mw__sys_reserve_fd(int fd)
+{
+    struct rlimit rl, up;
+    int nfd = -1;
+
+    if (fd < 0 || getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max ||
+        rl.rlim_cur > (1u << 30))
+        return -1;
+    up = rl;
+    up.rlim_cur = rl.rlim_cur + 64 < rl.rlim_max ? rl.rlim_cur + 64 : rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &up) == 0) {
+        nfd = fcntl(fd, F_DUPFD_CLOEXEC, (int)rl.rlim_cur);
+        setrlimit(RLIMIT_NOFILE, &rl); /* the program sees its own limit again */
+    }
+    return nfd;
+}
+
+/* Where the log goes: a copy of the original stderr above the program's descriptor limit when
+ * one could be made; else stderr itself, while it is still the file it was at start (a program
+ * that closed it and opened one of its own must not find the tracer's lines in its file). */
+static int log_fd = 2;
+static dev_t log_dev;
+static ino_t log_ino;
+static int log_checked;
+
+void mw__sys_log_init(void)
+{
+    struct stat st;
+    int fd = mw__sys_reserve_fd(2);
+
+    if (fd >= 0) {
+        log_fd = fd;
+        return;
+    }
+    if (fstat(2, &st) == 0) {
+        log_dev = st.st_dev;
+        log_ino = st.st_ino;
+        log_checked = 1;
+    }
+}
+
+static int log_ok(void)
+{
+    struct stat st;
+
+    if (!log_checked)
+        return 1;
+    return fstat(log_fd, &st) == 0 && st.st_dev == log_dev && st.st_ino == log_ino;
+}
+
 void mw__leak_log2(const char *a, const char *b)
 {
     char line[512];
@@ -248,7 +302,7 @@ void mw__leak_log2(const char *a, const char *b)
         n += k;
     }
     line[n++] = '\n';
-    if (write(2, line, n) < 0) {
+    if (log_ok() && write(log_fd, line, n) < 0) {
         /* Nothing more can be done: stderr is gone. */
     }
 }

@@ -64,12 +64,16 @@ void mw__wire_open(int launch_fd)
     if (launch_fd >= 0) {
         if (fstat(launch_fd, &st) < 0)
             return;
-        out_fd = launch_fd;
+        out_is_sock = getsockopt(launch_fd, SOL_SOCKET, SO_TYPE, &type, &tl) == 0;
+        if (!mw__leak_trace_children)
+            fcntl(launch_fd, F_SETFD, FD_CLOEXEC);
+        /* Our own copy, out of reach of a program that closes every descriptor it can; the
+         * number memwalk gave stays for the programs this one executes. */
+        out_fd = mw__sys_reserve_fd(launch_fd);
+        if (out_fd < 0)
+            out_fd = launch_fd;
         out_dev = st.st_dev;
         out_ino = st.st_ino;
-        out_is_sock = getsockopt(out_fd, SOL_SOCKET, SO_TYPE, &type, &tl) == 0;
-        if (!mw__leak_trace_children)
-            fcntl(out_fd, F_SETFD, FD_CLOEXEC);
         return;
     }
     /* By hand: the file is created (emptied) now and written when the process ends. */
@@ -289,6 +293,7 @@ void mw__wire_result(int how, int code, const siginfo_t *si, const uintptr_t *fa
     memcpy(r.heur_bytes, res->heur_bytes, sizeof r.heur_bytes);
     memcpy(r.heur_blocks, res->heur_blocks, sizeof r.heur_blocks);
     r.limits = mw__leak_limits();
+    r.flags = mw__exit_flags;
     put(&r, sizeof r);
     put(mods, mods_len);
     for (i = 0; i < ngone; i++) {

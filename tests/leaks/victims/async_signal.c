@@ -10,10 +10,11 @@ int main(int argc, char **argv)
 {
     int sig = argc > 1 ? atoi(argv[1]) : SIGALRM;
     void *ring[64] = {0};
-    void *volatile leak = malloc(33);
+    char *volatile leak = malloc(33);
     unsigned long i;
 
-    (void)leak;
+    leak[0] = 1;
+    leak = NULL; /* definitely lost when the signal comes */
     if (sig == SIGALRM) {
         struct itimerval it = {{0, 0}, {0, 20000}};
         setitimer(ITIMER_REAL, &it, NULL);

@@ -79,3 +79,15 @@ stress-leaks: all leak-victims
 CHECKS += check-leaks-stress
 check-leaks-stress: all leak-victims
 	$(Q)stress/leak_stress.sh $(BUILD) 2
+
+# ---- unit tests of the preload's tables and unwinder: its objects from an archive, without the
+# entry points, the constructor and the exit path (tests/leak_preload/stubs.h stands in) ---------
+LEAK_PRELOAD_TEST_A := $(BUILD)/tests/libleak-preload-test.a
+LEAK_PRELOAD_TEST_OBJS = $(filter-out %/entry.o %/init.o %/proc.o %/signals.o %/exit.o,\
+                           $(filter $(BUILD)/obj-preload/src/leak/%,$(PRELOAD_OBJS)))
+$(LEAK_PRELOAD_TEST_A): $(PRELOAD)
+	@mkdir -p $(@D)
+	$(Q)rm -f $@ && ar rcs $@ $(LEAK_PRELOAD_TEST_OBJS)
+TEST_DEPS_leak_preload   := $(LEAK_PRELOAD_TEST_A)
+TEST_LDLIBS_leak_preload  = $(LEAK_PRELOAD_TEST_A) -lunwind
+TEST_CFLAGS_leak_preload := -fomit-frame-pointer

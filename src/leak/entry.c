@@ -75,9 +75,8 @@ static void *plain_alloc(size_t align, size_t n, int zero)
 
 /* The tracked allocation shared by every entry point: n bytes aligned to align (a power of
  * two), zeroed when zero; fp/pc name the entry point for the stack. */
-static inline __attribute__((always_inline)) void *alloc(struct mw__leak_thread *self,
-                                                         size_t align, size_t n, int zero,
-                                                         uintptr_t pc, uintptr_t *fp)
+static inline __attribute__((always_inline)) void *
+alloc(struct mw__leak_thread *self, size_t align, size_t n, int zero, uintptr_t pc, uintptr_t *fp)
 {
     size_t off = align <= MW__HDR ? MW__HDR : align, total;
     void *real;
@@ -100,17 +99,17 @@ static inline __attribute__((always_inline)) void *alloc(struct mw__leak_thread 
 }
 
 /* One allocating entry point: tracked when it may be, untracked otherwise; pc is frame 0. */
-#define ALLOC_BODY_AT(align, n, zero, pc)                                               \
-    ({                                                                                  \
-        struct mw__leak_thread *self_ = mw__leak_me();                                  \
-        void *p_;                                                                       \
-        mw__enter(self_);                                                               \
-        if (__builtin_expect(tracking(self_), 1))                                       \
-            p_ = alloc(self_, (align), (n), (zero), (pc), __builtin_frame_address(0));  \
-        else                                                                            \
-            p_ = plain_alloc((align), (n), (zero));                                     \
-        mw__leave(self_);                                                               \
-        p_;                                                                             \
+#define ALLOC_BODY_AT(align, n, zero, pc)                                              \
+    ({                                                                                 \
+        struct mw__leak_thread *self_ = mw__leak_me();                                 \
+        void *p_;                                                                      \
+        mw__enter(self_);                                                              \
+        if (__builtin_expect(tracking(self_), 1))                                      \
+            p_ = alloc(self_, (align), (n), (zero), (pc), __builtin_frame_address(0)); \
+        else                                                                           \
+            p_ = plain_alloc((align), (n), (zero));                                    \
+        mw__leave(self_);                                                              \
+        p_;                                                                            \
     })
 #define ALLOC_BODY(align, n, zero) ALLOC_BODY_AT(align, n, zero, HERE())
 /* glibc's __libc_* twins show as the standard function in frame 0, as memcheck names them. */

@@ -32,11 +32,11 @@ static void *real(const char *name)
 }
 
 /* The environment for a program being executed: the tracer's variables added when missing. */
-#define WITH_ENV(envp, out)                                                                    \
-    size_t n_ = 0;                                                                             \
-    while ((envp) && (envp)[n_])                                                               \
-        n_++;                                                                                  \
-    char *buf_[n_ + 8];                                                                        \
+#define WITH_ENV(envp, out)      \
+    size_t n_ = 0;               \
+    while ((envp) && (envp)[n_]) \
+        n_++;                    \
+    char *buf_[n_ + 8];          \
     char *const *out = mw__leak_exec_env((envp), buf_, n_ + 8)
 
 EXPORT int execve(const char *path, char *const argv[], char *const envp[])
@@ -92,18 +92,18 @@ EXPORT int execvp(const char *file, char *const argv[])
 }
 
 /* The execl family: the arguments into a vector on the stack. */
-#define ARGV_FROM_LIST(arg0, ap, argv, last)                                                   \
-    size_t argc_ = 1;                                                                          \
-    va_start(ap, arg0);                                                                        \
-    while (va_arg(ap, const char *))                                                           \
-        argc_++;                                                                               \
-    va_end(ap);                                                                                \
-    char *argv[argc_ + 1];                                                                     \
-    va_start(ap, arg0);                                                                        \
-    argv[0] = (char *)(arg0);                                                                  \
-    for (size_t i_ = 1; i_ <= argc_; i_++)                                                     \
-        argv[i_] = va_arg(ap, char *);                                                         \
-    last;                                                                                      \
+#define ARGV_FROM_LIST(arg0, ap, argv, last) \
+    size_t argc_ = 1;                        \
+    va_start(ap, arg0);                      \
+    while (va_arg(ap, const char *))         \
+        argc_++;                             \
+    va_end(ap);                              \
+    char *argv[argc_ + 1];                   \
+    va_start(ap, arg0);                      \
+    argv[0] = (char *)(arg0);                \
+    for (size_t i_ = 1; i_ <= argc_; i_++)   \
+        argv[i_] = va_arg(ap, char *);       \
+    last;                                    \
     va_end(ap)
 
 EXPORT int execl(const char *path, const char *arg, ...)

@@ -20,10 +20,10 @@
 #include <stdint.h>
 
 #define MW__LEAK_MAGIC        0x4b4c574du /* "MWLK" */
-#define MW__LEAK_VERSION      2u /* 2 added limits and flags; readers accept 1 too */
-#define MW__LEAK_CHUNK        16384u /* payload bytes per DATA message */
-#define MW__LEAK_MAX_CALLERS  64     /* deepest stack recorded */
-#define MW__LEAK_HELLO_FORKED 1u     /* HELLO flags: sent by a forked child, not a fresh program */
+#define MW__LEAK_VERSION      2u          /* 2 added limits and flags; readers accept 1 too */
+#define MW__LEAK_CHUNK        16384u      /* payload bytes per DATA message */
+#define MW__LEAK_MAX_CALLERS  64          /* deepest stack recorded */
+#define MW__LEAK_HELLO_FORKED 1u /* HELLO flags: sent by a forked child, not a fresh program */
 
 enum mw__leak_msg_type {
     MW__LEAK_MSG_HELLO = 1, /* payload: the command line, NUL-separated */

@@ -298,7 +298,8 @@ int mw__roots_scan(const struct mw__check_in *in)
     ex = mw__leak_map(EX_CAP * sizeof *ex);
     if (!ex || read_maps() < 0)
         return -1;
-    /* Our own memory (what the check itself mapped included), and the stacks of exited threads no live thread reuses. */
+    /* Our own memory (what the check itself mapped included), and the stacks of exited threads no
+     * live thread reuses. */
     nex = 0;
     nown = mw__leak_own_ranges(olo, ohi, 16400);
     for (i = 0; i < nown; i++)

@@ -46,8 +46,7 @@ void mw__signals_deliver(struct mw__leak_thread *t)
      * frame 0 names the hook (its entry), as memcheck shows the function that was running.
      * Outside the allocator and any handler, dladdr is safe here. */
     t->busy++;
-    depth = mw__unwind(t, fp[1], (uintptr_t)(fp + 2), fp[0], fault,
-                       (unsigned)mw__leak_num_callers);
+    depth = mw__unwind(t, fp[1], (uintptr_t)(fp + 2), fp[0], fault, (unsigned)mw__leak_num_callers);
     while (skip + 1 < depth && mw__leak_own_code(fault[skip + 1] - 1))
         skip++;
     for (i = skip; i < depth; i++)

@@ -187,7 +187,7 @@ void mw__wire_hello(uint16_t flags)
 
 /* ---- the loaded objects, listed before the world stops ------------------------------------ */
 #define MOD_BYTES (1u << 20)
-static char *mods;        /* the module records, ready to put */
+static char *mods; /* the module records, ready to put */
 static size_t mods_len;
 static uint32_t nmods;
 

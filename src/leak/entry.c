@@ -121,7 +121,9 @@ void mw__leak_release(struct mw__leak_thread *t, void *p, int real)
 
     if (mw__blocks_lookup(p, &b)) {
         mw__blocks_release(t, p, &b);
-        if (real)
+        if (real && mw__freelist_on())
+            mw__freelist_put(p, b.size, b.real);
+        else if (real)
             mw__real.free(b.real);
         return;
     }

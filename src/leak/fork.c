@@ -23,12 +23,14 @@ static void fork_prepare(void)
     mw__traces_lock();
     mw__blocks_lock_all();
     mw__world_lock();
+    mw__freelist_lock();
     mw__sys_lock();
 }
 
 static void release_all(void)
 {
     mw__sys_unlock();
+    mw__freelist_unlock();
     mw__world_unlock();
     mw__blocks_unlock_all();
     mw__traces_unlock();

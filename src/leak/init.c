@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/common.h"
+
 struct mw__leak_real mw__real;
 volatile int mw__leak_state;
 int mw__leak_num_callers = 12;
@@ -156,7 +158,7 @@ static void drop_from_ld_preload(void)
 /* Copies of "NAME=value" taken at start: a program that clears its environment and executes
  * another keeps the tracer (--trace-children=yes), as valgrind carries its own variables. */
 static const char *const carried[] = {"MEMWALK_LAUNCH", "MEMWALK_OUT", "MEMWALK_NUM_CALLERS",
-                                      "MEMWALK_TRACE_CHILDREN"};
+                                      "MEMWALK_TRACE_CHILDREN", "MEMWALK_FREELIST_VOL"};
 #define NCARRY (sizeof carried / sizeof carried[0])
 static char carry_buf[8192];
 static char *carry[NCARRY + 1]; /* + LD_PRELOAD=self */
@@ -236,6 +238,15 @@ void mw__leak_install(void)
     exe[k > 0 ? k : 0] = '\0';
     mw__leak_num_callers =
         parse_int(mw__leak_env("MEMWALK_NUM_CALLERS"), 1, MW__LEAK_MAX_CALLERS, 12);
+    {
+        uint64_t vol = 0;
+        v = mw__leak_env("MEMWALK_FREELIST_VOL");
+        if (v && mw__parse_size(v, &vol) < 0) {
+            mw__leak_log2("MEMWALK_FREELIST_VOL is not a size, ignored: ", v);
+            vol = 0;
+        }
+        mw__freelist_init(vol);
+    }
     v = mw__leak_env("MEMWALK_TRACE_CHILDREN");
     mw__leak_trace_children = v && (strcmp(v, "yes") == 0 || strcmp(v, "1") == 0);
     parse_launch();

@@ -10,6 +10,7 @@
  *   blocks.c   the live-block table: address -> size, trace id, allocation number
  *   traces.c   deduplicated stacks: trace id -> instruction pointers
  *   unwind.c   a DWARF CFI unwinder with per-thread and shared rule caches
+ *   freelist.c delayed reuse of freed blocks (memcheck's --freelist-vol), contents cleared
  *   modules.c  objects unloaded by dlclose, remembered for the stacks taken in them
  *   sys.c      mmap'd memory, spin locks, environment, logging with write(2), limits
  *   world.c    stopping the other threads at exit and reading their registers
@@ -257,6 +258,15 @@ void mw__threads_unlock(void);
 /* ---- entry.c ---- */
 /* Frees p (a tracked block through its header, anything else as it is) on t's account. */
 void mw__leak_release(struct mw__leak_thread *t, void *p, int real);
+
+/* ---- freelist.c ---- */
+/* Delayed reuse: vol bytes of freed blocks are held (cleared) before the allocator gets them. */
+void mw__freelist_init(uint64_t vol);
+int mw__freelist_on(void);
+/* p (size bytes, the allocator's pointer real) is freed: cleared, queued, older ones freed. */
+void mw__freelist_put(void *p, size_t size, void *real);
+void mw__freelist_lock(void);
+void mw__freelist_unlock(void);
 
 /* ---- blocks.c ---- */
 typedef struct mw__block {

@@ -226,6 +226,14 @@ Test(leaks_oracle, cpp_interior, .timeout = 900)
     compare("cpp_interior", LK_VICTIMS "/cpp_interior", LK_STDOUT_NULL, "cpp_interior.cc");
 }
 
+/* Stale words in reused memory: memcheck's answer with delayed reuse, as memcheck's default
+ * --freelist-vol (20 MB). */
+Test(leaks_oracle, stale_reuse_with_freelist_vol, .timeout = 900)
+{
+    setenv("MEMWALK_FREELIST_VOL", "20M", 1);
+    compare("stale_reuse", LK_VICTIMS "/stale_reuse", LK_STDOUT_NULL, "stale_reuse");
+}
+
 /* C++: every operator new and delete; frame 0 names the operator, as memcheck's does. */
 Test(leaks_oracle, cpp_new, .timeout = 900)
 {

@@ -17,7 +17,7 @@ struct node *volatile dangling[N];
 
 __attribute__((noinline)) static struct node *make(void)
 {
-    return malloc(sizeof(struct node)); /* @site make */
+    return malloc(sizeof(struct node));
 }
 
 int main(void)

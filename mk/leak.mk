@@ -91,3 +91,19 @@ $(LEAK_PRELOAD_TEST_A): $(PRELOAD)
 TEST_DEPS_leak_preload   := $(LEAK_PRELOAD_TEST_A)
 TEST_LDLIBS_leak_preload  = $(LEAK_PRELOAD_TEST_A) -lunwind
 TEST_CFLAGS_leak_preload := -fomit-frame-pointer
+
+# ---- fuzzing the allocation-free maps reader the exit check uses (make fuzz) ---------------------
+FUZZ_PROCMAPS := $(BUILD)/fuzz/fuzz_procmaps
+$(FUZZ_PROCMAPS): fuzz/fuzz_procmaps.c src/scan/procmaps.c src/scan/procmaps.h src/common/parse.c
+	@mkdir -p $(@D)
+	$(Q)$(call say,FUZZ,$@)clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
+	  -fno-sanitize-recover=undefined $(BASE_CPPFLAGS) -o $@ fuzz/fuzz_procmaps.c \
+	  src/scan/procmaps.c src/common/parse.c
+.PHONY: fuzz-procmaps
+fuzz: fuzz-procmaps
+fuzz-procmaps: $(FUZZ_PROCMAPS)
+	@mkdir -p $(BUILD)/fuzz/corpus-procmaps
+	$(Q)cat /proc/self/maps > $(BUILD)/fuzz/corpus-procmaps/self
+	$(Q)$(FUZZ_PROCMAPS) -max_total_time=$(FUZZ_TIME) -max_len=65536 \
+	  -artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus-procmaps >$(BUILD)/fuzz/fuzz_procmaps.log 2>&1 \
+	  && echo "fuzz-procmaps: ok" || { tail -n 30 $(BUILD)/fuzz/fuzz_procmaps.log; exit 1; }

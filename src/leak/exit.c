@@ -112,24 +112,13 @@ int mw__exit_report(int how, int code, uintptr_t self_sp, const uintptr_t *regs,
     return 0;
 }
 
-#if defined(__x86_64__)
-#define SPILL(regs)                                                                     \
-    __asm__ volatile("movq %%rbx, 0(%0)\n\tmovq %%rbp, 8(%0)\n\tmovq %%r12, 16(%0)\n\t" \
-                     "movq %%r13, 24(%0)\n\tmovq %%r14, 32(%0)\n\tmovq %%r15, 40(%0)"   \
-                     :                                                                  \
-                     : "r"(regs)                                                        \
-                     : "memory")
-#else
-#define SPILL(regs) ((void)(regs))
-#endif
-
 /* _exit/_Exit: the live stack starts at the exported function's caller. */
 __attribute__((noinline)) static void exit_now_report(int status, uintptr_t sp)
 {
     uintptr_t regs[6] = {0};
 
     __builtin_unwind_init();
-    SPILL(regs);
+    MW__SPILL(regs);
     mw__exit_report(MW__LEAK_END_EXIT_NOW, status, sp, regs, 6, NULL, NULL, 0);
 }
 
@@ -162,7 +151,7 @@ static void at_exit(int status, void *arg)
 
     (void)arg;
     __builtin_unwind_init();
-    SPILL(regs);
+    MW__SPILL(regs);
     for (frame = 0; frame < 4 && exit_hi; frame++) {
         int in_exit = ip - 1 >= exit_lo && ip - 1 < exit_hi;
         if (mw__unwind_step_saves(&ip, &sp, &bp, 1, slots, 6, &n) < 0)

@@ -93,6 +93,19 @@ uint32_t mw__leak_limits(void);
 int mw__sys_barrier_init(void);
 void mw__sys_barrier(void);
 
+/* Stores the callee-saved registers (6 words) into regs: a value held only in a register is a
+ * root too. Used with __builtin_unwind_init(), which makes the compiler save them in the frame. */
+#if defined(__x86_64__)
+#define MW__SPILL(regs)                                                                 \
+    __asm__ volatile("movq %%rbx, 0(%0)\n\tmovq %%rbp, 8(%0)\n\tmovq %%r12, 16(%0)\n\t" \
+                     "movq %%r13, 24(%0)\n\tmovq %%r14, 32(%0)\n\tmovq %%r15, 40(%0)"   \
+                     :                                                                  \
+                     : "r"(regs)                                                        \
+                     : "memory")
+#else
+#define MW__SPILL(regs) ((void)(regs))
+#endif
+
 /* ---- init.c ---- */
 struct mw__leak_real {
     void *(*malloc)(size_t);
@@ -398,6 +411,9 @@ typedef struct mw__gone {
     const char *path;
 } mw__gone_t;
 
+struct dl_phdr_info;
+/* The lowest and highest address of an object's PT_LOAD segments; 0 when it has none. */
+int mw__modules_extent(const struct dl_phdr_info *info, uintptr_t *lo, uintptr_t *hi);
 /* Around dlclose: remembers the objects it unloads. */
 void mw__modules_before_close(void);
 void mw__modules_after_close(void);

@@ -32,25 +32,33 @@ struct walk {
     int copy;
 };
 
-static int seen_cb(struct dl_phdr_info *info, size_t size, void *arg)
+int mw__modules_extent(const struct dl_phdr_info *info, uintptr_t *lo, uintptr_t *hi)
 {
-    struct walk *w = arg;
-    uintptr_t lo = UINTPTR_MAX, hi = 0;
-    size_t len;
     int i;
 
-    (void)size;
-    if (w->n == w->max || !info->dlpi_name || !info->dlpi_name[0])
-        return 0;
+    *lo = UINTPTR_MAX;
+    *hi = 0;
     for (i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         if (ph->p_type == PT_LOAD) {
             uintptr_t a = info->dlpi_addr + ph->p_vaddr;
-            lo = a < lo ? a : lo;
-            hi = a + ph->p_memsz > hi ? a + ph->p_memsz : hi;
+            *lo = a < *lo ? a : *lo;
+            *hi = a + ph->p_memsz > *hi ? a + ph->p_memsz : *hi;
         }
     }
-    if (hi <= lo)
+    return *hi > *lo;
+}
+
+static int seen_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    struct walk *w = arg;
+    uintptr_t lo, hi;
+    size_t len;
+
+    (void)size;
+    if (w->n == w->max || !info->dlpi_name || !info->dlpi_name[0])
+        return 0;
+    if (!mw__modules_extent(info, &lo, &hi))
         return 0;
     if (w->copy) {
         char path[4096];

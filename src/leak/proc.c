@@ -39,32 +39,35 @@ static void *real(const char *name)
     char *buf_[n_ + 8];          \
     char *const *out = mw__leak_exec_env((envp), buf_, n_ + 8)
 
-EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+typedef int (*exec_fn)(const char *, char *const[], char *const[]);
+
+/* execve and execvpe: the real one (looked up once into *cache) with the tracer's variables. */
+static int exec_with(exec_fn *cache, const char *name, const char *file, char *const argv[],
+                     char *const envp[])
 {
-    static int (*f)(const char *, char *const[], char *const[]);
     WITH_ENV(envp, env);
 
-    if (!f)
-        *(void **)&f = real("execve");
-    if (!f) {
+    if (!*cache)
+        *(void **)cache = real(name);
+    if (!*cache) {
         errno = ENOSYS;
         return -1;
     }
-    return f(path, argv, env);
+    return (*cache)(file, argv, env);
+}
+
+EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+    static exec_fn f;
+
+    return exec_with(&f, "execve", path, argv, envp);
 }
 
 EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
-    static int (*f)(const char *, char *const[], char *const[]);
-    WITH_ENV(envp, env);
+    static exec_fn f;
 
-    if (!f)
-        *(void **)&f = real("execvpe");
-    if (!f) {
-        errno = ENOSYS;
-        return -1;
-    }
-    return f(file, argv, env);
+    return exec_with(&f, "execvpe", file, argv, envp);
 }
 
 EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
@@ -131,26 +134,31 @@ EXPORT int execle(const char *path, const char *arg, ...)
 typedef int (*spawn_fn)(pid_t *, const char *, const posix_spawn_file_actions_t *,
                         const posix_spawnattr_t *, char *const[], char *const[]);
 
+static int spawn_with(spawn_fn *cache, const char *name, pid_t *pid, const char *file,
+                      const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr,
+                      char *const argv[], char *const envp[])
+{
+    WITH_ENV(envp, env);
+
+    if (!*cache)
+        *(void **)cache = real(name);
+    return *cache ? (*cache)(pid, file, fa, attr, argv, env) : ENOSYS;
+}
+
 EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
                        const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
     static spawn_fn f;
-    WITH_ENV(envp, env);
 
-    if (!f)
-        *(void **)&f = real("posix_spawn");
-    return f ? f(pid, path, fa, attr, argv, env) : ENOSYS;
+    return spawn_with(&f, "posix_spawn", pid, path, fa, attr, argv, envp);
 }
 
 EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
                         const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
     static spawn_fn f;
-    WITH_ENV(envp, env);
 
-    if (!f)
-        *(void **)&f = real("posix_spawnp");
-    return f ? f(pid, file, fa, attr, argv, env) : ENOSYS;
+    return spawn_with(&f, "posix_spawnp", pid, file, fa, attr, argv, envp);
 }
 
 /* ---- SIGKILL sent to itself ---------------------------------------------------------------- */
@@ -159,13 +167,7 @@ __attribute__((noinline)) static void self_kill(uintptr_t sp)
     uintptr_t regs[6] = {0};
 
     __builtin_unwind_init();
-#if defined(__x86_64__)
-    __asm__ volatile("movq %%rbx, 0(%0)\n\tmovq %%rbp, 8(%0)\n\tmovq %%r12, 16(%0)\n\t"
-                     "movq %%r13, 24(%0)\n\tmovq %%r14, 32(%0)\n\tmovq %%r15, 40(%0)"
-                     :
-                     : "r"(regs)
-                     : "memory");
-#endif
+    MW__SPILL(regs);
     mw__exit_flags |= MW__LEAK_RES_SELF_KILL;
     mw__exit_report(MW__LEAK_END_EXIT_NOW, 128 + SIGKILL, sp, regs, 6, NULL, NULL, 0);
 }

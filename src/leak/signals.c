@@ -55,14 +55,8 @@ void mw__signals_deliver(struct mw__leak_thread *t)
     if (depth && dladdr((void *)(fault[0] - 1), &info) && info.dli_saddr)
         fault[0] = (uintptr_t)info.dli_saddr + 1;
     t->busy--;
-#if defined(__x86_64__)
     __builtin_unwind_init();
-    __asm__ volatile("movq %%rbx, 0(%0)\n\tmovq %%rbp, 8(%0)\n\tmovq %%r12, 16(%0)\n\t"
-                     "movq %%r13, 24(%0)\n\tmovq %%r14, 32(%0)\n\tmovq %%r15, 40(%0)"
-                     :
-                     : "r"(regs)
-                     : "memory");
-#endif
+    MW__SPILL(regs);
     mw__exit_report(MW__LEAK_END_SIGNAL, sig, (uintptr_t)(fp + 2), regs, 6, NULL, fault, depth);
     die(sig);
 }

@@ -207,7 +207,7 @@ struct collect {
 static int collect_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
     struct collect *c = arg;
-    uintptr_t lo = UINTPTR_MAX, hi = 0;
+    uintptr_t lo, hi;
     const uint8_t *hdr = NULL;
     int i;
 
@@ -216,19 +216,10 @@ static int collect_cb(struct dl_phdr_info *info, size_t size, void *arg)
         mw__leak_limit(MW__LEAK_LIMIT_MODULES, "too many loaded objects for the unwinder");
         return 1;
     }
-    for (i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type == PT_LOAD) {
-            uintptr_t a = info->dlpi_addr + ph->p_vaddr;
-            if (a < lo)
-                lo = a;
-            if (a + ph->p_memsz > hi)
-                hi = a + ph->p_memsz;
-        } else if (ph->p_type == PT_GNU_EH_FRAME) {
-            hdr = (const uint8_t *)(info->dlpi_addr + ph->p_vaddr);
-        }
-    }
-    if (hi > lo) {
+    for (i = 0; i < info->dlpi_phnum; i++)
+        if (info->dlpi_phdr[i].p_type == PT_GNU_EH_FRAME)
+            hdr = (const uint8_t *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+    if (mw__modules_extent(info, &lo, &hi)) {
         c->m[c->n].lo = lo;
         c->m[c->n].hi = hi;
         c->m[c->n].hdr = hdr;

@@ -196,20 +196,11 @@ static int module_cb(struct dl_phdr_info *info, size_t size, void *arg)
     mw__leak_module_t m;
     char abs[4096];
     const char *path = info->dlpi_name;
-    uintptr_t lo = UINTPTR_MAX, hi = 0;
-    int i;
+    uintptr_t lo, hi;
 
     (void)size;
     (void)arg;
-    for (i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type == PT_LOAD) {
-            uintptr_t a = info->dlpi_addr + ph->p_vaddr;
-            lo = a < lo ? a : lo;
-            hi = a + ph->p_memsz > hi ? a + ph->p_memsz : hi;
-        }
-    }
-    if (hi <= lo)
+    if (!mw__modules_extent(info, &lo, &hi))
         return 0;
     if (!path || !*path) {
         /* The main program (the first object), by the path read at start. */

@@ -100,13 +100,7 @@ void mw__world_park_now(void)
         me->pending = 0;
     }
     __builtin_unwind_init();
-#if defined(__x86_64__)
-    __asm__ volatile("movq %%rbx, 0(%0)\n\tmovq %%rbp, 8(%0)\n\tmovq %%r12, 16(%0)\n\t"
-                     "movq %%r13, 24(%0)\n\tmovq %%r14, 32(%0)\n\tmovq %%r15, 40(%0)"
-                     :
-                     : "r"(regs)
-                     : "memory");
-#endif
+    MW__SPILL(regs);
     t = take_slot();
     if (t)
         record(t, NULL, (uintptr_t)__builtin_frame_address(0), regs, 6);
@@ -122,26 +116,39 @@ struct linux_dirent64 {
     char d_name[];
 };
 
+/* Reads /proc/self/task/TID/leaf into buf (NUL-terminated); returns the length or -1. */
+static ssize_t read_task(pid_t tid, const char *leaf, char *buf, size_t len)
+{
+    char path[64] = "/proc/self/task/";
+    size_t n = strlen(path);
+    ssize_t got;
+    int fd;
+
+    n += mw__leak_utoa((uint64_t)tid, path + n);
+    path[n++] = '/';
+    memcpy(path + n, leaf, strlen(leaf) + 1);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    got = read(fd, buf, len - 1);
+    close(fd);
+    if (got < 0)
+        return -1;
+    buf[got] = '\0';
+    return got;
+}
+
 /* Reads the stack pointer of a thread sitting in a system call from /proc, 0 otherwise. */
 static uintptr_t syscall_sp(pid_t tid)
 {
-    char path[64] = "/proc/self/task/", buf[512];
-    size_t n = strlen(path);
-    ssize_t len;
-    int fd, field = 0;
+    char buf[512];
+    ssize_t len = read_task(tid, "syscall", buf, sizeof buf);
+    int field = 0;
     char *p, *last2 = NULL, *last1 = NULL;
     uintptr_t v = 0;
 
-    n += mw__leak_utoa((uint64_t)tid, path + n);
-    memcpy(path + n, "/syscall", 9);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    len = read(fd, buf, sizeof buf - 1);
-    close(fd);
     if (len <= 0 || buf[0] < '0' || buf[0] > '9')
         return 0; /* "running" or "-1 ..." */
-    buf[len] = '\0';
     /* "nr a1 a2 a3 a4 a5 a6 sp pc": the second to last field */
     for (p = buf; *p; p++)
         if (*p == ' ') {
@@ -177,21 +184,10 @@ static int known(const pid_t *tids, size_t n, pid_t tid)
  * pthread_exit, until the process ends). */
 static int zombie(pid_t tid)
 {
-    char path[64] = "/proc/self/task/", buf[512], *p;
-    size_t n = strlen(path);
-    ssize_t len;
-    int fd;
+    char buf[512], *p;
 
-    n += mw__leak_utoa((uint64_t)tid, path + n);
-    memcpy(path + n, "/stat", 6);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (read_task(tid, "stat", buf, sizeof buf) <= 0)
         return 1;
-    len = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (len <= 0)
-        return 1;
-    buf[len] = '\0';
     p = strrchr(buf, ')');
     return p && (p[2] == 'Z' || p[2] == 'X');
 }

@@ -587,3 +587,17 @@ Test(leaks_robust, closing_every_descriptor_keeps_the_report, .timeout = 60)
               (long)sb.st_size);
     lk_cleanup(dir);
 }
+
+/* A fixed table of the tracer fills up: said on stderr and in the report. */
+Test(leaks_robust, a_full_table_is_said_in_the_report, .timeout = 120)
+{
+    char *dir = lk_tmpdir(), *text;
+    char *args[] = {LK_VICTIMS "/threads_over_limit", NULL};
+    int st = victim(dir, args, NULL, &text);
+
+    cr_assert(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d", st);
+    cr_expect(text && strstr(text, "Note: tracer limit reached: too many threads to stop"), "%s",
+              text);
+    free(text);
+    lk_cleanup(dir);
+}

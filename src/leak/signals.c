@@ -67,10 +67,14 @@ static void on_fatal(int sig, siginfo_t *si, void *ucv)
     int sync =
         (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL || sig == SIGTRAP) &&
         si && si->si_code > 0;
+    /* abort() in this process: glibc's allocator aborting on a corrupted heap inside a hook
+     * never returns to it, so waiting for the hook to end would lose the report. The tables
+     * are consistent whenever the real allocator runs (a block is listed before or after). */
+    int aborting = sig == SIGABRT && si && si->si_code == SI_TKILL && si->si_pid == getpid();
     uintptr_t regs[NGREG], fault[MW__LEAK_MAX_CALLERS];
     unsigned nregs = 0, depth = 0;
 
-    if (self->busy && !sync) {
+    if (self->busy && !sync && !aborting) {
         /* Inside a hook: handled when the hook is done (mw__leave). */
         self->pending_sig = sig;
         __atomic_or_fetch(&self->pending, MW__PEND_SIGNAL, __ATOMIC_RELEASE);

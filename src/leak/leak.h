@@ -77,7 +77,8 @@ void mw__leak_log2(const char *a, const char *b);
 /* The log's descriptor, set at start (see sys.c). */
 void mw__sys_log_init(void);
 /* A copy of fd above the program's descriptor limit (closing every descriptor it may have does
- * not reach it), close-on-exec; -1 when the hard limit leaves no room. */
+ * not reach it), or at the top of its range when the hard limit leaves no room above;
+ * close-on-exec; -1 when neither can be had. */
 int mw__sys_reserve_fd(int fd);
 /* Formats v in decimal into buf (>= 24 bytes); returns the length. */
 size_t mw__leak_utoa(uint64_t v, char *buf);

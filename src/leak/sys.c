@@ -234,9 +234,13 @@ int mw__sys_reserve_fd(int fd)
     struct rlimit rl, up;
     int nfd = -1;
 
-    if (fd < 0 || getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max ||
-        rl.rlim_cur > (1u << 30))
+    if (fd < 0 || getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur > (1u << 30))
         return -1;
+    if (rl.rlim_cur >= rl.rlim_max) {
+        /* No room above the limit: the top of the range, out of reach of a program that closes
+         * the first 1,024 (what most do), when the limit is high enough. */
+        return rl.rlim_cur > 1024 + 64 ? fcntl(fd, F_DUPFD_CLOEXEC, (int)rl.rlim_cur - 32) : -1;
+    }
     up = rl;
     up.rlim_cur = rl.rlim_cur + 64 < rl.rlim_max ? rl.rlim_cur + 64 : rl.rlim_max;
     if (setrlimit(RLIMIT_NOFILE, &up) == 0) {

@@ -17,22 +17,35 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static int finishing;
+static int finishing; /* 0, 1 while the report runs, 2 once it is written */
 static void (*libc_freeres)(void);
 static void (*cxx_freeres)(void);
 uint32_t mw__exit_flags;
 
-/* Once per process, and only in the process the tracer works for (not a vfork child). */
+static pid_t reporter; /* the thread that runs the report */
+
+/* Once per process, and only in the process the tracer works for (not a vfork child). Another
+ * thread that ends the process (exit, _exit, a fatal signal) while the report runs waits for it:
+ * the reporting thread ends the process when it is done. */
 static int claim(void)
 {
+    pid_t tid = (pid_t)syscall(SYS_gettid);
     int expected = 0;
 
     if (getpid() != mw__leak_pid)
         return 0;
-    if (__atomic_load_n(&mw__leak_state, __ATOMIC_ACQUIRE) != MW__ON)
-        return 0;
-    return __atomic_compare_exchange_n(&finishing, &expected, 1, 0, __ATOMIC_ACQ_REL,
-                                       __ATOMIC_ACQUIRE);
+    if (__atomic_compare_exchange_n(&finishing, &expected, 1, 0, __ATOMIC_ACQ_REL,
+                                    __ATOMIC_ACQUIRE)) {
+        if (__atomic_load_n(&mw__leak_state, __ATOMIC_ACQUIRE) != MW__ON) {
+            __atomic_store_n(&finishing, 2, __ATOMIC_RELEASE); /* nothing to report */
+            return 0;
+        }
+        __atomic_store_n(&reporter, tid, __ATOMIC_RELEASE);
+        return 1;
+    }
+    if (expected == 1 && __atomic_load_n(&reporter, __ATOMIC_ACQUIRE) != tid)
+        mw__world_park_now(); /* the report is running in another thread */
+    return 0;
 }
 
 /* The check maps memory proportional to the live blocks: a program that lowered its address
@@ -66,6 +79,7 @@ int mw__exit_report(int how, int code, uintptr_t self_sp, const uintptr_t *regs,
     /* The loaded objects, while no thread is stopped inside the loader. */
     if (mw__wire_modules() < 0) {
         mw__leak_log("out of memory for the leak check: no report");
+        __atomic_store_n(&finishing, 2, __ATOMIC_RELEASE);
         return -1;
     }
     if (how != MW__LEAK_END_SIGNAL && !cxx_freeres) {
@@ -106,9 +120,11 @@ int mw__exit_report(int how, int code, uintptr_t self_sp, const uintptr_t *regs,
     in.main_gone = main_gone;
     if (mw__check_run(&in, &res) < 0) {
         mw__leak_log("out of memory for the leak check: no report");
+        __atomic_store_n(&finishing, 2, __ATOMIC_RELEASE);
         return 0;
     }
     mw__wire_result(how, code, si, fault, fault_depth, &res, unstopped);
+    __atomic_store_n(&finishing, 2, __ATOMIC_RELEASE);
     return 0;
 }
 

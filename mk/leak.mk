@@ -53,9 +53,11 @@ check-leaks-robust: all leak-victims $(BUILD)/tests/leaks_robust
 	$(Q)timeout 600 $(BUILD)/tests/leaks_robust --short-filename -j2
 
 # The unit suite tests the command's helpers directly, and the command and preload as programs.
-TEST_LDLIBS_leaks := $(BUILD)/obj/src/cli/leaks_result.o $(BUILD)/obj/src/cli/leaks_supp.o $(LIB_A)
+TEST_LDLIBS_leaks := $(BUILD)/obj/src/cli/leaks_result.o $(BUILD)/obj/src/cli/leaks_supp.o \
+                     $(BUILD)/obj/src/cli/leaks_sections.o $(LIB_A)
 # (The suite rule is made before this file is read, so its extra prerequisites go here.)
 $(BUILD)/tests/test_leaks: $(BUILD)/obj/src/cli/leaks_result.o $(BUILD)/obj/src/cli/leaks_supp.o \
+                           $(BUILD)/obj/src/cli/leaks_sections.o \
                            $(MEMWALK) $(PRELOAD) $(BUILD)/tests/leaks/victims/definite_one
 
 # ---- benchmark: bench/leak_overhead (make bench runs it) ----------------------------------------
@@ -83,7 +85,7 @@ check-leaks-stress: all leak-victims
 # ---- unit tests of the preload's tables and unwinder: its objects from an archive, without the
 # entry points, the constructor and the exit path (tests/leak_preload/stubs.h stands in) ---------
 LEAK_PRELOAD_TEST_A := $(BUILD)/tests/libleak-preload-test.a
-LEAK_PRELOAD_TEST_OBJS = $(filter-out %/entry.o %/init.o %/proc.o %/signals.o %/exit.o,\
+LEAK_PRELOAD_TEST_OBJS = $(filter-out %/entry.o %/init.o %/proc.o %/signals.o %/exit.o %/errors.o %/fds.o,\
                            $(filter $(BUILD)/obj-preload/src/leak/%,$(PRELOAD_OBJS)))
 $(LEAK_PRELOAD_TEST_A): $(PRELOAD)
 	@mkdir -p $(@D)

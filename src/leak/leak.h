@@ -10,7 +10,9 @@
  *   blocks.c   the live-block table: address -> size, trace id, allocation number
  *   traces.c   deduplicated stacks: trace id -> instruction pointers
  *   unwind.c   a DWARF CFI unwinder with per-thread and shared rule caches
- *   freelist.c delayed reuse of freed blocks (memcheck's --freelist-vol), contents cleared
+ *   freelist.c the freed-block queue (memcheck's --freelist-vol): delayed reuse, contents cleared
+ *   errors.c   bad releases (double free, invalid pointer, mismatched family) as memcheck reports
+ *   fds.c      descriptors the program opens, and those open at exit (--track-fds)
  *   modules.c  objects unloaded by dlclose, remembered for the stacks taken in them
  *   sys.c      mmap'd memory, spin locks, environment, logging with write(2), limits
  *   world.c    stopping the other threads at exit and reading their registers
@@ -76,10 +78,15 @@ void mw__leak_log(const char *msg);
 void mw__leak_log2(const char *a, const char *b);
 /* The log's descriptor, set at start (see sys.c). */
 void mw__sys_log_init(void);
+/* The tracer's own copy of stderr for its log, or -1 when it writes to stderr itself. */
+int mw__sys_log_fd(void);
 /* A copy of fd above the program's descriptor limit (closing every descriptor it may have does
  * not reach it), or at the top of its range when the hard limit leaves no room above;
  * close-on-exec; -1 when neither can be had. */
 int mw__sys_reserve_fd(int fd);
+/* Copies len bytes at addr into out without faulting (process_vm_readv on itself): 0, or -1
+ * when some of them are not mapped. */
+int mw__sys_safe_read(uintptr_t addr, void *out, size_t len);
 /* Formats v in decimal into buf (>= 24 bytes); returns the length. */
 size_t mw__leak_utoa(uint64_t v, char *buf);
 
@@ -177,6 +184,7 @@ struct mw__leak_thread {
     uint64_t seq_next, seq_end;                /* allocation numbers reserved by this thread */
     unsigned ndefer;                           /* frees waiting in defer[] */
     void *defer[MW__DEFER];
+    uint32_t num; /* the thread's number as memcheck gives them (1: main), for error reports */
 };
 
 /* The calling thread's state. Not a __thread variable: a TLS block in the preload would grow
@@ -255,6 +263,8 @@ void mw__gate_open(void);
 size_t mw__threads_busy(const struct mw__leak_thread *t, pid_t *tids, size_t max);
 /* The state of thread tid, or NULL. */
 struct mw__leak_thread *mw__threads_find(pid_t tid);
+/* The thread whose stack lies in the mapping [lo, hi), or NULL. */
+struct mw__leak_thread *mw__threads_stack_owner(uintptr_t lo, uintptr_t hi);
 
 /* Frees t's batch: the slots go to self's lists; real: the blocks go back to the allocator too
  * (not at exit: the process ends, and the allocator may be in any state). */
@@ -273,12 +283,51 @@ void mw__threads_unlock(void);
 /* Frees p (a tracked block through its header, anything else as it is) on t's account. */
 void mw__leak_release(struct mw__leak_thread *t, void *p, int real);
 
+/* ---- errors.c ---- */
+struct mw__blkinfo;
+/* How a block is released: each expects its own family (MW__ALLOC_*). */
+enum { MW__REL_FREE = 0, MW__REL_DELETE = 1, MW__REL_DELETE_ARRAY = 2, MW__REL_REALLOC = 3 };
+/* 1 when a block of b's family may not be released that way. */
+int mw__errors_mismatch(unsigned how, const struct mw__blkinfo *b);
+/* A tracked release (t inside the hook once) of p that is no live block of the right family
+ * (st, b: what its header says), the call's stack interned as where; fp: the release
+ * function's frame. Reports it; returns 1 when the block must still be released (a mismatch),
+ * 0 when the call is dropped. */
+int mw__errors_release(struct mw__leak_thread *t, void *p, unsigned how, int st,
+                       const struct mw__blkinfo *b, uint32_t where, uintptr_t *fp);
+/* A release nested in the tracer of a block already freed: counted without a stack. */
+void mw__errors_nested(struct mw__leak_thread *t, void *p, const struct mw__blkinfo *b);
+/* Thread numbers, as memcheck gives them. */
+uint32_t mw__errors_thread_number(void);
+void mw__errors_thread_gone(uint32_t num);
+void mw__errors_after_fork(struct mw__leak_thread *self);
+/* The result's ERRS section: the traces it names, then the section (trace ids through map). */
+void mw__errors_traces(void (*use)(uint32_t trace, void *ctx), void *ctx);
+void mw__errors_write(void (*put)(const void *, size_t), uint32_t (*map)(uint32_t, void *),
+                      void *ctx);
+uint64_t mw__errors_dropped(void);
+
+/* ---- fds.c ---- */
+extern int mw__fds_mode; /* --track-fds: 0 no, 1 yes, 2 all */
+/* Reads the option and lists the descriptors open at start (the inherited ones). */
+void mw__fds_init(void);
+/* The result's FDS section: lists the descriptors open now and the traces they name, then the
+ * section (trace ids through map). */
+void mw__fds_traces(void (*use)(uint32_t trace, void *ctx), void *ctx);
+void mw__fds_write(void (*put)(const void *, size_t), uint32_t (*map)(uint32_t, void *),
+                   void *ctx);
+
 /* ---- freelist.c ---- */
-/* Delayed reuse: vol bytes of freed blocks are held (cleared) before the allocator gets them. */
+/* The freed-block queue holds vol bytes of freed blocks (0: none, every free goes straight to
+ * the allocator). */
 void mw__freelist_init(uint64_t vol);
 int mw__freelist_on(void);
-/* p (size bytes, the allocator's pointer real) is freed: cleared, queued, older ones freed. */
-void mw__freelist_put(void *p, size_t size, void *real);
+/* Blocks already released in the tables (headers freed): cleared and queued, the oldest going
+ * back to the allocator (at most MW__DEFER at once). */
+void mw__freelist_put(void *const *ps, size_t n);
+/* The queued block that contains a or lies within margin bytes of it, newest first: 1 with its
+ * address and size. nested: called where the lock's holder may be interrupted (gives up). */
+int mw__freelist_find(uintptr_t a, size_t margin, int nested, uintptr_t *start, uint64_t *size);
 void mw__freelist_lock(void);
 void mw__freelist_unlock(void);
 
@@ -296,20 +345,45 @@ struct mw__blkinfo {
     size_t off; /* addr - real */
     void *real; /* what the real allocator returned */
     uint32_t slot;
+    uint32_t kind;        /* MW__ALLOC_*: which family allocated it */
+    uint32_t alloc_trace; /* where it was allocated (live, freed) */
+    uint32_t free_trace;  /* where it was freed (freed); set by the caller of release */
 };
+
+/* The allocation families memcheck tells apart (a release must match). */
+enum { MW__ALLOC_MALLOC = 0, MW__ALLOC_NEW = 1, MW__ALLOC_NEW_ARRAY = 2 };
+
+/* What a pointer's header says (mw__blocks_state). */
+enum { MW__BLK_NONE = 0, MW__BLK_LIVE, MW__BLK_PLAIN, MW__BLK_FREED };
 
 /* Room the header needs in front of a block, and spare room kept behind it. */
 #define MW__HDR  16u
 #define MW__TAIL 8u
 
 int mw__blocks_init(void);
-/* Registers the block at real + off (off >= MW__HDR, a power of two); returns it. */
+/* Registers the block at real + off (off >= MW__HDR, a power of two) of family kind; returns
+ * it. */
 void *mw__blocks_add(struct mw__leak_thread *t, void *real, size_t off, uint64_t size,
-                     uint32_t trace);
+                     uint32_t trace, unsigned kind);
+/* Gives the untracked block at real + off a header that free recognises; returns it. */
+void *mw__blocks_plain(void *real, size_t off, uint64_t size);
 /* 1 when p carries a valid header (a block the tracer handed out), *out filled. */
 int mw__blocks_lookup(const void *p, struct mw__blkinfo *out);
-/* Frees p's slot and counts a free. */
-void mw__blocks_release(struct mw__leak_thread *t, const void *p, const struct mw__blkinfo *b);
+/* What p's header says (MW__BLK_*), *out filled unless NONE. Never faults: memory that never
+ * held the allocator's blocks is not read. */
+int mw__blocks_state(const void *p, struct mw__blkinfo *out);
+/* Frees p's slot and counts a free; the header turns freed (b->free_trace). Returns 0 when p was
+ * no longer live (another thread released it first): nothing was done. */
+int mw__blocks_release(struct mw__leak_thread *t, const void *p, const struct mw__blkinfo *b);
+/* The allocator's pointer and the size of the block p (its header read as it is). */
+void mw__blocks_extent(const void *p, void **real, uint64_t *size);
+/* The freed block p goes back to the allocator: its header no longer says freed. */
+void mw__blocks_forget(void *p);
+/* memcheck counts every release call, valid or not (and a realloc as an allocation too). */
+void mw__blocks_count_invalid(struct mw__leak_thread *t, int is_realloc, uint64_t size);
+/* The live block that contains a or lies within margin bytes of it (slow: for error
+ * descriptions); *start its address. Returns 1 when found. */
+int mw__blocks_find(uintptr_t a, size_t margin, struct mw__blkinfo *out, uintptr_t *start);
 /* A realloc'd block at its new place (real + b->off): one free and one alloc. */
 void *mw__blocks_move(struct mw__leak_thread *t, void *real, const struct mw__blkinfo *b,
                       uint64_t size, uint32_t trace);
@@ -438,6 +512,14 @@ void mw__wire_result(int how, int code, const siginfo_t *si, const uintptr_t *fa
                      uint32_t fault_depth, const struct mw__check_out *res, size_t unstopped);
 /* A forked child: the inherited output is its own now. */
 void mw__wire_after_fork(void);
+/* memwalk's socket when the tracer reports to one and it is still the tracer's, else -1: LIVE
+ * messages go there while the program runs. */
+int mw__wire_live_fd(void);
+/* 1 when the descriptor fd (its fstat in st) is the tracer's own: the report socket. */
+int mw__wire_own_fd(int fd, const void *st);
+/* Lists the loaded objects and those unloaded since as module records (record.h) into buf;
+ * returns the bytes written, *n their number. */
+size_t mw__wire_list_modules(char *buf, size_t cap, uint32_t *n);
 
 /* ---- exit.c ---- */
 /* Runs the check and writes the report: how = enum mw__leak_end; self_sp is where the calling

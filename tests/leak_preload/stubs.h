@@ -38,6 +38,16 @@ void mw__world_thread_exit(uintptr_t lo, uintptr_t hi)
     (void)hi;
 }
 
+uint32_t mw__errors_thread_number(void)
+{
+    return 2;
+}
+
+void mw__errors_thread_gone(uint32_t num)
+{
+    (void)num;
+}
+
 void mw__signals_deliver(struct mw__leak_thread *t)
 {
     (void)t;

@@ -1,6 +1,7 @@
 /* `memwalk leaks`: runs a program with the leak tracer preloaded, collects each traced
  * process's raw result over a socket, symbolizes it and prints memcheck's leak report. */
 #include "cli/cli.h"
+#include "cli/leaks_errors.h"
 #include "cli/leaks_int.h"
 
 #include <elf.h>
@@ -11,6 +12,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -26,6 +28,8 @@ static void usage(FILE *out)
             "\n"
             "Runs PROGRAM (unmodified, dynamically linked) with the leak tracer preloaded and\n"
             "prints memcheck's leak report when it exits, and for each forked child that exits.\n"
+            "Bad frees (double, invalid, mismatched) are reported as memcheck does, as they\n"
+            "happen, and counted as errors.\n"
             "\n"
             "options:\n"
             "  --leak-check=full|summary      loss records and summary (default), or summary\n"
@@ -37,6 +41,12 @@ static void usage(FILE *out)
             "  --num-callers=N                frames recorded per stack, the allocation function\n"
             "                                 included (1-%d, default 12)\n"
             "  --trace-children=yes|no        also trace programs PROGRAM executes (default no)\n"
+            "  --track-fds=no|yes|all         list the file descriptors open at exit, with the\n"
+            "                                 stack that opened each (all: stdin, stdout and\n"
+            "                                 stderr too; default no)\n"
+            "  --freelist-vol=BYTES           freed blocks held back from reuse, so that a\n"
+            "                                 second free is reported with both stacks (default\n"
+            "                                 20000000, memcheck's; 0: none; K, M, G suffixes)\n"
             "  --suppressions=FILE            hide loss records matching FILE (memcheck's\n"
             "                                 suppression format; may be repeated)\n"
             "  --log-file=FILE                report to FILE instead of stderr; %%p = process id\n"
@@ -58,6 +68,8 @@ struct opts {
     int error_exitcode; /* 0: not set */
     int num_callers;
     int trace_children;
+    int track_fds;        /* 0 no, 1 yes, 2 all */
+    uint64_t freelist_vol; /* --freelist-vol */
     int quiet;
     int read_mode;
     const char *log_file;
@@ -205,6 +217,9 @@ static int handle(const struct opts *o, const unsigned char *m, size_t len)
             }
         }
         p->preamble_done = 1;
+    } else if (h.type == MW__LEAK_MSG_LIVE) {
+        if (lk_live_message(proc_log(o, p), h.pid, m, h.len, h.flags) < 0)
+            return -1;
     } else if (h.type == MW__LEAK_MSG_DATA) {
         if (p->len + h.len > p->cap) {
             size_t ncap = p->cap ? p->cap * 2 : 65536;
@@ -375,11 +390,19 @@ static int run(const struct opts *o, int argc, char **argv)
     if (child_pid == 0) {
         char *lp;
         const char *old = getenv("LD_PRELOAD");
-        int fd = fcntl(sv[1], F_DUPFD, 3); /* without close-on-exec */
+        /* Without close-on-exec, and high: the program's own descriptors keep the numbers
+         * they have natively (the tracer moves it higher still, or closes it). */
+        struct rlimit rl;
+        int fd = fcntl(sv[1], F_DUPFD,
+                       getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > 256 &&
+                               rl.rlim_cur < (1u << 20)
+                           ? (int)rl.rlim_cur - 128
+                           : 3);
         close(sv[0]);
-        char launch[64];
-        snprintf(launch, sizeof launch, "0,%d,%d,%s", fd, o->num_callers,
-                 o->trace_children ? "yes" : "no");
+        char launch[128];
+        snprintf(launch, sizeof launch, "0,%d,%d,%s,vol:%llu%s", fd, o->num_callers,
+                 o->trace_children ? "yes" : "no", (unsigned long long)o->freelist_vol,
+                 o->track_fds == 2 ? ",fds:all" : o->track_fds ? ",fds:yes" : "");
         setenv("MEMWALK_LAUNCH", launch, 1);
         unsetenv("MEMWALK_OUT");
         /* As valgrind does: libstdc++'s pool allocators use plain new, so their blocks show. */
@@ -548,6 +571,8 @@ static int cmd_leaks(int argc, char **argv)
         O_LOG,
         O_JSON,
         O_READ,
+        O_TRACK_FDS,
+        O_FREELIST_VOL,
     };
     static const struct option longopts[] = {
         {"leak-check", required_argument, NULL, O_LEAK_CHECK},
@@ -560,6 +585,8 @@ static int cmd_leaks(int argc, char **argv)
         {"log-file", required_argument, NULL, O_LOG},
         {"json", required_argument, NULL, O_JSON},
         {"read", no_argument, NULL, O_READ},
+        {"track-fds", required_argument, NULL, O_TRACK_FDS},
+        {"freelist-vol", required_argument, NULL, O_FREELIST_VOL},
         {"quiet", no_argument, NULL, 'q'},
         {NULL, 0, NULL, 0},
     };
@@ -572,6 +599,7 @@ static int cmd_leaks(int argc, char **argv)
     o.rep.show = o.rep.errors = (1u << MW__LEAK_DEFINITE) | (1u << MW__LEAK_POSSIBLE);
     o.rep.full = 1;
     o.num_callers = 12;
+    o.freelist_vol = 20000000;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "+:q", longopts, NULL)) != -1) {
         switch (c) {
@@ -632,6 +660,22 @@ static int cmd_leaks(int argc, char **argv)
             break;
         case O_READ:
             o.read_mode = 1;
+            break;
+        case O_TRACK_FDS:
+            if (strcmp(optarg, "all") == 0) {
+                o.track_fds = 2;
+            } else if (parse_yesno(optarg, &o.track_fds) < 0) {
+                mw_cli_error(CMD, "--track-fds", "'%s': expected yes, no or all", optarg);
+                return MW_EXIT_USAGE;
+            }
+            break;
+        case O_FREELIST_VOL:
+            if (mw__parse_size(optarg, &o.freelist_vol) < 0 || o.freelist_vol > (1ull << 40)) {
+                mw_cli_error(CMD, "--freelist-vol",
+                             "'%s': expected a number of bytes up to 1T (K, M, G suffixes)",
+                             optarg);
+                return MW_EXIT_USAGE;
+            }
             break;
         case 'q':
             o.quiet = 1;

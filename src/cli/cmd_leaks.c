@@ -44,9 +44,12 @@ static void usage(FILE *out)
             "  --track-fds=no|yes|all         list the file descriptors open at exit, with the\n"
             "                                 stack that opened each (all: stdin, stdout and\n"
             "                                 stderr too; default no)\n"
-            "  --freelist-vol=BYTES           freed blocks held back from reuse, so that a\n"
-            "                                 second free is reported with both stacks (default\n"
-            "                                 20000000, memcheck's; 0: none; K, M, G suffixes)\n"
+            "  --freelist-vol=BYTES           recent frees remembered, so that a second free is\n"
+            "                                 reported with both stacks (default 20000000,\n"
+            "                                 memcheck's; 0: none; K, M, G suffixes)\n"
+            "  --freelist-hold=yes|no         also hold those blocks back from reuse, as\n"
+            "                                 memcheck does (default yes; no: faster, but\n"
+            "                                 stale words in reused memory may hide leaks)\n"
             "  --suppressions=FILE            hide loss records matching FILE (memcheck's\n"
             "                                 suppression format; may be repeated)\n"
             "  --log-file=FILE                report to FILE instead of stderr; %%p = process id\n"
@@ -68,8 +71,9 @@ struct opts {
     int error_exitcode; /* 0: not set */
     int num_callers;
     int trace_children;
-    int track_fds;        /* 0 no, 1 yes, 2 all */
-    uint64_t freelist_vol; /* --freelist-vol */
+    int track_fds;         /* 0 no, 1 yes, 2 all */
+    uint64_t freelist_vol; /* --freelist-vol; UINT64_MAX: not given */
+    int freelist_hold;     /* --freelist-hold; -1: not given */
     int quiet;
     int read_mode;
     const char *log_file;
@@ -399,10 +403,17 @@ static int run(const struct opts *o, int argc, char **argv)
                            ? (int)rl.rlim_cur - 128
                            : 3);
         close(sv[0]);
-        char launch[128];
-        snprintf(launch, sizeof launch, "0,%d,%d,%s,vol:%llu%s", fd, o->num_callers,
-                 o->trace_children ? "yes" : "no", (unsigned long long)o->freelist_vol,
-                 o->track_fds == 2 ? ",fds:all" : o->track_fds ? ",fds:yes" : "");
+        char launch[160], vol[40] = "";
+        if (o->freelist_vol != UINT64_MAX)
+            snprintf(vol, sizeof vol, ",vol:%llu", (unsigned long long)o->freelist_vol);
+        snprintf(launch, sizeof launch, "0,%d,%d,%s%s%s%s", fd, o->num_callers,
+                 o->trace_children ? "yes" : "no", vol,
+                 o->freelist_hold < 0 ? ""
+                 : o->freelist_hold   ? ",hold:yes"
+                                      : ",hold:no",
+                 o->track_fds == 2 ? ",fds:all"
+                 : o->track_fds    ? ",fds:yes"
+                                   : "");
         setenv("MEMWALK_LAUNCH", launch, 1);
         unsetenv("MEMWALK_OUT");
         /* As valgrind does: libstdc++'s pool allocators use plain new, so their blocks show. */
@@ -573,6 +584,7 @@ static int cmd_leaks(int argc, char **argv)
         O_READ,
         O_TRACK_FDS,
         O_FREELIST_VOL,
+        O_FREELIST_HOLD,
     };
     static const struct option longopts[] = {
         {"leak-check", required_argument, NULL, O_LEAK_CHECK},
@@ -587,6 +599,7 @@ static int cmd_leaks(int argc, char **argv)
         {"read", no_argument, NULL, O_READ},
         {"track-fds", required_argument, NULL, O_TRACK_FDS},
         {"freelist-vol", required_argument, NULL, O_FREELIST_VOL},
+        {"freelist-hold", required_argument, NULL, O_FREELIST_HOLD},
         {"quiet", no_argument, NULL, 'q'},
         {NULL, 0, NULL, 0},
     };
@@ -599,7 +612,8 @@ static int cmd_leaks(int argc, char **argv)
     o.rep.show = o.rep.errors = (1u << MW__LEAK_DEFINITE) | (1u << MW__LEAK_POSSIBLE);
     o.rep.full = 1;
     o.num_callers = 12;
-    o.freelist_vol = 20000000;
+    o.freelist_vol = UINT64_MAX;
+    o.freelist_hold = -1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "+:q", longopts, NULL)) != -1) {
         switch (c) {
@@ -674,6 +688,12 @@ static int cmd_leaks(int argc, char **argv)
                 mw_cli_error(CMD, "--freelist-vol",
                              "'%s': expected a number of bytes up to 1T (K, M, G suffixes)",
                              optarg);
+                return MW_EXIT_USAGE;
+            }
+            break;
+        case O_FREELIST_HOLD:
+            if (parse_yesno(optarg, &o.freelist_hold) < 0) {
+                mw_cli_error(CMD, "--freelist-hold", "'%s': expected yes or no", optarg);
                 return MW_EXIT_USAGE;
             }
             break;

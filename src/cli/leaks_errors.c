@@ -87,8 +87,8 @@ static void describe(const struct errview *v, lk_sym_t *sym, struct addr_desc *d
             rel = "after";
             delta = (uint64_t)e->offset - e->size;
         }
-        snprintf(d->line, sizeof d->line, " Address 0x%llx is %s bytes %s a block of size %s %s",
-                 a, lk_commas(delta, b1, sizeof b1), rel, lk_commas(e->size, b2, sizeof b2),
+        snprintf(d->line, sizeof d->line, " Address 0x%llx is %s bytes %s a block of size %s %s", a,
+                 lk_commas(delta, b1, sizeof b1), rel, lk_commas(e->size, b2, sizeof b2),
                  e->addr_kind == MW__LEAK_ADDR_FREED ? "free'd" : "alloc'd");
         d->follow = e->addr_kind == MW__LEAK_ADDR_FREED ? FOLLOW_FREED : FOLLOW_ALLOC;
         return;
@@ -131,8 +131,8 @@ static void describe(const struct errview *v, lk_sym_t *sym, struct addr_desc *d
                  file ? " " : "", file ? v->path : "");
         return;
     }
-    snprintf(d->line, sizeof d->line, " Address 0x%llx is not stack'd, malloc'd or (recently) free'd",
-             a);
+    snprintf(d->line, sizeof d->line,
+             " Address 0x%llx is not stack'd, malloc'd or (recently) free'd", a);
 }
 
 static const char *headline(const mw__leak_error_t *e)
@@ -141,11 +141,18 @@ static const char *headline(const mw__leak_error_t *e)
                                             : "Invalid free() / delete / delete[] / realloc()";
 }
 
-static void print_error(FILE *out, int pid, lk_sym_t *sym, const struct errview *v)
+/* Prints one error context; *last_thread: the thread of the last one printed (0: none yet,
+ * taken as the main thread), for memcheck's "Thread N:" line before an error of another. */
+static void print_error(FILE *out, int pid, lk_sym_t *sym, const struct errview *v,
+                        uint32_t *last_thread)
 {
     struct addr_desc d;
 
     describe(v, sym, &d);
+    if (v->e->by_thread && v->e->by_thread != (*last_thread ? *last_thread : 1)) {
+        fprintf(out, "==%d== Thread %u:\n", pid, v->e->by_thread);
+        *last_thread = v->e->by_thread;
+    }
     fprintf(out, "==%d== %s\n", pid, headline(v->e));
     lk_report_stack(out, pid, sym, v->ips[W_WHERE], v->depth[W_WHERE], 1, NULL);
     fprintf(out, "==%d== %s\n", pid, d.line);
@@ -194,6 +201,7 @@ struct live {
     lk_sym_t *sym;
     uint64_t *printed; /* origin << 32 | id of the contexts printed */
     size_t nprinted, cap_printed;
+    uint32_t last_thread; /* see print_error */
 };
 
 static struct live *lives;
@@ -314,7 +322,7 @@ static int live_error(FILE *out, struct live *l, struct lk_reader *c, uint32_t c
         l->sym = lk_sym_new(l->mods, l->nmods);
     if (!l->sym)
         goto out;
-    print_error(out, l->pid, l->sym, &v);
+    print_error(out, l->pid, l->sym, &v, &l->last_thread);
     fflush(out);
     if (l->nprinted == l->cap_printed) {
         size_t nc = l->cap_printed ? l->cap_printed * 2 : 16;
@@ -375,7 +383,8 @@ void lk_errors_report(FILE *out, const struct lk_result *r, lk_sym_t *sym,
                       struct lk_report_stats *st)
 {
     const struct lk_sections *s = r->sect;
-    uint32_t i;
+    struct live *l = live_of(r->h.pid, 1);
+    uint32_t i, last_thread = l ? l->last_thread : 0;
 
     if (s) {
         for (i = 0; i < s->nerrs; i++) {
@@ -387,7 +396,7 @@ void lk_errors_report(FILE *out, const struct lk_result *r, lk_sym_t *sym,
             if (e->origin != r->h.pid || was_printed(r->h.pid, e->origin, e->id))
                 continue;
             view_of(r, i, &v);
-            print_error(out, r->h.pid, sym, &v);
+            print_error(out, r->h.pid, sym, &v, &last_thread);
         }
         if (s->nerrs && (s->errs[0].flags & MW__LEAK_ERRF_LIMIT))
             fprintf(out,
@@ -411,8 +420,7 @@ void lk_errors_json(mw__sb_t *j, const struct lk_result *r, lk_sym_t *sym)
         struct addr_desc d;
         view_of(r, i, &v);
         describe(&v, sym, &d);
-        mw__sb_printf(j,
-                      "%s{\"kind\":\"%s\",\"what\":", i ? "," : "",
+        mw__sb_printf(j, "%s{\"kind\":\"%s\",\"what\":", i ? "," : "",
                       e->kind == MW__LEAK_ERR_MISMATCH ? "mismatched_free" : "invalid_free");
         mw__sb_json_str(j, headline(e));
         mw__sb_printf(j, ",\"count\":%llu,\"address\":\"0x%llx\",\"origin_pid\":%d,\"stack\":",

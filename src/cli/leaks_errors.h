@@ -44,8 +44,7 @@ void lk_errors_json(mw__sb_t *j, const struct lk_result *r, lk_sym_t *sym);
 
 /* One LIVE message of process pid (record.h): chunks are kept until the last, then a new error
  * context is printed to out at once. Returns 0, or -1 when the stream is malformed. */
-int lk_live_message(FILE *out, int pid, const unsigned char *payload, size_t len,
-                    uint16_t flags);
+int lk_live_message(FILE *out, int pid, const unsigned char *payload, size_t len, uint16_t flags);
 
 /* memcheck's FILE DESCRIPTORS block (--track-fds), before HEAP SUMMARY; and its JSON. */
 void lk_fds_report(FILE *out, const struct lk_result *r, lk_sym_t *sym);

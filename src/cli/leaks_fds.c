@@ -50,12 +50,11 @@ static void what(const mw__leak_fd_t *f, const char *name, char *out, size_t cap
     } else if (f->family == UINT32_MAX) {
         snprintf(out, cap, "Open socket %d:", f->fd);
     } else if (f->family == AF_INET || f->family == AF_INET6) {
-        snprintf(out, cap, "Open %s socket %d: %s <-> %s",
-                 f->family == AF_INET ? "AF_INET" : "AF_INET6", f->fd,
-                 inet_name(f->addr, f->addr_len, f->family, l, sizeof l),
-                 f->flags & MW__LEAK_FD_PEER
-                     ? inet_name(f->peer, f->peer_len, f->family, p, sizeof p)
-                     : "unbound");
+        snprintf(
+            out, cap, "Open %s socket %d: %s <-> %s", f->family == AF_INET ? "AF_INET" : "AF_INET6",
+            f->fd, inet_name(f->addr, f->addr_len, f->family, l, sizeof l),
+            f->flags & MW__LEAK_FD_PEER ? inet_name(f->peer, f->peer_len, f->family, p, sizeof p)
+                                        : "unbound");
     } else if (f->family == AF_UNIX) {
         const char *path = (const char *)f->addr + offsetof(struct sockaddr_un, sun_path);
         size_t max = f->addr_len > offsetof(struct sockaddr_un, sun_path)
@@ -64,8 +63,8 @@ static void what(const mw__leak_fd_t *f, const char *name, char *out, size_t cap
         if (!max || !path[0])
             snprintf(out, cap, "Open AF_UNIX socket %d: <unknown>", f->fd);
         else
-            snprintf(out, cap, "Open AF_UNIX socket %d: %.*s", f->fd,
-                     (int)strnlen(path, max), path);
+            snprintf(out, cap, "Open AF_UNIX socket %d: %.*s", f->fd, (int)strnlen(path, max),
+                     path);
     } else {
         snprintf(out, cap, "Open pf-%u socket %d:", f->family, f->fd);
     }
@@ -121,8 +120,8 @@ void lk_fds_json(mw__sb_t *j, const struct lk_result *r, lk_sym_t *sym)
         what(f, s->fd_names[i], line, sizeof line);
         mw__sb_printf(j, "%s{\"fd\":%d,\"what\":", n++ ? "," : "", f->fd);
         mw__sb_json_str(j, line);
-        mw__sb_printf(j, ",\"inherited\":%s,\"stack\":",
-                      f->flags & MW__LEAK_FD_INHERITED ? "true" : "false");
+        mw__sb_printf(
+            j, ",\"inherited\":%s,\"stack\":", f->flags & MW__LEAK_FD_INHERITED ? "true" : "false");
         if (f->trace != MW__LEAK_NO_TRACE)
             lk_report_stack(NULL, 0, sym, r->trace_ips[f->trace], r->trace_depth[f->trace], 1, j);
         else

@@ -40,9 +40,9 @@ static const char *kind_of(const char *name)
 {
     static const struct {
         const char *name, *kind;
-    } k[] = {{".text", "Text"},  {".data", "Data"}, {".sdata", "Data"},   {".bss", "BSS"},
-             {".sbss", "BSS"},   {".plt", "PLT"},   {".got", "GOT"},      {".got.plt", "GOTPLT"},
-             {".opd", "OPD"}};
+    } k[] = {{".text", "Text"}, {".data", "Data"},      {".sdata", "Data"},
+             {".bss", "BSS"},   {".sbss", "BSS"},       {".plt", "PLT"},
+             {".got", "GOT"},   {".got.plt", "GOTPLT"}, {".opd", "OPD"}};
     size_t i;
 
     for (i = 0; i < sizeof k / sizeof k[0]; i++)
@@ -124,8 +124,7 @@ static int load(struct obj *o)
     memcpy(&eh, o->map, sizeof eh);
     if (memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
         eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shoff > o->len ||
-        (uint64_t)eh.e_shnum * sizeof(Elf64_Shdr) > o->len - eh.e_shoff ||
-        eh.e_shoff % 8 != 0)
+        (uint64_t)eh.e_shnum * sizeof(Elf64_Shdr) > o->len - eh.e_shoff || eh.e_shoff % 8 != 0)
         return -1;
     sh = (const Elf64_Shdr *)(o->map + eh.e_shoff);
     nsh = eh.e_shnum;

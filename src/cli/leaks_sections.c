@@ -126,4 +126,3 @@ void lk_sections_free(struct lk_result *r)
     free(s);
     r->sect = NULL;
 }
-

@@ -27,6 +27,7 @@
  * compare-and-swap once threads exist, so two threads freeing the same block cannot both win. */
 #include "leak/leak.h"
 
+#include <dlfcn.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -57,9 +58,9 @@ struct hdr {
 
 /* The granule map: one byte per 2 MiB of address space where the allocator gave memory, in
  * leaves of 128 GiB mapped on first use. */
-#define GRAN_BITS  21
-#define LEAF_BITS  16
-#define LEAVES     (1u << (47 - GRAN_BITS - LEAF_BITS))
+#define GRAN_BITS 21
+#define LEAF_BITS 16
+#define LEAVES    (1u << (47 - GRAN_BITS - LEAF_BITS))
 static unsigned char *leaves[LEAVES];
 
 static struct slot *pages[MAX_PAGES];
@@ -122,11 +123,13 @@ static void granules_mark(uintptr_t lo, uintptr_t hi)
                 return; /* lookups treat the granule as unknown memory */
         }
         if (!leaf[g & ((1u << LEAF_BITS) - 1)])
-            leaf[g & ((1u << LEAF_BITS) - 1)] = 1;
+            leaf[g & ((1u << LEAF_BITS) - 1)] = 1; /* (2 stays 2) */
     }
 }
 
-/* 1 when the header of p may be read: the granule held allocator memory. */
+/* What the granule of p's header held: 0 no allocator memory (the header is not read), 1 the
+ * allocator's blocks, 2 blocks the allocator mapped on its own and unmaps when they are freed
+ * (the header is read without faulting, by a system call). */
 static inline int header_readable(uintptr_t p)
 {
     uintptr_t g = (p - sizeof(struct hdr)) >> GRAN_BITS;
@@ -135,7 +138,31 @@ static inline int header_readable(uintptr_t p)
     if ((g >> LEAF_BITS) >= LEAVES)
         return 0;
     leaf = __atomic_load_n(&leaves[g >> LEAF_BITS], __ATOMIC_ACQUIRE);
-    return leaf && leaf[g & ((1u << LEAF_BITS) - 1)];
+    return leaf ? leaf[g & ((1u << LEAF_BITS) - 1)] : 0;
+}
+
+/* glibc's chunk header: the size word before the allocator's pointer; bit 1 marks a chunk it
+ * mapped on its own (munmap'd on free). */
+#define GLIBC_IS_MMAPPED 2u
+static int allocator_is_glibc = -1;
+
+void mw__blocks_unmapping(const void *ptr)
+{
+    uintptr_t p = (uintptr_t)ptr, g;
+    const struct hdr *h = (const struct hdr *)(p - sizeof(struct hdr));
+    uintptr_t real = p - ((size_t)1 << ((h->w0 >> 48) & 63));
+
+    if (allocator_is_glibc < 0) {
+        Dl_info info;
+        allocator_is_glibc = dladdr((void *)mw__real.free, &info) && info.dli_fname &&
+                             strstr(info.dli_fname, "/libc.so");
+    }
+    if (!allocator_is_glibc || !(((const size_t *)real)[-1] & GLIBC_IS_MMAPPED))
+        return;
+    /* A later release of this pointer must not fault on the unmapped header. */
+    g = (p - sizeof(struct hdr)) >> GRAN_BITS;
+    if ((g >> LEAF_BITS) < LEAVES && leaves[g >> LEAF_BITS])
+        leaves[g >> LEAF_BITS][g & ((1u << LEAF_BITS) - 1)] = 2;
 }
 
 int mw__blocks_init(void)
@@ -274,22 +301,38 @@ static inline void decode_w0(uintptr_t p, uint64_t w0, struct mw__blkinfo *out)
     out->real = (void *)(p - out->off);
 }
 
+int mw__blocks_maybe(const void *ptr)
+{
+    uintptr_t p = (uintptr_t)ptr;
+
+    return secret && !(p & 15) && p >= 4096 && header_readable(p);
+}
+
 int mw__blocks_state(const void *ptr, struct mw__blkinfo *out)
 {
     uintptr_t p = (uintptr_t)ptr;
     const struct hdr *h = (const struct hdr *)(p - sizeof(struct hdr));
     uint64_t w0, w1;
     uint32_t s, logoff;
+    int g;
 
-    if (!secret || (p & 15) || p < 4096 || !header_readable(p))
+    if (!secret || (p & 15) || p < 4096 || !(g = header_readable(p)))
         return MW__BLK_NONE;
-    w0 = h->w0;
-    w1 = __atomic_load_n(&h->w1, __ATOMIC_ACQUIRE);
+    if (__builtin_expect(g == 2, 0)) {
+        struct hdr copy = {0};
+        if (mw__sys_safe_read((uintptr_t)h, &copy, sizeof copy) < 0)
+            return MW__BLK_NONE;
+        w0 = copy.w0;
+        w1 = copy.w1;
+    } else {
+        w0 = h->w0;
+        w1 = __atomic_load_n(&h->w1, __ATOMIC_ACQUIRE);
+    }
     s = (uint32_t)w1;
     if (s < high && (uint32_t)(w1 >> 32) == checkword(p, w0, s)) {
         decode_w0(p, w0, out);
         out->slot = s;
-        out->alloc_trace = (uint32_t)(S(s)->meta & TRACE_MASK);
+        out->alloc_trace = 0; /* in the slot: mw__blocks_slot_trace (another cache line) */
         out->free_trace = 0;
         return MW__BLK_LIVE;
     }
@@ -313,6 +356,17 @@ int mw__blocks_state(const void *ptr, struct mw__blkinfo *out)
     return MW__BLK_NONE;
 }
 
+uint32_t mw__blocks_slot_trace(uint32_t slot)
+{
+    return slot < high ? (uint32_t)(S(slot)->meta & TRACE_MASK) : 0;
+}
+
+void mw__blocks_prefetch_slot(uint32_t slot)
+{
+    if (slot < high)
+        __builtin_prefetch(S(slot), 1);
+}
+
 int mw__blocks_lookup(const void *ptr, struct mw__blkinfo *out)
 {
     return mw__blocks_state(ptr, out) == MW__BLK_LIVE;
@@ -322,14 +376,16 @@ int mw__blocks_release(struct mw__leak_thread *t, const void *ptr, const struct 
 {
     struct hdr *h = (struct hdr *)((uintptr_t)ptr - sizeof(struct hdr));
     uint64_t live = live_w1((uintptr_t)ptr, h->w0, b->slot);
-    uint64_t freed = freed_w1((uintptr_t)ptr, h->w0, b->free_trace,
-                              (uint32_t)(S(b->slot)->meta & TRACE_MASK));
+    uint64_t freed =
+        freed_w1((uintptr_t)ptr, h->w0, b->free_trace, (uint32_t)(S(b->slot)->meta & TRACE_MASK));
 
     /* A second release of this pointer finds it freed; of two at once, one wins. */
-    if (!mw__leak_mt)
+    if (!mw__leak_mt) {
+        if (h->w1 != live)
+            return 0; /* released before, in the same batch */
         h->w1 = freed;
-    else if (!__atomic_compare_exchange_n(&h->w1, &live, freed, 0, __ATOMIC_ACQ_REL,
-                                          __ATOMIC_RELAXED))
+    } else if (!__atomic_compare_exchange_n(&h->w1, &live, freed, 0, __ATOMIC_ACQ_REL,
+                                            __ATOMIC_RELAXED))
         return 0;
     S(b->slot)->p = ((uintptr_t)t->free_head << 1) | 1;
     if (t->free_count++ == 0)
@@ -349,6 +405,18 @@ void mw__blocks_extent(const void *ptr, void **real, uint64_t *size)
     if (real)
         *real = (void *)((uintptr_t)ptr - ((size_t)1 << ((w0 >> 48) & 63)));
     *size = w0 & SIZE_MASK;
+}
+
+void mw__blocks_freed(const void *ptr, struct mw__blkinfo *out)
+{
+    uintptr_t p = (uintptr_t)ptr;
+    const struct hdr *h = (const struct hdr *)(p - sizeof(struct hdr));
+    uint64_t w1 = h->w1;
+
+    decode_w0(p, h->w0, out);
+    out->slot = END;
+    out->free_trace = (uint32_t)w1 & TRACE_MASK;
+    out->alloc_trace = (uint32_t)(w1 >> 24) & TRACE_MASK;
 }
 
 void mw__blocks_forget(void *ptr)
@@ -386,9 +454,9 @@ int mw__blocks_find(uintptr_t a, size_t margin, struct mw__blkinfo *out, uintptr
         }
     }
     if (best != END) {
-        struct hdr h;
-        if (mw__sys_safe_read(bp - sizeof h, &h, sizeof h) == 0 &&
-            (uint32_t)h.w1 == best && a < bp + (h.w0 & SIZE_MASK) + margin) {
+        struct hdr h = {0};
+        if (mw__sys_safe_read(bp - sizeof h, &h, sizeof h) == 0 && (uint32_t)h.w1 == best &&
+            a < bp + (h.w0 & SIZE_MASK) + margin) {
             decode_w0(bp, h.w0, out);
             out->slot = best;
             out->alloc_trace = (uint32_t)(S(best)->meta & TRACE_MASK);
@@ -398,7 +466,7 @@ int mw__blocks_find(uintptr_t a, size_t margin, struct mw__blkinfo *out, uintptr
         }
     }
     if (next != END) {
-        struct hdr h;
+        struct hdr h = {0};
         if (mw__sys_safe_read(np - sizeof h, &h, sizeof h) == 0 && (uint32_t)h.w1 == next) {
             decode_w0(np, h.w0, out);
             out->slot = next;

@@ -95,9 +95,8 @@ static void *plain_alloc(size_t align, size_t n, int zero)
 
 /* The tracked allocation shared by every entry point: n bytes aligned to align (a power of
  * two), zeroed when zero; fp/pc name the entry point for the stack. */
-static inline __attribute__((always_inline)) void *alloc(struct mw__leak_thread *self,
-                                                         size_t align, size_t n, int zero,
-                                                         unsigned kind, uint32_t trace)
+static inline __attribute__((always_inline)) void *
+alloc(struct mw__leak_thread *self, size_t align, size_t n, int zero, unsigned kind, uint32_t trace)
 {
     size_t off = align <= MW__HDR ? MW__HDR : align, total;
     void *real;
@@ -121,18 +120,18 @@ static inline __attribute__((always_inline)) void *alloc(struct mw__leak_thread 
 
 /* One allocating entry point of family kind: tracked when it may be, untracked otherwise; pc is
  * frame 0. */
-#define ALLOC_BODY_KIND(align, n, zero, kind, pc)                                   \
-    ({                                                                              \
-        struct mw__leak_thread *self_ = mw__leak_me();                              \
-        void *p_;                                                                   \
-        mw__enter(self_);                                                           \
-        if (__builtin_expect(tracking(self_), 1))                                   \
-            p_ = alloc(self_, (align), (n), (zero), (kind),                         \
-                       stack_id(self_, (pc), __builtin_frame_address(0)));          \
-        else                                                                        \
-            p_ = plain_alloc((align), (n), (zero));                                 \
-        mw__leave(self_);                                                           \
-        p_;                                                                         \
+#define ALLOC_BODY_KIND(align, n, zero, kind, pc)                          \
+    ({                                                                     \
+        struct mw__leak_thread *self_ = mw__leak_me();                     \
+        void *p_;                                                          \
+        mw__enter(self_);                                                  \
+        if (__builtin_expect(tracking(self_), 1))                          \
+            p_ = alloc(self_, (align), (n), (zero), (kind),                \
+                       stack_id(self_, (pc), __builtin_frame_address(0))); \
+        else                                                               \
+            p_ = plain_alloc((align), (n), (zero));                        \
+        mw__leave(self_);                                                  \
+        p_;                                                                \
     })
 #define ALLOC_BODY_AT(align, n, zero, pc) ALLOC_BODY_KIND(align, n, zero, MW__ALLOC_MALLOC, pc)
 #define ALLOC_BODY(align, n, zero)        ALLOC_BODY_AT(align, n, zero, HERE())
@@ -173,71 +172,110 @@ void mw__leak_release(struct mw__leak_thread *t, void *p, int real)
         mw__real.free(p);
 }
 
+/* A tracked release of p (how: MW__REL_*) made by thread owner, whose header says st; where:
+ * the call's stack; fp: the release function's frame, NULL when batched; nested: see
+ * mw__errors_release. A live
+ * block of the right family is released (its header turns freed, so a second release is seen)
+ * and returned for the queue; anything else is reported, and dropped unless it is a mismatch
+ * (NULL is returned). */
+static void *release(struct mw__leak_thread *self, struct mw__leak_thread *owner, void *p,
+                     unsigned how, int st, struct mw__blkinfo *b, uint32_t where, uintptr_t *fp,
+                     int nested)
+{
+    if (__builtin_expect(st == MW__BLK_LIVE && !mw__errors_mismatch(how, b), 1)) {
+        b->free_trace = where;
+        if (__builtin_expect(mw__blocks_release(self, p, b), 1))
+            return p;
+        st = mw__blocks_state(p, b); /* another thread released it first */
+    }
+    if (st == MW__BLK_PLAIN) {
+        /* Handed out untracked (nested in the tracer): the allocator's. */
+        if (!nested)
+            mw__real.free(b->real);
+        return NULL;
+    }
+    if (mw__errors_release(owner, p, how, st, b, where, fp, nested)) {
+        b->free_trace = where;
+        return mw__blocks_release(self, p, b) ? p : NULL;
+    }
+    mw__blocks_count_invalid(self, 0, 0);
+    return NULL;
+}
+
 void mw__leak_flush(struct mw__leak_thread *self, struct mw__leak_thread *t, int real)
 {
-    unsigned i, n = t->ndefer;
+    unsigned i, k = 0, n = t->ndefer;
+    void *keep[MW__DEFER];
+    struct mw__blkinfo b[MW__DEFER];
+    int st[MW__DEFER];
 
-    mw__enter(self); /* a stop request waits until the queue is consistent */
-    if (real) {
-        for (i = 0; i < n; i++)
-            __builtin_prefetch((char *)t->defer[i] - MW__HDR);
-        mw__freelist_put(t->defer, n);
+    mw__enter(self); /* a stop request waits until the slot lists are consistent */
+    /* Three passes, so that the headers, then the slots, load in parallel. */
+    for (i = 0; i < n; i++)
+        if (t->defer[i].how != MW__REL_DONE && mw__blocks_maybe(t->defer[i].p))
+            __builtin_prefetch((char *)t->defer[i].p - MW__HDR, 1);
+    for (i = 0; i < n; i++) {
+        st[i] =
+            t->defer[i].how == MW__REL_DONE ? MW__BLK_NONE : mw__blocks_state(t->defer[i].p, &b[i]);
+        if (st[i] == MW__BLK_LIVE)
+            mw__blocks_prefetch_slot(b[i].slot);
+    }
+    for (i = 0; i < n; i++) {
+        struct mw__deferred *d = &t->defer[i];
+        void *p;
+        if (real && k && st[i] != MW__BLK_LIVE && d->how != MW__REL_DONE) {
+            /* A bad release is described from the queue: the batch's earlier frees go first. */
+            mw__freelist_put(keep, k);
+            k = 0;
+        }
+        p = d->how == MW__REL_DONE
+                ? d->p
+                : release(self, t, d->p, d->how, st[i], &b[i], d->where, NULL, !real);
+        if (p)
+            keep[k++] = p;
     }
     t->ndefer = 0;
+    if (real)
+        mw__freelist_put(keep, k);
     mw__leave(self);
 }
 
-/* p, released in the tables, waits in the thread's batch for the queue (or the allocator). */
-static inline __attribute__((always_inline)) void defer(struct mw__leak_thread *self, void *p)
+/* Adds a release to the thread's batch. */
+static inline __attribute__((always_inline)) void defer(struct mw__leak_thread *self, void *p,
+                                                        uint32_t where, unsigned how)
 {
-    self->defer[self->ndefer++] = p;
+    struct mw__deferred *d = &self->defer[self->ndefer++];
+
+    d->p = p;
+    d->where = where;
+    d->how = how;
     if (self->ndefer == MW__DEFER)
         mw__leak_flush(self, self, 1);
 }
 
-/* A tracked release of p (how: MW__REL_*), whose header says st; where: the call's stack. A
- * live block of the right family is released (its header turns freed at once, so a second
- * release is seen at once); anything else is reported, and dropped unless it is a mismatch. */
-static inline __attribute__((always_inline)) void release(struct mw__leak_thread *self, void *p,
-                                                          unsigned how, int st,
-                                                          struct mw__blkinfo *b, uint32_t where,
-                                                          uintptr_t *fp)
-{
-    if (__builtin_expect(st == MW__BLK_LIVE && !mw__errors_mismatch(how, b), 1)) {
-        b->free_trace = where;
-        if (__builtin_expect(mw__blocks_release(self, p, b), 1)) {
-            defer(self, p);
-            return;
-        }
-        st = mw__blocks_state(p, b); /* another thread released it first */
-    }
-    if (mw__errors_release(self, p, how, st, b, where, fp)) {
-        b->free_trace = where;
-        if (mw__blocks_release(self, p, b))
-            defer(self, p);
-        return;
-    }
-    mw__blocks_count_invalid(self, 0, 0);
-}
-
-/* Frees p (how: MW__REL_*); pc and fp name the entry point for the stack. */
+/* Frees p (how: MW__REL_*); pc and fp name the entry point for the stack. The release is
+ * batched: its header is checked with the batch's, loaded in parallel. A pointer that cannot be
+ * the tracer's is reported at once, while its frames still exist (an address on the stack is
+ * described by the frame that holds it). */
 static inline __attribute__((always_inline)) void do_free(void *p, unsigned how, uintptr_t pc,
                                                           uintptr_t *fp)
 {
     struct mw__leak_thread *self;
-    struct mw__blkinfo b;
-    int st;
 
     if (!p || mw__in_pool(p))
         return;
     self = mw__leak_me();
     mw__enter(self);
     if (__builtin_expect(tracking(self), 1)) {
-        st = mw__blocks_state(p, &b);
-        if (__builtin_expect(st == MW__BLK_PLAIN, 0))
-            mw__real.free(b.real);
-        else
-            release(self, p, how, st, &b, stack_id(self, pc, fp), fp);
+        uint32_t where = stack_id(self, pc, fp);
+        if (__builtin_expect(mw__blocks_maybe(p), 1)) {
+            defer(self, p, where, how);
+        } else {
+            struct mw__blkinfo b = {0};
+            if (self->ndefer) /* the batch's errors come first, as they happened */
+                mw__leak_flush(self, self, 1);
+            release(self, self, p, how, MW__BLK_NONE, &b, where, fp, 0);
+        }
     } else {
         mw__leak_release(self, p, 1);
     }
@@ -275,6 +313,17 @@ EXPORT void *calloc(size_t n, size_t size)
     if (mul_size(n, size, &total) < 0)
         return NULL;
     return ALLOC_BODY(16, total, 1);
+}
+
+/* 1 when p waits in the thread's batch of frees. */
+static int pending(const struct mw__leak_thread *self, const void *p)
+{
+    unsigned i;
+
+    for (i = 0; i < self->ndefer; i++)
+        if (self->defer[i].p == p)
+            return 1;
+    return 0;
 }
 
 /* realloc nested in the tracer or with tracing off: no stack, no report. */
@@ -350,6 +399,8 @@ static inline __attribute__((always_inline)) void *do_realloc(void *p, size_t n,
         q = alloc(self, 16, n, 0, MW__ALLOC_MALLOC, where);
         goto out;
     }
+    if (self->ndefer && pending(self, p))
+        mw__leak_flush(self, self, 1); /* freed a moment ago: its release is checked first */
     st = mw__blocks_state(p, &b);
     if (st == MW__BLK_PLAIN) {
         /* A block handed out untracked: tracked from now on. */
@@ -361,7 +412,9 @@ static inline __attribute__((always_inline)) void *do_realloc(void *p, size_t n,
         goto out;
     }
     if (st != MW__BLK_LIVE || mw__errors_mismatch(MW__REL_REALLOC, &b)) {
-        if (!mw__errors_release(self, p, MW__REL_REALLOC, st, &b, where, fp)) {
+        if (self->ndefer)
+            mw__leak_flush(self, self, 1);
+        if (!mw__errors_release(self, p, MW__REL_REALLOC, st, &b, where, fp, 0)) {
             /* memcheck returns NULL and counts an allocation and a free. */
             mw__blocks_count_invalid(self, 1, n);
             q = NULL;
@@ -372,22 +425,25 @@ static inline __attribute__((always_inline)) void *do_realloc(void *p, size_t n,
     if (n == 0) {
         /* glibc frees the block and returns NULL; memcheck counts one free. */
         if (mw__blocks_release(self, p, &b))
-            defer(self, p);
+            defer(self, p, where, MW__REL_DONE);
         q = NULL;
-    } else if (mw__freelist_on() || b.off != MW__HDR) {
+    } else if (mw__freelist_holds() || b.off != MW__HDR) {
         q = alloc(self, 16, n, 0, MW__ALLOC_MALLOC, where);
         if (q) {
             memcpy(q, p, b.size < n ? b.size : n);
             if (mw__blocks_release(self, p, &b))
-                defer(self, p);
+                defer(self, p, where, MW__REL_DONE);
         }
     } else if (__builtin_add_overflow(n, (size_t)(MW__HDR + MW__TAIL), &keep)) {
         errno = ENOMEM;
         q = NULL;
-    } else if ((real = mw__real.realloc(b.real, keep)) == NULL) {
-        q = NULL;
     } else {
-        q = mw__blocks_move(self, real, &b, n, where);
+        /* The allocator's own realloc: when it moves the block, the old address is freed. */
+        uint32_t atrace = mw__blocks_slot_trace(b.slot);
+        real = mw__real.realloc(b.real, keep);
+        q = real ? mw__blocks_move(self, real, &b, n, where) : NULL;
+        if (q && q != p)
+            mw__freelist_note((uintptr_t)p, b.size, where, atrace);
     }
 out:
     mw__leave(self);

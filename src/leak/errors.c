@@ -43,10 +43,10 @@ struct ctx {
 };
 
 static struct ctx *ctxs;
-static uint32_t nctx;      /* published contexts (the exit path reads them without the lock) */
-static uint64_t nerrs;     /* errors counted */
-static int limited;        /* memcheck's cutoff was reached: nothing more is counted */
-static uint64_t dropped;   /* bad releases nested in the tracer, not described */
+static uint32_t nctx;    /* published contexts (the exit path reads them without the lock) */
+static uint64_t nerrs;   /* errors counted */
+static int limited;      /* memcheck's cutoff was reached: nothing more is counted */
+static uint64_t dropped; /* bad releases nested in the tracer, not described */
 static char *paths;
 static size_t paths_used;
 static mw__lock_t lock;
@@ -76,8 +76,8 @@ void mw__errors_thread_gone(uint32_t num)
 }
 
 /* ---- the live stream ------------------------------------------------------------------------ */
-static char *live;        /* the stream being built */
-static size_t live_used;  /* bytes in it */
+static char *live;       /* the stream being built */
+static size_t live_used; /* bytes in it */
 static unsigned long long mods_adds, mods_subs;
 static int mods_sent;
 
@@ -192,7 +192,7 @@ static void live_error(const struct ctx *c)
 
 /* ---- describing the address ------------------------------------------------------------------ */
 struct frame_at {
-    uintptr_t hook_sp; /* the release function's frame */
+    uintptr_t hook_sp;    /* the release function's frame */
     uintptr_t ra, sp, bp; /* its caller */
 };
 
@@ -237,7 +237,8 @@ static int mapping_of(uintptr_t a, mw__leak_error_t *e, char *path, size_t cap, 
             continue;
         if (a < l.lo || a >= l.hi)
             continue;
-        e->map = (l.perms[0] == 'r' ? MW__LEAK_MAP_R : 0) | (l.perms[1] == 'w' ? MW__LEAK_MAP_W : 0) |
+        e->map = (l.perms[0] == 'r' ? MW__LEAK_MAP_R : 0) |
+                 (l.perms[1] == 'w' ? MW__LEAK_MAP_W : 0) |
                  (l.perms[2] == 'x' ? MW__LEAK_MAP_X : 0) |
                  (l.perms[3] == 's' ? MW__LEAK_MAP_SHARED : 0);
         if (l.path_len && l.path[0] == '/') {
@@ -260,14 +261,12 @@ static void describe(struct mw__leak_thread *t, uintptr_t a, const struct frame_
 {
     struct mw__blkinfo b;
     uintptr_t start, lo, hi;
-    uint64_t size;
 
     /* memcheck's order: a recently freed block, then a live one (each with its redzone). */
-    if (mw__freelist_find(a, REDZONE, nested, &start, &size) &&
-        mw__blocks_state((void *)start, &b) == MW__BLK_FREED) {
+    if (mw__freelist_find(a, REDZONE, nested, &b, &start)) {
         e->addr_kind = MW__LEAK_ADDR_FREED;
         e->offset = (int64_t)(a - start);
-        e->size = size;
+        e->size = b.size;
         e->alloc = b.alloc_trace;
         e->freed = b.free_trace;
         return;
@@ -303,20 +302,34 @@ static void describe(struct mw__leak_thread *t, uintptr_t a, const struct frame_
     }
 }
 
-/* ---- contexts ---------------------------------------------------------------------------------- */
+/* ---- contexts ----------------------------------------------------------------------------------
+ */
 static int ready(void)
 {
-    if (ctxs)
-        return 1;
-    if (map_failed)
-        return 0;
-    ctxs = mw__leak_map(MAX_CTX * sizeof *ctxs);
-    paths = mw__leak_map(PATHS);
-    live = mw__leak_map(LIVE_BYTES);
-    if (!ctxs || !paths) {
-        map_failed = 1;
-        mw__leak_log("out of memory for error contexts: bad frees are not reported");
-        return 0;
+    static char *tables; /* ctxs, paths and live in one mapping, published once */
+    const size_t len = MAX_CTX * sizeof *ctxs + PATHS + LIVE_BYTES;
+    char *t = __atomic_load_n(&tables, __ATOMIC_ACQUIRE), *expected = NULL;
+
+    if (!t) {
+        if (__atomic_load_n(&map_failed, __ATOMIC_RELAXED))
+            return 0;
+        t = mw__leak_map(len);
+        if (!t) {
+            __atomic_store_n(&map_failed, 1, __ATOMIC_RELAXED);
+            mw__leak_log("out of memory for error contexts: bad frees are not reported");
+            return 0;
+        }
+        /* Two threads' first errors at once: one mapping wins, the other goes. */
+        if (!__atomic_compare_exchange_n(&tables, &expected, t, 0, __ATOMIC_ACQ_REL,
+                                         __ATOMIC_ACQUIRE)) {
+            mw__leak_unmap(t, len);
+            t = expected;
+        }
+    }
+    if (!ctxs) {
+        paths = t + MAX_CTX * sizeof *ctxs;
+        live = paths + PATHS;
+        __atomic_store_n(&ctxs, (struct ctx *)t, __ATOMIC_RELEASE);
     }
     return 1;
 }
@@ -394,18 +407,19 @@ int mw__errors_mismatch(unsigned how, const struct mw__blkinfo *b)
 }
 
 int mw__errors_release(struct mw__leak_thread *t, void *p, unsigned how, int st,
-                       const struct mw__blkinfo *b, uint32_t where, uintptr_t *fp)
+                       const struct mw__blkinfo *b, uint32_t where, uintptr_t *fp, int nested)
 {
     mw__leak_error_t e;
     char path[4096];
     struct frame_at f;
     int go_on = 0;
 
-    (void)how; /* the stack names the call */
-    if (!ready())
+    (void)how;                     /* the stack names the call */
+    if (!ready())                  /* (mmap only: also safe where locks may be held) */
         return st == MW__BLK_LIVE; /* nothing can be said: a mismatch is still freed */
     memset(&e, 0, sizeof e);
     e.addr = (uintptr_t)p;
+    e.by_thread = t->num;
     e.where = where;
     e.alloc = e.freed = 0;
     e.frame = -1;
@@ -414,7 +428,7 @@ int mw__errors_release(struct mw__leak_thread *t, void *p, unsigned how, int st,
         e.kind = MW__LEAK_ERR_MISMATCH;
         e.addr_kind = MW__LEAK_ADDR_ALLOCD;
         e.size = b->size;
-        e.alloc = b->alloc_trace;
+        e.alloc = mw__blocks_slot_trace(b->slot);
         go_on = 1;
     } else {
         e.kind = MW__LEAK_ERR_FREE;
@@ -423,15 +437,17 @@ int mw__errors_release(struct mw__leak_thread *t, void *p, unsigned how, int st,
             e.size = b->size;
             e.alloc = b->alloc_trace;
             e.freed = b->free_trace;
-        } else {
+        } else if (fp) {
             f.hook_sp = (uintptr_t)fp;
             f.ra = fp[1];
             f.sp = (uintptr_t)(fp + 2);
             f.bp = fp[0];
-            describe(t, (uintptr_t)p, &f, 0, &e, path, sizeof path);
+            describe(t, (uintptr_t)p, &f, nested, &e, path, sizeof path);
+        } else {
+            describe(t, (uintptr_t)p, NULL, nested, &e, path, sizeof path);
         }
     }
-    record(&e, path, 0);
+    record(&e, path, nested);
     return go_on;
 }
 
@@ -439,7 +455,6 @@ void mw__errors_nested(struct mw__leak_thread *t, void *p, const struct mw__blki
 {
     mw__leak_error_t e;
 
-    (void)t;
     if (!ctxs) {
         __atomic_add_fetch(&dropped, 1, __ATOMIC_RELAXED);
         return;
@@ -447,6 +462,7 @@ void mw__errors_nested(struct mw__leak_thread *t, void *p, const struct mw__blki
     memset(&e, 0, sizeof e);
     e.kind = MW__LEAK_ERR_FREE;
     e.addr = (uintptr_t)p;
+    e.by_thread = t->num;
     e.frame = -1;
     e.addr_kind = MW__LEAK_ADDR_FREED;
     e.size = b->size;

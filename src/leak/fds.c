@@ -25,7 +25,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define EXPORT __attribute__((visibility("default")))
+#define EXPORT         __attribute__((visibility("default")))
 #define DISTINCT(name) __asm__ volatile("# " #name)
 
 #if defined(__x86_64__)
@@ -39,10 +39,10 @@
 #define HERE() ((uintptr_t)__builtin_return_address(0))
 #endif
 
-#define MAX_FD    (1u << 16) /* descriptors recorded: higher ones are listed without a stack */
-#define NAME_IN   200u       /* name bytes kept in the record; longer names go to the arena */
-#define ARENA     (1u << 20)
-#define MAX_LIST  (1u << 16)
+#define MAX_FD   (1u << 16) /* descriptors recorded: higher ones are listed without a stack */
+#define NAME_IN  200u       /* name bytes kept in the record; longer names go to the arena */
+#define ARENA    (1u << 20)
+#define MAX_LIST (1u << 16)
 
 enum {
     F_INHERITED = 1u << 0,
@@ -190,7 +190,8 @@ static void opened2(const int *fds, uint32_t flags, uintptr_t pc, uintptr_t *fp)
     mw__leave(self);
 }
 
-#define OPENED(fd, name, by_link) opened((fd), (name), (by_link), 0, HERE(), __builtin_frame_address(0))
+#define OPENED(fd, name, by_link) \
+    opened((fd), (name), (by_link), 0, HERE(), __builtin_frame_address(0))
 
 /* ---- the real functions ------------------------------------------------------------------ */
 static void *next(const char *name)
@@ -244,156 +245,156 @@ static int need_mode(int flags)
 }
 
 /* ---- open and its family --------------------------------------------------------------------- */
-#define OPEN_WRAPPER(fn)                                     \
-    EXPORT int fn(const char *path, int flags, ...)          \
-    {                                                        \
-        DISTINCT(fn);                                        \
-        mode_t mode = 0;                                     \
-        int fd;                                              \
-        if (need_mode(flags)) {                              \
-            va_list ap;                                      \
-            va_start(ap, flags);                             \
-            mode = va_arg(ap, mode_t);                       \
-            va_end(ap);                                      \
-        }                                                    \
-        {                                                    \
-            REAL(int (*)(const char *, int, ...), fn);       \
-            if (!mw__fds_mode)                               \
-                return real_##fn(path, flags, mode);         \
-            fd = real_##fn(path, flags, mode);               \
-        }                                                    \
-        OPENED(fd, path, 0);                                 \
-        return fd;                                           \
+#define OPEN_WRAPPER(fn)                               \
+    EXPORT int fn(const char *path, int flags, ...)    \
+    {                                                  \
+        DISTINCT(fn);                                  \
+        mode_t mode = 0;                               \
+        int fd;                                        \
+        if (need_mode(flags)) {                        \
+            va_list ap;                                \
+            va_start(ap, flags);                       \
+            mode = va_arg(ap, mode_t);                 \
+            va_end(ap);                                \
+        }                                              \
+        {                                              \
+            REAL(int (*)(const char *, int, ...), fn); \
+            if (!mw__fds_mode)                         \
+                return real_##fn(path, flags, mode);   \
+            fd = real_##fn(path, flags, mode);         \
+        }                                              \
+        OPENED(fd, path, 0);                           \
+        return fd;                                     \
     }
 
 OPEN_WRAPPER(open)
 OPEN_WRAPPER(open64)
 
-#define OPENAT_WRAPPER(fn)                                       \
-    EXPORT int fn(int dirfd, const char *path, int flags, ...)   \
-    {                                                            \
-        DISTINCT(fn);                                            \
-        mode_t mode = 0;                                         \
-        int fd;                                                  \
-        if (need_mode(flags)) {                                  \
-            va_list ap;                                          \
-            va_start(ap, flags);                                 \
-            mode = va_arg(ap, mode_t);                           \
-            va_end(ap);                                          \
-        }                                                        \
-        {                                                        \
-            REAL(int (*)(int, const char *, int, ...), fn);      \
-            if (!mw__fds_mode)                                   \
-                return real_##fn(dirfd, path, flags, mode);      \
-            fd = real_##fn(dirfd, path, flags, mode);            \
-        }                                                        \
-        OPENED(fd, path, 0);                                     \
-        return fd;                                               \
+#define OPENAT_WRAPPER(fn)                                     \
+    EXPORT int fn(int dirfd, const char *path, int flags, ...) \
+    {                                                          \
+        DISTINCT(fn);                                          \
+        mode_t mode = 0;                                       \
+        int fd;                                                \
+        if (need_mode(flags)) {                                \
+            va_list ap;                                        \
+            va_start(ap, flags);                               \
+            mode = va_arg(ap, mode_t);                         \
+            va_end(ap);                                        \
+        }                                                      \
+        {                                                      \
+            REAL(int (*)(int, const char *, int, ...), fn);    \
+            if (!mw__fds_mode)                                 \
+                return real_##fn(dirfd, path, flags, mode);    \
+            fd = real_##fn(dirfd, path, flags, mode);          \
+        }                                                      \
+        OPENED(fd, path, 0);                                   \
+        return fd;                                             \
     }
 
 OPENAT_WRAPPER(openat)
 OPENAT_WRAPPER(openat64)
 
 /* _FORTIFY_SOURCE's checked versions. */
-#define OPEN2_WRAPPER(fn)                          \
-    EXPORT int fn(const char *path, int flags)     \
-    {                                              \
-        DISTINCT(fn);                              \
-        int fd;                                    \
-        {                                          \
-            REAL(int (*)(const char *, int), fn);  \
-            if (!mw__fds_mode)                     \
-                return real_##fn(path, flags);     \
-            fd = real_##fn(path, flags);           \
-        }                                          \
-        OPENED(fd, path, 0);                       \
-        return fd;                                 \
+#define OPEN2_WRAPPER(fn)                         \
+    EXPORT int fn(const char *path, int flags)    \
+    {                                             \
+        DISTINCT(fn);                             \
+        int fd;                                   \
+        {                                         \
+            REAL(int (*)(const char *, int), fn); \
+            if (!mw__fds_mode)                    \
+                return real_##fn(path, flags);    \
+            fd = real_##fn(path, flags);          \
+        }                                         \
+        OPENED(fd, path, 0);                      \
+        return fd;                                \
     }
 
 OPEN2_WRAPPER(__open_2)
 OPEN2_WRAPPER(__open64_2)
 
-#define OPENAT2_WRAPPER(fn)                                \
-    EXPORT int fn(int dirfd, const char *path, int flags)  \
-    {                                                      \
-        DISTINCT(fn);                                      \
-        int fd;                                            \
-        {                                                  \
-            REAL(int (*)(int, const char *, int), fn);     \
-            if (!mw__fds_mode)                             \
-                return real_##fn(dirfd, path, flags);      \
-            fd = real_##fn(dirfd, path, flags);            \
-        }                                                  \
-        OPENED(fd, path, 0);                               \
-        return fd;                                         \
+#define OPENAT2_WRAPPER(fn)                               \
+    EXPORT int fn(int dirfd, const char *path, int flags) \
+    {                                                     \
+        DISTINCT(fn);                                     \
+        int fd;                                           \
+        {                                                 \
+            REAL(int (*)(int, const char *, int), fn);    \
+            if (!mw__fds_mode)                            \
+                return real_##fn(dirfd, path, flags);     \
+            fd = real_##fn(dirfd, path, flags);           \
+        }                                                 \
+        OPENED(fd, path, 0);                              \
+        return fd;                                        \
     }
 
 OPENAT2_WRAPPER(__openat_2)
 OPENAT2_WRAPPER(__openat64_2)
 
-#define CREAT_WRAPPER(fn)                              \
-    EXPORT int fn(const char *path, mode_t mode)       \
-    {                                                  \
-        DISTINCT(fn);                                  \
-        int fd;                                        \
-        {                                              \
-            REAL(int (*)(const char *, mode_t), fn);   \
-            if (!mw__fds_mode)                         \
-                return real_##fn(path, mode);          \
-            fd = real_##fn(path, mode);                \
-        }                                              \
-        OPENED(fd, path, 0);                           \
-        return fd;                                     \
+#define CREAT_WRAPPER(fn)                            \
+    EXPORT int fn(const char *path, mode_t mode)     \
+    {                                                \
+        DISTINCT(fn);                                \
+        int fd;                                      \
+        {                                            \
+            REAL(int (*)(const char *, mode_t), fn); \
+            if (!mw__fds_mode)                       \
+                return real_##fn(path, mode);        \
+            fd = real_##fn(path, mode);              \
+        }                                            \
+        OPENED(fd, path, 0);                         \
+        return fd;                                   \
     }
 
 CREAT_WRAPPER(creat)
 CREAT_WRAPPER(creat64)
 
 /* ---- stdio and directories ------------------------------------------------------------------- */
-#define FOPEN_WRAPPER(fn)                                          \
-    EXPORT FILE *fn(const char *path, const char *mode)            \
-    {                                                              \
-        DISTINCT(fn);                                              \
-        static FILE *(*real)(const char *, const char *);          \
-        FILE *f;                                                   \
-        if (!real)                                                 \
-            *(void **)&real = next(#fn);                           \
-        if (!real) {                                               \
-            errno = ENOSYS;                                        \
-            return NULL;                                           \
-        }                                                          \
-        if (!mw__fds_mode)                                         \
-            return real(path, mode);                               \
-        f = real(path, mode);                                      \
-        if (f)                                                     \
-            OPENED(fileno(f), path, 0);                            \
-        return f;                                                  \
+#define FOPEN_WRAPPER(fn)                                 \
+    EXPORT FILE *fn(const char *path, const char *mode)   \
+    {                                                     \
+        DISTINCT(fn);                                     \
+        static FILE *(*real)(const char *, const char *); \
+        FILE *f;                                          \
+        if (!real)                                        \
+            *(void **)&real = next(#fn);                  \
+        if (!real) {                                      \
+            errno = ENOSYS;                               \
+            return NULL;                                  \
+        }                                                 \
+        if (!mw__fds_mode)                                \
+            return real(path, mode);                      \
+        f = real(path, mode);                             \
+        if (f)                                            \
+            OPENED(fileno(f), path, 0);                   \
+        return f;                                         \
     }
 
 FOPEN_WRAPPER(fopen)
 FOPEN_WRAPPER(fopen64)
 
-#define FREOPEN_WRAPPER(fn)                                             \
-    EXPORT FILE *fn(const char *path, const char *mode, FILE *stream)   \
-    {                                                                   \
-        DISTINCT(fn);                                                   \
-        static FILE *(*real)(const char *, const char *, FILE *);       \
-        FILE *f;                                                        \
-        int old = stream ? fileno(stream) : -1;                         \
-        if (!real)                                                      \
-            *(void **)&real = next(#fn);                                \
-        if (!real) {                                                    \
-            errno = ENOSYS;                                             \
-            return NULL;                                                \
-        }                                                               \
-        if (!mw__fds_mode)                                              \
-            return real(path, mode, stream);                            \
-        if (old >= 0)                                                   \
-            forget(old);                                                \
-        f = real(path, mode, stream);                                   \
-        if (f)                                                          \
-            OPENED(fileno(f), path, path == NULL);                      \
-        return f;                                                       \
+#define FREOPEN_WRAPPER(fn)                                           \
+    EXPORT FILE *fn(const char *path, const char *mode, FILE *stream) \
+    {                                                                 \
+        DISTINCT(fn);                                                 \
+        static FILE *(*real)(const char *, const char *, FILE *);     \
+        FILE *f;                                                      \
+        int old = stream ? fileno(stream) : -1;                       \
+        if (!real)                                                    \
+            *(void **)&real = next(#fn);                              \
+        if (!real) {                                                  \
+            errno = ENOSYS;                                           \
+            return NULL;                                              \
+        }                                                             \
+        if (!mw__fds_mode)                                            \
+            return real(path, mode, stream);                          \
+        if (old >= 0)                                                 \
+            forget(old);                                              \
+        f = real(path, mode, stream);                                 \
+        if (f)                                                        \
+            OPENED(fileno(f), path, path == NULL);                    \
+        return f;                                                     \
     }
 
 FREOPEN_WRAPPER(freopen)
@@ -419,48 +420,48 @@ EXPORT DIR *opendir(const char *path)
     return d;
 }
 
-#define TMPFILE_WRAPPER(fn)                    \
-    EXPORT FILE *fn(void)                      \
-    {                                          \
-        DISTINCT(fn);                          \
-        static FILE *(*real)(void);            \
-        FILE *f;                               \
-        if (!real)                             \
-            *(void **)&real = next(#fn);       \
-        if (!real) {                           \
-            errno = ENOSYS;                    \
-            return NULL;                       \
-        }                                      \
-        if (!mw__fds_mode)                     \
-            return real();                     \
-        f = real();                            \
+#define TMPFILE_WRAPPER(fn)                                              \
+    EXPORT FILE *fn(void)                                                \
+    {                                                                    \
+        DISTINCT(fn);                                                    \
+        static FILE *(*real)(void);                                      \
+        FILE *f;                                                         \
+        if (!real)                                                       \
+            *(void **)&real = next(#fn);                                 \
+        if (!real) {                                                     \
+            errno = ENOSYS;                                              \
+            return NULL;                                                 \
+        }                                                                \
+        if (!mw__fds_mode)                                               \
+            return real();                                               \
+        f = real();                                                      \
         /* glibc opens P_tmpdir with O_TMPFILE: memcheck names it so. */ \
-        if (f)                                 \
-            OPENED(fileno(f), P_tmpdir, 0);    \
-        return f;                              \
+        if (f)                                                           \
+            OPENED(fileno(f), P_tmpdir, 0);                              \
+        return f;                                                        \
     }
 
 TMPFILE_WRAPPER(tmpfile)
 TMPFILE_WRAPPER(tmpfile64)
 
 /* mkstemp and friends: the name is the template, filled in. */
-#define MKSTEMP_WRAPPER(fn, params, args)      \
-    EXPORT int fn params                       \
-    {                                          \
-        DISTINCT(fn);                          \
-        static int(*real) params;              \
-        int fd;                                \
-        if (!real)                             \
-            *(void **)&real = next(#fn);       \
-        if (!real) {                           \
-            errno = ENOSYS;                    \
-            return -1;                         \
-        }                                      \
-        if (!mw__fds_mode)                     \
-            return real args;                  \
-        fd = real args;                        \
-        OPENED(fd, tmpl, 0);                   \
-        return fd;                             \
+#define MKSTEMP_WRAPPER(fn, params, args) \
+    EXPORT int fn params                  \
+    {                                     \
+        DISTINCT(fn);                     \
+        static int(*real) params;         \
+        int fd;                           \
+        if (!real)                        \
+            *(void **)&real = next(#fn);  \
+        if (!real) {                      \
+            errno = ENOSYS;               \
+            return -1;                    \
+        }                                 \
+        if (!mw__fds_mode)                \
+            return real args;             \
+        fd = real args;                   \
+        OPENED(fd, tmpl, 0);              \
+        return fd;                        \
     }
 
 MKSTEMP_WRAPPER(mkstemp, (char *tmpl), (tmpl))
@@ -493,21 +494,21 @@ EXPORT FILE *popen(const char *cmd, const char *type)
 }
 
 /* The closing calls that close a descriptor inside the library. */
-#define CLOSE_STREAM(fn, type, fdof)                \
-    EXPORT int fn(type s)                           \
-    {                                               \
-        DISTINCT(fn);                               \
-        static int (*real)(type);                   \
-        if (!real)                                  \
-            *(void **)&real = next(#fn);            \
-        if (!real) {                                \
-            errno = ENOSYS;                         \
-            return -1;                              \
-        }                                           \
-        /* (declared nonnull, but called with NULL) */ \
+#define CLOSE_STREAM(fn, type, fdof)                     \
+    EXPORT int fn(type s)                                \
+    {                                                    \
+        DISTINCT(fn);                                    \
+        static int (*real)(type);                        \
+        if (!real)                                       \
+            *(void **)&real = next(#fn);                 \
+        if (!real) {                                     \
+            errno = ENOSYS;                              \
+            return -1;                                   \
+        }                                                \
+        /* (declared nonnull, but called with NULL) */   \
         if (mw__fds_mode && *(const void *volatile *)&s) \
-            forget(fdof(s));                        \
-        return real(s);                             \
+            forget(fdof(s));                             \
+        return real(s);                                  \
     }
 
 CLOSE_STREAM(fclose, FILE *, fileno)
@@ -636,39 +637,39 @@ EXPORT int dup3(int old, int new_fd, int flags)
     return fd;
 }
 
-#define FCNTL_WRAPPER(fn)                                             \
-    EXPORT int fn(int fd, int cmd, ...)                               \
-    {                                                                 \
-        DISTINCT(fn);                                                 \
-        va_list ap;                                                   \
-        long arg;                                                     \
-        int r;                                                        \
-        va_start(ap, cmd);                                            \
-        arg = va_arg(ap, long);                                       \
-        va_end(ap);                                                   \
-        {                                                             \
-            REAL(int (*)(int, int, ...), fn);                         \
-            r = real_##fn(fd, cmd, arg);                              \
-        }                                                             \
-        if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)                 \
-            OPENED(r, NULL, 1);                                       \
-        return r;                                                     \
+#define FCNTL_WRAPPER(fn)                             \
+    EXPORT int fn(int fd, int cmd, ...)               \
+    {                                                 \
+        DISTINCT(fn);                                 \
+        va_list ap;                                   \
+        long arg;                                     \
+        int r;                                        \
+        va_start(ap, cmd);                            \
+        arg = va_arg(ap, long);                       \
+        va_end(ap);                                   \
+        {                                             \
+            REAL(int (*)(int, int, ...), fn);         \
+            r = real_##fn(fd, cmd, arg);              \
+        }                                             \
+        if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) \
+            OPENED(r, NULL, 1);                       \
+        return r;                                     \
     }
 
 FCNTL_WRAPPER(fcntl)
 FCNTL_WRAPPER(fcntl64)
 
-#define NAMELESS_WRAPPER(fn, params, args)         \
-    EXPORT int fn params                           \
-    {                                              \
-        DISTINCT(fn);                              \
-        int r_;                                    \
-        {                                          \
-            REAL(int(*) params, fn);               \
-            r_ = real_##fn args;                   \
-        }                                          \
-        OPENED(r_, NULL, 0);                       \
-        return r_;                                 \
+#define NAMELESS_WRAPPER(fn, params, args) \
+    EXPORT int fn params                   \
+    {                                      \
+        DISTINCT(fn);                      \
+        int r_;                            \
+        {                                  \
+            REAL(int(*) params, fn);       \
+            r_ = real_##fn args;           \
+        }                                  \
+        OPENED(r_, NULL, 0);               \
+        return r_;                         \
     }
 
 NAMELESS_WRAPPER(eventfd, (unsigned int initval, int flags), (initval, flags))
@@ -694,17 +695,17 @@ EXPORT int inotify_init(void)
 }
 
 /* /dev/ptmx, opened inside the library. */
-#define PTY_WRAPPER(fn, params, args)            \
-    EXPORT int fn params                         \
-    {                                            \
-        DISTINCT(fn);                            \
-        int fd;                                  \
-        {                                        \
-            REAL(int(*) params, fn);             \
-            fd = real_##fn args;                 \
-        }                                        \
-        OPENED(fd, "/dev/ptmx", 0);              \
-        return fd;                               \
+#define PTY_WRAPPER(fn, params, args) \
+    EXPORT int fn params              \
+    {                                 \
+        DISTINCT(fn);                 \
+        int fd;                       \
+        {                             \
+            REAL(int(*) params, fn);  \
+            fd = real_##fn args;      \
+        }                             \
+        OPENED(fd, "/dev/ptmx", 0);   \
+        return fd;                    \
     }
 
 PTY_WRAPPER(posix_openpt, (int flags), (flags))
@@ -837,8 +838,7 @@ EXPORT long syscall(long n, ...)
     case SYS_pipe:
     case SYS_pipe2:
     case SYS_socketpair:
-        opened2((const int *)(n == SYS_socketpair ? d : a), 0, HERE(),
-                __builtin_frame_address(0));
+        opened2((const int *)(n == SYS_socketpair ? d : a), 0, HERE(), __builtin_frame_address(0));
         break;
     case SYS_socket:
     case SYS_accept:
@@ -1025,8 +1025,7 @@ void mw__fds_traces(void (*use)(uint32_t trace, void *ctx), void *ctx)
             use(list[i].r.trace, ctx);
 }
 
-void mw__fds_write(void (*put)(const void *, size_t), uint32_t (*map)(uint32_t, void *),
-                   void *ctx)
+void mw__fds_write(void (*put)(const void *, size_t), uint32_t (*map)(uint32_t, void *), void *ctx)
 {
     mw__leak_section_t s = {MW__LEAK_SECT_FDS, 0, sizeof(mw__leak_fds_t)};
     mw__leak_fds_t h = {(uint32_t)mw__fds_mode, 0, 0, 0};

@@ -1,60 +1,96 @@
-/* The freed-block queue (memcheck's --freelist-vol, 20,000,000 bytes by default, as there): a
- * freed block goes back to the allocator only after that many bytes of later frees, its contents
- * cleared and its header saying freed (blocks.c) meanwhile. So a second release of it is known
- * for what it is and described with the stacks of its allocation and its free, as memcheck
- * describes it, instead of reaching the allocator (which would abort, or hand the block to two
- * owners). And the exit scan is not misled by stale words: an old pointer to the freed block
- * does not point to a new live one, and a new block's unwritten words do not hold pointers the
- * old one had (the scan, unlike memcheck, cannot tell written memory from memory never written).
+/* The freed-block queue (memcheck's --freelist-vol, 20,000,000 bytes by default, as there): the
+ * most recent frees, up to that many bytes of blocks, with the stacks of their allocation and of
+ * their free. A second release of one of them, or of an address inside one, is then described
+ * as memcheck describes it ("N bytes inside a block of size M free'd", both stacks).
  *
- * One ring, one lock, taken once per batch of a thread's frees (entry.c). A block leaving the
- * ring has its header forgotten before the allocator gets it back. */
+ * By default (hold, memcheck's own way) a queued block is not handed out again until it leaves
+ * the queue, its contents cleared: a second release is recognised even after later
+ * allocations (without hold, the allocator may have given the address to a new block, whose
+ * free it then is), and the exit scan is not misled by stale words: an old pointer to the freed
+ * block does not point to a new live one, and a new block's unwritten words do not hold
+ * pointers the old one had (the scan, unlike memcheck, cannot tell written memory from memory
+ * never written). Holding is what costs (the program's new blocks come from memory freed long
+ * ago, out of the cache): with hold off (--freelist-hold=no, MEMWALK_FREELIST_HOLD=no) the
+ * blocks go back to the allocator at once and only their stacks are remembered.
+ *
+ * One ring, one lock, taken once per batch of a thread's frees (entry.c). A held block leaving
+ * the ring has its header forgotten before the allocator gets it back. */
 #include "leak/leak.h"
 
 #include <string.h>
 
-#define QCAP (1u << 20) /* blocks held at most, whatever their size */
+#define QCAP (1u << 20) /* blocks remembered at most, whatever their size */
 
 struct qent {
     uintptr_t p;
     uint64_t size;
+    uint32_t ftrace, atrace;
 };
 
 static struct qent *q;
 static size_t qhead, qcount;
 static uint64_t qbytes, qvol;
+static int qhold;
 static mw__lock_t qlock;
 
-void mw__freelist_init(uint64_t vol)
+void mw__freelist_init(uint64_t vol, int hold)
 {
     if (!vol)
         return;
     q = mw__leak_map(QCAP * sizeof *q);
-    if (q)
-        qvol = vol;
-    else
-        mw__leak_log("out of memory for the freed-block queue: freed blocks are not held");
+    if (!q) {
+        mw__leak_log("out of memory for the freed-block queue: frees are not remembered");
+        return;
+    }
+    qvol = vol;
+    qhold = hold;
 }
 
-int mw__freelist_on(void)
+int mw__freelist_holds(void)
 {
-    return qvol != 0;
+    return qhold;
 }
 
-/* Gives a block leaving the queue (or never entering it) back to the allocator. */
+/* Gives a block back to the allocator. */
 static void give_back(uintptr_t p)
 {
     void *real;
     uint64_t size;
 
     mw__blocks_extent((void *)p, &real, &size);
-    mw__blocks_forget((void *)p);
+    mw__blocks_unmapping((void *)p);
+    if (qhold)
+        mw__blocks_forget((void *)p);
     mw__real.free(real);
+}
+
+/* Takes the oldest entry off the ring (the lock held); returns its address. */
+static uintptr_t pop(void)
+{
+    uintptr_t p = q[qhead].p;
+
+    qbytes -= q[qhead].size;
+    qhead = (qhead + 1) % QCAP;
+    qcount--;
+    return p;
+}
+
+static void push(uintptr_t p, uint64_t size, uint32_t ftrace, uint32_t atrace)
+{
+    struct qent *e = &q[(qhead + qcount) % QCAP];
+
+    e->p = p;
+    e->size = size;
+    e->ftrace = ftrace;
+    e->atrace = atrace;
+    qcount++;
+    qbytes += size;
 }
 
 void mw__freelist_put(void *const *ps, size_t n)
 {
-    struct qent out[2 * MW__DEFER];
+    uintptr_t out[2 * MW__DEFER];
+    struct mw__blkinfo b[MW__DEFER];
     size_t nout = 0, i;
 
     if (!qvol) {
@@ -63,44 +99,53 @@ void mw__freelist_put(void *const *ps, size_t n)
         return;
     }
     for (i = 0; i < n; i++) {
-        void *real;
-        uint64_t size;
-        mw__blocks_extent(ps[i], &real, &size);
-        memset(ps[i], 0, size);
+        mw__blocks_freed(ps[i], &b[i]);
+        if (qhold)
+            memset(ps[i], 0, b[i].size);
     }
     mw__lock(&qlock);
     for (i = 0; i < n; i++) {
-        struct qent *e;
-        if (qcount == QCAP && nout < 2 * MW__DEFER) {
-            out[nout++] = q[qhead];
-            qbytes -= q[qhead].size;
-            qhead = (qhead + 1) % QCAP;
-            qcount--;
-        }
         if (qcount == QCAP) {
-            /* Cannot happen (room was made above), but never overwrite a held block. */
-            give_back((uintptr_t)ps[i]);
-            continue;
+            uintptr_t old = pop();
+            if (qhold)
+                out[nout++] = old;
         }
-        e = &q[(qhead + qcount) % QCAP];
-        e->p = (uintptr_t)ps[i];
-        mw__blocks_extent(ps[i], NULL, &e->size);
-        qcount++;
-        qbytes += e->size;
+        push((uintptr_t)ps[i], b[i].size, b[i].free_trace, b[i].alloc_trace);
     }
     /* Oldest first, until the volume fits again (a few at a time: the rest on later frees). */
     while (qbytes > qvol && qcount > 0 && nout < 2 * MW__DEFER) {
-        out[nout++] = q[qhead];
-        qbytes -= q[qhead].size;
-        qhead = (qhead + 1) % QCAP;
-        qcount--;
+        uintptr_t old = pop();
+        if (qhold)
+            out[nout++] = old;
     }
+    /* Held blocks that leave next are cold by now: their headers load while the program runs
+     * (the allocator reads the same lines when it gets the blocks back). */
+    for (i = 0; qhold && i < nout && 2 * MW__DEFER + i < qcount; i++)
+        __builtin_prefetch((const char *)q[(qhead + 2 * MW__DEFER + i) % QCAP].p - MW__HDR, 1);
     mw__unlock(&qlock);
-    for (i = 0; i < nout; i++)
-        give_back(out[i].p);
+    if (qhold)
+        for (i = 0; i < nout; i++)
+            give_back(out[i]);
+    else
+        for (i = 0; i < n; i++)
+            give_back((uintptr_t)ps[i]);
 }
 
-int mw__freelist_find(uintptr_t a, size_t margin, int nested, uintptr_t *start, uint64_t *size)
+void mw__freelist_note(uintptr_t p, uint64_t size, uint32_t ftrace, uint32_t atrace)
+{
+    if (!qvol || qhold) /* (held blocks never move inside the allocator) */
+        return;
+    mw__lock(&qlock);
+    if (qcount == QCAP)
+        pop();
+    push(p, size, ftrace, atrace);
+    while (qbytes > qvol && qcount > 1)
+        pop();
+    mw__unlock(&qlock);
+}
+
+int mw__freelist_find(uintptr_t a, size_t margin, int nested, struct mw__blkinfo *out,
+                      uintptr_t *start)
 {
     size_t i;
     int found = 0;
@@ -118,8 +163,11 @@ int mw__freelist_find(uintptr_t a, size_t margin, int nested, uintptr_t *start, 
     for (i = qcount; i-- > 0;) {
         const struct qent *e = &q[(qhead + i) % QCAP];
         if (a + margin >= e->p && a < e->p + e->size + margin) {
+            memset(out, 0, sizeof *out);
+            out->size = e->size;
+            out->free_trace = e->ftrace;
+            out->alloc_trace = e->atrace;
             *start = e->p;
-            *size = e->size;
             found = 1;
             break;
         }

@@ -157,9 +157,10 @@ static void drop_from_ld_preload(void)
 /* ---- the tracer's variables across execve ------------------------------------------------- */
 /* Copies of "NAME=value" taken at start: a program that clears its environment and executes
  * another keeps the tracer (--trace-children=yes), as valgrind carries its own variables. */
-static const char *const carried[] = {"MEMWALK_LAUNCH",         "MEMWALK_OUT",
-                                      "MEMWALK_NUM_CALLERS",    "MEMWALK_TRACE_CHILDREN",
-                                      "MEMWALK_FREELIST_VOL",   "MEMWALK_TRACK_FDS"};
+static const char *const carried[] = {"MEMWALK_LAUNCH",       "MEMWALK_OUT",
+                                      "MEMWALK_NUM_CALLERS",  "MEMWALK_TRACE_CHILDREN",
+                                      "MEMWALK_FREELIST_VOL", "MEMWALK_FREELIST_HOLD",
+                                      "MEMWALK_TRACK_FDS"};
 #define NCARRY (sizeof carried / sizeof carried[0])
 static char carry_buf[8192];
 static char *carry[NCARRY + 1]; /* + LD_PRELOAD=self */
@@ -256,6 +257,18 @@ static uint64_t freelist_vol(void)
     return vol;
 }
 
+/* Whether freed blocks are held back from the allocator (yes by default, as memcheck does):
+ * memwalk's ",hold:no", else MEMWALK_FREELIST_HOLD=no by hand. */
+static int freelist_hold(void)
+{
+    const char *l = mw__leak_env("MEMWALK_LAUNCH"), *v = l ? strstr(l, ",hold:") : NULL;
+
+    if (v)
+        return v[6] != 'n';
+    v = mw__leak_env("MEMWALK_FREELIST_HOLD");
+    return !v || !(v[0] == 'n' || v[0] == '0');
+}
+
 /* ---- start -------------------------------------------------------------------------------- */
 void mw__leak_install(void)
 {
@@ -267,7 +280,7 @@ void mw__leak_install(void)
     exe[k > 0 ? k : 0] = '\0';
     mw__leak_num_callers =
         parse_int(mw__leak_env("MEMWALK_NUM_CALLERS"), 1, MW__LEAK_MAX_CALLERS, 12);
-    mw__freelist_init(freelist_vol());
+    mw__freelist_init(freelist_vol(), freelist_hold());
     v = mw__leak_env("MEMWALK_TRACE_CHILDREN");
     mw__leak_trace_children = v && (strcmp(v, "yes") == 0 || strcmp(v, "1") == 0);
     parse_launch();

@@ -163,8 +163,14 @@ size_t mw__pool_size(const void *p);
 
 /* ---- threads.c ---- */
 /* Frees are batched per thread: the blocks' headers are then loaded in parallel instead of one
- * cache miss after another. */
+ * cache miss after another. A batched free has its stack and its kind of release. */
 #define MW__DEFER 32
+
+struct mw__deferred {
+    void *p;
+    uint32_t where; /* the stack of the release call */
+    uint32_t how;   /* MW__REL_* */
+};
 
 enum { MW__PEND_STOP = 1, MW__PEND_SIGNAL = 2 };
 
@@ -183,7 +189,7 @@ struct mw__leak_thread {
     uint64_t allocs, frees, bytes;             /* memcheck's counters, this thread's share */
     uint64_t seq_next, seq_end;                /* allocation numbers reserved by this thread */
     unsigned ndefer;                           /* frees waiting in defer[] */
-    void *defer[MW__DEFER];
+    struct mw__deferred defer[MW__DEFER];
     uint32_t num; /* the thread's number as memcheck gives them (1: main), for error reports */
 };
 
@@ -266,8 +272,9 @@ struct mw__leak_thread *mw__threads_find(pid_t tid);
 /* The thread whose stack lies in the mapping [lo, hi), or NULL. */
 struct mw__leak_thread *mw__threads_stack_owner(uintptr_t lo, uintptr_t hi);
 
-/* Frees t's batch: the slots go to self's lists; real: the blocks go back to the allocator too
- * (not at exit: the process ends, and the allocator may be in any state). */
+/* Frees t's batch: each release is checked (bad ones reported), the slots go to self's lists;
+ * real: the blocks go to the freed-block queue or back to the allocator (not at exit: the
+ * process ends, and the allocator may be in any state). */
 void mw__leak_flush(struct mw__leak_thread *self, struct mw__leak_thread *t, int real);
 /* Flushes every thread's batch into self's lists (exit, the others held by the gate). */
 void mw__leak_flush_all(struct mw__leak_thread *self, int real);
@@ -287,14 +294,17 @@ void mw__leak_release(struct mw__leak_thread *t, void *p, int real);
 struct mw__blkinfo;
 /* How a block is released: each expects its own family (MW__ALLOC_*). */
 enum { MW__REL_FREE = 0, MW__REL_DELETE = 1, MW__REL_DELETE_ARRAY = 2, MW__REL_REALLOC = 3 };
+/* A batched block already released in the tables (realloc moved it): only queued. */
+#define MW__REL_DONE 4u
 /* 1 when a block of b's family may not be released that way. */
 int mw__errors_mismatch(unsigned how, const struct mw__blkinfo *b);
-/* A tracked release (t inside the hook once) of p that is no live block of the right family
- * (st, b: what its header says), the call's stack interned as where; fp: the release
- * function's frame. Reports it; returns 1 when the block must still be released (a mismatch),
- * 0 when the call is dropped. */
+/* A tracked release of p that is no live block of the right family (st, b: what its header
+ * says), the call's stack interned as where; fp: the release function's frame, NULL when the
+ * release was batched (the frames are gone); nested: locks may be held by a stopped or
+ * interrupted thread (only tried, nothing sent live). Reports it; returns 1 when the block must
+ * still be released (a mismatch), 0 when the call is dropped. */
 int mw__errors_release(struct mw__leak_thread *t, void *p, unsigned how, int st,
-                       const struct mw__blkinfo *b, uint32_t where, uintptr_t *fp);
+                       const struct mw__blkinfo *b, uint32_t where, uintptr_t *fp, int nested);
 /* A release nested in the tracer of a block already freed: counted without a stack. */
 void mw__errors_nested(struct mw__leak_thread *t, void *p, const struct mw__blkinfo *b);
 /* Thread numbers, as memcheck gives them. */
@@ -314,20 +324,23 @@ void mw__fds_init(void);
 /* The result's FDS section: lists the descriptors open now and the traces they name, then the
  * section (trace ids through map). */
 void mw__fds_traces(void (*use)(uint32_t trace, void *ctx), void *ctx);
-void mw__fds_write(void (*put)(const void *, size_t), uint32_t (*map)(uint32_t, void *),
-                   void *ctx);
+void mw__fds_write(void (*put)(const void *, size_t), uint32_t (*map)(uint32_t, void *), void *ctx);
 
 /* ---- freelist.c ---- */
-/* The freed-block queue holds vol bytes of freed blocks (0: none, every free goes straight to
- * the allocator). */
-void mw__freelist_init(uint64_t vol);
-int mw__freelist_on(void);
-/* Blocks already released in the tables (headers freed): cleared and queued, the oldest going
- * back to the allocator (at most MW__DEFER at once). */
+/* The freed-block queue remembers vol bytes of recent frees (0: none); hold: their memory is
+ * held back from the allocator too (memcheck's way; cleared). */
+void mw__freelist_init(uint64_t vol, int hold);
+int mw__freelist_holds(void);
+/* Blocks already released in the tables (headers freed): remembered, then given back to the
+ * allocator (held: cleared, queued, the oldest given back). At most MW__DEFER at once. */
 void mw__freelist_put(void *const *ps, size_t n);
-/* The queued block that contains a or lies within margin bytes of it, newest first: 1 with its
- * address and size. nested: called where the lock's holder may be interrupted (gives up). */
-int mw__freelist_find(uintptr_t a, size_t margin, int nested, uintptr_t *start, uint64_t *size);
+/* A block the allocator freed itself (a realloc that moved it): remembered. */
+void mw__freelist_note(uintptr_t p, uint64_t size, uint32_t ftrace, uint32_t atrace);
+/* The remembered block that contains a or lies within margin bytes of it, newest first: 1 with
+ * its size and stacks in *out and its address. nested: called where the lock's holder may be
+ * interrupted (gives up). */
+int mw__freelist_find(uintptr_t a, size_t margin, int nested, struct mw__blkinfo *out,
+                      uintptr_t *start);
 void mw__freelist_lock(void);
 void mw__freelist_unlock(void);
 
@@ -367,6 +380,13 @@ void *mw__blocks_add(struct mw__leak_thread *t, void *real, size_t off, uint64_t
                      uint32_t trace, unsigned kind);
 /* Gives the untracked block at real + off a header that free recognises; returns it. */
 void *mw__blocks_plain(void *real, size_t off, uint64_t size);
+/* 0 when p cannot be a block the tracer handed out: misaligned, or where the allocator never
+ * gave memory (its header is not read). */
+int mw__blocks_maybe(const void *p);
+/* Where the live block in slot was allocated (its alloc_trace is not filled by lookups: the slot
+ * is another cache line); a prefetch of that line. */
+uint32_t mw__blocks_slot_trace(uint32_t slot);
+void mw__blocks_prefetch_slot(uint32_t slot);
 /* 1 when p carries a valid header (a block the tracer handed out), *out filled. */
 int mw__blocks_lookup(const void *p, struct mw__blkinfo *out);
 /* What p's header says (MW__BLK_*), *out filled unless NONE. Never faults: memory that never
@@ -375,6 +395,11 @@ int mw__blocks_state(const void *p, struct mw__blkinfo *out);
 /* Frees p's slot and counts a free; the header turns freed (b->free_trace). Returns 0 when p was
  * no longer live (another thread released it first): nothing was done. */
 int mw__blocks_release(struct mw__leak_thread *t, const void *p, const struct mw__blkinfo *b);
+/* What the header of the freed block p says (size, stacks). */
+void mw__blocks_freed(const void *p, struct mw__blkinfo *out);
+/* The block p goes back to the allocator: when the allocator unmaps it (glibc's own mappings
+ * for large blocks), later reads of its header must not fault. */
+void mw__blocks_unmapping(const void *p);
 /* The allocator's pointer and the size of the block p (its header read as it is). */
 void mw__blocks_extent(const void *p, void **real, uint64_t *size);
 /* The freed block p goes back to the allocator: its header no longer says freed. */

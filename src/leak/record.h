@@ -204,6 +204,8 @@ typedef struct mw__leak_error {
     uint32_t id;        /* the context's number there, in order of discovery */
     uint32_t path_len;  /* STACK, MAPPED: the mapped file's path follows (no NUL) */
     uint32_t flags;     /* MW__LEAK_ERRF_* */
+    uint32_t by_thread; /* the thread that made the bad call, numbered as thread */
+    uint32_t pad;
 } mw__leak_error_t;
 
 enum mw__leak_err_flag {
@@ -231,15 +233,15 @@ enum mw__leak_fd_flag {
 
 typedef struct mw__leak_fd {
     int32_t fd;
-    uint32_t flags;     /* MW__LEAK_FD_* */
-    uint32_t trace;     /* where it was opened, MW__LEAK_NO_TRACE when not known */
-    uint32_t name_len;  /* the name memcheck prints (the path given, or resolved) follows */
-    uint32_t family;    /* SOCKET: the address family */
-    uint32_t addr_len;  /* SOCKET: bytes of addr and peer used */
+    uint32_t flags;    /* MW__LEAK_FD_* */
+    uint32_t trace;    /* where it was opened, MW__LEAK_NO_TRACE when not known */
+    uint32_t name_len; /* the name memcheck prints (the path given, or resolved) follows */
+    uint32_t family;   /* SOCKET: the address family */
+    uint32_t addr_len; /* SOCKET: bytes of addr and peer used */
     uint32_t peer_len;
     uint32_t pad;
-    uint8_t addr[112];  /* SOCKET: getsockname */
-    uint8_t peer[112];  /* SOCKET, PEER: getpeername */
+    uint8_t addr[112]; /* SOCKET: getsockname */
+    uint8_t peer[112]; /* SOCKET, PEER: getpeername */
 } mw__leak_fd_t;
 
 #endif

@@ -218,8 +218,7 @@ int mw__sys_safe_read(uintptr_t addr, void *out, size_t len)
 {
     struct iovec local = {out, len}, remote = {(void *)addr, len};
 
-    return syscall(SYS_process_vm_readv, getpid(), &local, 1UL, &remote, 1UL, 0UL) ==
-                   (long)len
+    return syscall(SYS_process_vm_readv, getpid(), &local, 1UL, &remote, 1UL, 0UL) == (long)len
                ? 0
                : -1;
 }

@@ -33,8 +33,8 @@ leak-victims: $(LEAK_VICTIMS) $(BUILD)/tests/leaks/victims/libplugin.so
 # The oracle comparisons and the robustness runs: test programs of their own (not unit suites:
 # valgrind is slow), run once by `make check` through CHECKS.
 LEAK_HARNESS_OBJ := $(BUILD)/obj/tests/leaks/harness.o
-$(BUILD)/obj/tests/leaks/harness.o $(BUILD)/obj/tests/leaks/oracle.o $(BUILD)/obj/tests/leaks/robust.o: \
-  ALL_CFLAGS += $(TEST_CPPFLAGS)
+$(BUILD)/obj/tests/leaks/harness.o $(BUILD)/obj/tests/leaks/oracle.o $(BUILD)/obj/tests/leaks/robust.o \
+  $(BUILD)/obj/tests/leaks/errors.o: ALL_CFLAGS += $(TEST_CPPFLAGS)
 
 $(BUILD)/tests/leaks_oracle: $(BUILD)/obj/tests/leaks/oracle.o $(LEAK_HARNESS_OBJ)
 	@mkdir -p $(@D)
@@ -44,10 +44,18 @@ $(BUILD)/tests/leaks_robust: $(BUILD)/obj/tests/leaks/robust.o $(LEAK_HARNESS_OB
 	@mkdir -p $(@D)
 	$(Q)$(call say,LD,$@)$(CC) -o $@ $^ $(CRITERION_LIBS) $(LDLIBS_BASE)
 
-CHECKS += check-leaks-oracle check-leaks-robust
-.PHONY: check-leaks-oracle check-leaks-robust
+$(BUILD)/tests/leaks_errors: $(BUILD)/obj/tests/leaks/errors.o $(LEAK_HARNESS_OBJ)
+	@mkdir -p $(@D)
+	$(Q)$(call say,LD,$@)$(CC) -o $@ $^ $(CRITERION_LIBS) $(LDLIBS_BASE)
+
+CHECKS += check-leaks-oracle check-leaks-robust check-leaks-errors
+.PHONY: check-leaks-oracle check-leaks-robust check-leaks-errors
 check-leaks-oracle: all examples leak-victims $(BUILD)/tests/leaks_oracle
 	$(Q)timeout 900 $(BUILD)/tests/leaks_oracle --short-filename -j2
+
+# Bad frees and descriptors against memcheck (issue 12, 1 and 2).
+check-leaks-errors: all leak-victims $(BUILD)/tests/leaks_errors
+	$(Q)timeout 600 $(BUILD)/tests/leaks_errors --short-filename -j2
 
 check-leaks-robust: all leak-victims $(BUILD)/tests/leaks_robust
 	$(Q)timeout 600 $(BUILD)/tests/leaks_robust --short-filename -j2

@@ -49,9 +49,10 @@ check-leaks-robust: all leak-victims $(BUILD)/tests/leaks_robust
 	$(Q)timeout 600 $(BUILD)/tests/leaks_robust --short-filename -j2
 
 # The unit suite tests the command's helpers directly, and the command and preload as programs.
-TEST_LDLIBS_leaks := $(BUILD)/obj/src/cli/leaks_result.o $(BUILD)/obj/src/cli/leaks_supp.o $(LIB_A)
+LEAK_CLI_UNIT_OBJS := $(patsubst %,$(BUILD)/obj/src/cli/leaks_%.o,result supp names cache)
+TEST_LDLIBS_leaks := $(LEAK_CLI_UNIT_OBJS) $(LIB_A)
 # (The suite rule is made before this file is read, so its extra prerequisites go here.)
-$(BUILD)/tests/test_leaks: $(BUILD)/obj/src/cli/leaks_result.o $(BUILD)/obj/src/cli/leaks_supp.o \
+$(BUILD)/tests/test_leaks: $(LEAK_CLI_UNIT_OBJS) \
                            $(MEMWALK) $(PRELOAD) $(BUILD)/tests/leaks/victims/definite_one
 
 # ---- benchmark: bench/leak_overhead (make bench runs it) ----------------------------------------

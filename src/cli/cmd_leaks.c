@@ -57,6 +57,7 @@ struct opts {
     struct lk_report_opts rep;
     int error_exitcode; /* 0: not set */
     int num_callers;
+    int callers_given;
     int trace_children;
     int quiet;
     int read_mode;
@@ -567,6 +568,7 @@ static int cmd_leaks(int argc, char **argv)
     o.rep.show = o.rep.errors = (1u << MW__LEAK_DEFINITE) | (1u << MW__LEAK_POSSIBLE);
     o.rep.full = 1;
     o.num_callers = 12;
+    o.rep.cache_dir = lk_cache_dir();
     opterr = 0;
     while ((c = getopt_long(argc, argv, "+:q", longopts, NULL)) != -1) {
         switch (c) {
@@ -605,6 +607,7 @@ static int cmd_leaks(int argc, char **argv)
                 return MW_EXIT_USAGE;
             }
             o.num_callers = (int)v;
+            o.callers_given = 1;
             break;
         case O_CHILDREN:
             if (parse_yesno(optarg, &o.trace_children) < 0) {
@@ -643,6 +646,9 @@ static int cmd_leaks(int argc, char **argv)
         lk_supp_free(o.rep.supp);
         return MW_EXIT_USAGE;
     }
+    /* Records equal in their first --num-callers frames are one, as memcheck's. A file read
+     * back was recorded with the tracer's depth, 12 unless MEMWALK_NUM_CALLERS said more. */
+    o.rep.num_callers = o.read_mode && !o.callers_given ? 0 : o.num_callers;
     if (o.read_mode)
         rc = read_files(&o, argc - optind, argv + optind);
     else

@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/single_threaded.h>
 #include <sys/socket.h>
@@ -208,6 +209,7 @@ void mw__send_hello(uint16_t flags)
     char buf[4096];
     ssize_t n = 0;
     int fd;
+    const char *exe = (const char *)getauxval(AT_EXECFN);
 
     if (out_fd < 0 || !out_is_sock)
         return;
@@ -215,6 +217,15 @@ void mw__send_hello(uint16_t flags)
     if (fd >= 0) {
         n = read(fd, buf, sizeof buf);
         close(fd);
+    }
+    if (exe && n > 0) {
+        /* memcheck's Command: line names the program by the path execve was given. */
+        size_t el = strlen(exe) + 1, a0 = strnlen(buf, (size_t)n) + 1;
+        if (a0 <= (size_t)n && el + ((size_t)n - a0) <= sizeof buf) {
+            memmove(buf + el, buf + a0, (size_t)n - a0);
+            memcpy(buf, exe, el);
+            n = (ssize_t)(el + ((size_t)n - a0));
+        }
     }
     send_msg(MW__LEAK_MSG_HELLO, flags, buf, n > 0 ? (size_t)n : 0);
 }

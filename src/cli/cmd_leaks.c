@@ -67,6 +67,9 @@ struct opts {
 
 struct proc {
     int pid;
+    int ppid;      /* 0 until known */
+    int forked;    /* a copy of another traced process (fork), not a fresh program */
+    char *command; /* the Command: line, as memcheck writes it */
     unsigned char *buf;
     size_t len, cap;
     FILE *log;
@@ -133,20 +136,82 @@ static FILE *proc_log(const struct opts *o, struct proc *p)
     return p->log;
 }
 
-static void preamble(const struct opts *o, struct proc *p, char *const *argv, int argc)
+/* The Command: line of argv, escaped as memcheck's (malloc'd; NULL when out of memory). */
+static char *command_line(char *const *argv, int argc)
+{
+    mw__sb_t sb = {0};
+    int i;
+
+    for (i = 0; i < argc; i++) {
+        if (i)
+            mw__sb_putc(&sb, ' ');
+        lk_command_arg(&sb, argv[i]);
+    }
+    return mw__sb_take(&sb);
+}
+
+/* The parent of a live (or not yet reaped) process, 0 when it cannot be told. */
+static int parent_of(int pid)
+{
+    char path[64], buf[512], *paren;
+    int fd, ppid = 0;
+    ssize_t n;
+
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    paren = strrchr(buf, ')'); /* the name may hold spaces and parentheses */
+    if (!paren || sscanf(paren + 1, " %*c %d", &ppid) != 1)
+        return 0;
+    return ppid;
+}
+
+static int per_pid_logs(const struct opts *o)
+{
+    return o->log_file && strstr(o->log_file, "%p") != NULL;
+}
+
+/* memcheck's preamble, from a process's Command: line and parent. Its Parent PID line is
+ * there when the log goes to a file. */
+static void preamble(const struct opts *o, struct proc *p)
 {
     FILE *f = proc_log(o, p);
-    int i;
 
     p->preamble_done = 1;
     if (o->quiet)
         return;
     fprintf(f, "==%d== memwalk leaks, a leak checker for unmodified programs\n", p->pid);
-    fprintf(f, "==%d== Command:", p->pid);
-    for (i = 0; i < argc; i++)
-        fprintf(f, " %s", argv[i]);
-    fprintf(f, "\n==%d== \n", p->pid);
+    fprintf(f, "==%d== Command: %s\n", p->pid, p->command ? p->command : "");
+    if (o->log_file && p->ppid > 0)
+        fprintf(f, "==%d== Parent PID: %d\n", p->pid, p->ppid);
+    fprintf(f, "==%d== \n", p->pid);
     fflush(f);
+}
+
+/* A forked child runs its parent's program: memcheck repeats the parent's Command: line in
+ * the child's own log file (a shared log gets no second preamble). */
+static void forked_preamble(const struct opts *o, struct proc *p)
+{
+    size_t i;
+
+    if (p->preamble_done || !p->forked || !per_pid_logs(o))
+        return;
+    for (i = 0; i < nprocs && p->ppid > 0; i++)
+        if (procs[i].pid == p->ppid && procs[i].command) {
+            char *c = strdup(procs[i].command);
+            if (c) {
+                free(p->command);
+                p->command = c;
+            }
+            break;
+        }
+    preamble(o, p);
 }
 
 static void report(const struct opts *o, struct proc *p)
@@ -160,6 +225,9 @@ static void report(const struct opts *o, struct proc *p)
         fflush(f);
         return;
     }
+    if (p->ppid <= 0)
+        p->ppid = r.h.ppid;
+    forked_preamble(o, p);
     if (o->json_file) {
         mw__sb_puts(&json, json_count++ ? "," : "");
         lk_report_print(f, &r, &o->rep, &json, &p->stats);
@@ -187,24 +255,31 @@ static int handle(const struct opts *o, const unsigned char *m, size_t len)
         return -1;
     m += sizeof h;
     if (h.type == MW__LEAK_MSG_HELLO) {
-        /* A program PROGRAM executed (--trace-children=yes) gets its own preamble. */
-        if (!p->preamble_done && h.pid != root_pid && h.flags == 0) {
-            char *args[64];
+        if (h.pid != root_pid && !p->preamble_done) {
+            char *args[256];
             int n = 0;
             size_t i = 0;
             char *copy = malloc(h.len + 1);
+            p->forked = (h.flags & MW__LEAK_HELLO_FORKED) != 0;
+            p->ppid = parent_of(h.pid);
             if (copy) {
                 memcpy(copy, m, h.len);
                 copy[h.len] = '\0';
-                while (i < h.len && n < 64) {
+                while (i < h.len && n < 256) {
                     args[n++] = copy + i;
                     i += strlen(copy + i) + 1;
                 }
-                preamble(o, p, args, n);
+                free(p->command);
+                p->command = command_line(args, n);
                 free(copy);
             }
+            /* A program PROGRAM executed (--trace-children=yes) gets its own preamble; a
+             * forked child, in its own log file, its parent's. */
+            if (!p->forked)
+                preamble(o, p);
+            else if (p->ppid > 0)
+                forked_preamble(o, p);
         }
-        p->preamble_done = 1;
     } else if (h.type == MW__LEAK_MSG_DATA) {
         if (p->len + h.len > p->cap) {
             size_t ncap = p->cap ? p->cap * 2 : 65536;
@@ -331,6 +406,7 @@ static int run(const struct opts *o, int argc, char **argv)
 {
     char preload[PATH_MAX], prog[PATH_MAX];
     int sv[2], errpipe[2], r, status = 0, exec_err = 0, rc;
+    size_t i;
     struct proc *root;
     unsigned char *buf;
     struct sigaction sa, old_int, old_quit;
@@ -407,7 +483,9 @@ static int run(const struct opts *o, int argc, char **argv)
     root = proc_get(child_pid);
     if (!root)
         return MW_EXIT_FAILURE;
-    preamble(o, root, argv, argc);
+    root->command = command_line(argv, argc);
+    root->ppid = getpid();
+    preamble(o, root);
 
     /* Like a shell waiting for a job: ^C and ^\ are the program's to handle. */
     memset(&sa, 0, sizeof sa);
@@ -437,6 +515,8 @@ static int run(const struct opts *o, int argc, char **argv)
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGQUIT, &old_quit, NULL);
 
+    for (i = 0; i < nprocs; i++)
+        forked_preamble(o, &procs[i]); /* forked children that never reported */
     root = proc_get(child_pid);
     if (!root->reported) {
         FILE *f = proc_log(o, root);

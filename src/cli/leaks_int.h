@@ -120,6 +120,9 @@ void lk_supp_free(lk_supp_t *s);
 /* Parses "definite,indirect,possible,reachable", "all" or "none" into a kind mask. */
 int lk_parse_kinds(const char *s, unsigned *mask);
 
+/* Appends one argument of a command line as memcheck's Command: line shows it. */
+void lk_command_arg(mw__sb_t *sb, const char *arg);
+
 /* Formats v with thousands separators, as memcheck prints counts ("1,040"). */
 const char *lk_commas(uint64_t v, char *buf, size_t len);
 

@@ -141,3 +141,17 @@ int lk_parse_kinds(const char *s, unsigned *mask)
     *mask = m;
     return 0;
 }
+
+void lk_command_arg(mw__sb_t *sb, const char *arg)
+{
+    const unsigned char *p;
+
+    /* As memcheck's Command: line: bytes outside printable ASCII become '_', and a space,
+     * backslash, < or > is escaped with a backslash, so the line can be pasted into a shell. */
+    for (p = (const unsigned char *)arg; *p; p++) {
+        unsigned char c = *p < 32 || *p > 127 ? '_' : *p;
+        if (strchr(" \\<>", c))
+            mw__sb_putc(sb, '\\');
+        mw__sb_putc(sb, (char)c);
+    }
+}

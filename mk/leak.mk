@@ -53,7 +53,8 @@ LEAK_CLI_UNIT_OBJS := $(patsubst %,$(BUILD)/obj/src/cli/leaks_%.o,result supp na
 TEST_LDLIBS_leaks := $(LEAK_CLI_UNIT_OBJS) $(LIB_A)
 # (The suite rule is made before this file is read, so its extra prerequisites go here.)
 $(BUILD)/tests/test_leaks: $(LEAK_CLI_UNIT_OBJS) \
-                           $(MEMWALK) $(PRELOAD) $(BUILD)/tests/leaks/victims/definite_one
+                           $(MEMWALK) $(PRELOAD) $(BUILD)/tests/leaks/victims/definite_one \
+                           $(BUILD)/tests/leaks/victims/entry_points
 
 # ---- benchmark: bench/leak_overhead (make bench runs it) ----------------------------------------
 LEAK_BENCH_DIR := $(BUILD)/bench/leak_overhead

@@ -189,6 +189,21 @@ const char *lk_sym_module_name(lk_sym_t *s, size_t i)
     return i < s->nmods ? mod_name(&s->mods[i]) : NULL;
 }
 
+/* This memwalk's own build-id (its version when it has none). */
+static const char *tool_id(void)
+{
+    static char id[2 * sizeof((struct lk_elf_info *)0)->build_id + 1];
+    struct lk_elf_info e;
+
+    if (!id[0]) {
+        if (lk_elf_probe("/proc/self/exe", &e) == 0 && e.build_id_len)
+            lk_hex(e.build_id, e.build_id_len, id);
+        else
+            snprintf(id, sizeof id, "memwalk-%s", MW_VERSION_STRING);
+    }
+    return id;
+}
+
 /* Reads the object's build-id and where its debug information is; opens its cache. */
 static void mod_probe(lk_sym_t *s, struct mod *md)
 {
@@ -208,8 +223,11 @@ static void mod_probe(lk_sym_t *s, struct mod *md)
         return; /* has_debug stays unknown: libdw will tell */
     md->has_debug = strcmp(sig, "none") != 0;
     if (s->cache_dir && md->elf.build_id_len) {
+        char full[sizeof sig + 2 * sizeof md->elf.build_id + 2];
+        /* Entries hold for this build of memwalk only: a rebuilt symbolizer asks again. */
+        snprintf(full, sizeof full, "%s %s", tool_id(), sig);
         lk_hex(md->elf.build_id, md->elf.build_id_len, hex);
-        md->cache = lk_symcache_open(s->cache_dir, hex, sig, md->has_debug);
+        md->cache = lk_symcache_open(s->cache_dir, hex, full, md->has_debug);
     }
 }
 

@@ -233,6 +233,17 @@ static int frame_matches(const struct frame_pat *p, const struct lk_frame *f)
     }
 }
 
+/* Where a program's start-up code has no unwind information, memcheck goes on past it with
+ * frames found by scanning the stack (valgrind writes them "obj:*"); our stack ends there. A
+ * suppression whose remaining lines all match anything still matches. */
+static int only_wildcards(const struct supp *s, size_t pi)
+{
+    for (; pi < s->nf; pi++)
+        if (s->f[pi].type != F_ANY && strcmp(s->f[pi].pat, "*") != 0)
+            return 0;
+    return 1;
+}
+
 static int match_from(const struct supp *s, size_t pi, lk_frame_at_fn at, void *ctx, size_t fi)
 {
     for (; pi < s->nf; pi++, fi++) {
@@ -250,7 +261,9 @@ static int match_from(const struct supp *s, size_t pi, lk_frame_at_fn at, void *
             }
         }
         f = at(ctx, fi);
-        if (!f || !frame_matches(p, f))
+        if (!f)
+            return only_wildcards(s, pi);
+        if (!frame_matches(p, f))
             return 0;
     }
     return 1;

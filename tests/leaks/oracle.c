@@ -471,6 +471,15 @@ Test(leaks_supp_generated, git_log, .timeout = 900)
     generated_suppressions_hide_everything("git", cmd);
 }
 
+/* gcc's driver: a stack valgrind continues past _start with frames from a stack scan. */
+Test(leaks_supp_generated, gcc_driver, .timeout = 900)
+{
+    char *cmd[] = {"gcc", "-E", "-o", "/dev/null", MW_SRC_DIR "/tests/leaks/victims/definite_one.c",
+                   NULL};
+
+    generated_suppressions_hide_everything("gcc", cmd);
+}
+
 /* C++: valgrind's suppressions start at fun:_Znwm (mangled), stacks print operator new. */
 Test(leaks_supp_generated, cpp_interior, .timeout = 900)
 {

@@ -299,6 +299,19 @@ Test(leaks_supp, a_longer_suppression_than_the_stack_does_not_match)
     lk_supp_free(s);
 }
 
+Test(leaks_supp, trailing_obj_star_lines_match_frames_past_the_stack_end)
+{
+    /* valgrind scanned past _start: "obj:*" for each garbage frame. */
+    lk_supp_t *s = supp_from("{\n x\n Memcheck:Leak\n fun:malloc\n obj:/bin/p\n obj:*\n"
+                             " obj:*\n fun:*\n}\n");
+    struct lk_frame st[2] = {fr("malloc", "/p"), fr(NULL, "/bin/p")};
+
+    cr_assert(lk_supp_match_frames(s, st, 2, MW__LEAK_DEFINITE));
+    st[1].module = "/bin/q";
+    cr_assert_not(lk_supp_match_frames(s, st, 2, MW__LEAK_DEFINITE));
+    lk_supp_free(s);
+}
+
 /* ---- the symbol cache ------------------------------------------------------------------------ */
 static void cache_put_two(const char *dir, const char *sig)
 {

@@ -34,8 +34,8 @@ static void usage(FILE *out)
             "                                 KINDS: comma list of definite, indirect, possible,\n"
             "                                 reachable; or all; or none\n"
             "  --error-exitcode=N             exit with N when errors were found (1-255)\n"
-            "  --num-callers=N                frames recorded per stack, the allocation function\n"
-            "                                 included (1-%d, default 12)\n"
+            "  --num-callers=N                frames per stack, the allocation function included\n"
+            "                                 (1-%d, default 12); records equal in these merge\n"
             "  --trace-children=yes|no        also trace programs PROGRAM executes (default no)\n"
             "  --suppressions=FILE            hide loss records matching FILE (memcheck's\n"
             "                                 suppression format; may be repeated)\n"
@@ -47,8 +47,11 @@ static void usage(FILE *out)
             "\n"
             "Exit status: PROGRAM's own; N of --error-exitcode when errors were found; 128+N when\n"
             "PROGRAM was killed by signal N; 126 when it cannot be executed or is statically\n"
-            "linked; 127 when it is not found; 2 bad usage; 4 internal failure.\n"
+            "linked; 127 when it is not found; 2 bad usage; 3 unreadable --suppressions or\n"
+            "--read file; 4 internal failure.\n"
             "The preload is found next to memwalk, in ../lib/memwalk, or at $MEMWALK_PRELOAD.\n"
+            "Symbolized addresses are kept in ~/.cache/memwalk/symbols ($MEMWALK_SYMBOL_CACHE;\n"
+            "off: no cache).\n"
             "See memwalk-leaks(1).\n",
             MW__LEAK_MAX_CALLERS);
 }

@@ -71,9 +71,9 @@ int lk_sym_prefer(const char *a, const char *b);
 int lk_fn_kind(const char *raw);
 
 /* The frames memcheck shows for an allocation made through the tracer entry point named
- * entry (the preload's symbol at frame 0): memcheck's function names, outermost last.
- * Returns their count (1 or 2). */
-size_t lk_entry_frames(const char *entry, const char *names[2]);
+ * entry (the preload's symbol at frame 0): memcheck's function names, outermost last; *group
+ * tells apart two functions of memcheck's with the same name. Returns their count (1 or 2). */
+size_t lk_entry_frames(const char *entry, const char *names[2], int *group);
 
 /* What an object file says of itself, read without libdw. */
 struct lk_elf_info {

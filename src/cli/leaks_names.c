@@ -76,31 +76,38 @@ int lk_fn_kind(const char *raw)
  * posix_memalign calls its memalign (two frames); reallocarray calls its realloc, and
  * realloc(NULL, n) its malloc (the tracer names that case malloc itself). glibc's __libc_*
  * entry points are replaced by the same functions as the public names. C++ operators keep
- * their own names. */
-size_t lk_entry_frames(const char *entry, const char *names[2])
+ * their own names.
+ *
+ * Two functions of valgrind's with one name are still two addresses, so two records: the
+ * memalign that valloc and posix_memalign reach is not the one memalign and aligned_alloc
+ * reach (this shows at --num-callers=1). *group tells them apart. */
+size_t lk_entry_frames(const char *entry, const char *names[2], int *group)
 {
     static const struct {
         const char *entry, *first, *second;
+        int group;
     } map[] = {
-        {"__libc_malloc", "malloc", NULL},
-        {"__libc_calloc", "calloc", NULL},
-        {"__libc_realloc", "realloc", NULL},
-        {"reallocarray", "realloc", NULL},
-        {"__libc_reallocarray", "realloc", NULL},
-        {"__libc_memalign", "memalign", NULL},
-        {"aligned_alloc", "memalign", NULL},
-        {"__libc_aligned_alloc", "memalign", NULL},
-        {"valloc", "memalign", NULL},
-        {"__libc_valloc", "memalign", NULL},
-        {"posix_memalign", "memalign", "posix_memalign"},
-        {"__posix_memalign", "memalign", "posix_memalign"},
+        {"__libc_malloc", "malloc", NULL, 0},
+        {"__libc_calloc", "calloc", NULL, 0},
+        {"__libc_realloc", "realloc", NULL, 0},
+        {"reallocarray", "realloc", NULL, 0},
+        {"__libc_reallocarray", "realloc", NULL, 0},
+        {"__libc_memalign", "memalign", NULL, 0},
+        {"aligned_alloc", "memalign", NULL, 0},
+        {"__libc_aligned_alloc", "memalign", NULL, 0},
+        {"valloc", "memalign", NULL, 1},
+        {"__libc_valloc", "memalign", NULL, 1},
+        {"posix_memalign", "memalign", "posix_memalign", 1},
+        {"__posix_memalign", "memalign", "posix_memalign", 1},
     };
     size_t i;
 
+    *group = 0;
     for (i = 0; entry && i < sizeof map / sizeof map[0]; i++)
         if (strcmp(entry, map[i].entry) == 0) {
             names[0] = map[i].first;
             names[1] = map[i].second;
+            *group = map[i].group;
             return map[i].second ? 2 : 1;
         }
     names[0] = entry;

@@ -24,6 +24,7 @@ struct stack {
     int alloc;      /* ips[0] is the tracer's entry point */
     const char *entry[2];
     size_t nentry;
+    int group; /* which of memcheck's functions of that name */
     struct lk_frame *f;
     size_t n, cap;
 };
@@ -47,8 +48,11 @@ static void stack_init(struct stack *st, lk_sym_t *sym, const uint64_t *ips, uin
         struct lk_frame f0;
         /* The tracer's entry point, named from its symbol only: memcheck's names for it. */
         lk_sym_symbol(sym, ips[0], 1, &f0);
-        st->nentry = lk_entry_frames(f0.fn_raw, st->entry);
-        /* memcheck counts its own frames in --num-callers: fewer callers when it shows two. */
+        st->nentry = lk_entry_frames(f0.fn_raw, st->entry, &st->group);
+        /* memcheck counts its own frames in --num-callers: fewer callers when it shows two,
+         * and only the first at --num-callers=1. */
+        if (num_callers > 0 && st->nentry > (size_t)num_callers)
+            st->nentry = (size_t)num_callers;
         if (num_callers > 0 && st->depth + st->nentry - 1 > (uint32_t)num_callers)
             st->depth = (uint32_t)num_callers + 1 - (uint32_t)st->nentry;
         if (st->depth < 1)
@@ -182,6 +186,8 @@ static int cmp_key(const void *a, const void *b)
         return p->r.kind < q->r.kind ? -1 : 1;
     if (p->st.nentry != q->st.nentry)
         return p->st.nentry < q->st.nentry ? -1 : 1;
+    if (p->st.group != q->st.group)
+        return p->st.group < q->st.group ? -1 : 1;
     for (i = 0; i < p->st.nentry; i++) {
         c = strcmp(p->st.entry[i] ? p->st.entry[i] : "", q->st.entry[i] ? q->st.entry[i] : "");
         if (c)

@@ -192,7 +192,17 @@ static void compare(const char *name, const char *prog, int mode, const char *sr
 }
 
 /* Runs cmd under both tools and compares every summary figure, process by process. */
+static void compare_opt(const char *name, char *const *cmd, int mode, const char *src_name,
+                        const char *opt);
+
 static void compare_argv(const char *name, char *const *cmd, int mode, const char *src_name)
+{
+    compare_opt(name, cmd, mode, src_name, NULL);
+}
+
+/* The same, opt (an option both tools take, or NULL) given to both. */
+static void compare_opt(const char *name, char *const *cmd, int mode, const char *src_name,
+                        const char *opt)
 {
     char *dir = lk_tmpdir(), vgpat[600], mwpat[600];
     struct lk_summary vg[MAXP], mw[MAXP];
@@ -206,14 +216,19 @@ static void compare_argv(const char *name, char *const *cmd, int mode, const cha
     {
         char *argv[32] = {"valgrind", "--leak-check=full", "--show-leak-kinds=all", vgpat};
         int k = 4, j;
+        if (opt)
+            argv[k++] = (char *)opt;
         for (j = 0; cmd[j] && k < 31; j++)
             argv[k++] = cmd[j];
         argv[k] = NULL;
         sv = lk_run(argv, mode, NULL, 600);
     }
     {
-        char *argv[32] = {LK_MEMWALK, "leaks", "--show-leak-kinds=all", mwpat, "--"};
-        int k = 5, j;
+        char *argv[32] = {LK_MEMWALK, "leaks", "--show-leak-kinds=all", mwpat};
+        int k = 4, j;
+        if (opt)
+            argv[k++] = (char *)opt;
+        argv[k++] = "--";
         for (j = 0; cmd[j] && k < 31; j++)
             argv[k++] = cmd[j];
         argv[k] = NULL;
@@ -376,6 +391,23 @@ Test(leaks_seed, point_fixed_gives_the_articles_heap_summary, .timeout = 600)
  * allocator entry point named as memcheck names it in the first frames. */
 VICTIM(record_order)
 VICTIM(entry_points)
+
+/* Stacks cut at --num-callers merge as memcheck's: at 3, lose()'s blocks of one kind are one
+ * record whatever their size; at 2, posix_memalign's two frames leave no caller. (At 1,
+ * valgrind's default suppressions take some one-frame stacks: no comparison.) */
+Test(leaks_oracle, record_order_merged_at_three_callers, .timeout = 900)
+{
+    char *cmd[] = {LK_VICTIMS "/record_order", NULL};
+
+    compare_opt("record_order/3", cmd, LK_STDOUT_NULL, NULL, "--num-callers=3");
+}
+
+Test(leaks_oracle, entry_points_merged_at_two_callers, .timeout = 900)
+{
+    char *cmd[] = {LK_VICTIMS "/entry_points", NULL};
+
+    compare_opt("entry_points/2", cmd, LK_STDOUT_NULL, NULL, "--num-callers=2");
+}
 
 /* ---- suppressions valgrind wrote --------------------------------------------------------------
  * valgrind --gen-suppressions=all writes one suppression per loss record; given that file,

@@ -352,24 +352,11 @@ static uint64_t fnv1a(const unsigned char *p, size_t n)
     return h;
 }
 
-struct reader {
-    const unsigned char *p, *end;
-};
-
-static int rd(struct reader *r, void *out, size_t n)
-{
-    if ((size_t)(r->end - r->p) < n)
-        return -1;
-    memcpy(out, r->p, n);
-    r->p += n;
-    return 0;
-}
-
-static int rd_str(struct reader *r, const char **s, size_t *n)
+static int rd_str(struct lk_cursor *r, const char **s, size_t *n)
 {
     uint16_t len;
 
-    if (rd(r, &len, 2) < 0)
+    if (lk_take(r, &len, 2) < 0)
         return -1;
     if (len == NULL_STR) {
         *s = NULL;
@@ -390,7 +377,7 @@ static long load(lk_symcache_t *c, const char *path)
 {
     char *data = NULL;
     size_t len = 0;
-    struct reader r;
+    struct lk_cursor r;
     uint64_t sum;
     uint32_t siglen, hasdbg, n, i;
     long got = 0;
@@ -404,17 +391,17 @@ static long load(lk_symcache_t *c, const char *path)
         goto bad;
     r.p = (const unsigned char *)data + 8;
     r.end = (const unsigned char *)data + len - 8;
-    if (rd(&r, &siglen, 4) < 0 || siglen > 8192 || (size_t)(r.end - r.p) < siglen ||
+    if (lk_take(&r, &siglen, 4) < 0 || siglen > 8192 || (size_t)(r.end - r.p) < siglen ||
         siglen != strlen(c->sig) || memcmp(r.p, c->sig, siglen) != 0)
         goto bad;
     r.p += siglen;
-    if (rd(&r, &hasdbg, 4) < 0 || rd(&r, &n, 4) < 0 || n > MAX_ENTRIES)
+    if (lk_take(&r, &hasdbg, 4) < 0 || lk_take(&r, &n, 4) < 0 || n > MAX_ENTRIES)
         goto bad;
     for (i = 0; i < n; i++) {
         struct lk_frame f[256];
         uint64_t key;
         uint8_t nf, k;
-        if (rd(&r, &key, 8) < 0 || rd(&r, &nf, 1) < 0 || nf == 0)
+        if (lk_take(&r, &key, 8) < 0 || lk_take(&r, &nf, 1) < 0 || nf == 0)
             goto bad;
         for (k = 0; k < nf; k++) {
             const char *s[3];
@@ -422,7 +409,8 @@ static long load(lk_symcache_t *c, const char *path)
             int32_t line;
             uint8_t inl, kind;
             int j, err = 0;
-            if (rd(&r, &line, 4) < 0 || rd(&r, &inl, 1) < 0 || rd(&r, &kind, 1) < 0 || kind > 2)
+            if (lk_take(&r, &line, 4) < 0 || lk_take(&r, &inl, 1) < 0 ||
+                lk_take(&r, &kind, 1) < 0 || kind > 2)
                 goto bad;
             for (j = 0; j < 3; j++)
                 if (rd_str(&r, &s[j], &sl[j]) < 0)

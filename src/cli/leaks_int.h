@@ -25,6 +25,13 @@ struct lk_result {
     uint64_t *fault;
 };
 
+/* A bounded reader over bytes: lk_take copies n bytes out and advances, or returns -1 when fewer
+ * are left. */
+struct lk_cursor {
+    const unsigned char *p, *end;
+};
+int lk_take(struct lk_cursor *c, void *out, size_t n);
+
 /* Parses a result stream; returns 0 or -EINVAL when it is malformed or truncated. */
 int lk_result_parse(const unsigned char *buf, size_t len, struct lk_result *out);
 void lk_result_free(struct lk_result *r);

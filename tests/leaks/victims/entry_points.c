@@ -10,6 +10,13 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Each helper keeps a frame of its own: not inlined, not cloned, no tail call. */
+#ifdef __clang__
+#define NOIPA __attribute__((noinline, disable_tail_calls))
+#else
+#define NOIPA __attribute__((noipa))
+#endif
+
 static void *volatile sink;
 
 static void drop(void *p)
@@ -18,7 +25,7 @@ static void drop(void *p)
     sink = NULL;
 }
 
-__attribute__((noipa)) static char *formatted(const char *fmt, ...)
+NOIPA static char *formatted(const char *fmt, ...)
 {
     va_list ap;
     char *s = NULL;
@@ -47,9 +54,9 @@ int main(void)
     drop(aligned_alloc(64, 128));          /* @site main */
     if (posix_memalign(&p, 64, 109) == 0)  /* @site main */
         drop(p);
-    drop(valloc(110));                              /* @site main */
-    drop(strdup("a string of 20 bytes"));           /* @site main */
-    drop(strndup("a longer string of 30 bytes!!", 29)); /* @site main */
+    drop(valloc(110));                                             /* @site main */
+    drop(strdup("a string of 20 bytes"));                          /* @site main */
+    drop(strndup("a longer string of 30 bytes!!", 29));            /* @site main */
     if (asprintf(&s, "%s", "a formatted string of 31 bytes") >= 0) /* @site main */
         drop(s);
     drop(formatted("%s", "through vasprintf, 27 bytes"));

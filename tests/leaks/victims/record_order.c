@@ -4,12 +4,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Each helper keeps a frame of its own: not inlined, not cloned, no tail call. */
+#ifdef __clang__
+#define NOIPA __attribute__((noinline, disable_tail_calls))
+#else
+#define NOIPA __attribute__((noipa))
+#endif
+
 void *reach48, *reach32;
 char *inside48;
 static void *volatile sink;
 
-/* noipa: each helper keeps its own frame (no inlining, no tail call into malloc). */
-__attribute__((noipa)) static void *block(size_t n)
+NOIPA static void *block(size_t n)
 {
     void *p = malloc(n); /* @site block */
     memset(p, 0x55, n);
@@ -17,13 +23,13 @@ __attribute__((noipa)) static void *block(size_t n)
     return p;
 }
 
-__attribute__((noipa)) static void lose(size_t n)
+NOIPA static void lose(size_t n)
 {
     sink = block(n);
     sink = NULL;
 }
 
-__attribute__((noipa)) static void lose_with_child(void)
+NOIPA static void lose_with_child(void)
 {
     void **parent = block(16);
     parent[0] = block(48); /* indirectly lost: only the lost parent points to it */
@@ -31,7 +37,7 @@ __attribute__((noipa)) static void lose_with_child(void)
     sink = NULL;
 }
 
-__attribute__((noipa)) static void lose_two(void)
+NOIPA static void lose_two(void)
 {
     for (volatile int i = 0; i < 2; i++)
         lose(16);

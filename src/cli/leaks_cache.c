@@ -291,7 +291,7 @@ static size_t slot_of(const lk_symcache_t *c, uint64_t key)
 
 static int grow(lk_symcache_t *c)
 {
-    size_t ncap = c->cap ? c->cap * 2 : 1024, i;
+    size_t ncap = c->cap ? c->cap * 2 : 64, i;
     struct centry *old = c->tab, *n = calloc(ncap, sizeof *n);
 
     if (!n)

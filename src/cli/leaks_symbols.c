@@ -22,6 +22,80 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
+
+/* libdw is loaded on first need, not linked: a run whose frames all come from the symbol cache
+ * (or that prints none) does not pay for loading it and its libraries, and memwalk still runs,
+ * printing module+offset, where libdw is not installed. Below, each function of libdw used in
+ * this file names a pointer filled by dw_load(). */
+#define DW_FUNCS(X)                                                                               \
+    X(dwfl_begin)                                                                                 \
+    X(dwfl_end) X(dwfl_report_begin) X(dwfl_report_elf) X(dwfl_report_end)                        \
+        X(dwfl_build_id_find_elf) X(dwfl_standard_find_debuginfo) X(dwfl_build_id_find_debuginfo) \
+            X(dwfl_offline_section_address) X(dwfl_module_getdwarf) X(dwfl_module_getsymtab)      \
+                X(dwfl_module_getsym_info) X(dwfl_module_addrdie) X(dwfl_module_getsrc)           \
+                    X(dwfl_lineinfo) X(dwarf_nextcu) X(dwarf_offdie) X(dwarf_haspc)               \
+                        X(dwarf_getsrc_die) X(dwarf_linesrc) X(dwarf_lineno) X(dwarf_getscopes)   \
+                            X(dwarf_getscopes_die) X(dwarf_tag) X(dwarf_getsrcfiles)              \
+                                X(dwarf_diename) X(dwarf_formstring) X(dwarf_attr_integrate)      \
+                                    X(dwarf_formudata) X(dwarf_attr) X(dwarf_filesrc)
+
+#define DW_POINTER(f) static __typeof__(f) *dw_##f;
+DW_FUNCS(DW_POINTER)
+#undef DW_POINTER
+
+/* Returns 1 when libdw is there, 0 when it is not (asked once). */
+static int dw_load(void)
+{
+    static int state; /* 0 not tried, 1 loaded, -1 missing */
+    void *h;
+
+    if (state)
+        return state > 0;
+    state = -1;
+    h = dlopen("libdw.so.1", RTLD_LAZY | RTLD_LOCAL);
+    if (!h)
+        return 0;
+#define DW_RESOLVE(f)                 \
+    *(void **)&dw_##f = dlsym(h, #f); \
+    if (!dw_##f)                      \
+        return 0;
+    DW_FUNCS(DW_RESOLVE)
+#undef DW_RESOLVE
+    state = 1;
+    return 1;
+}
+
+#define dwfl_begin                   (*dw_dwfl_begin)
+#define dwfl_end                     (*dw_dwfl_end)
+#define dwfl_report_begin            (*dw_dwfl_report_begin)
+#define dwfl_report_elf              (*dw_dwfl_report_elf)
+#define dwfl_report_end              (*dw_dwfl_report_end)
+#define dwfl_build_id_find_elf       (*dw_dwfl_build_id_find_elf)
+#define dwfl_standard_find_debuginfo (*dw_dwfl_standard_find_debuginfo)
+#define dwfl_build_id_find_debuginfo (*dw_dwfl_build_id_find_debuginfo)
+#define dwfl_offline_section_address (*dw_dwfl_offline_section_address)
+#define dwfl_module_getdwarf         (*dw_dwfl_module_getdwarf)
+#define dwfl_module_getsymtab        (*dw_dwfl_module_getsymtab)
+#define dwfl_module_getsym_info      (*dw_dwfl_module_getsym_info)
+#define dwfl_module_addrdie          (*dw_dwfl_module_addrdie)
+#define dwfl_module_getsrc           (*dw_dwfl_module_getsrc)
+#define dwfl_lineinfo                (*dw_dwfl_lineinfo)
+#define dwarf_nextcu                 (*dw_dwarf_nextcu)
+#define dwarf_offdie                 (*dw_dwarf_offdie)
+#define dwarf_haspc                  (*dw_dwarf_haspc)
+#define dwarf_getsrc_die             (*dw_dwarf_getsrc_die)
+#define dwarf_linesrc                (*dw_dwarf_linesrc)
+#define dwarf_lineno                 (*dw_dwarf_lineno)
+#define dwarf_getscopes              (*dw_dwarf_getscopes)
+#define dwarf_getscopes_die          (*dw_dwarf_getscopes_die)
+#define dwarf_tag                    (*dw_dwarf_tag)
+#define dwarf_getsrcfiles            (*dw_dwarf_getsrcfiles)
+#define dwarf_diename                (*dw_dwarf_diename)
+#define dwarf_formstring             (*dw_dwarf_formstring)
+#define dwarf_attr_integrate         (*dw_dwarf_attr_integrate)
+#define dwarf_formudata              (*dw_dwarf_formudata)
+#define dwarf_attr                   (*dw_dwarf_attr)
+#define dwarf_filesrc                (*dw_dwarf_filesrc)
 #endif
 
 #define MAX_INLINE 16
@@ -340,8 +414,8 @@ static Dwfl_Module *mod_dwfl(lk_sym_t *s, struct mod *md)
     if (md->dwfl_tried)
         return md->dm;
     md->dwfl_tried = 1;
-    if (md->m->path[0] != '/')
-        return NULL; /* the vdso and other objects without a file */
+    if (md->m->path[0] != '/' || !dw_load())
+        return NULL; /* the vdso and other objects without a file; no libdw */
     if (!s->cb.find_debuginfo) {
         s->cb.find_elf = dwfl_build_id_find_elf;
         s->cb.find_debuginfo = find_debuginfo;

@@ -687,3 +687,25 @@ Test(leaks_cli, symbol_cache_gives_the_same_report_cold_warm_and_damaged)
     free(warm);
     free(damaged);
 }
+
+Test(leaks_cli, without_libdw_frames_are_module_and_offset)
+{
+    char dir[] = "/tmp/memwalk-nolibdw.XXXXXX", cmd[1024], out[16384];
+    FILE *p;
+    size_t n;
+
+    /* A libdw.so.1 that cannot be loaded comes first in the search path. */
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(cmd, sizeof cmd,
+             "echo broken > %s/libdw.so.1 && LD_LIBRARY_PATH=%s MEMWALK_SYMBOL_CACHE=off %s leaks "
+             "%s/tests/leaks/victims/definite_one 2>&1 >/dev/null; echo status=$?; rm -rf %s",
+             dir, dir, MEMWALK, MW_BUILD_DIR, dir);
+    p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    pclose(p);
+    cr_assert(strstr(out, "definitely lost: 100 bytes in 1 blocks"), "%s", out);
+    cr_assert(strstr(out, "??? (") && strstr(out, "/definite_one+0x"), "%s", out);
+    cr_assert(strstr(out, "status=0"), "%s", out);
+}

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #define MAX_INLINE 16
+#define STACK_MAX  (MW__LEAK_MAX_CALLERS + 1) /* addresses of a stack looked at, at most */
 
 static const char *const kind_words[] = {"definitely lost", "indirectly lost", "possibly lost",
                                          "still reachable"};
@@ -27,6 +28,7 @@ struct stack {
     int group; /* which of memcheck's functions of that name */
     struct lk_frame *f;
     size_t n, cap;
+    uint16_t *end; /* frames once address k is expanded: end[k] (allocated with the frames) */
 };
 
 struct rec {
@@ -42,7 +44,7 @@ static void stack_init(struct stack *st, lk_sym_t *sym, const uint64_t *ips, uin
     memset(st, 0, sizeof *st);
     st->sym = sym;
     st->ips = ips;
-    st->depth = depth;
+    st->depth = depth < STACK_MAX ? depth : STACK_MAX; /* a record file can claim more */
     st->alloc = alloc;
     if (alloc && depth > 0) {
         struct lk_frame f0;
@@ -105,8 +107,12 @@ static int expand(struct stack *st)
     } else {
         n = lk_sym_lookup(st->sym, st->ips[st->next], st->next == 0, f, MAX_INLINE);
     }
-    st->next++;
-    return push(st, f, n) == 0;
+    if (!st->end && !(st->end = malloc(st->depth * sizeof *st->end)))
+        return 0;
+    if (push(st, f, n) < 0)
+        return 0;
+    st->end[st->next++] = (uint16_t)st->n;
+    return 1;
 }
 
 /* Frame i of the whole recorded stack (suppressions look at all of it, as memcheck's). */
@@ -137,13 +143,16 @@ static size_t stack_printed(struct stack *st)
     }
     while (st->next < upto && expand(st))
         ;
-    return st->n;
+    /* A suppression may have looked further: only the frames up to the cut are printed. */
+    return upto > 0 && st->next >= upto ? st->end[upto - 1] : st->n;
 }
 
 static void stack_free(struct stack *st)
 {
     free(st->f);
+    free(st->end);
     st->f = NULL;
+    st->end = NULL;
     st->n = st->cap = 0;
 }
 

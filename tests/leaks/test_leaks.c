@@ -709,3 +709,26 @@ Test(leaks_cli, without_libdw_frames_are_module_and_offset)
     cr_assert(strstr(out, "??? (") && strstr(out, "/definite_one+0x"), "%s", out);
     cr_assert(strstr(out, "status=0"), "%s", out);
 }
+
+Test(leaks_cli, a_suppression_looking_past_main_does_not_change_the_printed_stack)
+{
+    char dir[] = "/tmp/memwalk-supp-deep.XXXXXX", cmd[1024], out[16384];
+    FILE *p;
+    size_t n;
+
+    /* "..." then a function no stack has: the matcher walks every frame, below main too. */
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(cmd, sizeof cmd,
+             "printf '{\\n x\\n Memcheck:Leak\\n fun:malloc\\n ...\\n fun:never_called\\n}\\n' > "
+             "%s/s.supp && %s leaks --suppressions=%s/s.supp %s/tests/leaks/victims/definite_one "
+             "2>&1 >/dev/null; rm -rf %s",
+             dir, MEMWALK, dir, MW_BUILD_DIR, dir);
+    p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    pclose(p);
+    cr_assert(strstr(out, "by 0x") && strstr(out, ": main ("), "%s", out);
+    cr_assert_null(strstr(out, "(below main)"), "%s", out);
+    cr_assert(strstr(out, "definitely lost: 100 bytes in 1 blocks"), "not suppressed: %s", out);
+}

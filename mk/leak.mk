@@ -54,7 +54,8 @@ TEST_LDLIBS_leaks := $(LEAK_CLI_UNIT_OBJS) $(LIB_A)
 # (The suite rule is made before this file is read, so its extra prerequisites go here.)
 $(BUILD)/tests/test_leaks: $(LEAK_CLI_UNIT_OBJS) \
                            $(MEMWALK) $(PRELOAD) $(BUILD)/tests/leaks/victims/definite_one \
-                           $(BUILD)/tests/leaks/victims/entry_points
+                           $(BUILD)/tests/leaks/victims/entry_points \
+                           $(BUILD)/tests/leaks/victims/fork_child
 
 # ---- benchmark: bench/leak_overhead (make bench runs it) ----------------------------------------
 LEAK_BENCH_DIR := $(BUILD)/bench/leak_overhead

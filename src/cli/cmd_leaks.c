@@ -78,6 +78,7 @@ struct proc {
     FILE *log;
     int preamble_done;
     int reported;
+    int hellos; /* HELLO messages seen from this process id */
     struct lk_report_stats stats;
 };
 
@@ -258,13 +259,21 @@ static int handle(const struct opts *o, const unsigned char *m, size_t len)
         return -1;
     m += sizeof h;
     if (h.type == MW__LEAK_MSG_HELLO) {
-        if (h.pid != root_pid && !p->preamble_done) {
+        int forked = (h.flags & MW__LEAK_HELLO_FORKED) != 0;
+        /* The root's first HELLO is the program memwalk started, its preamble printed already.
+         * Any other HELLO of a fresh program is a new one: the first of a process, or one it
+         * executed in its place (memcheck starts over then: a preamble, a report to come). */
+        int fresh = !(h.pid == root_pid && p->hellos == 0) && (!forked || !p->preamble_done);
+        p->hellos++;
+        if (fresh) {
             char *args[256];
             int n = 0;
             size_t i = 0;
             char *copy = malloc(h.len + 1);
-            p->forked = (h.flags & MW__LEAK_HELLO_FORKED) != 0;
+            p->forked = forked;
             p->ppid = parent_of(h.pid);
+            p->reported = 0;
+            p->preamble_done = 0;
             if (copy) {
                 memcpy(copy, m, h.len);
                 copy[h.len] = '\0';

@@ -732,3 +732,54 @@ Test(leaks_cli, a_suppression_looking_past_main_does_not_change_the_printed_stac
     cr_assert_null(strstr(out, "(below main)"), "%s", out);
     cr_assert(strstr(out, "definitely lost: 100 bytes in 1 blocks"), "not suppressed: %s", out);
 }
+
+/* Runs a shell command and returns its output (malloc'd). */
+static char *shell(const char *cmd)
+{
+    char *out = calloc(1, 65536);
+    FILE *p = popen(cmd, "r");
+    size_t n;
+
+    cr_assert(out && p);
+    n = fread(out, 1, 65535, p);
+    out[n] = '\0';
+    pclose(p);
+    return out;
+}
+
+Test(leaks_cli, command_lines_and_preambles_as_memcheck)
+{
+    char dir[] = "/tmp/memwalk-preamble.XXXXXX", cmd[2048];
+    char *out;
+
+    cr_assert_not_null(mkdtemp(dir));
+    /* Every process gets its own file: the root, its forked child (its parent's command), and
+     * programs executed (named by the path execve was given). */
+    snprintf(cmd, sizeof cmd,
+             "cd %s && %s leaks --trace-children=yes --log-file=%s/log.%%p -- "
+             "%s/tests/leaks/victims/fork_child 'a b' 'c<d>' >/dev/null 2>&1; "
+             "%s leaks --trace-children=yes --log-file=%s/exec.%%p -- sh -c 'exec env true' "
+             ">/dev/null 2>&1; "
+             "for f in %s/log.* %s/exec.*; do grep -h -e Command: -e 'Parent PID:' $f; done",
+             dir, MEMWALK, dir, MW_BUILD_DIR, MEMWALK, dir, dir, dir);
+    out = shell(cmd);
+    {
+        char want[1024];
+        const char *first, *second;
+        snprintf(want, sizeof want, "Command: %s/tests/leaks/victims/fork_child a\\ b c\\<d\\>",
+                 MW_BUILD_DIR);
+        first = strstr(out, want);
+        cr_assert_not_null(first, "%s", out);
+        second = strstr(first + 1, want);
+        cr_assert_not_null(second, "the forked child's file repeats the command: %s", out);
+    }
+    cr_assert(strstr(out, "Parent PID: "), "%s", out);
+    cr_assert(strstr(out, "Command: sh -c exec\\ env\\ true"), "%s", out);
+    cr_assert(strstr(out, "Command: /usr/bin/env true") || strstr(out, "Command: /bin/env true"),
+              "executed programs are named by their path: %s", out);
+    cr_assert(strstr(out, "Command: /usr/bin/true") || strstr(out, "Command: /bin/true"), "%s",
+              out);
+    free(out);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
+}

@@ -6,7 +6,8 @@
 # run of a program on; and "mw-cold", with an empty cache each time), under heaptrack and under
 # valgrind (memcheck --leak-check=full), in the same loop. Prints medians of RUNS runs
 # (valgrind: VG_RUNS), their ratio to native, and the peak resident memory of the largest
-# process. Usage: run.sh BUILD_DIR [WORKLOAD...]   (RUNS=5 VG_RUNS=5 by default)
+# process. Usage: run.sh BUILD_DIR [WORKLOAD...]   (RUNS=5 VG_RUNS=5 by default; TOOLS="native
+# memwalk" to run fewer tools; native comes first, the base of the ratios)
 set -u
 build=${1:-build}
 shift || true
@@ -64,7 +65,7 @@ for workload in $workloads; do
   # A first memwalk run fills the symbol cache the "memwalk" rows use, as any earlier run would.
   MEMWALK_SYMBOL_CACHE=$work/symbols \
     "$measure" $input "$memwalk" leaks -q --log-file="$work/mw.log" -- "${cmd[@]}" > /dev/null 2>&1
-  for tool in native memwalk mw-cold heaptrack valgrind; do
+  for tool in ${TOOLS:-native memwalk mw-cold heaptrack valgrind}; do
     if [ "$tool" = heaptrack ] && ! command -v heaptrack >/dev/null; then continue; fi
     if [ "$tool" = valgrind ] && ! command -v valgrind >/dev/null; then continue; fi
     n=$runs; [ "$tool" = valgrind ] && n=$vg_runs

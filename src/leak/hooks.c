@@ -428,6 +428,17 @@ EXPORT void *malloc(size_t n)
     return p;
 }
 
+/* This malloc's own address: in a program built without PIE, (uintptr_t)malloc is the
+ * program's PLT entry (the address the program compares function pointers with). */
+#if !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-attributes" /* an alias, not a second declaration */
+#endif
+extern __typeof__(malloc) mw__malloc_here __attribute__((alias("malloc"), visibility("hidden")));
+#if !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
 /* Frees p: a tracked block through its header, anything else as it is. */
 static inline __attribute__((always_inline)) void release(void *p)
 {
@@ -527,7 +538,7 @@ static inline __attribute__((always_inline)) void *do_realloc(void *p, size_t n,
         if (!enter(self))
             return plain_alloc(16, n);
         /* realloc(NULL, n) is malloc(n): memcheck's stack says malloc, so does ours. */
-        q = alloc(self, 16, n, 0, (uintptr_t)malloc, fp);
+        q = alloc(self, 16, n, 0, (uintptr_t)mw__malloc_here, fp);
         leave(self);
         return q;
     }

@@ -15,6 +15,13 @@ $(BUILD)/tests/leaks/victims/%: tests/leaks/victims/%.cc
 	@mkdir -p $(@D)
 	$(Q)$(call say,CXX,$@)$(CXX) -O2 -g -Wall -o $@ $<
 
+# The entry points again in a program built without PIE: the address of malloc the program
+# sees is its own PLT entry.
+LEAK_VICTIMS += $(BUILD)/tests/leaks/victims/entry_points_nopie
+$(BUILD)/tests/leaks/victims/entry_points_nopie: tests/leaks/victims/entry_points.c
+	@mkdir -p $(@D)
+	$(Q)$(call say,CC,$@)$(CC) $(LEAK_VICTIM_CFLAGS) -fomit-frame-pointer -fno-pie -no-pie -o $@ $< -pthread
+
 $(BUILD)/tests/leaks/victims/static_prog: tests/leaks/victims/static_prog.c
 	@mkdir -p $(@D)
 	$(Q)$(call say,CC,$@)$(CC) -O2 -static -o $@ $<

@@ -392,6 +392,11 @@ Test(leaks_seed, point_fixed_gives_the_articles_heap_summary, .timeout = 600)
 VICTIM(record_order)
 VICTIM(entry_points)
 
+Test(leaks_oracle, entry_points_nopie, .timeout = 900)
+{
+    compare("entry_points_nopie", LK_VICTIMS "/entry_points_nopie", LK_STDOUT_NULL, "entry_points");
+}
+
 /* Stacks cut at --num-callers merge as memcheck's: at 3, lose()'s blocks of one kind are one
  * record whatever their size; at 2, posix_memalign's two frames leave no caller. (At 1,
  * valgrind's default suppressions take some one-frame stacks: no comparison.) */

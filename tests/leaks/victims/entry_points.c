@@ -18,6 +18,10 @@
 #endif
 
 static void *volatile sink;
+static void *volatile none; /* NULL the compiler cannot see: realloc(NULL, n) stays a realloc */
+/* malloc's address, taken in code: in a program built without PIE it is then the program's
+ * PLT entry (entry_points_nopie is this program built so). */
+static void *(*volatile alloc_fn)(size_t);
 
 static void drop(void *p)
 {
@@ -44,16 +48,18 @@ int main(void)
     size_t cap = 0;
     FILE *f;
 
+    alloc_fn = malloc;
     drop(malloc(101));                     /* @site main */
     drop(calloc(1, 102));                  /* @site main */
-    drop(realloc(NULL, 103));              /* @site main */
+    drop(realloc(none, 103));              /* @site main */
     drop(realloc(malloc(1), 104));         /* @site main */
-    drop(reallocarray(NULL, 1, 105));      /* @site main */
+    drop(reallocarray(none, 1, 105));      /* @site main */
     drop(reallocarray(malloc(1), 1, 106)); /* @site main */
     drop(memalign(64, 107));               /* @site main */
     drop(aligned_alloc(64, 128));          /* @site main */
     if (posix_memalign(&p, 64, 109) == 0)  /* @site main */
         drop(p);
+    drop(alloc_fn(111));                                           /* @site main */
     drop(valloc(110));                                             /* @site main */
     drop(strdup("a string of 20 bytes"));                          /* @site main */
     drop(strndup("a longer string of 30 bytes!!", 29));            /* @site main */

@@ -40,7 +40,7 @@ static void usage(FILE *out)
             "  --suppressions=FILE            hide loss records matching FILE (memcheck's\n"
             "                                 suppression format; may be repeated)\n"
             "  --log-file=FILE                report to FILE instead of stderr; %%p = process id\n"
-            "  --json=FILE                    also write the reports as JSON to FILE\n"
+            "  --json=FILE                    write JSON reports to FILE too ('-': stdout)\n"
             "  -q, --quiet                    no preamble\n"
             "  --read                         ARGS are raw result files written by the tracer\n"
             "                                 preloaded by hand (MEMWALK_OUT): report them\n"
@@ -48,7 +48,7 @@ static void usage(FILE *out)
             "Exit status: PROGRAM's own; N of --error-exitcode when errors were found; 128+N when\n"
             "PROGRAM was killed by signal N; 126 when it cannot be executed or is statically\n"
             "linked; 127 when it is not found; 2 bad usage; 3 unreadable --suppressions or\n"
-            "--read file; 4 internal failure.\n"
+            "--read file, or a --json file that cannot be written; 4 internal failure.\n"
             "The preload is found next to memwalk, in ../lib/memwalk, or at $MEMWALK_PRELOAD.\n"
             "Symbolized addresses are kept in ~/.cache/memwalk/symbols ($MEMWALK_SYMBOL_CACHE;\n"
             "off: no cache).\n"
@@ -66,6 +66,7 @@ struct opts {
     int read_mode;
     const char *log_file;
     const char *json_file;
+    FILE *json_out; /* opened before the program runs; stdout for '-' */
 };
 
 struct proc {
@@ -356,9 +357,10 @@ static int resolve(const char *prog, char *out, size_t len)
     int saw_noexec = 0;
 
     if (strchr(prog, '/')) {
+        struct stat st;
         if (access(prog, F_OK) != 0)
             return 127;
-        if (access(prog, X_OK) != 0)
+        if (access(prog, X_OK) != 0 || (stat(prog, &st) == 0 && S_ISDIR(st.st_mode)))
             return 126;
         snprintf(out, len, "%s", prog);
         return 0;
@@ -437,7 +439,9 @@ static int run(const struct opts *o, int argc, char **argv)
         return 127;
     }
     if (rc == 126) {
-        mw_cli_error(CMD, argv[0], "%s", strerror(EACCES));
+        struct stat st;
+        mw_cli_error(CMD, argv[0], "%s",
+                     strerror(stat(argv[0], &st) == 0 && S_ISDIR(st.st_mode) ? EISDIR : EACCES));
         return 126;
     }
     if (is_static_elf(prog)) {
@@ -613,8 +617,9 @@ static int write_json(const struct opts *o, int argc, char **argv, int status)
                   json.buf ? json.buf : "");
     if (doc.err)
         return -ENOMEM;
-    f = fopen(o->json_file, "we");
-    if (!f || fputs(doc.buf, f) == EOF || fclose(f) != 0) {
+    f = o->json_out;
+    errno = EIO;
+    if (fputs(doc.buf, f) == EOF || (f == stdout ? fflush(f) : fclose(f)) != 0) {
         int e = errno;
         mw__sb_free(&doc);
         return -e;
@@ -741,6 +746,13 @@ static int cmd_leaks(int argc, char **argv)
     /* Records equal in their first --num-callers frames are one, as memcheck's. A file read
      * back was recorded with the tracer's depth, 12 unless MEMWALK_NUM_CALLERS said more. */
     o.rep.num_callers = o.read_mode && !o.callers_given ? 0 : o.num_callers;
+    /* The JSON file is opened first: a bad path should not cost a whole run. */
+    if (o.json_file &&
+        !(o.json_out = strcmp(o.json_file, "-") == 0 ? stdout : fopen(o.json_file, "we"))) {
+        mw_cli_error(CMD, o.json_file, "%s", strerror(errno));
+        lk_supp_free(o.rep.supp);
+        return MW_EXIT_ACCESS;
+    }
     if (o.read_mode)
         rc = read_files(&o, argc - optind, argv + optind);
     else

@@ -27,17 +27,40 @@
  * (or that prints none) does not pay for loading it and its libraries, and memwalk still runs,
  * printing module+offset, where libdw is not installed. Below, each function of libdw used in
  * this file names a pointer filled by dw_load(). */
-#define DW_FUNCS(X)                                                                               \
-    X(dwfl_begin)                                                                                 \
-    X(dwfl_end) X(dwfl_report_begin) X(dwfl_report_elf) X(dwfl_report_end)                        \
-        X(dwfl_build_id_find_elf) X(dwfl_standard_find_debuginfo) X(dwfl_build_id_find_debuginfo) \
-            X(dwfl_offline_section_address) X(dwfl_module_getdwarf) X(dwfl_module_getsymtab)      \
-                X(dwfl_module_getsym_info) X(dwfl_module_addrdie) X(dwfl_module_getsrc)           \
-                    X(dwfl_lineinfo) X(dwarf_nextcu) X(dwarf_offdie) X(dwarf_haspc)               \
-                        X(dwarf_getsrc_die) X(dwarf_linesrc) X(dwarf_lineno) X(dwarf_getscopes)   \
-                            X(dwarf_getscopes_die) X(dwarf_tag) X(dwarf_getsrcfiles)              \
-                                X(dwarf_diename) X(dwarf_formstring) X(dwarf_attr_integrate)      \
-                                    X(dwarf_formudata) X(dwarf_attr) X(dwarf_filesrc)
+/* clang-format off */
+#define DW_FUNCS(X) \
+    X(dwfl_begin) \
+    X(dwfl_end) \
+    X(dwfl_report_begin) \
+    X(dwfl_report_elf) \
+    X(dwfl_report_end) \
+    X(dwfl_build_id_find_elf) \
+    X(dwfl_standard_find_debuginfo) \
+    X(dwfl_build_id_find_debuginfo) \
+    X(dwfl_offline_section_address) \
+    X(dwfl_module_getdwarf) \
+    X(dwfl_module_getsymtab) \
+    X(dwfl_module_getsym_info) \
+    X(dwfl_module_addrdie) \
+    X(dwfl_module_getsrc) \
+    X(dwfl_lineinfo) \
+    X(dwarf_nextcu) \
+    X(dwarf_offdie) \
+    X(dwarf_haspc) \
+    X(dwarf_getsrc_die) \
+    X(dwarf_linesrc) \
+    X(dwarf_lineno) \
+    X(dwarf_getscopes) \
+    X(dwarf_getscopes_die) \
+    X(dwarf_tag) \
+    X(dwarf_getsrcfiles) \
+    X(dwarf_diename) \
+    X(dwarf_formstring) \
+    X(dwarf_attr_integrate) \
+    X(dwarf_formudata) \
+    X(dwarf_attr) \
+    X(dwarf_filesrc)
+/* clang-format on */
 
 #define DW_POINTER(f) static __typeof__(f) *dw_##f;
 DW_FUNCS(DW_POINTER)

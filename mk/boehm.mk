@@ -1,0 +1,20 @@
+# The Boehm GC compatible layer (src/boehm, include/memwalk/boehm): libmemwalk-boehm.so, a thin
+# translation of Boehm's API to libmemwalk.so's, and its checks against real programs.
+#
+#   build/libmemwalk-boehm.so   Boehm's GC_* functions; needs libmemwalk.so.0 (found next to it)
+
+BOEHM_SRCS    := $(sort $(wildcard src/boehm/*.c))
+BOEHM_OBJS    := $(BOEHM_SRCS:%.c=$(BUILD)/obj/%.o)
+BOEHM_SO      := $(BUILD)/libmemwalk-boehm.so
+BOEHM_SONAME  := libmemwalk-boehm.so.$(SOVERSION)
+LINT_SRCS     += $(BOEHM_SRCS) $(wildcard include/memwalk/boehm/*.h include/memwalk/boehm/gc/*.h)
+CLEAN_EXTRA   +=
+
+all: $(BOEHM_SO)
+
+# -z defs: every GC_* must be implemented here (an undefined one would fall through to libgc).
+$(BOEHM_SO): $(BOEHM_OBJS) src/boehm/boehm.map $(LIB_SO)
+	$(Q)$(call say,LD,$@)$(CC) -shared -Wl,-soname,$(BOEHM_SONAME) -Wl,-z,defs \
+	  -Wl,--version-script=src/boehm/boehm.map -Wl,-rpath,'$$ORIGIN' -o $@ $(BOEHM_OBJS) \
+	  -L$(BUILD) -lmemwalk -pthread -ldl
+	$(Q)ln -sf libmemwalk-boehm.so $(BUILD)/$(BOEHM_SONAME)

@@ -117,15 +117,14 @@ static struct start *find_start(pthread_t t)
     return NULL;
 }
 
-/* The thread ends (returned, GC_pthread_exit, cancelled): unregister, then either free the record
- * (detached) or leave the result in it for the join. */
+/* The thread ends (returned, GC_pthread_exit, cancelled): free the record (detached) or leave the
+ * result in it for the join, then unregister. */
 static void thread_end(void *arg)
 {
     struct start *s = arg;
     int drop;
 
     current = NULL;
-    (void)mw_gc_unregister_thread();
     pthread_mutex_lock(&starts_lock);
     s->done = 1;
     drop = s->detached;
@@ -134,6 +133,7 @@ static void thread_end(void *arg)
     pthread_mutex_unlock(&starts_lock);
     if (drop)
         mw_gc_free(s);
+    (void)mw_gc_unregister_thread();
 }
 
 static void *thread_start(void *arg)
@@ -182,33 +182,36 @@ int GC_pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)
     return 0;
 }
 
+/* A thread's record is found before the thread is joined or detached: until then its pthread_t
+ * cannot name another thread. */
 int GC_pthread_join(pthread_t thread, void **retval)
 {
     struct start *s;
     void *ret;
-    int r = pthread_join(thread, &ret);
+    int r;
 
-    if (r != 0)
-        return r;
     pthread_mutex_lock(&starts_lock);
     s = find_start(thread);
-    if (s)
-        unlink_start(s);
     pthread_mutex_unlock(&starts_lock);
+    r = pthread_join(thread, &ret);
+    if (r != 0)
+        return r;
+    if (s) {
+        pthread_mutex_lock(&starts_lock);
+        unlink_start(s);
+        pthread_mutex_unlock(&starts_lock);
+        mw_gc_free(s); /* the result is in ret now, on this thread's stack */
+    }
     if (retval)
         *retval = ret;
-    if (s)
-        mw_gc_free(s);
     return 0;
 }
 
 int GC_pthread_detach(pthread_t thread)
 {
     struct start *s;
-    int r = pthread_detach(thread), drop = 0;
+    int drop = 0;
 
-    if (r != 0)
-        return r;
     pthread_mutex_lock(&starts_lock);
     s = find_start(thread);
     if (s) {
@@ -220,7 +223,7 @@ int GC_pthread_detach(pthread_t thread)
     pthread_mutex_unlock(&starts_lock);
     if (drop)
         mw_gc_free(s);
-    return 0;
+    return pthread_detach(thread);
 }
 
 void GC_pthread_exit(void *retval)

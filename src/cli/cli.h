@@ -49,4 +49,18 @@ int mw_cli_emit(const char *cmd, mw__sb_t *sb, int status);
  */
 int mw_cli_errno_status(int neg_errno);
 
+/* Finds a library memwalk preloads: $env_name when set (it must exist), else the first of tries
+ * (paths relative to the folder of the memwalk executable, each starting with '/') that exists.
+ * Writes its real path to out. Returns 0 or a negative errno (-ENOENT when none). */
+int mw_cli_find_lib(const char *env_name, const char *const *tries, size_t ntries, char *out,
+                    size_t len);
+
+/* Resolves PROGRAM as execvp would, into out. Returns 0, or 127 (not found) / 126 (found but not
+ * executable): the exit statuses of a shell. */
+int mw_cli_resolve_program(const char *prog, char *out, size_t len);
+
+/* 1 when path is an ELF executable without an interpreter (statically linked: LD_PRELOAD cannot
+ * reach it), else 0. */
+int mw_cli_is_static_elf(const char *path);
+
 #endif

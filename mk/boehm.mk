@@ -18,3 +18,8 @@ $(BOEHM_SO): $(BOEHM_OBJS) src/boehm/boehm.map $(LIB_SO)
 	  -Wl,--version-script=src/boehm/boehm.map -Wl,-rpath,'$$ORIGIN' -o $@ $(BOEHM_OBJS) \
 	  -L$(BUILD) -lmemwalk -pthread -ldl
 	$(Q)ln -sf libmemwalk-boehm.so $(BUILD)/$(BOEHM_SONAME)
+
+# ---- tests: tests/boehm/test_*.c build against memwalk's <gc.h> and link with the layer ----------
+TEST_CFLAGS_boehm  = -Iinclude/memwalk/boehm
+TEST_LDLIBS_boehm  = -L$(BUILD) -lmemwalk-boehm -Wl,-rpath,$(abspath $(BUILD))
+$(BUILD)/tests/test_boehm: $(BOEHM_SO)

@@ -23,3 +23,15 @@ $(BOEHM_SO): $(BOEHM_OBJS) src/boehm/boehm.map $(LIB_SO)
 TEST_CFLAGS_boehm  = -Iinclude/memwalk/boehm
 TEST_LDLIBS_boehm  = -L$(BUILD) -lmemwalk-boehm -Wl,-rpath,$(abspath $(BUILD))
 $(BUILD)/tests/test_boehm: $(BOEHM_SO)
+
+# Real Debian programs built for Boehm GC (w3m, mmv, chase, debfoster): identical outputs on Boehm
+# and on memwalk, by default and with MEMWALK_GC_COLLECT_EVERY (about half a minute).
+CHECKS += check-boehm-programs check-boehm-peers
+.PHONY: check-boehm-programs check-boehm-peers
+check-boehm-programs: $(MEMWALK) $(BOEHM_SO)
+	$(Q)tests/boehm/programs.sh $(MEMWALK)
+
+# Boehm GC's own tests, compiled unchanged against memwalk's <gc.h> (skipped, and said so, when
+# their sources are not on this machine).
+check-boehm-peers: $(BOEHM_SO)
+	$(Q)tests/boehm/peers.sh $(BUILD) $(CC)

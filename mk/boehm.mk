@@ -45,3 +45,32 @@ $(BUILD)/tests/boehm_prog: tests/boehm/progs/boehm_prog.c
 $(BUILD)/tests/static_prog: tests/boehm/progs/static_prog.c
 	@mkdir -p $(@D)
 	$(Q)$(call say,CC,$@)$(CC) -static $(OPT) $< -o $@
+
+# ---- install: the library next to libmemwalk.so, the headers under include/memwalk/boehm --------
+.PHONY: install-boehm uninstall-boehm
+install: install-boehm
+install-boehm: $(BOEHM_SO)
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR)/memwalk/boehm/gc
+	install -m 755 $(BOEHM_SO) $(DESTDIR)$(LIBDIR)/libmemwalk-boehm.so.$(VERSION)
+	ln -sf libmemwalk-boehm.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(BOEHM_SONAME)
+	ln -sf $(BOEHM_SONAME) $(DESTDIR)$(LIBDIR)/libmemwalk-boehm.so
+	install -m 644 include/memwalk/boehm/gc.h $(DESTDIR)$(INCDIR)/memwalk/boehm/
+	install -m 644 include/memwalk/boehm/gc/*.h $(DESTDIR)$(INCDIR)/memwalk/boehm/gc/
+
+uninstall: uninstall-boehm
+uninstall-boehm:
+	rm -f $(DESTDIR)$(LIBDIR)/libmemwalk-boehm.so*
+
+# ---- bench: the same Boehm binaries on Boehm and on memwalk (bench/boehm/run-bench) -------------
+BOEHM_BENCH_RUNS ?= 5
+$(BUILD)/bench/boehm/binary_trees: bench/boehm/binary_trees.c
+	@mkdir -p $(@D)
+	$(Q)$(call say,CC,$@)$(CC) -std=gnu11 $(OPT) $(WARN) $< $$(pkg-config --cflags --libs bdw-gc) -o $@
+
+.PHONY: bench-boehm
+bench: bench-boehm
+bench-boehm: $(MEMWALK) $(BOEHM_SO) $(if $(HAVE_LIBGC),$(BUILD)/bench/boehm/binary_trees)
+	$(Q)if [ -z "$(HAVE_LIBGC)" ] || ! command -v w3m >/dev/null; then \
+	  echo "bench-boehm: needs libgc-dev and w3m (scripts/install-deps adds them): skipped"; \
+	else python3 bench/boehm/run-bench --memwalk $(MEMWALK) --runs $(BOEHM_BENCH_RUNS) \
+	  --trees $(BUILD)/bench/boehm/binary_trees --gen-html tests/boehm/gen-html; fi

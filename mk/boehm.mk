@@ -37,8 +37,9 @@ check-boehm-peers: $(BOEHM_SO)
 	$(Q)tests/boehm/peers.sh $(BUILD) $(CC)
 
 # The gc-run tests run a program built against Boehm's own header and libgc.so.1, and a static one.
-$(BUILD)/tests/test_boehm: $(MEMWALK) $(BUILD)/tests/boehm_prog $(BUILD)/tests/static_prog
-$(BUILD)/tests/boehm_prog: tests/boehm/progs/boehm_prog.c
+$(BUILD)/tests/test_boehm: $(MEMWALK) $(BUILD)/tests/boehm_prog $(BUILD)/tests/missing_prog \
+                          $(BUILD)/tests/static_prog
+$(BUILD)/tests/boehm_prog $(BUILD)/tests/missing_prog: $(BUILD)/tests/%: tests/boehm/progs/%.c
 	@mkdir -p $(@D)
 	$(Q)$(call say,CC,$@)$(CC) -std=gnu11 $(OPT) $(WARN) $< $$(pkg-config --cflags --libs bdw-gc) \
 	  -ldl -o $@

@@ -80,6 +80,21 @@ Test(gc_run, keeps_the_program_status_and_its_signal)
     cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM, "status %d", status);
 }
 
+Test(gc_run, says_when_the_program_calls_what_memwalk_lacks)
+{
+    char *out = run_ok(MEMWALK " gc-run " MW_BUILD_DIR "/tests/missing_prog 2>&1");
+
+    cr_assert(strstr(out, "memwalk gc: warning: ") != NULL, "%s", out);
+    cr_assert(strstr(out, "missing_prog calls GC_malloc_many, which memwalk does not provide") !=
+                  NULL,
+              "%s", out);
+    cr_assert(strstr(out, "allocated") != NULL, "%s", out);
+    free(out);
+    out = run_ok(MEMWALK " gc-run " PROG " list 10 2>&1");
+    cr_assert(strstr(out, "warning") == NULL, "nothing to say about a program it serves: %s", out);
+    free(out);
+}
+
 Test(gc_run, keeps_the_existing_ld_preload)
 {
     char *out = run_ok("LD_PRELOAD=libm.so.6 " MEMWALK " gc-run sh -c 'echo \"$LD_PRELOAD\"'");

@@ -23,10 +23,10 @@ static int provided(const char *name)
 
 static void warn_missing(const char *object, const char *name)
 {
-    const char *parts[] = {"memwalk gc: warning: ", object, " calls ", name,
-                           ", which memwalk does not provide: those calls reach Boehm GC's "
-                           "libgc.so.1, whose objects memwalk's collector does not see (see "
-                           "libmemwalk(3), \"Moving from Boehm GC\")\n"};
+    const char *parts[] = {"memwalk gc: warning: ", object, " uses ", name,
+                           ", which memwalk does not provide: it reaches Boehm GC's libgc.so.1, "
+                           "whose objects and settings memwalk's collector does not see (see "
+                           "libmemwalk(3), \"MOVING FROM BOEHM GC\")\n"};
     size_t i;
 
     for (i = 0; i < sizeof parts / sizeof parts[0]; i++)

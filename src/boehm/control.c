@@ -70,6 +70,23 @@ int GC_is_disabled(void)
     return mw_gc_is_disabled();
 }
 
+static int automatic_off;
+
+void GC_set_disable_automatic_collection(int value)
+{
+    int was = __atomic_exchange_n(&automatic_off, !!value, __ATOMIC_ACQ_REL);
+
+    if (value && !was)
+        mw_gc_disable();
+    else if (!value && was)
+        mw_gc_enable();
+}
+
+int GC_get_disable_automatic_collection(void)
+{
+    return __atomic_load_n(&automatic_off, __ATOMIC_ACQUIRE);
+}
+
 void GC_enable_incremental(void)
 {
 }

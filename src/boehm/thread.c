@@ -233,23 +233,24 @@ void GC_pthread_exit(void *retval)
     pthread_exit(retval);
 }
 
+/* The collector's stop signal as MEMWALK_GC_SIGNAL sets it (SIGPWR by default). */
+int GC_get_suspend_signal(void)
+{
+    const char *env = getenv("MEMWALK_GC_SIGNAL");
+    long v = env && *env ? strtol(env, NULL, 10) : 0;
+
+    return v > 0 && v < 65 && v != SIGKILL && v != SIGSTOP && v != SIGSEGV ? (int)v : SIGPWR;
+}
+
 /* The one translation of GC_pthread_sigmask until mw_gc_pthread_sigmask lands (issue 10, point
- * 4): pthread_sigmask, except that the collector's stop signal (MEMWALK_GC_SIGNAL, SIGPWR by
- * default) is never blocked. */
+ * 4): pthread_sigmask, except that the collector's stop signal is never blocked. */
 int GC_pthread_sigmask(int how, const sigset_t *set, sigset_t *oset)
 {
     sigset_t copy;
-    const char *env = getenv("MEMWALK_GC_SIGNAL");
-    int sig = SIGPWR;
 
     if (!set || how == SIG_UNBLOCK)
         return pthread_sigmask(how, set, oset);
-    if (env && *env) {
-        long v = strtol(env, NULL, 10);
-        if (v > 0 && v < 65)
-            sig = (int)v;
-    }
     copy = *set;
-    sigdelset(&copy, sig);
+    sigdelset(&copy, GC_get_suspend_signal());
     return pthread_sigmask(how, &copy, oset);
 }

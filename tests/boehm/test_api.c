@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "boehm_test.h"
+#include <gc/gc_typed.h>
 
 static volatile int finalized;
 static char *end_only;
@@ -271,4 +272,67 @@ Test(boehm_api, tuning_knobs_read_back)
     cr_assert_eq(GC_get_dont_expand(), 1);
     GC_enable_incremental();
     cr_assert_eq(GC_is_incremental_mode(), 0);
+}
+
+struct typed {
+    void *ptr;
+    long number;
+    void *other;
+};
+
+Test(boehm_api, typed_objects_scan_what_may_hold_pointers)
+{
+    GC_word bm[GC_BITMAP_SIZE(struct typed)] = {0}, none[1] = {0};
+    GC_descr d, d_none;
+    struct typed *t;
+    long *numbers;
+
+    GC_set_bit(bm, GC_WORD_OFFSET(struct typed, ptr));
+    GC_set_bit(bm, GC_WORD_OFFSET(struct typed, other));
+    d = GC_make_descriptor(bm, GC_WORD_LEN(struct typed));
+    d_none = GC_make_descriptor(none, 4);
+    t = GC_MALLOC_EXPLICITLY_TYPED(sizeof *t, d);
+    cr_assert(t && !t->ptr && !t->number && !t->other);
+    t->ptr = GC_MALLOC(100);
+    GC_REGISTER_FINALIZER(t->ptr, bt_count_fin, (void *)&finalized, NULL, NULL);
+    keep = t;
+    bt_collect();
+    cr_assert_eq(finalized, 0, "held by a word the descriptor says may be a pointer");
+    numbers = GC_CALLOC_EXPLICITLY_TYPED(1000, sizeof(long), d_none);
+    for (int i = 0; i < 1000; i++)
+        cr_assert_eq(numbers[i], 0);
+    numbers[3] = (long)GC_MALLOC(100);
+    GC_REGISTER_FINALIZER((void *)numbers[3], bt_count_fin, (void *)&finalized, NULL, NULL);
+    keep = numbers;
+    bt_collect();
+    cr_assert_eq(finalized, 1, "an object without pointer words is not scanned");
+}
+
+Test(boehm_api, malloc_many_links_cleared_objects)
+{
+    void *list = GC_malloc_many(48);
+    int n = 0;
+
+    for (void *p = list; p; p = GC_NEXT(p), n++) {
+        cr_assert_geq(GC_size(p), 48);
+        cr_assert_eq(((long *)p)[2], 0);
+    }
+    cr_assert_geq(n, 1);
+}
+
+Test(boehm_api, automatic_collection_off_keeps_explicit_ones)
+{
+    GC_word n;
+
+    GC_INIT();
+    GC_set_disable_automatic_collection(1);
+    cr_assert_eq(GC_get_disable_automatic_collection(), 1);
+    n = GC_get_gc_no();
+    for (int i = 0; i < 2000000; i++)
+        GC_MALLOC(64);
+    cr_assert_eq(GC_get_gc_no(), n, "128 MB allocated, no collection");
+    GC_gcollect();
+    cr_assert_eq(GC_get_gc_no(), n + 1);
+    GC_set_disable_automatic_collection(0);
+    cr_assert(!GC_is_disabled());
 }

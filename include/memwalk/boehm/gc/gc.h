@@ -130,6 +130,12 @@ GC_malloc_atomic_uncollectable(size_t size_in_bytes);
 GC_API GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) void *GC_malloc_ignore_off_page(size_t size_in_bytes);
 GC_API GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) void *
 GC_malloc_atomic_ignore_off_page(size_t size_in_bytes);
+/* A list of objects of size_in_bytes linked through their first word (follow it with GC_NEXT);
+ * NULL when none could be had. */
+GC_API GC_ATTR_MALLOC void *GC_malloc_many(size_t size_in_bytes);
+#define GC_NEXT(p) (*(void **)(p))
+/* Boehm's old stubborn objects: plain collected objects. */
+GC_API GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) void *GC_malloc_stubborn(size_t size_in_bytes);
 /* The kind of p is kept; NULL p allocates; size 0 frees p and returns NULL. */
 GC_API GC_ATTR_ALLOC_SIZE(2) void *GC_realloc(void *old_object, size_t new_size_in_bytes);
 /* Frees at once (optional). NULL, and pointers the collector does not know, are ignored. */
@@ -175,6 +181,9 @@ GC_API int GC_try_to_collect(GC_stop_func stop_func);
 GC_API void GC_disable(void);
 GC_API void GC_enable(void);
 GC_API int GC_is_disabled(void);
+/* Automatic collections off (1) or on (0); GC_gcollect still collects. */
+GC_API void GC_set_disable_automatic_collection(int value);
+GC_API int GC_get_disable_automatic_collection(void);
 /* Not incremental: accepted, no effect; GC_is_incremental_mode() says 0. */
 GC_API void GC_enable_incremental(void);
 GC_API int GC_is_incremental_mode(void);
@@ -282,6 +291,8 @@ GC_API void GC_allow_register_threads(void);
 GC_API int GC_register_my_thread(const struct GC_stack_base *sb) GC_ATTR_NONNULL(1);
 GC_API int GC_unregister_my_thread(void);
 GC_API int GC_thread_is_registered(void);
+/* The signal that stops registered threads while the collector marks (MEMWALK_GC_SIGNAL). */
+GC_API int GC_get_suspend_signal(void);
 GC_API int GC_get_stack_base(struct GC_stack_base *sb) GC_ATTR_NONNULL(1);
 GC_API void *GC_call_with_stack_base(GC_stack_base_func fn, void *arg) GC_ATTR_NONNULL(1);
 GC_API void *GC_do_blocking(GC_fn_type fn, void *client_data) GC_ATTR_NONNULL(1);
@@ -338,6 +349,8 @@ GC_API void GC_debug_register_finalizer_ignore_self(void *obj, GC_finalization_p
 GC_API void GC_debug_register_finalizer_no_order(void *obj, GC_finalization_proc fn, void *cd,
                                                  GC_finalization_proc *ofn, void **ocd)
     GC_ATTR_NONNULL(1);
+GC_API GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) void *GC_debug_malloc_stubborn(size_t n,
+                                                                          GC_EXTRA_PARAMS);
 GC_API void GC_debug_change_stubborn(const void *p);
 GC_API void GC_debug_end_stubborn_change(const void *p) GC_ATTR_NONNULL(1);
 GC_API void GC_debug_ptr_store_and_dirty(void *p, const void *q);

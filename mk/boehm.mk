@@ -75,3 +75,10 @@ bench-boehm: $(MEMWALK) $(BOEHM_SO) $(if $(HAVE_LIBGC),$(BUILD)/bench/boehm/bina
 	  echo "bench-boehm: needs libgc-dev and w3m (scripts/install-deps adds them): skipped"; \
 	else python3 bench/boehm/run-bench --memwalk $(MEMWALK) --runs $(BOEHM_BENCH_RUNS) \
 	  --trees $(BUILD)/bench/boehm/binary_trees --gen-html tests/boehm/gen-html; fi
+
+# `make lint` formats src/boehm with the rest (LINT_SRCS); cppcheck sees it here.
+.PHONY: lint-boehm
+lint: lint-boehm
+lint-boehm:
+	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
+	  --suppress=missingIncludeSystem -Iinclude -Isrc -D__linux__ -D__x86_64__ $(BOEHM_SRCS)

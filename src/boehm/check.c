@@ -34,15 +34,15 @@ static void warn_missing(const char *object, const char *name)
 }
 
 /* A dynamic-section address: relocated by the loader for most objects, not for the vDSO. */
-static const void *dyn_ptr(const struct dl_phdr_info *info, ElfW(Addr) p)
+static const void *dyn_ptr(const struct dl_phdr_info *info, Elf64_Addr p)
 {
     return (const void *)(p < info->dlpi_addr ? p + info->dlpi_addr : p);
 }
 
 static int check_object(struct dl_phdr_info *info, size_t size, void *ctx)
 {
-    const ElfW(Dyn) *dyn = NULL;
-    const ElfW(Sym) *syms = NULL;
+    const Elf64_Dyn *dyn = NULL;
+    const Elf64_Sym *syms = NULL;
     const char *strs = NULL, *object;
     const uint32_t *gnu_hash = NULL, *hash = NULL;
     size_t i, count;
@@ -54,7 +54,7 @@ static int check_object(struct dl_phdr_info *info, size_t size, void *ctx)
         return 0;
     for (i = 0; i < info->dlpi_phnum; i++)
         if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
-            dyn = (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+            dyn = (const Elf64_Dyn *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
     for (; dyn && dyn->d_tag != DT_NULL; dyn++) {
         if (dyn->d_tag == DT_SYMTAB)
             syms = dyn_ptr(info, dyn->d_un.d_ptr);

@@ -305,7 +305,7 @@ void GC_clear_roots(void)
     (void)mw_gc_remove_roots(NULL, SIZE_MAX);
 }
 
-/* ---- warnings, out of memory, fatal errors ----------------------------------------------------- */
+/* ---- warnings, out of memory, fatal errors ------------------------------------------------- */
 
 /* Writes without stdio: a warning may come while other threads are stopped, one of them holding
  * stderr's lock. */

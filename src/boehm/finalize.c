@@ -4,8 +4,8 @@
 #include <errno.h>
 #include <stdint.h>
 
-static void reg(void *obj, GC_finalization_proc fn, void *cd, GC_finalization_proc *ofn,
-                void **ocd, unsigned flags)
+static void reg(void *obj, GC_finalization_proc fn, void *cd, GC_finalization_proc *ofn, void **ocd,
+                unsigned flags)
 {
     mw_gc_finalizer_fn old_fn = NULL;
     void *old_cd = NULL;

@@ -151,9 +151,8 @@ void mw_gc_get_usage(mw_gc_usage_t *u)
     reserved = mw__gc_reserved_bytes();
     u->heap_bytes = mw__gc_heap_bytes();
     u->since_gc_bytes = mw__gc.since_gc > reserved ? mw__gc.since_gc - reserved : 0;
-    u->total_bytes = mw__gc.stats.allocated_bytes > reserved
-                         ? mw__gc.stats.allocated_bytes - reserved
-                         : 0;
+    u->total_bytes =
+        mw__gc.stats.allocated_bytes > reserved ? mw__gc.stats.allocated_bytes - reserved : 0;
     used = mw__gc.stats.live_bytes + u->since_gc_bytes;
     u->free_bytes = u->heap_bytes > used ? u->heap_bytes - used : 0;
     mw__gc_unlock();

@@ -59,7 +59,7 @@ Test(boehm_api, malloc_clears_and_new_types)
 {
     struct pair {
         void *a, *b;
-    } *p;
+    } * p;
 
     for (int i = 0; i < 10000; i++) {
         p = GC_NEW(struct pair);

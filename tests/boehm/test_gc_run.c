@@ -15,8 +15,7 @@ static char *run_ok(const char *cmd)
     int status;
     char *out = run(cmd, &status);
 
-    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s: status %d: %s", cmd, status,
-              out);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s: status %d: %s", cmd, status, out);
     return out;
 }
 
@@ -85,9 +84,11 @@ Test(gc_run, says_when_the_program_calls_what_memwalk_lacks)
     char *out = run_ok(MEMWALK " gc-run " MW_BUILD_DIR "/tests/missing_prog 2>&1");
 
     cr_assert(strstr(out, "memwalk gc: warning: ") != NULL, "%s", out);
-    cr_assert(strstr(out, "missing_prog uses GC_register_disclaim_proc, which memwalk does not provide") !=
-                  NULL,
-              "%s", out);
+    cr_assert(
+        strstr(out,
+               "missing_prog uses GC_register_disclaim_proc, which memwalk does not provide") !=
+            NULL,
+        "%s", out);
     cr_assert(strstr(out, "allocated") != NULL, "%s", out);
     free(out);
     out = run_ok(MEMWALK " gc-run " PROG " list 10 2>&1");
@@ -107,7 +108,8 @@ Test(gc_run, refuses_what_it_cannot_run)
 {
     cr_assert_eq(exit_status(MEMWALK " gc-run no-such-program-here 2>/dev/null"), 127);
     cr_assert_eq(exit_status(MEMWALK " gc-run /etc/passwd 2>/dev/null"), 126);
-    cr_assert_eq(exit_status(MEMWALK " gc-run " MW_BUILD_DIR "/tests/static_prog 2>/dev/null"), 126);
+    cr_assert_eq(exit_status(MEMWALK " gc-run " MW_BUILD_DIR "/tests/static_prog 2>/dev/null"),
+                 126);
     cr_assert_eq(exit_status("MEMWALK_BOEHM_LIB=/nonexistent " MEMWALK " gc-run true 2>/dev/null"),
                  4);
 }

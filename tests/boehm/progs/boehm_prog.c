@@ -23,8 +23,8 @@ int main(int argc, char **argv)
 
     GC_INIT();
     if (dladdr((void *)GC_malloc, &info) && info.dli_fname)
-        printf("collector: %s\n", strrchr(info.dli_fname, '/') ? strrchr(info.dli_fname, '/') + 1
-                                                               : info.dli_fname);
+        printf("collector: %s\n",
+               strrchr(info.dli_fname, '/') ? strrchr(info.dli_fname, '/') + 1 : info.dli_fname);
     for (i = 1; i + 1 < argc || (i < argc && !strcmp(argv[i], "kill")); i += 2) {
         if (!strcmp(argv[i], "list")) {
             long n = atol(argv[i + 1]), k = 0;

@@ -47,7 +47,7 @@
 extern "C" {
 #endif
 
-/* ---- types and constants -------------------------------------------------------------------- */
+/* ---- types and constants --------------------------------------------------------------------- */
 typedef unsigned long GC_word;
 typedef long GC_signed_word;
 typedef uintptr_t GC_uintptr_t;
@@ -80,7 +80,7 @@ struct GC_stack_base {
 };
 typedef void *(*GC_stack_base_func)(struct GC_stack_base *sb, void *arg);
 
-/* ---- initialisation --------------------------------------------------------------------------- */
+/* ---- initialisation -------------------------------------------------------------------------- */
 /* Sets the collector up and registers the calling thread (it also happens at the first
  * allocation). Call GC_INIT() from the main program, as with Boehm. */
 GC_API void GC_init(void);
@@ -93,11 +93,11 @@ GC_API unsigned GC_get_version(void);
 #define GC_INIT_CONF_MAXIMUM_HEAP_SIZE ((void)0)
 #endif
 #ifdef GC_INITIAL_HEAP_SIZE
-#define GC_INIT_CONF_INITIAL_HEAP_SIZE                                                   \
-    do {                                                                                 \
-        size_t heap_size_ = GC_get_heap_size();                                          \
-        if (heap_size_ < (size_t)(GC_INITIAL_HEAP_SIZE))                                  \
-            (void)GC_expand_hp((size_t)(GC_INITIAL_HEAP_SIZE) - heap_size_);             \
+#define GC_INIT_CONF_INITIAL_HEAP_SIZE                                             \
+    do {                                                                           \
+        size_t have_ = GC_get_heap_size(), want_ = (size_t)(GC_INITIAL_HEAP_SIZE); \
+        if (have_ < want_)                                                         \
+            (void)GC_expand_hp(want_ - have_);                                     \
     } while (0)
 #else
 #define GC_INIT_CONF_INITIAL_HEAP_SIZE ((void)0)
@@ -108,15 +108,15 @@ GC_API unsigned GC_get_version(void);
 #define GC_INIT_CONF_IGNORE_WARN ((void)0)
 #endif
 
-#define GC_INIT()                            \
-    do {                                     \
-        GC_INIT_CONF_MAXIMUM_HEAP_SIZE;      \
-        GC_init();                           \
-        GC_INIT_CONF_INITIAL_HEAP_SIZE;      \
-        GC_INIT_CONF_IGNORE_WARN;            \
+#define GC_INIT()                       \
+    do {                                \
+        GC_INIT_CONF_MAXIMUM_HEAP_SIZE; \
+        GC_init();                      \
+        GC_INIT_CONF_INITIAL_HEAP_SIZE; \
+        GC_INIT_CONF_IGNORE_WARN;       \
     } while (0)
 
-/* ---- allocation ----------------------------------------------------------------------------- */
+/* ---- allocation ------------------------------------------------------------------------------ */
 /* Collected, cleared, scanned for pointers. One byte is added to each request (unless
  * GC_set_all_interior_pointers(0) came first), so a pointer just past the end keeps the object. */
 GC_API GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) void *GC_malloc(size_t size_in_bytes);
@@ -124,12 +124,10 @@ GC_API GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) void *GC_malloc(size_t size_in_bytes
 GC_API GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) void *GC_malloc_atomic(size_t size_in_bytes);
 /* Never collected: alive, and a root for what it points to, until GC_free. */
 GC_API GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) void *GC_malloc_uncollectable(size_t size_in_bytes);
-GC_API GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) void *
-GC_malloc_atomic_uncollectable(size_t size_in_bytes);
+GC_API GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) void *GC_malloc_atomic_uncollectable(size_t n);
 /* For large objects only pointed to near their start. */
 GC_API GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) void *GC_malloc_ignore_off_page(size_t size_in_bytes);
-GC_API GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) void *
-GC_malloc_atomic_ignore_off_page(size_t size_in_bytes);
+GC_API GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) void *GC_malloc_atomic_ignore_off_page(size_t n);
 /* A list of objects of size_in_bytes linked through their first word (follow it with GC_NEXT);
  * NULL when none could be had. */
 GC_API GC_ATTR_MALLOC void *GC_malloc_many(size_t size_in_bytes);
@@ -192,7 +190,7 @@ GC_API int GC_get_find_leak(void);
 GC_API void GC_set_find_leak(int value);
 GC_API int GC_get_parallel(void);
 
-/* ---- the heap ------------------------------------------------------------------------------- */
+/* ---- the heap -------------------------------------------------------------------------------- */
 GC_API size_t GC_get_heap_size(void);
 GC_API size_t GC_get_free_bytes(void);
 GC_API size_t GC_get_unmapped_bytes(void);
@@ -229,13 +227,13 @@ GC_API int GC_get_pages_executable(void);
 GC_API void GC_set_handle_fork(int value);
 GC_API void GC_set_markers_count(unsigned markers);
 
-/* ---- roots ---------------------------------------------------------------------------------- */
+/* ---- roots ----------------------------------------------------------------------------------- */
 /* [low, high_plus_1) is scanned at every collection; removing takes the ranges inside. */
 GC_API void GC_add_roots(void *low_address, void *high_address_plus_1);
 GC_API void GC_remove_roots(void *low_address, void *high_address_plus_1);
 GC_API void GC_clear_roots(void);
 
-/* ---- finalizers and weak links ---------------------------------------------------------------- */
+/* ---- finalizers and weak links --------------------------------------------------------------- */
 /* fn(obj, cd) runs once after obj was found unreachable; fn NULL removes it; the previous one is
  * stored in *ofn, *ocd (either may be NULL). A pointer from obj to itself never delays it (in all
  * three forms); _no_order lets obj's contents not delay the finalizers of what it reaches. */
@@ -261,8 +259,8 @@ GC_API int GC_get_java_finalization(void);
  * (already registered: it now names obj), GC_NO_MEMORY; unregister returns 1 if it was
  * registered, else 0; move returns GC_SUCCESS, GC_NOT_FOUND or GC_DUPLICATE. */
 GC_API int GC_register_disappearing_link(void **link) GC_ATTR_NONNULL(1);
-GC_API int GC_general_register_disappearing_link(void **link, const void *obj)
-    GC_ATTR_NONNULL(1) GC_ATTR_NONNULL(2);
+GC_API int GC_general_register_disappearing_link(void **link, const void *obj) GC_ATTR_NONNULL(1)
+    GC_ATTR_NONNULL(2);
 GC_API int GC_move_disappearing_link(void **link, void **new_link) GC_ATTR_NONNULL(2);
 GC_API int GC_unregister_disappearing_link(void **link);
 GC_API int GC_register_long_link(void **link, const void *obj) GC_ATTR_NONNULL(1)
@@ -274,7 +272,7 @@ GC_API int GC_unregister_long_link(void **link);
  * allocate. */
 GC_API void *GC_call_with_alloc_lock(GC_fn_type fn, void *client_data) GC_ATTR_NONNULL(1);
 
-/* ---- messages and out of memory --------------------------------------------------------------- */
+/* ---- messages and out of memory -------------------------------------------------------------- */
 /* The warning procedure gets each collector warning as msg (a printf format with no conversion
  * left but "%%"), arg 0. */
 GC_API void GC_set_warn_proc(GC_warn_proc p);
@@ -284,7 +282,7 @@ GC_API void GC_ignore_warn_proc(char *msg, GC_word arg);
 GC_API void GC_set_oom_fn(GC_oom_func fn);
 GC_API GC_oom_func GC_get_oom_fn(void);
 
-/* ---- threads -------------------------------------------------------------------------------- */
+/* ---- threads --------------------------------------------------------------------------------- */
 /* memwalk always allows registering threads; GC_register_my_thread registers the calling thread
  * (its stack is found without sb), GC_DUPLICATE if it was. */
 GC_API void GC_allow_register_threads(void);
@@ -321,22 +319,21 @@ GC_API int GC_pthread_sigmask(int how, const sigset_t *set, sigset_t *oset);
 GC_API void *GC_dlopen(const char *path, int mode);
 #endif
 
-/* ---- the debugging forms (GC_DEBUG): the same objects, no headers ----------------------------- */
+/* ---- the debugging forms (GC_DEBUG): the same objects, no headers ---------------------------- */
 #define GC_RETURN_ADDR  ((GC_word)__builtin_return_address(0))
 #define GC_EXTRAS       GC_RETURN_ADDR, __FILE__, __LINE__
 #define GC_EXTRA_PARAMS GC_word ra, const char *s, int i
 
 GC_API GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) void *GC_debug_malloc(size_t n, GC_EXTRA_PARAMS);
-GC_API GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) void *GC_debug_malloc_atomic(size_t n,
-                                                                         GC_EXTRA_PARAMS);
+GC_API GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) void *GC_debug_malloc_atomic(size_t n, GC_EXTRA_PARAMS);
 GC_API GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) void *GC_debug_malloc_uncollectable(size_t n,
                                                                                 GC_EXTRA_PARAMS);
-GC_API GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) void *
-GC_debug_malloc_atomic_uncollectable(size_t n, GC_EXTRA_PARAMS);
-GC_API GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) void *
-GC_debug_malloc_ignore_off_page(size_t n, GC_EXTRA_PARAMS);
-GC_API GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) void *
-GC_debug_malloc_atomic_ignore_off_page(size_t n, GC_EXTRA_PARAMS);
+GC_API GC_ATTR_MALLOC
+    GC_ATTR_ALLOC_SIZE(1) void *GC_debug_malloc_atomic_uncollectable(size_t n, GC_EXTRA_PARAMS);
+GC_API GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) void *GC_debug_malloc_ignore_off_page(size_t n,
+                                                                                  GC_EXTRA_PARAMS);
+GC_API GC_ATTR_MALLOC
+    GC_ATTR_ALLOC_SIZE(1) void *GC_debug_malloc_atomic_ignore_off_page(size_t n, GC_EXTRA_PARAMS);
 GC_API GC_ATTR_ALLOC_SIZE(2) void *GC_debug_realloc(void *p, size_t n, GC_EXTRA_PARAMS);
 GC_API void GC_debug_free(void *p);
 GC_API GC_ATTR_MALLOC char *GC_debug_strdup(const char *str, GC_EXTRA_PARAMS);
@@ -350,14 +347,14 @@ GC_API void GC_debug_register_finalizer_no_order(void *obj, GC_finalization_proc
                                                  GC_finalization_proc *ofn, void **ocd)
     GC_ATTR_NONNULL(1);
 GC_API GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) void *GC_debug_malloc_stubborn(size_t n,
-                                                                          GC_EXTRA_PARAMS);
+                                                                           GC_EXTRA_PARAMS);
 GC_API void GC_debug_change_stubborn(const void *p);
 GC_API void GC_debug_end_stubborn_change(const void *p) GC_ATTR_NONNULL(1);
 GC_API void GC_debug_ptr_store_and_dirty(void *p, const void *q);
 GC_API GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) void *GC_debug_malloc_replacement(size_t n);
 GC_API GC_ATTR_ALLOC_SIZE(2) void *GC_debug_realloc_replacement(void *p, size_t n);
 
-/* ---- the macros programs use ------------------------------------------------------------------ */
+/* ---- the macros programs use ----------------------------------------------------------------- */
 #ifdef GC_DEBUG
 #define GC_MALLOC(sz)                          GC_debug_malloc(sz, GC_EXTRAS)
 #define GC_MALLOC_ATOMIC(sz)                   GC_debug_malloc_atomic(sz, GC_EXTRAS)
@@ -374,9 +371,9 @@ GC_API GC_ATTR_ALLOC_SIZE(2) void *GC_debug_realloc_replacement(void *p, size_t 
     GC_debug_register_finalizer_ignore_self(p, f, d, of, od)
 #define GC_REGISTER_FINALIZER_NO_ORDER(p, f, d, of, od) \
     GC_debug_register_finalizer_no_order(p, f, d, of, od)
-#define GC_REGISTER_DISPLACEMENT(n)     GC_debug_register_displacement(n)
-#define GC_END_STUBBORN_CHANGE(p)       GC_debug_end_stubborn_change(p)
-#define GC_PTR_STORE_AND_DIRTY(p, q)    GC_debug_ptr_store_and_dirty(p, q)
+#define GC_REGISTER_DISPLACEMENT(n)  GC_debug_register_displacement(n)
+#define GC_END_STUBBORN_CHANGE(p)    GC_debug_end_stubborn_change(p)
+#define GC_PTR_STORE_AND_DIRTY(p, q) GC_debug_ptr_store_and_dirty(p, q)
 #else
 #define GC_MALLOC(sz)                          GC_malloc(sz)
 #define GC_MALLOC_ATOMIC(sz)                   GC_malloc_atomic(sz)
@@ -393,9 +390,9 @@ GC_API GC_ATTR_ALLOC_SIZE(2) void *GC_debug_realloc_replacement(void *p, size_t 
     GC_register_finalizer_ignore_self(p, f, d, of, od)
 #define GC_REGISTER_FINALIZER_NO_ORDER(p, f, d, of, od) \
     GC_register_finalizer_no_order(p, f, d, of, od)
-#define GC_REGISTER_DISPLACEMENT(n)     GC_register_displacement(n)
-#define GC_END_STUBBORN_CHANGE(p)       GC_end_stubborn_change(p)
-#define GC_PTR_STORE_AND_DIRTY(p, q)    GC_ptr_store_and_dirty(p, q)
+#define GC_REGISTER_DISPLACEMENT(n)  GC_register_displacement(n)
+#define GC_END_STUBBORN_CHANGE(p)    GC_end_stubborn_change(p)
+#define GC_PTR_STORE_AND_DIRTY(p, q) GC_ptr_store_and_dirty(p, q)
 #endif
 
 #define GC_NEW(t)               ((t *)GC_MALLOC(sizeof(t)))

@@ -26,9 +26,9 @@ typedef GC_word GC_descr;
 GC_API GC_descr GC_make_descriptor(const GC_word *bm, size_t len);
 /* Cleared objects described by d (not to be passed to GC_realloc, as with Boehm). */
 GC_API GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) void *GC_malloc_explicitly_typed(size_t size_in_bytes,
-                                                                            GC_descr d);
-GC_API GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) void *
-GC_malloc_explicitly_typed_ignore_off_page(size_t size_in_bytes, GC_descr d);
+                                                                             GC_descr d);
+GC_API GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) void *GC_malloc_explicitly_typed_ignore_off_page(
+    size_t size_in_bytes, GC_descr d);
 GC_API GC_ATTR_MALLOC void *GC_calloc_explicitly_typed(size_t nelements, size_t element_size,
                                                        GC_descr d);
 

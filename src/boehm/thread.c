@@ -118,22 +118,30 @@ static struct start *find_start(pthread_t t)
     return NULL;
 }
 
-/* The thread ends (returned, GC_pthread_exit, cancelled): free the record (detached) or leave the
- * result in it for the join, then unregister. */
-static void thread_end(void *arg)
+/* Sets *flag (the record's done or detached), and frees the record once both are set: the thread
+ * has ended and nobody will join it. */
+static void settle(struct start *s, int *flag)
 {
-    struct start *s = arg;
     int drop;
 
-    current = NULL;
     pthread_mutex_lock(&starts_lock);
-    s->done = 1;
-    drop = s->detached;
+    *flag = 1;
+    drop = s->done && s->detached;
     if (drop)
         unlink_start(s);
     pthread_mutex_unlock(&starts_lock);
     if (drop)
         mw_gc_free(s);
+}
+
+/* The thread ends (returned, GC_pthread_exit, cancelled): its result stays in the record for the
+ * join, unless it is detached; then it unregisters. */
+static void thread_end(void *arg)
+{
+    struct start *s = arg;
+
+    current = NULL;
+    settle(s, &s->done);
     (void)mw_gc_unregister_thread();
 }
 
@@ -211,19 +219,12 @@ int GC_pthread_join(pthread_t thread, void **retval)
 int GC_pthread_detach(pthread_t thread)
 {
     struct start *s;
-    int drop = 0;
 
     pthread_mutex_lock(&starts_lock);
     s = find_start(thread);
-    if (s) {
-        s->detached = 1;
-        drop = s->done;
-        if (drop)
-            unlink_start(s);
-    }
     pthread_mutex_unlock(&starts_lock);
-    if (drop)
-        mw_gc_free(s);
+    if (s)
+        settle(s, &s->detached);
     return pthread_detach(thread);
 }
 

@@ -63,4 +63,20 @@ int mw_cli_resolve_program(const char *prog, char *out, size_t len);
  * reach it), else 0. */
 int mw_cli_is_static_elf(const char *path);
 
+/* A library a command preloads in front of a program. */
+struct mw_cli_preload {
+    const char *name;         /* its file name, for messages */
+    const char *env;          /* the variable that names it instead */
+    const char *const *tries; /* where to look (see mw_cli_find_lib) */
+    size_t ntries;
+    const char *where;      /* those places in words: "next to memwalk or in ../lib" */
+    const char *static_msg; /* the error for a statically linked program */
+};
+
+/* Finds the library (into lib) and the program argv0 (into prog), both len bytes. Returns 0, or
+ * after a one-line error the exit status: 4 (no library), 127 (not found), 126 (not executable,
+ * or statically linked). */
+int mw_cli_prepare_preload(const char *cmd, const struct mw_cli_preload *pl, const char *argv0,
+                           char *lib, char *prog, size_t len);
+
 #endif

@@ -50,6 +50,16 @@ static int preload(const char *lib)
     return r < 0 ? -errno : 0;
 }
 
+static const char *const tries[] = {"/libmemwalk-boehm.so", "/../lib/libmemwalk-boehm.so"};
+static const struct mw_cli_preload boehm_lib = {
+    "libmemwalk-boehm.so",
+    "MEMWALK_BOEHM_LIB",
+    tries,
+    2,
+    "next to memwalk or in ../lib",
+    "statically linked: a preloaded library cannot replace its collector",
+};
+
 static int gc_run(int argc, char **argv)
 {
     enum { O_STATS = 256, O_VERBOSE, O_EVERY };
@@ -59,7 +69,6 @@ static int gc_run(int argc, char **argv)
         {"collect-every", required_argument, NULL, O_EVERY},
         {NULL, 0, NULL, 0},
     };
-    static const char *const tries[] = {"/libmemwalk-boehm.so", "/../lib/libmemwalk-boehm.so"};
     char lib[PATH_MAX], prog[PATH_MAX];
     uint64_t every;
     int c, r;
@@ -91,23 +100,9 @@ static int gc_run(int argc, char **argv)
         mw_cli_error(CMD, NULL, "no program to run (try 'memwalk help gc-run')");
         return MW_EXIT_USAGE;
     }
-    r = mw_cli_find_lib("MEMWALK_BOEHM_LIB", tries, 2, lib, sizeof lib);
-    if (r < 0) {
-        mw_cli_error(CMD, "libmemwalk-boehm.so",
-                     "not found next to memwalk or in ../lib (set MEMWALK_BOEHM_LIB): %s",
-                     strerror(-r));
-        return MW_EXIT_FAILURE;
-    }
-    r = mw_cli_resolve_program(argv[0], prog, sizeof prog);
-    if (r) {
-        mw_cli_error(CMD, argv[0], "%s", r == 127 ? "command not found" : strerror(EACCES));
+    r = mw_cli_prepare_preload(CMD, &boehm_lib, argv[0], lib, prog, sizeof prog);
+    if (r)
         return r;
-    }
-    if (mw_cli_is_static_elf(prog)) {
-        mw_cli_error(CMD, argv[0],
-                     "statically linked: a preloaded library cannot replace its collector");
-        return 126;
-    }
     if (preload(lib) < 0) {
         mw_cli_error(CMD, "LD_PRELOAD", "%s", strerror(ENOMEM));
         return MW_EXIT_FAILURE;

@@ -229,6 +229,16 @@ static int handle(const struct opts *o, const unsigned char *m, size_t len)
 }
 
 /* ---- running the program ------------------------------------------------------------------ */
+static const char *const tries[] = {"/libmemwalk-leak.so", "/../lib/memwalk/libmemwalk-leak.so"};
+static const struct mw_cli_preload leak_lib = {
+    "libmemwalk-leak.so",
+    "MEMWALK_PRELOAD",
+    tries,
+    2,
+    "next to memwalk or in ../lib/memwalk",
+    "cannot trace a static binary (the tracer is preloaded into dynamically linked programs only)",
+};
+
 static pid_t child_pid;
 
 static void forward_signal(int sig)
@@ -240,37 +250,15 @@ static void forward_signal(int sig)
 static int run(const struct opts *o, int argc, char **argv)
 {
     char preload[PATH_MAX], prog[PATH_MAX];
-    int sv[2], errpipe[2], r, status = 0, exec_err = 0, rc;
+    int sv[2], errpipe[2], r, status = 0, exec_err = 0;
     struct proc *root;
     unsigned char *buf;
     struct sigaction sa, old_int, old_quit;
     const size_t bufsz = sizeof(mw__leak_msg_t) + MW__LEAK_CHUNK + 64;
 
-    static const char *const tries[] = {"/libmemwalk-leak.so",
-                                        "/../lib/memwalk/libmemwalk-leak.so"};
-
-    r = mw_cli_find_lib("MEMWALK_PRELOAD", tries, 2, preload, sizeof preload);
-    if (r < 0) {
-        mw_cli_error(CMD, "libmemwalk-leak.so",
-                     "not found next to memwalk or in ../lib/memwalk (set MEMWALK_PRELOAD): %s",
-                     strerror(-r));
-        return MW_EXIT_FAILURE;
-    }
-    rc = mw_cli_resolve_program(argv[0], prog, sizeof prog);
-    if (rc == 127) {
-        mw_cli_error(CMD, argv[0], "command not found");
-        return 127;
-    }
-    if (rc == 126) {
-        mw_cli_error(CMD, argv[0], "%s", strerror(EACCES));
-        return 126;
-    }
-    if (mw_cli_is_static_elf(prog)) {
-        mw_cli_error(CMD, argv[0],
-                     "cannot trace a static binary (the tracer is preloaded into dynamically "
-                     "linked programs only)");
-        return 126;
-    }
+    r = mw_cli_prepare_preload(CMD, &leak_lib, argv[0], preload, prog, sizeof prog);
+    if (r)
+        return r;
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0 ||
         pipe2(errpipe, O_CLOEXEC) < 0) {
         mw_cli_error(CMD, "socketpair", "%s", strerror(errno));

@@ -97,3 +97,24 @@ int mw_cli_is_static_elf(const char *path)
     close(fd);
     return !interp;
 }
+
+int mw_cli_prepare_preload(const char *cmd, const struct mw_cli_preload *pl, const char *argv0,
+                           char *lib, char *prog, size_t len)
+{
+    int r = mw_cli_find_lib(pl->env, pl->tries, pl->ntries, lib, len);
+
+    if (r < 0) {
+        mw_cli_error(cmd, pl->name, "not found %s (set %s): %s", pl->where, pl->env, strerror(-r));
+        return MW_EXIT_FAILURE;
+    }
+    r = mw_cli_resolve_program(argv0, prog, len);
+    if (r) {
+        mw_cli_error(cmd, argv0, "%s", r == 127 ? "command not found" : strerror(EACCES));
+        return r;
+    }
+    if (mw_cli_is_static_elf(prog)) {
+        mw_cli_error(cmd, argv0, "%s", pl->static_msg);
+        return 126;
+    }
+    return 0;
+}

@@ -47,7 +47,7 @@ mkdir -p "$tmp/tpl/none" "$tmp/tpl/files" "$tmp/tpl/links"
 # time in the same directory (programs print paths) copied afresh from TEMPLATE, and compares what
 # the memwalk runs did with the Boehm run.
 run_case() {
-  local name=$1 every=$2 tpl=$3 cmd=$4 mode d=$tmp/run r ok=1 why="" n
+  local name=$1 every=$2 tpl=$3 cmd=$4 mode d=$tmp/run r ok=1 why="" n t0=$SECONDS
   cases=$((cases + 1))
   for mode in boehm memwalk every; do
     r=$tmp/$name.$mode
@@ -72,7 +72,7 @@ run_case() {
   n=$(sed -n -E 's/^memwalk gc: ([0-9]+) collections.*/\1/p' "$tmp/$name.every.err" | sort -n | tail -1)
   [ "${n:-0}" -gt 0 ] || { ok=0; why="$why every:no collection"; }
   if [ $ok -eq 1 ]; then
-    echo "programs: ok: $name ($(wc -c < "$tmp/$name.boehm.out") bytes out, status $(cat "$tmp/$name.boehm.rc"), ${n} collections with collect-every=$every)"
+    echo "programs: ok: $name ($(wc -c < "$tmp/$name.boehm.out") bytes out, status $(cat "$tmp/$name.boehm.rc"), ${n} collections with collect-every=$every, $((SECONDS - t0)) s)"
   else
     failed=$((failed + 1))
     echo "programs: FAIL: $name:$why"

@@ -87,13 +87,10 @@ static void stats_line(struct tour *t, const char *when, const mw_gc_stats_t *s)
 {
     char heap[32], live[32];
 
-    tour_line(t,
-              "  %-22s collections %llu, heap %s, live after last collection %s, "
-              "finalizers %llu",
-              when, (unsigned long long)s->collections,
-              mw__format_bytes(s->heap_bytes, heap, sizeof heap),
-              mw__format_bytes(s->live_bytes, live, sizeof live),
-              (unsigned long long)s->finalizers_run);
+    tour_line(
+        t, "  %-18s collections %llu, heap %s, live %s, finalizers %llu", when,
+        (unsigned long long)s->collections, mw__format_bytes(s->heap_bytes, heap, sizeof heap),
+        mw__format_bytes(s->live_bytes, live, sizeof live), (unsigned long long)s->finalizers_run);
 }
 
 static void stats_json(struct tour *t, const char *key, const mw_gc_stats_t *s)
@@ -117,9 +114,8 @@ static int run(struct tour *t)
 
     memset(&fin, 0, sizeof fin);
     fin.t = t;
-    tour_line(t, "Points come from mw_gc_malloc and are never freed by hand; each has a finalizer "
-                 "that prints");
-    tour_line(t, "when the collector finds it unreachable, once.");
+    tour_text(t, "Points come from mw_gc_malloc and are never freed by hand; each has a finalizer "
+                 "that prints when the collector finds it unreachable, once.");
     mw_gc_get_stats(&s0);
 
     tour_sub(t, "Allocate");

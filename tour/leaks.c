@@ -85,8 +85,9 @@ static int run_checker(struct tour *t, char *const argv[], bool show, struct rep
     while (in && fgets(line, sizeof line, in)) {
         line[strcspn(line, "\n")] = '\0';
         parse_line(r, line);
-        if (show && strlen(line) > 96)
-            tour_line(t, "  %.93s...", line);
+        int room = tour_width(t) - 2;
+        if (show && (int)strlen(line) > room)
+            tour_line(t, "  %.*s...", room - 3, line);
         else if (show)
             tour_line(t, "  %s", line);
     }
@@ -158,10 +159,9 @@ static int run(struct tour *t)
                      "memwalk (build them with `make examples`)");
         return 0;
     }
-    tour_line(t, "point_leak mallocs two Points, prints their addresses and returns without "
-                 "free; point_fixed");
-    tour_line(t, "frees them. Both run unmodified under `memwalk leaks`, which preloads its "
-                 "tracer.");
+    tour_text(t, "point_leak mallocs two Points, prints their addresses and returns without "
+                 "free; point_fixed frees them. Both run unmodified under `memwalk leaks`, which "
+                 "preloads its tracer.");
 
     tour_sub(t, "memwalk leaks -- point_leak");
     {
@@ -193,16 +193,19 @@ static int run(struct tour *t)
         run_checker(t, b, false, &vg_fixed);
         report_json(t, "valgrind_leak", &vg_leak);
         report_json(t, "valgrind_fixed", &vg_fixed);
-        tour_gap(t);
+    } else {
+        tour_note(t, "valgrind is not installed: no comparison with memcheck's numbers.");
+    }
+    if (vg) {
+        tour_sub(t, "valgrind --leak-check=full on the same programs");
         tour_line(t,
-                  "  valgrind on the same programs: point_leak %lld bytes in %lld blocks "
-                  "definitely lost, %lld allocs,",
-                  vg_leak.definite_bytes, vg_leak.definite_blocks, vg_leak.allocs);
+                  "  point_leak:  %lld bytes in %lld blocks definitely lost, %lld allocs, %lld "
+                  "frees",
+                  vg_leak.definite_bytes, vg_leak.definite_blocks, vg_leak.allocs, vg_leak.frees);
         tour_line(t,
-                  "  %lld frees; point_fixed %lld bytes in use at exit, %lld allocs, %lld "
-                  "frees, %lld bytes allocated.",
-                  vg_leak.frees, vg_fixed.in_use_bytes, vg_fixed.allocs, vg_fixed.frees,
-                  vg_fixed.allocated);
+                  "  point_fixed: %lld bytes in use at exit, %lld allocs, %lld frees, %lld "
+                  "bytes",
+                  vg_fixed.in_use_bytes, vg_fixed.allocs, vg_fixed.frees, vg_fixed.allocated);
     }
 
     tour_conclude(t, leak.definite_blocks == 2 && leak.definite_bytes == 16,
@@ -210,10 +213,12 @@ static int run(struct tour *t)
                   "pointer reaches once main has returned.",
                   leak.definite_bytes, leak.definite_blocks);
     tour_conclude(t, fixed.in_use_bytes == 0 && fixed.allocs == fixed.frees && fixed.all_freed,
-                  "point_fixed: %lld bytes in use at exit, %lld allocs and %lld frees. The third "
-                  "block (%lld bytes) is stdout's buffer, which printf allocated and the C "
-                  "library released at exit.",
+                  "point_fixed: %lld bytes in use at exit, %lld allocs and %lld frees: the two "
+                  "Points and one more block of %lld bytes, freed too.",
                   fixed.in_use_bytes, fixed.allocs, fixed.frees, fixed.allocated - 16);
+    tour_background(t, "That third block is stdout's buffer, which the first printf allocates and "
+                       "the C library releases at exit (__libc_freeres, which memcheck and "
+                       "memwalk leaks both call).");
     if (vg)
         tour_conclude(t, same_numbers(&leak, &vg_leak) && same_numbers(&fixed, &vg_fixed),
                       same_numbers(&leak, &vg_leak) && same_numbers(&fixed, &vg_fixed)

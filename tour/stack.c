@@ -78,7 +78,8 @@ static void nested_calls(struct tour *t)
 
 /* ---- two blocks ---------------------------------------------------------------------------- */
 
-NOINLINE static void two_blocks(uintptr_t out[6])
+/* out[0..5]: the six locals; out[6], out[7]: the stack pointer inside each block. */
+NOINLINE static void two_blocks(uintptr_t out[8])
 {
     {
         int a = 12, b = 24, c = 48;
@@ -88,6 +89,7 @@ NOINLINE static void two_blocks(uintptr_t out[6])
         out[0] = address_of(&a);
         out[1] = address_of(&b);
         out[2] = address_of(&c);
+        out[6] = stack_pointer();
     }
     {
         int x = 21, y = 42, z = 84;
@@ -97,13 +99,14 @@ NOINLINE static void two_blocks(uintptr_t out[6])
         out[3] = address_of(&x);
         out[4] = address_of(&y);
         out[5] = address_of(&z);
+        out[7] = stack_pointer();
     }
 }
 
 static void blocks(struct tour *t)
 {
     static const char *const names[6] = {"a", "b", "c", "x", "y", "z"};
-    uintptr_t addr[6];
+    uintptr_t addr[8];
     int i, j, shared = 0;
     bool ascending;
 
@@ -132,22 +135,33 @@ static void blocks(struct tour *t)
             shared += addr[i] == addr[j];
     ascending = addr[0] < addr[1] && addr[1] < addr[2];
     tour_json_int(t, "shared_slots", shared);
+    tour_json_bool(t, "same_stack_pointer", addr[6] == addr[7]);
     tour_json_bool(t, "declaration_order_ascending", ascending);
     if (shared == 3)
         tour_conclude(t, true,
                       "x, y and z reuse the very slots of a, b and c: a block's locals live only "
-                      "while the block runs, and the compiler gives their space to the next block. "
-                      "Both blocks live in one frame, reserved once when the function starts.");
+                      "while the block runs, and the compiler gives their space to the next "
+                      "block.");
     else if (shared > 0)
         tour_conclude(t, true,
                       "%d of x, y, z took a slot a, b or c had used: a block's locals live only "
                       "while the block runs, and the compiler hands their space on, slot by slot "
-                      "as it sees fit. Both blocks live in one frame, reserved once.",
+                      "as it sees fit.",
                       shared);
     else
         tour_conclude(t, false,
                       "No slot was reused between the two blocks: this compiler (or its options) "
                       "gave each block its own space in the same frame.");
+    if (addr[6] == addr[7])
+        tour_conclude(t, true,
+                      "The stack pointer was 0x%lx in both blocks: their locals share one frame, "
+                      "set up once when the function started, not a frame per block.",
+                      (unsigned long)addr[6]);
+    else
+        tour_conclude(t, false,
+                      "The stack pointer moved by %ld bytes between the blocks: this build grew "
+                      "the frame for the second block.",
+                      (long)(addr[6] - addr[7]));
     tour_note(t,
               "The order inside a frame is the compiler's choice: a, b, c were placed at %s "
               "addresses.",

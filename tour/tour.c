@@ -1,6 +1,8 @@
-/* The tour's runner: section selection, text and colour, and the JSON record of every value. */
+/* The tour's runner: section selection, text and colour, the HTML page, and the JSON record of
+ * every value. */
 #include "tour/tour.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -9,8 +11,9 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "memwalk/maps.h"
+#include "tour/page.h"
 
-#define WIDTH     100
 #define MAX_DEPTH 16
 
 const struct tour_section *const mw_tour_sections[] = {
@@ -30,11 +33,17 @@ struct tour {
     const struct tour_section *section;
     mw__sb_t values;      /* the current section's "values" object, being built */
     mw__sb_t conclusions; /* its "conclusions" array */
+    mw__sb_t background;  /* its "background" array */
     bool first[MAX_DEPTH];
     char closer[MAX_DEPTH];
     int depth;
     bool skipped;
     int unexpected; /* conclusions that contradict the expected lesson, whole tour */
+    mw__sb_t page;  /* --html: the sections written so far */
+    mw__sb_t body;  /* --html: the current section's body */
+    bool in_pre;    /* --html: inside a block of verbatim lines */
+    int figures[2]; /* --html: maps and charts drawn */
+    struct tour_shared shared;
 };
 
 const char *tour_bold(struct tour *t)
@@ -57,125 +66,249 @@ const char *tour_self_exe(struct tour *t)
     return t->opts->self_exe;
 }
 
-static void vline(struct tour *t, const char *prefix, const char *fmt, va_list ap)
+int tour_width(struct tour *t)
 {
-    if (t->opts->json)
-        return;
+    return t->opts->width;
+}
+
+bool tour_html(struct tour *t)
+{
+    return t->opts->html != NULL;
+}
+
+struct tour_shared *tour_shared(struct tour *t)
+{
+    return &t->shared;
+}
+
+/* ---- output: the terminal, or the page ----------------------------------------------------- */
+
+/* Where --html reports its progress: standard error when the page goes to standard output. */
+static FILE *progress(struct tour *t)
+{
+    return t->opts->html && strcmp(t->opts->html, "-") == 0 ? stderr : stdout;
+}
+
+static bool text_mode(struct tour *t)
+{
+    return !t->opts->json && !t->opts->html;
+}
+
+static void end_pre(struct tour *t)
+{
+    if (t->in_pre)
+        mw__sb_puts(&t->body, "</pre>\n");
+    t->in_pre = false;
+}
+
+/* One paragraph of the page: <p class="cls">, a marker in bold, the text. */
+static void page_par(struct tour *t, const char *cls, const char *mark, const char *text)
+{
+    end_pre(t);
+    mw__sb_printf(&t->body, "<p class=\"%s\">", cls);
+    if (mark) {
+        mw__sb_puts(&t->body, "<b>");
+        mw__sb_xml_str(&t->body, mark);
+        mw__sb_puts(&t->body, "</b> ");
+    }
+    mw__sb_xml_str(&t->body, text);
+    mw__sb_puts(&t->body, "</p>\n");
+}
+
+static void emit_line(struct tour *t, const char *text)
+{
+    if (text_mode(t)) {
+        puts(text);
+    } else if (t->opts->html) {
+        if (!t->in_pre)
+            mw__sb_puts(&t->body, "<pre>");
+        t->in_pre = true;
+        mw__sb_xml_str(&t->body, text);
+        mw__sb_putc(&t->body, '\n');
+    }
+}
+
+/* Prints text wrapped at the tour's width, the first line after prefix (prefix_cols wide on
+ * screen: it may hold escape codes), the next ones indented by indent columns. */
+static void print_wrapped(struct tour *t, const char *prefix, int prefix_cols, int indent,
+                          const char *text)
+{
+    int col = prefix_cols, width = t->opts->width;
+    bool empty = true; /* nothing on this line after its prefix or indent yet */
+    const char *p = text;
+
     fputs(prefix, stdout);
-    vprintf(fmt, ap);
+    for (;;) {
+        while (*p == ' ')
+            p++;
+        if (!*p)
+            break;
+        int n = (int)strcspn(p, " ");
+        if (!empty && col + 1 + n > width) {
+            printf("\n%*s", indent, "");
+            col = indent;
+            empty = true;
+        } else if (!empty) {
+            fputc(' ', stdout);
+            col++;
+        }
+        fwrite(p, 1, (size_t)n, stdout);
+        col += n;
+        empty = false;
+        p += n;
+    }
     fputc('\n', stdout);
 }
 
+static char *vformat(const char *fmt, va_list ap)
+{
+    mw__sb_t sb = {0};
+
+    mw__sb_vprintf(&sb, fmt, ap);
+    if (sb.err) {
+        mw__sb_free(&sb);
+        return NULL;
+    }
+    return sb.buf ? sb.buf : strdup("");
+}
+
+#define FORMAT(var, fmt)         \
+    char *var;                   \
+    do {                         \
+        va_list ap_;             \
+        va_start(ap_, fmt);      \
+        var = vformat(fmt, ap_); \
+        va_end(ap_);             \
+    } while (0)
+
 void tour_line(struct tour *t, const char *fmt, ...)
 {
-    va_list ap;
+    FORMAT(text, fmt);
+    if (text)
+        emit_line(t, text);
+    free(text);
+}
 
-    va_start(ap, fmt);
-    vline(t, "", fmt, ap);
-    va_end(ap);
+void tour_text(struct tour *t, const char *fmt, ...)
+{
+    FORMAT(text, fmt);
+    if (text && text_mode(t))
+        print_wrapped(t, "", 0, 0, text);
+    else if (text && t->opts->html)
+        page_par(t, "text", NULL, text);
+    free(text);
 }
 
 void tour_gap(struct tour *t)
 {
-    if (!t->opts->json)
+    if (text_mode(t))
         fputc('\n', stdout);
+    else if (t->opts->html)
+        end_pre(t);
 }
 
 void tour_sub(struct tour *t, const char *fmt, ...)
 {
-    va_list ap;
-
-    if (t->opts->json)
-        return;
-    printf("\n%s", tour_bold(t));
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf("%s\n", tour_reset(t));
+    FORMAT(text, fmt);
+    if (text && text_mode(t)) {
+        printf("\n%s", tour_bold(t));
+        print_wrapped(t, "", 0, 0, text);
+        fputs(tour_reset(t), stdout);
+    } else if (text && t->opts->html) {
+        end_pre(t);
+        mw__sb_puts(&t->body, "<h3>");
+        mw__sb_xml_str(&t->body, text);
+        mw__sb_puts(&t->body, "</h3>\n");
+    }
+    free(text);
 }
 
-/* Prints text wrapped at WIDTH columns, the first line after prefix, the rest indented. */
-static void print_wrapped(const char *prefix, size_t prefix_cols, const char *text)
+static void json_array_add(mw__sb_t *arr, const char *obj_start, const char *text)
 {
-    size_t col = prefix_cols;
-    const char *p = text;
-
-    fputs(prefix, stdout);
-    while (*p) {
-        const char *w = p;
-        size_t n;
-        while (*w == ' ')
-            w++;
-        n = strcspn(w, " ");
-        if (col > prefix_cols && col + 1 + n > WIDTH) {
-            printf("\n%*s", (int)prefix_cols, "");
-            col = prefix_cols;
-        } else if (col > prefix_cols) {
-            fputc(' ', stdout);
-            col++;
-        }
-        fwrite(w, 1, n, stdout);
-        col += n;
-        p = w + n;
-    }
-    fputc('\n', stdout);
+    if (arr->len > 1)
+        mw__sb_putc(arr, ',');
+    mw__sb_puts(arr, obj_start);
+    mw__sb_json_str(arr, text);
+    mw__sb_putc(arr, '}');
 }
 
 void tour_conclude(struct tour *t, bool expected, const char *fmt, ...)
 {
-    va_list ap;
-    mw__sb_t text = {0};
     char prefix[64];
 
-    va_start(ap, fmt);
-    mw__sb_vprintf(&text, fmt, ap);
-    va_end(ap);
-    if (!text.buf)
+    FORMAT(text, fmt);
+    if (!text)
         return;
     if (!expected)
         t->unexpected++;
-    if (t->conclusions.len > 1)
-        mw__sb_putc(&t->conclusions, ',');
-    mw__sb_printf(&t->conclusions, "{\"expected\":%s,\"text\":", expected ? "true" : "false");
-    mw__sb_json_str(&t->conclusions, text.buf);
-    mw__sb_putc(&t->conclusions, '}');
-    if (!t->opts->json) {
+    json_array_add(
+        &t->conclusions,
+        expected ? "{\"expected\":true,\"text\":" : "{\"expected\":false,\"text\":", text);
+    if (text_mode(t)) {
         snprintf(prefix, sizeof prefix, "%s%s%s ",
                  t->opts->color ? (expected ? "\033[1;32m" : "\033[1;33m") : "",
                  expected ? "=>" : "=> (unexpected)", tour_reset(t));
-        print_wrapped(prefix, expected ? 3 : 16, text.buf);
+        print_wrapped(t, prefix, expected ? 3 : 16, 3, text);
+    } else if (t->opts->html) {
+        page_par(t, expected ? "concl" : "concl unexpected", expected ? "=>" : "=> (unexpected)",
+                 text);
     }
-    mw__sb_free(&text);
+    free(text);
 }
 
 void tour_note(struct tour *t, const char *fmt, ...)
 {
-    va_list ap;
-    mw__sb_t text = {0};
+    FORMAT(text, fmt);
+    if (text && text_mode(t))
+        print_wrapped(t, "   ", 3, 3, text);
+    else if (text && t->opts->html)
+        page_par(t, "note", NULL, text);
+    free(text);
+}
 
-    if (t->opts->json)
+void tour_background(struct tour *t, const char *fmt, ...)
+{
+    char prefix[64];
+
+    FORMAT(text, fmt);
+    if (!text)
         return;
-    va_start(ap, fmt);
-    mw__sb_vprintf(&text, fmt, ap);
-    va_end(ap);
-    if (text.buf)
-        print_wrapped("   ", 3, text.buf);
-    mw__sb_free(&text);
+    json_array_add(&t->background, "{\"text\":", text);
+    if (text_mode(t)) {
+        snprintf(prefix, sizeof prefix, "%s(background)%s ", tour_dim(t), tour_reset(t));
+        print_wrapped(t, prefix, 13, 3, text);
+    } else if (t->opts->html) {
+        page_par(t, "bg", "background, not measured:", text);
+    }
+    free(text);
 }
 
 void tour_skip(struct tour *t, const char *fmt, ...)
 {
-    va_list ap;
-    mw__sb_t text = {0};
-
-    va_start(ap, fmt);
-    mw__sb_vprintf(&text, fmt, ap);
-    va_end(ap);
+    FORMAT(text, fmt);
     t->skipped = true;
-    tour_json_str(t, "skipped", text.buf ? text.buf : "");
-    if (!t->opts->json && text.buf)
-        print_wrapped("skipped: ", 9, text.buf);
-    mw__sb_free(&text);
+    tour_json_str(t, "skipped", text ? text : "");
+    if (text && text_mode(t))
+        print_wrapped(t, "skipped: ", 9, 3, text);
+    else if (text && t->opts->html)
+        page_par(t, "skip", "skipped:", text);
+    free(text);
+}
+
+void tour_figure(struct tour *t, const char *kind, const char *caption, const char *svg)
+{
+    const char *p = svg ? strstr(svg, "<svg") : NULL;
+
+    if (!t->opts->html || !p)
+        return;
+    end_pre(t);
+    t->figures[strcmp(kind, "maps") == 0 ? 0 : 1]++;
+    mw__sb_printf(&t->body, "<figure class=\"%s\">\n",
+                  strcmp(kind, "maps") == 0 ? "maps" : "chart");
+    mw__sb_puts(&t->body, p); /* the document without its XML declaration */
+    mw__sb_puts(&t->body, "<figcaption>");
+    mw__sb_xml_str(&t->body, caption);
+    mw__sb_puts(&t->body, "</figcaption></figure>\n");
 }
 
 /* ---- JSON ---------------------------------------------------------------------------------- */
@@ -270,22 +403,30 @@ void tour_json_close(struct tour *t)
 
 static void heading(struct tour *t, int index, const struct tour_section *s)
 {
-    char rule[WIDTH + 1];
-    int n;
+    mw__sb_t rule = {0};
 
+    if (t->opts->html) {
+        mw__sb_printf(&t->body, "<section id=\"%s\">\n<h2>%d. ", s->name, index);
+        mw__sb_xml_str(&t->body, s->title);
+        mw__sb_puts(&t->body, "</h2>\n");
+        fprintf(progress(t), "%d. %s ... ", index, s->title);
+        fflush(progress(t));
+        return;
+    }
     if (t->opts->json)
         return;
-    n = snprintf(rule, sizeof rule, "== %d. %s ", index, s->title);
-    while (n < WIDTH - 1 && n < (int)sizeof rule - 1)
-        rule[n++] = '=';
-    rule[n] = '\0';
-    printf("\n%s%s%s\n", tour_bold(t), rule, tour_reset(t));
+    mw__sb_printf(&rule, "== %d. %s ", index, s->title);
+    while (rule.len < (size_t)t->opts->width - 1 && !rule.err)
+        mw__sb_putc(&rule, '=');
+    printf("\n%s%s%s\n", tour_bold(t), rule.buf ? rule.buf : "", tour_reset(t));
+    mw__sb_free(&rule);
 }
 
 static int run_section(struct tour *t, int index, const struct tour_section *s, mw__sb_t *json,
                        bool first)
 {
     struct timespec a, b;
+    mw__sb_t one = {0};
     int r;
 
     t->section = s;
@@ -294,6 +435,7 @@ static int run_section(struct tour *t, int index, const struct tour_section *s, 
     t->first[0] = true;
     mw__sb_putc(&t->values, '{');
     mw__sb_putc(&t->conclusions, '[');
+    mw__sb_putc(&t->background, '[');
     heading(t, index, s);
     fflush(stdout);
     clock_gettime(CLOCK_MONOTONIC, &a);
@@ -304,54 +446,133 @@ static int run_section(struct tour *t, int index, const struct tour_section *s, 
         tour_json_close(t);
     mw__sb_putc(&t->values, '}');
     mw__sb_putc(&t->conclusions, ']');
-    if (!first)
-        mw__sb_putc(json, ',');
-    mw__sb_printf(json, "{\"index\":%d,\"name\":", index);
-    mw__sb_json_str(json, s->name);
-    mw__sb_puts(json, ",\"title\":");
-    mw__sb_json_str(json, s->title);
-    mw__sb_printf(json, ",\"status\":\"%s\",\"seconds\":%.3f,\"values\":%s,\"conclusions\":%s}",
+    mw__sb_putc(&t->background, ']');
+    double secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+    mw__sb_printf(&one, "{\"index\":%d,\"name\":", index);
+    mw__sb_json_str(&one, s->name);
+    mw__sb_puts(&one, ",\"title\":");
+    mw__sb_json_str(&one, s->title);
+    mw__sb_printf(&one,
+                  ",\"status\":\"%s\",\"seconds\":%.3f,\"values\":%s,\"conclusions\":%s,"
+                  "\"background\":%s}",
                   r < 0        ? "failed"
                   : t->skipped ? "skipped"
                                : "ok",
-                  (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9,
-                  t->values.buf, t->conclusions.buf);
+                  secs, t->values.buf, t->conclusions.buf, t->background.buf);
+    if (!first)
+        mw__sb_putc(json, ',');
+    mw__sb_puts(json, one.buf ? one.buf : "null");
+    if (t->opts->html) {
+        end_pre(t);
+        mw_tour_page_section_end(&t->body, one.buf ? one.buf : "null");
+        mw__sb_puts(&t->page, t->body.buf ? t->body.buf : "");
+        if (t->body.err)
+            t->page.err = t->body.err;
+        mw__sb_free(&t->body);
+        fprintf(progress(t), "%s (%.1f s)\n",
+                r < 0        ? "failed"
+                : t->skipped ? "skipped"
+                             : "done",
+                secs);
+    }
+    mw__sb_free(&one);
     mw__sb_free(&t->values);
     mw__sb_free(&t->conclusions);
+    mw__sb_free(&t->background);
     return r;
+}
+
+/* The map of this process as memwalk maps --svg draws it, in a file the reader can open. */
+static void map_file(void)
+{
+    const char *dir = getenv("TMPDIR");
+    mw_maps_t m;
+    char path[4096], *svg = NULL;
+    FILE *f;
+
+    snprintf(path, sizeof path, "%s/memwalk-tour-%d.svg", dir && *dir ? dir : "/tmp",
+             (int)getpid());
+    if (mw_maps_read(0, 0, &m) < 0)
+        return;
+    if (mw_maps_svg(&m, &svg) == 0 && (f = fopen(path, "w"))) {
+        int ok = fputs(svg, f) >= 0;
+        if (fclose(f) == 0 && ok)
+            printf("The address space of this tour's process, drawn by `memwalk maps --svg`:\n"
+                   "  %s\n",
+                   path);
+    }
+    free(svg);
+    mw_maps_free(&m);
+}
+
+static void next_steps(struct tour *t)
+{
+    (void)t;
+    printf("\nNext steps:\n"
+           "  memwalk maps --svg map.svg PID   draw any process's address space\n"
+           "  memwalk leaks -- ./yourprog      find your program's leaks, valgrind-style\n"
+           "  #include <memwalk/gc.h>          mw_gc_malloc(), and never call free\n"
+           "     (build: cc prog.c $(pkg-config --cflags --libs memwalk))\n"
+           "  memwalk tour --html tour.html    this tour as one page, with its pictures\n"
+           "  memwalk bench                    the allocation experiments in full\n");
 }
 
 int mw_tour_run(const struct tour_options *opts)
 {
     struct tour t = {.opts = opts};
     mw__sb_t json = {0};
-    int i, ran = 0, failed = 0;
+    int i, ran = 0, failed = 0, all = 1;
 
     mw__sb_printf(&json, "{\"memwalk_tour\":\"%s\",\"sections\":[", MW_VERSION_STRING);
-    if (!opts->json)
-        printf("%sA walk on memory, measured live on this machine.%s\n"
-               "Each section runs real experiments; the lines marked => are conclusions drawn\n"
-               "from this run's numbers.\n",
-               tour_bold(&t), tour_reset(&t));
+    if (text_mode(&t)) {
+        printf("%sA walk on memory, measured live on this machine.%s\n", tour_bold(&t),
+               tour_reset(&t));
+        print_wrapped(&t, "", 0, 0,
+                      "Each section runs real experiments; the lines marked => are conclusions "
+                      "computed from this run's numbers, and lines marked (background) are what "
+                      "the books say, not measured here.");
+    } else if (opts->html) {
+        fprintf(progress(&t), "memwalk tour: measuring, for %s\n",
+                strcmp(opts->html, "-") == 0 ? "standard output" : opts->html);
+    }
     for (i = 0; mw_tour_sections[i]; i++) {
         const struct tour_section *s = mw_tour_sections[i];
-        if (opts->section && strcmp(opts->section, s->name) != 0)
+        if (opts->sections && !(opts->sections & (1u << i))) {
+            all = 0;
             continue;
+        }
         if (run_section(&t, i + 1, s, &json, ran == 0) < 0)
             failed++;
         ran++;
     }
     mw__sb_printf(&json, "],\"unexpected\":%d}", t.unexpected);
-    if (json.err) {
+    if (json.err || t.page.err) {
         mw__sb_free(&json);
+        mw__sb_free(&t.page);
         mw_cli_error("tour", NULL, "out of memory");
         return MW_EXIT_FAILURE;
     }
-    if (opts->json)
+    if (opts->json) {
         printf("%s\n", json.buf);
-    else if (!opts->section)
-        printf("\n%d sections, %d conclusion%s that differed from the expected lesson.\n", ran,
-               t.unexpected, t.unexpected == 1 ? "" : "s");
+    } else if (opts->html) {
+        int err =
+            mw_tour_page_write(opts->html_file, t.page.buf ? t.page.buf : "", json.buf, t.figures);
+        if (err < 0) {
+            mw_cli_error("tour", opts->html, "%s", strerror(-err));
+            failed++;
+        } else if (strcmp(opts->html, "-") != 0) {
+            printf("memwalk tour: wrote %s (%d sections, %d maps, %d charts)\n", opts->html, ran,
+                   t.figures[0], t.figures[1]);
+        }
+    } else {
+        printf("\n%d section%s, %d conclusion%s that differed from the expected lesson.\n", ran,
+               ran == 1 ? "" : "s", t.unexpected, t.unexpected == 1 ? "" : "s");
+        if (all) {
+            map_file();
+            next_steps(&t);
+        }
+    }
     mw__sb_free(&json);
+    mw__sb_free(&t.page);
     return failed ? MW_EXIT_FAILURE : MW_EXIT_OK;
 }

@@ -22,35 +22,61 @@ struct tour_section {
 /* Every section, in tour order; defined in tour.c. */
 extern const struct tour_section *const mw_tour_sections[];
 
+#define TOUR_MAX_SECTIONS 32
+
 struct tour_options {
-    const char *section; /* NULL = all */
+    uint32_t sections; /* bit i: run section i + 1; 0 = all */
     bool json;
     bool color;
+    int width;            /* text columns: 80, more with --wide or a wider terminal */
+    const char *html;     /* --html FILE ('-': standard output), or NULL */
+    FILE *html_file;      /* opened before anything runs */
     const char *self_exe; /* this memwalk binary, for sections that run it */
 };
 
 /* Runs the tour; returns an exit status (MW_EXIT_*). */
 int mw_tour_run(const struct tour_options *opts);
 
-/* Text output (suppressed in --json mode). tour_line prints one line; indentation is the caller's.
- */
+/* Text output (suppressed in --json mode; in --html mode it goes to the page). tour_line prints
+ * one line as it is (tables, program output: keep them within tour_width); tour_text wraps a
+ * paragraph to the width. */
 void tour_line(struct tour *t, const char *fmt, ...) MW__PRINTF(2, 3);
+void tour_text(struct tour *t, const char *fmt, ...) MW__PRINTF(2, 3);
 /* A blank line between parts of a section. */
 void tour_gap(struct tour *t);
 /* A remark after a conclusion, indented and wrapped to the tour's width. */
 void tour_note(struct tour *t, const char *fmt, ...) MW__PRINTF(2, 3);
+/* Background: what the textbook or the documentation says, which this run did not measure. It is
+ * shown apart from the conclusions ("(background)"), never with "=>". */
+void tour_background(struct tour *t, const char *fmt, ...) MW__PRINTF(2, 3);
 /* A sub-heading inside a section. */
 void tour_sub(struct tour *t, const char *fmt, ...) MW__PRINTF(2, 3);
-/* The section's conclusion. expected says whether this run's numbers agree with the lesson the
- * section teaches; when they do not, the text must say what was observed instead. */
+/* The section's conclusion, computed from this run's values. expected says whether they agree
+ * with the lesson the section teaches; when they do not, the text must say what was observed. */
 void tour_conclude(struct tour *t, bool expected, const char *fmt, ...) MW__PRINTF(3, 4);
 /* Marks the section as skipped, with the reason. */
 void tour_skip(struct tour *t, const char *fmt, ...) MW__PRINTF(2, 3);
+/* A picture for the HTML page (an SVG document, copied): kind is "maps" or "chart". Text and JSON
+ * output leave it out. */
+void tour_figure(struct tour *t, const char *kind, const char *caption, const char *svg);
+/* Whether the page is being made (sections may then draw figures). */
+bool tour_html(struct tour *t);
 /* Colour helpers: return the escape sequence, or "" without colour. */
 const char *tour_bold(struct tour *t);
 const char *tour_dim(struct tour *t);
 const char *tour_reset(struct tour *t);
 const char *tour_self_exe(struct tour *t);
+int tour_width(struct tour *t);
+
+/* Values one section measures and another compares with (the C stack depth of section 3 in the
+ * Python section). have_* is false until measured. */
+struct tour_shared {
+    bool have_c_depth;
+    uint64_t c_depth;     /* calls before the stack overflowed */
+    double c_frame_bytes; /* bytes per frame of that recursion */
+    uint64_t c_limit;     /* the stack limit it ran under */
+};
+struct tour_shared *tour_shared(struct tour *t);
 
 /* JSON record of the current section's "values" object. Keys are unique within their object.
  * tour_json_open/close nest an object (key != NULL) or an array element (inside an array). */
@@ -83,6 +109,10 @@ static inline uintptr_t stack_pointer(void)
 #endif
     return sp;
 }
+
+/* The C recursion of section 3, run in a child; for sections that need the figure when section 3
+ * did not run. Returns 0 and fills the tour_shared fields, or -errno. */
+int tour_depth_measure(struct tour *t);
 
 /* The sections. */
 extern const struct tour_section mw_tour_where, mw_tour_stack, mw_tour_depth, mw_tour_stack_heap,

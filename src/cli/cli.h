@@ -45,6 +45,14 @@ int mw_cli_bad_option(const char *cmd, char **argv, int opt);
  * (after an error line) when building the output ran out of memory. */
 int mw_cli_emit(const char *cmd, mw__sb_t *sb, int status);
 
+/* `maps` and `where`: one line for a failed read of PID's map (pid_text as the user gave it);
+ * returns the exit status. */
+int mw__cli_maps_error(const char *cmd, const char *pid_text, int err);
+
+/* Whether an argument is a negative number ("-5", "-0x10"), which getopt would take for an
+ * option: commands that expect numbers report it as a bad value instead. */
+int mw__cli_is_negative_number(const char *arg);
+
 /* Maps a negative errno from the library to an exit status (ENOENT/ESRCH/EACCES/EPERM -> ACCESS).
  */
 int mw_cli_errno_status(int neg_errno);

@@ -40,7 +40,7 @@ static void usage(FILE *out)
             "  --suppressions=FILE            hide loss records matching FILE (memcheck's\n"
             "                                 suppression format; may be repeated)\n"
             "  --log-file=FILE                report to FILE instead of stderr; %%p = process id\n"
-            "  --json=FILE                    also write the reports as JSON to FILE\n"
+            "  --json=FILE                    write JSON reports to FILE too ('-': stdout)\n"
             "  -q, --quiet                    no preamble\n"
             "  --read                         ARGS are raw result files written by the tracer\n"
             "                                 preloaded by hand (MEMWALK_OUT): report them\n"
@@ -62,6 +62,7 @@ struct opts {
     int read_mode;
     const char *log_file;
     const char *json_file;
+    FILE *json_out; /* opened before the program runs; stdout for '-' */
 };
 
 struct proc {
@@ -422,8 +423,9 @@ static int write_json(const struct opts *o, int argc, char **argv, int status)
                   json.buf ? json.buf : "");
     if (doc.err)
         return -ENOMEM;
-    f = fopen(o->json_file, "we");
-    if (!f || fputs(doc.buf, f) == EOF || fclose(f) != 0) {
+    f = o->json_out;
+    errno = EIO;
+    if (fputs(doc.buf, f) == EOF || (f == stdout ? fflush(f) : fclose(f)) != 0) {
         int e = errno;
         mw__sb_free(&doc);
         return -e;
@@ -544,6 +546,13 @@ static int cmd_leaks(int argc, char **argv)
                                  : "no program to run (try 'memwalk help leaks')");
         lk_supp_free(o.rep.supp);
         return MW_EXIT_USAGE;
+    }
+    /* The JSON file is opened first: a bad path should not cost a whole run. */
+    if (o.json_file &&
+        !(o.json_out = strcmp(o.json_file, "-") == 0 ? stdout : fopen(o.json_file, "we"))) {
+        mw_cli_error(CMD, o.json_file, "%s", strerror(errno));
+        lk_supp_free(o.rep.supp);
+        return MW_EXIT_ACCESS;
     }
     if (o.read_mode)
         rc = read_files(&o, argc - optind, argv + optind);

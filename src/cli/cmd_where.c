@@ -8,8 +8,6 @@
 
 #include "memwalk/maps.h"
 
-int mw__cli_maps_error(const char *cmd, const char *pid_text, int err);
-
 static void where_usage(FILE *out)
 {
     fprintf(out,
@@ -20,9 +18,10 @@ static void where_usage(FILE *out)
             "  ADDR KIND START-END PERMS PATH [SECTION]\n"
             "\n"
             "KIND is the kind of memory at that very address (text, rodata, data, bss, heap,\n"
-            "stack, thread-stack, anon, file, vdso, vvar, vsyscall, named-anon, shm, guard),\n"
-            "START-END and PERMS are its region's, PATH is the mapping (\"[anon]\" for anonymous\n"
-            "memory) and SECTION the ELF section (.text, .data, .bss, ...) when there is one.\n"
+            "stack, thread-stack, anon, file, vdso, vvar, vsyscall, named-anon, shm, guard,\n"
+            "reserved), START-END and PERMS are its region's, PATH is the mapping (\"[anon]\"\n"
+            "for anonymous memory) and SECTION the ELF section (.text, .data, .bss, ...) when\n"
+            "there is one.\n"
             "An address in no region prints \"ADDR unmapped\". Addresses are hex (0x...) or\n"
             "decimal.\n"
             "\n"
@@ -115,6 +114,17 @@ static int where_run(int argc, char **argv)
     mw__sb_t sb = {0};
     pid_t pid;
 
+    /* "-5" is a bad PID or address, not an unknown option. */
+    for (i = 1, naddr = 0; i < (size_t)argc && strcmp(argv[i], "--") != 0; i++) {
+        if (mw__cli_is_negative_number(argv[i])) {
+            mw_cli_error("where", argv[i],
+                         naddr == 0 ? "not a process id (a number, or 'self')"
+                                    : "not an address (hex 0x... or decimal)");
+            return MW_EXIT_USAGE;
+        }
+        if (argv[i][0] != '-' || argv[i][1] == '\0')
+            naddr++; /* counts PID and addresses so far */
+    }
     opterr = 0;
     while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (opt) {

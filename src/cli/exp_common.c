@@ -1,16 +1,22 @@
-/* What the experiments share: the list, running a measurement in a child process, CSV and JSON
- * pieces, and small probes of the process (page faults, glibc's mapped blocks). */
+/* What the experiments share: the list, running a measurement in a freshly executed process, CSV
+ * and JSON pieces, and small probes of the process (page faults, glibc's mapped blocks). */
 #include "cli/experiments.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <malloc.h>
 #include <math.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+
+extern char **environ;
 
 const mw__exp_t *const mw__exp_all[] = {&mw__exp_stack_vs_heap_desc, &mw__exp_reuse_desc,
                                         &mw__exp_sizes_desc, &mw__exp_first_touch_desc, NULL};
@@ -56,44 +62,114 @@ static int write_full(int fd, const void *buf, size_t len)
     return 0;
 }
 
-int mw__exp_in_child(int (*fn)(void *ctx, void *result), void *ctx, void *result, size_t size)
+static mw__exp_child_t *children;
+
+void mw__exp_child_register(mw__exp_child_t *c)
 {
-    int fds[2], rc = 0, status;
+    c->next = children;
+    children = c;
+}
+
+#define CHILD_ENV "MEMWALK_EXP_CHILD"
+
+/* The new process: when CHILD_ENV names a registered measurement ("name in out"), read its ctx
+ * from fd in, run it, write the status and the result to fd out, and exit before main. */
+__attribute__((constructor)) static void exp_child_main(void)
+{
+    const char *v = getenv(CHILD_ENV);
+    char name[64];
+    int in, out, rc;
+    mw__exp_child_t *c;
+
+    if (!v || sscanf(v, "%63s %d %d", name, &in, &out) != 3)
+        return;
+    unsetenv(CHILD_ENV);
+    for (c = children; c && strcmp(c->name, name) != 0; c = c->next)
+        ;
+    if (!c)
+        _exit(2);
+    /* Both buffers come from mmap: the malloc state stays as the new process has it. */
+    size_t len = c->ctx_size + c->result_size + 1;
+    char *buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (buf == MAP_FAILED || (c->ctx_size && read_full(in, buf, c->ctx_size) < 0))
+        _exit(1);
+    close(in);
+    rc = c->fn(c->ctx_size ? buf : NULL, buf + c->ctx_size);
+    if (write_full(out, &rc, sizeof rc) < 0 ||
+        (rc == 0 && write_full(out, buf + c->ctx_size, c->result_size) < 0))
+        _exit(1);
+    _exit(0);
+}
+
+int mw__exp_in_child(const mw__exp_child_t *c, const void *ctx, void *result)
+{
+    int to[2], from[2], rc = 0, status, err;
+    char self[PATH_MAX], var[sizeof CHILD_ENV + 96];
+    ssize_t n;
+    size_t nenv = 0;
     pid_t pid;
 
-    if (pipe2(fds, O_CLOEXEC) < 0)
+    n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
         return -errno;
+    self[n] = '\0';
+    /* The environment of the new process, made before fork: the child only dups and execs. */
+    while (environ[nenv])
+        nenv++;
+    char **env = calloc(nenv + 2, sizeof *env);
+    if (!env)
+        return -ENOMEM;
+    if (pipe2(to, O_CLOEXEC) < 0) {
+        free(env);
+        return -errno;
+    }
+    if (pipe2(from, O_CLOEXEC) < 0) {
+        err = -errno;
+        close(to[0]), close(to[1]), free(env);
+        return err;
+    }
+    /* The child's ends get fixed numbers above stdio, past O_CLOEXEC. */
+    snprintf(var, sizeof var, "%s=%s %d %d", CHILD_ENV, c->name, 3, 4);
+    size_t k = 0;
+    for (size_t i = 0; i < nenv; i++)
+        if (strncmp(environ[i], CHILD_ENV "=", sizeof CHILD_ENV) != 0)
+            env[k++] = environ[i];
+    env[k++] = var;
+    env[k] = NULL;
+    char *argv[] = {self, (char *)c->name, NULL};
     fflush(NULL); /* nothing buffered may be written twice */
     pid = fork();
     if (pid < 0) {
-        int err = -errno;
-        close(fds[0]);
-        close(fds[1]);
+        err = -errno;
+        close(to[0]), close(to[1]), close(from[0]), close(from[1]), free(env);
         return err;
     }
     if (pid == 0) {
-        /* The child's result buffer comes from mmap: the malloc state stays as fork left it. */
-        void *buf = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        close(fds[0]);
-        rc = buf == MAP_FAILED ? -ENOMEM : fn(ctx, buf);
-        if (write_full(fds[1], &rc, sizeof rc) < 0 ||
-            (rc == 0 && write_full(fds[1], buf, size) < 0))
-            _exit(1);
-        _exit(0);
+        /* dup2 onto 3 and 4 without losing one end to the other. */
+        int a = fcntl(to[0], F_DUPFD, 10), b = fcntl(from[1], F_DUPFD, 10);
+        if (a < 0 || b < 0 || dup2(a, 3) < 0 || dup2(b, 4) < 0)
+            _exit(127);
+        execve(self, argv, env);
+        _exit(127);
     }
-    close(fds[1]);
-    void *tmp = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    int got = tmp != MAP_FAILED && read_full(fds[0], &rc, sizeof rc) == 0 &&
-              (rc != 0 || read_full(fds[0], tmp, size) == 0);
-    close(fds[0]);
+    free(env);
+    close(to[0]);
+    close(from[1]);
+    int sent = !c->ctx_size || write_full(to[1], ctx, c->ctx_size) == 0;
+    close(to[1]);
+    void *tmp =
+        mmap(NULL, c->result_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    int got = sent && tmp != MAP_FAILED && read_full(from[0], &rc, sizeof rc) == 0 &&
+              (rc != 0 || read_full(from[0], tmp, c->result_size) == 0);
+    close(from[0]);
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
     if (!got || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
         rc = tmp == MAP_FAILED ? -ENOMEM : -ECHILD;
     else if (rc == 0)
-        memcpy(result, tmp, size);
+        memcpy(result, tmp, c->result_size);
     if (tmp != MAP_FAILED)
-        munmap(tmp, size);
+        munmap(tmp, c->result_size);
     return rc;
 }
 
@@ -183,4 +259,63 @@ size_t mw__exp_mmapped_blocks(void)
 #else
     return 0;
 #endif
+}
+
+void mw__exp_cut(mw__exp_budget_t *b, const char *fmt, ...)
+{
+    size_t n = strlen(b->cut);
+    va_list ap;
+
+    if (n && n + 2 < sizeof b->cut) {
+        memcpy(b->cut + n, "; ", 3);
+        n += 2;
+    }
+    va_start(ap, fmt);
+    vsnprintf(b->cut + n, sizeof b->cut - n, fmt, ap);
+    va_end(ap);
+}
+
+void mw__exp_budget_json(mw__sb_t *sb, const mw__exp_budget_t *b)
+{
+    mw__bench_json_field(sb, "budget_s", b->budget_ns > 0 ? b->budget_ns / 1e9 : NAN);
+    mw__bench_json_field(sb, "estimate_s", b->estimate_ns / 1e9);
+    mw__sb_puts(sb, ", \"cut\": ");
+    if (b->cut[0])
+        mw__sb_json_str(sb, b->cut);
+    else
+        mw__sb_puts(sb, "null");
+}
+
+static double now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+double mw__exp_fault_ns(double *free_ns)
+{
+    const size_t len = 4u << 20, page = (size_t)sysconf(_SC_PAGESIZE);
+    double best = NAN, best_free = NAN;
+
+    for (int run = 0; run < 3; run++) {
+        char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+            break;
+        madvise(p, len, MADV_NOHUGEPAGE);
+        double t0 = now_ns();
+        for (size_t off = 0; off < len; off += page)
+            p[off] = 1;
+        double t1 = now_ns();
+        munmap(p, len);
+        double ns = (t1 - t0) / (double)(len / page), fns = (now_ns() - t1) / (double)(len / page);
+        if (!(ns >= best))
+            best = ns;
+        if (!(fns >= best_free))
+            best_free = fns;
+    }
+    if (free_ns)
+        *free_ns = best_free;
+    return best;
 }

@@ -3,6 +3,7 @@
 #include "cli/experiments.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <math.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -76,6 +77,41 @@ static double faults(const mw_bench_result_t *r)
     return r->minflt_per_op + r->majflt_per_op;
 }
 
+/* The cost of a plan: each sample of the fresh case faults every page once, the given-back
+ * case twice (its setup touches them first), the huge-page case zeroes them in 2 MiB steps
+ * (counted as a third of a fault a page); the reused case lasts a minimum sample. Three of the
+ * cases give their pages back after each sample. */
+static double ft_cost(const mw__exp_ft_t *r, unsigned samples, double min_sample,
+                      const mw__exp_opts_t *o)
+{
+    return (samples + 1) * (double)r->pages *
+               (o->fault_ns * (3 + (r->huge_possible ? 0.3 : 0)) + 3 * o->free_ns) +
+           (samples + 4) * min_sample;
+}
+
+/* Fits the run to the budget: 5 samples instead of 9, then smaller regions (1 MiB at least). */
+static void plan(const mw__exp_opts_t *opts, mw__exp_ft_t *r, unsigned *samples, double min_sample)
+{
+    double budget = opts ? opts->budget_ns : 0, fault = opts ? opts->fault_ns : 0;
+    size_t want = r->pages, least = (1u << 20) / r->page;
+    char b[2][32];
+
+    if (budget > 0 && fault > 0) {
+        if (ft_cost(r, *samples, min_sample, opts) > budget && *samples > 5) {
+            mw__exp_cut(&r->budget, "5 samples instead of %u", *samples);
+            *samples = 5;
+        }
+        while (ft_cost(r, *samples, min_sample, opts) > budget && r->pages / 2 >= least)
+            r->pages /= 2;
+        if (r->pages < want)
+            mw__exp_cut(&r->budget, "%s regions instead of %s",
+                        mw__exp_size_str(r->pages * r->page, b[0], sizeof b[0]),
+                        mw__exp_size_str(want * r->page, b[1], sizeof b[1]));
+    }
+    r->budget.budget_ns = budget;
+    r->budget.estimate_ns = fault > 0 ? ft_cost(r, *samples, min_sample, opts) : 0;
+}
+
 int mw__exp_first_touch(const mw__exp_opts_t *opts, mw__exp_ft_t *out)
 {
     static const char *const names[MW__FT_CASES] = {"fresh", "reused", "given back",
@@ -89,6 +125,9 @@ int mw__exp_first_touch(const mw__exp_opts_t *opts, mw__exp_ft_t *out)
     r.pages = (quick ? 16u : 64u) * 1024 * 1024 / r.page;
     mw_bench_env_read(&env);
     r.huge_possible = strcmp(env.thp, "always") == 0 || strcmp(env.thp, "madvise") == 0;
+    unsigned samples = quick ? 5 : 9;
+    double min_sample = quick ? 1e6 : 4e6;
+    plan(opts, &r, &samples, min_sample);
     struct ft_ctx ctx[MW__FT_CASES];
     mw_bench_spec_t specs[MW__FT_CASES];
     mw_bench_result_t res[MW__FT_CASES];
@@ -108,8 +147,8 @@ int mw__exp_first_touch(const mw__exp_opts_t *opts, mw__exp_ft_t *out)
              * reused pages is so cheap that it cycles over the region until the sample is long
              * enough to time. */
             .iters = k == MW__FT_REUSED ? 0 : r.pages,
-            .min_sample_ns = quick ? 1e6 : 4e6,
-            .samples = quick ? 5 : 9,
+            .min_sample_ns = min_sample,
+            .samples = samples,
         };
         idx[n++] = k;
     }
@@ -237,6 +276,7 @@ static void ft_json(mw__sb_t *sb, const void *result)
         const enum mw__exp_verdict v[] = {r->fresh_costlier, r->given_back_pays, r->huge_fewer};
         mw__exp_json_verdicts(sb, 3, keys, v);
     }
+    mw__exp_budget_json(sb, &r->budget);
     mw__sb_puts(sb, "}");
 }
 
@@ -251,7 +291,7 @@ static size_t ft_charts(const void *result, mw__exp_chart_t *out)
             continue;
         const mw_bench_result_t *x = &r->run[k];
         c->points[0][n] = (mw_bench_point_t){n, x->wall_ns.median, x->wall_ns.min, x->wall_ns.max};
-        snprintf(c->category_text[n], sizeof c->category_text[n], "%s (%.3f faults)", x->name,
+        snprintf(c->category_text[n], sizeof c->category_text[n], "%.24s (%.3f faults)", x->name,
                  faults(x));
         c->categories[n] = c->category_text[n];
         n++;
@@ -285,6 +325,8 @@ const mw__exp_t mw__exp_first_touch_desc = {
                 "available. Mapping, pre-touching and unmapping happen outside the timing; times "
                 "and faults are per page.",
     .result_size = sizeof(mw__exp_ft_t),
+    .budget_offset = offsetof(mw__exp_ft_t, budget),
+    .weight = 2.5,
     .run = ft_run,
     .table = ft_table,
     .conclude = ft_conclude,

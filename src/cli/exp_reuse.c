@@ -3,6 +3,7 @@
 #include "cli/experiments.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <malloc.h>
 #include <math.h>
 #include <stdlib.h>
@@ -75,6 +76,8 @@ static int reuse_child(void *arg, void *result)
     return 0;
 }
 
+static MW__EXP_CHILD(reuse_child_desc, "reuse", reuse_child, sizeof(struct reuse_ctx),
+                     MW__ARRAY_LEN(sizes) * sizeof(mw__exp_reuse_row_t));
 int mw__exp_reuse(const mw__exp_opts_t *opts, mw__exp_reuse_t *out)
 {
     mw__exp_reuse_t r;
@@ -85,9 +88,22 @@ int mw__exp_reuse(const mw__exp_opts_t *opts, mw__exp_reuse_t *out)
     r.threshold = THRESHOLD;
     r.page = (size_t)sysconf(_SC_PAGESIZE);
     r.rounds = opts && opts->quick ? 200 : 1000;
+    /* The cost is the pinned mode's: it faults in every page of each block above the threshold
+     * every round. Fewer rounds fit a budget (50 at least). */
+    double per_round = 4000;
+    for (size_t s = 0; opts && s < MW__ARRAY_LEN(sizes); s++)
+        if (sizes[s] > THRESHOLD)
+            per_round += (double)(sizes[s] / r.page) * (opts->fault_ns + opts->free_ns);
+    if (opts && opts->budget_ns > 0 && opts->budget_ns < r.rounds * per_round) {
+        unsigned fit = (unsigned)(opts->budget_ns / per_round), want = r.rounds;
+        r.rounds = fit > 50 ? fit : 50;
+        mw__exp_cut(&r.budget, "%u rounds instead of %u", r.rounds, want);
+    }
+    r.budget.budget_ns = opts ? opts->budget_ns : 0;
+    r.budget.estimate_ns = r.rounds * per_round;
     for (int m = 0; m < MW__MODES; m++) {
         struct reuse_ctx ctx = {(enum mw__exp_malloc_mode)m, r.rounds};
-        if ((err = mw__exp_in_child(reuse_child, &ctx, rows, sizeof rows)) < 0)
+        if ((err = mw__exp_in_child(&reuse_child_desc, &ctx, rows)) < 0)
             return err;
         for (size_t s = 0; s < MW__ARRAY_LEN(sizes); s++)
             r.rows[r.nrows++] = rows[s];
@@ -220,6 +236,7 @@ static void reuse_json(mw__sb_t *sb, const void *result)
         const enum mw__exp_verdict v[] = {r->small_reused, r->big_mmapped, r->threshold_grew};
         mw__exp_json_verdicts(sb, 3, keys, v);
     }
+    mw__exp_budget_json(sb, &r->budget);
     mw__sb_puts(sb, "}");
 }
 
@@ -249,12 +266,13 @@ static size_t reuse_charts(const void *result, mw__exp_chart_t *out)
              r->rounds);
     snprintf(c->note, sizeof c->note,
              "pinned: M_MMAP_THRESHOLD fixed at %zu KiB; default: glibc raises it when a mapped "
-             "block is freed. Log scale; a missing bar is a zero.",
-             r->threshold / 1024);
+             "block is freed. Counts on a linear scale, each written at its bar: a count of %u "
+             "is every round.",
+             r->threshold / 1024, r->rounds);
     c->chart = (mw_bench_chart_t){.title = c->title,
-                                  .y_label = "count (log scale)",
+                                  .y_label = "count",
                                   .kind = MW_BENCH_CHART_BARS,
-                                  .flags = MW_BENCH_CHART_LOG_Y,
+                                  .flags = 0,
                                   .series = c->series,
                                   .nseries = 4,
                                   .categories = c->categories,
@@ -273,6 +291,8 @@ const mw__exp_t mw__exp_reuse_desc = {
                 "twice, each in a fresh process: with glibc's defaults, and with the mmap "
                 "threshold pinned at 128 KiB (mallopt).",
     .result_size = sizeof(mw__exp_reuse_t),
+    .budget_offset = offsetof(mw__exp_reuse_t, budget),
+    .weight = 1.5,
     .run = reuse_run,
     .table = reuse_table,
     .conclude = reuse_conclude,

@@ -3,6 +3,7 @@
 #include "cli/experiments.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <malloc.h>
 #include <math.h>
 #include <stdlib.h>
@@ -14,9 +15,15 @@
 #define MIN_SHIFT   4  /* 16 B */
 #define MAX_SHIFT   26 /* 64 MiB */
 
+/* glibc's dynamic threshold never grows past this (DEFAULT_MMAP_THRESHOLD_MAX, 64-bit). */
+#define THRESHOLD_MAX (32u << 20)
+
 struct sizes_ctx {
     enum mw__exp_malloc_mode mode;
-    int quick;
+    int step;         /* shift step: 1 (every power of 2) or 2 */
+    int max_shift;    /* the largest size measured */
+    unsigned samples; /* per size */
+    double min_sample_ns;
     size_t page;
     size_t size; /* of the benchmark being run */
     int failed;
@@ -52,19 +59,20 @@ static int sizes_child(void *arg, void *result)
 {
     struct sizes_ctx *c = arg;
     struct sizes_child_result *out = result;
-    int step = c->quick ? 2 : 1, err;
+    int err;
 
     if (c->mode == MW__MODE_FIXED && mallopt(M_MMAP_THRESHOLD, THRESHOLD) != 1)
         return -EINVAL;
     memset(out, 0, sizeof *out);
-    for (int shift = MIN_SHIFT; shift <= MAX_SHIFT && out->n < MW__SIZES_MAX_ROWS; shift += step) {
+    for (int shift = MIN_SHIFT; shift <= c->max_shift && out->n < MW__SIZES_MAX_ROWS;
+         shift += c->step) {
         c->size = (size_t)1 << shift;
         mw_bench_spec_t spec = {
             .name = c->mode == MW__MODE_FIXED ? "pinned" : "default",
             .fn = malloc_touch_free,
             .arg = c,
-            .min_sample_ns = c->quick ? 1e6 : 4e6,
-            .samples = c->quick ? 5 : 9,
+            .min_sample_ns = c->min_sample_ns,
+            .samples = c->samples,
         };
         if ((err = mw_bench_run(&spec, &out->run[out->n])) < 0)
             return err;
@@ -167,6 +175,67 @@ static void derive(mw__exp_sizes_t *r)
     }
 }
 
+/* The plan's estimate of one size in one mode: its samples, warm-up and calibration, each as
+ * long as the minimum sample or one call, whichever is longer, and the probe calls. A call that
+ * glibc maps faults in every page; one served from the heap costs little. */
+static double size_cost(const struct sizes_ctx *c, size_t size, int mode, double page_ns)
+{
+    int mapped = mode == MW__MODE_FIXED ? size >= THRESHOLD : size >= THRESHOLD_MAX;
+    double call = mapped ? (double)(size / c->page) * page_ns + 5000 : 50 + (double)size * 0.01;
+    double sample = call > c->min_sample_ns ? call : c->min_sample_ns;
+
+    return (c->samples + 3) * sample + PROBE_CALLS * 10000.0;
+}
+
+static double plan_cost(const struct sizes_ctx *c, double fault_ns)
+{
+    double t = 0;
+
+    for (int shift = MIN_SHIFT; shift <= c->max_shift; shift += c->step)
+        for (int m = 0; m < MW__MODES; m++)
+            t += size_cost(c, (size_t)1 << shift, m, fault_ns);
+    return t;
+}
+
+/* Fits the run to the budget: 5 samples instead of 9, then 1 ms samples instead of 4, then the
+ * largest sizes left out (1 MiB is always measured: the threshold must show). */
+static void plan(const mw__exp_opts_t *opts, struct sizes_ctx *c, mw__exp_sizes_t *r)
+{
+    double budget = opts ? opts->budget_ns : 0;
+    double fault = opts ? opts->fault_ns + opts->free_ns : 0; /* a mapped page: in and out */
+    char b[2][32];
+
+    c->step = opts && opts->quick ? 2 : 1;
+    c->max_shift = MAX_SHIFT;
+    c->samples = opts && opts->quick ? 5 : 9;
+    c->min_sample_ns = opts && opts->quick ? 1e6 : 4e6;
+    c->page = r->page;
+    if (budget > 0 && fault > 0) {
+        if (plan_cost(c, fault) > budget && c->samples > 5) {
+            mw__exp_cut(&r->budget, "5 samples a size instead of %u", c->samples);
+            c->samples = 5;
+        }
+        if (plan_cost(c, fault) > budget && c->min_sample_ns > 1e6) {
+            mw__exp_cut(&r->budget, "1 ms samples instead of 4 ms");
+            c->min_sample_ns = 1e6;
+        }
+        double full = plan_cost(c, fault);
+        while (plan_cost(c, fault) > budget && c->max_shift - c->step >= 20)
+            c->max_shift -= c->step;
+        if (c->max_shift < MAX_SHIFT)
+            mw__exp_cut(&r->budget, "sizes above %s left out (up to %s would take %.1f s more)",
+                        mw__exp_size_str((size_t)1 << c->max_shift, b[0], sizeof b[0]),
+                        mw__exp_size_str((size_t)1 << MAX_SHIFT, b[1], sizeof b[1]),
+                        (full - plan_cost(c, fault)) / 1e9);
+    }
+    r->size_step = (size_t)1 << c->step;
+    r->max_size_planned = (size_t)1 << c->max_shift;
+    r->budget.budget_ns = budget;
+    r->budget.estimate_ns = fault > 0 ? plan_cost(c, fault) : 0;
+}
+
+static MW__EXP_CHILD(sizes_child_desc, "sizes", sizes_child, sizeof(struct sizes_ctx),
+                     sizeof(struct sizes_child_result));
 int mw__exp_sizes(const mw__exp_opts_t *opts, mw__exp_sizes_t *out)
 {
     mw__exp_sizes_t *r = calloc(1, sizeof *r);
@@ -180,10 +249,12 @@ int mw__exp_sizes(const mw__exp_opts_t *opts, mw__exp_sizes_t *out)
     r->page = (size_t)sysconf(_SC_PAGESIZE);
     r->threshold = THRESHOLD;
     r->probe_calls = PROBE_CALLS;
+    struct sizes_ctx plan_ctx = {0};
+    plan(opts, &plan_ctx, r);
     for (int m = 0; m < MW__MODES; m++) {
-        struct sizes_ctx ctx = {
-            .mode = (enum mw__exp_malloc_mode)m, .quick = opts && opts->quick, .page = r->page};
-        if ((err = mw__exp_in_child(sizes_child, &ctx, res, sizeof *res)) < 0)
+        struct sizes_ctx ctx = plan_ctx;
+        ctx.mode = (enum mw__exp_malloc_mode)m;
+        if ((err = mw__exp_in_child(&sizes_child_desc, &ctx, res)) < 0)
             goto out;
         r->nrows = res->n;
         for (size_t i = 0; i < res->n; i++) {
@@ -228,20 +299,44 @@ static void sizes_table(mw__sb_t *sb, const void *result)
     }
 }
 
+/* Where glibc switched to mmap in mode m, as far as the sizes measured tell: "from 256 KiB on"
+ * when the size just below was measured and came from the heap, otherwise the interval the
+ * sparse sampling leaves ("from somewhere above 16 MiB, by 64 MiB"). NULL when no size was
+ * mapped. */
+static const char *switch_point(const mw__exp_sizes_t *r, int m, char *buf, size_t len)
+{
+    char a[32], b[32];
+    size_t i;
+
+    for (i = 0; i < r->nrows && r->rows[i].mmapped[m] * 2 < r->probe_calls; i++)
+        ;
+    if (i == r->nrows)
+        return NULL;
+    mw__exp_size_str(r->rows[i].size, b, sizeof b);
+    if (i > 0 && r->rows[i - 1].size * 2 == r->rows[i].size)
+        snprintf(buf, len, "from %s on", b);
+    else if (i > 0)
+        snprintf(buf, len,
+                 "from somewhere above %s (still the heap) and by %s (sizes between "
+                 "were not measured)",
+                 mw__exp_size_str(r->rows[i - 1].size, a, sizeof a), b);
+    else
+        snprintf(buf, len, "from %s (the smallest size measured) on", b);
+    return buf;
+}
+
 static void sizes_conclude(mw__sb_t *sb, const void *result)
 {
     const mw__exp_sizes_t *r = result;
     const mw__exp_sizes_row_t *mib = row_of(r, 1024 * 1024);
-    char b[6][32];
+    char b[6][32], where[160];
 
-    if (r->first_mmapped[MW__MODE_FIXED])
+    if (switch_point(r, MW__MODE_FIXED, where, sizeof where))
         mw__sb_printf(sb,
-                      "- Pinned at %s, glibc served every call from %s on with a fresh mapping: "
+                      "- Pinned at %s, glibc served every call %s with a fresh mapping: "
                       "%.2f faults per page touched at %s, about %s per fault (zeroing a page "
                       "included). %s\n",
-                      mw__exp_size_str(r->threshold, b[0], sizeof b[0]),
-                      mw__exp_size_str(r->first_mmapped[MW__MODE_FIXED], b[1], sizeof b[1]),
-                      r->faults_per_page,
+                      mw__exp_size_str(r->threshold, b[0], sizeof b[0]), where, r->faults_per_page,
                       mw__exp_size_str(r->rows[r->nrows - 1].size, b[2], sizeof b[2]),
                       mw__bench_format_ns(r->ns_per_fault, b[3], sizeof b[3]),
                       r->step_at_threshold == MW__EXP_HOLDS
@@ -262,25 +357,32 @@ static void sizes_conclude(mw__sb_t *sb, const void *result)
                       "- Time per page at the largest size was %.2fx that at 1 MiB: not the "
                       "proportional cost expected (huge pages or memory pressure?).\n",
                       r->per_page_growth);
-    if (mib)
-        mw__sb_printf(sb,
-                      "- With glibc's defaults, 1 MiB cost %s and %.1f faults a call against %s "
-                      "and %.1f pinned (%.1fx): %s The largest size still served from the heap "
-                      "was %s; from %s glibc mapped every call.\n",
-                      mw__bench_format_ns(per_call(&mib->run[MW__MODE_DEFAULT]), b[0], sizeof b[0]),
-                      faults_per_call(&mib->run[MW__MODE_DEFAULT]),
-                      mw__bench_format_ns(per_call(&mib->run[MW__MODE_FIXED]), b[1], sizeof b[1]),
-                      faults_per_call(&mib->run[MW__MODE_FIXED]), r->pinned_vs_default_1m,
-                      r->default_avoids == MW__EXP_HOLDS
-                          ? "freeing a mapped block raised the threshold, so repeated calls of "
-                            "one size reused memory instead of faulting it in again."
-                          : "the default threshold did not spare the faults on this run.",
+    if (!mib)
+        return;
+    mw__sb_printf(sb,
+                  "- With glibc's defaults, 1 MiB cost %s and %.1f faults a call against %s "
+                  "and %.1f pinned (%.1fx): %s",
+                  mw__bench_format_ns(per_call(&mib->run[MW__MODE_DEFAULT]), b[0], sizeof b[0]),
+                  faults_per_call(&mib->run[MW__MODE_DEFAULT]),
+                  mw__bench_format_ns(per_call(&mib->run[MW__MODE_FIXED]), b[1], sizeof b[1]),
+                  faults_per_call(&mib->run[MW__MODE_FIXED]), r->pinned_vs_default_1m,
+                  r->default_avoids == MW__EXP_HOLDS
+                      ? "freeing a mapped block raised the threshold, so repeated calls of "
+                        "one size reused memory instead of faulting it in again."
+                      : "the default threshold did not spare the faults on this run.");
+    if (switch_point(r, MW__MODE_DEFAULT, where, sizeof where))
+        mw__sb_printf(sb, " Up to %s it served the calls from the heap; it mapped every call %s.\n",
                       r->last_heap_default
                           ? mw__exp_size_str(r->last_heap_default, b[4], sizeof b[4])
-                          : "none",
-                      r->first_mmapped[MW__MODE_DEFAULT]
-                          ? mw__exp_size_str(r->first_mmapped[MW__MODE_DEFAULT], b[5], sizeof b[5])
-                          : "no size measured");
+                          : "no size",
+                      where);
+    else
+        mw__sb_printf(sb, " Every size measured, up to %s, came from the heap%s.\n",
+                      mw__exp_size_str(r->rows[r->nrows - 1].size, b[4], sizeof b[4]),
+                      r->rows[r->nrows - 1].size < THRESHOLD_MAX
+                          ? ": the larger sizes, where glibc maps every call again, were not "
+                            "measured"
+                          : "");
 }
 
 static void sizes_csv(mw__sb_t *sb, const void *result)
@@ -334,6 +436,9 @@ static void sizes_json(mw__sb_t *sb, const void *result)
                                           r->default_avoids};
         mw__exp_json_verdicts(sb, 3, keys, v);
     }
+    mw__sb_printf(sb, ", \"size_step\": %zu, \"max_size_planned\": %zu", r->size_step,
+                  r->max_size_planned);
+    mw__exp_budget_json(sb, &r->budget);
     mw__sb_puts(sb, "}");
 }
 
@@ -368,12 +473,14 @@ static size_t sizes_charts(const void *result, mw__exp_chart_t *out)
                      mw__bench_format_ns(r->ns_per_fault, b[1], sizeof b[1]));
         else
             snprintf(c->note, sizeof c->note,
-                     "zero faults are left out of the log scale: the default mode faulted from %s "
-                     "on, where its points lie under the pinned ones; one fault per %zu-byte "
+                     "zero faults are left out of the log scale: %s%s; one fault per %zu-byte "
                      "page touched is the price of fresh memory",
+                     r->first_mmapped[MW__MODE_DEFAULT] ? "the default mode faulted from "
+                                                        : "the default mode faulted at no size "
+                                                          "measured",
                      r->first_mmapped[MW__MODE_DEFAULT]
                          ? mw__exp_size_str(r->first_mmapped[MW__MODE_DEFAULT], b[0], sizeof b[0])
-                         : "(no size)",
+                         : "",
                      r->page);
         c->chart =
             (mw_bench_chart_t){.title = c->title,
@@ -398,6 +505,8 @@ const mw__exp_t mw__exp_sizes_desc = {
                 "threshold pinned at 128 KiB; after each size, 16 more calls count how many "
                 "glibc served with mmap.",
     .result_size = sizeof(mw__exp_sizes_t),
+    .budget_offset = offsetof(mw__exp_sizes_t, budget),
+    .weight = 4,
     .run = sizes_run,
     .table = sizes_table,
     .conclude = sizes_conclude,

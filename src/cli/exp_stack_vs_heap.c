@@ -3,9 +3,11 @@
 #include "cli/experiments.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct svh_ctx {
     unsigned seed; /* changes every fill, so no fill can be computed once for all */
@@ -164,8 +166,37 @@ out:
     return err;
 }
 
-int mw__exp_stack_vs_heap(const mw__exp_opts_t *opts, mw__exp_svh_t *out)
+/* Fits the run to the budget: fewer samples first (down to 5), then fewer fills per sample.
+ * A sample costs three fills of 40 KB (about 2 us each) plus the fresh pages the fill without
+ * free faults in, and gives back after the sample. */
+static void plan(const mw__exp_opts_t *opts, mw__exp_svh_t *r, unsigned *samples)
 {
+    double page = (double)sysconf(_SC_PAGESIZE);
+    double per_fill =
+        3 * 2000.0 + ceil(MW__SVH_INTS * sizeof(int) / page) * (opts->fault_ns + opts->free_ns);
+    unsigned want = *samples, fills = r->fills;
+
+    /* + 2: the warm-up sample and the untimed run that counts addresses */
+    if (opts->budget_ns > 0 && opts->fault_ns > 0) {
+        double fit = opts->budget_ns / (fills * per_fill) - 2;
+        if (fit < want) {
+            *samples = fit > 5 ? (unsigned)fit : 5;
+            mw__exp_cut(&r->budget, "%u samples instead of %u", *samples, want);
+        }
+        fit = opts->budget_ns / ((*samples + 2) * per_fill);
+        if (fit < fills) {
+            r->fills = fit > 100 ? (unsigned)fit : 100;
+            mw__exp_cut(&r->budget, "%u fills per sample instead of %u", r->fills, fills);
+        }
+    }
+    r->budget.budget_ns = opts->budget_ns;
+    r->budget.estimate_ns = (*samples + 2) * r->fills * per_fill;
+}
+
+/* Runs in a freshly executed process: what malloc hands back depends on its state. */
+static int svh_child(void *arg, void *result)
+{
+    const mw__exp_opts_t *opts = arg;
     static const char *const names[MW__SVH_CASES] = {"stack", "heap+free", "heap, no free"};
     static const mw_bench_fn_t fns[MW__SVH_CASES] = {fill_stack, fill_heap_free, fill_heap_leak};
     mw__exp_svh_t r;
@@ -174,7 +205,9 @@ int mw__exp_stack_vs_heap(const mw__exp_opts_t *opts, mw__exp_svh_t *out)
 
     memset(&r, 0, sizeof r);
     r.ints = MW__SVH_INTS;
-    r.fills = opts && opts->quick ? 200 : 1000;
+    r.fills = opts->quick ? 200 : 1000;
+    unsigned samples = opts->quick ? 7 : 31;
+    plan(opts, &r, &samples);
     mw_bench_spec_t specs[MW__SVH_CASES];
     for (int k = 0; k < MW__SVH_CASES; k++)
         specs[k] = (mw_bench_spec_t){
@@ -184,7 +217,7 @@ int mw__exp_stack_vs_heap(const mw__exp_opts_t *opts, mw__exp_svh_t *out)
             .setup = k == MW__SVH_HEAP_LEAK ? leak_setup : NULL,
             .teardown = k == MW__SVH_HEAP_LEAK ? leak_teardown : NULL,
             .iters = r.fills, /* one sample = the classic run of fills */
-            .samples = opts && opts->quick ? 7 : 31,
+            .samples = samples,
         };
     /* Interleaved samples: the three cases share whatever the machine does meanwhile. */
     if ((err = mw_bench_run_group(specs, MW__SVH_CASES, r.run)) < 0)
@@ -215,8 +248,17 @@ int mw__exp_stack_vs_heap(const mw__exp_opts_t *opts, mw__exp_svh_t *out)
         r.faults_per_fill[MW__SVH_HEAP_LEAK] >= 1 && r.faults_per_fill[MW__SVH_HEAP_FREE] < 0.1
             ? MW__EXP_HOLDS
             : MW__EXP_CONTRADICTED;
-    *out = r;
+    memcpy(result, &r, sizeof r);
     return 0;
+}
+
+static MW__EXP_CHILD(svh_child_desc, "stack-vs-heap", svh_child, sizeof(mw__exp_opts_t),
+                     sizeof(mw__exp_svh_t));
+int mw__exp_stack_vs_heap(const mw__exp_opts_t *opts, mw__exp_svh_t *out)
+{
+    const mw__exp_opts_t none = {0};
+
+    return mw__exp_in_child(&svh_child_desc, opts ? opts : &none, out);
 }
 
 /* ---- presentation -------------------------------------------------------------------------- */
@@ -340,6 +382,7 @@ static void svh_json(mw__sb_t *sb, const void *result)
                                           r->leak_faults};
         mw__exp_json_verdicts(sb, 4, keys, v);
     }
+    mw__exp_budget_json(sb, &r->budget);
     mw__sb_puts(sb, "}");
 }
 
@@ -351,7 +394,7 @@ static size_t svh_charts(const void *result, mw__exp_chart_t *out)
     for (int k = 0; k < MW__SVH_CASES; k++) {
         const mw_bench_result_t *x = &r->run[k];
         c->points[0][k] = (mw_bench_point_t){k, x->wall_ns.median, x->wall_ns.min, x->wall_ns.max};
-        snprintf(c->category_text[k], sizeof c->category_text[k], "%s", x->name);
+        snprintf(c->category_text[k], sizeof c->category_text[k], "%.47s", x->name);
         c->categories[k] = c->category_text[k];
     }
     c->series[0] = (mw_bench_series_t){"median per fill (min..max)", c->points[0], MW__SVH_CASES};
@@ -364,9 +407,10 @@ static size_t svh_charts(const void *result, mw__exp_chart_t *out)
              (unsigned long long)r->distinct[0], (unsigned long long)r->distinct[1],
              (unsigned long long)r->distinct[2]);
     c->chart = (mw_bench_chart_t){.title = c->title,
-                                  .y_label = "time per fill",
+                                  .y_label = "time per fill (log scale)",
                                   .kind = MW_BENCH_CHART_BARS,
-                                  .flags = MW_BENCH_CHART_Y_NS,
+                                  /* ~100x apart: linear bars would hide two of the three */
+                                  .flags = MW_BENCH_CHART_Y_NS | MW_BENCH_CHART_LOG_Y,
                                   .series = c->series,
                                   .nseries = 1,
                                   .categories = c->categories,
@@ -385,6 +429,8 @@ const mw__exp_t mw__exp_stack_vs_heap_desc = {
                 "fill, with page faults per fill and the distinct addresses the array had over "
                 "one run.",
     .result_size = sizeof(mw__exp_svh_t),
+    .budget_offset = offsetof(mw__exp_svh_t, budget),
+    .weight = 2,
     .run = svh_run,
     .table = svh_table,
     .conclude = svh_conclude,

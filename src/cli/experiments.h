@@ -12,11 +12,32 @@
 #include "bench/bench_internal.h"
 #include "common/common.h"
 
-/* How long to measure. quick: a few samples of small runs (about a tenth of the time), for the
- * tour and the tests; counts (faults, addresses) stay exact, times get noisier. */
+/* How long to measure. quick: a few samples of small runs, for the tour and the tests; counts
+ * (faults, addresses) stay exact, times get noisier. budget_ns: the time this experiment may
+ * take (0: no limit); with fault_ns, the measured cost of one page fault on this machine
+ * (mw__exp_fault_ns), the experiment sizes its work to fit, and says in its result what it cut.
+ * A page fault costs 1.5 us on one machine and 15 us on another: work that faults in fresh pages
+ * is what a fixed plan gets wrong. */
 typedef struct mw__exp_opts {
     int quick;
+    double budget_ns;
+    double fault_ns; /* touching a fresh page */
+    double free_ns;  /* giving a touched page back (munmap) */
 } mw__exp_opts_t;
+
+/* What a budget made an experiment leave out, in words ("" when nothing), and the plan's
+ * estimate of its own cost. */
+#define MW__EXP_CUT_MAX 240
+typedef struct mw__exp_budget {
+    double budget_ns;   /* 0: none */
+    double estimate_ns; /* what the plan chosen should take */
+    char cut[MW__EXP_CUT_MAX];
+} mw__exp_budget_t;
+
+/* The cost of touching one fresh page (the fault and the kernel zeroing it), in ns: the best of a
+ * few runs over a few MiB of new anonymous memory with 4 KiB pages; *free_ns (when not NULL), the
+ * cost of giving one such page back with munmap. */
+double mw__exp_fault_ns(double *free_ns);
 
 /* A verdict on an expected lesson: the data agree, disagree, or cannot tell (too close to call
  * on a noisy machine, or the case could not run). */
@@ -49,6 +70,7 @@ typedef struct mw__exp_svh {
     enum mw__exp_verdict reuse_explains; /* malloc handed back one block: heap cost ~ stack */
     enum mw__exp_verdict leak_slower;    /* removing free made it slower */
     enum mw__exp_verdict leak_faults;    /* ... because fresh memory page-faults */
+    mw__exp_budget_t budget;
 } mw__exp_svh_t;
 
 int mw__exp_stack_vs_heap(const mw__exp_opts_t *opts, mw__exp_svh_t *out);
@@ -81,6 +103,7 @@ typedef struct mw__exp_reuse {
     enum mw__exp_verdict small_reused;   /* below the threshold: the same block every round */
     enum mw__exp_verdict big_mmapped;    /* above it, pinned: a fresh mapping every round */
     enum mw__exp_verdict threshold_grew; /* above it, default: mmap once, then the heap */
+    mw__exp_budget_t budget;
 } mw__exp_reuse_t;
 
 int mw__exp_reuse(const mw__exp_opts_t *opts, mw__exp_reuse_t *out);
@@ -110,6 +133,9 @@ typedef struct mw__exp_sizes {
     enum mw__exp_verdict step_at_threshold; /* pinned: faults appear from the threshold on */
     enum mw__exp_verdict linear_in_pages;   /* pinned, mapped sizes: cost grows with pages */
     enum mw__exp_verdict default_avoids;    /* default: repeated 1 MiB calls avoid the faults */
+    size_t size_step;                       /* sizes measured: every power of 2 (2) or of 4 */
+    size_t max_size_planned;                /* the largest size the budget allowed (64 MiB: all) */
+    mw__exp_budget_t budget;
 } mw__exp_sizes_t;
 
 int mw__exp_sizes(const mw__exp_opts_t *opts, mw__exp_sizes_t *out);
@@ -134,6 +160,7 @@ typedef struct mw__exp_ft {
     enum mw__exp_verdict fresh_costlier;  /* first touch costs a fault, a reused page does not */
     enum mw__exp_verdict given_back_pays; /* MADV_DONTNEED pages fault again */
     enum mw__exp_verdict huge_fewer;      /* huge pages: far fewer faults per page */
+    mw__exp_budget_t budget;
 } mw__exp_ft_t;
 
 int mw__exp_first_touch(const mw__exp_opts_t *opts, mw__exp_ft_t *out);
@@ -158,6 +185,8 @@ typedef struct mw__exp {
     const char *summary;  /* one line */
     const char *measures; /* what it measures, a few lines */
     size_t result_size;
+    size_t budget_offset; /* of the mw__exp_budget_t in the result */
+    double weight;        /* its share of a budget, as its part of a full run's cost */
     int (*run)(const mw__exp_opts_t *opts, void *result);
     void (*table)(mw__sb_t *sb, const void *result);
     void (*conclude)(mw__sb_t *sb, const void *result);         /* sentences from the numbers */
@@ -178,12 +207,41 @@ extern const mw__exp_t *const mw__exp_all[];
 
 const mw__exp_t *mw__exp_find(const char *name);
 
-/* Runs fn(ctx, result) in a child process, so that it starts from a fresh malloc state and
- * changes nothing in the caller's, and copies the result (plain data, size bytes) back. Returns
- * what fn returned, or -ECHILD when the child died (*result then untouched). */
-int mw__exp_in_child(int (*fn)(void *ctx, void *result), void *ctx, void *result, size_t size);
+/* A measurement that runs in a freshly executed process: malloc's state (its dynamic mmap
+ * threshold above all) is the one a program starts with, whatever the caller did before; a
+ * forked child would inherit the caller's. ctx and result are plain data of the sizes given. */
+typedef struct mw__exp_child {
+    const char *name; /* unique: how the new process finds it */
+    int (*fn)(void *ctx, void *result);
+    size_t ctx_size;
+    size_t result_size;
+    struct mw__exp_child *next;
+} mw__exp_child_t;
+
+void mw__exp_child_register(mw__exp_child_t *c);
+
+/* Declares and registers a child measurement, used as a static declaration with its semicolon
+ * (registration runs before the constructor that starts a child's work, which has the default
+ * priority). */
+#define MW__EXP_CHILD(var, name_, fn_, ctx_size_, result_size_)        \
+    mw__exp_child_t var;                                               \
+    __attribute__((constructor(101))) static void var##_register(void) \
+    {                                                                  \
+        mw__exp_child_register(&var);                                  \
+    }                                                                  \
+    static mw__exp_child_t var = {name_, fn_, ctx_size_, result_size_, NULL}
+
+/* Runs c->fn(ctx, result) in a new process: this program executed again (/proc/self/exe), which
+ * takes ctx through a pipe, runs the function before main and sends the result back. Returns
+ * what fn returned, -ECHILD when the child died (*result then untouched), or -errno when it
+ * could not be started. */
+int mw__exp_in_child(const mw__exp_child_t *c, const void *ctx, void *result);
 
 /* Helpers for the experiment files. */
+/* Appends to b->cut, sentences separated by "; ". */
+void mw__exp_cut(mw__exp_budget_t *b, const char *fmt, ...) MW__PRINTF(2, 3);
+/* `, "budget_s": .., "estimate_s": .., "cut": ".."` for an experiment's JSON object. */
+void mw__exp_budget_json(mw__sb_t *sb, const mw__exp_budget_t *b);
 const char *mw__exp_verdict_word(enum mw__exp_verdict v);
 /* The counting columns of a CSV row; -1 leaves a cell empty. faults fills the faults_per_op
  * cell of a row without timings (NaN: empty). */

@@ -49,9 +49,10 @@ int mw_cli_resolve_program(const char *prog, char *out, size_t len)
     int saw_noexec = 0;
 
     if (strchr(prog, '/')) {
+        struct stat st;
         if (access(prog, F_OK) != 0)
             return 127;
-        if (access(prog, X_OK) != 0)
+        if (access(prog, X_OK) != 0 || (stat(prog, &st) == 0 && S_ISDIR(st.st_mode)))
             return 126;
         snprintf(out, len, "%s", prog);
         return 0;
@@ -108,8 +109,14 @@ int mw_cli_prepare_preload(const char *cmd, const struct mw_cli_preload *pl, con
         return MW_EXIT_FAILURE;
     }
     r = mw_cli_resolve_program(argv0, prog, len);
+    if (r == 127) {
+        mw_cli_error(cmd, argv0, "command not found");
+        return r;
+    }
     if (r) {
-        mw_cli_error(cmd, argv0, "%s", r == 127 ? "command not found" : strerror(EACCES));
+        struct stat st;
+        mw_cli_error(cmd, argv0, "%s",
+                     strerror(stat(argv0, &st) == 0 && S_ISDIR(st.st_mode) ? EISDIR : EACCES));
         return r;
     }
     if (mw_cli_is_static_elf(prog)) {

@@ -18,8 +18,17 @@
  * Returns 0, -EINVAL (not a number) or -ERANGE (over 64 bits); *out written only on success. */
 int mw__parse_u64(const char *s, uint64_t *out);
 
-/* The value of one hexadecimal digit (either case), or -1. */
-int mw__hex_digit(char c);
+/* The value of one hexadecimal digit (either case), or -1. Inline: parsers call it per byte. */
+static inline int mw__hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
 
 /* Like mw__parse_u64 with base 16 only and no prefix (the text of /proc files). */
 int mw__parse_hex(const char *s, const char **end, uint64_t *out);

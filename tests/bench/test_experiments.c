@@ -202,19 +202,37 @@ static int child_allocates(void *ctx, void *result)
     return malloc(100) ? 0 : -ENOMEM;
 }
 
+/* Whether malloc(1 MiB) is served by mmap here: glibc's starting threshold says yes. */
+static int child_mmaps_1m(void *ctx, void *result)
+{
+    size_t before = mw__exp_mmapped_blocks();
+    void *p = malloc(1 << 20);
+
+    (void)ctx;
+    mw_bench_keep(p);
+    *(int *)result = mw__exp_mmapped_blocks() > before;
+    free(p);
+    return p ? 0 : -ENOMEM;
+}
+
+static MW__EXP_CHILD(ok_desc, "test-ok", child_ok, 0, 15);
+static MW__EXP_CHILD(fails_desc, "test-fails", child_fails, 0, 16);
+static MW__EXP_CHILD(dies_desc, "test-dies", child_dies, 0, 16);
+static MW__EXP_CHILD(allocates_desc, "test-allocates", child_allocates, sizeof(int), 4);
+static MW__EXP_CHILD(mmaps_desc, "test-mmaps-1m", child_mmaps_1m, 0, sizeof(int));
 Test(bench_exp, in_child_returns_the_result)
 {
     char buf[32] = "";
-    cr_assert_eq(mw__exp_in_child(child_ok, NULL, buf, 15), 0);
+    cr_assert_eq(mw__exp_in_child(&ok_desc, NULL, buf), 0);
     cr_assert_str_eq(buf, "from the child");
 }
 
 Test(bench_exp, in_child_passes_errors_and_leaves_the_result)
 {
     char buf[32] = "untouched";
-    cr_assert_eq(mw__exp_in_child(child_fails, NULL, buf, 16), -ENOSPC);
+    cr_assert_eq(mw__exp_in_child(&fails_desc, NULL, buf), -ENOSPC);
     cr_assert_str_eq(buf, "untouched");
-    cr_assert_eq(mw__exp_in_child(child_dies, NULL, buf, 16), -ECHILD);
+    cr_assert_eq(mw__exp_in_child(&dies_desc, NULL, buf), -ECHILD);
     cr_assert_str_eq(buf, "untouched");
 }
 
@@ -222,8 +240,26 @@ Test(bench_exp, in_child_changes_nothing_in_the_parent)
 {
     int flag = 0;
     char buf[4];
-    cr_assert_eq(mw__exp_in_child(child_allocates, &flag, buf, sizeof buf), 0);
+    cr_assert_eq(mw__exp_in_child(&allocates_desc, &flag, buf), 0);
     cr_assert_eq(flag, 0);
+}
+
+Test(bench_exp, in_child_starts_from_a_fresh_malloc_state)
+{
+    /* Freeing a mapped 1 MiB block raises glibc's mmap threshold in this process; a forked child
+     * would inherit it and serve 1 MiB from the heap. A fresh process maps it. */
+    void *p = malloc(1 << 20);
+    mw_bench_keep(p);
+    free(p);
+    size_t before = mw__exp_mmapped_blocks();
+    p = malloc(1 << 20);
+    mw_bench_keep(p);
+    int here = mw__exp_mmapped_blocks() > before;
+    free(p);
+    int there = 0;
+    cr_assert_eq(mw__exp_in_child(&mmaps_desc, NULL, &there), 0);
+    cr_assert_eq(here, 0, "the threshold grew in this process");
+    cr_assert_eq(there, 1, "the fresh process maps 1 MiB");
 }
 
 Test(bench_exp, csv_rows_match_the_header)

@@ -58,8 +58,20 @@ Test(cli_maps, other_process_bss_row)
     start_target(&c);
     cr_assert_eq(sh(MEMWALK_BIN " maps %d 2>&1", (int)c.pid), 0);
     assert_match("^[0-9]+: +.*target-nopie$");
-    assert_match("^[0-9a-f]{16} +[0-9]+ rw-p (data|bss) +\\.[a-z.]+ +/.*target-nopie$");
+    assert_match("^[0-9a-f]{16} +[0-9]+ rw-p (data|bss) +\\.[a-z._+]+ +/.*target-nopie$");
     assert_match("^0000000000400000 ");
+    child_stop(&c);
+}
+
+/* The page where .data ends and .bss begins: the section column names both, so it agrees with
+ * the kind whichever has more bytes. */
+Test(cli_maps, page_shared_by_data_and_bss_names_both)
+{
+    struct child c;
+
+    start_target(&c);
+    cr_assert_eq(sh(MEMWALK_BIN " maps %d 2>&1", (int)c.pid), 0);
+    assert_match("^[0-9a-f]{16} +[0-9]+ rw-p (data|bss) +\\.[a-z._]+\\+\\.bss +/.*target-nopie$");
     child_stop(&c);
 }
 
@@ -84,6 +96,31 @@ Test(cli_maps, extended_rss_total_matches_pmap)
     sscanf(p, "\ntotal kB %*s %63s", theirs);
     cr_assert_str_eq(mine, theirs);
     child_stop(&c);
+}
+
+/* Reserved address space is its own kind in the table, the footer, JSON and the SVG. */
+Test(cli_maps, reserved_space_is_shown_apart)
+{
+    char *argv[] = {HELPER("target-pie"), "threads", NULL};
+    char path[] = "/tmp/mw-svg-XXXXXX";
+    struct child c;
+    int fd = mkstemp(path);
+
+    cr_assert_geq(fd, 0);
+    close(fd);
+    cr_assert_eq(child_start(&c, argv), 0);
+    cr_assert_eq(sh(MEMWALK_BIN " maps -x %d 2>&1", (int)c.pid), 0);
+    assert_match("^[0-9a-f]{16} +[0-9]+ +0 +0 +0 +0 ---p reserved +- +\\[anon\\]$");
+    assert_match("^[0-9]+ regions;.*, anon [0-9.]+ [KM]iB.*, reserved [0-9.]+ MiB");
+    cr_assert_eq(sh(MEMWALK_BIN " maps --json %d 2>&1", (int)c.pid), 0);
+    cr_assert_not_null(strstr(out, "\"perms\":\"---p\",\"offset\":0,\"dev\":\"00:00\",\"inode\":0,"
+                                    "\"path\":\"\",\"deleted\":false,\"kind\":\"reserved\""),
+                       "%s", out);
+    cr_assert_eq(sh(MEMWALK_BIN " maps --svg %s %d 2>&1", path, (int)c.pid), 0);
+    cr_assert_eq(sh("grep -c 'class=\"legend\">reserved<' %s", path), 0);
+    cr_assert_eq(sh("grep -c '\\-\\-\\-p reserved' %s", path), 0);
+    child_stop(&c);
+    unlink(path);
 }
 
 Test(cli_maps, json_is_valid)
@@ -159,6 +196,78 @@ Test(cli_maps, other_users_process_is_status_3)
     cr_assert_eq(
         sh("setpriv --reuid=65534 --regid=65534 --clear-groups " MEMWALK_BIN " maps 1 2>&1"), 3);
     assert_match("^memwalk: maps: 1: permission denied");
+}
+
+/* memwalk ARGS must fail with exit status 2 and exactly this one line on stderr. */
+static void assert_usage_error(const char *args, const char *line)
+{
+    cr_assert_eq(sh(MEMWALK_BIN " %s 2>&1", args), 2, "%s: %s", args, out);
+    cr_assert_str_eq(out, line, "%s", args);
+}
+
+/* A negative number is a bad PID or address, not an unknown option. */
+Test(cli_maps, negative_pid_is_a_bad_pid)
+{
+    static const char bad_pid[] = "memwalk: maps: -1: not a process id (a number, or 'self')\n";
+
+    assert_usage_error("maps -1", bad_pid);
+    assert_usage_error("maps -x -- -1", bad_pid);
+}
+
+Test(cli_where, negative_address_or_pid_is_a_bad_value)
+{
+    assert_usage_error("where self -5",
+                       "memwalk: where: -5: not an address (hex 0x... or decimal)\n");
+    assert_usage_error("where self 0x10 -0x20",
+                       "memwalk: where: -0x20: not an address (hex 0x... or decimal)\n");
+    assert_usage_error("where -5 0x10",
+                       "memwalk: where: -5: not a process id (a number, or 'self')\n");
+    assert_usage_error("where --json -- self -5",
+                       "memwalk: where: -5: not an address (hex 0x... or decimal)\n");
+}
+
+Test(cli_maps, empty_svg_file_name_is_usage)
+{
+    assert_usage_error("maps --svg ''", "memwalk: maps: --svg: empty file name\n");
+}
+
+/* --svg FILE and --json together: the picture in FILE, the JSON on standard output. */
+Test(cli_maps, svg_file_and_json_together)
+{
+    char path[] = "/tmp/mw-svg-XXXXXX";
+    int fd = mkstemp(path);
+
+    cr_assert_geq(fd, 0);
+    close(fd);
+    cr_assert_eq(sh(MEMWALK_BIN " maps -x --svg %s --json 2>&1", path), 0);
+    assert_match("^\\{\"pid\":[0-9]+,\"command\":");
+    cr_assert_not_null(strstr(out, "\"smaps\":{"));
+    cr_assert_eq(sh("grep -c '</svg>' %s", path), 0);
+    cr_assert_str_eq(out, "1\n");
+    cr_assert_eq(sh(MEMWALK_BIN " maps --json --svg - 2>&1"), 2);
+    assert_match("^memwalk: maps: --svg -: the SVG and --json would share standard output$");
+    unlink(path);
+}
+
+/* Root refused (here: root of a user namespace of its own, looking at a process outside it)
+ * must not be told it is another user's process. */
+Test(cli_maps, root_refused_is_not_told_another_user)
+{
+    struct child c;
+    int st;
+
+    if (geteuid() != 0)
+        cr_skip_test("needs root");
+    if (sh("unshare -U -r true 2>&1") != 0)
+        cr_skip_test("no user namespaces here: %s", out);
+    start_target(&c);
+    st = sh("unshare -U -r " MEMWALK_BIN " maps %d 2>&1", (int)c.pid);
+    child_stop(&c);
+    if (st == 0)
+        cr_skip_test("this kernel lets a user namespace read its parent's processes");
+    cr_assert_eq(st, 3, "%s", out);
+    assert_match("^memwalk: maps: [0-9]+: permission denied \\(even for root: ");
+    cr_assert_null(strstr(out, "another user's"), "%s", out);
 }
 
 Test(cli_maps, help_goes_to_stdout)

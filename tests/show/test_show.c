@@ -15,6 +15,7 @@
 int show_bss_int;
 int show_data_int = 3;
 static char fake_gc_chunk[256];
+static char show_big_bss[1 << 20]; /* past the file: anonymous pages of this program's .bss */
 
 /* Stands in for the collector's mw__gc_heap_contains (weak in libmemwalk until src/gc lands). */
 int mw__gc_heap_contains(const void *addr);
@@ -72,6 +73,40 @@ Test(show, macro_prints_label_address_kind_section_path)
     cr_assert(strncmp(out, want, strlen(want)) == 0, "%s", out);
     cr_assert(matches(out, "^show_bss_int: 0x[0-9a-f]+ [0-9]+ bss \\.bss /.*test_show\n$"), "%s",
               out);
+}
+
+static void show_bss_tail(void)
+{
+    MW_SHOW(show_big_bss[sizeof(show_big_bss) - 1]);
+}
+
+/* The end of a big .bss is in anonymous pages: the line names the program it belongs to. */
+Test(show, bss_past_the_file_names_its_object)
+{
+    char *out = capture(show_bss_tail);
+
+    cr_assert(matches(out, "^show_big_bss\\[sizeof\\(show_big_bss\\) - 1\\]: 0x[0-9a-f]+ [0-9]+ bss "
+                           "\\.bss /.*test_show\n$"),
+              "%s", out);
+}
+
+static char *anon_block;
+
+static void show_anon(void)
+{
+    MW_SHOW_PTR("block", anon_block);
+}
+
+/* Other anonymous memory says so. */
+Test(show, anonymous_memory_says_anon)
+{
+    char *out;
+
+    anon_block = mmap(NULL, 1 << 16, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert_neq(anon_block, MAP_FAILED);
+    out = capture(show_anon);
+    cr_assert(matches(out, "^block: 0x[0-9a-f]+ [0-9]+ anon \\[anon\\]\n$"), "%s", out);
+    munmap(anon_block, 1 << 16);
 }
 
 static void show_pointer(void)

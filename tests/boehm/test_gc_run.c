@@ -108,6 +108,7 @@ Test(gc_run, refuses_what_it_cannot_run)
 {
     cr_assert_eq(exit_status(MEMWALK " gc-run no-such-program-here 2>/dev/null"), 127);
     cr_assert_eq(exit_status(MEMWALK " gc-run /etc/passwd 2>/dev/null"), 126);
+    cr_assert_eq(exit_status(MEMWALK " gc-run /tmp 2>/dev/null"), 126, "a directory");
     cr_assert_eq(exit_status(MEMWALK " gc-run " MW_BUILD_DIR "/tests/static_prog 2>/dev/null"),
                  126);
     cr_assert_eq(exit_status("MEMWALK_BOEHM_LIB=/nonexistent " MEMWALK " gc-run true 2>/dev/null"),

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/experiments.h"
+#include "lab/lab.h"
 
 /* The time each experiment may take here: the tour is a walk, not a benchmark. */
 #define SVH_BUDGET_NS   1.0e9

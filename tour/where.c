@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/experiments.h"
+#include "lab/lab.h"
 
 #define LARGE_BLOCK (1u << 20)
 

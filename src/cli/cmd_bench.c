@@ -1,7 +1,7 @@
 /* `memwalk bench`: runs the allocation experiments and prints what they measured and what this
  * run's numbers conclude, as text, CSV or JSON, with an optional SVG chart. */
 #include "cli/cli.h"
-#include "cli/experiments.h"
+#include "lab/lab.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/experiments.h"
+#include "lab/lab.h"
 
 static const mw__exp_opts_t quick = {.quick = 1};
 

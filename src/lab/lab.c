@@ -1,6 +1,6 @@
 /* What the experiments share: the list, running a measurement in a freshly executed process, CSV
  * and JSON pieces, and small probes of the process (page faults, glibc's mapped blocks). */
-#include "cli/experiments.h"
+#include "lab/lab.h"
 
 #include <errno.h>
 #include <fcntl.h>

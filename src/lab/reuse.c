@@ -1,6 +1,6 @@
 /* The reuse experiment: how often malloc hands back the block just freed, below and above the
  * mmap threshold, with glibc's default (growing) threshold and with it pinned. */
-#include "cli/experiments.h"
+#include "lab/lab.h"
 
 #include <errno.h>
 #include <stddef.h>

@@ -1,8 +1,8 @@
 /* The memory experiments behind `memwalk bench` (and the tour): each measures one lesson about
  * allocation on this machine, returns every measured value in a plain struct, and draws its
  * conclusion from those values only. */
-#ifndef MEMWALK_CLI_EXPERIMENTS_H
-#define MEMWALK_CLI_EXPERIMENTS_H
+#ifndef MEMWALK_LAB_H
+#define MEMWALK_LAB_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,6 +1,6 @@
 /* The stack-vs-heap experiment: a 10,000-int array filled on the stack, on the heap with free,
  * and on the heap without free, each fill kept alive by a barrier. */
-#include "cli/experiments.h"
+#include "lab/lab.h"
 
 #include <errno.h>
 #include <stddef.h>

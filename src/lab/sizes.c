@@ -1,6 +1,6 @@
 /* The sizes experiment: malloc, touch every page, free, from 16 B to 64 MiB, with glibc's
  * default mmap threshold and with it pinned, showing the threshold and what page faults cost. */
-#include "cli/experiments.h"
+#include "lab/lab.h"
 
 #include <errno.h>
 #include <stddef.h>

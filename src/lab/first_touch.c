@@ -1,6 +1,6 @@
 /* The first-touch experiment: what touching a page costs when it is fresh, when it was touched
  * before, when it was given back with MADV_DONTNEED, and with transparent huge pages. */
-#include "cli/experiments.h"
+#include "lab/lab.h"
 
 #include <errno.h>
 #include <stddef.h>

@@ -311,9 +311,9 @@ static int run(struct tour *t)
     tour_json_int(t, "total", total);
 
     /* The big block's fate: freed, is its mapping gone from the process? */
-    size_t mapped_before = mw__exp_mmapped_blocks();
+    size_t mapped_before = mw__lab_mmapped_blocks();
     free(large);
-    bool unmapped = mw__exp_mmapped_blocks() < mapped_before;
+    bool unmapped = mw__lab_mmapped_blocks() < mapped_before;
     if (unmapped && mw_show_describe((const void *)items[9].addr, &info) == 0)
         unmapped = false;
     tour_json_bool(t, "large_unmapped_by_free", unmapped);

@@ -24,8 +24,8 @@ static void bench_usage(FILE *out)
             "show. Without EXPERIMENT, runs them all. The work is sized to a time budget from the\n"
             "measured cost of a page fault, and the report says what the budget cut.\n\n"
             "experiments:\n");
-    for (size_t i = 0; mw__exp_all[i]; i++)
-        fprintf(out, "  %-14s %s\n", mw__exp_all[i]->name, mw__exp_all[i]->summary);
+    for (size_t i = 0; mw__lab_all[i]; i++)
+        fprintf(out, "  %-14s %s\n", mw__lab_all[i]->name, mw__lab_all[i]->summary);
     fprintf(out,
             "\noptions:\n"
             "  --csv            one CSV table of every measured row instead of the text report\n"
@@ -40,9 +40,9 @@ static void bench_usage(FILE *out)
             DEFAULT_BUDGET_S, QUICK_BUDGET_S);
 }
 
-static const mw__exp_budget_t *budget_of(const mw__exp_t *e, const void *result)
+static const mw__lab_budget_t *budget_of(const mw__lab_exp_t *e, const void *result)
 {
-    return (const mw__exp_budget_t *)((const char *)result + e->budget_offset);
+    return (const mw__lab_budget_t *)((const char *)result + e->budget_offset);
 }
 
 static double now_s(void)
@@ -120,7 +120,7 @@ static int emit(FILE *out, mw__sb_t *sb)
     return err;
 }
 
-static int write_svg(FILE *f, mw__exp_chart_t *charts, size_t n)
+static int write_svg(FILE *f, mw__lab_chart_t *charts, size_t n)
 {
     mw_bench_chart_t *list = calloc(n ? n : 1, sizeof *list);
     int err;
@@ -157,12 +157,12 @@ static int bench_run(int argc, char **argv)
                                          {"list", no_argument, NULL, 'l'},
                                          {"budget", required_argument, NULL, 'b'},
                                          {NULL, 0, NULL, 0}};
-    const mw__exp_t *chosen[8];
+    const mw__lab_exp_t *chosen[8];
     size_t nchosen = 0;
     const char *svg = NULL;
     int fmt = FMT_TEXT, list = 0, opt, status = MW_EXIT_OK;
     double budget_s = 0;
-    mw__exp_opts_t eopts = {0};
+    mw__lab_opts_t eopts = {0};
 
     opterr = 0;
     while ((opt = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
@@ -200,7 +200,7 @@ static int bench_run(int argc, char **argv)
         }
     }
     for (int i = optind; i < argc; i++) {
-        const mw__exp_t *e = mw__exp_find(argv[i]);
+        const mw__lab_exp_t *e = mw__lab_find(argv[i]);
         if (!e) {
             mw_cli_error("bench", argv[i], "no such experiment (try 'memwalk bench --list')");
             return MW_EXIT_USAGE;
@@ -212,8 +212,8 @@ static int bench_run(int argc, char **argv)
             chosen[nchosen++] = e;
     }
     if (list) {
-        for (size_t i = 0; mw__exp_all[i]; i++)
-            printf("%-14s %s\n", mw__exp_all[i]->name, mw__exp_all[i]->summary);
+        for (size_t i = 0; mw__lab_all[i]; i++)
+            printf("%-14s %s\n", mw__lab_all[i]->name, mw__lab_all[i]->summary);
         return MW_EXIT_OK;
     }
     int svg_stdout = svg && strcmp(svg, "-") == 0;
@@ -223,8 +223,8 @@ static int bench_run(int argc, char **argv)
         return MW_EXIT_USAGE;
     }
     if (nchosen == 0)
-        for (size_t i = 0; mw__exp_all[i] && nchosen < MW__ARRAY_LEN(chosen); i++)
-            chosen[nchosen++] = mw__exp_all[i];
+        for (size_t i = 0; mw__lab_all[i] && nchosen < MW__ARRAY_LEN(chosen); i++)
+            chosen[nchosen++] = mw__lab_all[i];
     if (!budget_s)
         budget_s = eopts.quick ? QUICK_BUDGET_S : DEFAULT_BUDGET_S;
 
@@ -237,7 +237,7 @@ static int bench_run(int argc, char **argv)
         mw_cli_error("bench", svg, "%s", strerror(err));
         return err == ENOMEM ? MW_EXIT_FAILURE : MW_EXIT_ACCESS;
     }
-    mw__exp_chart_t *charts = calloc(nchosen * MW__EXP_MAX_CHARTS, sizeof *charts);
+    mw__lab_chart_t *charts = calloc(nchosen * MW__LAB_MAX_CHARTS, sizeof *charts);
     if (!charts) {
         mw_cli_error("bench", NULL, "%s", strerror(ENOMEM));
         if (svg_file && !svg_stdout)
@@ -249,7 +249,7 @@ static int bench_run(int argc, char **argv)
     double start = now_s();
     mw_bench_env_t env;
     mw_bench_env_read(&env);
-    eopts.fault_ns = mw__exp_fault_ns(&eopts.free_ns);
+    eopts.fault_ns = mw__lab_fault_ns(&eopts.free_ns);
     mw__sb_t sb = {0};
     char fb[32];
     int werr = 0;
@@ -262,7 +262,7 @@ static int bench_run(int argc, char **argv)
                 "sized to fit\n",
                 budget_s, mw__bench_format_ns(eopts.fault_ns, fb, sizeof fb));
     } else if (fmt == FMT_CSV) {
-        mw__sb_puts(&sb, MW__EXP_CSV_HEADER);
+        mw__sb_puts(&sb, MW__LAB_CSV_HEADER);
         werr = emit(out, &sb);
     } else {
         mw__sb_printf(&sb, "{\"memwalk\": \"%s\", \"quick\": %s, \"budget_s\": ", MW_VERSION_STRING,
@@ -277,7 +277,7 @@ static int bench_run(int argc, char **argv)
 
     size_t done = 0;
     for (size_t i = 0; i < nchosen && !werr; i++) {
-        const mw__exp_t *e = chosen[i];
+        const mw__lab_exp_t *e = chosen[i];
         void *result = calloc(1, e->result_size);
         /* This experiment's share of what is left, by the weights of those still to run. */
         double left = budget_s - (now_s() - start), weights = 0;
@@ -297,7 +297,7 @@ static int bench_run(int argc, char **argv)
             free(result);
             continue;
         }
-        const mw__exp_budget_t *b = budget_of(e, result);
+        const mw__lab_budget_t *b = budget_of(e, result);
         if (fmt == FMT_TEXT) {
             mw__sb_printf(&sb, "\n%s: %s\n", e->name, e->summary);
             wrap(&sb, e->measures, "  ", 100);

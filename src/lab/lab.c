@@ -18,14 +18,14 @@
 
 extern char **environ;
 
-const mw__exp_t *const mw__exp_all[] = {&mw__exp_stack_vs_heap_desc, &mw__exp_reuse_desc,
-                                        &mw__exp_sizes_desc, &mw__exp_first_touch_desc, NULL};
+const mw__lab_exp_t *const mw__lab_all[] = {&mw__lab_stack_vs_heap_desc, &mw__lab_reuse_desc,
+                                            &mw__lab_sizes_desc, &mw__lab_first_touch_desc, NULL};
 
-const mw__exp_t *mw__exp_find(const char *name)
+const mw__lab_exp_t *mw__lab_find(const char *name)
 {
-    for (size_t i = 0; mw__exp_all[i]; i++)
-        if (strcmp(mw__exp_all[i]->name, name) == 0)
-            return mw__exp_all[i];
+    for (size_t i = 0; mw__lab_all[i]; i++)
+        if (strcmp(mw__lab_all[i]->name, name) == 0)
+            return mw__lab_all[i];
     return NULL;
 }
 
@@ -62,9 +62,9 @@ static int write_full(int fd, const void *buf, size_t len)
     return 0;
 }
 
-static mw__exp_child_t *children;
+static mw__lab_child_t *children;
 
-void mw__exp_child_register(mw__exp_child_t *c)
+void mw__lab_child_register(mw__lab_child_t *c)
 {
     c->next = children;
     children = c;
@@ -79,7 +79,7 @@ __attribute__((constructor)) static void exp_child_main(void)
     const char *v = getenv(CHILD_ENV);
     char name[64];
     int in, out, rc;
-    mw__exp_child_t *c;
+    mw__lab_child_t *c;
 
     if (!v || sscanf(v, "%63s %d %d", name, &in, &out) != 3)
         return;
@@ -101,7 +101,7 @@ __attribute__((constructor)) static void exp_child_main(void)
     _exit(0);
 }
 
-int mw__exp_in_child(const mw__exp_child_t *c, const void *ctx, void *result)
+int mw__lab_in_child(const mw__lab_child_t *c, const void *ctx, void *result)
 {
     int to[2], from[2], rc = 0, status, err;
     char self[PATH_MAX], var[sizeof CHILD_ENV + 96];
@@ -173,17 +173,17 @@ int mw__exp_in_child(const mw__exp_child_t *c, const void *ctx, void *result)
     return rc;
 }
 
-const char *mw__exp_verdict_word(enum mw__exp_verdict v)
+const char *mw__lab_verdict_word(enum mw__lab_verdict v)
 {
-    return v == MW__EXP_HOLDS ? "holds" : v == MW__EXP_CONTRADICTED ? "contradicted" : "unclear";
+    return v == MW__LAB_HOLDS ? "holds" : v == MW__LAB_CONTRADICTED ? "contradicted" : "unclear";
 }
 
-void mw__exp_json_verdicts(mw__sb_t *sb, size_t n, const char *const *keys,
-                           const enum mw__exp_verdict *v)
+void mw__lab_json_verdicts(mw__sb_t *sb, size_t n, const char *const *keys,
+                           const enum mw__lab_verdict *v)
 {
     mw__sb_puts(sb, "\"verdicts\": {");
     for (size_t i = 0; i < n; i++)
-        mw__sb_printf(sb, "%s\"%s\": \"%s\"", i ? ", " : "", keys[i], mw__exp_verdict_word(v[i]));
+        mw__sb_printf(sb, "%s\"%s\": \"%s\"", i ? ", " : "", keys[i], mw__lab_verdict_word(v[i]));
     mw__sb_puts(sb, "}");
 }
 
@@ -201,8 +201,8 @@ static void csv_count(mw__sb_t *sb, long long v)
         mw__sb_printf(sb, "%lld", v);
 }
 
-void mw__exp_csv_row(mw__sb_t *sb, const char *exp, const char *cas, size_t bytes, const char *per,
-                     const mw_bench_result_t *r, mw__exp_counts_t counts, double relative)
+void mw__lab_csv_row(mw__sb_t *sb, const char *exp, const char *cas, size_t bytes, const char *per,
+                     const mw_bench_result_t *r, mw__lab_counts_t counts, double relative)
 {
     mw__sb_printf(sb, "%s,", exp);
     /* Case names are ours and may hold a comma ("heap, no free"): quote them. */
@@ -229,7 +229,7 @@ void mw__exp_csv_row(mw__sb_t *sb, const char *exp, const char *cas, size_t byte
     mw__sb_putc(sb, '\n');
 }
 
-const char *mw__exp_size_str(size_t bytes, char *buf, size_t len)
+const char *mw__lab_size_str(size_t bytes, char *buf, size_t len)
 {
     static const char *const unit[] = {"B", "KiB", "MiB", "GiB"};
     size_t u = 0, v = bytes;
@@ -242,7 +242,7 @@ const char *mw__exp_size_str(size_t bytes, char *buf, size_t len)
     return buf;
 }
 
-long mw__exp_minflt(void)
+long mw__lab_minflt(void)
 {
     struct rusage ru;
 
@@ -250,7 +250,7 @@ long mw__exp_minflt(void)
     return ru.ru_minflt;
 }
 
-size_t mw__exp_mmapped_blocks(void)
+size_t mw__lab_mmapped_blocks(void)
 {
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
     return mallinfo2().hblks;
@@ -261,7 +261,7 @@ size_t mw__exp_mmapped_blocks(void)
 #endif
 }
 
-void mw__exp_cut(mw__exp_budget_t *b, const char *fmt, ...)
+void mw__lab_cut(mw__lab_budget_t *b, const char *fmt, ...)
 {
     size_t n = strlen(b->cut);
     va_list ap;
@@ -275,7 +275,7 @@ void mw__exp_cut(mw__exp_budget_t *b, const char *fmt, ...)
     va_end(ap);
 }
 
-void mw__exp_budget_json(mw__sb_t *sb, const mw__exp_budget_t *b)
+void mw__lab_budget_json(mw__sb_t *sb, const mw__lab_budget_t *b)
 {
     mw__bench_json_field(sb, "budget_s", b->budget_ns > 0 ? b->budget_ns / 1e9 : NAN);
     mw__bench_json_field(sb, "estimate_s", b->estimate_ns / 1e9);
@@ -294,7 +294,7 @@ static double now_ns(void)
     return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-double mw__exp_fault_ns(double *free_ns)
+double mw__lab_fault_ns(double *free_ns)
 {
     const size_t len = 4u << 20, page = (size_t)sysconf(_SC_PAGESIZE);
     double best = NAN, best_free = NAN;

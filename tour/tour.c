@@ -10,7 +10,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
 #include "memwalk/maps.h"
 #include "tour/page.h"
 
@@ -79,6 +78,12 @@ bool tour_html(struct tour *t)
 struct tour_shared *tour_shared(struct tour *t)
 {
     return &t->shared;
+}
+
+static void tour_error(struct tour *t, const char *what, const char *reason)
+{
+    if (t->opts->error)
+        t->opts->error(what, reason);
 }
 
 /* ---- output: the terminal, or the page ----------------------------------------------------- */
@@ -549,8 +554,8 @@ int mw_tour_run(const struct tour_options *opts)
     if (json.err || t.page.err) {
         mw__sb_free(&json);
         mw__sb_free(&t.page);
-        mw_cli_error("tour", NULL, "out of memory");
-        return MW_EXIT_FAILURE;
+        tour_error(&t, NULL, strerror(ENOMEM));
+        return -1;
     }
     if (opts->json) {
         printf("%s\n", json.buf);
@@ -558,7 +563,7 @@ int mw_tour_run(const struct tour_options *opts)
         int err =
             mw_tour_page_write(opts->html_file, t.page.buf ? t.page.buf : "", json.buf, t.figures);
         if (err < 0) {
-            mw_cli_error("tour", opts->html, "%s", strerror(-err));
+            tour_error(&t, opts->html, strerror(-err));
             failed++;
         } else if (strcmp(opts->html, "-") != 0) {
             printf("memwalk tour: wrote %s (%d sections, %d maps, %d charts)\n", opts->html, ran,
@@ -574,5 +579,5 @@ int mw_tour_run(const struct tour_options *opts)
     }
     mw__sb_free(&json);
     mw__sb_free(&t.page);
-    return failed ? MW_EXIT_FAILURE : MW_EXIT_OK;
+    return failed ? -1 : 0;
 }

@@ -32,9 +32,13 @@ struct tour_options {
     const char *html;     /* --html FILE ('-': standard output), or NULL */
     FILE *html_file;      /* opened before anything runs */
     const char *self_exe; /* this memwalk binary, for sections that run it */
+    /* Reports an error that spoils the run (out of memory, the page cannot be written): what it
+     * concerns (a file name, or NULL) and why. The caller prints it its own way. */
+    void (*error)(const char *what, const char *reason);
 };
 
-/* Runs the tour; returns an exit status (MW_EXIT_*). */
+/* Runs the tour. Returns 0, or -1 when a section failed or the output could not be made (the
+ * latter said through opts->error). */
 int mw_tour_run(const struct tour_options *opts);
 
 /* Text output (suppressed in --json mode; in --html mode it goes to the page). tour_line prints

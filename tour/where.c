@@ -36,16 +36,18 @@ static bool kind_in(const char *kind, const char *const expect[3])
 }
 
 /* Prints the MW_SHOW line; a long path is shortened to its last component so the line fits. */
-static void show_line(struct tour *t, const char *label, uintptr_t addr, mw_show_info_t *info)
+static void show_line(struct tour *t, const char *label, uintptr_t addr)
 {
     char line[512];
     int n = mw_show_format(label, (const void *)addr, line, sizeof line);
 
-    if (n > tour_width(t) - 2 && info->path[0]) {
-        char *p = strstr(line, info->path);
-        const char *base = strrchr(info->path, '/');
-        if (p && base)
-            snprintf(p, sizeof line - (size_t)(p - line), ".../%s", base + 1);
+    /* A long path (the mapping's, or the object whose .bss runs on past its file) keeps only its
+     * last name: the line must fit the tour's width. */
+    char *p = n > tour_width(t) - 2 ? strstr(line, " /") : NULL;
+    if (p) {
+        char base[256];
+        snprintf(base, sizeof base, "%s", strrchr(p, '/') + 1);
+        snprintf(p, sizeof line - (size_t)(p - line), " .../%s", base);
     }
     tour_line(t, "  %s", line);
 }
@@ -292,7 +294,7 @@ static int run(struct tour *t)
                       (unsigned long)it->addr, (unsigned long)it->addr, kinds[i],
                       info.section[0] ? " " : "", info.section);
         } else {
-            show_line(t, it->label, it->addr, &info);
+            show_line(t, it->label, it->addr);
         }
         total++;
         matched += kind_in(kinds[i], it->expect);

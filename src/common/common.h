@@ -65,6 +65,18 @@ void mw__sb_free(mw__sb_t *sb);
  * *ret_buf, which is NUL-terminated. Returns 0 or a negative errno. */
 int mw__read_file(const char *path, char **ret_buf, size_t *ret_len);
 
+/* ---- the heaps of other allocators ------------------------------------------------------------
+ * An allocator that maps memory of its own (the collector, src/gc) registers a test that
+ * recognises that memory, so MW_SHOW (src/maps) can name it without depending on the allocator.
+ * At most MW__HEAPS_MAX, never removed; lock-free and allocation-free, from any thread. */
+#define MW__HEAPS_MAX 4
+/* Registers contains under kind (a static string such as "gc-heap"); the same function again
+ * does nothing. contains(addr) returns 1 when its allocator owns addr, and must not allocate or
+ * take a lock. Returns 0, -EINVAL (a NULL argument) or -ENOSPC (the table is full). */
+int mw__heap_register(const char *kind, int (*contains)(const void *addr));
+/* The kind of the first registered heap that owns addr, or NULL. */
+const char *mw__heap_kind_at(const void *addr);
+
 /* Formats a byte count the way a person reads it: "512 B", "4.0 KiB", "1.5 GiB". */
 const char *mw__format_bytes(uint64_t bytes, char *buf, size_t len);
 

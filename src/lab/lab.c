@@ -16,8 +16,6 @@
 #include <time.h>
 #include <unistd.h>
 
-extern char **environ;
-
 const mw__lab_exp_t *const mw__lab_all[] = {&mw__lab_stack_vs_heap_desc, &mw__lab_reuse_desc,
                                             &mw__lab_sizes_desc, &mw__lab_first_touch_desc, NULL};
 

@@ -1,9 +1,8 @@
-/* Whole-file reads and byte formatting. */
+/* Whole-file reads. */
 #include "common/common.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -53,22 +52,4 @@ fail:
     free(buf);
     close(fd);
     return err;
-}
-
-const char *mw__format_bytes(uint64_t bytes, char *buf, size_t len)
-{
-    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-    double v = (double)bytes;
-    unsigned u = 0;
-
-    if (bytes < 1024) {
-        snprintf(buf, len, "%llu B", (unsigned long long)bytes);
-        return buf;
-    }
-    while (v >= 1024.0 && u + 1 < MW__ARRAY_LEN(units)) {
-        v /= 1024.0;
-        u++;
-    }
-    snprintf(buf, len, v < 10.0 ? "%.1f %s" : "%.0f %s", v, units[u]);
-    return buf;
 }

@@ -28,11 +28,7 @@ static void show_lines(struct tour *t, const char *text)
 /* Records the experiment's JSON under its name, and draws its charts on the page. */
 static void record(struct tour *t, const mw__lab_exp_t *desc, const void *result, size_t max_charts)
 {
-    mw__sb_t sb = {0};
-
-    desc->json(&sb, result);
-    tour_json_raw(t, desc->name, sb.buf);
-    mw__sb_free(&sb);
+    desc->json(tour_json(t), desc->name, result);
     if (!tour_html(t))
         return;
     mw__lab_chart_t *charts = calloc(MW__LAB_MAX_CHARTS, sizeof *charts);
@@ -196,7 +192,7 @@ static void sizes_table(struct tour *t, const mw__lab_sizes_t *r)
         const mw__lab_sizes_row_t *x = &r->rows[i];
         const mw_bench_result_t *d = &x->run[MW__MODE_DEFAULT], *p = &x->run[MW__MODE_FIXED];
         tour_line(t, "  %-9s | %10s %13.1f | %10s %13.1f",
-                  mw__lab_size_str(x->size, b[0], sizeof b[0]),
+                  mw__format_bytes_as(x->size, MW__BYTES_EXACT, b[0], sizeof b[0]),
                   mw__bench_format_ns(d->wall_ns.median, b[1], sizeof b[1]),
                   d->minflt_per_op + d->majflt_per_op,
                   mw__bench_format_ns(p->wall_ns.median, b[2], sizeof b[2]),
@@ -216,8 +212,9 @@ static void sizes(struct tour *t, const mw__lab_sizes_t *r)
                       "Pinned, the calls faulted in every page at %s and above, and not at %s "
                       "and below: about %s per page fault here, zeroing included, so a mapped "
                       "block costs in proportion to the pages it touches.",
-                      mw__lab_size_str(r->first_mmapped[MW__MODE_FIXED], b[0], sizeof b[0]),
-                      mw__lab_size_str(below, b[2], sizeof b[2]),
+                      mw__format_bytes_as(r->first_mmapped[MW__MODE_FIXED], MW__BYTES_EXACT, b[0],
+                                          sizeof b[0]),
+                      mw__format_bytes_as(below, MW__BYTES_EXACT, b[2], sizeof b[2]),
                       mw__bench_format_ns(r->ns_per_fault, b[1], sizeof b[1]));
     else
         tour_conclude(t, false,
@@ -227,7 +224,7 @@ static void sizes(struct tour *t, const mw__lab_sizes_t *r)
         tour_conclude(t, true,
                       "With glibc's defaults, repeated calls of one size up to %s reused heap "
                       "memory (1 MiB: %.0fx faster than pinned): the dynamic threshold at work.",
-                      mw__lab_size_str(r->last_heap_default, b[2], sizeof b[2]),
+                      mw__format_bytes_as(r->last_heap_default, MW__BYTES_EXACT, b[2], sizeof b[2]),
                       r->pinned_vs_default_1m);
     else
         tour_conclude(t, false,
@@ -269,13 +266,13 @@ static int run(struct tour *t)
               "freshly started process, so that malloc starts from the state a program has. A "
               "fresh page costs %s to fault in here: the runs are sized to take a few seconds.",
               mw__bench_format_ns(opts.fault_ns, b, sizeof b));
-    tour_json_num(t, "fault_ns", opts.fault_ns);
+    mw__json_num(tour_json(t), "fault_ns", opts.fault_ns);
     if (tracer)
         tour_note(t,
                   "This process runs under %s, whose allocator hooks hold freed blocks back "
                   "before reusing them: expect malloc's reuse to look different.",
                   tracer);
-    tour_json_str(t, "traced_by", tracer);
+    mw__json_str(tour_json(t), "traced_by", tracer);
 
     tour_sub(t, "A 10,000-int array filled again and again: on the stack, on the heap");
     opts.budget_ns = SVH_BUDGET_NS;

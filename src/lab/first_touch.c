@@ -105,8 +105,8 @@ static void plan(const mw__lab_opts_t *opts, mw__lab_ft_t *r, unsigned *samples,
             r->pages /= 2;
         if (r->pages < want)
             mw__lab_cut(&r->budget, "%s regions instead of %s",
-                        mw__lab_size_str(r->pages * r->page, b[0], sizeof b[0]),
-                        mw__lab_size_str(want * r->page, b[1], sizeof b[1]));
+                        mw__format_bytes_as(r->pages * r->page, MW__BYTES_EXACT, b[0], sizeof b[0]),
+                        mw__format_bytes_as(want * r->page, MW__BYTES_EXACT, b[1], sizeof b[1]));
     }
     r->budget.budget_ns = budget;
     r->budget.estimate_ns = fault > 0 ? ft_cost(r, *samples, min_sample, opts) : 0;
@@ -250,34 +250,31 @@ static void ft_csv(mw__sb_t *sb, const void *result)
         }
 }
 
-static void ft_json(mw__sb_t *sb, const void *result)
+static void ft_json(mw__json_t *j, const char *key, const void *result)
 {
     const mw__lab_ft_t *r = result;
+    static const char *const keys[] = {"fresh_costlier", "given_back_pays", "huge_fewer"};
+    const enum mw__lab_verdict v[] = {r->fresh_costlier, r->given_back_pays, r->huge_fewer};
 
-    mw__sb_printf(sb, "{\"page\": %zu, \"pages\": %zu, \"huge_possible\": %s, \"cases\": [",
-                  r->page, r->pages, r->huge_possible ? "true" : "false");
-    for (int k = 0, first = 1; k < MW__FT_CASES; k++) {
+    mw__json_object(j, key);
+    mw__json_uint(j, "page", r->page);
+    mw__json_uint(j, "pages", r->pages);
+    mw__json_bool(j, "huge_possible", r->huge_possible);
+    mw__json_array(j, "cases");
+    for (int k = 0; k < MW__FT_CASES; k++) {
         if (!r->ran[k])
             continue;
-        mw__sb_puts(sb, first ? "" : ", ");
-        first = 0;
-        mw__sb_puts(sb, "{\"faults_per_page\": ");
-        mw__bench_json_num(sb, faults(&r->run[k]));
-        mw__sb_puts(sb, ", \"result\": ");
-        mw__bench_result_json(sb, &r->run[k],
+        mw__json_object(j, NULL);
+        mw__json_num(j, "faults_per_page", faults(&r->run[k]));
+        mw__bench_result_json(j, "result", &r->run[k],
                               r->run[k].wall_ns.median / r->run[MW__FT_REUSED].wall_ns.median);
-        mw__sb_puts(sb, "}");
+        mw__json_end(j);
     }
-    mw__sb_puts(sb, "], \"fresh_vs_reused\": ");
-    mw__bench_json_num(sb, r->fresh_vs_reused);
-    mw__sb_puts(sb, ", ");
-    {
-        static const char *const keys[] = {"fresh_costlier", "given_back_pays", "huge_fewer"};
-        const enum mw__lab_verdict v[] = {r->fresh_costlier, r->given_back_pays, r->huge_fewer};
-        mw__lab_json_verdicts(sb, 3, keys, v);
-    }
-    mw__lab_budget_json(sb, &r->budget);
-    mw__sb_puts(sb, "}");
+    mw__json_end(j);
+    mw__json_num(j, "fresh_vs_reused", r->fresh_vs_reused);
+    mw__lab_json_verdicts(j, MW__ARRAY_LEN(keys), keys, v);
+    mw__lab_budget_json(j, &r->budget);
+    mw__json_end(j);
 }
 
 static size_t ft_charts(const void *result, mw__lab_chart_t *out)

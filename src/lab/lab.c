@@ -176,20 +176,19 @@ const char *mw__lab_verdict_word(enum mw__lab_verdict v)
     return v == MW__LAB_HOLDS ? "holds" : v == MW__LAB_CONTRADICTED ? "contradicted" : "unclear";
 }
 
-void mw__lab_json_verdicts(mw__sb_t *sb, size_t n, const char *const *keys,
+void mw__lab_json_verdicts(mw__json_t *j, size_t n, const char *const *keys,
                            const enum mw__lab_verdict *v)
 {
-    mw__sb_puts(sb, "\"verdicts\": {");
+    mw__json_object(j, "verdicts");
     for (size_t i = 0; i < n; i++)
-        mw__sb_printf(sb, "%s\"%s\": \"%s\"", i ? ", " : "", keys[i], mw__lab_verdict_word(v[i]));
-    mw__sb_puts(sb, "}");
+        mw__json_str(j, keys[i], mw__lab_verdict_word(v[i]));
+    mw__json_end(j);
 }
 
 static void csv_cell(mw__sb_t *sb, double v)
 {
     mw__sb_putc(sb, ',');
-    if (isfinite(v))
-        mw__sb_printf(sb, "%.6g", v);
+    mw__sb_double(sb, v); /* nothing when not finite: an empty cell */
 }
 
 static void csv_count(mw__sb_t *sb, long long v)
@@ -227,19 +226,6 @@ void mw__lab_csv_row(mw__sb_t *sb, const char *exp, const char *cas, size_t byte
     mw__sb_putc(sb, '\n');
 }
 
-const char *mw__lab_size_str(size_t bytes, char *buf, size_t len)
-{
-    static const char *const unit[] = {"B", "KiB", "MiB", "GiB"};
-    size_t u = 0, v = bytes;
-
-    while (u + 1 < MW__ARRAY_LEN(unit) && v >= 1024 && v % 1024 == 0) {
-        v /= 1024;
-        u++;
-    }
-    snprintf(buf, len, "%zu %s", v, unit[u]);
-    return buf;
-}
-
 long mw__lab_minflt(void)
 {
     struct rusage ru;
@@ -273,15 +259,11 @@ void mw__lab_cut(mw__lab_budget_t *b, const char *fmt, ...)
     va_end(ap);
 }
 
-void mw__lab_budget_json(mw__sb_t *sb, const mw__lab_budget_t *b)
+void mw__lab_budget_json(mw__json_t *j, const mw__lab_budget_t *b)
 {
-    mw__bench_json_field(sb, "budget_s", b->budget_ns > 0 ? b->budget_ns / 1e9 : NAN);
-    mw__bench_json_field(sb, "estimate_s", b->estimate_ns / 1e9);
-    mw__sb_puts(sb, ", \"cut\": ");
-    if (b->cut[0])
-        mw__sb_json_str(sb, b->cut);
-    else
-        mw__sb_puts(sb, "null");
+    mw__json_num(j, "budget_s", b->budget_ns > 0 ? b->budget_ns / 1e9 : NAN);
+    mw__json_num(j, "estimate_s", b->estimate_ns / 1e9);
+    mw__json_str(j, "cut", b->cut[0] ? b->cut : NULL);
 }
 
 static double now_ns(void)

@@ -191,10 +191,10 @@ typedef struct mw__lab_exp {
     double weight;        /* its share of a budget, as its part of a full run's cost */
     int (*run)(const mw__lab_opts_t *opts, void *result);
     void (*table)(mw__sb_t *sb, const void *result);
-    void (*conclude)(mw__sb_t *sb, const void *result);         /* sentences from the numbers */
-    void (*csv)(mw__sb_t *sb, const void *result);              /* rows under MW__LAB_CSV_HEADER */
-    void (*json)(mw__sb_t *sb, const void *result);             /* every value, one object */
-    size_t (*charts)(const void *result, mw__lab_chart_t *out); /* up to MW__LAB_MAX_CHARTS */
+    void (*conclude)(mw__sb_t *sb, const void *result); /* sentences from the numbers */
+    void (*csv)(mw__sb_t *sb, const void *result);      /* rows under MW__LAB_CSV_HEADER */
+    void (*json)(mw__json_t *j, const char *key, const void *result); /* every value, one object */
+    size_t (*charts)(const void *result, mw__lab_chart_t *out);       /* up to MW__LAB_MAX_CHARTS */
 } mw__lab_exp_t;
 
 #define MW__LAB_CSV_HEADER                                                                   \
@@ -242,8 +242,9 @@ int mw__lab_in_child(const mw__lab_child_t *c, const void *ctx, void *result);
 /* Helpers for the experiment files. */
 /* Appends to b->cut, sentences separated by "; ". */
 void mw__lab_cut(mw__lab_budget_t *b, const char *fmt, ...) MW__PRINTF(2, 3);
-/* `, "budget_s": .., "estimate_s": .., "cut": ".."` for an experiment's JSON object. */
-void mw__lab_budget_json(mw__sb_t *sb, const mw__lab_budget_t *b);
+/* The members "budget_s", "estimate_s" and "cut" (null when nothing was cut) of an experiment's
+ * JSON object. */
+void mw__lab_budget_json(mw__json_t *j, const mw__lab_budget_t *b);
 const char *mw__lab_verdict_word(enum mw__lab_verdict v);
 /* The counting columns of a CSV row; -1 leaves a cell empty. faults fills the faults_per_op
  * cell of a row without timings (NaN: empty). */
@@ -254,11 +255,9 @@ typedef struct mw__lab_counts {
 /* One CSV row: r (timings) may be NULL, relative may be NaN; empty cells then. */
 void mw__lab_csv_row(mw__sb_t *sb, const char *exp, const char *cas, size_t bytes, const char *per,
                      const mw_bench_result_t *r, mw__lab_counts_t counts, double relative);
-/* Appends `"verdicts": {"k1": "holds", ...}` for n (key, verdict) pairs. */
-void mw__lab_json_verdicts(mw__sb_t *sb, size_t n, const char *const *keys,
+/* The member `"verdicts": {"k1": "holds", ...}` for n (key, verdict) pairs. */
+void mw__lab_json_verdicts(mw__json_t *j, size_t n, const char *const *keys,
                            const enum mw__lab_verdict *v);
-/* Formats a byte count as a power-of-two size: "16 B", "40000 B", "128 KiB", "64 MiB". */
-const char *mw__lab_size_str(size_t bytes, char *buf, size_t len);
 /* The number of minor page faults of the calling process so far. */
 long mw__lab_minflt(void);
 /* Whether glibc counts one more mmapped block now than in `before` (mallinfo2 hblks). */

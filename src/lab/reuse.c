@@ -150,8 +150,9 @@ static void reuse_table(mw__sb_t *sb, const void *result)
     for (size_t i = 0; i < r->nrows; i++) {
         const mw__lab_reuse_row_t *x = &r->rows[i];
         mw__sb_printf(sb, "%-10s %-9s %7u %9u %13u %8u %13.1f\n",
-                      mw__lab_size_str(x->size, b, sizeof b), mode_word(x->mode), x->rounds,
-                      x->distinct, x->same_as_previous, x->mmapped, x->faults_per_round);
+                      mw__format_bytes_as(x->size, MW__BYTES_EXACT, b, sizeof b),
+                      mode_word(x->mode), x->rounds, x->distinct, x->same_as_previous, x->mmapped,
+                      x->faults_per_round);
     }
 }
 
@@ -214,30 +215,33 @@ static void reuse_csv(mw__sb_t *sb, const void *result)
     }
 }
 
-static void reuse_json(mw__sb_t *sb, const void *result)
+static void reuse_json(mw__json_t *j, const char *key, const void *result)
 {
     const mw__lab_reuse_t *r = result;
+    static const char *const keys[] = {"small_reused", "big_mmapped", "threshold_grew"};
+    const enum mw__lab_verdict v[] = {r->small_reused, r->big_mmapped, r->threshold_grew};
 
-    mw__sb_printf(sb, "{\"threshold\": %zu, \"page\": %zu, \"rounds\": %u, \"rows\": [",
-                  r->threshold, r->page, r->rounds);
+    mw__json_object(j, key);
+    mw__json_uint(j, "threshold", r->threshold);
+    mw__json_uint(j, "page", r->page);
+    mw__json_uint(j, "rounds", r->rounds);
+    mw__json_array(j, "rows");
     for (size_t i = 0; i < r->nrows; i++) {
         const mw__lab_reuse_row_t *x = &r->rows[i];
-        mw__sb_printf(sb,
-                      "%s{\"size\": %zu, \"threshold\": \"%s\", \"rounds\": %u, \"distinct\": %u, "
-                      "\"same_as_previous\": %u, \"mmapped\": %u, \"faults_per_round\": ",
-                      i ? ", " : "", x->size, mode_word(x->mode), x->rounds, x->distinct,
-                      x->same_as_previous, x->mmapped);
-        mw__bench_json_num(sb, x->faults_per_round);
-        mw__sb_puts(sb, "}");
+        mw__json_object(j, NULL);
+        mw__json_uint(j, "size", x->size);
+        mw__json_str(j, "threshold", mode_word(x->mode));
+        mw__json_uint(j, "rounds", x->rounds);
+        mw__json_uint(j, "distinct", x->distinct);
+        mw__json_uint(j, "same_as_previous", x->same_as_previous);
+        mw__json_uint(j, "mmapped", x->mmapped);
+        mw__json_num(j, "faults_per_round", x->faults_per_round);
+        mw__json_end(j);
     }
-    mw__sb_puts(sb, "], ");
-    {
-        static const char *const keys[] = {"small_reused", "big_mmapped", "threshold_grew"};
-        const enum mw__lab_verdict v[] = {r->small_reused, r->big_mmapped, r->threshold_grew};
-        mw__lab_json_verdicts(sb, 3, keys, v);
-    }
-    mw__lab_budget_json(sb, &r->budget);
-    mw__sb_puts(sb, "}");
+    mw__json_end(j);
+    mw__lab_json_verdicts(j, MW__ARRAY_LEN(keys), keys, v);
+    mw__lab_budget_json(j, &r->budget);
+    mw__json_end(j);
 }
 
 static size_t reuse_charts(const void *result, mw__lab_chart_t *out)
@@ -249,7 +253,7 @@ static size_t reuse_charts(const void *result, mw__lab_chart_t *out)
 
     for (size_t i = 0; i < r->nrows && r->rows[i].mode == MW__MODE_DEFAULT; i++) {
         snprintf(c->category_text[n], sizeof c->category_text[n], "%s",
-                 mw__lab_size_str(r->rows[i].size, b, sizeof b));
+                 mw__format_bytes_as(r->rows[i].size, MW__BYTES_EXACT, b, sizeof b));
         c->categories[n] = c->category_text[n];
         for (int m = 0; m < MW__MODES; m++) {
             const mw__lab_reuse_row_t *x = find_row(r, r->rows[i].size, m);

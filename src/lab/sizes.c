@@ -223,10 +223,11 @@ static void plan(const mw__lab_opts_t *opts, struct sizes_ctx *c, mw__lab_sizes_
         while (plan_cost(c, fault) > budget && c->max_shift - c->step >= 20)
             c->max_shift -= c->step;
         if (c->max_shift < MAX_SHIFT)
-            mw__lab_cut(&r->budget, "sizes above %s left out (up to %s would take %.1f s more)",
-                        mw__lab_size_str((size_t)1 << c->max_shift, b[0], sizeof b[0]),
-                        mw__lab_size_str((size_t)1 << MAX_SHIFT, b[1], sizeof b[1]),
-                        (full - plan_cost(c, fault)) / 1e9);
+            mw__lab_cut(
+                &r->budget, "sizes above %s left out (up to %s would take %.1f s more)",
+                mw__format_bytes_as((size_t)1 << c->max_shift, MW__BYTES_EXACT, b[0], sizeof b[0]),
+                mw__format_bytes_as((size_t)1 << MAX_SHIFT, MW__BYTES_EXACT, b[1], sizeof b[1]),
+                (full - plan_cost(c, fault)) / 1e9);
     }
     r->size_step = (size_t)1 << c->step;
     r->max_size_planned = (size_t)1 << c->max_shift;
@@ -291,7 +292,7 @@ static void sizes_table(mw__sb_t *sb, const void *result)
         const mw__lab_sizes_row_t *x = &r->rows[i];
         const mw_bench_result_t *d = &x->run[MW__MODE_DEFAULT], *p = &x->run[MW__MODE_FIXED];
         mw__sb_printf(sb, "%-9s | %10s %11.1f %5u/%-2u | %10s %11.1f %5u/%-2u | %7.2fx\n",
-                      mw__lab_size_str(x->size, b[0], sizeof b[0]),
+                      mw__format_bytes_as(x->size, MW__BYTES_EXACT, b[0], sizeof b[0]),
                       mw__bench_format_ns(per_call(d), b[1], sizeof b[1]), faults_per_call(d),
                       x->mmapped[MW__MODE_DEFAULT], r->probe_calls,
                       mw__bench_format_ns(per_call(p), b[2], sizeof b[2]), faults_per_call(p),
@@ -312,14 +313,14 @@ static const char *switch_point(const mw__lab_sizes_t *r, int m, char *buf, size
         ;
     if (i == r->nrows)
         return NULL;
-    mw__lab_size_str(r->rows[i].size, b, sizeof b);
+    mw__format_bytes_as(r->rows[i].size, MW__BYTES_EXACT, b, sizeof b);
     if (i > 0 && r->rows[i - 1].size * 2 == r->rows[i].size)
         snprintf(buf, len, "from %s on", b);
     else if (i > 0)
         snprintf(buf, len,
                  "from somewhere above %s (still the heap) and by %s (sizes between "
                  "were not measured)",
-                 mw__lab_size_str(r->rows[i - 1].size, a, sizeof a), b);
+                 mw__format_bytes_as(r->rows[i - 1].size, MW__BYTES_EXACT, a, sizeof a), b);
     else
         snprintf(buf, len, "from %s (the smallest size measured) on", b);
     return buf;
@@ -332,18 +333,20 @@ static void sizes_conclude(mw__sb_t *sb, const void *result)
     char b[6][32], where[160];
 
     if (switch_point(r, MW__MODE_FIXED, where, sizeof where))
-        mw__sb_printf(sb,
-                      "- Pinned at %s, glibc served every call %s with a fresh mapping: "
-                      "%.2f faults per page touched at %s, about %s per fault (zeroing a page "
-                      "included). %s\n",
-                      mw__lab_size_str(r->threshold, b[0], sizeof b[0]), where, r->faults_per_page,
-                      mw__lab_size_str(r->rows[r->nrows - 1].size, b[2], sizeof b[2]),
-                      mw__bench_format_ns(r->ns_per_fault, b[3], sizeof b[3]),
-                      r->step_at_threshold == MW__LAB_HOLDS
-                          ? "Below the threshold the calls reused heap memory and did not fault: "
-                            "the cost steps up at the threshold."
-                          : "The fault counts do not show a clean step at the threshold on this "
-                            "run.");
+        mw__sb_printf(
+            sb,
+            "- Pinned at %s, glibc served every call %s with a fresh mapping: "
+            "%.2f faults per page touched at %s, about %s per fault (zeroing a page "
+            "included). %s\n",
+            mw__format_bytes_as(r->threshold, MW__BYTES_EXACT, b[0], sizeof b[0]), where,
+            r->faults_per_page,
+            mw__format_bytes_as(r->rows[r->nrows - 1].size, MW__BYTES_EXACT, b[2], sizeof b[2]),
+            mw__bench_format_ns(r->ns_per_fault, b[3], sizeof b[3]),
+            r->step_at_threshold == MW__LAB_HOLDS
+                ? "Below the threshold the calls reused heap memory and did not fault: "
+                  "the cost steps up at the threshold."
+                : "The fault counts do not show a clean step at the threshold on this "
+                  "run.");
     else
         mw__sb_puts(sb, "- Pinned, no size was served by mmap: the threshold did not show.\n");
     if (r->linear_in_pages == MW__LAB_HOLDS)
@@ -372,17 +375,18 @@ static void sizes_conclude(mw__sb_t *sb, const void *result)
                       : "the default threshold did not spare the faults on this run.");
     if (switch_point(r, MW__MODE_DEFAULT, where, sizeof where))
         mw__sb_printf(sb, " Up to %s it served the calls from the heap; it mapped every call %s.\n",
-                      r->last_heap_default
-                          ? mw__lab_size_str(r->last_heap_default, b[4], sizeof b[4])
-                          : "no size",
+                      r->last_heap_default ? mw__format_bytes_as(r->last_heap_default,
+                                                                 MW__BYTES_EXACT, b[4], sizeof b[4])
+                                           : "no size",
                       where);
     else
-        mw__sb_printf(sb, " Every size measured, up to %s, came from the heap%s.\n",
-                      mw__lab_size_str(r->rows[r->nrows - 1].size, b[4], sizeof b[4]),
-                      r->rows[r->nrows - 1].size < THRESHOLD_MAX
-                          ? ": the larger sizes, where glibc maps every call again, were not "
-                            "measured"
-                          : "");
+        mw__sb_printf(
+            sb, " Every size measured, up to %s, came from the heap%s.\n",
+            mw__format_bytes_as(r->rows[r->nrows - 1].size, MW__BYTES_EXACT, b[4], sizeof b[4]),
+            r->rows[r->nrows - 1].size < THRESHOLD_MAX
+                ? ": the larger sizes, where glibc maps every call again, were not "
+                  "measured"
+                : "");
 }
 
 static void sizes_csv(mw__sb_t *sb, const void *result)
@@ -399,47 +403,43 @@ static void sizes_csv(mw__sb_t *sb, const void *result)
         }
 }
 
-static void sizes_json(mw__sb_t *sb, const void *result)
+static void sizes_json(mw__json_t *j, const char *key, const void *result)
 {
     const mw__lab_sizes_t *r = result;
+    static const char *const keys[] = {"step_at_threshold", "linear_in_pages", "default_avoids"};
+    const enum mw__lab_verdict v[] = {r->step_at_threshold, r->linear_in_pages, r->default_avoids};
 
-    mw__sb_printf(sb, "{\"page\": %zu, \"threshold\": %zu, \"probe_calls\": %u, \"rows\": [",
-                  r->page, r->threshold, r->probe_calls);
+    mw__json_object(j, key);
+    mw__json_uint(j, "page", r->page);
+    mw__json_uint(j, "threshold", r->threshold);
+    mw__json_uint(j, "probe_calls", r->probe_calls);
+    mw__json_array(j, "rows");
     for (size_t i = 0; i < r->nrows; i++) {
         const mw__lab_sizes_row_t *x = &r->rows[i];
-        mw__sb_printf(sb, "%s{\"size\": %zu", i ? ", " : "", x->size);
+        mw__json_object(j, NULL);
+        mw__json_uint(j, "size", x->size);
         for (int m = 0; m < MW__MODES; m++) {
-            const char *k = m == MW__MODE_FIXED ? "pinned" : "default";
-            mw__sb_printf(sb, ", \"%s\": {\"mmapped\": %u, \"faults_per_call\": ", k,
-                          x->mmapped[m]);
-            mw__bench_json_num(sb, faults_per_call(&x->run[m]));
-            mw__sb_puts(sb, ", \"result\": ");
-            mw__bench_result_json(sb, &x->run[m], NAN);
-            mw__sb_puts(sb, "}");
+            mw__json_object(j, m == MW__MODE_FIXED ? "pinned" : "default");
+            mw__json_uint(j, "mmapped", x->mmapped[m]);
+            mw__json_num(j, "faults_per_call", faults_per_call(&x->run[m]));
+            mw__bench_result_json(j, "result", &x->run[m], NAN);
+            mw__json_end(j);
         }
-        mw__sb_puts(sb, "}");
+        mw__json_end(j);
     }
-    mw__sb_printf(sb,
-                  "], \"first_mmapped_default\": %zu, \"first_mmapped_pinned\": %zu, "
-                  "\"last_heap_default\": %zu, \"ns_per_fault\": ",
-                  r->first_mmapped[MW__MODE_DEFAULT], r->first_mmapped[MW__MODE_FIXED],
-                  r->last_heap_default);
-    mw__bench_json_num(sb, r->ns_per_fault);
-    mw__bench_json_field(sb, "faults_per_page", r->faults_per_page);
-    mw__bench_json_field(sb, "per_page_growth", r->per_page_growth);
-    mw__bench_json_field(sb, "pinned_vs_default_1m", r->pinned_vs_default_1m);
-    mw__sb_puts(sb, ", ");
-    {
-        static const char *const keys[] = {"step_at_threshold", "linear_in_pages",
-                                           "default_avoids"};
-        const enum mw__lab_verdict v[] = {r->step_at_threshold, r->linear_in_pages,
-                                          r->default_avoids};
-        mw__lab_json_verdicts(sb, 3, keys, v);
-    }
-    mw__sb_printf(sb, ", \"size_step\": %zu, \"max_size_planned\": %zu", r->size_step,
-                  r->max_size_planned);
-    mw__lab_budget_json(sb, &r->budget);
-    mw__sb_puts(sb, "}");
+    mw__json_end(j);
+    mw__json_uint(j, "first_mmapped_default", r->first_mmapped[MW__MODE_DEFAULT]);
+    mw__json_uint(j, "first_mmapped_pinned", r->first_mmapped[MW__MODE_FIXED]);
+    mw__json_uint(j, "last_heap_default", r->last_heap_default);
+    mw__json_num(j, "ns_per_fault", r->ns_per_fault);
+    mw__json_num(j, "faults_per_page", r->faults_per_page);
+    mw__json_num(j, "per_page_growth", r->per_page_growth);
+    mw__json_num(j, "pinned_vs_default_1m", r->pinned_vs_default_1m);
+    mw__lab_json_verdicts(j, MW__ARRAY_LEN(keys), keys, v);
+    mw__json_uint(j, "size_step", r->size_step);
+    mw__json_uint(j, "max_size_planned", r->max_size_planned);
+    mw__lab_budget_json(j, &r->budget);
+    mw__json_end(j);
 }
 
 static size_t sizes_charts(const void *result, mw__lab_chart_t *out)
@@ -468,7 +468,8 @@ static size_t sizes_charts(const void *result, mw__lab_chart_t *out)
                      "pinned: every call from %s on is a fresh mapping, about %s per page fault; "
                      "default: glibc raises its threshold when a mapped block is freed",
                      r->first_mmapped[MW__MODE_FIXED]
-                         ? mw__lab_size_str(r->first_mmapped[MW__MODE_FIXED], b[0], sizeof b[0])
+                         ? mw__format_bytes_as(r->first_mmapped[MW__MODE_FIXED], MW__BYTES_EXACT,
+                                               b[0], sizeof b[0])
                          : "(none)",
                      mw__bench_format_ns(r->ns_per_fault, b[1], sizeof b[1]));
         else
@@ -479,7 +480,8 @@ static size_t sizes_charts(const void *result, mw__lab_chart_t *out)
                                                         : "the default mode faulted at no size "
                                                           "measured",
                      r->first_mmapped[MW__MODE_DEFAULT]
-                         ? mw__lab_size_str(r->first_mmapped[MW__MODE_DEFAULT], b[0], sizeof b[0])
+                         ? mw__format_bytes_as(r->first_mmapped[MW__MODE_DEFAULT], MW__BYTES_EXACT,
+                                               b[0], sizeof b[0])
                          : "",
                      r->page);
         c->chart =

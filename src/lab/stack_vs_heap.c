@@ -356,34 +356,32 @@ static void svh_csv(mw__sb_t *sb, const void *result)
     }
 }
 
-static void svh_json(mw__sb_t *sb, const void *result)
+static void svh_json(mw__json_t *j, const char *key, const void *result)
 {
     const mw__lab_svh_t *r = result;
+    static const char *const keys[] = {"stack_faster", "reuse_explains", "leak_slower",
+                                       "leak_faults"};
+    const enum mw__lab_verdict v[] = {r->stack_faster, r->reuse_explains, r->leak_slower,
+                                      r->leak_faults};
 
-    mw__sb_printf(sb, "{\"ints\": %u, \"fills\": %u, \"cases\": [", r->ints, r->fills);
+    mw__json_object(j, key);
+    mw__json_uint(j, "ints", r->ints);
+    mw__json_uint(j, "fills", r->fills);
+    mw__json_array(j, "cases");
     for (int k = 0; k < MW__SVH_CASES; k++) {
-        mw__sb_puts(sb, k ? ", " : "");
-        mw__sb_printf(sb, "{\"distinct_addresses\": %llu, \"faults_per_fill\": ",
-                      (unsigned long long)r->distinct[k]);
-        mw__bench_json_num(sb, r->faults_per_fill[k]);
-        mw__sb_puts(sb, ", \"result\": ");
-        mw__bench_result_json(sb, &r->run[k],
+        mw__json_object(j, NULL);
+        mw__json_uint(j, "distinct_addresses", r->distinct[k]);
+        mw__json_num(j, "faults_per_fill", r->faults_per_fill[k]);
+        mw__bench_result_json(j, "result", &r->run[k],
                               r->run[k].wall_ns.median / r->run[MW__SVH_STACK].wall_ns.median);
-        mw__sb_puts(sb, "}");
+        mw__json_end(j);
     }
-    mw__sb_puts(sb, "], \"heap_free_vs_stack\": ");
-    mw__bench_json_num(sb, r->heap_free_vs_stack);
-    mw__bench_json_field(sb, "leak_vs_heap_free", r->leak_vs_heap_free);
-    mw__sb_puts(sb, ", ");
-    {
-        static const char *const keys[] = {"stack_faster", "reuse_explains", "leak_slower",
-                                           "leak_faults"};
-        const enum mw__lab_verdict v[] = {r->stack_faster, r->reuse_explains, r->leak_slower,
-                                          r->leak_faults};
-        mw__lab_json_verdicts(sb, 4, keys, v);
-    }
-    mw__lab_budget_json(sb, &r->budget);
-    mw__sb_puts(sb, "}");
+    mw__json_end(j);
+    mw__json_num(j, "heap_free_vs_stack", r->heap_free_vs_stack);
+    mw__json_num(j, "leak_vs_heap_free", r->leak_vs_heap_free);
+    mw__lab_json_verdicts(j, MW__ARRAY_LEN(keys), keys, v);
+    mw__lab_budget_json(j, &r->budget);
+    mw__json_end(j);
 }
 
 static size_t svh_charts(const void *result, mw__lab_chart_t *out)

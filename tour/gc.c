@@ -95,19 +95,22 @@ static void stats_line(struct tour *t, const char *when, const mw_gc_stats_t *s)
 
 static void stats_json(struct tour *t, const char *key, const mw_gc_stats_t *s)
 {
-    mw__json_object(tour_json(t), key);
-    mw__json_uint(tour_json(t), "collections", s->collections);
-    mw__json_uint(tour_json(t), "heap_bytes", s->heap_bytes);
-    mw__json_uint(tour_json(t), "live_bytes", s->live_bytes);
-    mw__json_uint(tour_json(t), "allocated_bytes", s->allocated_bytes);
-    mw__json_uint(tour_json(t), "freed_bytes", s->freed_bytes);
-    mw__json_uint(tour_json(t), "finalizers_run", s->finalizers_run);
-    mw__json_uint(tour_json(t), "pause_max_ns", s->pause_max_ns);
-    mw__json_end(tour_json(t));
+    mw__json_t *j = tour_json(t);
+
+    mw__json_object(j, key);
+    mw__json_uint(j, "collections", s->collections);
+    mw__json_uint(j, "heap_bytes", s->heap_bytes);
+    mw__json_uint(j, "live_bytes", s->live_bytes);
+    mw__json_uint(j, "allocated_bytes", s->allocated_bytes);
+    mw__json_uint(j, "freed_bytes", s->freed_bytes);
+    mw__json_uint(j, "finalizers_run", s->finalizers_run);
+    mw__json_uint(j, "pause_max_ns", s->pause_max_ns);
+    mw__json_end(j);
 }
 
 static int run(struct tour *t)
 {
+    mw__json_t *json = tour_json(t);
     mw_gc_stats_t s0, s1, s2;
     char line[512];
     int made, after_first, after_second, kept_after_first;
@@ -146,12 +149,12 @@ static int run(struct tour *t)
     mw_gc_get_stats(&s2);
     stats_line(t, "after collecting:", &s2);
 
-    mw__json_int(tour_json(t), "dropped", made);
-    mw__json_int(tour_json(t), "finalized_first", after_first);
-    mw__json_int(tour_json(t), "finalized_second", after_second);
-    mw__json_int(tour_json(t), "finalized_total", fin.finalized);
-    mw__json_int(tour_json(t), "finalized_kept", fin.finalized_kept);
-    mw__json_str(tour_json(t), "kept_kind", strstr(line, " gc-heap") ? "gc-heap" : "other");
+    mw__json_int(json, "dropped", made);
+    mw__json_int(json, "finalized_first", after_first);
+    mw__json_int(json, "finalized_second", after_second);
+    mw__json_int(json, "finalized_total", fin.finalized);
+    mw__json_int(json, "finalized_kept", fin.finalized_kept);
+    mw__json_str(json, "kept_kind", strstr(line, " gc-heap") ? "gc-heap" : "other");
     stats_json(t, "stats_start", &s0);
     stats_json(t, "stats_before", &s1);
     stats_json(t, "stats_after", &s2);

@@ -104,16 +104,18 @@ static int run_checker(struct tour *t, char *const argv[], bool show, struct rep
 
 static void report_json(struct tour *t, const char *key, const struct report *r)
 {
-    mw__json_object(tour_json(t), key);
-    mw__json_int(tour_json(t), "in_use_bytes", r->in_use_bytes);
-    mw__json_int(tour_json(t), "in_use_blocks", r->in_use_blocks);
-    mw__json_int(tour_json(t), "allocs", r->allocs);
-    mw__json_int(tour_json(t), "frees", r->frees);
-    mw__json_int(tour_json(t), "bytes_allocated", r->allocated);
-    mw__json_int(tour_json(t), "definitely_lost_bytes", r->definite_bytes);
-    mw__json_int(tour_json(t), "definitely_lost_blocks", r->definite_blocks);
-    mw__json_bool(tour_json(t), "all_freed", r->all_freed);
-    mw__json_end(tour_json(t));
+    mw__json_t *j = tour_json(t);
+
+    mw__json_object(j, key);
+    mw__json_int(j, "in_use_bytes", r->in_use_bytes);
+    mw__json_int(j, "in_use_blocks", r->in_use_blocks);
+    mw__json_int(j, "allocs", r->allocs);
+    mw__json_int(j, "frees", r->frees);
+    mw__json_int(j, "bytes_allocated", r->allocated);
+    mw__json_int(j, "definitely_lost_bytes", r->definite_bytes);
+    mw__json_int(j, "definitely_lost_blocks", r->definite_blocks);
+    mw__json_bool(j, "all_freed", r->all_freed);
+    mw__json_end(j);
 }
 
 static bool same_numbers(const struct report *a, const struct report *b)

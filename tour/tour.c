@@ -148,6 +148,17 @@ static void print_wrapped(struct tour *t, const char *first, const char *rest, c
     mw__sb_free(&sb);
 }
 
+/* A paragraph: on the terminal wrapped after first and rest, on the page a <p class="cls"> with
+ * mark (may be NULL) in bold; nothing in --json mode. */
+static void paragraph(struct tour *t, const char *first, const char *rest, const char *cls,
+                      const char *mark, const char *text)
+{
+    if (text_mode(t))
+        print_wrapped(t, first, rest, text);
+    else if (t->opts->html)
+        page_par(t, cls, mark, text);
+}
+
 static char *vformat(const char *fmt, va_list ap)
 {
     mw__sb_t sb = {0};
@@ -180,10 +191,8 @@ void tour_line(struct tour *t, const char *fmt, ...)
 void tour_text(struct tour *t, const char *fmt, ...)
 {
     FORMAT(text, fmt);
-    if (text && text_mode(t))
-        print_wrapped(t, "", "", text);
-    else if (text && t->opts->html)
-        page_par(t, "text", NULL, text);
+    if (text)
+        paragraph(t, "", "", "text", NULL, text);
     free(text);
 }
 
@@ -224,25 +233,18 @@ void tour_conclude(struct tour *t, bool expected, const char *fmt, ...)
     mw__json_bool(&t->conclusions, "expected", expected);
     mw__json_str(&t->conclusions, "text", text);
     mw__json_end(&t->conclusions);
-    if (text_mode(t)) {
-        snprintf(prefix, sizeof prefix, "%s%s%s ",
-                 t->opts->color ? (expected ? "\033[1;32m" : "\033[1;33m") : "",
-                 expected ? "=>" : "=> (unexpected)", tour_reset(t));
-        print_wrapped(t, prefix, "   ", text);
-    } else if (t->opts->html) {
-        page_par(t, expected ? "concl" : "concl unexpected", expected ? "=>" : "=> (unexpected)",
-                 text);
-    }
+    const char *mark = expected ? "=>" : "=> (unexpected)";
+    snprintf(prefix, sizeof prefix, "%s%s%s ",
+             t->opts->color ? (expected ? "\033[1;32m" : "\033[1;33m") : "", mark, tour_reset(t));
+    paragraph(t, prefix, "   ", expected ? "concl" : "concl unexpected", mark, text);
     free(text);
 }
 
 void tour_note(struct tour *t, const char *fmt, ...)
 {
     FORMAT(text, fmt);
-    if (text && text_mode(t))
-        print_wrapped(t, "   ", "   ", text);
-    else if (text && t->opts->html)
-        page_par(t, "note", NULL, text);
+    if (text)
+        paragraph(t, "   ", "   ", "note", NULL, text);
     free(text);
 }
 
@@ -256,12 +258,8 @@ void tour_background(struct tour *t, const char *fmt, ...)
     mw__json_object(&t->background, NULL);
     mw__json_str(&t->background, "text", text);
     mw__json_end(&t->background);
-    if (text_mode(t)) {
-        snprintf(prefix, sizeof prefix, "%s(background)%s ", tour_dim(t), tour_reset(t));
-        print_wrapped(t, prefix, "   ", text);
-    } else if (t->opts->html) {
-        page_par(t, "bg", "background, not measured:", text);
-    }
+    snprintf(prefix, sizeof prefix, "%s(background)%s ", tour_dim(t), tour_reset(t));
+    paragraph(t, prefix, "   ", "bg", "background, not measured:", text);
     free(text);
 }
 
@@ -270,10 +268,8 @@ void tour_skip(struct tour *t, const char *fmt, ...)
     FORMAT(text, fmt);
     t->skipped = true;
     mw__json_str(&t->values, "skipped", text ? text : "");
-    if (text && text_mode(t))
-        print_wrapped(t, "skipped: ", "   ", text);
-    else if (text && t->opts->html)
-        page_par(t, "skip", "skipped:", text);
+    if (text)
+        paragraph(t, "skipped: ", "   ", "skip", "skipped:", text);
     free(text);
 }
 

@@ -232,6 +232,7 @@ static void short_map(struct tour *t, const uintptr_t *addrs, size_t naddrs)
 
 static int run(struct tour *t)
 {
+    mw__json_t *json = tour_json(t);
     static int static_local = 5; /* a static local: lives as long as a global */
     static const char literal[] = "Hello";
     const char *string_literal = "World";
@@ -271,7 +272,7 @@ static int run(struct tour *t)
 
     tour_text(t, "Each line is MW_SHOW's: label, address in hex and decimal, region kind, ELF "
                  "section, mapping.");
-    mw__json_array(tour_json(t), "items");
+    mw__json_array(json, "items");
     for (i = 0; i < (int)MW__ARRAY_LEN(items); i++) {
         struct item *it = &items[i];
         bool from_thread = it->addr == tr.local || it->addr == tr.counter;
@@ -298,19 +299,19 @@ static int run(struct tour *t)
         }
         total++;
         matched += kind_in(kinds[i], it->expect);
-        mw__json_object(tour_json(t), NULL);
-        mw__json_str(tour_json(t), "label", it->label);
-        mw__json_str(tour_json(t), "what", it->what);
-        mw__json_uint(tour_json(t), "address", it->addr);
-        mw__json_str(tour_json(t), "kind", kinds[i]);
-        mw__json_str(tour_json(t), "section", r == 0 ? info.section : "");
-        mw__json_str(tour_json(t), "path", r == 0 ? info.path : "");
-        mw__json_str(tour_json(t), "expected_kind", it->expect[0]);
-        mw__json_end(tour_json(t));
+        mw__json_object(json, NULL);
+        mw__json_str(json, "label", it->label);
+        mw__json_str(json, "what", it->what);
+        mw__json_uint(json, "address", it->addr);
+        mw__json_str(json, "kind", kinds[i]);
+        mw__json_str(json, "section", r == 0 ? info.section : "");
+        mw__json_str(json, "path", r == 0 ? info.path : "");
+        mw__json_str(json, "expected_kind", it->expect[0]);
+        mw__json_end(json);
     }
-    mw__json_end(tour_json(t));
-    mw__json_int(tour_json(t), "matched", matched);
-    mw__json_int(tour_json(t), "total", total);
+    mw__json_end(json);
+    mw__json_int(json, "matched", matched);
+    mw__json_int(json, "total", total);
 
     /* The big block's fate: freed, is its mapping gone from the process? */
     size_t mapped_before = mw__lab_mmapped_blocks();
@@ -318,7 +319,7 @@ static int run(struct tour *t)
     bool unmapped = mw__lab_mmapped_blocks() < mapped_before;
     if (unmapped && mw_show_describe((const void *)items[9].addr, &info) == 0)
         unmapped = false;
-    mw__json_bool(tour_json(t), "large_unmapped_by_free", unmapped);
+    mw__json_bool(json, "large_unmapped_by_free", unmapped);
     {
         uintptr_t addrs[MW__ARRAY_LEN(items)];
         for (i = 0; i < (int)MW__ARRAY_LEN(items); i++)
@@ -332,9 +333,9 @@ static int run(struct tour *t)
     bool have_sec = read_sections(&sec) == 0;
     mw_show_describe(&mw_tour_global_zero, &info);
     bool zero_anon = info.path[0] == '\0';
-    mw__json_bool(tour_json(t), "bss_nobits", have_sec && sec.bss_nobits);
-    mw__json_uint(tour_json(t), "bss_bytes", have_sec ? sec.bss_size : 0);
-    mw__json_bool(tour_json(t), "bss_page_anonymous", zero_anon);
+    mw__json_bool(json, "bss_nobits", have_sec && sec.bss_nobits);
+    mw__json_uint(json, "bss_bytes", have_sec ? sec.bss_size : 0);
+    mw__json_bool(json, "bss_page_anonymous", zero_anon);
     if (strcmp(kinds[0], "data") == 0 && strcmp(kinds[1], "bss") == 0 && have_sec && sec.bss_nobits)
         tour_conclude(t, true,
                       "A global with a value is in .data, stored in the executable (%llu bytes "

@@ -243,21 +243,6 @@ static void print_json(const mw_maps_t *m, mw__sb_t *sb)
         mw__sb_putc(sb, '\n');
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, buf, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        buf += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 static int write_svg(const mw_maps_t *m, const char *file)
 {
     char *svg;
@@ -280,7 +265,7 @@ static int write_svg(const mw_maps_t *m, const char *file)
         mw_cli_error("maps", file, "%s", strerror(-r));
         return MW_EXIT_ACCESS;
     }
-    r = write_all(fd, svg, strlen(svg));
+    r = mw__write_full(fd, svg, strlen(svg));
     if (close(fd) < 0 && r == 0)
         r = -errno;
     free(svg);

@@ -63,6 +63,11 @@ void mw__sb_free(mw__sb_t *sb);
  * *ret_buf, which is NUL-terminated. Returns 0 or a negative errno. */
 int mw__read_file(const char *path, char **ret_buf, size_t *ret_len);
 
+/* Read or write exactly len bytes, across short transfers and EINTR. Return 0, a negative errno,
+ * or -EIO when the file ends (or takes no more) first. No allocation. */
+int mw__read_full(int fd, void *buf, size_t len);
+int mw__write_full(int fd, const void *buf, size_t len);
+
 /* ---- the heaps of other allocators ------------------------------------------------------------
  * An allocator that maps memory of its own (the collector, src/gc) registers a test that
  * recognises that memory, so MW_SHOW (src/maps) can name it without depending on the allocator.

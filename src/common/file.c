@@ -1,8 +1,9 @@
-/* Whole-file reads. */
+/* Whole-file reads and exact-length transfers. */
 #include "common/common.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -52,4 +53,31 @@ fail:
     free(buf);
     close(fd);
     return err;
+}
+
+/* The loop of mw__read_full and mw__write_full. */
+static int transfer(int fd, char *p, size_t len, bool writing)
+{
+    while (len) {
+        ssize_t n = writing ? write(fd, p, len) : read(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        if (n == 0)
+            return -EIO;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int mw__read_full(int fd, void *buf, size_t len)
+{
+    return transfer(fd, buf, len, false);
+}
+
+int mw__write_full(int fd, const void *buf, size_t len)
+{
+    return transfer(fd, (char *)buf, len, true);
 }

@@ -27,39 +27,6 @@ const mw__lab_exp_t *mw__lab_find(const char *name)
     return NULL;
 }
 
-/* Reads exactly len bytes; 0 or -1 at a short read. */
-static int read_full(int fd, void *buf, size_t len)
-{
-    char *p = buf;
-
-    while (len) {
-        ssize_t n = read(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-static int write_full(int fd, const void *buf, size_t len)
-{
-    const char *p = buf;
-
-    while (len) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 static mw__lab_child_t *children;
 
 void mw__lab_child_register(mw__lab_child_t *c)
@@ -89,12 +56,12 @@ __attribute__((constructor)) static void exp_child_main(void)
     /* Both buffers come from mmap: the malloc state stays as the new process has it. */
     size_t len = c->ctx_size + c->result_size + 1;
     char *buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (buf == MAP_FAILED || (c->ctx_size && read_full(in, buf, c->ctx_size) < 0))
+    if (buf == MAP_FAILED || (c->ctx_size && mw__read_full(in, buf, c->ctx_size) < 0))
         _exit(1);
     close(in);
     rc = c->fn(c->ctx_size ? buf : NULL, buf + c->ctx_size);
-    if (write_full(out, &rc, sizeof rc) < 0 ||
-        (rc == 0 && write_full(out, buf + c->ctx_size, c->result_size) < 0))
+    if (mw__write_full(out, &rc, sizeof rc) < 0 ||
+        (rc == 0 && mw__write_full(out, buf + c->ctx_size, c->result_size) < 0))
         _exit(1);
     _exit(0);
 }
@@ -153,12 +120,12 @@ int mw__lab_in_child(const mw__lab_child_t *c, const void *ctx, void *result)
     free(env);
     close(to[0]);
     close(from[1]);
-    int sent = !c->ctx_size || write_full(to[1], ctx, c->ctx_size) == 0;
+    int sent = !c->ctx_size || mw__write_full(to[1], ctx, c->ctx_size) == 0;
     close(to[1]);
     void *tmp =
         mmap(NULL, c->result_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    int got = sent && tmp != MAP_FAILED && read_full(from[0], &rc, sizeof rc) == 0 &&
-              (rc != 0 || read_full(from[0], tmp, c->result_size) == 0);
+    int got = sent && tmp != MAP_FAILED && mw__read_full(from[0], &rc, sizeof rc) == 0 &&
+              (rc != 0 || mw__read_full(from[0], tmp, c->result_size) == 0);
     close(from[0]);
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;

@@ -3,6 +3,7 @@
 #include "lab/lab.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <math.h>
 #include <stdlib.h>
@@ -39,9 +40,11 @@ static void fill_stack(uint64_t iters, void *arg)
     c->seed = sum;
 }
 
-static void fill_heap_free(uint64_t iters, void *arg)
+/* One sample of heap fills, each block freed after its fill or kept (the seed's leak, undone
+ * after the sample). keep is a constant at each call: the compiler makes two plain loops. */
+static inline __attribute__((always_inline)) void fill_heap(uint64_t iters, struct svh_ctx *c,
+                                                            bool keep)
 {
-    struct svh_ctx *c = arg;
     unsigned sum = c->seed;
 
     for (uint64_t i = 0; i < iters; i++) {
@@ -52,27 +55,22 @@ static void fill_heap_free(uint64_t iters, void *arg)
         }
         sum = sum * 31u + 7u;
         fill(array, sum);
-        free(array);
+        if (keep)
+            c->kept[c->nkept++] = array;
+        else
+            free(array);
     }
     c->seed = sum;
 }
 
+static void fill_heap_free(uint64_t iters, void *arg)
+{
+    fill_heap(iters, arg, false);
+}
+
 static void fill_heap_leak(uint64_t iters, void *arg)
 {
-    struct svh_ctx *c = arg;
-    unsigned sum = c->seed;
-
-    for (uint64_t i = 0; i < iters; i++) {
-        int *array = malloc(MW__SVH_INTS * sizeof *array);
-        if (!array) {
-            c->failed = 1;
-            return;
-        }
-        sum = sum * 31u + 7u;
-        fill(array, sum);
-        c->kept[c->nkept++] = array; /* no free: the seed's leak, undone after the sample */
-    }
-    c->seed = sum;
+    fill_heap(iters, arg, true);
 }
 
 static int leak_setup(uint64_t iters, void *arg)

@@ -154,22 +154,6 @@ int mw_bench_write_text(FILE *out, const mw_bench_report_t *rep)
     return mw__bench_flush(out, &sb);
 }
 
-/* A CSV field: quoted when it holds a comma, a quote or a line break. */
-static void csv_str(mw__sb_t *sb, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        mw__sb_puts(sb, s);
-        return;
-    }
-    mw__sb_putc(sb, '"');
-    for (; *s; s++) {
-        if (*s == '"')
-            mw__sb_putc(sb, '"');
-        mw__sb_putc(sb, *s);
-    }
-    mw__sb_putc(sb, '"');
-}
-
 static void csv_num(mw__sb_t *sb, double v)
 {
     mw__sb_putc(sb, ',');
@@ -199,7 +183,7 @@ int mw_bench_write_csv(FILE *out, const mw_bench_report_t *rep)
                      "relative\n");
     for (size_t i = 0; i < rep->count; i++) {
         const mw_bench_result_t *r = &rep->results[i];
-        csv_str(&sb, r->name);
+        mw__sb_csv_str(&sb, r->name);
         mw__sb_printf(&sb, ",%llu,%u", (unsigned long long)r->iters, r->samples);
         csv_stats(&sb, &r->wall_ns);
         csv_stats(&sb, &r->cpu_ns);

@@ -157,6 +157,10 @@ static inline const char *mw__format_bytes(uint64_t bytes, char *buf, size_t len
  * skip terminal colour sequences (ESC [ ... m) in first. Ends with a newline. */
 void mw__sb_wrap(mw__sb_t *sb, const char *text, size_t width, const char *first, const char *rest);
 
+/* Appends s as one CSV field (RFC 4180): as it is, or quoted with its quotes doubled when it
+ * holds a comma, a quote or a line break. */
+void mw__sb_csv_str(mw__sb_t *sb, const char *s);
+
 /* Appends a mapping's path the way /proc/PID/maps writes it: a newline as \012 (the kernel's own
  * escape), everything else as it is, so one region stays one line. */
 void mw__sb_path(mw__sb_t *sb, const char *path);

@@ -1,5 +1,5 @@
-/* The text side of the output toolkit: byte counts, wrapped paragraphs and mapping paths, the same
- * in every command and in the tour. */
+/* The text side of the output toolkit: byte counts, wrapped paragraphs, CSV fields and mapping
+ * paths, the same in every command and in the tour. */
 #include "common/common.h"
 
 #include <stdbool.h>
@@ -102,4 +102,19 @@ void mw__sb_path(mw__sb_t *sb, const char *path)
             path++;
         }
     }
+}
+
+void mw__sb_csv_str(mw__sb_t *sb, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        mw__sb_puts(sb, s);
+        return;
+    }
+    mw__sb_putc(sb, '"');
+    for (; *s; s++) {
+        if (*s == '"')
+            mw__sb_putc(sb, '"');
+        mw__sb_putc(sb, *s);
+    }
+    mw__sb_putc(sb, '"');
 }

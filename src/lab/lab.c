@@ -168,9 +168,9 @@ static void csv_count(mw__sb_t *sb, long long v)
 void mw__lab_csv_row(mw__sb_t *sb, const char *exp, const char *cas, size_t bytes, const char *per,
                      const mw_bench_result_t *r, mw__lab_counts_t counts, double relative)
 {
-    mw__sb_printf(sb, "%s,", exp);
-    /* Case names are ours and may hold a comma ("heap, no free"): quote them. */
-    mw__sb_printf(sb, strchr(cas, ',') ? "\"%s\"" : "%s", cas);
+    mw__sb_csv_str(sb, exp);
+    mw__sb_putc(sb, ',');
+    mw__sb_csv_str(sb, cas); /* "heap, no free" is quoted */
     mw__sb_printf(sb, ",%zu,%s", bytes, per);
     if (r) {
         mw__sb_printf(sb, ",%llu,%u", (unsigned long long)r->iters, r->samples);

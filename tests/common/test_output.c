@@ -279,3 +279,15 @@ Test(common_output, paths_escape_newlines_as_the_kernel_does)
     APPENDED(mw__sb_path(sb, "/usr/lib/x86_64-linux-gnu/libc.so.6 (deleted)"));
     cr_assert_str_eq(out, "/usr/lib/x86_64-linux-gnu/libc.so.6 (deleted)");
 }
+
+/* ---- CSV fields ------------------------------------------------------------------------------ */
+
+Test(common_output, csv_fields_are_quoted_only_when_needed)
+{
+    APPENDED(mw__sb_csv_str(sb, "stack"));
+    cr_assert_str_eq(out, "stack");
+    APPENDED(mw__sb_csv_str(sb, "heap, no free"));
+    cr_assert_str_eq(out, "\"heap, no free\"");
+    APPENDED(mw__sb_csv_str(sb, "say \"hi\"\nbye"));
+    cr_assert_str_eq(out, "\"say \"\"hi\"\"\nbye\"");
+}

@@ -10,6 +10,10 @@
  * "12.5 ms", "2.00 s" (NaN gives "-"). Returns buf. */
 const char *mw__bench_format_ns(double ns, char *buf, size_t len);
 
+/* The unit a duration of ns nanoseconds reads best in ("s", "ms", "us", "ns"), and in *scaled
+ * the duration in that unit. */
+const char *mw__bench_ns_unit(double ns, double *scaled);
+
 /* Writes one result as a JSON object under key (NULL in an array); relative is the ratio to the
  * baseline or NaN (null). */
 void mw__bench_result_json(mw__json_t *j, const char *key, const mw_bench_result_t *r,

@@ -5,25 +5,32 @@
 #include <math.h>
 #include <string.h>
 
-const char *mw__bench_format_ns(double ns, char *buf, size_t len)
+const char *mw__bench_ns_unit(double ns, double *scaled)
 {
     static const struct {
         double scale;
         const char *unit;
     } units[] = {{1e9, "s"}, {1e6, "ms"}, {1e3, "us"}, {1, "ns"}};
-    double a = fabs(ns);
     size_t u = 0;
+
+    while (u + 1 < MW__ARRAY_LEN(units) && fabs(ns) < units[u].scale)
+        u++;
+    *scaled = ns / units[u].scale;
+    return units[u].unit;
+}
+
+const char *mw__bench_format_ns(double ns, char *buf, size_t len)
+{
+    double v;
+    const char *unit = mw__bench_ns_unit(ns, &v);
 
     if (isnan(ns)) {
         snprintf(buf, len, "-");
         return buf;
     }
-    while (u + 1 < MW__ARRAY_LEN(units) && a < units[u].scale)
-        u++;
-    double v = ns / units[u].scale;
     /* Three significant digits: 3.10 us, 31.0 us, 310 us. */
     int decimals = fabs(v) >= 100 ? 0 : fabs(v) >= 10 ? 1 : 2;
-    snprintf(buf, len, "%.*f %s", decimals, v, units[u].unit);
+    snprintf(buf, len, "%.*f %s", decimals, v, unit);
     return buf;
 }
 

@@ -90,14 +90,9 @@ static void format_value(char *buf, size_t len, double v, int bytes, int ns, int
             mw__bench_format_ns(v, buf, len);
             return;
         }
-        static const struct {
-            double scale;
-            const char *unit;
-        } u[] = {{1e9, "s"}, {1e6, "ms"}, {1e3, "us"}, {1, "ns"}};
-        size_t i = 0;
-        while (i + 1 < MW__ARRAY_LEN(u) && fabs(v) < u[i].scale)
-            i++;
-        snprintf(buf, len, "%g %s", v / u[i].scale, u[i].unit);
+        double scaled;
+        const char *unit = mw__bench_ns_unit(v, &scaled);
+        snprintf(buf, len, "%g %s", scaled, unit); /* a tick: "1.5 us", "20 ms" */
     } else if (bytes && v >= 0 && v == floor(v) && v < 0x1p63) {
         /* A power of two whole ("64 MiB", the ticks of a log axis), other sizes rounded. */
         uint64_t b = (uint64_t)v;

@@ -49,6 +49,11 @@ int mw_cli_emit(const char *cmd, mw__sb_t *sb, int status);
  * returns the exit status. */
 int mw__cli_maps_error(const char *cmd, const char *pid_text, int err);
 
+struct mw_region;
+/* `maps` and `where`: a region's path as a line of their text shows it: "[anon]" when it has
+ * none, newlines as \012, " (deleted)" after an unlinked file. */
+void mw__cli_region_path(mw__sb_t *sb, const struct mw_region *r);
+
 /* Whether an argument is a negative number ("-5", "-0x10"), which getopt would take for an
  * option: commands that expect numbers report it as a bad value instead. */
 int mw__cli_is_negative_number(const char *arg);

@@ -42,7 +42,6 @@ void mw_cli_error(const char *cmd, const char *what, const char *fmt, ...)
 
 int mw_cli_bad_option(const char *cmd, char **argv, int opt)
 {
-    extern int optind, optopt;
     const char *arg = optind > 0 ? argv[optind - 1] : "?";
 
     if (opt == ':')

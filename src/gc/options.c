@@ -137,6 +137,7 @@ static void init_once(void)
     mw__gc.fast_limit = mw__gc.opt.collect_every ? 0 : MW__GC_SMALL_MAX + 1;
     mw__gc_threads_init();
     mw__gc.threshold = MW__GC_MAX(mw__gc.opt.min_alloc, mw__gc.opt.min_heap);
+    mw__heap_register("gc-heap", mw__gc_heap_contains); /* MW_SHOW names the collector's chunks */
     if (mw__gc.opt.stats)
         atexit(print_stats);
     __atomic_store_n(&mw__gc.inited, 1, __ATOMIC_RELEASE);

@@ -47,9 +47,12 @@ DW_LIBS := $(shell pkg-config --libs libdw libelf)
 endif
 
 # ---- sources ------------------------------------------------------------------------------------
-LIB_MODULES     := common maps scan gc bench
+LIB_MODULES     := common maps scan gc bench lab
 LIB_SRCS        := $(sort $(foreach m,$(LIB_MODULES),$(wildcard src/$(m)/*.c)))
 LIB_OBJS        := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+# The experiments (src/lab) serve the memwalk command, the tour and the tests through the static
+# archive; none of their names is public, so the shared library leaves them out.
+LIB_SO_OBJS     := $(filter-out $(BUILD)/obj/src/lab/%,$(LIB_OBJS))
 # The preload: the leak module and the scanner, built apart with their own flags (no libdw, no
 # stdio, hidden symbols but the allocator entry points). PRELOAD_EXTRA_SRCS lets mk/leak.mk add
 # allocation-free helpers from src/common.
@@ -98,9 +101,9 @@ $(LIB_A): $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(Q)$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
 
-$(LIB_SO): $(LIB_OBJS) src/libmemwalk.map
+$(LIB_SO): $(LIB_SO_OBJS) src/libmemwalk.map
 	$(Q)$(call say,LD,$@)$(CC) -shared -Wl,-soname,$(LIB_SONAME) \
-	  -Wl,--version-script=src/libmemwalk.map -o $@ $(LIB_OBJS) $(LDLIBS_BASE)
+	  -Wl,--version-script=src/libmemwalk.map -o $@ $(LIB_SO_OBJS) $(LDLIBS_BASE)
 	$(Q)ln -sf libmemwalk.so $(BUILD)/$(LIB_SONAME)
 
 $(PRELOAD): $(PRELOAD_OBJS) src/leak/preload.map

@@ -588,8 +588,8 @@ Test(maps_kind_names, every_kind_has_its_word)
     cr_assert_str_eq(mw_region_kind_name(MW_REGION_KIND_COUNT), "?");
 }
 
-/* The reader parses lines as they come: a line cut across reads must come out whole. */
-int mw__maps_parse_fd(int fd, unsigned flags, mw_maps_t *out, size_t *bad_line);
+/* The reader (mw__maps_parse_fd) parses lines as they come: a line cut across reads must come
+ * out whole. */
 
 /* smaps text of n regions, about 300 bytes each, with values that differ from region to region. */
 static char *smaps_text(size_t n, size_t *len)

@@ -111,7 +111,7 @@ $(PRELOAD): $(PRELOAD_OBJS) src/leak/preload.map
 	  -Wl,-z,nodelete -o $@ $(PRELOAD_OBJS) -pthread -ldl
 
 $(MEMWALK): $(CLI_OBJS) $(LIB_A)
-	$(Q)$(call say,LD,$@)$(CC) -o $@ $(CLI_OBJS) $(LIB_A) $(CLI_LDLIBS) $(DW_LIBS) $(LDLIBS_BASE)
+	$(Q)$(call say,LD,$@)$(CC) -o $@ $(CLI_OBJS) $(LIB_A) $(CLI_LDLIBS) $(LDLIBS_BASE)
 
 EXAMPLE_SRCS := $(wildcard examples/*.c)
 EXAMPLE_BINS += $(EXAMPLE_SRCS:examples/%.c=$(BUILD)/examples/%)

@@ -49,7 +49,8 @@
  * registered threads or roots keep reachable for as long as it uses it (an object handed to it
  * and still held by its registered owner, say), but what it alone holds may be freed under it,
  * and it must not store the only pointer to an object anywhere while a collection may run. It
- * must not allocate (that aborts, as above).
+ * must not allocate (that aborts, as above); mw_gc_pthread_create() and mw_gc_pthread_sigmask()
+ * need no registration.
  *
  * Marking runs in parallel: the collecting thread and helper threads (one marker per CPU the
  * process may run on, MEMWALK_GC_MARKERS to choose) share the work by stealing from each other's

@@ -600,11 +600,14 @@ void mw__gc_markers_prepare(void)
         pthread_sigmask(SIG_SETMASK, &all, &old);
         for (i = k->started + 1; i < k->n; i++) {
             pthread_t t;
-            if (!k->m[i].own.cap && stack_grow(&k->m[i].own) < 0)
-                break;
             k->m[i].seen_gen = __atomic_load_n(&k->gen, __ATOMIC_RELAXED);
-            if (pthread_create(&t, NULL, helper_main, (void *)(uintptr_t)i) != 0)
+            if ((!k->m[i].own.cap && stack_grow(&k->m[i].own) < 0) ||
+                pthread_create(&t, NULL, helper_main, (void *)(uintptr_t)i) != 0) {
+                /* No more threads to be had (limits, seccomp): mark with those there are,
+                 * without trying again at every collection. */
+                k->n = k->started + 1;
                 break;
+            }
             pthread_detach(t);
             k->started++;
         }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -345,7 +346,7 @@ static void wait_until_gone(pid_t tid)
         usleep(1000);
 }
 
-static pid_t child_tid;
+static volatile pid_t child_tid;
 
 static void *note_tid(void *(*fn)(void *))
 {
@@ -494,4 +495,35 @@ Test(gc_pthread, cancelled_thread_leaves_the_collector_usable, .timeout = 60)
     gc_test_collect();
     cr_assert_eq(mw__gc.nthreads, 1);
     cr_assert_eq(mw__gc.exits.len, 0);
+}
+
+static void *exits_behind_the_collectors_back(void *arg)
+{
+    (void)arg;
+    mw_gc_register_thread();
+    child_tid = (pid_t)gettid();
+    syscall(SYS_exit, 0); /* no thread-exit hook runs: still registered */
+    return NULL;
+}
+
+Test(gc_pthread, thread_gone_without_unregistering_is_forgotten, .timeout = 30)
+{
+    pthread_t t;
+    char out[2048], want[160];
+
+    cr_redirect_stderr();
+    mw_gc_malloc(16);
+    child_tid = 0;
+    pthread_create(&t, NULL, exits_behind_the_collectors_back, NULL);
+    while (!child_tid)
+        sched_yield();
+    wait_until_gone(child_tid);
+    cr_assert_eq(mw__gc.nthreads, 2);
+    gc_test_collect(); /* neither waits for it nor reads its stack */
+    cr_assert_eq(mw__gc.nthreads, 1);
+    gc_test_collect();
+    fflush(stderr);
+    read_all(cr_get_redirected_stderr(), out, sizeof out);
+    snprintf(want, sizeof want, "memwalk gc: thread %d exited while registered", (int)child_tid);
+    cr_assert(strstr(out, want), "stderr: %s", out);
 }

@@ -21,14 +21,6 @@
 static pthread_barrier_t ready, done;
 static volatile int finalized;
 
-NOINLINE static uintptr_t make_tracked(void)
-{
-    long *p = mw_gc_malloc(64);
-    p[0] = 1234;
-    mw_gc_set_finalizer(p, gc_test_count_fin, (void *)&finalized);
-    return gc_test_hide(p);
-}
-
 static int blocked(int sig)
 {
     sigset_t cur;
@@ -39,7 +31,7 @@ static int blocked(int sig)
 /* Holds an object only on its stack while the main thread collects. */
 static void *hold_during_collection(void)
 {
-    long *p = gc_test_unhide(make_tracked());
+    long *p = gc_test_unhide(gc_test_tracked(&finalized));
 
     pthread_barrier_wait(&ready);
     pthread_barrier_wait(&done);

@@ -81,21 +81,13 @@ Test(gc_threads, registered_threads_allocate_and_collect_concurrently, .timeout 
 static pthread_barrier_t ready, done;
 static volatile int finalized;
 
-NOINLINE static uintptr_t make_tracked(void)
-{
-    long *p = mw_gc_malloc(64);
-    p[0] = 1234;
-    mw_gc_set_finalizer(p, gc_test_count_fin, (void *)&finalized);
-    return gc_test_hide(p);
-}
-
 static void *holder(void *arg)
 {
     long *p;
 
     (void)arg;
     mw_gc_register_thread();
-    p = gc_test_unhide(make_tracked()); /* only on this thread's stack */
+    p = gc_test_unhide(gc_test_tracked(&finalized)); /* only on this thread's stack */
     pthread_barrier_wait(&ready);
     pthread_barrier_wait(&done); /* the main thread collects meanwhile */
     __asm__ volatile("" : : "r"(p) : "memory");

@@ -216,6 +216,9 @@ struct mw__gc_markers {
     uint64_t phases, steals; /* parallel phases run, steals that took entries (for the tests) */
     uint64_t state __attribute__((aligned(64)));
     char pad[56];
+    uint32_t work __attribute__((aligned(64))); /* bumped when entries become public or the
+                                                 * phase ends: idle markers sleep on it */
+    uint32_t sleepers;
 };
 
 /* The value a thread started by mw_gc_pthread_create returned, kept alive until it is joined

@@ -128,6 +128,16 @@ static long futex(uint32_t *addr, int op, uint32_t val)
     return syscall(SYS_futex, addr, op, val, NULL, NULL, 0);
 }
 
+/* Tells idle markers asleep in idle_wait that there is something to look at. */
+static void wake_idle(void)
+{
+    /* Sequentially consistent with idle_wait's: either the sleeper sees the new count, or this
+     * sees the sleeper. */
+    __atomic_add_fetch(&mw__gc.mk.work, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&mw__gc.mk.sleepers, __ATOMIC_SEQ_CST))
+        futex(&mw__gc.mk.work, FUTEX_WAKE_PRIVATE, INT32_MAX);
+}
+
 /* ---- the mark loop -------------------------------------------------------------------------- */
 
 /* Every candidate word that fell inside the heap's address range [heap_lo, heap_hi) but on no
@@ -292,6 +302,7 @@ static void __attribute__((noinline)) publish(struct drain *d, struct mw__gc_mar
             __atomic_store_n(&mk->split, split + own / 2, __ATOMIC_RELAXED);
     }
     marker_unlock(mk);
+    wake_idle();
 }
 
 /* Whether this marker should publish some of its entries now that markers are idle: it has
@@ -480,8 +491,31 @@ static void go_idle(void)
 
     while (st_idle(s) == st_joined(s) && !(s & ST_DONE))
         if (__atomic_compare_exchange_n(&mw__gc.mk.state, &s, s | ST_DONE, 0, __ATOMIC_ACQ_REL,
-                                        __ATOMIC_ACQUIRE))
+                                        __ATOMIC_ACQUIRE)) {
+            wake_idle();
             break;
+        }
+}
+
+/* An idle marker found nothing to steal: spins a little (work often comes back within
+ * microseconds), then sleeps until entries are published or the phase ends, so that markers
+ * without work leave the CPUs to those with some. seen is the work count it last looked at. */
+static void idle_wait(unsigned *spins, uint32_t seen)
+{
+    static const struct timespec ms = {0, 1000000};
+
+    if (++*spins < 256) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#elif defined(__aarch64__)
+        __asm__ volatile("yield");
+#endif
+        return;
+    }
+    __atomic_add_fetch(&mw__gc.mk.sleepers, 1, __ATOMIC_SEQ_CST);
+    /* Every publication and the end wake sleepers; the timeout is only a safety net. */
+    syscall(SYS_futex, &mw__gc.mk.work, FUTEX_WAIT_PRIVATE, seen, &ms, NULL, 0);
+    __atomic_sub_fetch(&mw__gc.mk.sleepers, 1, __ATOMIC_ACQ_REL);
 }
 
 /* Adds delta to the state unless the phase is over; returns 0 when it is. */
@@ -513,11 +547,12 @@ static void marker_run(unsigned self)
         go_idle();
         for (;;) {
             struct mw__gc_marker *v;
+            uint32_t seen = __atomic_load_n(&mw__gc.mk.work, __ATOMIC_ACQUIRE);
             if (__atomic_load_n(&mw__gc.mk.state, __ATOMIC_ACQUIRE) & ST_DONE)
                 goto out;
             v = find_victim(self);
             if (!v) {
-                cpu_relax(&spins);
+                idle_wait(&spins, seen);
                 continue;
             }
             if (!state_add((uint64_t)0 - ST_IDLE))

@@ -660,7 +660,7 @@ void mw__gc_markers_forget(void)
 
     k->started = 0;
     k->use = 0;
-    for (i = 0; i < k->n; i++) {
+    for (i = 0; k->m && i < k->n; i++) {
         k->m[i].lock = 0;
         k->m[i].head = k->m[i].split = 0;
         k->m[i].stack->len = 0;

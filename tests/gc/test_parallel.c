@@ -314,3 +314,21 @@ Test(gc_parallel, markers_and_registered_threads_together, .timeout = 120)
     cr_assert_gt(mw__gc.mk.phases, 0);
     verify();
 }
+
+Test(gc_parallel, forked_child_with_one_marker_collects)
+{
+    pid_t pid;
+    int status;
+
+    setenv_before_first_use("1", NULL);
+    build();
+    gc_test_collect();
+    pid = fork();
+    if (pid == 0) {
+        gc_test_collect();
+        _exit(tree_ok(g.tree, TREE_DEPTH) ? 0 : 3);
+    }
+    cr_assert_gt(pid, 0);
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %#x", status);
+}

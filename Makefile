@@ -22,8 +22,12 @@ Q :=
 else
 Q := @
 endif
-# $(call say,WHAT,FILE): the short line printed for each step unless V=1.
-say = $(if $(Q),echo '  $(1)	$(2)';)
+# $(call say,WHAT,FILE): the short line printed for each step unless V=1 (or QUIET=1, which
+# `make tour` uses to keep its build to one line).
+say = $(if $(Q),$(if $(QUIET),,echo '  $(1)	$(2)';))
+# make tour and make check build with one job per core unless -j was given.
+NPROC := $(shell nproc 2>/dev/null || echo 1)
+JOBS   = $(if $(filter -j% j%,$(MAKEFLAGS)),,-j$(NPROC))
 
 # Optional parts: found with pkg-config, switched off (and said so) when missing.
 HAVE_LIBDW     := $(shell pkg-config --exists libdw libelf 2>/dev/null && echo 1)
@@ -43,9 +47,12 @@ DW_LIBS := $(shell pkg-config --libs libdw libelf)
 endif
 
 # ---- sources ------------------------------------------------------------------------------------
-LIB_MODULES     := common maps scan gc bench
+LIB_MODULES     := common maps scan gc bench lab
 LIB_SRCS        := $(sort $(foreach m,$(LIB_MODULES),$(wildcard src/$(m)/*.c)))
 LIB_OBJS        := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+# The experiments (src/lab) serve the memwalk command, the tour and the tests through the static
+# archive; none of their names is public, so the shared library leaves them out.
+LIB_SO_OBJS     := $(filter-out $(BUILD)/obj/src/lab/%,$(LIB_OBJS))
 # The preload: the leak module and the scanner, built apart with their own flags (no libdw, no
 # stdio, hidden symbols but the allocator entry points). PRELOAD_EXTRA_SRCS lets mk/leak.mk add
 # allocation-free helpers from src/common.
@@ -74,11 +81,12 @@ all: $(MEMWALK) $(LIB_A) $(LIB_SO) $(PRELOAD) config-note
 
 # Says which optional parts this build leaves out (scripts/install-deps adds what they need).
 HAVE_CLANG := $(shell command -v clang >/dev/null 2>&1 && echo 1)
+# (make tour leaves it to install-deps --tour, which says what the tour skips.)
 config-note:
-	@$(if $(HAVE_LIBDW),,echo "memwalk: note: off: symbolized leak stacks (no libdw-dev): stacks print module+offset";) true
-	@$(if $(HAVE_CRITERION),,echo "memwalk: note: off: the test suites (no libcriterion-dev); make check installs it";) true
-	@$(if $(HAVE_LIBGC),,echo "memwalk: note: off: the Boehm GC comparison in make bench (no libgc-dev)";) true
-	@$(if $(HAVE_CLANG),,echo "memwalk: note: off: the clang build of make check and make fuzz (no clang)";) true
+	@$(if $(HAVE_LIBDW)$(QUIET),,echo "memwalk: note: off: symbolized leak stacks (no libdw-dev): stacks print module+offset";) true
+	@$(if $(HAVE_CRITERION)$(QUIET),,echo "memwalk: note: off: the test suites (no libcriterion-dev); make check installs it";) true
+	@$(if $(HAVE_LIBGC)$(QUIET),,echo "memwalk: note: off: the Boehm GC comparison in make bench (no libgc-dev)";) true
+	@$(if $(HAVE_CLANG)$(QUIET),,echo "memwalk: note: off: the clang build of make check and make fuzz (no clang)";) true
 
 # ---- rules --------------------------------------------------------------------------------------
 $(BUILD)/obj/%.o: %.c
@@ -93,9 +101,9 @@ $(LIB_A): $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(Q)$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
 
-$(LIB_SO): $(LIB_OBJS) src/libmemwalk.map
+$(LIB_SO): $(LIB_SO_OBJS) src/libmemwalk.map
 	$(Q)$(call say,LD,$@)$(CC) -shared -Wl,-soname,$(LIB_SONAME) \
-	  -Wl,--version-script=src/libmemwalk.map -o $@ $(LIB_OBJS) $(LDLIBS_BASE)
+	  -Wl,--version-script=src/libmemwalk.map -o $@ $(LIB_SO_OBJS) $(LDLIBS_BASE)
 	$(Q)ln -sf libmemwalk.so $(BUILD)/$(LIB_SONAME)
 
 $(PRELOAD): $(PRELOAD_OBJS) src/leak/preload.map
@@ -136,20 +144,28 @@ $(BUILD)/examples/%: $(BUILD)/obj/examples/%.o $(LIB_A)
 	@mkdir -p $(@D)
 	$(Q)$(call say,LD,$@)$(CC) -o $@ $< $(LIB_A) $(LDLIBS_BASE)
 examples: $(EXAMPLE_BINS)
+	@:
+# Objects are kept, so a second make relinks nothing that did not change.
+.SECONDARY:
 
 # ---- the two README commands --------------------------------------------------------------------
 deps:
 	$(Q)scripts/install-deps
 
-# The tour runs the examples point_leak and point_fixed under `memwalk leaks`: build them too.
-tour: deps
-	$(Q)$(MAKE) --no-print-directory all examples
-	$(Q)$(MEMWALK) tour
+# The tour starts for anyone with a C compiler and make: install-deps --tour installs what it can
+# and says what the tour skips without the rest; the build is parallel and says one line. The
+# tour runs the examples point_leak and point_fixed under `memwalk leaks`: they are built too.
+TOUR_ARGS ?=
+tour:
+	$(Q)scripts/install-deps --tour
+	$(Q)echo "memwalk: building with $(CC) ($(NPROC) jobs; V=1 shows the commands)"
+	$(Q)$(MAKE) --no-print-directory $(JOBS) QUIET=$(if $(Q),1) all examples
+	$(Q)$(MEMWALK) tour $(TOUR_ARGS)
 
 # check: gcc build with every suite and module check, then the clang build with the unit suites.
 check: deps
-	$(Q)$(MAKE) --no-print-directory all tests examples
-	$(Q)$(MAKE) --no-print-directory check-build-clang
+	$(Q)$(MAKE) --no-print-directory $(JOBS) all tests examples
+	$(Q)$(MAKE) --no-print-directory $(JOBS) check-build-clang
 	$(Q)scripts/check-runner --make "$(MAKE) --no-print-directory" \
 	  --suites "$(TEST_BINS) $(TEST_SUITES:%=$(CLANG_BUILD)/tests/test_%)" --checks "$(CHECKS)"
 
@@ -162,8 +178,14 @@ LIBDIR  := $(PREFIX)/lib
 BINDIR  := $(PREFIX)/bin
 MANDIR  := $(PREFIX)/share/man
 
+# Outside the loader's default directories, programs linked with `pkg-config --libs memwalk`
+# find libmemwalk.so.0 through a run path (on Debian, /usr/local/lib is a default directory).
+comma := ,
+PC_RPATH = $(if $(filter /usr /usr/local,$(PREFIX)),,-Wl$(comma)-rpath$(comma)$${libdir})
+
 $(BUILD)/memwalk.pc: memwalk.pc.in FORCE
-	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	  -e 's|@RPATH@|$(PC_RPATH)|g' $< > $@
 
 install: all examples $(BUILD)/memwalk.pc
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/memwalk $(DESTDIR)$(LIBDIR)/pkgconfig \
@@ -184,7 +206,9 @@ install: all examples $(BUILD)/memwalk.pc
 
 uninstall:
 	rm -rf $(DESTDIR)$(BINDIR)/memwalk $(DESTDIR)$(LIBDIR)/libmemwalk.* $(DESTDIR)$(LIBDIR)/$(LIB_SONAME) \
-	  $(DESTDIR)$(LIBDIR)/memwalk $(DESTDIR)$(INCDIR)/memwalk $(DESTDIR)$(LIBDIR)/pkgconfig/memwalk.pc
+	  $(DESTDIR)$(LIBDIR)/memwalk $(DESTDIR)$(INCDIR)/memwalk $(DESTDIR)$(LIBDIR)/pkgconfig/memwalk.pc \
+	  $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(wildcard man/*.1))) \
+	  $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(wildcard man/*.3)))
 
 # ---- lint ---------------------------------------------------------------------------------------
 lint:

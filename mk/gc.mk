@@ -63,8 +63,7 @@ check-gc-stress: $(GC_STRESS_BINS)
 # free slots reported to the tool, driven by the stress test in --explicit-roots mode. Covered:
 # size classes, cursors and bitmaps, block sweep, free-run coalescing, large and huge objects,
 # explicit free and realloc, user roots, the mark loop and its overflow rescan, finalizers.
-GC_SAN_SRCS = $(sort $(wildcard src/gc/*.c src/scan/*.c)) src/common/parse.c src/common/file.c \
-              stress/gc_stress.c
+GC_SAN_SRCS = $(sort $(wildcard src/gc/*.c src/scan/*.c src/common/*.c)) stress/gc_stress.c
 GC_SAN_DEPS = $(GC_SAN_SRCS) $(wildcard src/gc/*.h src/scan/*.h include/memwalk/gc.h)
 GC_SAN_FLAGS = -std=gnu11 -O1 -g -fno-omit-frame-pointer $(WARN) $(BASE_CPPFLAGS) \
                -DMW_GC_EXPLICIT_ROOTS=1

@@ -1,5 +1,9 @@
 # The leak checker: `memwalk leaks`, its preload, victims, oracle comparisons, benchmark.
 
+# The preload uses the allocation-free number parsers of src/common.
+PRELOAD_EXTRA_SRCS := src/common/parse.c
+$(PRELOAD): $(BUILD)/obj-preload/src/common/parse.o
+
 # Victim programs: ordinary -O2 builds without frame pointers, as Debian's and most programs are.
 LEAK_VICTIM_SRCS := $(wildcard tests/leaks/victims/*.c)
 LEAK_VICTIMS     := $(LEAK_VICTIM_SRCS:tests/leaks/victims/%.c=$(BUILD)/tests/leaks/victims/%) \
@@ -64,3 +68,42 @@ $(LEAK_BENCH_DIR)/%: bench/leak_overhead/%.c
 bench: bench-leak
 bench-leak: all $(LEAK_BENCH_DIR)/alloc_heavy $(LEAK_BENCH_DIR)/gen_sql $(LEAK_BENCH_DIR)/measure
 	$(Q)bench/leak_overhead/run.sh $(BUILD)
+
+# ---- stress: the tracer's crash cases in loops (make stress), a short slice in make check -------
+LEAK_STRESS_RUNS ?= 20
+.PHONY: stress-leaks check-leaks-stress
+stress: stress-leaks
+stress-leaks: all leak-victims
+	$(Q)stress/leak_stress.sh $(BUILD) $(LEAK_STRESS_RUNS)
+
+CHECKS += check-leaks-stress
+check-leaks-stress: all leak-victims
+	$(Q)stress/leak_stress.sh $(BUILD) 2
+
+# ---- unit tests of the preload's tables and unwinder: its objects from an archive, without the
+# entry points, the constructor and the exit path (tests/leak_preload/stubs.h stands in) ---------
+LEAK_PRELOAD_TEST_A := $(BUILD)/tests/libleak-preload-test.a
+LEAK_PRELOAD_TEST_OBJS = $(filter-out %/entry.o %/init.o %/proc.o %/signals.o %/exit.o,\
+                           $(filter $(BUILD)/obj-preload/src/leak/%,$(PRELOAD_OBJS)))
+$(LEAK_PRELOAD_TEST_A): $(PRELOAD)
+	@mkdir -p $(@D)
+	$(Q)rm -f $@ && ar rcs $@ $(LEAK_PRELOAD_TEST_OBJS)
+TEST_DEPS_leak_preload   := $(LEAK_PRELOAD_TEST_A)
+TEST_LDLIBS_leak_preload  = $(LEAK_PRELOAD_TEST_A) -lunwind
+TEST_CFLAGS_leak_preload := -fomit-frame-pointer
+
+# ---- fuzzing the allocation-free maps reader the exit check uses (make fuzz) ---------------------
+FUZZ_PROCMAPS := $(BUILD)/fuzz/fuzz_procmaps
+$(FUZZ_PROCMAPS): fuzz/fuzz_procmaps.c src/scan/procmaps.c src/scan/procmaps.h src/common/parse.c
+	@mkdir -p $(@D)
+	$(Q)$(call say,FUZZ,$@)clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
+	  -fno-sanitize-recover=undefined $(BASE_CPPFLAGS) -o $@ fuzz/fuzz_procmaps.c \
+	  src/scan/procmaps.c src/common/parse.c
+.PHONY: fuzz-procmaps
+fuzz: fuzz-procmaps
+fuzz-procmaps: $(FUZZ_PROCMAPS)
+	@mkdir -p $(BUILD)/fuzz/corpus-procmaps
+	$(Q)cat /proc/self/maps > $(BUILD)/fuzz/corpus-procmaps/self
+	$(Q)$(FUZZ_PROCMAPS) -max_total_time=$(FUZZ_TIME) -max_len=65536 \
+	  -artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus-procmaps >$(BUILD)/fuzz/fuzz_procmaps.log 2>&1 \
+	  && echo "fuzz-procmaps: ok" || { tail -n 30 $(BUILD)/fuzz/fuzz_procmaps.log; exit 1; }

@@ -10,7 +10,7 @@ MAPS_HELPER_FLAGS_static := -static
 
 $(MAPS_HELPER_DIR)/target-%: tests/maps/helpers/target.c
 	@mkdir -p $(@D)
-	$(Q)$(call say,CC,$@)$(CC) -std=gnu11 -O1 -g $(WARN) $(MAPS_HELPER_FLAGS_$*) -o $@ $<
+	$(Q)$(call say,CC,$@)$(CC) -std=gnu11 -O1 -g $(WARN) $(MAPS_HELPER_FLAGS_$*) -o $@ $< -pthread
 
 # The suite runs them; TEST_DEPS_maps would be expanded before this file is read, so the
 # prerequisite is added with a rule of its own.

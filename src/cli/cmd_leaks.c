@@ -40,7 +40,7 @@ static void usage(FILE *out)
             "  --suppressions=FILE            hide loss records matching FILE (memcheck's\n"
             "                                 suppression format; may be repeated)\n"
             "  --log-file=FILE                report to FILE instead of stderr; %%p = process id\n"
-            "  --json=FILE                    also write the reports as JSON to FILE\n"
+            "  --json=FILE                    write JSON reports to FILE too ('-': stdout)\n"
             "  -q, --quiet                    no preamble\n"
             "  --read                         ARGS are raw result files written by the tracer\n"
             "                                 preloaded by hand (MEMWALK_OUT): report them\n"
@@ -62,6 +62,7 @@ struct opts {
     int read_mode;
     const char *log_file;
     const char *json_file;
+    FILE *json_out; /* opened before the program runs; stdout for '-' */
 };
 
 struct proc {
@@ -229,94 +230,15 @@ static int handle(const struct opts *o, const unsigned char *m, size_t len)
 }
 
 /* ---- running the program ------------------------------------------------------------------ */
-static int find_preload(char *out, size_t len)
-{
-    const char *env = getenv("MEMWALK_PRELOAD");
-    char exe[PATH_MAX], *slash;
-    ssize_t n;
-    const char *tries[] = {"/libmemwalk-leak.so", "/../lib/memwalk/libmemwalk-leak.so"};
-    size_t i;
-
-    if (env && *env) {
-        if (access(env, R_OK) != 0)
-            return -errno;
-        if (!realpath(env, out))
-            return -errno;
-        return 0;
-    }
-    n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0)
-        return -ENOENT;
-    exe[n] = '\0';
-    slash = strrchr(exe, '/');
-    if (!slash)
-        return -ENOENT;
-    *slash = '\0';
-    for (i = 0; i < 2; i++) {
-        char cand[PATH_MAX + 64];
-        snprintf(cand, sizeof cand, "%s%s", exe, tries[i]);
-        if (access(cand, R_OK) == 0 && realpath(cand, out) && strlen(out) < len)
-            return 0;
-    }
-    return -ENOENT;
-}
-
-/* Resolves PROGRAM as execvp would. Returns 0, or 127 (not found) / 126 (not executable). */
-static int resolve(const char *prog, char *out, size_t len)
-{
-    const char *path = getenv("PATH");
-    int saw_noexec = 0;
-
-    if (strchr(prog, '/')) {
-        if (access(prog, F_OK) != 0)
-            return 127;
-        if (access(prog, X_OK) != 0)
-            return 126;
-        snprintf(out, len, "%s", prog);
-        return 0;
-    }
-    if (!path)
-        path = "/usr/local/bin:/usr/bin:/bin";
-    while (*path) {
-        size_t n = strcspn(path, ":");
-        struct stat st;
-        snprintf(out, len, "%.*s%s%s", (int)n, n ? path : ".", "/", prog);
-        if (stat(out, &st) == 0 && S_ISREG(st.st_mode)) {
-            if (access(out, X_OK) == 0)
-                return 0;
-            saw_noexec = 1;
-        }
-        path += n;
-        if (*path == ':')
-            path++;
-    }
-    return saw_noexec ? 126 : 127;
-}
-
-/* 1 when path is an ELF executable without an interpreter (statically linked). */
-static int is_static_elf(const char *path)
-{
-    Elf64_Ehdr eh;
-    Elf64_Phdr ph;
-    int fd = open(path, O_RDONLY | O_CLOEXEC), i, interp = 0;
-
-    if (fd < 0)
-        return 0;
-    if (pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh || memcmp(eh.e_ident, ELFMAG, 4) ||
-        eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof ph) {
-        close(fd);
-        return 0;
-    }
-    for (i = 0; i < eh.e_phnum; i++) {
-        if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (Elf64_Off)i * sizeof ph)) !=
-            (ssize_t)sizeof ph)
-            break;
-        if (ph.p_type == PT_INTERP)
-            interp = 1;
-    }
-    close(fd);
-    return !interp;
-}
+static const char *const tries[] = {"/libmemwalk-leak.so", "/../lib/memwalk/libmemwalk-leak.so"};
+static const struct mw_cli_preload leak_lib = {
+    "libmemwalk-leak.so",
+    "MEMWALK_PRELOAD",
+    tries,
+    2,
+    "next to memwalk or in ../lib/memwalk",
+    "cannot trace a static binary (the tracer is preloaded into dynamically linked programs only)",
+};
 
 static pid_t child_pid;
 
@@ -329,34 +251,15 @@ static void forward_signal(int sig)
 static int run(const struct opts *o, int argc, char **argv)
 {
     char preload[PATH_MAX], prog[PATH_MAX];
-    int sv[2], errpipe[2], r, status = 0, exec_err = 0, rc;
+    int sv[2], errpipe[2], r, status = 0, exec_err = 0;
     struct proc *root;
     unsigned char *buf;
     struct sigaction sa, old_int, old_quit;
     const size_t bufsz = sizeof(mw__leak_msg_t) + MW__LEAK_CHUNK + 64;
 
-    r = find_preload(preload, sizeof preload);
-    if (r < 0) {
-        mw_cli_error(CMD, "libmemwalk-leak.so",
-                     "not found next to memwalk or in ../lib/memwalk (set MEMWALK_PRELOAD): %s",
-                     strerror(-r));
-        return MW_EXIT_FAILURE;
-    }
-    rc = resolve(argv[0], prog, sizeof prog);
-    if (rc == 127) {
-        mw_cli_error(CMD, argv[0], "command not found");
-        return 127;
-    }
-    if (rc == 126) {
-        mw_cli_error(CMD, argv[0], "%s", strerror(EACCES));
-        return 126;
-    }
-    if (is_static_elf(prog)) {
-        mw_cli_error(CMD, argv[0],
-                     "cannot trace a static binary (the tracer is preloaded into dynamically "
-                     "linked programs only)");
-        return 126;
-    }
+    r = mw_cli_prepare_preload(CMD, &leak_lib, argv[0], preload, prog, sizeof prog);
+    if (r)
+        return r;
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0 ||
         pipe2(errpipe, O_CLOEXEC) < 0) {
         mw_cli_error(CMD, "socketpair", "%s", strerror(errno));
@@ -520,8 +423,9 @@ static int write_json(const struct opts *o, int argc, char **argv, int status)
                   json.buf ? json.buf : "");
     if (doc.err)
         return -ENOMEM;
-    f = fopen(o->json_file, "we");
-    if (!f || fputs(doc.buf, f) == EOF || fclose(f) != 0) {
+    f = o->json_out;
+    errno = EIO;
+    if (fputs(doc.buf, f) == EOF || (f == stdout ? fflush(f) : fclose(f)) != 0) {
         int e = errno;
         mw__sb_free(&doc);
         return -e;
@@ -642,6 +546,13 @@ static int cmd_leaks(int argc, char **argv)
                                  : "no program to run (try 'memwalk help leaks')");
         lk_supp_free(o.rep.supp);
         return MW_EXIT_USAGE;
+    }
+    /* The JSON file is opened first: a bad path should not cost a whole run. */
+    if (o.json_file &&
+        !(o.json_out = strcmp(o.json_file, "-") == 0 ? stdout : fopen(o.json_file, "we"))) {
+        mw_cli_error(CMD, o.json_file, "%s", strerror(errno));
+        lk_supp_free(o.rep.supp);
+        return MW_EXIT_ACCESS;
     }
     if (o.read_mode)
         rc = read_files(&o, argc - optind, argv + optind);

@@ -305,6 +305,21 @@ void lk_report_print(FILE *out, const struct lk_result *r, const struct lk_repor
                 "==%d== Note: %u thread(s) could not be stopped for the scan (signals blocked); "
                 "their stacks were scanned whole\n",
                 pid, r->h.threads_unstopped);
+    if (r->h.limits) {
+        /* The tracer's fixed tables that filled up (record.h, enum mw__leak_limit). */
+        static const char *const what[] = {
+            "too many live threads: later ones were not traced",
+            "too many threads to stop: the rest were not scanned",
+            "the block table is full: tracing stopped early",
+            "too many distinct stacks: later blocks have no stack",
+            "too many tracer mappings: some were scanned as roots",
+            "too many exited threads: some of their stacks were scanned as roots",
+            "too many loaded objects: some frames have no module",
+            "too many ranges to skip: some allocator memory was scanned as roots"};
+        for (i = 0; i < sizeof what / sizeof what[0]; i++)
+            if (r->h.limits & (1u << i))
+                fprintf(out, "==%d== Note: tracer limit reached: %s\n", pid, what[i]);
+    }
     fprintf(out, "==%d== \n", pid);
     fprintf(out, "==%d== ERROR SUMMARY: %s errors from %s contexts (suppressed: %s from %s)\n", pid,
             lk_commas(st->errors, a, sizeof a), lk_commas(st->contexts, b, sizeof b),

@@ -25,8 +25,12 @@ int lk_result_parse(const unsigned char *buf, size_t len, struct lk_result *r)
     uint32_t i;
 
     memset(r, 0, sizeof *r);
-    if (take(&c, &r->h, sizeof r->h) < 0 || r->h.magic != MW__LEAK_MAGIC ||
-        r->h.version != MW__LEAK_VERSION)
+    /* Version 1 streams (an older tracer) end the header before limits. */
+    if (take(&c, &r->h, MW__LEAK_RESULT_V1_SIZE) < 0 || r->h.magic != MW__LEAK_MAGIC ||
+        (r->h.version != 1 && r->h.version != MW__LEAK_VERSION))
+        return -EINVAL;
+    if (r->h.version > 1 && take(&c, (char *)&r->h + MW__LEAK_RESULT_V1_SIZE,
+                                 sizeof r->h - MW__LEAK_RESULT_V1_SIZE) < 0)
         return -EINVAL;
     /* Each element takes at least a few bytes: bound the counts by what is left. */
     if (r->h.nmodules > len / sizeof(mw__leak_module_t) || r->h.ntraces > len / 4 ||

@@ -176,6 +176,7 @@ struct mw__gc_fin {
     uintptr_t obj; /* 0 empty, 1 deleted */
     mw_gc_finalizer_fn fn;
     void *ctx;
+    unsigned flags; /* enum mw_gc_finalizer_flags */
 };
 
 struct mw__gc_mse {
@@ -185,6 +186,7 @@ struct mw__gc_mse {
 struct mw__gc_options {
     int stats, verbose, disable, poison, signal, check;
     uint64_t growth, min_alloc, min_heap, max_heap, unmap_after, mark_stack;
+    uint64_t collect_every; /* 0, or collect at every N-th allocation call (control.c) */
     uint64_t markers, stop_timeout;
 };
 
@@ -238,6 +240,8 @@ struct mw__gc_state {
     int warned_stack;
     pthread_mutex_t lock;
     struct mw__gc_options opt;
+    size_t fast_limit; /* sizes below it take the fast path: 0 while every allocation must reach
+                        * the slow path (MEMWALK_GC_COLLECT_EVERY) */
     uint8_t class_of[MW__GC_SMALL_MAX / MW__GC_GRANULE + 1];
     uint32_t class_size[MW__GC_NCLASSES];
     uint8_t class_pages[MW__GC_NCLASSES];
@@ -437,6 +441,47 @@ void mw__gc_threads_init(void);
 void mw__gc_options_read(struct mw__gc_options *o);
 void mw__gc_init(void);
 int mw__gc_heap_contains(const void *addr);
+
+/* ---- addrmap.c: address -> word tables for the API's side tables ---------------------------- */
+/* Open addressing in mmap'd memory (never a root by itself). Keys are addresses > 1; 0 marks an
+ * empty slot, 1 a deleted one. Lock held for every call. */
+struct mw__gc_pair {
+    uintptr_t key, val;
+};
+
+struct mw__gc_map {
+    struct mw__gc_pair *slot;
+    size_t cap;   /* slots, a power of two (0 before the first insertion) */
+    size_t used;  /* slots not empty: live and deleted */
+    size_t count; /* live keys */
+};
+
+#define MW__GC_MAP_DELETED ((uintptr_t)1)
+
+/* The pair of key, or NULL. */
+struct mw__gc_pair *mw__gc_map_find(const struct mw__gc_map *m, uintptr_t key);
+/* The pair of key, added with val 0 when missing (*added says which); NULL when out of memory.
+ * Pointers to pairs are invalid after an addition. */
+struct mw__gc_pair *mw__gc_map_put(struct mw__gc_map *m, uintptr_t key, int *added);
+void mw__gc_map_del(struct mw__gc_map *m, struct mw__gc_pair *p);
+
+/* ---- uncollectable.c: objects that are roots until freed ------------------------------------- */
+/* Lock held. Whether obj (an object start) is uncollectable; forgets it (mw_gc_free); marks every
+ * uncollectable object and what it reaches (a collection, after the roots). */
+int mw__gc_uncollectable_has(uintptr_t obj);
+void mw__gc_uncollectable_forget(uintptr_t obj);
+void mw__gc_uncollectable_mark(void);
+
+/* ---- weak.c: weak links ---------------------------------------------------------------------- */
+/* During a collection, after marking: phase 0 (before finalization) clears the links whose object
+ * is unmarked; phase 1 (after) clears the long ones and forgets the links held by dead objects. */
+void mw__gc_weak_clear(int phase);
+
+/* ---- control.c: collect-every, warnings ------------------------------------------------------ */
+/* Called by each allocation that reaches the slow path while MEMWALK_GC_COLLECT_EVERY is set. */
+void mw__gc_every_tick(void);
+/* The handler of mw_gc_set_warn_handler, or NULL. */
+extern mw_gc_warn_fn mw__gc_warn_handler __attribute__((visibility("hidden")));
 
 static inline struct mw__gc_thread *mw__gc_me(void)
 {

@@ -207,6 +207,10 @@ VICTIM(env_file)
 VICTIM(segv)
 VICTIM(qsort_cb)
 VICTIM(threads_many)
+VICTIM(fork_batched)
+VICTIM(libc_direct)
+VICTIM(pthread_exit_main)
+VICTIM(exit_regs)
 
 /* A plugin allocates, is unloaded and loaded again. */
 Test(leaks_oracle, dl_plugin, .timeout = 900)
@@ -220,6 +224,36 @@ Test(leaks_oracle, dl_plugin, .timeout = 900)
 Test(leaks_oracle, cpp_interior, .timeout = 900)
 {
     compare("cpp_interior", LK_VICTIMS "/cpp_interior", LK_STDOUT_NULL, "cpp_interior.cc");
+}
+
+/* Stale words in reused memory: memcheck's answer with delayed reuse, as memcheck's default
+ * --freelist-vol (20 MB). */
+Test(leaks_oracle, stale_reuse_with_freelist_vol, .timeout = 900)
+{
+    setenv("MEMWALK_FREELIST_VOL", "20M", 1);
+    compare("stale_reuse", LK_VICTIMS "/stale_reuse", LK_STDOUT_NULL, "stale_reuse");
+}
+
+/* C++: every operator new and delete; frame 0 names the operator, as memcheck's does. */
+Test(leaks_oracle, cpp_new, .timeout = 900)
+{
+    static const char *const first[] = {"at 0x", "operator new[](unsigned long) (",
+                                        "operator new(unsigned long, std::nothrow_t const&) (",
+                                        "operator new(unsigned long, std::align_val_t) ("};
+    char *dir = lk_tmpdir(), pat[600], log[600], *text;
+    char *argv[] = {LK_MEMWALK, "leaks", pat, LK_VICTIMS "/cpp_new", NULL};
+    size_t i;
+
+    compare("cpp_new", LK_VICTIMS "/cpp_new", LK_STDOUT_NULL, "cpp_new.cc");
+    snprintf(pat, sizeof pat, "--log-file=%s/log", dir);
+    snprintf(log, sizeof log, "%s/log", dir);
+    cr_assert_eq(lk_run(argv, LK_STDOUT_NULL, NULL, 60), 0);
+    text = lk_slurp(log);
+    cr_assert_not_null(text);
+    for (i = 0; i < sizeof first / sizeof first[0]; i++)
+        cr_expect(strstr(text, first[i]), "no frame 0 \"%s\" in:\n%s", first[i], text);
+    free(text);
+    lk_cleanup(dir);
 }
 
 /* Real programs, built by Debian without frame pointers: their figures too. */

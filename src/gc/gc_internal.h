@@ -471,6 +471,9 @@ void mw__gc_map_del(struct mw__gc_map *m, struct mw__gc_pair *p);
 int mw__gc_uncollectable_has(uintptr_t obj);
 void mw__gc_uncollectable_forget(uintptr_t obj);
 void mw__gc_uncollectable_mark(void);
+/* The table itself, a root range (empty when there is none): marking pushes it with the other
+ * roots, so what uncollectable objects reach is marked in parallel too. */
+void mw__gc_uncollectable_range(uintptr_t *lo, uintptr_t *hi);
 
 /* ---- weak.c: weak links ---------------------------------------------------------------------- */
 /* During a collection, after marking: phase 0 (before finalization) clears the links whose object

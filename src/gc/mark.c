@@ -801,6 +801,7 @@ void mw__gc_mark_roots(struct mw__gc_thread *self)
 {
     struct mw__gc_thread *t;
     struct stack_ctx sc = {self};
+    uintptr_t ulo, uhi;
     size_t i;
     int k;
 
@@ -812,6 +813,9 @@ void mw__gc_mark_roots(struct mw__gc_thread *self)
         struct mw__gc_mse *r = &MW__GC_VEC_AT(&mw__gc.roots, struct mw__gc_mse, i);
         push_root(r->lo, r->hi);
     }
+    /* Uncollectable objects (finalize.c marks from them again, finding them marked). */
+    mw__gc_uncollectable_range(&ulo, &uhi);
+    push_root(ulo, uhi);
     /* What threads started by mw_gc_pthread_create returned, until they are joined. */
     if (mw__gc.exits.len)
         push_root((uintptr_t)mw__gc.exits.data,

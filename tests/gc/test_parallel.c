@@ -332,3 +332,27 @@ Test(gc_parallel, forked_child_with_one_marker_collects)
     cr_assert_eq(waitpid(pid, &status, 0), pid);
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %#x", status);
 }
+
+NOINLINE static uintptr_t hide_tree_in_uncollectable(void)
+{
+    struct node **holder = mw_gc_malloc_uncollectable(sizeof *holder);
+    *holder = tree(TREE_DEPTH);
+    return gc_test_hide(holder);
+}
+
+Test(gc_parallel, uncollectable_roots_are_marked_in_the_parallel_phase, .timeout = 120)
+{
+    struct node **holder;
+    uintptr_t hidden;
+
+    setenv_before_first_use("3", NULL);
+    hidden = hide_tree_in_uncollectable(); /* nothing else holds the holder or its tree */
+    for (int i = 0; i < 200000; i++)
+        mw_gc_malloc(48);
+    for (int i = 0; i < 3; i++)
+        gc_test_collect();
+    cr_assert_gt(mw__gc.mk.phases, 0);
+    holder = gc_test_unhide(hidden);
+    cr_assert(tree_ok(*holder, TREE_DEPTH), "the tree held by an uncollectable object was lost");
+    mw_gc_free(holder);
+}

@@ -22,15 +22,41 @@
  * byte more.
  *
  * No initialisation call: the collector sets itself up on first use. It is thread-aware: the
- * first thread to use it is registered automatically; any other thread calls
- * mw_gc_register_thread() first (a thread that is not registered and calls into the collector
- * gets a clear message and abort(), never silent corruption). Registered threads are stopped with
- * a signal (MEMWALK_GC_SIGNAL, SIGPWR by default: keep it unblocked in them) while the collector
- * marks; their stacks and registers are roots. The handler is installed with SA_RESTART, but
- * calls that the kernel never restarts (nanosleep, poll, select, epoll_wait, ...) may return
- * EINTR in a registered thread when another one collects. Do not dlclose() a library while
- * another thread may be collecting (the collector reads the list of loaded objects before
- * stopping threads).
+ * first thread to use it is registered automatically; any other thread is started with
+ * mw_gc_pthread_create(), or calls mw_gc_register_thread() first (a thread that is not registered
+ * and calls into the collector gets a clear message and abort(), never silent corruption).
+ * Defining MW_GC_THREADS before including this header makes pthread_create, pthread_join,
+ * pthread_detach, pthread_exit, pthread_cancel and pthread_sigmask in that file mean the
+ * mw_gc_pthread_* calls below (as GC_THREADS does for Boehm GC's gc.h), so every thread the file
+ * starts is registered from its first instruction to its exit.
+ *
+ * Registered threads are stopped with a signal (MEMWALK_GC_SIGNAL, SIGPWR by default) while the
+ * collector marks; their stacks and registers are roots. Registering unblocks that signal in the
+ * registering thread (a mask inherited with every signal blocked is fine), and
+ * mw_gc_pthread_sigmask() never blocks it. A registered thread that blocks it all the same (with
+ * pthread_sigmask or sigprocmask) cannot be stopped: a collection waits for it to let the signal
+ * in, says on stderr which thread it waits for and why after a second, and after
+ * MEMWALK_GC_STOP_TIMEOUT seconds aborts the program with a message naming the thread, rather
+ * than hang. A program that installs its own handler for the signal is told so and aborted at
+ * the next collection that must stop a thread (pick another signal with MEMWALK_GC_SIGNAL). The
+ * handler is installed with SA_RESTART, but calls that the kernel never restarts (nanosleep,
+ * poll, select, epoll_wait, ...) may return EINTR in a registered thread when another one
+ * collects. Do not dlclose() a library while another thread may be collecting (the collector
+ * reads the list of loaded objects before stopping threads).
+ *
+ * A thread that is not registered is invisible to the collector: it is never stopped, and its
+ * stack, registers and thread-local storage are not roots. It may still use collected memory that
+ * registered threads or roots keep reachable for as long as it uses it (an object handed to it
+ * and still held by its registered owner, say), but what it alone holds may be freed under it,
+ * and it must not store the only pointer to an object anywhere while a collection may run. It
+ * must not allocate (that aborts, as above); mw_gc_pthread_create() and mw_gc_pthread_sigmask()
+ * need no registration.
+ *
+ * Marking runs in parallel: the collecting thread and helper threads (one marker per CPU the
+ * process may run on, MEMWALK_GC_MARKERS to choose) share the work by stealing from each other's
+ * mark stacks. The helpers start at the first collection of a heap of 4 MiB or more, take no
+ * signals, never run program code and hold no pointers; MEMWALK_GC_MARKERS=1 marks in the
+ * collecting thread alone and starts no thread.
  *
  * Environment (read once, at first use; a bad value is reported on stderr and the default kept):
  *   MEMWALK_GC_STATS=1          print the statistics on stderr at exit
@@ -54,10 +80,16 @@
  *                               marks (default SIGPWR)
  *   MEMWALK_GC_COLLECT_EVERY=N  also collect at every N-th allocation call (default 0: off); a
  *                               stress setting that makes a program's hidden pointers fail fast
+ *   MEMWALK_GC_STOP_TIMEOUT=S   give up (abort, with a message) after S seconds waiting for a
+ *                               registered thread that blocks the stop signal (default 10)
+ *   MEMWALK_GC_MARKERS=N        threads that mark, the collecting one included (default 0: one
+ *                               per CPU the process may run on; 1: no helper thread; at most 256)
  */
 #ifndef MEMWALK_GC_H
 #define MEMWALK_GC_H
 
+#include <pthread.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -259,8 +291,61 @@ void mw_gc_get_usage(mw_gc_usage_t *usage);
  * 0. */
 int mw_gc_thread_is_registered(void);
 
+/* ---- threads started for the collector ----------------------------------------------------- */
+
+/* pthread_create() for threads that use the collector: the new thread is registered before
+ * start_routine runs (the stop signal unblocked, whatever mask it inherited), arg stays alive
+ * until it holds it, and what start_routine returns (or passes to mw_gc_pthread_exit) stays alive
+ * until the thread is joined with mw_gc_pthread_join or detached with mw_gc_pthread_detach. A
+ * calling thread that is the collector's first user is registered too. Returns 0 or a positive
+ * error number, as pthread_create does (also when the thread could not be registered; it then
+ * never ran start_routine). */
+int mw_gc_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
+                         void *(*start_routine)(void *), void *arg);
+
+/* pthread_join() and pthread_detach(), which also drop the collector's hold on the thread's
+ * return value. Same results as theirs. */
+int mw_gc_pthread_join(pthread_t thread, void **retval);
+int mw_gc_pthread_detach(pthread_t thread);
+
+/* pthread_exit() that keeps retval alive for the joiner, like a return from start_routine. */
+#if defined(__GNUC__)
+__attribute__((noreturn))
+#endif
+void mw_gc_pthread_exit(void *retval);
+
+/* pthread_cancel(). The collector never leaves its lock held or the world stopped when a thread
+ * is cancelled: cancellation waits while a thread is inside it. */
+int mw_gc_pthread_cancel(pthread_t thread);
+
+#if defined(SIG_BLOCK)
+/* pthread_sigmask() that never blocks the collector's stop signal (MEMWALK_GC_SIGNAL): with
+ * SIG_BLOCK or SIG_SETMASK the signal is taken out of set first. Same results as
+ * pthread_sigmask. */
+int mw_gc_pthread_sigmask(int how, const sigset_t *set, sigset_t *oldset);
+#endif
+
 #ifdef __cplusplus
 }
+#endif
+
+/* With MW_GC_THREADS defined, the thread calls of the including file go through the collector
+ * (MW_GC_NO_THREAD_REDIRECTS keeps the declarations and drops the renaming). */
+#if defined(MW_GC_THREADS) && !defined(MW_GC_NO_THREAD_REDIRECTS)
+#undef pthread_create
+#undef pthread_join
+#undef pthread_detach
+#undef pthread_exit
+#undef pthread_cancel
+#define pthread_create mw_gc_pthread_create
+#define pthread_join   mw_gc_pthread_join
+#define pthread_detach mw_gc_pthread_detach
+#define pthread_exit   mw_gc_pthread_exit
+#define pthread_cancel mw_gc_pthread_cancel
+#if defined(SIG_BLOCK)
+#undef pthread_sigmask
+#define pthread_sigmask mw_gc_pthread_sigmask
+#endif
 #endif
 
 #endif

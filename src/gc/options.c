@@ -45,6 +45,8 @@ static const struct opt_row rows[] = {
     ROW_I("MEMWALK_GC_CHECK", OPT_BOOL, 0, 0, 1, check),
     ROW_I("MEMWALK_GC_SIGNAL", OPT_SIGNAL, SIGPWR, 1, 64, signal),
     ROW_U("MEMWALK_GC_COLLECT_EVERY", OPT_COUNT, 0, 0, UINT64_C(1) << 40, collect_every),
+    ROW_U("MEMWALK_GC_MARKERS", OPT_COUNT, 0, 0, 256, markers),
+    ROW_U("MEMWALK_GC_STOP_TIMEOUT", OPT_COUNT, 10, 1, 86400, stop_timeout),
 };
 
 static void set_field(struct mw__gc_options *o, const struct opt_row *r, uint64_t v)

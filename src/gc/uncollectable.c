@@ -50,6 +50,12 @@ void mw__gc_uncollectable_forget(uintptr_t obj)
         mw__gc_map_del(&table, p);
 }
 
+void mw__gc_uncollectable_range(uintptr_t *lo, uintptr_t *hi)
+{
+    *lo = (uintptr_t)table.slot;
+    *hi = table.count ? (uintptr_t)(table.slot + table.cap) : *lo;
+}
+
 void mw__gc_uncollectable_mark(void)
 {
     if (!table.count)

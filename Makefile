@@ -4,7 +4,7 @@
 #   make            build/memwalk, build/libmemwalk.{a,so}, build/libmemwalk-leak.so
 #   make check      install missing Debian packages, build with gcc and clang, run every test
 #   make tour       install missing packages, build, run `memwalk tour`
-#   make examples | bench | stress | fuzz | lint | install | clean      V=1 for full commands
+#   make examples | bench | stress | fuzz | lint | format | install | clean      V=1 for full commands
 
 VERSION     := 0.1.0
 SOVERSION   := 0
@@ -75,9 +75,12 @@ CHECK_EARLY   :=
 EXAMPLE_BINS  :=
 CLI_LDLIBS    :=
 CLEAN_EXTRA   :=
-LINT_SRCS      = $(LIB_SRCS) $(PRELOAD_SRCS) $(CLI_SRCS) $(wildcard include/memwalk/*.h src/*/*.h)
+# make lint: clang-format checks these (every C file of the tree), cppcheck the products' sources.
+LINT_SRCS      = $(LIB_SRCS) $(PRELOAD_SRCS) $(CLI_SRCS) $(wildcard include/memwalk/*.h src/*/*.h) \
+                 $(wildcard tests/*/*.[ch] tests/*/*/*.[ch] examples/*.c stress/*.c fuzz/*.c \
+                   bench/*.c bench/*/*.[ch])
 
-.PHONY: all check tour examples bench stress fuzz lint install uninstall clean tests deps \
+.PHONY: all check tour examples bench stress fuzz lint format install uninstall clean tests deps \
         config-note check-build-clang check-prereqs
 all: $(MEMWALK) $(LIB_A) $(LIB_SO) $(PRELOAD) config-note
 
@@ -243,10 +246,14 @@ uninstall:
 	  $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(wildcard man/*.3)))
 
 # ---- lint ---------------------------------------------------------------------------------------
+# make check runs make lint; make format rewrites what clang-format would change.
 lint:
-	$(Q)clang-format --dry-run --Werror $(LINT_SRCS)
+	$(Q)clang-format --dry-run --Werror $(sort $(LINT_SRCS))
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
 	  --suppress=missingIncludeSystem -Iinclude -Isrc -D__linux__ -D__x86_64__ $(LIB_SRCS) $(PRELOAD_SRCS) $(CLI_SRCS)
+
+format:
+	$(Q)clang-format -i $(sort $(LINT_SRCS))
 
 clean:
 	rm -rf $(BUILD) $(CLANG_BUILD) $(CLEAN_EXTRA)

@@ -117,7 +117,7 @@ Test(cli_maps, reserved_space_is_shown_apart)
     assert_match("^[0-9]+ regions;.*, anon [0-9.]+ [KM]iB.*, reserved [0-9.]+ MiB");
     cr_assert_eq(sh(MEMWALK_BIN " maps --json %d 2>&1", (int)c.pid), 0);
     cr_assert_not_null(strstr(out, "\"perms\":\"---p\",\"offset\":0,\"dev\":\"00:00\",\"inode\":0,"
-                                    "\"path\":\"\",\"deleted\":false,\"kind\":\"reserved\""),
+                                   "\"path\":\"\",\"deleted\":false,\"kind\":\"reserved\""),
                        "%s", out);
     cr_assert_eq(sh(MEMWALK_BIN " maps --svg %s %d 2>&1", path, (int)c.pid), 0);
     cr_assert_eq(sh("grep -c 'class=\"legend\">reserved<' %s", path), 0);

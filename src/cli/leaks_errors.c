@@ -319,7 +319,7 @@ static int live_error(FILE *out, struct live *l, struct lk_reader *c, uint32_t c
     v.mods = l->mods;
     v.nmods = l->nmods;
     if (!l->sym)
-        l->sym = lk_sym_new(l->mods, l->nmods);
+        l->sym = lk_sym_new(l->mods, l->nmods, lk_cache_dir());
     if (!l->sym)
         goto out;
     print_error(out, l->pid, l->sym, &v, &l->last_thread);

@@ -290,6 +290,17 @@ EXPORT void *malloc(size_t n)
     return ALLOC_BODY(16, n, 0);
 }
 
+/* This malloc's own address: in a program built without PIE that takes malloc's address
+ * (python3.11), (uintptr_t)malloc is the program's PLT entry. */
+#if !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-attributes" /* an alias, not a second declaration */
+#endif
+extern __typeof__(malloc) mw__malloc_here __attribute__((alias("malloc"), visibility("hidden")));
+#if !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
 EXPORT void free(void *p)
 {
     DISTINCT(free);
@@ -394,11 +405,12 @@ static inline __attribute__((always_inline)) void *do_realloc(void *p, size_t n,
         q = p ? untracked_realloc(self, p, n) : plain_alloc(16, n, 0);
         goto out;
     }
-    where = stack_id(self, pc, fp);
     if (!p) {
-        q = alloc(self, 16, n, 0, MW__ALLOC_MALLOC, where);
+        /* realloc(NULL, n) is malloc(n): memcheck's stack says malloc, so does ours. */
+        q = alloc(self, 16, n, 0, MW__ALLOC_MALLOC, stack_id(self, (uintptr_t)mw__malloc_here, fp));
         goto out;
     }
+    where = stack_id(self, pc, fp);
     if (self->ndefer && pending(self, p))
         mw__leak_flush(self, self, 1); /* freed a moment ago: its release is checked first */
     st = mw__blocks_state(p, &b);

@@ -101,14 +101,14 @@ static void compare(const char *victim, const char *src, const char *arg, const 
     snprintf(vgkept, sizeof vgkept, "%s/vg", dir);
     snprintf(prog, sizeof prog, LK_VICTIMS "/%s", victim);
     {
-        char *argv[] = {"valgrind", "--leak-check=full", track,
-                        "--error-exitcode=9", prog, (char *)arg, NULL};
+        char *argv[] = {"valgrind", "--leak-check=full", track, "--error-exitcode=9",
+                        prog,       (char *)arg,         NULL};
         sv = lk_run(argv, LK_STDOUT_NULL, err, 600);
         cr_assert_eq(rename(err, vgkept), 0);
     }
     {
-        char *argv[] = {LK_MEMWALK, "leaks", track, "--error-exitcode=9", "--",
-                        prog, (char *)arg, NULL};
+        char *argv[] = {LK_MEMWALK, "leaks", track,       "--error-exitcode=9",
+                        "--",       prog,    (char *)arg, NULL};
         sm = lk_run(argv, LK_STDOUT_NULL, err, 120);
     }
     cr_assert_neq(sv, -1, "%s: valgrind did not finish", victim);
@@ -141,7 +141,8 @@ Test(leaks_errors, every_bad_free_of_c, .timeout = 900)
 /* The four mismatches of malloc/new/new[] with free/delete/delete[], and deletes twice. */
 Test(leaks_errors, mismatched_and_repeated_deletes, .timeout = 900)
 {
-    compare("badfree_cpp", "badfree_cpp.cc", NULL, "yes", "ERROR SUMMARY: 6 errors from 6 contexts");
+    compare("badfree_cpp", "badfree_cpp.cc", NULL, "yes",
+            "ERROR SUMMARY: 6 errors from 6 contexts");
 }
 
 /* Two threads freeing the same blocks at once: 200 errors from 1 context, as memcheck counts. */

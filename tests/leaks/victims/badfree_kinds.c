@@ -29,15 +29,15 @@ int main(void)
     int i;
 
     drop(a);
-    drop(a);          /* double free */
+    drop(a); /* double free */
     b = make(100);
-    drop(b + 16);     /* inside a live block */
-    drop(local + 8);  /* on the stack */
-    drop(global + 16); /* in a global */
+    drop(b + 16);         /* inside a live block */
+    drop(local + 8);      /* on the stack */
+    drop(global + 16);    /* in a global */
     drop((void *)0x1000); /* never allocated */
     d = make(200);
     drop(d);
-    drop(d + 48);     /* inside a freed block */
+    drop(d + 48); /* inside a freed block */
     c = make(24);
     drop(c);
     c = realloc(c, 48); /* realloc of a freed block */
@@ -46,7 +46,7 @@ int main(void)
     drop(b);
     al = aligned_alloc(64, 128);
     drop(al);
-    drop(al);         /* an aligned block freed twice */
+    drop(al); /* an aligned block freed twice */
     memset(local, 0, sizeof local);
     __asm__ volatile("" ::"r"(local), "r"(c) : "memory");
     return 0;

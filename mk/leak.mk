@@ -91,7 +91,7 @@ bench-leak: all $(LEAK_BENCH_DIR)/alloc_heavy $(LEAK_BENCH_DIR)/gen_sql $(LEAK_B
 # The result stream, the symbol cache file and suppression files; seeds: the suppression
 # fixtures.
 FUZZ_LEAKS     := $(BUILD)/fuzz/fuzz_leaks
-FUZZ_LEAKS_SRC := fuzz/fuzz_leaks.c $(patsubst %,src/cli/leaks_%.c,result supp names cache) \
+FUZZ_LEAKS_SRC := fuzz/fuzz_leaks.c $(patsubst %,src/cli/leaks_%.c,result supp names cache sections) \
                   $(wildcard src/common/*.c)
 FUZZ_LEAKS_CORPUS := $(BUILD)/fuzz/corpus-leaks
 

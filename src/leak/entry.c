@@ -17,8 +17,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define EXPORT __attribute__((visibility("default")))
-
 /* True when the call the thread just entered is tracked. */
 static inline __attribute__((always_inline)) int tracking(struct mw__leak_thread *self)
 {
@@ -35,19 +33,6 @@ static inline __attribute__((always_inline)) int tracking(struct mw__leak_thread
     return 1;
 }
 
-/* The current instruction address: frame 0 of every stack is the hook itself, as memcheck
- * shows its replacement function first. */
-#if defined(__x86_64__)
-#define HERE()                                            \
-    ({                                                    \
-        uintptr_t pc_;                                    \
-        __asm__ volatile("lea 0(%%rip), %0" : "=r"(pc_)); \
-        pc_;                                              \
-    })
-#else
-#define HERE() ((uintptr_t)__builtin_return_address(0))
-#endif
-
 /* The stack of the hook whose frame is fp, interned. */
 static inline __attribute__((always_inline)) uint32_t stack_id(struct mw__leak_thread *self,
                                                                uintptr_t pc, uintptr_t *fp)
@@ -55,16 +40,31 @@ static inline __attribute__((always_inline)) uint32_t stack_id(struct mw__leak_t
     return mw__unwind_trace(self, pc, fp[1], (uintptr_t)(fp + 2), fp[0]);
 }
 
-/* Entry points with the same body would be folded into one by the compiler (identical code
- * folding), and frame 0 of a stack would then name the wrong one (operator new for new[],
- * __libc_malloc for malloc): a distinct empty asm statement keeps each its own. */
-#define DISTINCT(name) __asm__ volatile("# " #name)
+/* The allocator's memory for a block of n bytes at offset off (MW__HDR, or the alignment) with
+ * MW__TAIL spare bytes after it, zeroed when zero; NULL with errno set when there is none. */
+static inline __attribute__((always_inline)) void *real_alloc(size_t off, size_t n, int zero)
+{
+    size_t total;
+    void *real;
+
+    if (__builtin_add_overflow(n, off + MW__TAIL, &total)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (off == MW__HDR)
+        real = zero ? mw__real.calloc(1, total) : mw__real.malloc(total);
+    else
+        real = mw__real.memalign(off, total);
+    if (real && zero && off != MW__HDR)
+        memset(real, 0, total);
+    return real;
+}
 
 /* Untracked allocation (tracing off, or a call nested in the tracer). While tracing is on, the
  * block gets a plain header: free knows it for one the tracer handed out, not a bad pointer. */
 static void *plain_alloc(size_t align, size_t n, int zero)
 {
-    size_t off, total;
+    size_t off;
     void *real;
 
     if (!mw__real.malloc) {
@@ -78,19 +78,8 @@ static void *plain_alloc(size_t align, size_t n, int zero)
         return zero ? mw__real.calloc(1, n) : mw__real.malloc(n);
     }
     off = align <= MW__HDR ? MW__HDR : align;
-    if (__builtin_add_overflow(n, off + MW__TAIL, &total)) {
-        errno = ENOMEM;
-        return NULL;
-    }
-    if (off == MW__HDR)
-        real = zero ? mw__real.calloc(1, total) : mw__real.malloc(total);
-    else
-        real = mw__real.memalign(off, total);
-    if (!real)
-        return NULL;
-    if (zero && off != MW__HDR)
-        memset(real, 0, total);
-    return mw__blocks_plain(real, off, n);
+    real = real_alloc(off, n, zero);
+    return real ? mw__blocks_plain(real, off, n) : NULL;
 }
 
 /* The tracked allocation shared by every entry point: n bytes aligned to align (a power of
@@ -98,24 +87,12 @@ static void *plain_alloc(size_t align, size_t n, int zero)
 static inline __attribute__((always_inline)) void *
 alloc(struct mw__leak_thread *self, size_t align, size_t n, int zero, unsigned kind, uint32_t trace)
 {
-    size_t off = align <= MW__HDR ? MW__HDR : align, total;
-    void *real;
-
+    size_t off = align <= MW__HDR ? MW__HDR : align;
     /* MW__TAIL spare bytes keep the next chunk's header, which the allocator's own state
      * points at, out of [p, p + n): memcheck has no such pointers, so neither may we. */
-    if (__builtin_add_overflow(n, off + MW__TAIL, &total)) {
-        errno = ENOMEM;
-        return NULL;
-    }
-    if (off == MW__HDR)
-        real = zero ? mw__real.calloc(1, total) : mw__real.malloc(total);
-    else
-        real = mw__real.memalign(off, total);
-    if (!real)
-        return NULL;
-    if (zero && off != MW__HDR)
-        memset(real, 0, total);
-    return mw__blocks_add(self, real, off, n, trace, kind);
+    void *real = real_alloc(off, n, zero);
+
+    return real ? mw__blocks_add(self, real, off, n, trace, kind) : NULL;
 }
 
 /* One allocating entry point of family kind: tracked when it may be, untracked otherwise; pc is

@@ -25,20 +25,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define EXPORT         __attribute__((visibility("default")))
-#define DISTINCT(name) __asm__ volatile("# " #name)
-
-#if defined(__x86_64__)
-#define HERE()                                            \
-    ({                                                    \
-        uintptr_t pc_;                                    \
-        __asm__ volatile("lea 0(%%rip), %0" : "=r"(pc_)); \
-        pc_;                                              \
-    })
-#else
-#define HERE() ((uintptr_t)__builtin_return_address(0))
-#endif
-
 #define MAX_FD   (1u << 16) /* descriptors recorded: higher ones are listed without a stack */
 #define NAME_IN  200u       /* name bytes kept in the record; longer names go to the arena */
 #define ARENA    (1u << 20)
@@ -295,60 +281,28 @@ OPEN_WRAPPER(open64)
 OPENAT_WRAPPER(openat)
 OPENAT_WRAPPER(openat64)
 
-/* _FORTIFY_SOURCE's checked versions. */
-#define OPEN2_WRAPPER(fn)                         \
-    EXPORT int fn(const char *path, int flags)    \
-    {                                             \
-        DISTINCT(fn);                             \
-        int fd;                                   \
-        {                                         \
-            REAL(int (*)(const char *, int), fn); \
-            if (!mw__fds_mode)                    \
-                return real_##fn(path, flags);    \
-            fd = real_##fn(path, flags);          \
-        }                                         \
-        OPENED(fd, path, 0);                      \
-        return fd;                                \
+/* _FORTIFY_SOURCE's checked versions, and creat: a path and fixed arguments. */
+#define PATH_WRAPPER(fn, params, args) \
+    EXPORT int fn params               \
+    {                                  \
+        DISTINCT(fn);                  \
+        int fd;                        \
+        {                              \
+            REAL(int(*) params, fn);   \
+            if (!mw__fds_mode)         \
+                return real_##fn args; \
+            fd = real_##fn args;       \
+        }                              \
+        OPENED(fd, path, 0);           \
+        return fd;                     \
     }
 
-OPEN2_WRAPPER(__open_2)
-OPEN2_WRAPPER(__open64_2)
-
-#define OPENAT2_WRAPPER(fn)                               \
-    EXPORT int fn(int dirfd, const char *path, int flags) \
-    {                                                     \
-        DISTINCT(fn);                                     \
-        int fd;                                           \
-        {                                                 \
-            REAL(int (*)(int, const char *, int), fn);    \
-            if (!mw__fds_mode)                            \
-                return real_##fn(dirfd, path, flags);     \
-            fd = real_##fn(dirfd, path, flags);           \
-        }                                                 \
-        OPENED(fd, path, 0);                              \
-        return fd;                                        \
-    }
-
-OPENAT2_WRAPPER(__openat_2)
-OPENAT2_WRAPPER(__openat64_2)
-
-#define CREAT_WRAPPER(fn)                            \
-    EXPORT int fn(const char *path, mode_t mode)     \
-    {                                                \
-        DISTINCT(fn);                                \
-        int fd;                                      \
-        {                                            \
-            REAL(int (*)(const char *, mode_t), fn); \
-            if (!mw__fds_mode)                       \
-                return real_##fn(path, mode);        \
-            fd = real_##fn(path, mode);              \
-        }                                            \
-        OPENED(fd, path, 0);                         \
-        return fd;                                   \
-    }
-
-CREAT_WRAPPER(creat)
-CREAT_WRAPPER(creat64)
+PATH_WRAPPER(__open_2, (const char *path, int flags), (path, flags))
+PATH_WRAPPER(__open64_2, (const char *path, int flags), (path, flags))
+PATH_WRAPPER(__openat_2, (int dirfd, const char *path, int flags), (dirfd, path, flags))
+PATH_WRAPPER(__openat64_2, (int dirfd, const char *path, int flags), (dirfd, path, flags))
+PATH_WRAPPER(creat, (const char *path, mode_t mode), (path, mode))
+PATH_WRAPPER(creat64, (const char *path, mode_t mode), (path, mode))
 
 /* ---- stdio and directories ------------------------------------------------------------------- */
 #define FOPEN_WRAPPER(fn)                                 \

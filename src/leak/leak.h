@@ -286,7 +286,24 @@ void mw__leak_threads_sum(uint64_t *allocs, uint64_t *frees, uint64_t *bytes);
 void mw__threads_lock(void);
 void mw__threads_unlock(void);
 
-/* ---- entry.c ---- */
+/* ---- entry.c (and every file with entry points: fds.c, proc.c) ---- */
+#define EXPORT __attribute__((visibility("default")))
+/* Entry points with the same body would be folded into one by the compiler (identical code
+ * folding), and frame 0 of a stack would then name the wrong one (operator new for new[],
+ * __libc_malloc for malloc): a distinct empty asm statement keeps each its own. */
+#define DISTINCT(name) __asm__ volatile("# " #name)
+/* The current instruction address: frame 0 of every stack is the hook itself, as memcheck
+ * shows its replacement function first. */
+#if defined(__x86_64__)
+#define HERE()                                            \
+    ({                                                    \
+        uintptr_t pc_;                                    \
+        __asm__ volatile("lea 0(%%rip), %0" : "=r"(pc_)); \
+        pc_;                                              \
+    })
+#else
+#define HERE() ((uintptr_t)__builtin_return_address(0))
+#endif
 /* Frees p (a tracked block through its header, anything else as it is) on t's account. */
 void mw__leak_release(struct mw__leak_thread *t, void *p, int real);
 

@@ -173,3 +173,25 @@ Test(leaks_errors, track_fds_all_lists_the_standard_three, .timeout = 900)
     compare("fds_kinds", "fds_kinds.c", dir, "all", "Open file descriptor 0: /dev/null");
     lk_cleanup(dir);
 }
+
+/* --json carries the errors: the count and one object per context, each with its kind. */
+Test(leaks_errors, json_carries_the_error_contexts, .timeout = 900)
+{
+    char *dir = lk_tmpdir(), opt[640], path[600], *text, *p;
+    char *argv[] = {LK_MEMWALK, "leaks", "-q", opt, "--", LK_VICTIMS "/badfree_kinds", NULL};
+    int invalid = 0;
+
+    cr_assert_not_null(dir);
+    snprintf(path, sizeof path, "%s/report.json", dir);
+    snprintf(opt, sizeof opt, "--json=%s", path);
+    cr_assert_eq(lk_run(argv, LK_STDOUT_NULL, NULL, 120), 0);
+    text = lk_slurp(path);
+    cr_assert_not_null(text);
+    cr_expect(strstr(text, "\"errors\":11,"), "no 11 errors in:\n%s", text);
+    cr_assert(strstr(text, "\"error_contexts\""), "no error_contexts in:\n%s", text);
+    for (p = text; (p = strstr(p, "\"kind\":\"invalid_free\"")) != NULL; p++)
+        invalid++;
+    cr_expect_eq(invalid, 9, "%d invalid_free contexts, 9 expected:\n%s", invalid, text);
+    free(text);
+    lk_cleanup(dir);
+}

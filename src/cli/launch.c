@@ -1,0 +1,243 @@
+/* Starting a program under the tracer: where the preload is, PROGRAM resolved as execvp would,
+ * static binaries refused, the variables the tracer reads, and the loop that receives the traced
+ * processes' messages until they have all exited. */
+#include "cli/launch.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "leak/record.h"
+
+static int find_preload(char *out, size_t len)
+{
+    const char *env = getenv("MEMWALK_PRELOAD");
+    char exe[PATH_MAX], *slash;
+    ssize_t n;
+    const char *tries[] = {"/libmemwalk-leak.so", "/../lib/memwalk/libmemwalk-leak.so"};
+    size_t i;
+
+    if (env && *env) {
+        if (access(env, R_OK) != 0)
+            return -errno;
+        if (!realpath(env, out))
+            return -errno;
+        return 0;
+    }
+    n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return -ENOENT;
+    exe[n] = '\0';
+    slash = strrchr(exe, '/');
+    if (!slash)
+        return -ENOENT;
+    *slash = '\0';
+    for (i = 0; i < 2; i++) {
+        char cand[PATH_MAX + 64];
+        snprintf(cand, sizeof cand, "%s%s", exe, tries[i]);
+        if (access(cand, R_OK) == 0 && realpath(cand, out) && strlen(out) < len)
+            return 0;
+    }
+    return -ENOENT;
+}
+
+/* Resolves PROGRAM as execvp would. Returns 0, or 127 (not found) / 126 (not executable). */
+static int resolve(const char *prog, char *out, size_t len)
+{
+    const char *path = getenv("PATH");
+    int saw_noexec = 0;
+
+    if (strchr(prog, '/')) {
+        struct stat st;
+        if (access(prog, F_OK) != 0)
+            return 127;
+        if (access(prog, X_OK) != 0 || (stat(prog, &st) == 0 && S_ISDIR(st.st_mode)))
+            return 126;
+        snprintf(out, len, "%s", prog);
+        return 0;
+    }
+    if (!path)
+        path = "/usr/local/bin:/usr/bin:/bin";
+    while (*path) {
+        size_t n = strcspn(path, ":");
+        struct stat st;
+        snprintf(out, len, "%.*s%s%s", (int)n, n ? path : ".", "/", prog);
+        if (stat(out, &st) == 0 && S_ISREG(st.st_mode)) {
+            if (access(out, X_OK) == 0)
+                return 0;
+            saw_noexec = 1;
+        }
+        path += n;
+        if (*path == ':')
+            path++;
+    }
+    return saw_noexec ? 126 : 127;
+}
+
+/* 1 when path is an ELF executable without an interpreter (statically linked). */
+static int is_static_elf(const char *path)
+{
+    Elf64_Ehdr eh;
+    Elf64_Phdr ph;
+    int fd = open(path, O_RDONLY | O_CLOEXEC), i, interp = 0;
+
+    if (fd < 0)
+        return 0;
+    if (pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh || memcmp(eh.e_ident, ELFMAG, 4) ||
+        eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof ph) {
+        close(fd);
+        return 0;
+    }
+    for (i = 0; i < eh.e_phnum; i++) {
+        if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (Elf64_Off)i * sizeof ph)) !=
+            (ssize_t)sizeof ph)
+            break;
+        if (ph.p_type == PT_INTERP)
+            interp = 1;
+    }
+    close(fd);
+    return !interp;
+}
+
+static pid_t child_pid;
+
+static void forward_signal(int sig)
+{
+    if (child_pid > 0)
+        kill(child_pid, sig);
+}
+
+/* In the child: the tracer's variables, then PROGRAM; exits 126/127 through errpipe when the
+ * exec fails. */
+__attribute__((noreturn)) static void exec_child(const struct mw_launch *l, const char *preload,
+                                                 const char *prog, char **argv, int sock,
+                                                 int errfd)
+{
+    const char *old = getenv("LD_PRELOAD");
+    int fd = fcntl(sock, F_DUPFD, 3), exec_err; /* without close-on-exec */
+    char *lp, *launch = malloc(strlen(l->options) + 32);
+
+    if (launch) {
+        sprintf(launch, "0,%d,%s", fd, l->options);
+        setenv("MEMWALK_LAUNCH", launch, 1);
+    }
+    unsetenv("MEMWALK_OUT");
+    /* As valgrind does: libstdc++'s pool allocators use plain new, so their blocks show. */
+    setenv("GLIBCXX_FORCE_NEW", "1", 1);
+    setenv("GLIBCPP_FORCE_NEW", "1", 1);
+    lp = malloc(strlen(preload) + (old ? strlen(old) : 0) + 2);
+    if (lp) {
+        sprintf(lp, "%s%s%s", preload, old && *old ? " " : "", old && *old ? old : "");
+        setenv("LD_PRELOAD", lp, 1);
+    }
+    signal(SIGPIPE, SIG_DFL);
+    execv(prog, argv);
+    exec_err = errno;
+    if (write(errfd, &exec_err, sizeof exec_err) < 0)
+        _exit(127);
+    _exit(exec_err == ENOENT ? 127 : 126);
+}
+
+int mw_launch_start(struct mw_launch *l, char **argv)
+{
+    char preload[PATH_MAX], prog[PATH_MAX];
+    int sv[2], errpipe[2], r, status = 0, exec_err = 0;
+
+    r = find_preload(preload, sizeof preload);
+    if (r < 0) {
+        mw_cli_error(l->cmd, "libmemwalk-leak.so",
+                     "not found next to memwalk or in ../lib/memwalk (set MEMWALK_PRELOAD): %s",
+                     strerror(-r));
+        return MW_EXIT_FAILURE;
+    }
+    r = resolve(argv[0], prog, sizeof prog);
+    if (r == 127) {
+        mw_cli_error(l->cmd, argv[0], "command not found");
+        return 127;
+    }
+    if (r == 126) {
+        struct stat st;
+        mw_cli_error(l->cmd, argv[0], "%s",
+                     strerror(stat(argv[0], &st) == 0 && S_ISDIR(st.st_mode) ? EISDIR : EACCES));
+        return 126;
+    }
+    if (is_static_elf(prog)) {
+        mw_cli_error(l->cmd, argv[0],
+                     "cannot trace a static binary (the tracer is preloaded into dynamically "
+                     "linked programs only)");
+        return 126;
+    }
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0 ||
+        pipe2(errpipe, O_CLOEXEC) < 0) {
+        mw_cli_error(l->cmd, "socketpair", "%s", strerror(errno));
+        return MW_EXIT_FAILURE;
+    }
+    fflush(NULL);
+    child_pid = fork();
+    if (child_pid < 0) {
+        mw_cli_error(l->cmd, "fork", "%s", strerror(errno));
+        return MW_EXIT_FAILURE;
+    }
+    if (child_pid == 0) {
+        close(sv[0]);
+        exec_child(l, preload, prog, argv, sv[1], errpipe[1]);
+    }
+    close(sv[1]);
+    close(errpipe[1]);
+    if (read(errpipe[0], &exec_err, sizeof exec_err) == (ssize_t)sizeof exec_err) {
+        close(errpipe[0]);
+        close(sv[0]);
+        waitpid(child_pid, &status, 0);
+        mw_cli_error(l->cmd, argv[0], "cannot execute: %s", strerror(exec_err));
+        return exec_err == ENOENT ? 127 : 126;
+    }
+    close(errpipe[0]);
+    l->pid = child_pid;
+    l->sock = sv[0];
+    return 0;
+}
+
+int mw_launch_collect(struct mw_launch *l,
+                      int (*handle)(void *ctx, const unsigned char *msg, size_t len),
+                      void (*bad)(void *ctx), void *ctx, int *status)
+{
+    struct sigaction sa, old_int, old_quit;
+    const size_t bufsz = sizeof(mw__leak_msg_t) + MW__LEAK_CHUNK + 64;
+    unsigned char *buf = malloc(bufsz);
+
+    if (!buf)
+        return -ENOMEM;
+    /* Like a shell waiting for a job: ^C and ^\ are the program's to handle. */
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGQUIT, &sa, &old_quit);
+    sa.sa_handler = forward_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    for (;;) {
+        ssize_t n = recv(l->sock, buf, bufsz, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break; /* every traced process has exited (or closed the socket) */
+        if (handle(ctx, buf, (size_t)n) < 0 && bad)
+            bad(ctx);
+    }
+    free(buf);
+    close(l->sock);
+    while (waitpid(l->pid, status, 0) < 0 && errno == EINTR)
+        ;
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGQUIT, &old_quit, NULL);
+    return 0;
+}

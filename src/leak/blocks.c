@@ -13,6 +13,7 @@
  *   slot:               p (even) and seq (40 bits) | trace (24 bits); a free slot holds
  *                       (next free slot << 1) | 1 */
 #include "leak/leak.h"
+#include "leak/profile.h"
 
 #include <string.h>
 #include <sys/random.h>
@@ -170,6 +171,8 @@ void *mw__blocks_add(struct mw__leak_thread *t, void *real, size_t off, uint64_t
     h->w0 = size | (uint64_t)__builtin_ctzll(off) << 48;
     h->slot = s;
     h->check = checkword(p, h->w0, s);
+    if (__builtin_expect(mw__prof_on, 0))
+        mw__prof_alloc(size, trace);
     t->allocs++;
     t->bytes += size;
     return (void *)p;
@@ -200,6 +203,8 @@ void mw__blocks_release(struct mw__leak_thread *t, const void *ptr, const struct
     struct hdr *h = (struct hdr *)((uintptr_t)ptr - sizeof(struct hdr));
 
     h->check = ~h->check; /* a second free of this pointer is no longer ours */
+    if (__builtin_expect(mw__prof_on, 0))
+        mw__prof_free(b->size, S(b->slot)->meta);
     S(b->slot)->p = ((uintptr_t)t->free_head << 1) | 1;
     if (t->free_count++ == 0)
         t->free_tail = b->slot;
@@ -219,6 +224,8 @@ void *mw__blocks_move(struct mw__leak_thread *t, void *real, const struct mw__bl
 
     if (trace >= (1u << TRACE_BITS))
         trace = 0;
+    if (__builtin_expect(mw__prof_on, 0))
+        mw__prof_realloc(b->size, S(b->slot)->meta, size, trace);
     S(b->slot)->meta = seq << TRACE_BITS | trace;
     S(b->slot)->p = p;
     h->w0 = size | (uint64_t)__builtin_ctzll(b->off) << 48;
@@ -228,6 +235,11 @@ void *mw__blocks_move(struct mw__leak_thread *t, void *real, const struct mw__bl
     t->allocs++;
     t->bytes += size;
     return (void *)p;
+}
+
+uint64_t mw__blocks_next_seq(void)
+{
+    return __atomic_load_n(&next_seq, __ATOMIC_RELAXED);
 }
 
 void mw__blocks_thread_done(struct mw__leak_thread *t)

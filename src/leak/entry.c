@@ -10,6 +10,7 @@
  * allocator, and passes the gate, whatever the path: tracked, untracked, realloc(p, 0), nested.
  * A nested call (from the unwinder, from libc calls the tracer makes) is forwarded untracked. */
 #include "leak/leak.h"
+#include "leak/profile.h"
 
 #include <errno.h>
 #include <string.h>
@@ -157,7 +158,8 @@ static inline __attribute__((always_inline)) void do_free(void *p)
         return;
     self = mw__leak_me();
     mw__enter(self);
-    if (__builtin_expect(mw__leak_state == MW__ON && self->busy == 1, 1)) {
+    /* (Not batched for the heap profile: its heap size must drop before the next allocation.) */
+    if (__builtin_expect(mw__leak_state == MW__ON && self->busy == 1 && !mw__prof_on, 1)) {
         self->defer[self->ndefer++] = p;
         if (self->ndefer == MW__DEFER)
             mw__leak_flush(self, self, 1);

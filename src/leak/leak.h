@@ -318,6 +318,8 @@ void mw__blocks_thread_done(struct mw__leak_thread *t);
 /* In a forked child: a thread that no longer exists gives up its counters and slots. */
 void mw__blocks_fold(struct mw__leak_thread *t);
 void mw__blocks_totals(uint64_t *allocs, uint64_t *frees, uint64_t *bytes);
+/* The allocation number the next block will get (the heap profile's start). */
+uint64_t mw__blocks_next_seq(void);
 /* Copies every live block into out (at most max); returns the number of live blocks. */
 size_t mw__blocks_snapshot(mw__block_t *out, size_t max);
 size_t mw__blocks_count(void);
@@ -438,6 +440,8 @@ void mw__wire_result(int how, int code, const siginfo_t *si, const uintptr_t *fa
                      uint32_t fault_depth, const struct mw__check_out *res, size_t unstopped);
 /* A forked child: the inherited output is its own now. */
 void mw__wire_after_fork(void);
+/* Sends one message of another stream (the heap profile) before the result. */
+void mw__wire_send(uint16_t type, uint16_t flags, const void *payload, size_t len);
 
 /* ---- exit.c ---- */
 /* Runs the check and writes the report: how = enum mw__leak_end; self_sp is where the calling

@@ -144,6 +144,15 @@ static void send_msg(uint16_t type, uint16_t flags, const void *payload, size_t 
     }
 }
 
+/* The heap profile's messages (profile.c), sent before the result: the result's buffer is
+ * still empty then. */
+void mw__wire_send(uint16_t type, uint16_t flags, const void *payload, size_t len)
+{
+    if ((out_fd < 0 || out_is_sock || out_ino) && !ready())
+        return;
+    send_msg(type, flags, payload, len);
+}
+
 static void put(const void *p, size_t n)
 {
     const char *s = p;

@@ -103,8 +103,8 @@ static void usage(FILE *out)
     for (i = 0; i < ncommands; i++)
         fprintf(out, "  %-8s %s\n", commands[i]->name, commands[i]->summary);
     fprintf(out, "\nExit status: 0 ok, 1 findings, 2 bad usage, 3 process or file not accessible,\n"
-                 "4 internal failure; `leaks` returns the traced program's status (see "
-                 "memwalk-leaks(1)).\n");
+                 "4 internal failure; `leaks` and `heap` return the traced program's status\n"
+                 "(see memwalk-leaks(1) and memwalk-heap(1)).\n");
 }
 
 static int help(int argc, char **argv)

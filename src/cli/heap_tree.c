@@ -1,0 +1,331 @@
+/* The stacks as massif shows them and the trees of detailed snapshots: stacks grouped frame by
+ * frame from the allocation point down, groups under the threshold merged into one line, the
+ * largest first. */
+#include "cli/heap_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_INLINE 16
+
+static const uint64_t no_frame[1] = {0}; /* a stack without frames shows as one unknown frame */
+
+/* The function ip is in (a return address), as its symbol names it: inlined frames belong to
+ * the function they were inlined into. NULL when unknown. */
+static const char *fn_of(lk_sym_t *sym, uint64_t ip)
+{
+    struct lk_frame f[MAX_INLINE];
+    size_t n = lk_sym_lookup(sym, ip, 0, f, MAX_INLINE);
+
+    return n ? f[n - 1].fn : NULL;
+}
+
+static int is_below_main(const char *fn)
+{
+    return fn && (strcmp(fn, "__libc_start_main") == 0 || strcmp(fn, "__libc_start_call_main") == 0 ||
+                  strcmp(fn, "generic_start_main") == 0);
+}
+
+static int is_listed(const char *fn, const char *const *names)
+{
+    if (!fn || !names)
+        return 0;
+    for (; *names; names++)
+        if (strcmp(fn, *names) == 0)
+            return 1;
+    return 0;
+}
+
+int hp_stacks_make(const struct hp_profile *p, lk_sym_t *sym, const struct hp_names *names,
+                   struct hp_stacks *out)
+{
+    uint32_t i;
+
+    out->ips = calloc(p->h.ntraces + 1, sizeof *out->ips);
+    out->n = calloc(p->h.ntraces + 1, sizeof *out->n);
+    if (!out->ips || !out->n) {
+        hp_stacks_free(out);
+        return -ENOMEM;
+    }
+    for (i = 0; i < p->h.ntraces; i++) {
+        const uint64_t *ips = p->ips[i];
+        uint32_t d = p->depth[i], top = 1, end = d, k;
+        int found = 0;
+        /* Frame 0 is the allocation function; --alloc-fn functions under it go too. */
+        while (top < d && is_listed(fn_of(sym, ips[top]), names->alloc_fns))
+            top++;
+        /* The deepest main ends the stack; without main, the first function below it. */
+        for (k = d; k > top && !found; k--) {
+            const char *fn = fn_of(sym, ips[k - 1]);
+            if ((found = fn && strcmp(fn, "main") == 0))
+                end = k;
+        }
+        for (k = top; k < d && !found; k++)
+            if ((found = is_below_main(fn_of(sym, ips[k]))))
+                end = k + 1;
+        if (end - top > names->depth)
+            end = top + names->depth;
+        if (end > top) {
+            out->ips[i] = ips + top;
+            out->n[i] = end - top;
+        } else {
+            out->ips[i] = no_frame;
+            out->n[i] = 1;
+        }
+    }
+    return 0;
+}
+
+void hp_stacks_free(struct hp_stacks *s)
+{
+    free(s->ips);
+    free(s->n);
+    s->ips = NULL;
+    s->n = NULL;
+}
+
+const char *hp_describe(lk_sym_t *sym, uint64_t ip, char *buf, size_t len)
+{
+    struct lk_frame f[MAX_INLINE];
+    size_t n;
+    const char *fn;
+
+    if (!ip) {
+        snprintf(buf, len, "0x0: ???");
+        return buf;
+    }
+    /* valgrind describes the call instruction (the byte before the return address), naming the
+     * real function and the innermost inlined file:line. */
+    n = lk_sym_lookup(sym, ip, 0, f, MAX_INLINE);
+    fn = n ? f[n - 1].fn : NULL;
+    if (fn && n && f[0].file)
+        snprintf(buf, len, "0x%llX: %s (%s:%d)", (unsigned long long)ip - 1, fn, f[0].file,
+                 f[0].line);
+    else if (n && f[0].module)
+        snprintf(buf, len, "0x%llX: %s (in %s)", (unsigned long long)ip - 1, fn ? fn : "???",
+                 f[0].module);
+    else
+        snprintf(buf, len, "0x%llX: %s", (unsigned long long)ip - 1, fn ? fn : "???");
+    if (fn && is_below_main(fn)) /* as valgrind names it without --show-below-main */
+        snprintf(buf, len, "0x%llX: (below main)", (unsigned long long)ip - 1);
+    return buf;
+}
+
+/* ---- trees ---------------------------------------------------------------------------------- */
+struct ctx {
+    const uint64_t *ips;
+    uint32_t n;
+    uint64_t bytes;
+};
+
+static int cmp_ctx(const void *a, const void *b)
+{
+    const struct ctx *x = a, *y = b;
+    uint32_t i, n = x->n < y->n ? x->n : y->n;
+
+    for (i = 0; i < n; i++)
+        if (x->ips[i] != y->ips[i])
+            return x->ips[i] < y->ips[i] ? -1 : 1;
+    return x->n < y->n ? -1 : x->n > y->n;
+}
+
+static int cmp_node(const void *a, const void *b)
+{
+    const struct hp_node *x = a, *y = b;
+
+    if (x->bytes != y->bytes)
+        return x->bytes > y->bytes ? -1 : 1;
+    return x->ip < y->ip ? -1 : x->ip > y->ip;
+}
+
+/* The children of the contexts c[0..n) (which share their first d frames) into node. */
+static int grow(struct hp_node *node, const struct ctx *c, size_t n, uint32_t d, uint64_t sig)
+{
+    size_t i = 0, j, ngroups = 0, insig = SIZE_MAX;
+    struct hp_node *kids;
+
+    for (i = 0; i < n; i++)
+        if (c[i].n > d && (i == 0 || c[i - 1].n <= d || c[i - 1].ips[d] != c[i].ips[d]))
+            ngroups++;
+    if (!ngroups)
+        return 0;
+    kids = calloc(ngroups, sizeof *kids);
+    if (!kids)
+        return -ENOMEM;
+    node->kids = kids;
+    node->nkids = 0;
+    for (i = 0; i < n;) {
+        struct hp_node g = {0};
+        if (c[i].n <= d) {
+            i++;
+            continue;
+        }
+        g.ip = c[i].ips[d];
+        for (j = i; j < n && c[j].n > d && c[j].ips[d] == g.ip; j++)
+            g.bytes += c[j].bytes;
+        if (g.bytes < sig) {
+            /* Under the threshold: merged into one line, as massif does. */
+            if (insig == SIZE_MAX) {
+                insig = node->nkids++;
+                kids[insig].ip = 0;
+            }
+            kids[insig].bytes += g.bytes;
+            kids[insig].places++;
+        } else {
+            if (grow(&g, c + i, j - i, d + 1, sig) < 0)
+                return -ENOMEM;
+            kids[node->nkids++] = g;
+        }
+        i = j;
+    }
+    qsort(kids, node->nkids, sizeof *kids, cmp_node);
+    return 0;
+}
+
+static void free_kids(struct hp_node *n)
+{
+    uint32_t i;
+
+    for (i = 0; i < n->nkids; i++)
+        free_kids(&n->kids[i]);
+    free(n->kids);
+}
+
+void hp_tree_free(struct hp_node *n)
+{
+    if (!n)
+        return;
+    free_kids(n);
+    free(n);
+}
+
+/* The snapshot's sites as contexts, sorted by their frames; *total: their bytes. */
+static struct ctx *contexts(const struct hp_snap *s, const struct hp_stacks *st, size_t *n,
+                            uint64_t *total)
+{
+    struct ctx *c = calloc(s->h.ndetail + 1, sizeof *c);
+    uint32_t i;
+
+    *n = 0;
+    *total = 0;
+    if (!c)
+        return NULL;
+    for (i = 0; i < s->h.ndetail; i++) {
+        const mw__prof_site_t *site = &s->sites[i];
+        c[*n].ips = st->ips[site->trace];
+        c[*n].n = st->n[site->trace];
+        c[*n].bytes = site->bytes;
+        *total += site->bytes;
+        (*n)++;
+    }
+    qsort(c, *n, sizeof *c, cmp_ctx);
+    return c;
+}
+
+struct hp_node *hp_tree_make(const struct hp_profile *p, const struct hp_snap *s,
+                             const struct hp_stacks *st, double threshold)
+{
+    struct hp_node *root = calloc(1, sizeof *root);
+    struct ctx *c;
+    size_t n;
+    uint64_t total, sig;
+
+    (void)p;
+    if (!root)
+        return NULL;
+    c = contexts(s, st, &n, &total);
+    if (!c) {
+        free(root);
+        return NULL;
+    }
+    root->bytes = total;
+    /* Significant: at least threshold percent of the whole heap, extra bytes included; with
+     * nothing live everything is insignificant unless the threshold is 0. */
+    if (total == 0 && threshold != 0)
+        sig = 1;
+    else
+        sig = (uint64_t)((double)(total + s->h.extra) * threshold / 100);
+    if (grow(root, c, n, 0, sig) < 0) {
+        free(c);
+        hp_tree_free(root);
+        return NULL;
+    }
+    free(c);
+    return root;
+}
+
+const char *hp_site_label(lk_sym_t *sym, uint64_t ip, char *buf, size_t len)
+{
+    struct lk_frame f[MAX_INLINE];
+    size_t nf = ip ? lk_sym_lookup(sym, ip, 0, f, MAX_INLINE) : 0;
+    const char *fn = nf && f[nf - 1].fn ? f[nf - 1].fn : "???";
+
+    if (nf && f[0].file)
+        snprintf(buf, len, "%s (%s:%d)", fn, f[0].file, f[0].line);
+    else if (nf && f[0].module)
+        snprintf(buf, len, "%s (in %s)", fn, f[0].module);
+    else
+        snprintf(buf, len, "%s", fn);
+    return buf;
+}
+
+/* ---- the top sites of the peak -------------------------------------------------------------- */
+static int cmp_by_ip(const void *a, const void *b)
+{
+    const struct hp_site *x = a, *y = b;
+
+    return x->ip < y->ip ? -1 : x->ip > y->ip;
+}
+
+static int cmp_by_bytes(const void *a, const void *b)
+{
+    const struct hp_site *x = a, *y = b;
+
+    if (x->bytes != y->bytes)
+        return x->bytes > y->bytes ? -1 : 1;
+    return cmp_by_ip(a, b);
+}
+
+size_t hp_top_sites(const struct hp_profile *p, const struct hp_stacks *st, lk_sym_t *sym,
+                    struct hp_site *out, size_t max)
+{
+    const struct hp_snap *peak = hp_peak(p);
+    struct hp_site *all;
+    size_t n = 0, i;
+
+    if (!peak || !max)
+        return 0;
+    all = calloc(peak->h.ndetail + 1, sizeof *all);
+    if (!all)
+        return 0;
+    for (i = 0; i < peak->h.ndetail; i++) {
+        all[i].ip = st->ips[peak->sites[i].trace][0];
+        all[i].bytes = peak->sites[i].bytes;
+        all[i].trace = peak->sites[i].trace;
+    }
+    /* One site per first frame: its stacks' bytes summed, the largest stack kept. */
+    qsort(all, peak->h.ndetail, sizeof *all, cmp_by_ip);
+    for (i = 0; i < peak->h.ndetail; i++) {
+        if (n && all[n - 1].ip == all[i].ip) {
+            if (all[i].bytes > all[n - 1].top_bytes) {
+                all[n - 1].trace = all[i].trace;
+                all[n - 1].top_bytes = all[i].bytes;
+            }
+            all[n - 1].bytes += all[i].bytes;
+            continue;
+        }
+        all[n] = all[i];
+        all[n].top_bytes = all[i].bytes;
+        n++;
+    }
+    qsort(all, n, sizeof *all, cmp_by_bytes);
+    if (n > max)
+        n = max;
+    for (i = 0; i < n; i++) {
+        out[i] = all[i];
+        hp_site_label(sym, all[i].ip, out[i].label, sizeof out[i].label);
+    }
+    free(all);
+    return n;
+}

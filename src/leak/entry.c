@@ -143,9 +143,14 @@ void mw__leak_flush(struct mw__leak_thread *self, struct mw__leak_thread *t, int
     mw__enter(self); /* a stop request waits until the slot lists are consistent */
     for (i = 0; i < n; i++)
         __builtin_prefetch((char *)t->defer[i] - MW__HDR);
-    for (i = 0; i < n; i++)
+    t->ndefer = 0; /* (before: the heap profile takes these frees as done, not batched) */
+    for (i = 0; i < n; i++) {
+        if (__builtin_expect(mw__prof_on, 0))
+            mw__prof_flush(t, i, n);
         mw__leak_release(self, t->defer[i], real);
-    t->ndefer = 0;
+    }
+    if (__builtin_expect(mw__prof_on, 0))
+        mw__prof_flush(t, n, n);
     mw__leave(self);
 }
 
@@ -158,8 +163,7 @@ static inline __attribute__((always_inline)) void do_free(void *p)
         return;
     self = mw__leak_me();
     mw__enter(self);
-    /* (Not batched for the heap profile: its heap size must drop before the next allocation.) */
-    if (__builtin_expect(mw__leak_state == MW__ON && self->busy == 1 && !mw__prof_on, 1)) {
+    if (__builtin_expect(mw__leak_state == MW__ON && self->busy == 1, 1)) {
         self->defer[self->ndefer++] = p;
         if (self->ndefer == MW__DEFER)
             mw__leak_flush(self, self, 1);

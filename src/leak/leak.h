@@ -177,6 +177,7 @@ struct mw__leak_thread {
     uint64_t seq_next, seq_end;                /* allocation numbers reserved by this thread */
     unsigned ndefer;                           /* frees waiting in defer[] */
     void *defer[MW__DEFER];
+    struct mw__prof_thread *prof; /* the heap profile's events waiting for those frees */
 };
 
 /* The calling thread's state. Not a __thread variable: a TLS block in the preload would grow
@@ -318,6 +319,8 @@ void mw__blocks_thread_done(struct mw__leak_thread *t);
 /* In a forked child: a thread that no longer exists gives up its counters and slots. */
 void mw__blocks_fold(struct mw__leak_thread *t);
 void mw__blocks_totals(uint64_t *allocs, uint64_t *frees, uint64_t *bytes);
+/* Starts loading the slot of the block at p, if it is one (the heap profile reads it). */
+void mw__blocks_prefetch(const void *p);
 /* The allocation number the next block will get (the heap profile's start). */
 uint64_t mw__blocks_next_seq(void);
 /* Copies every live block into out (at most max); returns the number of live blocks. */

@@ -343,8 +343,8 @@ static inline void tick(uint64_t bytes)
         normal_due();
 }
 
-/* ---- the hooks -------------------------------------------------------------------------- */
-void mw__prof_alloc(uint64_t size, uint32_t trace)
+/* ---- the events ---------------------------------------------------------------------------- */
+static void count_alloc(uint64_t size, uint32_t trace)
 {
     uint64_t ex = extra_of(size);
 
@@ -354,7 +354,7 @@ void mw__prof_alloc(uint64_t size, uint32_t trace)
     tick(size + ex);
 }
 
-void mw__prof_free(uint64_t size, uint64_t meta)
+static void count_free(uint64_t size, uint64_t meta)
 {
     uint64_t ex = extra_of(size);
 
@@ -367,12 +367,12 @@ void mw__prof_free(uint64_t size, uint64_t meta)
     tick(size + ex);
 }
 
-void mw__prof_realloc(uint64_t old_size, uint64_t old_meta, uint64_t size, uint32_t trace)
+static void count_realloc(uint64_t old_size, uint64_t old_meta, uint64_t size, uint32_t trace)
 {
     uint64_t old_ex = extra_of(old_size), ex = extra_of(size), before, after;
 
     if (old_meta >> MW__PROF_TRACE_BITS < start_seq) {
-        mw__prof_alloc(size, trace);
+        count_alloc(size, trace);
         return;
     }
     if (size < old_size)
@@ -384,6 +384,101 @@ void mw__prof_realloc(uint64_t old_size, uint64_t old_meta, uint64_t size, uint3
     before = old_size + old_ex;
     after = size + ex;
     tick(after > before ? after - before : before - after);
+}
+
+/* A thread's events that wait for its batched frees (entry.c flushes them 32 at a time, their
+ * headers loaded together): counted in their order when the batch is flushed, so the heap the
+ * profile sees is the program's, event for event. */
+#define LOG_CAP 128
+
+enum { EV_ALLOC, EV_FREE, EV_REALLOC };
+
+struct ev {
+    uint64_t size, old_size, old_meta;
+    uint32_t trace;
+    uint16_t kind;
+    uint16_t pos; /* the frees batched before it */
+};
+
+struct mw__prof_thread {
+    uint32_t n, done;
+    struct ev ev[LOG_CAP];
+};
+
+static void replay(const struct ev *e)
+{
+    if (e->kind == EV_ALLOC)
+        count_alloc(e->size, e->trace);
+    else if (e->kind == EV_FREE)
+        count_free(e->size, e->old_meta);
+    else
+        count_realloc(e->old_size, e->old_meta, e->size, e->trace);
+}
+
+/* Keeps the event for later when t has frees batched; 0 when it must count now. */
+static int wait_for_batch(struct mw__leak_thread *t, const struct ev *e)
+{
+    struct mw__prof_thread *pt = t->prof;
+
+    if (!t->ndefer)
+        return 0;
+    if (!pt) {
+        pt = t->prof = mw__leak_map(sizeof *pt);
+        if (!pt)
+            return 0;
+    }
+    if (pt->n == LOG_CAP) {
+        mw__leak_flush(t, t, 1); /* counts everything waiting, then this one */
+        return 0;
+    }
+    pt->ev[pt->n] = *e;
+    pt->ev[pt->n].pos = (uint16_t)t->ndefer;
+    pt->n++;
+    return 1;
+}
+
+void mw__prof_flush(struct mw__leak_thread *t, unsigned i, unsigned n)
+{
+    struct mw__prof_thread *pt = t->prof;
+    unsigned k;
+
+    /* The frees will read their blocks' slots (for the stack): fetched together, not one
+     * miss after another. */
+    if (i == 0)
+        for (k = 0; k < n; k++)
+            mw__blocks_prefetch(t->defer[k]);
+    if (!pt)
+        return;
+    while (pt->done < pt->n && pt->ev[pt->done].pos <= i)
+        replay(&pt->ev[pt->done++]);
+    if (pt->done == pt->n)
+        pt->done = pt->n = 0;
+}
+
+/* ---- the hooks -------------------------------------------------------------------------- */
+void mw__prof_alloc(struct mw__leak_thread *t, uint64_t size, uint32_t trace)
+{
+    struct ev e = {size, 0, 0, trace, EV_ALLOC, 0};
+
+    if (!wait_for_batch(t, &e))
+        count_alloc(size, trace);
+}
+
+void mw__prof_free(struct mw__leak_thread *t, uint64_t size, uint64_t meta)
+{
+    struct ev e = {size, 0, meta, 0, EV_FREE, 0};
+
+    if (!wait_for_batch(t, &e))
+        count_free(size, meta);
+}
+
+void mw__prof_realloc(struct mw__leak_thread *t, uint64_t old_size, uint64_t old_meta,
+                      uint64_t size, uint32_t trace)
+{
+    struct ev e = {size, old_size, old_meta, trace, EV_REALLOC, 0};
+
+    if (!wait_for_batch(t, &e))
+        count_realloc(old_size, old_meta, size, trace);
 }
 
 /* ---- start --------------------------------------------------------------------------------- */

@@ -11,18 +11,25 @@
 
 #define MW__PROF_TRACE_BITS 24
 
+struct mw__leak_thread;
+
 extern int mw__prof_on;
 
 /* Reads the profile's options (the heap part of MEMWALK_LAUNCH) and starts it, once: from the
  * tracer's start, and again from its constructor in case the environment was not readable yet.
  * next_seq: the sequence number the next block will get. */
 void mw__prof_init(uint64_t next_seq);
-/* A block of size bytes was allocated from trace. */
-void mw__prof_alloc(uint64_t size, uint32_t trace);
-/* A block of size bytes (slot meta) is being freed. */
-void mw__prof_free(uint64_t size, uint64_t meta);
-/* A block moved or changed size (realloc): old size and meta, new size and trace. */
-void mw__prof_realloc(uint64_t old_size, uint64_t old_meta, uint64_t size, uint32_t trace);
+/* Thread t allocated a block of size bytes from trace. While t has frees batched (entry.c), its
+ * events wait in t->prof and count when the batch is flushed, in the order they happened. */
+void mw__prof_alloc(struct mw__leak_thread *t, uint64_t size, uint32_t trace);
+/* Thread t frees a block of size bytes (slot meta). */
+void mw__prof_free(struct mw__leak_thread *t, uint64_t size, uint64_t meta);
+/* Thread t moved or resized a block (realloc): old size and meta, new size and trace. */
+void mw__prof_realloc(struct mw__leak_thread *t, uint64_t old_size, uint64_t old_meta,
+                      uint64_t size, uint32_t trace);
+/* t's batch of n frees is being flushed, free i next (n: done): t's events that came before it
+ * count now. */
+void mw__prof_flush(struct mw__leak_thread *t, unsigned i, unsigned n);
 /* At exit, before the result: sends the profile (PROFILE messages, record.h). */
 void mw__prof_write(void);
 

@@ -15,6 +15,8 @@
 
 #define CMD      "heap"
 #define MAX_TOP  20
+#define SITE_LINES  4  /* lines of each top site in the summary */
+#define MAX_INLINED 16
 #define MAX_FNS  32
 #define MAX_DEPTH (MW__LEAK_MAX_CALLERS - 1)
 
@@ -136,7 +138,8 @@ static void summary(const struct opts *o, int pid, const struct hp_profile *p,
     const struct hp_snap *peak = hp_peak(p);
     struct hp_site top[MAX_TOP];
     size_t ntop, i, k;
-    char a[32], b[32], c[32], t[64], desc[1024];
+    static char lines[MAX_INLINED][HP_LINE];
+    char a[32], b[32], c[32], t[64];
 
     fprintf(stderr, "==%d== \n", pid);
     if (!peak) {
@@ -159,12 +162,16 @@ static void summary(const struct opts *o, int pid, const struct hp_profile *p,
             const uint64_t *ips = st->ips[top[i].trace];
             uint32_t n = st->n[top[i].trace];
             double pct = peak->h.heap ? 100.0 * (double)top[i].bytes / (double)peak->h.heap : 0;
-            fprintf(stderr, "==%d== %6.2f%% %15s B  %s\n", pid, pct,
-                    commas(top[i].bytes, a, sizeof a),
-                    hp_describe(sym, top[i].ip, desc, sizeof desc));
-            for (k = 1; k < n && k < 4; k++)
-                fprintf(stderr, "==%d== %27s by %s\n", pid, "",
-                        hp_describe(sym, ips[k], desc, sizeof desc));
+            /* The site, then the callers of the stack holding most there, each by its real
+             * function (inlined calls aside, which massif's tree shows line by line). */
+            for (k = 0; k < n && k < SITE_LINES; k++) {
+                size_t nl = hp_describe(sym, ips[k], lines, MAX_INLINED);
+                if (k == 0)
+                    fprintf(stderr, "==%d== %6.2f%% %15s B  %s\n", pid, pct,
+                            commas(top[i].bytes, a, sizeof a), lines[nl - 1]);
+                else
+                    fprintf(stderr, "==%d== %28s%s\n", pid, "", lines[nl - 1]);
+            }
         }
     }
     if (r)

@@ -42,9 +42,11 @@ int hp_stacks_make(const struct hp_profile *p, lk_sym_t *sym, const struct hp_na
                    struct hp_stacks *out);
 void hp_stacks_free(struct hp_stacks *s);
 
-/* ip (a return address) as valgrind describes a frame: "0xADDR: fn (file:line)", "(in module)"
- * or "???". */
-const char *hp_describe(lk_sym_t *sym, uint64_t ip, char *buf, size_t len);
+/* ip (a return address) as valgrind describes it, one line per inlined call, innermost first,
+ * then the real function: "0xADDR: fn (file:line)", "0xADDR: fn (in module)" or "0xADDR: ???".
+ * Returns the number of lines (at least 1, at most max). */
+#define HP_LINE 1024
+size_t hp_describe(lk_sym_t *sym, uint64_t ip, char (*lines)[HP_LINE], size_t max);
 
 /* One node of massif's tree: the stacks of a snapshot grouped by their frame at one depth. */
 struct hp_node {
@@ -87,7 +89,8 @@ struct hp_site {
     char label[160];    /* short, for a legend: "fn (file:line)" */
 };
 
-/* A site's short name: "fn (file:line)", "fn (in module)" or "???". */
+/* A site's name: its real function (inlined calls aside) "fn (file:line)", "fn (in module)" or
+ * "???". */
 const char *hp_site_label(lk_sym_t *sym, uint64_t ip, char *buf, size_t len);
 
 /* The allocation sites (first frames) holding the most at the peak, largest first: at most max

@@ -4,22 +4,30 @@
 
 #include <errno.h>
 
-static void put_node(FILE *f, const struct hp_node *n, unsigned depth, lk_sym_t *sym,
+#define MAX_LEVELS 16
+
+/* A node at indent: one line per inlined call at its address (each with one child), the real
+ * function's line, then its children. */
+static void put_node(FILE *f, const struct hp_node *n, unsigned indent, lk_sym_t *sym,
                      double threshold)
 {
-    char desc[1024];
+    static char lines[MAX_LEVELS][HP_LINE];
+    size_t nl, k;
     uint32_t i;
 
     if (n->places) {
-        fprintf(f, "%*sn0: %llu in %u place%s below massif's threshold (%.2f%%)\n", depth + 1, "",
+        fprintf(f, "%*sn0: %llu in %u place%s below massif's threshold (%.2f%%)\n", indent + 1, "",
                 (unsigned long long)n->bytes, n->places, n->places == 1 ? "," : "s, all",
                 threshold);
         return;
     }
-    fprintf(f, "%*sn%u: %llu %s\n", depth + 1, "", n->nkids, (unsigned long long)n->bytes,
-            hp_describe(sym, n->ip, desc, sizeof desc));
+    nl = hp_describe(sym, n->ip, lines, MAX_LEVELS);
+    for (k = 0; k < nl; k++)
+        fprintf(f, "%*sn%u: %llu %s\n", (int)(indent + k + 1), "", k + 1 < nl ? 1 : n->nkids,
+                (unsigned long long)n->bytes, lines[k]);
+    indent += (unsigned)nl;
     for (i = 0; i < n->nkids; i++)
-        put_node(f, &n->kids[i], depth + 1, sym, threshold);
+        put_node(f, &n->kids[i], indent, sym, threshold);
 }
 
 int hp_massif_write(FILE *f, const struct hp_profile *p, const struct hp_stacks *st,

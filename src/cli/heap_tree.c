@@ -85,31 +85,75 @@ void hp_stacks_free(struct hp_stacks *s)
     s->n = NULL;
 }
 
-const char *hp_describe(lk_sym_t *sym, uint64_t ip, char *buf, size_t len)
+/* The name a frame prints with. (Where valgrind names an inlined call by its DWARF name,
+ * "allocate", the symbolizer gives its full name; the real function's names agree.) */
+static const char *frame_name(const struct lk_frame *f)
+{
+    if (!f->fn)
+        return "???";
+    if (is_below_main(f->fn))
+        return "(below main)"; /* as valgrind names it without --show-below-main */
+    return f->fn;
+}
+
+/* An object's path as the kernel's maps name it (valgrind's name for it): links resolved,
+ * "/lib/x86_64-linux-gnu/libc.so.6" is "/usr/lib/x86_64-linux-gnu/libc.so.6". */
+static const char *real_path(const char *path)
+{
+    static struct {
+        const char *key;
+        char *real;
+    } cache[64];
+    static size_t used;
+    size_t i;
+    char *r;
+
+    for (i = 0; i < used; i++)
+        if (cache[i].key == path)
+            return cache[i].real ? cache[i].real : path;
+    r = realpath(path, NULL);
+    if (used < sizeof cache / sizeof cache[0]) {
+        cache[used].key = path;
+        cache[used++].real = r;
+    } else {
+        free(r);
+        r = NULL;
+    }
+    return r ? r : path;
+}
+
+size_t hp_describe(lk_sym_t *sym, uint64_t ip, char (*lines)[HP_LINE], size_t max)
 {
     struct lk_frame f[MAX_INLINE];
-    size_t n;
-    const char *fn;
+    size_t n, k;
 
+    if (!max)
+        return 0;
     if (!ip) {
-        snprintf(buf, len, "0x0: ???");
-        return buf;
+        snprintf(lines[0], HP_LINE, "0x0: ???");
+        return 1;
     }
-    /* valgrind describes the call instruction (the byte before the return address), naming the
-     * real function and the innermost inlined file:line. */
+    /* valgrind describes the call instruction (the byte before the return address): each
+     * inlined call on its own line, innermost first, then the real function. */
     n = lk_sym_lookup(sym, ip, 0, f, MAX_INLINE);
-    fn = n ? f[n - 1].fn : NULL;
-    if (fn && n && f[0].file)
-        snprintf(buf, len, "0x%llX: %s (%s:%d)", (unsigned long long)ip - 1, fn, f[0].file,
-                 f[0].line);
-    else if (n && f[0].module)
-        snprintf(buf, len, "0x%llX: %s (in %s)", (unsigned long long)ip - 1, fn ? fn : "???",
-                 f[0].module);
-    else
-        snprintf(buf, len, "0x%llX: %s", (unsigned long long)ip - 1, fn ? fn : "???");
-    if (fn && is_below_main(fn)) /* as valgrind names it without --show-below-main */
-        snprintf(buf, len, "0x%llX: (below main)", (unsigned long long)ip - 1);
-    return buf;
+    if (n > max)
+        n = max;
+    for (k = 0; k < n; k++) {
+        if (f[k].file)
+            snprintf(lines[k], HP_LINE, "0x%llX: %s (%s:%d)", (unsigned long long)ip - 1,
+                     frame_name(&f[k]), f[k].file, f[k].line);
+        else if (f[k].module)
+            snprintf(lines[k], HP_LINE, "0x%llX: %s (in %s)", (unsigned long long)ip - 1,
+                     frame_name(&f[k]), real_path(f[k].module));
+        else
+            snprintf(lines[k], HP_LINE, "0x%llX: %s", (unsigned long long)ip - 1,
+                     frame_name(&f[k]));
+    }
+    if (!n) {
+        snprintf(lines[0], HP_LINE, "0x%llX: ???", (unsigned long long)ip - 1);
+        n = 1;
+    }
+    return n;
 }
 
 /* ---- trees ---------------------------------------------------------------------------------- */
@@ -259,14 +303,14 @@ const char *hp_site_label(lk_sym_t *sym, uint64_t ip, char *buf, size_t len)
 {
     struct lk_frame f[MAX_INLINE];
     size_t nf = ip ? lk_sym_lookup(sym, ip, 0, f, MAX_INLINE) : 0;
-    const char *fn = nf && f[nf - 1].fn ? f[nf - 1].fn : "???";
+    const struct lk_frame *o = nf ? &f[nf - 1] : NULL; /* the real function */
 
-    if (nf && f[0].file)
-        snprintf(buf, len, "%s (%s:%d)", fn, f[0].file, f[0].line);
-    else if (nf && f[0].module)
-        snprintf(buf, len, "%s (in %s)", fn, f[0].module);
+    if (o && o->file)
+        snprintf(buf, len, "%s (%s:%d)", frame_name(o), o->file, o->line);
+    else if (o && o->module)
+        snprintf(buf, len, "%s (in %s)", frame_name(o), real_path(o->module));
     else
-        snprintf(buf, len, "%s", fn);
+        snprintf(buf, len, "%s", o ? frame_name(o) : "???");
     return buf;
 }
 

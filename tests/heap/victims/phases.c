@@ -51,7 +51,7 @@ __attribute__((noinline)) static char *grow(void)
 
 int main(void)
 {
-    char *small = malloc(100), *big;
+    char *volatile small = malloc(100), *big;
 
     build();
     teardown();

@@ -168,6 +168,8 @@ int hp_svg_write(FILE *f, const struct hp_profile *p, const struct hp_stacks *st
     double *cum = calloc((size_t)(n + 1) * (nl + 1), sizeof *cum), tmax = 1, ymax = 1, xs, ys, step;
     const int time_bytes = p->h.unit == MW__PROF_UNIT_B;
     const double pbot = PLOT_TOP + PLOT_H, legend_top = pbot + 58;
+    double end_total;
+    int has_end;
     double height = legend_top + ROW * (double)nl;
     mw__sb_t sb = {0};
     char buf[256], v[64];
@@ -184,6 +186,14 @@ int hp_svg_write(FILE *f, const struct hp_profile *p, const struct hp_stacks *st
             ymax = c[nl];
         if ((double)p->snaps[i].h.time > tmax)
             tmax = (double)p->snaps[i].h.time;
+    }
+    /* The program's end, after the last snapshot: drawn as a line of its own. */
+    end_total = (double)(p->h.end_heap + p->h.end_extra);
+    has_end = n > 0 && p->h.end_time > p->snaps[n - 1].h.time;
+    if (has_end) {
+        tmax = (double)p->h.end_time;
+        if (end_total > ymax)
+            ymax = end_total;
     }
     step = tick_step(ymax, 6, 1);
     ymax = ceil(ymax / step) * step;
@@ -253,6 +263,19 @@ int hp_svg_write(FILE *f, const struct hp_profile *p, const struct hp_stacks *st
     }
     mw__sb_printf(&sb, "<path d=\"M%d %dV%.1fH%d\" class=\"axis\"/>\n", LEFT, PLOT_TOP, pbot,
                   RIGHT);
+    if (has_end) {
+        /* Between the last snapshot and the exit only the totals are known. */
+        const struct hp_snap *last = &p->snaps[n - 1];
+        double x0 = LEFT + (double)last->h.time * xs, x1 = LEFT + (double)p->h.end_time * xs,
+               y1 = pbot - end_total * ys;
+        bytes_label(v, sizeof v, end_total);
+        mw__sb_printf(&sb, "<path d=\"M%.1f %.1fL%.1f %.1f\" class=\"peak\"/>\n", x0,
+                      pbot - (double)(last->h.heap + last->h.extra) * ys, x1, y1);
+        mw__sb_printf(&sb, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"#555\"/>\n", x1,
+                      y1);
+        snprintf(buf, sizeof buf, "exit: %s", v);
+        label(&sb, x1 - 4, y1 - 8, "end", "note", buf);
+    }
 
     /* The peak. */
     if (peak) {

@@ -55,15 +55,13 @@ int hp_stacks_make(const struct hp_profile *p, lk_sym_t *sym, const struct hp_na
         /* Frame 0 is the allocation function; --alloc-fn functions under it go too. */
         while (top < d && is_listed(fn_of(sym, ips[top]), names->alloc_fns))
             top++;
-        /* The deepest main ends the stack; without main, the first function below it. */
-        for (k = d; k > top && !found; k--) {
-            const char *fn = fn_of(sym, ips[k - 1]);
-            if ((found = fn && strcmp(fn, "main") == 0))
-                end = k;
-        }
-        for (k = top; k < d && !found; k++)
-            if ((found = is_below_main(fn_of(sym, ips[k]))))
+        /* main ends the stack, or a function below it when main is not there. Looked for from
+         * the top: the frames below main (in libc) are never symbolized for nothing. */
+        for (k = top; k < d && !found; k++) {
+            const char *fn = fn_of(sym, ips[k]);
+            if ((found = fn && (strcmp(fn, "main") == 0 || is_below_main(fn))))
                 end = k + 1;
+        }
         if (end - top > names->depth)
             end = top + names->depth;
         if (end > top) {

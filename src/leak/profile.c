@@ -124,10 +124,47 @@ static uint64_t now_us(void)
 }
 
 /* ---- taking and culling snapshots ------------------------------------------------------- */
+/* The sites' memory: a peak snapshot replaces the previous one at every 1 % of growth, hundreds
+ * of times in a growing program; their mappings are kept for reuse rather than unmapped and
+ * mapped again (two system calls and fresh pages each time). */
+#define POOL 16
+static struct {
+    void *p;
+    size_t len;
+} pool[POOL];
+
+/* At least *len bytes; *len becomes the mapping's length. */
+static void *sites_map(size_t *len)
+{
+    unsigned i;
+
+    for (i = 0; i < POOL; i++)
+        if (pool[i].p && pool[i].len >= *len && pool[i].len / 4 <= *len) {
+            void *p = pool[i].p;
+            pool[i].p = NULL;
+            *len = pool[i].len;
+            return p;
+        }
+    return mw__leak_map(*len);
+}
+
+static void sites_unmap(void *p, size_t len)
+{
+    unsigned i;
+
+    for (i = 0; i < POOL; i++)
+        if (!pool[i].p) {
+            pool[i].p = p;
+            pool[i].len = len;
+            return;
+        }
+    mw__leak_unmap(p, len);
+}
+
 static void drop(struct snap *s)
 {
     if (s->sites)
-        mw__leak_unmap(s->sites, s->map_len);
+        sites_unmap(s->sites, s->map_len);
     memset(s, 0, sizeof *s);
 }
 
@@ -166,7 +203,7 @@ static void detail(struct snap *s)
     }
     len = ((size_t)k * sizeof *scratch + 4095) & ~(size_t)4095;
     if (k) {
-        s->sites = mw__leak_map(len);
+        s->sites = sites_map(&len); /* a reused mapping may be larger than asked */
         if (!s->sites)
             return;
         memcpy(s->sites, scratch, (size_t)k * sizeof *scratch);

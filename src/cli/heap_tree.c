@@ -21,6 +21,13 @@ static const char *fn_of(lk_sym_t *sym, uint64_t ip)
     return n ? f[n - 1].fn : NULL;
 }
 
+static const char *base_name(const char *path)
+{
+    const char *b = strrchr(path, '/');
+
+    return b ? b + 1 : path;
+}
+
 static int is_below_main(const char *fn)
 {
     return fn && (strcmp(fn, "__libc_start_main") == 0 || strcmp(fn, "__libc_start_call_main") == 0 ||
@@ -305,8 +312,11 @@ const char *hp_site_label(lk_sym_t *sym, uint64_t ip, char *buf, size_t len)
 
     if (o && o->file)
         snprintf(buf, len, "%s (%s:%d)", frame_name(o), o->file, o->line);
-    else if (o && o->module)
-        snprintf(buf, len, "%s (in %s)", frame_name(o), real_path(o->module));
+    else if (o && o->fn && o->module)
+        snprintf(buf, len, "%s (in %s)", frame_name(o), base_name(o->module));
+    else if (o && o->module) /* two unknown sites of one object must not read alike */
+        snprintf(buf, len, "??? (%s+0x%llx)", base_name(o->module),
+                 (unsigned long long)o->offset - 1);
     else
         snprintf(buf, len, "%s", o ? frame_name(o) : "???");
     return buf;

@@ -13,6 +13,15 @@
 
 #define TIMEOUT 300
 
+static char *tmp_path(const char *dir, const char *name)
+{
+    static char path[2][512];
+    static int k;
+
+    snprintf(path[k & 1], sizeof path[0], "%s/%s", dir, name);
+    return path[k++ & 1];
+}
+
 static void run_ok(char *const argv[], const char *err)
 {
     int st = lk_run(argv, LK_STDOUT_NULL, err, TIMEOUT);
@@ -195,4 +204,34 @@ Test(heap_oracle, sites_under_the_threshold_as_massif, .timeout = TIMEOUT)
 Test(heap_oracle, forked_child_has_its_own_profile_as_massif, .timeout = TIMEOUT)
 {
     check_victim("forks", 2);
+}
+
+/* massif-visualizer (when installed: a KDE program, not a dependency of make check) loads
+ * memwalk's file and finds its snapshots and its peak, as it reports on loading a file. */
+Test(heap_oracle, massif_visualizer_reads_the_file, .timeout = TIMEOUT)
+{
+    char *dir, cmd[2048], *log, want[128];
+    struct ms_file f;
+    const struct ms_snap *peak;
+
+    if (system("command -v massif-visualizer >/dev/null && command -v xvfb-run >/dev/null") != 0)
+        cr_skip_test("massif-visualizer or xvfb-run is not installed");
+    dir = lk_tmpdir();
+    snprintf(cmd, sizeof cmd,
+             "%s heap -q --time-unit=B --massif-out-file=%s/m.out %s/cxx_phases >/dev/null && "
+             "timeout -s TERM 30 xvfb-run -a massif-visualizer %s/m.out >%s/log 2>&1",
+             MS_MEMWALK, dir, MS_VICTIMS, dir, dir);
+    (void)system(cmd); /* the window stays open: the timeout ends it */
+    cr_assert_eq(ms_read(tmp_path(dir, "m.out"), &f), 0);
+    peak = ms_peak(&f);
+    cr_assert(peak);
+    log = lk_slurp(tmp_path(dir, "log"));
+    cr_assert(log);
+    snprintf(want, sizeof want, "snapshots: %zu", f.nsnaps);
+    cr_assert(strstr(log, want), "%s in:\n%s", want, log);
+    snprintf(want, sizeof want, "peak: snapshot # %zu ", (size_t)(peak - f.snaps));
+    cr_assert(strstr(log, want), "%s in:\n%s", want, log);
+    free(log);
+    ms_free(&f);
+    lk_cleanup(dir);
 }

@@ -426,3 +426,24 @@ Test(heap_command, help_names_the_options)
               strstr(out, "--svg"));
     free(out);
 }
+
+Test(heap_command, alloc_fn_shows_the_callers, .timeout = TIMEOUT)
+{
+    char *dir = lk_tmpdir(), *text;
+    const char *plain[] = {"--time-unit=B", "--detailed-freq=1", out_opt(dir, "a.out"),
+                           victim("phases"), NULL};
+    const char *fn[] = {"--time-unit=B", "--detailed-freq=1", "--alloc-fn=grow",
+                        out_opt(dir, "b.out"), victim("phases"), NULL};
+
+    cr_assert_eq(exit_code(heap(dir, plain)), 0);
+    text = lk_slurp(tmp_path(dir, "a.out"));
+    cr_assert(strstr(text, ": grow (phases.c:"), "the realloc site is grow without the option");
+    free(text);
+    cr_assert_eq(exit_code(heap(dir, fn)), 0);
+    text = lk_slurp(tmp_path(dir, "b.out"));
+    cr_assert(!strstr(text, ": grow (phases.c:"), "grow is an allocation function now");
+    cr_assert(strstr(text, "desc: --time-unit=B --detailed-freq=1 --alloc-fn=grow"), "%.200s",
+              text);
+    free(text);
+    lk_cleanup(dir);
+}

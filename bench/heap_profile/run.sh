@@ -4,8 +4,10 @@
 # in memory, each run natively, under `memwalk heap` (default options: --time-unit=ms), under
 # heaptrack and under valgrind's massif (default options), in turn in one loop so that a change in
 # the machine's load hits every tool alike. Prints the median wall time of RUNS runs (massif:
-# MS_RUNS, the first ones of the loop), its ratio to native, the peak resident memory of the
-# largest process, and the peak heap (mem_heap_B of the peak snapshot) memwalk and massif found.
+# MS_RUNS, the first ones of the loop) and the median CPU time (user + system, the tool's
+# processes and the program's: on a loaded machine wall times mostly measure the wait for a
+# core), their ratios to native, the peak resident memory of the largest process, and the peak
+# heap (mem_heap_B of the peak snapshot) memwalk and massif found.
 # Usage: run.sh BUILD_DIR [WORKLOAD...]   (RUNS=5 MS_RUNS=3 by default; TOOLS="native memwalk"
 # to run fewer tools; native first, the base of the ratios)
 set -u
@@ -28,24 +30,37 @@ peak_of() {
   awk -F= '/^mem_heap_B=/ { h = $2 } /^heap_tree=peak/ { p = h } END { print p + 0 }' "$1"
 }
 
-# One measured run of TOOL: appends "secs kib" to $work/TOOL.times.
+# One measured run of TOOL: appends "wall_secs kib cpu_secs" to $work/TOOL.times.
 one() {
-  local tool=$1; shift
+  local tool=$1 line cpu; shift
+  local TIMEFORMAT='%U %S'
   case $tool in
-    native)    "$measure" $input "$@" ;;
-    memwalk)   "$measure" $input "$memwalk" heap -q --massif-out-file="$work/mw.out" -- "$@" ;;
-    heaptrack) "$measure" $input heaptrack -o "$work/ht" "$@"; rm -f "$work"/ht.* ;;
-    massif)    "$measure" $input valgrind --tool=massif --massif-out-file="$work/ms.out" "$@" ;;
-  esac 2>&1 >/dev/null | tail -n 1 >> "$work/$tool.times"
+    native)    { time "$measure" $input "$@" 2>"$work/m"; } 2>"$work/t" ;;
+    memwalk)   { time "$measure" $input "$memwalk" heap -q --massif-out-file="$work/mw.out" \
+                   -- "$@" 2>"$work/m"; } 2>"$work/t" ;;
+    heaptrack) { time "$measure" $input heaptrack -o "$work/ht" "$@" 2>"$work/m"; } 2>"$work/t"
+               rm -f "$work"/ht.* ;;
+    massif)    { time "$measure" $input valgrind --tool=massif --massif-out-file="$work/ms.out" \
+                   "$@" 2>"$work/m"; } 2>"$work/t" ;;
+  esac
+  line=$(tail -n 1 "$work/m")
+  cpu=$(awk '{ print $1 + $2 }' "$work/t")
+  echo "$line $cpu" >> "$work/$tool.times"
 }
 
-# median of the first field / the matching second field of "secs kib" lines
-median() { sort -n "$1" | awk '{ t[NR] = $1; m[NR] = $2 } END { i = int((NR + 1) / 2); print t[i], m[i] }'; }
+# median of field 1 (with the field 2 of that line), median of field 3
+median() {
+  local w c
+  w=$(sort -n -k1,1 "$1" | awk '{ t[NR] = $1; m[NR] = $2 } END { i = int((NR + 1) / 2); print t[i], m[i] }')
+  c=$(sort -n -k3,3 "$1" | awk '{ c[NR] = $3 } END { print c[int((NR + 1) / 2)] }')
+  echo "$w $c"
+}
 
 workloads=${*:-alloc_heavy sqlite3}
 printf 'memwalk heap overhead (%s runs, massif %s, in one loop), %s\n' "$runs" "$ms_runs" \
   "$(uptime | sed 's/^ *//')"
-printf '%-12s %-10s %10s %8s %12s %14s\n' workload tool seconds ratio peak_MiB heap_peak_B
+printf '%-12s %-10s %9s %7s %9s %7s %9s %12s\n' workload tool wall_s ratio cpu_s ratio \
+  peak_MiB heap_peak_B
 for workload in $workloads; do
   input=""
   case $workload in
@@ -64,15 +79,17 @@ for workload in $workloads; do
     done
   done
   base=""
+  cbase=""
   for tool in $tools; do
     [ -s "$work/$tool.times" ] || continue
-    read -r secs kib < <(median "$work/$tool.times")
-    [ -z "$base" ] && base=$secs
+    read -r secs kib cpu < <(median "$work/$tool.times")
+    [ -z "$base" ] && base=$secs && cbase=$cpu
     peak=-
     [ "$tool" = memwalk ] && peak=$(peak_of "$work/mw.out")
     [ "$tool" = massif ] && peak=$(peak_of "$work/ms.out")
-    printf '%-12s %-10s %10.3f %7.2fx %12.1f %14s\n' "$workload" "$tool" "$secs" \
-      "$(awk -v a="$secs" -v b="$base" 'BEGIN { print a / b }')" \
+    printf '%-12s %-10s %9.3f %6.2fx %9.3f %6.2fx %9.1f %12s\n' "$workload" "$tool" "$secs" \
+      "$(awk -v a="$secs" -v b="$base" 'BEGIN { print a / b }')" "$cpu" \
+      "$(awk -v a="$cpu" -v b="$cbase" 'BEGIN { print (b > 0 ? a / b : 0) }')" \
       "$(awk -v k="$kib" 'BEGIN { print k / 1024 }')" "$peak"
   done
   if [ -s "$work/mw.out" ] && [ -s "$work/ms.out" ]; then

@@ -13,44 +13,45 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#define CMD      "heap"
-#define MAX_TOP  20
-#define SITE_LINES  4  /* lines of each top site in the summary */
+#define CMD         "heap"
+#define MAX_TOP     20
+#define SITE_LINES  4 /* lines of each top site in the summary */
 #define MAX_INLINED 16
-#define MAX_FNS  32
-#define MAX_DEPTH (MW__LEAK_MAX_CALLERS - 1)
+#define MAX_FNS     32
+#define MAX_DEPTH   (MW__LEAK_MAX_CALLERS - 1)
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: memwalk heap [options] [--] PROGRAM [ARGS...]\n"
-            "\n"
-            "Runs PROGRAM (unmodified, dynamically linked) with the tracer preloaded and profiles\n"
-            "its heap as valgrind's massif does: writes massif.out.PID, which ms_print and\n"
-            "massif-visualizer read, and prints the peak and the allocation sites holding it.\n"
-            "\n"
-            "options:\n"
-            "  --time-unit=ms|B          time axis: milliseconds since the start (default), or\n"
-            "                            bytes allocated and freed so far (massif's B)\n"
-            "  --detailed-freq=N         every Nth snapshot is detailed (default 10)\n"
-            "  --max-snapshots=N         snapshots kept (10-1000, default 100)\n"
-            "  --peak-inaccuracy=P       a new peak snapshot only P%% above the last one\n"
-            "                            (default 1.0; 0: at every new peak)\n"
-            "  --threshold=P             tree nodes under P%% of the heap merged (default 1.0)\n"
-            "  --depth=N                 frames of the allocation trees (1-%d, default 30)\n"
-            "  --alloc-fn=NAME           NAME allocates: its callers show instead (repeatable)\n"
-            "  --heap-admin=N            extra bytes counted per block (default 8)\n"
-            "  --massif-out-file=FILE    the profile's file (default massif.out.%%p; %%p = pid)\n"
-            "  --svg=FILE                also draw the heap over time by its top sites (%%p = pid)\n"
-            "  --top=N                   allocation sites in the summary (0-%d, default 5)\n"
-            "  --trace-children=yes|no   also profile programs PROGRAM executes (default no)\n"
-            "  -q, --quiet               no preamble and no summary\n"
-            "\n"
-            "Exit status: PROGRAM's own; 128+N when PROGRAM was killed by signal N; 126 when it\n"
-            "cannot be executed or is statically linked; 127 when it is not found; 2 bad usage;\n"
-            "3 a profile or SVG file cannot be written; 4 internal failure.\n"
-            "See memwalk-heap(1).\n",
-            MAX_DEPTH, MAX_TOP);
+    fprintf(
+        out,
+        "usage: memwalk heap [options] [--] PROGRAM [ARGS...]\n"
+        "\n"
+        "Runs PROGRAM (unmodified, dynamically linked) with the tracer preloaded and profiles\n"
+        "its heap as valgrind's massif does: writes massif.out.PID, which ms_print and\n"
+        "massif-visualizer read, and prints the peak and the allocation sites holding it.\n"
+        "\n"
+        "options:\n"
+        "  --time-unit=ms|B          time axis: milliseconds since the start (default), or\n"
+        "                            bytes allocated and freed so far (massif's B)\n"
+        "  --detailed-freq=N         every Nth snapshot is detailed (default 10)\n"
+        "  --max-snapshots=N         snapshots kept (10-1000, default 100)\n"
+        "  --peak-inaccuracy=P       a new peak snapshot only P%% above the last one\n"
+        "                            (default 1.0; 0: at every new peak)\n"
+        "  --threshold=P             tree nodes under P%% of the heap merged (default 1.0)\n"
+        "  --depth=N                 frames of the allocation trees (1-%d, default 30)\n"
+        "  --alloc-fn=NAME           NAME allocates: its callers show instead (repeatable)\n"
+        "  --heap-admin=N            extra bytes counted per block (default 8)\n"
+        "  --massif-out-file=FILE    the profile's file (default massif.out.%%p; %%p = pid)\n"
+        "  --svg=FILE                also draw the heap over time by its top sites (%%p = pid)\n"
+        "  --top=N                   allocation sites in the summary (0-%d, default 5)\n"
+        "  --trace-children=yes|no   also profile programs PROGRAM executes (default no)\n"
+        "  -q, --quiet               no preamble and no summary\n"
+        "\n"
+        "Exit status: PROGRAM's own; 128+N when PROGRAM was killed by signal N; 126 when it\n"
+        "cannot be executed or is statically linked; 127 when it is not found; 2 bad usage;\n"
+        "3 a profile or SVG file cannot be written; 4 internal failure.\n"
+        "See memwalk-heap(1).\n",
+        MAX_DEPTH, MAX_TOP);
 }
 
 struct opts {
@@ -71,8 +72,8 @@ struct opts {
 
 struct proc {
     int pid;
-    mw__sb_t prof;   /* the profile stream */
-    int prof_done;   /* its END arrived */
+    mw__sb_t prof; /* the profile stream */
+    int prof_done; /* its END arrived */
     unsigned char *data;
     size_t len, cap;
     int reported;
@@ -126,8 +127,8 @@ static const char *when(const struct hp_profile *p, uint64_t t, char *buf, size_
 {
     char c[32];
 
-    snprintf(buf, len, "%s %s", commas(t, c, sizeof c), p->h.unit == MW__PROF_UNIT_MS ? "ms" :
-                                                        "B allocated and freed");
+    snprintf(buf, len, "%s %s", commas(t, c, sizeof c),
+             p->h.unit == MW__PROF_UNIT_MS ? "ms" : "B allocated and freed");
     return buf;
 }
 
@@ -147,8 +148,7 @@ static void summary(const struct opts *o, int pid, const struct hp_profile *p,
     } else {
         fprintf(stderr, "==%d== Heap peak: %s bytes useful + %s extra at %s (snapshot %u of %u)\n",
                 pid, commas(peak->h.heap, a, sizeof a), commas(peak->h.extra, b, sizeof b),
-                when(p, peak->h.time, t, sizeof t), (unsigned)(peak - p->snaps),
-                p->h.nsnaps);
+                when(p, peak->h.time, t, sizeof t), (unsigned)(peak - p->snaps), p->h.nsnaps);
         if (p->h.peak_heap + p->h.peak_extra > peak->h.heap + peak->h.extra)
             fprintf(stderr,
                     "==%d==   the largest heap seen: %s useful + %s extra (peak snapshots are "
@@ -200,8 +200,8 @@ static void report(const struct opts *o, struct proc *pr)
 
     pr->reported = 1;
     have_r = lk_result_parse(pr->data, pr->len, &r) == 0;
-    if (!pr->prof_done || hp_profile_parse((const unsigned char *)pr->prof.buf, pr->prof.len,
-                                           &p) < 0) {
+    if (!pr->prof_done ||
+        hp_profile_parse((const unsigned char *)pr->prof.buf, pr->prof.len, &p) < 0) {
         fprintf(stderr, "==%d== memwalk: the heap profile of this process is %s: no profile\n",
                 pr->pid, pr->prof_done ? "damaged" : "missing");
         if (have_r)
@@ -342,8 +342,7 @@ static int run(struct opts *o)
         return rc;
     root_pid = l.pid;
     if (!o->quiet) {
-        fprintf(stderr, "==%d== memwalk heap, a heap profiler for unmodified programs\n",
-                root_pid);
+        fprintf(stderr, "==%d== memwalk heap, a heap profiler for unmodified programs\n", root_pid);
         fprintf(stderr, "==%d== Command:", root_pid);
         for (i = 0; i < o->argc; i++)
             fprintf(stderr, " %s", o->argv[i]);
@@ -546,5 +545,5 @@ usage:
     return MW_EXIT_USAGE;
 }
 
-MW_CLI_COMMAND(heap_command, "heap", "run a program and profile its heap as massif does",
-               cmd_heap, usage, 35)
+MW_CLI_COMMAND(heap_command, "heap", "run a program and profile its heap as massif does", cmd_heap,
+               usage, 35)

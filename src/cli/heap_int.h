@@ -50,8 +50,8 @@ size_t hp_describe(lk_sym_t *sym, uint64_t ip, char (*lines)[HP_LINE], size_t ma
 
 /* One node of massif's tree: the stacks of a snapshot grouped by their frame at one depth. */
 struct hp_node {
-    uint64_t ip;    /* 0 for the group of stacks below the threshold */
-    uint64_t bytes; /* live bytes under this frame */
+    uint64_t ip;     /* 0 for the group of stacks below the threshold */
+    uint64_t bytes;  /* live bytes under this frame */
     uint32_t places; /* for the below-threshold group: how many groups it merges */
     uint32_t nkids;
     struct hp_node *kids; /* largest first */
@@ -72,8 +72,8 @@ struct hp_massif_opts {
 };
 
 /* Writes the profile as massif.out. Returns 0, or -errno. */
-int hp_massif_write(FILE *f, const struct hp_profile *p, const struct hp_stacks *st,
-                    lk_sym_t *sym, const struct hp_massif_opts *o);
+int hp_massif_write(FILE *f, const struct hp_profile *p, const struct hp_stacks *st, lk_sym_t *sym,
+                    const struct hp_massif_opts *o);
 
 /* The peak snapshot, or the largest detailed one; NULL when none is detailed. */
 const struct hp_snap *hp_peak(const struct hp_profile *p);

@@ -30,8 +30,8 @@ static void put_node(FILE *f, const struct hp_node *n, unsigned indent, lk_sym_t
         put_node(f, &n->kids[i], indent, sym, threshold);
 }
 
-int hp_massif_write(FILE *f, const struct hp_profile *p, const struct hp_stacks *st,
-                    lk_sym_t *sym, const struct hp_massif_opts *o)
+int hp_massif_write(FILE *f, const struct hp_profile *p, const struct hp_stacks *st, lk_sym_t *sym,
+                    const struct hp_massif_opts *o)
 {
     uint32_t i, k;
     int a;
@@ -55,9 +55,12 @@ int hp_massif_write(FILE *f, const struct hp_profile *p, const struct hp_stacks 
                 i, (unsigned long long)s->h.time,
                 (unsigned long long)(tree ? tree->bytes : s->h.heap),
                 (unsigned long long)s->h.extra,
-                !detailed ? "empty" : (s->h.flags & MW__PROF_PEAK) ? "peak" : "detailed");
+                !detailed                      ? "empty"
+                : (s->h.flags & MW__PROF_PEAK) ? "peak"
+                                               : "detailed");
         if (tree) {
-            fprintf(f, "n%u: %llu (heap allocation functions) malloc/new/new[], --alloc-fns, etc.\n",
+            fprintf(f,
+                    "n%u: %llu (heap allocation functions) malloc/new/new[], --alloc-fns, etc.\n",
                     tree->nkids, (unsigned long long)tree->bytes);
             for (k = 0; k < tree->nkids; k++)
                 put_node(f, &tree->kids[k], 0, sym, o->threshold);

@@ -8,13 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WIDTH    880
-#define PAD      16
-#define PLOT_TOP 92
-#define PLOT_H   320
-#define LEFT     84
-#define RIGHT    (WIDTH - 28)
-#define ROW      18
+#define WIDTH     880
+#define PAD       16
+#define PLOT_TOP  92
+#define PLOT_H    320
+#define LEFT      84
+#define RIGHT     (WIDTH - 28)
+#define ROW       18
 #define MAX_SITES 8
 
 static const char *const palette[MAX_SITES] = {"#4e79a7", "#e15759", "#59a14f", "#f28e2b",
@@ -271,8 +271,7 @@ int hp_svg_write(FILE *f, const struct hp_profile *p, const struct hp_stacks *st
         bytes_label(v, sizeof v, end_total);
         mw__sb_printf(&sb, "<path d=\"M%.1f %.1fL%.1f %.1f\" class=\"peak\"/>\n", x0,
                       pbot - (double)(last->h.heap + last->h.extra) * ys, x1, y1);
-        mw__sb_printf(&sb, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"#555\"/>\n", x1,
-                      y1);
+        mw__sb_printf(&sb, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"#555\"/>\n", x1, y1);
         snprintf(buf, sizeof buf, "exit: %s", v);
         label(&sb, x1 - 4, y1 - 8, "end", "note", buf);
     }
@@ -305,8 +304,7 @@ int hp_svg_write(FILE *f, const struct hp_profile *p, const struct hp_stacks *st
             char m[64];
             bytes_label(m, sizeof m, (double)top[k].bytes);
             snprintf(buf, sizeof buf, "%s: %s at the peak, at most %s", top[k].label, v, m);
-        }
-        else if (k == ntop)
+        } else if (k == ntop)
             snprintf(buf, sizeof buf, "other allocation sites: %s", v);
         else
             snprintf(buf, sizeof buf,

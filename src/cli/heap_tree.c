@@ -30,8 +30,9 @@ static const char *base_name(const char *path)
 
 static int is_below_main(const char *fn)
 {
-    return fn && (strcmp(fn, "__libc_start_main") == 0 || strcmp(fn, "__libc_start_call_main") == 0 ||
-                  strcmp(fn, "generic_start_main") == 0);
+    return fn &&
+           (strcmp(fn, "__libc_start_main") == 0 || strcmp(fn, "__libc_start_call_main") == 0 ||
+            strcmp(fn, "generic_start_main") == 0);
 }
 
 static int is_listed(const char *fn, const char *const *names)

@@ -119,8 +119,7 @@ static void forward_signal(int sig)
 /* In the child: the tracer's variables, then PROGRAM; exits 126/127 through errpipe when the
  * exec fails. */
 __attribute__((noreturn)) static void exec_child(const struct mw_launch *l, const char *preload,
-                                                 const char *prog, char **argv, int sock,
-                                                 int errfd)
+                                                 const char *prog, char **argv, int sock, int errfd)
 {
     const char *old = getenv("LD_PRELOAD");
     int fd = fcntl(sock, F_DUPFD, 3), exec_err; /* without close-on-exec */

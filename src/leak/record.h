@@ -29,7 +29,8 @@ enum mw__leak_msg_type {
     MW__LEAK_MSG_HELLO = 1, /* payload: the command line, NUL-separated */
     MW__LEAK_MSG_DATA = 2,  /* payload: the next chunk of the result stream */
     MW__LEAK_MSG_NOTE = 3,  /* payload: one line of text the tracer wants shown */
-    MW__LEAK_MSG_PROFILE = 4, /* payload: the next chunk of the heap profile stream (below) */
+    /* payload: the next chunk of the heap profile stream (below) */
+    MW__LEAK_MSG_PROFILE = 4,
 };
 
 #define MW__LEAK_MSG_END 1u /* flags: last DATA chunk */

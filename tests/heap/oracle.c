@@ -26,8 +26,8 @@ static void run_ok(char *const argv[], const char *err)
 {
     int st = lk_run(argv, LK_STDOUT_NULL, err, TIMEOUT);
 
-    cr_assert(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s %s failed (status %d)",
-              argv[0], argv[1], st);
+    cr_assert(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s %s failed (status %d)", argv[0],
+              argv[1], st);
 }
 
 /* Profiles victim under massif and under memwalk heap into dir/vg.%p and dir/mw.%p. */
@@ -135,8 +135,8 @@ static void compare(const struct ms_file *vg, const struct ms_file *mw, const ch
               (unsigned long long)vp->heap);
     cr_assert(ms_max_heap(mw) * 100 >= ms_max_heap(vg) * 99 &&
                   ms_max_heap(mw) * 100 <= ms_max_heap(vg) * 101,
-              "%s: largest heap %llu, massif's %llu", what,
-              (unsigned long long)ms_max_heap(mw), (unsigned long long)ms_max_heap(vg));
+              "%s: largest heap %llu, massif's %llu", what, (unsigned long long)ms_max_heap(mw),
+              (unsigned long long)ms_max_heap(vg));
     nv = top_sites(vp, vs, 16);
     nm = top_sites(mp, ms, 16);
     cr_assert(nv > 0, "%s: massif shows sites", what);

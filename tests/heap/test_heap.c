@@ -61,8 +61,7 @@ static void sample(struct stream *s)
     put(s, &site, sizeof site);
     site = (mw__prof_site_t){1, 0, 10};
     put(s, &site, sizeof site);
-    sn = (mw__prof_snap_t){MW__PROF_DETAILED | MW__PROF_SITES | MW__PROF_PEAK, 2, 200, 3000,
-                           80};
+    sn = (mw__prof_snap_t){MW__PROF_DETAILED | MW__PROF_SITES | MW__PROF_PEAK, 2, 200, 3000, 80};
     put(s, &sn, sizeof sn);
     site = (mw__prof_site_t){0, 0, 2000};
     put(s, &site, sizeof site);
@@ -374,8 +373,8 @@ Test(heap_command, unwritable_profile_is_status_3, .timeout = TIMEOUT)
 
     cr_assert_eq(exit_code(heap(dir, args)), 3);
     err = lk_slurp(tmp_path(dir, "err"));
-    cr_assert(strstr(err, "memwalk: heap: /nonexistent/dir/m.out: No such file or directory"),
-              "%s", err);
+    cr_assert(strstr(err, "memwalk: heap: /nonexistent/dir/m.out: No such file or directory"), "%s",
+              err);
     free(err);
     lk_cleanup(dir);
 }
@@ -384,10 +383,14 @@ Test(heap_command, bad_usage_is_status_2)
 {
     char *dir = lk_tmpdir(), *err;
     static const char *const cases[][3] = {
-        {"--time-unit=i", "x", NULL},   {"--max-snapshots=5", "x", NULL},
-        {"--threshold=101", "x", NULL}, {"--peak-inaccuracy=abc", "x", NULL},
-        {"--depth=0", "x", NULL},       {"--top=99", "x", NULL},
-        {"--no-such-option", "x", NULL}, {"--trace-children=maybe", "x", NULL},
+        {"--time-unit=i", "x", NULL},
+        {"--max-snapshots=5", "x", NULL},
+        {"--threshold=101", "x", NULL},
+        {"--peak-inaccuracy=abc", "x", NULL},
+        {"--depth=0", "x", NULL},
+        {"--top=99", "x", NULL},
+        {"--no-such-option", "x", NULL},
+        {"--trace-children=maybe", "x", NULL},
         {"-q", NULL, NULL},
     };
     size_t i;
@@ -432,8 +435,8 @@ Test(heap_command, alloc_fn_shows_the_callers, .timeout = TIMEOUT)
     char *dir = lk_tmpdir(), *text;
     const char *plain[] = {"--time-unit=B", "--detailed-freq=1", out_opt(dir, "a.out"),
                            victim("phases"), NULL};
-    const char *fn[] = {"--time-unit=B", "--detailed-freq=1", "--alloc-fn=grow",
-                        out_opt(dir, "b.out"), victim("phases"), NULL};
+    const char *fn[] = {"--time-unit=B",       "--detailed-freq=1", "--alloc-fn=grow",
+                        out_opt(dir, "b.out"), victim("phases"),    NULL};
 
     cr_assert_eq(exit_code(heap(dir, plain)), 0);
     text = lk_slurp(tmp_path(dir, "a.out"));

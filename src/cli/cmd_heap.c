@@ -74,8 +74,7 @@ struct proc {
     int pid;
     mw__sb_t prof; /* the profile stream */
     int prof_done; /* its END arrived */
-    unsigned char *data;
-    size_t len, cap;
+    mw__sb_t data; /* the result stream */
     int reported;
 };
 
@@ -199,7 +198,7 @@ static void report(const struct opts *o, struct proc *pr)
     int have_r, err;
 
     pr->reported = 1;
-    have_r = lk_result_parse(pr->data, pr->len, &r) == 0;
+    have_r = lk_result_parse((const unsigned char *)pr->data.buf, pr->data.len, &r) == 0;
     if (!pr->prof_done ||
         hp_profile_parse((const unsigned char *)pr->prof.buf, pr->prof.len, &p) < 0) {
         fprintf(stderr, "==%d== memwalk: the heap profile of this process is %s: no profile\n",
@@ -282,7 +281,7 @@ static int handle(void *ctx, const unsigned char *m, size_t len)
         if (!(h.flags & MW__LEAK_HELLO_FORKED)) {
             p->prof.len = 0;
             p->prof_done = 0;
-            p->len = 0;
+            p->data.len = 0;
         }
     } else if (h.type == MW__LEAK_MSG_PROFILE) {
         mw__sb_putn(&p->prof, (const char *)m, h.len);
@@ -291,26 +290,14 @@ static int handle(void *ctx, const unsigned char *m, size_t len)
         if (h.flags & MW__LEAK_MSG_END)
             p->prof_done = 1;
     } else if (h.type == MW__LEAK_MSG_DATA) {
-        if (p->len + h.len > p->cap) {
-            size_t ncap = p->cap ? p->cap * 2 : 65536;
-            unsigned char *nb;
-            while (ncap < p->len + h.len)
-                ncap *= 2;
-            nb = realloc(p->data, ncap);
-            if (!nb)
-                return -1;
-            p->data = nb;
-            p->cap = ncap;
-        }
-        memcpy(p->data + p->len, m, h.len);
-        p->len += h.len;
+        mw__sb_putn(&p->data, (const char *)m, h.len);
+        if (p->data.err)
+            return -1;
         if (h.flags & MW__LEAK_MSG_END) {
             report(o, p);
             mw__sb_free(&p->prof);
+            mw__sb_free(&p->data);
             p->prof_done = 0;
-            free(p->data);
-            p->data = NULL;
-            p->len = p->cap = 0;
         }
     }
     return 0;

@@ -89,6 +89,10 @@ struct hp_site {
     char label[160];    /* short, for a legend: "fn (file:line)" */
 };
 
+/* qsort orders of sites: by first frame; by bytes, largest first (then by frame). */
+int hp_site_cmp_ip(const void *a, const void *b);
+int hp_site_cmp_bytes(const void *a, const void *b);
+
 /* A site's name: its real function (inlined calls aside) "fn (file:line)", "fn (in module)" or
  * "???". */
 const char *hp_site_label(lk_sym_t *sym, uint64_t ip, char *buf, size_t len);

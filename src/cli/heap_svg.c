@@ -63,22 +63,6 @@ static void label(mw__sb_t *sb, double x, double y, const char *anchor, const ch
     mw__sb_puts(sb, "</text>\n");
 }
 
-static int cmp_ip(const void *a, const void *b)
-{
-    const struct hp_site *x = a, *y = b;
-
-    return x->ip < y->ip ? -1 : x->ip > y->ip;
-}
-
-static int cmp_bytes(const void *a, const void *b)
-{
-    const struct hp_site *x = a, *y = b;
-
-    if (x->bytes != y->bytes)
-        return x->bytes > y->bytes ? -1 : 1;
-    return cmp_ip(a, b);
-}
-
 /* Sums entries of equal ip in a[0..n) (sorted by ip), keeping the sum (sum) or the largest
  * (!sum); returns the new count. */
 static size_t merge_ips(struct hp_site *a, size_t n, int sum)
@@ -118,12 +102,12 @@ static size_t drawn_sites(const struct hp_profile *p, const struct hp_stacks *st
             all[n].ip = st->ips[s->sites[k].trace][0];
             all[n].bytes = s->sites[k].bytes;
         }
-        qsort(all + first, n - first, sizeof *all, cmp_ip);
+        qsort(all + first, n - first, sizeof *all, hp_site_cmp_ip);
         n = first + merge_ips(all + first, n - first, 1);
     }
-    qsort(all, n, sizeof *all, cmp_ip);
+    qsort(all, n, sizeof *all, hp_site_cmp_ip);
     n = merge_ips(all, n, 0);
-    qsort(all, n, sizeof *all, cmp_bytes);
+    qsort(all, n, sizeof *all, hp_site_cmp_bytes);
     if (n > max)
         n = max;
     for (i = 0; i < n; i++) {

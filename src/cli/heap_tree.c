@@ -324,20 +324,20 @@ const char *hp_site_label(lk_sym_t *sym, uint64_t ip, char *buf, size_t len)
 }
 
 /* ---- the top sites of the peak -------------------------------------------------------------- */
-static int cmp_by_ip(const void *a, const void *b)
+int hp_site_cmp_ip(const void *a, const void *b)
 {
     const struct hp_site *x = a, *y = b;
 
     return x->ip < y->ip ? -1 : x->ip > y->ip;
 }
 
-static int cmp_by_bytes(const void *a, const void *b)
+int hp_site_cmp_bytes(const void *a, const void *b)
 {
     const struct hp_site *x = a, *y = b;
 
     if (x->bytes != y->bytes)
         return x->bytes > y->bytes ? -1 : 1;
-    return cmp_by_ip(a, b);
+    return hp_site_cmp_ip(a, b);
 }
 
 size_t hp_top_sites(const struct hp_profile *p, const struct hp_stacks *st, lk_sym_t *sym,
@@ -358,7 +358,7 @@ size_t hp_top_sites(const struct hp_profile *p, const struct hp_stacks *st, lk_s
         all[i].trace = peak->sites[i].trace;
     }
     /* One site per first frame: its stacks' bytes summed, the largest stack kept. */
-    qsort(all, peak->h.ndetail, sizeof *all, cmp_by_ip);
+    qsort(all, peak->h.ndetail, sizeof *all, hp_site_cmp_ip);
     for (i = 0; i < peak->h.ndetail; i++) {
         if (n && all[n - 1].ip == all[i].ip) {
             if (all[i].bytes > all[n - 1].top_bytes) {
@@ -372,7 +372,7 @@ size_t hp_top_sites(const struct hp_profile *p, const struct hp_stacks *st, lk_s
         all[n].top_bytes = all[i].bytes;
         n++;
     }
-    qsort(all, n, sizeof *all, cmp_by_bytes);
+    qsort(all, n, sizeof *all, hp_site_cmp_bytes);
     if (n > max)
         n = max;
     for (i = 0; i < n; i++) {

@@ -443,8 +443,11 @@ void mw__wire_result(int how, int code, const siginfo_t *si, const uintptr_t *fa
                      uint32_t fault_depth, const struct mw__check_out *res, size_t unstopped);
 /* A forked child: the inherited output is its own now. */
 void mw__wire_after_fork(void);
-/* Sends one message of another stream (the heap profile) before the result. */
-void mw__wire_send(uint16_t type, uint16_t flags, const void *payload, size_t len);
+/* The heap profile's stream (PROFILE messages), written before the result: open (-1 when there
+ * is nowhere to write), put its bytes, close (the END message). */
+int mw__wire_stream_open(void);
+void mw__wire_stream_put(const void *p, size_t n);
+void mw__wire_stream_close(void);
 
 /* ---- exit.c ---- */
 /* Runs the check and writes the report: how = enum mw__leak_end; self_sp is where the calling

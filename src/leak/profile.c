@@ -576,26 +576,9 @@ void mw__prof_init(uint64_t next_seq)
 }
 
 /* ---- the stream, at exit -------------------------------------------------------------------- */
-static char out_buf[MW__LEAK_CHUNK];
-static size_t out_used;
-
 static void out(const void *p, size_t n)
 {
-    const char *s = p;
-
-    while (n) {
-        size_t k = MW__LEAK_CHUNK - out_used;
-        if (k > n)
-            k = n;
-        memcpy(out_buf + out_used, s, k);
-        out_used += k;
-        s += k;
-        n -= k;
-        if (out_used == MW__LEAK_CHUNK) {
-            mw__wire_send(MW__LEAK_MSG_PROFILE, 0, out_buf, out_used);
-            out_used = 0;
-        }
-    }
+    mw__wire_stream_put(p, n);
 }
 
 /* The lock at exit: a thread the exit could not stop may still be inside a hook; after a
@@ -671,6 +654,11 @@ void mw__prof_write(void)
                 remap[t] = ++used;
             }
         }
+    if (mw__wire_stream_open() < 0) {
+        mw__leak_unmap(remap, map_len);
+        mw__unlock_always(&plock);
+        return;
+    }
     memset(&h, 0, sizeof h);
     h.magic = MW__PROF_MAGIC;
     h.version = MW__PROF_VERSION;
@@ -699,8 +687,7 @@ void mw__prof_write(void)
             out(&site, sizeof site);
         }
     }
-    mw__wire_send(MW__LEAK_MSG_PROFILE, MW__LEAK_MSG_END, out_buf, out_used);
-    out_used = 0;
+    mw__wire_stream_close();
     mw__leak_unmap(remap, map_len);
     mw__unlock_always(&plock);
 }

@@ -2,7 +2,8 @@
 # The heap profiler's benchmark: an allocation-heavy program (2,000,000 mixed malloc, calloc,
 # realloc and free calls on 100,000 live blocks) and sqlite3 building and querying 100,000 rows
 # in memory, each run natively, under `memwalk heap` (default options: --time-unit=ms), under
-# heaptrack and under valgrind's massif (default options), in turn in one loop so that a change in
+# heaptrack and under valgrind's massif (default options), and "mw-depth12": memwalk heap with
+# --depth=12 (the leak checker's stack depth; massif's is 30), in turn in one loop so that a change in
 # the machine's load hits every tool alike. Prints the median wall time of RUNS runs (massif:
 # MS_RUNS, the first ones of the loop) and the median CPU time (user + system, the tool's
 # processes and the program's: on a loaded machine wall times mostly measure the wait for a
@@ -15,7 +16,7 @@ build=${1:-build}
 shift || true
 runs=${RUNS:-5}
 ms_runs=${MS_RUNS:-3}
-tools=${TOOLS:-native memwalk heaptrack massif}
+tools=${TOOLS:-native memwalk mw-depth12 heaptrack massif}
 dir=$build/bench/leak_overhead
 measure=$dir/measure
 memwalk=$build/memwalk
@@ -38,6 +39,8 @@ one() {
     native)    { time "$measure" $input "$@" 2>"$work/m"; } 2>"$work/t" ;;
     memwalk)   { time "$measure" $input "$memwalk" heap -q --massif-out-file="$work/mw.out" \
                    -- "$@" 2>"$work/m"; } 2>"$work/t" ;;
+    mw-depth12) { time "$measure" $input "$memwalk" heap -q --depth=12 \
+                   --massif-out-file="$work/mw12.out" -- "$@" 2>"$work/m"; } 2>"$work/t" ;;
     heaptrack) { time "$measure" $input heaptrack -o "$work/ht" "$@" 2>"$work/m"; } 2>"$work/t"
                rm -f "$work"/ht.* ;;
     massif)    { time "$measure" $input valgrind --tool=massif --massif-out-file="$work/ms.out" \

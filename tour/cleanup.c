@@ -117,6 +117,7 @@ __attribute__((noinline)) static int scoped_fd(void)
 
 static int run(struct tour *t)
 {
+    mw__json_t *json = tour_json(t);
     char buf[256];
     int mark, iterations, fd;
     bool order_ok, take_ok, loop_ok, fd_closed;
@@ -131,7 +132,7 @@ static int run(struct tour *t)
     two_points();
     order_ok = cleanup_log.n == 2 && strcmp(cleanup_log.names[0], "p2") == 0 &&
                strcmp(cleanup_log.names[1], "p1") == 0;
-    tour_json_str(t, "scope_order", logged(0, buf, sizeof buf));
+    mw__json_str(json, "scope_order", logged(0, buf, sizeof buf));
     if (order_ok)
         tour_conclude(t, true,
                       "Both points were freed when the scope ended, p2 first: cleanups run in "
@@ -149,7 +150,7 @@ static int run(struct tour *t)
         cleanup_log.explicit_call = true;
         point_free(kept);
     }
-    tour_json_bool(t, "taken_survived_scope", take_ok);
+    mw__json_bool(json, "taken_survived_scope", take_ok);
     tour_conclude(t, take_ok,
                   take_ok ? "The taken point survived its scope (the cleanup saw NULL) and was "
                             "freed once, by its new owner."
@@ -160,8 +161,8 @@ static int run(struct tour *t)
     mark = cleanup_log.n;
     iterations = loop_with_break();
     loop_ok = cleanup_log.n - mark == iterations;
-    tour_json_int(t, "loop_iterations", iterations);
-    tour_json_int(t, "loop_cleanups", cleanup_log.n - mark);
+    mw__json_int(json, "loop_iterations", iterations);
+    mw__json_int(json, "loop_cleanups", cleanup_log.n - mark);
     tour_conclude(t, loop_ok,
                   "%d iterations ran and %d cleanups happened (%s): each iteration's scope ends "
                   "at its closing brace, and break ends it too.",
@@ -170,7 +171,7 @@ static int run(struct tour *t)
     tour_sub(t, "A file descriptor");
     fd = scoped_fd();
     fd_closed = fd >= 0 && fcntl(fd, F_GETFD) < 0 && errno == EBADF;
-    tour_json_bool(t, "fd_closed", fd_closed);
+    mw__json_bool(json, "fd_closed", fd_closed);
     tour_conclude(t, fd_closed,
                   fd_closed ? "After the scope, descriptor %d is closed (fcntl says EBADF): "
                               "mw_autoclose works for any resource, not only memory."
@@ -179,9 +180,9 @@ static int run(struct tour *t)
 
     /* Every free went through point_free, which logs it (the loop's overflow of the log
      * aside, which cannot happen with these counts). */
-    tour_json_int(t, "points_made", cleanup_log.made);
-    tour_json_int(t, "points_freed", cleanup_log.n);
-    tour_json_int(t, "points_freed_by_hand", cleanup_log.by_hand);
+    mw__json_int(json, "points_made", cleanup_log.made);
+    mw__json_int(json, "points_freed", cleanup_log.n);
+    mw__json_int(json, "points_freed_by_hand", cleanup_log.by_hand);
     tour_gap(t);
     tour_line(t,
               "  points made: %d; freed: %d, %d by their scope's cleanup and %d by an explicit "

@@ -140,6 +140,7 @@ int tour_depth_measure(struct tour *t)
 
 static int run(struct tour *t)
 {
+    mw__json_t *json = tour_json(t);
     struct overflow o;
     double used_pct, frame;
     uint64_t limit;
@@ -178,12 +179,12 @@ static int run(struct tour *t)
     tour_line(t, "  stack used at the fault  %llu KiB = %.1f%% of the limit",
               (unsigned long long)((probe->first_sp - probe->last_sp) >> 10), used_pct);
     tour_line(t, "  time to overflow         %.1f ms", o.ms);
-    tour_json_uint(t, "limit_bytes", limit);
-    tour_json_bool(t, "limit_capped", capped);
-    tour_json_uint(t, "depth", probe->depth);
-    tour_json_num(t, "frame_bytes", frame);
-    tour_json_uint(t, "used_bytes", probe->first_sp - probe->last_sp);
-    tour_json_num(t, "used_percent", used_pct);
+    mw__json_uint(json, "limit_bytes", limit);
+    mw__json_bool(json, "limit_capped", capped);
+    mw__json_uint(json, "depth", probe->depth);
+    mw__json_num(json, "frame_bytes", frame);
+    mw__json_uint(json, "used_bytes", probe->first_sp - probe->last_sp);
+    mw__json_num(json, "used_percent", used_pct);
     if (used_pct > 90.0 && used_pct <= 100.5)
         tour_conclude(t, true,
                       "Depth times frame size hit the limit: %llu calls x %.0f bytes = %.1f%% of "

@@ -104,16 +104,18 @@ static int run_checker(struct tour *t, char *const argv[], bool show, struct rep
 
 static void report_json(struct tour *t, const char *key, const struct report *r)
 {
-    tour_json_open(t, key);
-    tour_json_int(t, "in_use_bytes", r->in_use_bytes);
-    tour_json_int(t, "in_use_blocks", r->in_use_blocks);
-    tour_json_int(t, "allocs", r->allocs);
-    tour_json_int(t, "frees", r->frees);
-    tour_json_int(t, "bytes_allocated", r->allocated);
-    tour_json_int(t, "definitely_lost_bytes", r->definite_bytes);
-    tour_json_int(t, "definitely_lost_blocks", r->definite_blocks);
-    tour_json_bool(t, "all_freed", r->all_freed);
-    tour_json_close(t);
+    mw__json_t *j = tour_json(t);
+
+    mw__json_object(j, key);
+    mw__json_int(j, "in_use_bytes", r->in_use_bytes);
+    mw__json_int(j, "in_use_blocks", r->in_use_blocks);
+    mw__json_int(j, "allocs", r->allocs);
+    mw__json_int(j, "frees", r->frees);
+    mw__json_int(j, "bytes_allocated", r->allocated);
+    mw__json_int(j, "definitely_lost_bytes", r->definite_bytes);
+    mw__json_int(j, "definitely_lost_blocks", r->definite_blocks);
+    mw__json_bool(j, "all_freed", r->all_freed);
+    mw__json_end(j);
 }
 
 static bool same_numbers(const struct report *a, const struct report *b)
@@ -185,7 +187,7 @@ static int run(struct tour *t)
     report_json(t, "memwalk_fixed", &fixed);
 
     vg = have_valgrind();
-    tour_json_bool(t, "valgrind", vg);
+    mw__json_bool(tour_json(t), "valgrind", vg);
     if (vg) {
         char *a[] = {"valgrind", "--leak-check=full", leak_prog, NULL};
         char *b[] = {"valgrind", "--leak-check=full", fixed_prog, NULL};

@@ -37,89 +37,33 @@ static const char style[] =
     "code{font-family:ui-monospace,'DejaVu Sans Mono',monospace;font-size:.92em}\n"
     "@media (max-width:600px){body{padding:.6rem;font-size:15px}pre{font-size:11px}}\n";
 
-/* JSON with a line per member and two spaces per level, for the folded raw values. */
-static void pretty_json(mw__sb_t *sb, const char *j)
-{
-    int depth = 0, in_str = 0;
-
-    for (const char *p = j; *p; p++) {
-        char c = *p;
-        if (in_str) {
-            mw__sb_putc(sb, c);
-            if (c == '\\' && p[1])
-                mw__sb_putc(sb, *++p);
-            else if (c == '"')
-                in_str = 0;
-            continue;
-        }
-        switch (c) {
-        case '"':
-            in_str = 1;
-            mw__sb_putc(sb, c);
-            break;
-        case '{':
-        case '[':
-            if (p[1] == (c == '{' ? '}' : ']')) {
-                mw__sb_putc(sb, c);
-                mw__sb_putc(sb, *++p);
-                break;
-            }
-            depth++;
-            mw__sb_printf(sb, "%c\n%*s", c, 2 * depth, "");
-            break;
-        case '}':
-        case ']':
-            depth--;
-            mw__sb_printf(sb, "\n%*s%c", 2 * (depth > 0 ? depth : 0), "", c);
-            break;
-        case ',':
-            mw__sb_printf(sb, ",\n%*s", 2 * depth, "");
-            break;
-        case ':':
-            mw__sb_puts(sb, ": ");
-            break;
-        case ' ':
-        case '\n':
-            break;
-        default:
-            mw__sb_putc(sb, c);
-        }
-    }
-}
-
 void mw_tour_page_section_end(mw__sb_t *body, const char *section_json)
 {
     mw__sb_t pretty = {0};
 
-    pretty_json(&pretty, section_json);
+    mw__json_pretty(&pretty, section_json);
     mw__sb_puts(body, "<details><summary>Raw values (JSON)</summary><pre class=\"json\">");
     mw__sb_xml_str(body, pretty.buf ? pretty.buf : "");
     mw__sb_puts(body, "</pre></details>\n</section>\n");
     mw__sb_free(&pretty);
 }
 
-/* The table of contents: "index","name","title" of each section, read from the tour's JSON in
- * the order its writer puts them. */
-static void toc(mw__sb_t *sb, const char *json)
+/* The table of contents: a link to each section that ran. */
+static void contents(mw__sb_t *sb, const struct tour_page_entry *toc, size_t n)
 {
-    const char *p = json;
-    int index;
-    char name[64], title[128];
-
     mw__sb_puts(sb, "<nav><ol>\n");
-    while ((p = strstr(p, "{\"index\":"))) {
-        if (sscanf(p, "{\"index\":%d,\"name\":\"%63[^\"]\",\"title\":\"%127[^\"]\"", &index, name,
-                   title) == 3) {
-            mw__sb_printf(sb, "<li value=\"%d\"><a href=\"#%s\">", index, name);
-            mw__sb_xml_str(sb, title);
-            mw__sb_puts(sb, "</a></li>\n");
-        }
-        p++;
+    for (size_t i = 0; i < n; i++) {
+        mw__sb_printf(sb, "<li value=\"%d\"><a href=\"#", toc[i].index);
+        mw__sb_xml_str(sb, toc[i].name);
+        mw__sb_puts(sb, "\">");
+        mw__sb_xml_str(sb, toc[i].title);
+        mw__sb_puts(sb, "</a></li>\n");
     }
     mw__sb_puts(sb, "</ol></nav>\n");
 }
 
-int mw_tour_page_write(FILE *f, const char *sections_html, const char *json, const int figures[2])
+int mw_tour_page_write(FILE *f, const char *sections_html, const struct tour_page_entry *toc,
+                       size_t n, const int figures[2])
 {
     mw__sb_t sb = {0};
     char date[64] = "";
@@ -142,7 +86,7 @@ int mw_tour_page_write(FILE *f, const char *sections_html, const char *json, con
                   "values.</p></header>\n",
                   style, MW_VERSION_STRING, date, figures[0], figures[0] == 1 ? "" : "s",
                   figures[1], figures[1] == 1 ? "" : "s");
-    toc(&sb, json);
+    contents(&sb, toc, n);
     mw__sb_puts(&sb, sections_html);
     mw__sb_puts(&sb, "<footer><h2>Next steps</h2><pre>"
                      "memwalk maps --svg map.svg PID   draw any process's address space\n"

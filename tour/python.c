@@ -307,8 +307,8 @@ static void frames(struct tour *t, const struct measured *m, const struct where_
     bool on_stack = false;
     for (int i = 0; i < 4; i++)
         on_stack |= strcmp(w[FRAME0 + i].kind, "stack") == 0;
-    tour_json_bool(t, "frames_on_stack", on_stack);
-    tour_json_int(t, "frames_descending", down);
+    mw__json_bool(tour_json(t), "frames_on_stack", on_stack);
+    mw__json_int(tour_json(t), "frames_descending", down);
     tour_conclude(t, !on_stack,
                   "Python's frame objects live in %s memory, %s: each deeper call's frame is %s "
                   "its caller's%s. The C stack of section 2 grows down, one frame below the "
@@ -322,17 +322,18 @@ static void frames(struct tour *t, const struct measured *m, const struct where_
 
 static void recursion(struct tour *t, const struct measured *m)
 {
+    mw__json_t *json = tour_json(t);
     const struct tour_shared *sh = tour_shared(t);
     long grown = m->stk_after - m->stk_before;
 
-    tour_json_int(t, "recursion_limit", m->limit);
-    tour_json_int(t, "python_depth", m->reached);
-    tour_json_int(t, "c_stack_growth_kib", grown);
+    mw__json_int(json, "recursion_limit", m->limit);
+    mw__json_int(json, "python_depth", m->reached);
+    mw__json_int(json, "c_stack_growth_kib", grown);
     tour_line(t, "  Python recursion limit   %ld (sys.getrecursionlimit())", m->limit);
     tour_line(t, "  Python depth reached     %ld calls, then RecursionError", m->reached);
     tour_line(t, "  its C stack grew by      %ld KiB (VmStk before and after)", grown);
     if (c_depth(t)) {
-        tour_json_uint(t, "c_depth", sh->c_depth);
+        mw__json_uint(json, "c_depth", sh->c_depth);
         tour_line(t, "  C depth (section 3)      %llu calls of %.0f bytes",
                   (unsigned long long)sh->c_depth, sh->c_frame_bytes);
         tour_conclude(t, (uint64_t)m->reached < sh->c_depth && m->reached <= m->limit,
@@ -343,8 +344,8 @@ static void recursion(struct tour *t, const struct measured *m)
                       grown <= 8 ? ": its Python-to-Python calls do not nest C frames"
                                  : ", so each Python call also took C stack");
     }
-    tour_json_int(t, "tail_calls_before_error", m->tail_calls);
-    tour_json_bool(t, "tail_call_failed", m->tail_failed != 0);
+    mw__json_int(json, "tail_calls_before_error", m->tail_calls);
+    mw__json_bool(json, "tail_call_failed", m->tail_failed != 0);
     tour_conclude(t, m->tail_failed != 0,
                   m->tail_failed ? "A function whose recursive call is in tail position, asked "
                                    "for %ld levels, raised RecursionError after %ld calls: Python "
@@ -358,6 +359,7 @@ static void recursion(struct tour *t, const struct measured *m)
 
 static int run(struct tour *t)
 {
+    mw__json_t *json = tour_json(t);
     struct python py = {-1, -1, -1};
     char *buf = malloc(8192);
     struct measured m;
@@ -398,23 +400,23 @@ static int run(struct tour *t)
         tour_conclude(t, false, "`memwalk where` did not answer for every address.");
         return -1;
     }
-    tour_json_str(t, "python_version", m.version);
-    tour_json_int(t, "pid", m.pid);
-    tour_json_array(t, "objects");
+    mw__json_str(json, "python_version", m.version);
+    mw__json_int(json, "pid", m.pid);
+    mw__json_array(json, "objects");
     for (i = 0; i < NOBJ; i++) {
-        tour_json_open(t, NULL);
-        tour_json_str(t, "expr", labels[i]);
-        tour_json_uint(t, "id", m.ids[i]);
-        tour_json_str(t, "kind", w[i].kind);
-        tour_json_str(t, "path", w[i].path);
-        tour_json_str(t, "section", w[i].section);
-        tour_json_close(t);
+        mw__json_object(json, NULL);
+        mw__json_str(json, "expr", labels[i]);
+        mw__json_uint(json, "id", m.ids[i]);
+        mw__json_str(json, "kind", w[i].kind);
+        mw__json_str(json, "path", w[i].path);
+        mw__json_str(json, "section", w[i].section);
+        mw__json_end(json);
     }
-    tour_json_close(t);
-    tour_json_bool(t, "small_int_cached", m.ids[SMALL] == m.ids[SMALL_AGAIN]);
-    tour_json_bool(t, "big_int_cached", m.ids[BIG] == m.ids[BIG_AGAIN]);
-    tour_json_int(t, "small_int_lo", m.cache_lo);
-    tour_json_int(t, "small_int_hi", m.cache_hi);
+    mw__json_end(json);
+    mw__json_bool(json, "small_int_cached", m.ids[SMALL] == m.ids[SMALL_AGAIN]);
+    mw__json_bool(json, "big_int_cached", m.ids[BIG] == m.ids[BIG_AGAIN]);
+    mw__json_int(json, "small_int_lo", m.cache_lo);
+    mw__json_int(json, "small_int_hi", m.cache_hi);
 
     objects(t, &m, w);
     for (i = 0; i < FRAME0; i++)

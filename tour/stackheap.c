@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/experiments.h"
+#include "lab/lab.h"
 
 /* The time each experiment may take here: the tour is a walk, not a benchmark. */
 #define SVH_BUDGET_NS   1.0e9
@@ -26,16 +26,12 @@ static void show_lines(struct tour *t, const char *text)
 }
 
 /* Records the experiment's JSON under its name, and draws its charts on the page. */
-static void record(struct tour *t, const mw__exp_t *desc, const void *result, size_t max_charts)
+static void record(struct tour *t, const mw__lab_exp_t *desc, const void *result, size_t max_charts)
 {
-    mw__sb_t sb = {0};
-
-    desc->json(&sb, result);
-    tour_json_raw(t, desc->name, sb.buf);
-    mw__sb_free(&sb);
+    desc->json(tour_json(t), desc->name, result);
     if (!tour_html(t))
         return;
-    mw__exp_chart_t *charts = calloc(MW__EXP_MAX_CHARTS, sizeof *charts);
+    mw__lab_chart_t *charts = calloc(MW__LAB_MAX_CHARTS, sizeof *charts);
     if (!charts)
         return;
     size_t n = desc->charts(result, charts);
@@ -53,7 +49,7 @@ static void record(struct tour *t, const mw__exp_t *desc, const void *result, si
     free(charts);
 }
 
-static void cut_note(struct tour *t, const mw__exp_budget_t *b)
+static void cut_note(struct tour *t, const mw__lab_budget_t *b)
 {
     if (b->cut[0])
         tour_note(t, "Cut to fit the tour's %.1f s for it: %s.", b->budget_ns / 1e9, b->cut);
@@ -61,7 +57,7 @@ static void cut_note(struct tour *t, const mw__exp_budget_t *b)
 
 /* ---- stack vs heap ------------------------------------------------------------------------- */
 
-static void svh_table(struct tour *t, const mw__exp_svh_t *r)
+static void svh_table(struct tour *t, const mw__lab_svh_t *r)
 {
     char b[32];
 
@@ -76,7 +72,7 @@ static void svh_table(struct tour *t, const mw__exp_svh_t *r)
     }
 }
 
-static void stack_vs_heap(struct tour *t, const mw__exp_svh_t *r)
+static void stack_vs_heap(struct tour *t, const mw__lab_svh_t *r)
 {
     const mw_bench_result_t *stack = &r->run[MW__SVH_STACK];
     const mw_bench_result_t *heap = &r->run[MW__SVH_HEAP_FREE];
@@ -94,17 +90,17 @@ static void stack_vs_heap(struct tour *t, const mw__exp_svh_t *r)
                       "With free, malloc handed back %llu distinct addresses over %u fills: it did "
                       "not simply reuse the block just freed (heap/stack time %.2fx).",
                       distinct, r->fills, r->heap_free_vs_stack);
-    if (r->stack_faster == MW__EXP_HOLDS)
+    if (r->stack_faster == MW__LAB_HOLDS)
         tour_note(t, "The stack was measurably faster here (%.0f ns against %.0f ns a fill).",
                   stack->wall_ns.median, heap->wall_ns.median);
     else
         tour_note(t,
                   "'The stack is faster' %s: %.0f ns on the stack against %.0f ns on the heap "
                   "a fill; filling 40 KB dominates one malloc/free pair.",
-                  r->stack_faster == MW__EXP_CONTRADICTED ? "is contradicted"
+                  r->stack_faster == MW__LAB_CONTRADICTED ? "is contradicted"
                                                           : "is too close to call",
                   stack->wall_ns.median, heap->wall_ns.median);
-    if (r->leak_slower == MW__EXP_HOLDS && r->leak_faults == MW__EXP_HOLDS)
+    if (r->leak_slower == MW__LAB_HOLDS && r->leak_faults == MW__LAB_HOLDS)
         tour_conclude(
             t, true,
             "Removing free made it %.1fx slower, not faster: every fill got fresh memory "
@@ -122,7 +118,7 @@ static void stack_vs_heap(struct tour *t, const mw__exp_svh_t *r)
 
 /* ---- reuse --------------------------------------------------------------------------------- */
 
-static const mw__exp_reuse_row_t *reuse_row(const mw__exp_reuse_t *r, size_t size, int mode)
+static const mw__lab_reuse_row_t *reuse_row(const mw__lab_reuse_t *r, size_t size, int mode)
 {
     for (size_t i = 0; i < r->nrows; i++)
         if (r->rows[i].size == size && (int)r->rows[i].mode == mode)
@@ -130,13 +126,13 @@ static const mw__exp_reuse_row_t *reuse_row(const mw__exp_reuse_t *r, size_t siz
     return NULL;
 }
 
-static void reuse(struct tour *t, const mw__exp_reuse_t *r)
+static void reuse(struct tour *t, const mw__lab_reuse_t *r)
 {
-    const mw__exp_reuse_row_t *small = NULL, *big_pinned = NULL, *big_default = NULL;
+    const mw__lab_reuse_row_t *small = NULL, *big_pinned = NULL, *big_default = NULL;
     size_t i;
 
     for (i = 0; i < r->nrows; i++) {
-        const mw__exp_reuse_row_t *row = &r->rows[i];
+        const mw__lab_reuse_row_t *row = &r->rows[i];
         if (row->mode == MW__MODE_DEFAULT && row->size < r->threshold &&
             (!small || row->size > small->size))
             small = row;
@@ -146,7 +142,7 @@ static void reuse(struct tour *t, const mw__exp_reuse_t *r)
     }
     if (big_pinned)
         big_default = reuse_row(r, big_pinned->size, MW__MODE_DEFAULT);
-    if (small && r->small_reused == MW__EXP_HOLDS)
+    if (small && r->small_reused == MW__LAB_HOLDS)
         tour_conclude(t, true,
                       "Below the %zu KiB mmap threshold, free then malloc of the same size gave "
                       "back the same block in %u of %u rounds.",
@@ -155,7 +151,7 @@ static void reuse(struct tour *t, const mw__exp_reuse_t *r)
         tour_conclude(t, false,
                       "Below the mmap threshold only %u of %u rounds got the block just freed.",
                       small->same_as_previous, small->rounds);
-    if (big_pinned && r->big_mmapped == MW__EXP_HOLDS)
+    if (big_pinned && r->big_mmapped == MW__LAB_HOLDS)
         tour_conclude(
             t, true,
             "Above it (threshold pinned), each %zu KiB block was a new mapping: %.0f page "
@@ -167,7 +163,7 @@ static void reuse(struct tour *t, const mw__exp_reuse_t *r)
                       "round).",
                       big_pinned->mmapped, big_pinned->rounds, big_pinned->faults_per_round);
     /* glibc's dynamic threshold, when the default mode's rows show it. */
-    if (big_default && r->threshold_grew == MW__EXP_HOLDS)
+    if (big_default && r->threshold_grew == MW__LAB_HOLDS)
         tour_conclude(t, true,
                       "With glibc's defaults the same %zu KiB block was mapped in only %u of %u "
                       "rounds (%.1f faults a round): freeing the first mapped block raised the "
@@ -185,7 +181,7 @@ static void reuse(struct tour *t, const mw__exp_reuse_t *r)
 
 /* ---- sizes --------------------------------------------------------------------------------- */
 
-static void sizes_table(struct tour *t, const mw__exp_sizes_t *r)
+static void sizes_table(struct tour *t, const mw__lab_sizes_t *r)
 {
     char b[3][32];
 
@@ -193,10 +189,10 @@ static void sizes_table(struct tour *t, const mw__exp_sizes_t *r)
     tour_line(t, "  %-9s | %10s %13s | %10s %13s", "size", "per call", "faults/call", "per call",
               "faults/call");
     for (size_t i = 0; i < r->nrows; i++) {
-        const mw__exp_sizes_row_t *x = &r->rows[i];
+        const mw__lab_sizes_row_t *x = &r->rows[i];
         const mw_bench_result_t *d = &x->run[MW__MODE_DEFAULT], *p = &x->run[MW__MODE_FIXED];
         tour_line(t, "  %-9s | %10s %13.1f | %10s %13.1f",
-                  mw__exp_size_str(x->size, b[0], sizeof b[0]),
+                  mw__format_bytes_as(x->size, MW__BYTES_EXACT, b[0], sizeof b[0]),
                   mw__bench_format_ns(d->wall_ns.median, b[1], sizeof b[1]),
                   d->minflt_per_op + d->majflt_per_op,
                   mw__bench_format_ns(p->wall_ns.median, b[2], sizeof b[2]),
@@ -204,30 +200,31 @@ static void sizes_table(struct tour *t, const mw__exp_sizes_t *r)
     }
 }
 
-static void sizes(struct tour *t, const mw__exp_sizes_t *r)
+static void sizes(struct tour *t, const mw__lab_sizes_t *r)
 {
     char b[3][32];
 
     size_t below = 0;
     for (size_t i = 0; i < r->nrows && r->rows[i].size < r->first_mmapped[MW__MODE_FIXED]; i++)
         below = r->rows[i].size;
-    if (r->step_at_threshold == MW__EXP_HOLDS && r->first_mmapped[MW__MODE_FIXED] && below)
+    if (r->step_at_threshold == MW__LAB_HOLDS && r->first_mmapped[MW__MODE_FIXED] && below)
         tour_conclude(t, true,
                       "Pinned, the calls faulted in every page at %s and above, and not at %s "
                       "and below: about %s per page fault here, zeroing included, so a mapped "
                       "block costs in proportion to the pages it touches.",
-                      mw__exp_size_str(r->first_mmapped[MW__MODE_FIXED], b[0], sizeof b[0]),
-                      mw__exp_size_str(below, b[2], sizeof b[2]),
+                      mw__format_bytes_as(r->first_mmapped[MW__MODE_FIXED], MW__BYTES_EXACT, b[0],
+                                          sizeof b[0]),
+                      mw__format_bytes_as(below, MW__BYTES_EXACT, b[2], sizeof b[2]),
                       mw__bench_format_ns(r->ns_per_fault, b[1], sizeof b[1]));
     else
         tour_conclude(t, false,
                       "Pinned, the fault counts did not step up cleanly at the threshold on this "
                       "run.");
-    if (r->default_avoids == MW__EXP_HOLDS)
+    if (r->default_avoids == MW__LAB_HOLDS)
         tour_conclude(t, true,
                       "With glibc's defaults, repeated calls of one size up to %s reused heap "
                       "memory (1 MiB: %.0fx faster than pinned): the dynamic threshold at work.",
-                      mw__exp_size_str(r->last_heap_default, b[2], sizeof b[2]),
+                      mw__format_bytes_as(r->last_heap_default, MW__BYTES_EXACT, b[2], sizeof b[2]),
                       r->pinned_vs_default_1m);
     else
         tour_conclude(t, false,
@@ -252,10 +249,10 @@ static const char *traced_by(void)
 static int run(struct tour *t)
 {
     const char *tracer = traced_by();
-    mw__exp_opts_t opts = {.quick = 1};
-    mw__exp_svh_t svh;
-    mw__exp_reuse_t ru;
-    mw__exp_sizes_t *sz = calloc(1, sizeof *sz);
+    mw__lab_opts_t opts = {.quick = 1};
+    mw__lab_svh_t svh;
+    mw__lab_reuse_t ru;
+    mw__lab_sizes_t *sz = calloc(1, sizeof *sz);
     char b[32];
     int r;
 
@@ -263,36 +260,36 @@ static int run(struct tour *t)
         tour_skip(t, "out of memory");
         return -1;
     }
-    opts.fault_ns = mw__exp_fault_ns(&opts.free_ns);
+    opts.fault_ns = mw__lab_fault_ns(&opts.free_ns);
     tour_text(t,
               "Short runs of `memwalk bench stack-vs-heap`, `reuse` and `sizes`, each in a "
               "freshly started process, so that malloc starts from the state a program has. A "
               "fresh page costs %s to fault in here: the runs are sized to take a few seconds.",
               mw__bench_format_ns(opts.fault_ns, b, sizeof b));
-    tour_json_num(t, "fault_ns", opts.fault_ns);
+    mw__json_num(tour_json(t), "fault_ns", opts.fault_ns);
     if (tracer)
         tour_note(t,
                   "This process runs under %s, whose allocator hooks hold freed blocks back "
                   "before reusing them: expect malloc's reuse to look different.",
                   tracer);
-    tour_json_str(t, "traced_by", tracer);
+    mw__json_str(tour_json(t), "traced_by", tracer);
 
     tour_sub(t, "A 10,000-int array filled again and again: on the stack, on the heap");
     opts.budget_ns = SVH_BUDGET_NS;
-    r = mw__exp_stack_vs_heap(&opts, &svh);
+    r = mw__lab_stack_vs_heap(&opts, &svh);
     if (r < 0) {
         tour_conclude(t, false, "The stack-vs-heap experiment failed to run (%s).", strerror(-r));
         free(sz);
         return -1;
     }
     svh_table(t, &svh);
-    record(t, &mw__exp_stack_vs_heap_desc, &svh, 1);
+    record(t, &mw__lab_stack_vs_heap_desc, &svh, 1);
     stack_vs_heap(t, &svh);
     cut_note(t, &svh.budget);
 
     tour_sub(t, "Does malloc hand back the block just freed?");
     opts.budget_ns = REUSE_BUDGET_NS;
-    r = mw__exp_reuse(&opts, &ru);
+    r = mw__lab_reuse(&opts, &ru);
     if (r < 0) {
         tour_conclude(t, false, "The reuse experiment failed to run (%s).", strerror(-r));
         free(sz);
@@ -300,24 +297,24 @@ static int run(struct tour *t)
     }
     {
         mw__sb_t sb = {0};
-        mw__exp_reuse_desc.table(&sb, &ru);
+        mw__lab_reuse_desc.table(&sb, &ru);
         show_lines(t, sb.buf);
         mw__sb_free(&sb);
     }
-    record(t, &mw__exp_reuse_desc, &ru, 0);
+    record(t, &mw__lab_reuse_desc, &ru, 0);
     reuse(t, &ru);
     cut_note(t, &ru.budget);
 
     tour_sub(t, "malloc, touch every page, free: from 16 B up, threshold default and pinned");
     opts.budget_ns = SIZES_BUDGET_NS;
-    r = mw__exp_sizes(&opts, sz);
+    r = mw__lab_sizes(&opts, sz);
     if (r < 0) {
         tour_conclude(t, false, "The sizes experiment failed to run (%s).", strerror(-r));
         free(sz);
         return -1;
     }
     sizes_table(t, sz);
-    record(t, &mw__exp_sizes_desc, sz, 2);
+    record(t, &mw__lab_sizes_desc, sz, 2);
     sizes(t, sz);
     cut_note(t, &sz->budget);
     tour_background(t,

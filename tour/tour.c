@@ -10,11 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
 #include "memwalk/maps.h"
 #include "tour/page.h"
-
-#define MAX_DEPTH 16
 
 const struct tour_section *const mw_tour_sections[] = {
     &mw_tour_where,      /* 1. where things live */
@@ -31,18 +28,18 @@ const struct tour_section *const mw_tour_sections[] = {
 struct tour {
     const struct tour_options *opts;
     const struct tour_section *section;
-    mw__sb_t values;      /* the current section's "values" object, being built */
-    mw__sb_t conclusions; /* its "conclusions" array */
-    mw__sb_t background;  /* its "background" array */
-    bool first[MAX_DEPTH];
-    char closer[MAX_DEPTH];
-    int depth;
+    /* The current section's JSON record, written as it runs: its "values" object, its
+     * "conclusions" and "background" arrays, each with a writer of its own. */
+    mw__sb_t values_text, conclusions_text, background_text;
+    mw__json_t values, conclusions, background;
     bool skipped;
     int unexpected; /* conclusions that contradict the expected lesson, whole tour */
     mw__sb_t page;  /* --html: the sections written so far */
     mw__sb_t body;  /* --html: the current section's body */
     bool in_pre;    /* --html: inside a block of verbatim lines */
     int figures[2]; /* --html: maps and charts drawn */
+    struct tour_page_entry toc[TOUR_MAX_SECTIONS]; /* --html: the sections run */
+    size_t ntoc;
     struct tour_shared shared;
 };
 
@@ -79,6 +76,17 @@ bool tour_html(struct tour *t)
 struct tour_shared *tour_shared(struct tour *t)
 {
     return &t->shared;
+}
+
+mw__json_t *tour_json(struct tour *t)
+{
+    return &t->values;
+}
+
+static void tour_error(struct tour *t, const char *what, const char *reason)
+{
+    if (t->opts->error)
+        t->opts->error(what, reason);
 }
 
 /* ---- output: the terminal, or the page ----------------------------------------------------- */
@@ -128,36 +136,27 @@ static void emit_line(struct tour *t, const char *text)
     }
 }
 
-/* Prints text wrapped at the tour's width, the first line after prefix (prefix_cols wide on
- * screen: it may hold escape codes), the next ones indented by indent columns. */
-static void print_wrapped(struct tour *t, const char *prefix, int prefix_cols, int indent,
-                          const char *text)
+/* Prints text wrapped at the tour's width, the first line after first (colour codes in it take
+ * no room), the next ones after rest. */
+static void print_wrapped(struct tour *t, const char *first, const char *rest, const char *text)
 {
-    int col = prefix_cols, width = t->opts->width;
-    bool empty = true; /* nothing on this line after its prefix or indent yet */
-    const char *p = text;
+    mw__sb_t sb = {0};
 
-    fputs(prefix, stdout);
-    for (;;) {
-        while (*p == ' ')
-            p++;
-        if (!*p)
-            break;
-        int n = (int)strcspn(p, " ");
-        if (!empty && col + 1 + n > width) {
-            printf("\n%*s", indent, "");
-            col = indent;
-            empty = true;
-        } else if (!empty) {
-            fputc(' ', stdout);
-            col++;
-        }
-        fwrite(p, 1, (size_t)n, stdout);
-        col += n;
-        empty = false;
-        p += n;
-    }
-    fputc('\n', stdout);
+    mw__sb_wrap(&sb, text, (size_t)t->opts->width, first, rest);
+    if (sb.buf)
+        fputs(sb.buf, stdout);
+    mw__sb_free(&sb);
+}
+
+/* A paragraph: on the terminal wrapped after first and rest, on the page a <p class="cls"> with
+ * mark (may be NULL) in bold; nothing in --json mode. */
+static void paragraph(struct tour *t, const char *first, const char *rest, const char *cls,
+                      const char *mark, const char *text)
+{
+    if (text_mode(t))
+        print_wrapped(t, first, rest, text);
+    else if (t->opts->html)
+        page_par(t, cls, mark, text);
 }
 
 static char *vformat(const char *fmt, va_list ap)
@@ -192,10 +191,8 @@ void tour_line(struct tour *t, const char *fmt, ...)
 void tour_text(struct tour *t, const char *fmt, ...)
 {
     FORMAT(text, fmt);
-    if (text && text_mode(t))
-        print_wrapped(t, "", 0, 0, text);
-    else if (text && t->opts->html)
-        page_par(t, "text", NULL, text);
+    if (text)
+        paragraph(t, "", "", "text", NULL, text);
     free(text);
 }
 
@@ -212,7 +209,7 @@ void tour_sub(struct tour *t, const char *fmt, ...)
     FORMAT(text, fmt);
     if (text && text_mode(t)) {
         printf("\n%s", tour_bold(t));
-        print_wrapped(t, "", 0, 0, text);
+        print_wrapped(t, "", "", text);
         fputs(tour_reset(t), stdout);
     } else if (text && t->opts->html) {
         end_pre(t);
@@ -221,15 +218,6 @@ void tour_sub(struct tour *t, const char *fmt, ...)
         mw__sb_puts(&t->body, "</h3>\n");
     }
     free(text);
-}
-
-static void json_array_add(mw__sb_t *arr, const char *obj_start, const char *text)
-{
-    if (arr->len > 1)
-        mw__sb_putc(arr, ',');
-    mw__sb_puts(arr, obj_start);
-    mw__sb_json_str(arr, text);
-    mw__sb_putc(arr, '}');
 }
 
 void tour_conclude(struct tour *t, bool expected, const char *fmt, ...)
@@ -241,28 +229,22 @@ void tour_conclude(struct tour *t, bool expected, const char *fmt, ...)
         return;
     if (!expected)
         t->unexpected++;
-    json_array_add(
-        &t->conclusions,
-        expected ? "{\"expected\":true,\"text\":" : "{\"expected\":false,\"text\":", text);
-    if (text_mode(t)) {
-        snprintf(prefix, sizeof prefix, "%s%s%s ",
-                 t->opts->color ? (expected ? "\033[1;32m" : "\033[1;33m") : "",
-                 expected ? "=>" : "=> (unexpected)", tour_reset(t));
-        print_wrapped(t, prefix, expected ? 3 : 16, 3, text);
-    } else if (t->opts->html) {
-        page_par(t, expected ? "concl" : "concl unexpected", expected ? "=>" : "=> (unexpected)",
-                 text);
-    }
+    mw__json_object(&t->conclusions, NULL);
+    mw__json_bool(&t->conclusions, "expected", expected);
+    mw__json_str(&t->conclusions, "text", text);
+    mw__json_end(&t->conclusions);
+    const char *mark = expected ? "=>" : "=> (unexpected)";
+    snprintf(prefix, sizeof prefix, "%s%s%s ",
+             t->opts->color ? (expected ? "\033[1;32m" : "\033[1;33m") : "", mark, tour_reset(t));
+    paragraph(t, prefix, "   ", expected ? "concl" : "concl unexpected", mark, text);
     free(text);
 }
 
 void tour_note(struct tour *t, const char *fmt, ...)
 {
     FORMAT(text, fmt);
-    if (text && text_mode(t))
-        print_wrapped(t, "   ", 3, 3, text);
-    else if (text && t->opts->html)
-        page_par(t, "note", NULL, text);
+    if (text)
+        paragraph(t, "   ", "   ", "note", NULL, text);
     free(text);
 }
 
@@ -273,13 +255,11 @@ void tour_background(struct tour *t, const char *fmt, ...)
     FORMAT(text, fmt);
     if (!text)
         return;
-    json_array_add(&t->background, "{\"text\":", text);
-    if (text_mode(t)) {
-        snprintf(prefix, sizeof prefix, "%s(background)%s ", tour_dim(t), tour_reset(t));
-        print_wrapped(t, prefix, 13, 3, text);
-    } else if (t->opts->html) {
-        page_par(t, "bg", "background, not measured:", text);
-    }
+    mw__json_object(&t->background, NULL);
+    mw__json_str(&t->background, "text", text);
+    mw__json_end(&t->background);
+    snprintf(prefix, sizeof prefix, "%s(background)%s ", tour_dim(t), tour_reset(t));
+    paragraph(t, prefix, "   ", "bg", "background, not measured:", text);
     free(text);
 }
 
@@ -287,11 +267,9 @@ void tour_skip(struct tour *t, const char *fmt, ...)
 {
     FORMAT(text, fmt);
     t->skipped = true;
-    tour_json_str(t, "skipped", text ? text : "");
-    if (text && text_mode(t))
-        print_wrapped(t, "skipped: ", 9, 3, text);
-    else if (text && t->opts->html)
-        page_par(t, "skip", "skipped:", text);
+    mw__json_str(&t->values, "skipped", text ? text : "");
+    if (text)
+        paragraph(t, "skipped: ", "   ", "skip", "skipped:", text);
     free(text);
 }
 
@@ -309,94 +287,6 @@ void tour_figure(struct tour *t, const char *kind, const char *caption, const ch
     mw__sb_puts(&t->body, "<figcaption>");
     mw__sb_xml_str(&t->body, caption);
     mw__sb_puts(&t->body, "</figcaption></figure>\n");
-}
-
-/* ---- JSON ---------------------------------------------------------------------------------- */
-
-static void json_key(struct tour *t, const char *key)
-{
-    if (!t->first[t->depth])
-        mw__sb_putc(&t->values, ',');
-    t->first[t->depth] = false;
-    if (key) {
-        mw__sb_json_str(&t->values, key);
-        mw__sb_putc(&t->values, ':');
-    }
-}
-
-void tour_json_int(struct tour *t, const char *key, long long v)
-{
-    json_key(t, key);
-    mw__sb_printf(&t->values, "%lld", v);
-}
-
-void tour_json_uint(struct tour *t, const char *key, uint64_t v)
-{
-    json_key(t, key);
-    mw__sb_printf(&t->values, "%llu", (unsigned long long)v);
-}
-
-void tour_json_num(struct tour *t, const char *key, double v)
-{
-    json_key(t, key);
-    if (isfinite(v))
-        mw__sb_printf(&t->values, "%.6g", v);
-    else
-        mw__sb_puts(&t->values, "null");
-}
-
-void tour_json_str(struct tour *t, const char *key, const char *v)
-{
-    json_key(t, key);
-    if (v)
-        mw__sb_json_str(&t->values, v);
-    else
-        mw__sb_puts(&t->values, "null");
-}
-
-void tour_json_bool(struct tour *t, const char *key, bool v)
-{
-    json_key(t, key);
-    mw__sb_puts(&t->values, v ? "true" : "false");
-}
-
-void tour_json_raw(struct tour *t, const char *key, const char *json)
-{
-    json_key(t, key);
-    mw__sb_puts(&t->values, json ? json : "null");
-}
-
-static void json_push(struct tour *t, const char *key, char open)
-{
-    json_key(t, key);
-    mw__sb_putc(&t->values, open);
-    /* Nesting deeper than MAX_DEPTH is a programming error in a section: keep the JSON valid by
-     * closing immediately rather than overflowing the stack of closers. */
-    if (t->depth + 1 >= MAX_DEPTH) {
-        mw__sb_putc(&t->values, open == '{' ? '}' : ']');
-        return;
-    }
-    t->depth++;
-    t->first[t->depth] = true;
-    t->closer[t->depth] = open == '{' ? '}' : ']';
-}
-
-void tour_json_open(struct tour *t, const char *key)
-{
-    json_push(t, key, '{');
-}
-
-void tour_json_array(struct tour *t, const char *key)
-{
-    json_push(t, key, '[');
-}
-
-void tour_json_close(struct tour *t)
-{
-    if (t->depth == 0)
-        return;
-    mw__sb_putc(&t->values, t->closer[t->depth]);
-    t->depth--;
 }
 
 /* ---- running ------------------------------------------------------------------------------- */
@@ -422,46 +312,57 @@ static void heading(struct tour *t, int index, const struct tour_section *s)
     mw__sb_free(&rule);
 }
 
-static int run_section(struct tour *t, int index, const struct tour_section *s, mw__sb_t *json,
-                       bool first)
+/* Closes a section's part of the record; its text, or NULL when a section misused the writer
+ * (a bug: the section is marked failed) or memory ran out. */
+static const char *json_part(struct tour *t, mw__json_t *j, mw__sb_t *text)
+{
+    int err = mw__json_finish(j);
+
+    if (err == -EINVAL)
+        tour_error(t, t->section->name, "its JSON record was written wrongly (a bug)");
+    return err ? NULL : text->buf;
+}
+
+static int run_section(struct tour *t, int index, const struct tour_section *s, mw__json_t *doc)
 {
     struct timespec a, b;
     mw__sb_t one = {0};
+    mw__json_t j;
     int r;
 
     t->section = s;
     t->skipped = false;
-    t->depth = 0;
-    t->first[0] = true;
-    mw__sb_putc(&t->values, '{');
-    mw__sb_putc(&t->conclusions, '[');
-    mw__sb_putc(&t->background, '[');
+    mw__json_init(&t->values, &t->values_text);
+    mw__json_object(&t->values, NULL);
+    mw__json_init(&t->conclusions, &t->conclusions_text);
+    mw__json_array(&t->conclusions, NULL);
+    mw__json_init(&t->background, &t->background_text);
+    mw__json_array(&t->background, NULL);
     heading(t, index, s);
     fflush(stdout);
     clock_gettime(CLOCK_MONOTONIC, &a);
     r = s->run(t);
     clock_gettime(CLOCK_MONOTONIC, &b);
     fflush(stdout);
-    while (t->depth > 0)
-        tour_json_close(t);
-    mw__sb_putc(&t->values, '}');
-    mw__sb_putc(&t->conclusions, ']');
-    mw__sb_putc(&t->background, ']');
+    const char *values = json_part(t, &t->values, &t->values_text);
+    const char *conclusions = json_part(t, &t->conclusions, &t->conclusions_text);
+    const char *background = json_part(t, &t->background, &t->background_text);
+    if (!values || !conclusions || !background)
+        r = -1;
     double secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
-    mw__sb_printf(&one, "{\"index\":%d,\"name\":", index);
-    mw__sb_json_str(&one, s->name);
-    mw__sb_puts(&one, ",\"title\":");
-    mw__sb_json_str(&one, s->title);
-    mw__sb_printf(&one,
-                  ",\"status\":\"%s\",\"seconds\":%.3f,\"values\":%s,\"conclusions\":%s,"
-                  "\"background\":%s}",
-                  r < 0        ? "failed"
-                  : t->skipped ? "skipped"
-                               : "ok",
-                  secs, t->values.buf, t->conclusions.buf, t->background.buf);
-    if (!first)
-        mw__sb_putc(json, ',');
-    mw__sb_puts(json, one.buf ? one.buf : "null");
+    const char *status = r < 0 ? "failed" : t->skipped ? "skipped" : "ok";
+    mw__json_init(&j, &one);
+    mw__json_object(&j, NULL);
+    mw__json_int(&j, "index", index);
+    mw__json_str(&j, "name", s->name);
+    mw__json_str(&j, "title", s->title);
+    mw__json_str(&j, "status", status);
+    mw__json_num(&j, "seconds", round(secs * 1000) / 1000);
+    mw__json_raw(&j, "values", values);
+    mw__json_raw(&j, "conclusions", conclusions);
+    mw__json_raw(&j, "background", background);
+    mw__json_end(&j);
+    mw__json_raw(doc, NULL, mw__json_finish(&j) == 0 ? one.buf : NULL);
     if (t->opts->html) {
         end_pre(t);
         mw_tour_page_section_end(&t->body, one.buf ? one.buf : "null");
@@ -469,6 +370,8 @@ static int run_section(struct tour *t, int index, const struct tour_section *s, 
         if (t->body.err)
             t->page.err = t->body.err;
         mw__sb_free(&t->body);
+        if (t->ntoc < TOUR_MAX_SECTIONS)
+            t->toc[t->ntoc++] = (struct tour_page_entry){index, s->name, s->title};
         fprintf(progress(t), "%s (%.1f s)\n",
                 r < 0        ? "failed"
                 : t->skipped ? "skipped"
@@ -476,9 +379,9 @@ static int run_section(struct tour *t, int index, const struct tour_section *s, 
                 secs);
     }
     mw__sb_free(&one);
-    mw__sb_free(&t->values);
-    mw__sb_free(&t->conclusions);
-    mw__sb_free(&t->background);
+    mw__sb_free(&t->values_text);
+    mw__sb_free(&t->conclusions_text);
+    mw__sb_free(&t->background_text);
     return r;
 }
 
@@ -521,13 +424,17 @@ int mw_tour_run(const struct tour_options *opts)
 {
     struct tour t = {.opts = opts};
     mw__sb_t json = {0};
+    mw__json_t doc;
     int i, ran = 0, failed = 0, all = 1;
 
-    mw__sb_printf(&json, "{\"memwalk_tour\":\"%s\",\"sections\":[", MW_VERSION_STRING);
+    mw__json_init(&doc, &json);
+    mw__json_object(&doc, NULL);
+    mw__json_str(&doc, "memwalk_tour", MW_VERSION_STRING);
+    mw__json_array(&doc, "sections");
     if (text_mode(&t)) {
         printf("%sA walk on memory, measured live on this machine.%s\n", tour_bold(&t),
                tour_reset(&t));
-        print_wrapped(&t, "", 0, 0,
+        print_wrapped(&t, "", "",
                       "Each section runs real experiments; the lines marked => are conclusions "
                       "computed from this run's numbers, and lines marked (background) are what "
                       "the books say, not measured here.");
@@ -541,24 +448,25 @@ int mw_tour_run(const struct tour_options *opts)
             all = 0;
             continue;
         }
-        if (run_section(&t, i + 1, s, &json, ran == 0) < 0)
+        if (run_section(&t, i + 1, s, &doc) < 0)
             failed++;
         ran++;
     }
-    mw__sb_printf(&json, "],\"unexpected\":%d}", t.unexpected);
-    if (json.err || t.page.err) {
+    mw__json_end(&doc);
+    mw__json_int(&doc, "unexpected", t.unexpected);
+    if (mw__json_finish(&doc) < 0 || t.page.err) {
         mw__sb_free(&json);
         mw__sb_free(&t.page);
-        mw_cli_error("tour", NULL, "out of memory");
-        return MW_EXIT_FAILURE;
+        tour_error(&t, NULL, strerror(ENOMEM));
+        return -1;
     }
     if (opts->json) {
         printf("%s\n", json.buf);
     } else if (opts->html) {
-        int err =
-            mw_tour_page_write(opts->html_file, t.page.buf ? t.page.buf : "", json.buf, t.figures);
+        int err = mw_tour_page_write(opts->html_file, t.page.buf ? t.page.buf : "", t.toc, t.ntoc,
+                                     t.figures);
         if (err < 0) {
-            mw_cli_error("tour", opts->html, "%s", strerror(-err));
+            tour_error(&t, opts->html, strerror(-err));
             failed++;
         } else if (strcmp(opts->html, "-") != 0) {
             printf("memwalk tour: wrote %s (%d sections, %d maps, %d charts)\n", opts->html, ran,
@@ -574,5 +482,5 @@ int mw_tour_run(const struct tour_options *opts)
     }
     mw__sb_free(&json);
     mw__sb_free(&t.page);
-    return failed ? MW_EXIT_FAILURE : MW_EXIT_OK;
+    return failed ? -1 : 0;
 }

@@ -32,9 +32,13 @@ struct tour_options {
     const char *html;     /* --html FILE ('-': standard output), or NULL */
     FILE *html_file;      /* opened before anything runs */
     const char *self_exe; /* this memwalk binary, for sections that run it */
+    /* Reports an error that spoils the run (out of memory, the page cannot be written): what it
+     * concerns (a file name, or NULL) and why. The caller prints it its own way. */
+    void (*error)(const char *what, const char *reason);
 };
 
-/* Runs the tour; returns an exit status (MW_EXIT_*). */
+/* Runs the tour. Returns 0, or -1 when a section failed or the output could not be made (the
+ * latter said through opts->error). */
 int mw_tour_run(const struct tour_options *opts);
 
 /* Text output (suppressed in --json mode; in --html mode it goes to the page). tour_line prints
@@ -78,18 +82,9 @@ struct tour_shared {
 };
 struct tour_shared *tour_shared(struct tour *t);
 
-/* JSON record of the current section's "values" object. Keys are unique within their object.
- * tour_json_open/close nest an object (key != NULL) or an array element (inside an array). */
-void tour_json_int(struct tour *t, const char *key, long long v);
-void tour_json_uint(struct tour *t, const char *key, uint64_t v);
-void tour_json_num(struct tour *t, const char *key, double v);
-void tour_json_str(struct tour *t, const char *key, const char *v);
-void tour_json_bool(struct tour *t, const char *key, bool v);
-void tour_json_open(struct tour *t, const char *key);  /* "key": { */
-void tour_json_array(struct tour *t, const char *key); /* "key": [ */
-void tour_json_close(struct tour *t);                  /* } or ] */
-/* "key": <json>, where json is a complete JSON value written by someone else. */
-void tour_json_raw(struct tour *t, const char *key, const char *json);
+/* The JSON record of the current section's "values" object (an object open at the top): sections
+ * write every value they measured with the mw__json_* calls (keys unique within an object). */
+mw__json_t *tour_json(struct tour *t);
 
 /* An address as a number: the datum these experiments record. */
 static inline uintptr_t address_of(const volatile void *p)

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/experiments.h"
+#include "lab/lab.h"
 
 #define LARGE_BLOCK (1u << 20)
 
@@ -36,16 +36,18 @@ static bool kind_in(const char *kind, const char *const expect[3])
 }
 
 /* Prints the MW_SHOW line; a long path is shortened to its last component so the line fits. */
-static void show_line(struct tour *t, const char *label, uintptr_t addr, mw_show_info_t *info)
+static void show_line(struct tour *t, const char *label, uintptr_t addr)
 {
     char line[512];
     int n = mw_show_format(label, (const void *)addr, line, sizeof line);
 
-    if (n > tour_width(t) - 2 && info->path[0]) {
-        char *p = strstr(line, info->path);
-        const char *base = strrchr(info->path, '/');
-        if (p && base)
-            snprintf(p, sizeof line - (size_t)(p - line), ".../%s", base + 1);
+    /* A long path (the mapping's, or the object whose .bss runs on past its file) keeps only its
+     * last name: the line must fit the tour's width. */
+    char *p = n > tour_width(t) - 2 ? strstr(line, " /") : NULL;
+    if (p) {
+        char base[256];
+        snprintf(base, sizeof base, "%s", strrchr(p, '/') + 1);
+        snprintf(p, sizeof line - (size_t)(p - line), " .../%s", base);
     }
     tour_line(t, "  %s", line);
 }
@@ -215,7 +217,7 @@ static void short_map(struct tour *t, const uintptr_t *addrs, size_t naddrs)
     }
     if (skipped)
         skipped_line(t, skipped, skipped_files, skipped_kb);
-    tour_json_int(t, "regions", (long long)m.count);
+    mw__json_int(tour_json(t), "regions", (long long)m.count);
     if (tour_html(t)) {
         char *svg = NULL;
         if (mw_maps_svg(&m, &svg) == 0)
@@ -230,6 +232,7 @@ static void short_map(struct tour *t, const uintptr_t *addrs, size_t naddrs)
 
 static int run(struct tour *t)
 {
+    mw__json_t *json = tour_json(t);
     static int static_local = 5; /* a static local: lives as long as a global */
     static const char literal[] = "Hello";
     const char *string_literal = "World";
@@ -269,7 +272,7 @@ static int run(struct tour *t)
 
     tour_text(t, "Each line is MW_SHOW's: label, address in hex and decimal, region kind, ELF "
                  "section, mapping.");
-    tour_json_array(t, "items");
+    mw__json_array(json, "items");
     for (i = 0; i < (int)MW__ARRAY_LEN(items); i++) {
         struct item *it = &items[i];
         bool from_thread = it->addr == tr.local || it->addr == tr.counter;
@@ -292,31 +295,31 @@ static int run(struct tour *t)
                       (unsigned long)it->addr, (unsigned long)it->addr, kinds[i],
                       info.section[0] ? " " : "", info.section);
         } else {
-            show_line(t, it->label, it->addr, &info);
+            show_line(t, it->label, it->addr);
         }
         total++;
         matched += kind_in(kinds[i], it->expect);
-        tour_json_open(t, NULL);
-        tour_json_str(t, "label", it->label);
-        tour_json_str(t, "what", it->what);
-        tour_json_uint(t, "address", it->addr);
-        tour_json_str(t, "kind", kinds[i]);
-        tour_json_str(t, "section", r == 0 ? info.section : "");
-        tour_json_str(t, "path", r == 0 ? info.path : "");
-        tour_json_str(t, "expected_kind", it->expect[0]);
-        tour_json_close(t);
+        mw__json_object(json, NULL);
+        mw__json_str(json, "label", it->label);
+        mw__json_str(json, "what", it->what);
+        mw__json_uint(json, "address", it->addr);
+        mw__json_str(json, "kind", kinds[i]);
+        mw__json_str(json, "section", r == 0 ? info.section : "");
+        mw__json_str(json, "path", r == 0 ? info.path : "");
+        mw__json_str(json, "expected_kind", it->expect[0]);
+        mw__json_end(json);
     }
-    tour_json_close(t);
-    tour_json_int(t, "matched", matched);
-    tour_json_int(t, "total", total);
+    mw__json_end(json);
+    mw__json_int(json, "matched", matched);
+    mw__json_int(json, "total", total);
 
     /* The big block's fate: freed, is its mapping gone from the process? */
-    size_t mapped_before = mw__exp_mmapped_blocks();
+    size_t mapped_before = mw__lab_mmapped_blocks();
     free(large);
-    bool unmapped = mw__exp_mmapped_blocks() < mapped_before;
+    bool unmapped = mw__lab_mmapped_blocks() < mapped_before;
     if (unmapped && mw_show_describe((const void *)items[9].addr, &info) == 0)
         unmapped = false;
-    tour_json_bool(t, "large_unmapped_by_free", unmapped);
+    mw__json_bool(json, "large_unmapped_by_free", unmapped);
     {
         uintptr_t addrs[MW__ARRAY_LEN(items)];
         for (i = 0; i < (int)MW__ARRAY_LEN(items); i++)
@@ -330,9 +333,9 @@ static int run(struct tour *t)
     bool have_sec = read_sections(&sec) == 0;
     mw_show_describe(&mw_tour_global_zero, &info);
     bool zero_anon = info.path[0] == '\0';
-    tour_json_bool(t, "bss_nobits", have_sec && sec.bss_nobits);
-    tour_json_uint(t, "bss_bytes", have_sec ? sec.bss_size : 0);
-    tour_json_bool(t, "bss_page_anonymous", zero_anon);
+    mw__json_bool(json, "bss_nobits", have_sec && sec.bss_nobits);
+    mw__json_uint(json, "bss_bytes", have_sec ? sec.bss_size : 0);
+    mw__json_bool(json, "bss_page_anonymous", zero_anon);
     if (strcmp(kinds[0], "data") == 0 && strcmp(kinds[1], "bss") == 0 && have_sec && sec.bss_nobits)
         tour_conclude(t, true,
                       "A global with a value is in .data, stored in the executable (%llu bytes "

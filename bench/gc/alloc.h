@@ -4,6 +4,7 @@
 #ifndef BENCH_GC_ALLOC_H
 #define BENCH_GC_ALLOC_H
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <time.h>
 
 #if defined(BENCH_MEMWALK)
+#define MW_GC_THREADS /* pthread_create registers the threads it starts */
 #include <memwalk/gc.h>
 #define BENCH_NAME          "memwalk"
 #define BENCH_INIT()        ((void)0)
@@ -20,6 +22,7 @@
 #define BENCH_COLLECTED     1
 #define BENCH_COLLECT()     mw_gc_collect()
 #elif defined(BENCH_BOEHM)
+#define GC_THREADS /* the same for Boehm GC: its pthread_create redirect */
 #include <gc.h>
 #define BENCH_NAME          "boehm"
 #define BENCH_INIT()        GC_INIT()
@@ -44,6 +47,14 @@ static inline double bench_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* CPU time of the whole process (every thread), for the work a pause does whatever the load. */
+static inline double bench_cpu_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 

@@ -1,7 +1,7 @@
 /* `memwalk bench`: runs the allocation experiments and prints what they measured and what this
  * run's numbers conclude, as text, CSV or JSON, with an optional SVG chart. */
 #include "cli/cli.h"
-#include "cli/experiments.h"
+#include "lab/lab.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -24,8 +24,8 @@ static void bench_usage(FILE *out)
             "show. Without EXPERIMENT, runs them all. The work is sized to a time budget from the\n"
             "measured cost of a page fault, and the report says what the budget cut.\n\n"
             "experiments:\n");
-    for (size_t i = 0; mw__exp_all[i]; i++)
-        fprintf(out, "  %-14s %s\n", mw__exp_all[i]->name, mw__exp_all[i]->summary);
+    for (size_t i = 0; mw__lab_all[i]; i++)
+        fprintf(out, "  %-14s %s\n", mw__lab_all[i]->name, mw__lab_all[i]->summary);
     fprintf(out,
             "\noptions:\n"
             "  --csv            one CSV table of every measured row instead of the text report\n"
@@ -40,9 +40,9 @@ static void bench_usage(FILE *out)
             DEFAULT_BUDGET_S, QUICK_BUDGET_S);
 }
 
-static const mw__exp_budget_t *budget_of(const mw__exp_t *e, const void *result)
+static const mw__lab_budget_t *budget_of(const mw__lab_exp_t *e, const void *result)
 {
-    return (const mw__exp_budget_t *)((const char *)result + e->budget_offset);
+    return (const mw__lab_budget_t *)((const char *)result + e->budget_offset);
 }
 
 static double now_s(void)
@@ -53,74 +53,33 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Appends text wrapped at `width` columns, each line starting with indent. */
-static void wrap(mw__sb_t *sb, const char *text, const char *indent, size_t width)
-{
-    size_t col = 0, ind = strlen(indent);
-
-    while (*text) {
-        size_t word = strcspn(text, " ");
-        if (col == 0) {
-            mw__sb_puts(sb, indent);
-            col = ind;
-        } else if (col + 1 + word > width) {
-            mw__sb_printf(sb, "\n%s", indent);
-            col = ind;
-        } else {
-            mw__sb_putc(sb, ' ');
-            col++;
-        }
-        mw__sb_putn(sb, text, word);
-        col += word;
-        text += word;
-        while (*text == ' ')
-            text++;
-    }
-    if (col)
-        mw__sb_putc(sb, '\n');
-}
-
 /* Appends the lines of text wrapped at width columns: a line starting with "- " continues
- * under its first word, any other keeps its leading spaces as the indent. */
+ * under its first word, any other keeps its leading spaces (up to 15) as its indent. */
 static void wrap_lines(mw__sb_t *sb, const char *text, size_t width)
 {
-    char line[1024], indent[16];
+    char indent[16];
 
     while (*text) {
         size_t len = strcspn(text, "\n"), lead = strspn(text, " ");
-        snprintf(line, sizeof line, "%.*s", (int)len, text);
-        if (strncmp(line, "- ", 2) == 0) {
-            mw__sb_puts(sb, "- ");
-            /* wrap() writes the indent first: write the rest after a fake "- " of two spaces */
-            mw__sb_t tmp = {0};
-            wrap(&tmp, line + 2, "  ", width);
-            if (tmp.buf)
-                mw__sb_puts(sb, tmp.buf + 2);
-            mw__sb_free(&tmp);
-        } else {
-            snprintf(indent, sizeof indent, "%.*s", (int)(lead < 15 ? lead : 15), line);
-            wrap(sb, line + lead, indent, width);
+        char *line = strndup(text, len);
+        if (!line) {
+            sb->err = -ENOMEM;
+            return;
         }
+        if (strncmp(line, "- ", 2) == 0) {
+            mw__sb_wrap(sb, line + 2, width, "- ", "  ");
+        } else {
+            snprintf(indent, sizeof indent, "%.*s", (int)MW__MIN(lead, sizeof indent - 1), line);
+            mw__sb_wrap(sb, line + lead, width, indent, indent);
+        }
+        free(line);
         text += len;
         if (*text == '\n')
             text++;
     }
 }
 
-/* Writes sb to out and empties it; 0 or -EIO. */
-static int emit(FILE *out, mw__sb_t *sb)
-{
-    int err = sb->err ? sb->err : 0;
-
-    if (!err && sb->len && fwrite(sb->buf, 1, sb->len, out) != sb->len)
-        err = -EIO;
-    if (!err && fflush(out) != 0)
-        err = -EIO;
-    mw__sb_free(sb);
-    return err;
-}
-
-static int write_svg(FILE *f, mw__exp_chart_t *charts, size_t n)
+static int write_svg(FILE *f, mw__lab_chart_t *charts, size_t n)
 {
     mw_bench_chart_t *list = calloc(n ? n : 1, sizeof *list);
     int err;
@@ -157,12 +116,12 @@ static int bench_run(int argc, char **argv)
                                          {"list", no_argument, NULL, 'l'},
                                          {"budget", required_argument, NULL, 'b'},
                                          {NULL, 0, NULL, 0}};
-    const mw__exp_t *chosen[8];
+    const mw__lab_exp_t *chosen[8];
     size_t nchosen = 0;
     const char *svg = NULL;
     int fmt = FMT_TEXT, list = 0, opt, status = MW_EXIT_OK;
     double budget_s = 0;
-    mw__exp_opts_t eopts = {0};
+    mw__lab_opts_t eopts = {0};
 
     opterr = 0;
     while ((opt = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
@@ -200,7 +159,7 @@ static int bench_run(int argc, char **argv)
         }
     }
     for (int i = optind; i < argc; i++) {
-        const mw__exp_t *e = mw__exp_find(argv[i]);
+        const mw__lab_exp_t *e = mw__lab_find(argv[i]);
         if (!e) {
             mw_cli_error("bench", argv[i], "no such experiment (try 'memwalk bench --list')");
             return MW_EXIT_USAGE;
@@ -212,8 +171,8 @@ static int bench_run(int argc, char **argv)
             chosen[nchosen++] = e;
     }
     if (list) {
-        for (size_t i = 0; mw__exp_all[i]; i++)
-            printf("%-14s %s\n", mw__exp_all[i]->name, mw__exp_all[i]->summary);
+        for (size_t i = 0; mw__lab_all[i]; i++)
+            printf("%-14s %s\n", mw__lab_all[i]->name, mw__lab_all[i]->summary);
         return MW_EXIT_OK;
     }
     int svg_stdout = svg && strcmp(svg, "-") == 0;
@@ -223,8 +182,8 @@ static int bench_run(int argc, char **argv)
         return MW_EXIT_USAGE;
     }
     if (nchosen == 0)
-        for (size_t i = 0; mw__exp_all[i] && nchosen < MW__ARRAY_LEN(chosen); i++)
-            chosen[nchosen++] = mw__exp_all[i];
+        for (size_t i = 0; mw__lab_all[i] && nchosen < MW__ARRAY_LEN(chosen); i++)
+            chosen[nchosen++] = mw__lab_all[i];
     if (!budget_s)
         budget_s = eopts.quick ? QUICK_BUDGET_S : DEFAULT_BUDGET_S;
 
@@ -237,7 +196,7 @@ static int bench_run(int argc, char **argv)
         mw_cli_error("bench", svg, "%s", strerror(err));
         return err == ENOMEM ? MW_EXIT_FAILURE : MW_EXIT_ACCESS;
     }
-    mw__exp_chart_t *charts = calloc(nchosen * MW__EXP_MAX_CHARTS, sizeof *charts);
+    mw__lab_chart_t *charts = calloc(nchosen * MW__LAB_MAX_CHARTS, sizeof *charts);
     if (!charts) {
         mw_cli_error("bench", NULL, "%s", strerror(ENOMEM));
         if (svg_file && !svg_stdout)
@@ -249,8 +208,9 @@ static int bench_run(int argc, char **argv)
     double start = now_s();
     mw_bench_env_t env;
     mw_bench_env_read(&env);
-    eopts.fault_ns = mw__exp_fault_ns(&eopts.free_ns);
+    eopts.fault_ns = mw__lab_fault_ns(&eopts.free_ns);
     mw__sb_t sb = {0};
+    mw__json_t j;
     char fb[32];
     int werr = 0;
     if (fmt == FMT_TEXT) {
@@ -262,22 +222,22 @@ static int bench_run(int argc, char **argv)
                 "sized to fit\n",
                 budget_s, mw__bench_format_ns(eopts.fault_ns, fb, sizeof fb));
     } else if (fmt == FMT_CSV) {
-        mw__sb_puts(&sb, MW__EXP_CSV_HEADER);
-        werr = emit(out, &sb);
+        mw__sb_puts(&sb, MW__LAB_CSV_HEADER);
+        werr = mw__bench_flush(out, &sb);
     } else {
-        mw__sb_printf(&sb, "{\"memwalk\": \"%s\", \"quick\": %s, \"budget_s\": ", MW_VERSION_STRING,
-                      eopts.quick ? "true" : "false");
-        mw__bench_json_num(&sb, budget_s);
-        mw__bench_json_field(&sb, "fault_ns", eopts.fault_ns);
-        mw__bench_json_field(&sb, "free_ns", eopts.free_ns);
-        mw__sb_puts(&sb, ", \"env\": ");
-        mw__bench_env_json(&sb, &env);
-        mw__sb_puts(&sb, ",\n \"experiments\": [");
+        mw__json_init(&j, &sb);
+        mw__json_object(&j, NULL);
+        mw__json_str(&j, "memwalk", MW_VERSION_STRING);
+        mw__json_bool(&j, "quick", eopts.quick);
+        mw__json_num(&j, "budget_s", budget_s);
+        mw__json_num(&j, "fault_ns", eopts.fault_ns);
+        mw__json_num(&j, "free_ns", eopts.free_ns);
+        mw__bench_env_json(&j, "env", &env);
+        mw__json_rows(&j, "experiments");
     }
 
-    size_t done = 0;
     for (size_t i = 0; i < nchosen && !werr; i++) {
-        const mw__exp_t *e = chosen[i];
+        const mw__lab_exp_t *e = chosen[i];
         void *result = calloc(1, e->result_size);
         /* This experiment's share of what is left, by the weights of those still to run. */
         double left = budget_s - (now_s() - start), weights = 0;
@@ -297,10 +257,10 @@ static int bench_run(int argc, char **argv)
             free(result);
             continue;
         }
-        const mw__exp_budget_t *b = budget_of(e, result);
+        const mw__lab_budget_t *b = budget_of(e, result);
         if (fmt == FMT_TEXT) {
             mw__sb_printf(&sb, "\n%s: %s\n", e->name, e->summary);
-            wrap(&sb, e->measures, "  ", 100);
+            mw__sb_wrap(&sb, e->measures, 100, "  ", "  ");
             mw__sb_putc(&sb, '\n');
             e->table(&sb, result);
             mw__sb_puts(&sb, "\nWhat this run shows:\n");
@@ -311,47 +271,51 @@ static int bench_run(int argc, char **argv)
             mw__sb_t note = {0};
             mw__sb_printf(&note, "(%s measured in %.1f s of its %.1f s share%s%s)", e->name, secs,
                           b->budget_ns / 1e9, b->cut[0] ? "; cut to fit: " : "", b->cut);
-            wrap(&sb, note.buf ? note.buf : "", "", 100);
+            mw__sb_wrap(&sb, note.buf ? note.buf : "", 100, "", "");
             mw__sb_free(&note);
         } else if (fmt == FMT_CSV) {
             e->csv(&sb, result);
         } else {
             mw__sb_t text = {0};
             e->conclude(&text, result);
-            mw__sb_printf(&sb, "%s\n  {\"name\": \"%s\", \"summary\": ", done ? "," : "", e->name);
-            mw__sb_json_str(&sb, e->summary);
-            mw__sb_puts(&sb, ", \"measures\": ");
-            mw__sb_json_str(&sb, e->measures);
-            mw__sb_puts(&sb, ", \"seconds\": ");
-            mw__bench_json_num(&sb, secs);
-            mw__sb_puts(&sb, ",\n   \"data\": ");
-            e->json(&sb, result);
-            mw__sb_puts(&sb, ",\n   \"conclusion\": ");
-            mw__sb_json_str(&sb, text.buf ? text.buf : "");
-            mw__sb_puts(&sb, "}");
+            mw__json_object(&j, NULL);
+            mw__json_str(&j, "name", e->name);
+            mw__json_str(&j, "summary", e->summary);
+            mw__json_str(&j, "measures", e->measures);
+            mw__json_num(&j, "seconds", secs);
+            e->json(&j, "data", result);
+            mw__json_str(&j, "conclusion", text.buf ? text.buf : "");
+            mw__json_end(&j);
+            if (text.err)
+                sb.err = text.err;
             mw__sb_free(&text);
         }
         if (fmt != FMT_JSON)
-            werr = emit(out, &sb);
+            werr = mw__bench_flush(out, &sb);
         if (svg_file)
             ncharts += e->charts(result, &charts[ncharts]);
-        done++;
         free(result);
     }
     double total = now_s() - start;
     if (fmt == FMT_TEXT && !werr) {
         mw__sb_printf(&sb, "\nmemwalk bench: %.1f s in all, for a budget of %g s\n", total,
                       budget_s);
-        werr = emit(out, &sb);
+        werr = mw__bench_flush(out, &sb);
     } else if (fmt == FMT_JSON && !werr) {
-        mw__sb_puts(&sb, "],\n \"seconds\": ");
-        mw__bench_json_num(&sb, total);
-        mw__sb_puts(&sb, "}\n");
-        werr = emit(out, &sb);
+        mw__json_end(&j);
+        mw__json_num(&j, "seconds", total);
+        mw__json_end(&j);
+        if ((werr = mw__json_finish(&j)) == 0) {
+            mw__sb_putc(&sb, '\n');
+            werr = mw__bench_flush(out, &sb);
+        }
     }
     mw__sb_free(&sb);
     if (werr < 0) {
-        /* A closed pipe (memwalk bench | head) is not worth a message; main reports others. */
+        /* A closed pipe (memwalk bench | head) is not worth a message; main reports other write
+         * errors. Out of memory is said here. */
+        if (werr != -EIO)
+            mw_cli_error("bench", NULL, "%s", strerror(-werr));
         status = status ? status : MW_EXIT_FAILURE;
     }
     if (svg_file) {

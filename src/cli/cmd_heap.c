@@ -50,6 +50,8 @@ static void usage(FILE *out)
         "Exit status: PROGRAM's own; 128+N when PROGRAM was killed by signal N; 126 when it\n"
         "cannot be executed or is statically linked; 127 when it is not found; 2 bad usage;\n"
         "3 a profile or SVG file cannot be written; 4 internal failure.\n"
+        "Symbolized addresses are kept in ~/.cache/memwalk/symbols ($MEMWALK_SYMBOL_CACHE;\n"
+        "off: no cache).\n"
         "See memwalk-heap(1).\n",
         MAX_DEPTH, MAX_TOP);
 }
@@ -207,7 +209,7 @@ static void report(const struct opts *o, struct proc *pr)
             lk_result_free(&r);
         return;
     }
-    sym = lk_sym_new(have_r ? r.mods : NULL, have_r ? r.h.nmodules : 0);
+    sym = lk_sym_new(have_r ? r.mods : NULL, have_r ? r.h.nmodules : 0, lk_cache_dir());
     if (!sym || hp_stacks_make(&p, sym, &names, &st) < 0) {
         mw_cli_error(CMD, NULL, "%s", strerror(ENOMEM));
         goto out;
@@ -533,4 +535,4 @@ usage:
 }
 
 MW_CLI_COMMAND(heap_command, "heap", "run a program and profile its heap as massif does", cmd_heap,
-               usage, 35)
+               usage, 33)

@@ -33,8 +33,8 @@ static void usage(FILE *out)
             "                                 KINDS: comma list of definite, indirect, possible,\n"
             "                                 reachable; or all; or none\n"
             "  --error-exitcode=N             exit with N when errors were found (1-255)\n"
-            "  --num-callers=N                frames recorded per stack, the allocation function\n"
-            "                                 included (1-%d, default 12)\n"
+            "  --num-callers=N                frames per stack, the allocation function included\n"
+            "                                 (1-%d, default 12); records equal in these merge\n"
             "  --trace-children=yes|no        also trace programs PROGRAM executes (default no)\n"
             "  --suppressions=FILE            hide loss records matching FILE (memcheck's\n"
             "                                 suppression format; may be repeated)\n"
@@ -46,8 +46,11 @@ static void usage(FILE *out)
             "\n"
             "Exit status: PROGRAM's own; N of --error-exitcode when errors were found; 128+N when\n"
             "PROGRAM was killed by signal N; 126 when it cannot be executed or is statically\n"
-            "linked; 127 when it is not found; 2 bad usage; 4 internal failure.\n"
+            "linked; 127 when it is not found; 2 bad usage; 3 unreadable --suppressions or\n"
+            "--read file, or a --json file that cannot be written; 4 internal failure.\n"
             "The preload is found next to memwalk, in ../lib/memwalk, or at $MEMWALK_PRELOAD.\n"
+            "Symbolized addresses are kept in ~/.cache/memwalk/symbols ($MEMWALK_SYMBOL_CACHE;\n"
+            "off: no cache).\n"
             "See memwalk-leaks(1).\n",
             MW__LEAK_MAX_CALLERS);
 }
@@ -56,6 +59,7 @@ struct opts {
     struct lk_report_opts rep;
     int error_exitcode; /* 0: not set */
     int num_callers;
+    int callers_given;
     int trace_children;
     int quiet;
     int read_mode;
@@ -66,11 +70,15 @@ struct opts {
 
 struct proc {
     int pid;
+    int ppid;      /* 0 until known */
+    int forked;    /* a copy of another traced process (fork), not a fresh program */
+    char *command; /* the Command: line, as memcheck writes it */
     unsigned char *buf;
     size_t len, cap;
     FILE *log;
     int preamble_done;
     int reported;
+    int hellos; /* HELLO messages seen from this process id */
     struct lk_report_stats stats;
 };
 
@@ -132,20 +140,82 @@ static FILE *proc_log(const struct opts *o, struct proc *p)
     return p->log;
 }
 
-static void preamble(const struct opts *o, struct proc *p, char *const *argv, int argc)
+/* The Command: line of argv, escaped as memcheck's (malloc'd; NULL when out of memory). */
+static char *command_line(char *const *argv, int argc)
+{
+    mw__sb_t sb = {0};
+    int i;
+
+    for (i = 0; i < argc; i++) {
+        if (i)
+            mw__sb_putc(&sb, ' ');
+        lk_command_arg(&sb, argv[i]);
+    }
+    return mw__sb_take(&sb);
+}
+
+/* The parent of a live (or not yet reaped) process, 0 when it cannot be told. */
+static int parent_of(int pid)
+{
+    char path[64], buf[512], *paren;
+    int fd, ppid = 0;
+    ssize_t n;
+
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    paren = strrchr(buf, ')'); /* the name may hold spaces and parentheses */
+    if (!paren || sscanf(paren + 1, " %*c %d", &ppid) != 1)
+        return 0;
+    return ppid;
+}
+
+static int per_pid_logs(const struct opts *o)
+{
+    return o->log_file && strstr(o->log_file, "%p") != NULL;
+}
+
+/* memcheck's preamble, from a process's Command: line and parent. Its Parent PID line is
+ * there when the log goes to a file. */
+static void preamble(const struct opts *o, struct proc *p)
 {
     FILE *f = proc_log(o, p);
-    int i;
 
     p->preamble_done = 1;
     if (o->quiet)
         return;
     fprintf(f, "==%d== memwalk leaks, a leak checker for unmodified programs\n", p->pid);
-    fprintf(f, "==%d== Command:", p->pid);
-    for (i = 0; i < argc; i++)
-        fprintf(f, " %s", argv[i]);
-    fprintf(f, "\n==%d== \n", p->pid);
+    fprintf(f, "==%d== Command: %s\n", p->pid, p->command ? p->command : "");
+    if (o->log_file && p->ppid > 0)
+        fprintf(f, "==%d== Parent PID: %d\n", p->pid, p->ppid);
+    fprintf(f, "==%d== \n", p->pid);
     fflush(f);
+}
+
+/* A forked child runs its parent's program: memcheck repeats the parent's Command: line in
+ * the child's own log file (a shared log gets no second preamble). */
+static void forked_preamble(const struct opts *o, struct proc *p)
+{
+    size_t i;
+
+    if (p->preamble_done || !p->forked || !per_pid_logs(o))
+        return;
+    for (i = 0; i < nprocs && p->ppid > 0; i++)
+        if (procs[i].pid == p->ppid && procs[i].command) {
+            char *c = strdup(procs[i].command);
+            if (c) {
+                free(p->command);
+                p->command = c;
+            }
+            break;
+        }
+    preamble(o, p);
 }
 
 static void report(const struct opts *o, struct proc *p)
@@ -159,6 +229,9 @@ static void report(const struct opts *o, struct proc *p)
         fflush(f);
         return;
     }
+    if (p->ppid <= 0)
+        p->ppid = r.h.ppid;
+    forked_preamble(o, p);
     if (o->json_file) {
         mw__sb_puts(&json, json_count++ ? "," : "");
         lk_report_print(f, &r, &o->rep, &json, &p->stats);
@@ -186,24 +259,39 @@ static int handle(const struct opts *o, const unsigned char *m, size_t len)
         return -1;
     m += sizeof h;
     if (h.type == MW__LEAK_MSG_HELLO) {
-        /* A program PROGRAM executed (--trace-children=yes) gets its own preamble. */
-        if (!p->preamble_done && h.pid != root_pid && h.flags == 0) {
-            char *args[64];
+        int forked = (h.flags & MW__LEAK_HELLO_FORKED) != 0;
+        /* The root's first HELLO is the program memwalk started, its preamble printed already.
+         * Any other HELLO of a fresh program is a new one: the first of a process, or one it
+         * executed in its place (memcheck starts over then: a preamble, a report to come). */
+        int fresh = !(h.pid == root_pid && p->hellos == 0) && (!forked || !p->preamble_done);
+        p->hellos++;
+        if (fresh) {
+            char *args[256];
             int n = 0;
             size_t i = 0;
             char *copy = malloc(h.len + 1);
+            p->forked = forked;
+            p->ppid = parent_of(h.pid);
+            p->reported = 0;
+            p->preamble_done = 0;
             if (copy) {
                 memcpy(copy, m, h.len);
                 copy[h.len] = '\0';
-                while (i < h.len && n < 64) {
+                while (i < h.len && n < 256) {
                     args[n++] = copy + i;
                     i += strlen(copy + i) + 1;
                 }
-                preamble(o, p, args, n);
+                free(p->command);
+                p->command = command_line(args, n);
                 free(copy);
             }
+            /* A program PROGRAM executed (--trace-children=yes) gets its own preamble; a
+             * forked child, in its own log file, its parent's. */
+            if (!p->forked)
+                preamble(o, p);
+            else if (p->ppid > 0)
+                forked_preamble(o, p);
         }
-        p->preamble_done = 1;
     } else if (h.type == MW__LEAK_MSG_DATA) {
         if (p->len + h.len > p->cap) {
             size_t ncap = p->cap ? p->cap * 2 : 65536;
@@ -248,6 +336,7 @@ static int run(const struct opts *o, int argc, char **argv)
     char options[64];
     int status = 0, rc;
     pid_t child_pid;
+    size_t i;
     struct proc *root;
 
     snprintf(options, sizeof options, "%d,%s", o->num_callers, o->trace_children ? "yes" : "no");
@@ -260,11 +349,15 @@ static int run(const struct opts *o, int argc, char **argv)
     root = proc_get(child_pid);
     if (!root)
         return MW_EXIT_FAILURE;
-    preamble(o, root, argv, argc);
+    root->command = command_line(argv, argc);
+    root->ppid = getpid();
+    preamble(o, root);
 
     if (mw_launch_collect(&l, handle_msg, bad_msg, (void *)o, &status) < 0)
         return MW_EXIT_FAILURE;
 
+    for (i = 0; i < nprocs; i++)
+        forked_preamble(o, &procs[i]); /* forked children that never reported */
     root = proc_get(child_pid);
     if (!root->reported) {
         FILE *f = proc_log(o, root);
@@ -397,6 +490,7 @@ static int cmd_leaks(int argc, char **argv)
     o.rep.show = o.rep.errors = (1u << MW__LEAK_DEFINITE) | (1u << MW__LEAK_POSSIBLE);
     o.rep.full = 1;
     o.num_callers = 12;
+    o.rep.cache_dir = lk_cache_dir();
     opterr = 0;
     while ((c = getopt_long(argc, argv, "+:q", longopts, NULL)) != -1) {
         switch (c) {
@@ -435,6 +529,7 @@ static int cmd_leaks(int argc, char **argv)
                 return MW_EXIT_USAGE;
             }
             o.num_callers = (int)v;
+            o.callers_given = 1;
             break;
         case O_CHILDREN:
             if (parse_yesno(optarg, &o.trace_children) < 0) {
@@ -473,6 +568,9 @@ static int cmd_leaks(int argc, char **argv)
         lk_supp_free(o.rep.supp);
         return MW_EXIT_USAGE;
     }
+    /* Records equal in their first --num-callers frames are one, as memcheck's. A file read
+     * back was recorded with the tracer's depth, 12 unless MEMWALK_NUM_CALLERS said more. */
+    o.rep.num_callers = o.read_mode && !o.callers_given ? 0 : o.num_callers;
     /* The JSON file is opened first: a bad path should not cost a whole run. */
     if (o.json_file &&
         !(o.json_out = strcmp(o.json_file, "-") == 0 ? stdout : fopen(o.json_file, "we"))) {

@@ -34,24 +34,13 @@ static void maps_usage(FILE *out)
             "writable, 4 internal failure.\n");
 }
 
-/* Appends the path as one line shows it: newline as \012, " (deleted)" when unlinked. */
-static void put_path(mw__sb_t *sb, const mw_region_t *r)
+void mw__cli_region_path(mw__sb_t *sb, const mw_region_t *r)
 {
-    const char *p = NULL;
-
     if (!r->path[0]) {
         mw__sb_puts(sb, "[anon]");
         return;
     }
-    if (!strchr(r->path, '\n')) {
-        mw__sb_puts(sb, r->path);
-        p = "";
-    }
-    for (p = p ? p : r->path; *p; p++)
-        if (*p == '\n')
-            mw__sb_puts(sb, "\\012");
-        else
-            mw__sb_putc(sb, *p);
+    mw__sb_path(sb, r->path);
     if (r->deleted)
         mw__sb_puts(sb, " (deleted)");
 }
@@ -187,7 +176,7 @@ static void print_table(const mw_maps_t *m, int extended, mw__sb_t *sb)
         o = fmt_col(o, mw_region_kind_name(r->kind), 12);
         o = fmt_col(o, r->section ? r->section : "-", 14);
         mw__sb_putn(sb, row, (size_t)(o - row));
-        put_path(sb, r);
+        mw__cli_region_path(sb, r);
         mw__sb_putc(sb, '\n');
         spill(sb);
     }
@@ -213,62 +202,45 @@ static void print_table(const mw_maps_t *m, int extended, mw__sb_t *sb)
 
 static void print_json(const mw_maps_t *m, mw__sb_t *sb)
 {
-    char name[256];
-    size_t i, f;
+    char name[256], dev[16];
+    mw__json_t j;
 
     process_name(m->pid, name, sizeof(name));
-    mw__sb_printf(sb, "{\"pid\":%d,\"command\":", (int)m->pid);
-    mw__sb_json_str(sb, name);
-    mw__sb_puts(sb, ",\"regions\":[");
-    for (i = 0; i < m->count; i++) {
+    mw__json_init(&j, sb);
+    mw__json_object(&j, NULL);
+    mw__json_int(&j, "pid", m->pid);
+    mw__json_str(&j, "command", name);
+    mw__json_rows(&j, "regions");
+    for (size_t i = 0; i < m->count; i++) {
         const mw_region_t *r = &m->regions[i];
-        mw__sb_printf(sb,
-                      "%s\n{\"start\":\"0x%lx\",\"end\":\"0x%lx\",\"size\":%lu,\"perms\":\"%s\","
-                      "\"offset\":%llu,\"dev\":\"%02x:%02x\",\"inode\":%llu,\"path\":",
-                      i ? "," : "", (unsigned long)r->start, (unsigned long)r->end,
-                      (unsigned long)(r->end - r->start), r->perms, (unsigned long long)r->offset,
-                      r->dev_major, r->dev_minor, (unsigned long long)r->inode);
-        mw__sb_json_str(sb, r->path);
-        mw__sb_printf(sb,
-                      ",\"deleted\":%s,\"kind\":\"%s\",\"section\":", r->deleted ? "true" : "false",
-                      mw_region_kind_name(r->kind));
-        if (r->section)
-            mw__sb_json_str(sb, r->section);
-        else
-            mw__sb_puts(sb, "null");
+        mw__json_object(&j, NULL);
+        mw__json_hex(&j, "start", r->start);
+        mw__json_hex(&j, "end", r->end);
+        mw__json_uint(&j, "size", r->end - r->start);
+        mw__json_str(&j, "perms", r->perms);
+        mw__json_uint(&j, "offset", r->offset);
+        snprintf(dev, sizeof(dev), "%02x:%02x", r->dev_major, r->dev_minor);
+        mw__json_str(&j, "dev", dev);
+        mw__json_uint(&j, "inode", r->inode);
+        mw__json_str(&j, "path", r->path);
+        mw__json_bool(&j, "deleted", r->deleted);
+        mw__json_str(&j, "kind", mw_region_kind_name(r->kind));
+        mw__json_str(&j, "section", r->section);
         if (r->kind == MW_REGION_THREAD_STACK && r->tid)
-            mw__sb_printf(sb, ",\"tid\":%d", (int)r->tid);
+            mw__json_int(&j, "tid", r->tid);
         if (r->has_smaps) {
-            mw__sb_puts(sb, ",\"smaps\":{");
-            for (f = 0; f < r->nfields; f++) {
-                mw__sb_puts(sb, f ? "," : "");
-                mw__sb_json_str(sb, r->fields[f].key);
-                mw__sb_printf(sb, ":%llu", (unsigned long long)r->fields[f].value);
-            }
-            mw__sb_puts(sb, "},\"vm_flags\":");
-            if (r->vm_flags)
-                mw__sb_json_str(sb, r->vm_flags);
-            else
-                mw__sb_puts(sb, "null");
+            mw__json_object(&j, "smaps");
+            for (size_t f = 0; f < r->nfields; f++)
+                mw__json_uint(&j, r->fields[f].key, r->fields[f].value);
+            mw__json_end(&j);
+            mw__json_str(&j, "vm_flags", r->vm_flags);
         }
-        mw__sb_putc(sb, '}');
+        mw__json_end(&j);
     }
-    mw__sb_puts(sb, "\n]}\n");
-}
-
-static int write_all(int fd, const char *buf, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, buf, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        buf += n;
-        len -= (size_t)n;
-    }
-    return 0;
+    mw__json_end(&j);
+    mw__json_end(&j);
+    if (mw__json_finish(&j) == 0)
+        mw__sb_putc(sb, '\n');
 }
 
 static int write_svg(const mw_maps_t *m, const char *file)
@@ -293,7 +265,7 @@ static int write_svg(const mw_maps_t *m, const char *file)
         mw_cli_error("maps", file, "%s", strerror(-r));
         return MW_EXIT_ACCESS;
     }
-    r = write_all(fd, svg, strlen(svg));
+    r = mw__write_full(fd, svg, strlen(svg));
     if (close(fd) < 0 && r == 0)
         r = -errno;
     free(svg);

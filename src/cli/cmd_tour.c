@@ -38,6 +38,11 @@ static void usage(FILE *out)
                  "failed.\n");
 }
 
+static void tour_error(const char *what, const char *reason)
+{
+    mw_cli_error("tour", what, "%s", reason);
+}
+
 /* The section a -s argument names, by name or number; -1 if none. */
 static int find_section(const char *arg)
 {
@@ -144,7 +149,8 @@ static int run(int argc, char **argv)
         exe[n] = '\0';
         opts.self_exe = exe;
     }
-    int status = mw_tour_run(&opts);
+    opts.error = tour_error;
+    int status = mw_tour_run(&opts) < 0 ? MW_EXIT_FAILURE : MW_EXIT_OK;
     if (opts.html_file && opts.html_file != stdout && fclose(opts.html_file) != 0) {
         mw_cli_error("tour", opts.html, "%s", strerror(errno));
         status = MW_EXIT_ACCESS;

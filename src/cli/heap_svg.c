@@ -40,16 +40,12 @@ static double tick_step(double max, int n, int bytes)
     return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * mag;
 }
 
+/* A byte count as the other charts write it: a power of two whole ("64 MiB"), others rounded. */
 static void bytes_label(char *buf, size_t len, double v)
 {
-    static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    size_t i = 0;
+    uint64_t b = v > 0 ? (uint64_t)llround(v) : 0;
 
-    while (i + 1 < sizeof unit / sizeof unit[0] && v >= 1024) {
-        v /= 1024;
-        i++;
-    }
-    snprintf(buf, len, "%g %s", round(v * 100) / 100, unit[i]);
+    mw__format_bytes_as(b, (b & (b - 1)) == 0 ? MW__BYTES_EXACT : MW__BYTES_ROUND, buf, len);
 }
 
 static void label(mw__sb_t *sb, double x, double y, const char *anchor, const char *cls,

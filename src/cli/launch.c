@@ -1,9 +1,8 @@
-/* Starting a program under the tracer: where the preload is, PROGRAM resolved as execvp would,
- * static binaries refused, the variables the tracer reads, and the loop that receives the traced
+/* Starting a program under the tracer (the preload and PROGRAM found by program.c, static
+ * binaries refused there), the variables the tracer reads, and the loop that receives the traced
  * processes' messages until they have all exited. */
 #include "cli/launch.h"
 
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -11,102 +10,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
 #include "leak/record.h"
 
-static int find_preload(char *out, size_t len)
-{
-    const char *env = getenv("MEMWALK_PRELOAD");
-    char exe[PATH_MAX], *slash;
-    ssize_t n;
-    const char *tries[] = {"/libmemwalk-leak.so", "/../lib/memwalk/libmemwalk-leak.so"};
-    size_t i;
-
-    if (env && *env) {
-        if (access(env, R_OK) != 0)
-            return -errno;
-        if (!realpath(env, out))
-            return -errno;
-        return 0;
-    }
-    n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0)
-        return -ENOENT;
-    exe[n] = '\0';
-    slash = strrchr(exe, '/');
-    if (!slash)
-        return -ENOENT;
-    *slash = '\0';
-    for (i = 0; i < 2; i++) {
-        char cand[PATH_MAX + 64];
-        snprintf(cand, sizeof cand, "%s%s", exe, tries[i]);
-        if (access(cand, R_OK) == 0 && realpath(cand, out) && strlen(out) < len)
-            return 0;
-    }
-    return -ENOENT;
-}
-
-/* Resolves PROGRAM as execvp would. Returns 0, or 127 (not found) / 126 (not executable). */
-static int resolve(const char *prog, char *out, size_t len)
-{
-    const char *path = getenv("PATH");
-    int saw_noexec = 0;
-
-    if (strchr(prog, '/')) {
-        struct stat st;
-        if (access(prog, F_OK) != 0)
-            return 127;
-        if (access(prog, X_OK) != 0 || (stat(prog, &st) == 0 && S_ISDIR(st.st_mode)))
-            return 126;
-        snprintf(out, len, "%s", prog);
-        return 0;
-    }
-    if (!path)
-        path = "/usr/local/bin:/usr/bin:/bin";
-    while (*path) {
-        size_t n = strcspn(path, ":");
-        struct stat st;
-        snprintf(out, len, "%.*s%s%s", (int)n, n ? path : ".", "/", prog);
-        if (stat(out, &st) == 0 && S_ISREG(st.st_mode)) {
-            if (access(out, X_OK) == 0)
-                return 0;
-            saw_noexec = 1;
-        }
-        path += n;
-        if (*path == ':')
-            path++;
-    }
-    return saw_noexec ? 126 : 127;
-}
-
-/* 1 when path is an ELF executable without an interpreter (statically linked). */
-static int is_static_elf(const char *path)
-{
-    Elf64_Ehdr eh;
-    Elf64_Phdr ph;
-    int fd = open(path, O_RDONLY | O_CLOEXEC), i, interp = 0;
-
-    if (fd < 0)
-        return 0;
-    if (pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh || memcmp(eh.e_ident, ELFMAG, 4) ||
-        eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof ph) {
-        close(fd);
-        return 0;
-    }
-    for (i = 0; i < eh.e_phnum; i++) {
-        if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (Elf64_Off)i * sizeof ph)) !=
-            (ssize_t)sizeof ph)
-            break;
-        if (ph.p_type == PT_INTERP)
-            interp = 1;
-    }
-    close(fd);
-    return !interp;
-}
+static const char *const tries[] = {"/libmemwalk-leak.so", "/../lib/memwalk/libmemwalk-leak.so"};
+static const struct mw_cli_preload leak_lib = {
+    "libmemwalk-leak.so",
+    "MEMWALK_PRELOAD",
+    tries,
+    2,
+    "next to memwalk or in ../lib/memwalk",
+    "cannot trace a static binary (the tracer is preloaded into dynamically linked programs only)",
+};
 
 static pid_t child_pid;
 
@@ -151,30 +69,9 @@ int mw_launch_start(struct mw_launch *l, char **argv)
     char preload[PATH_MAX], prog[PATH_MAX];
     int sv[2], errpipe[2], r, status = 0, exec_err = 0;
 
-    r = find_preload(preload, sizeof preload);
-    if (r < 0) {
-        mw_cli_error(l->cmd, "libmemwalk-leak.so",
-                     "not found next to memwalk or in ../lib/memwalk (set MEMWALK_PRELOAD): %s",
-                     strerror(-r));
-        return MW_EXIT_FAILURE;
-    }
-    r = resolve(argv[0], prog, sizeof prog);
-    if (r == 127) {
-        mw_cli_error(l->cmd, argv[0], "command not found");
-        return 127;
-    }
-    if (r == 126) {
-        struct stat st;
-        mw_cli_error(l->cmd, argv[0], "%s",
-                     strerror(stat(argv[0], &st) == 0 && S_ISDIR(st.st_mode) ? EISDIR : EACCES));
-        return 126;
-    }
-    if (is_static_elf(prog)) {
-        mw_cli_error(l->cmd, argv[0],
-                     "cannot trace a static binary (the tracer is preloaded into dynamically "
-                     "linked programs only)");
-        return 126;
-    }
+    r = mw_cli_prepare_preload(l->cmd, &leak_lib, argv[0], preload, prog, sizeof prog);
+    if (r)
+        return r;
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0 ||
         pipe2(errpipe, O_CLOEXEC) < 0) {
         mw_cli_error(l->cmd, "socketpair", "%s", strerror(errno));

@@ -53,11 +53,12 @@ static inline void *cursor_pop(struct mw__gc_cursor *c)
 }
 
 /* The fast path: a TLS load, a table load, the cursor word, one multiplication; nothing but the
- * empty-cursor test branches. */
+ * empty-cursor test branches. (fast_limit is MW__GC_SMALL_MAX + 1, or 0 to send every call to the
+ * slow path.) */
 #define FAST_PATH(n, kind)                                                        \
     do {                                                                          \
         struct mw__gc_thread *t_ = mw__gc_self;                                   \
-        if (MW__GC_LIKELY(t_ != NULL && (n) <= MW__GC_SMALL_MAX)) {               \
+        if (MW__GC_LIKELY(t_ != NULL && (n) < mw__gc.fast_limit)) {               \
             struct mw__gc_cursor *c_ =                                            \
                 &t_->cur[kind][mw__gc.class_of[((n) + MW__GC_GRANULE - 1) >> 4]]; \
             uint64_t b_ = c_->bits;                                               \
@@ -451,6 +452,8 @@ void *mw__gc_alloc_slow(size_t n, int kind)
     struct mw__gc_thread *t = mw__gc_me();
     void *p;
 
+    if (MW__GC_UNLIKELY(mw__gc.opt.collect_every))
+        mw__gc_every_tick();
     if (n <= MW__GC_SMALL_MAX)
         p = alloc_small(t, n, kind);
     else
@@ -556,6 +559,7 @@ void mw_gc_free(void *p)
     if (mw__gc_queue_holds(r.start, r.start + r.size))
         mw__gc_fatal("mw_gc_free(%p): the object's finalizer is about to run", p);
     mw__gc_finalize_forget(v);
+    mw__gc_uncollectable_forget(v);
     mw__gc.stats.freed_bytes += r.size;
     mw__gc.since_gc = mw__gc.since_gc > r.size ? mw__gc.since_gc - r.size : 0;
     if (!r.pd) {
@@ -606,7 +610,7 @@ void *mw_gc_realloc(void *p, size_t n)
 {
     struct mw__gc_ref r;
     void *q;
-    int keep_old;
+    int keep_old, uncollectable;
 
     if (!p)
         return mw_gc_malloc(n);
@@ -618,6 +622,7 @@ void *mw_gc_realloc(void *p, size_t n)
     mw__gc_lock();
     if (!mw__gc_find((uintptr_t)p, &r) || r.start != (uintptr_t)p || held_by_cursor(&r))
         mw__gc_fatal("mw_gc_realloc(%p): not the start of a live collected object", p);
+    uncollectable = mw__gc_uncollectable_has(r.start);
     mw__gc_unlock();
     if (n <= r.size && (n > r.size / 2 || r.size <= MW__GC_GRANULE)) {
         /* Fits: keep it, and clear what was cut off so growing again reads zeros. */
@@ -625,7 +630,10 @@ void *mw_gc_realloc(void *p, size_t n)
             memset((char *)p + n, 0, r.size - n);
         return p;
     }
-    q = r.atomic ? mw_gc_malloc_atomic(n) : mw_gc_malloc(n);
+    if (uncollectable)
+        q = r.atomic ? mw_gc_malloc_atomic_uncollectable(n) : mw_gc_malloc_uncollectable(n);
+    else
+        q = r.atomic ? mw_gc_malloc_atomic(n) : mw_gc_malloc(n);
     if (!q)
         return NULL;
     memcpy(q, p, n < r.size ? n : r.size);

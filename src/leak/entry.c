@@ -179,6 +179,17 @@ EXPORT void *malloc(size_t n)
     return ALLOC_BODY(16, n, 0);
 }
 
+/* This malloc's own address: in a program built without PIE that takes malloc's address
+ * (python3.11), (uintptr_t)malloc is the program's PLT entry. */
+#if !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-attributes" /* an alias, not a second declaration */
+#endif
+extern __typeof__(malloc) mw__malloc_here __attribute__((alias("malloc"), visibility("hidden")));
+#if !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
 EXPORT void free(void *p)
 {
     DISTINCT(free);
@@ -225,7 +236,8 @@ static inline __attribute__((always_inline)) void *do_realloc(void *p, size_t n,
     mw__enter(self);
     tracked = tracking(self);
     if (!p) {
-        q = tracked ? alloc(self, 16, n, 0, pc, fp) : plain_alloc(16, n, 0);
+        /* realloc(NULL, n) is malloc(n): memcheck's stack says malloc, so does ours. */
+        q = tracked ? alloc(self, 16, n, 0, (uintptr_t)mw__malloc_here, fp) : plain_alloc(16, n, 0);
     } else if (!mw__blocks_lookup(p, &b)) {
         /* A block handed out untracked (before the start, by __libc_malloc's callers, or
          * nested): it stays with the allocator unless this call is tracked. */

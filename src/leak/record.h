@@ -26,7 +26,8 @@
 #define MW__LEAK_HELLO_FORKED 1u /* HELLO flags: sent by a forked child, not a fresh program */
 
 enum mw__leak_msg_type {
-    MW__LEAK_MSG_HELLO = 1, /* payload: the command line, NUL-separated */
+    MW__LEAK_MSG_HELLO = 1, /* payload: the command line, NUL-separated; argv[0] is the path
+                                execve was given (AT_EXECFN) */
     MW__LEAK_MSG_DATA = 2,  /* payload: the next chunk of the result stream */
     MW__LEAK_MSG_NOTE = 3,  /* payload: one line of text the tracer wants shown */
     /* payload: the next chunk of the heap profile stream (below) */

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <link.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -197,6 +198,7 @@ void mw__wire_hello(uint16_t flags)
     char buf[4096];
     ssize_t n = 0;
     int fd;
+    const char *exe = (const char *)getauxval(AT_EXECFN);
 
     if (!out_is_sock || !still_ours())
         return;
@@ -204,6 +206,15 @@ void mw__wire_hello(uint16_t flags)
     if (fd >= 0) {
         n = read(fd, buf, sizeof buf);
         close(fd);
+    }
+    if (exe && n > 0) {
+        /* memcheck's Command: line names the program by the path execve was given. */
+        size_t el = strlen(exe) + 1, a0 = strnlen(buf, (size_t)n) + 1;
+        if (a0 <= (size_t)n && el + ((size_t)n - a0) <= sizeof buf) {
+            memmove(buf + el, buf + a0, (size_t)n - a0);
+            memcpy(buf, exe, el);
+            n = (ssize_t)(el + ((size_t)n - a0));
+        }
     }
     send_msg(MW__LEAK_MSG_HELLO, flags, buf, n > 0 ? (size_t)n : 0);
 }

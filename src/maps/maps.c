@@ -162,16 +162,6 @@ int mw_maps_read(pid_t pid, unsigned flags, mw_maps_t *out)
     return 0;
 }
 
-/* Appends a path the way maps shows it: a newline as \012. */
-static void put_path(mw__sb_t *sb, const char *p)
-{
-    for (; *p; p++)
-        if (*p == '\n')
-            mw__sb_puts(sb, "\\012");
-        else
-            mw__sb_putc(sb, *p);
-}
-
 /* The slow path: the whole map, then the one region. */
 static int query_by_text(pid_t pid, uintptr_t addr, mw_maps_t *out)
 {
@@ -267,7 +257,7 @@ int mw_maps_query(pid_t pid, uintptr_t addr, mw_maps_t *out_maps)
     mw__sb_printf(&sb, "%lx-%lx %s %08llx %02x:%02x %llu ", (unsigned long)reg.start,
                   (unsigned long)reg.end, reg.perms, (unsigned long long)reg.offset, reg.dev_major,
                   reg.dev_minor, (unsigned long long)reg.inode);
-    put_path(&sb, name);
+    mw__sb_path(&sb, name); /* as the maps text has it: the parser reads it back */
     free(name);
     if (sb.err)
         return sb.err;

@@ -9,10 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/common.h"
 #include "maps/maps_int.h"
-
-/* The collector (src/gc) says whether it owns an address; weak, so this links without it. */
-extern int mw__gc_heap_contains(const void *addr) __attribute__((weak));
 
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static mw_maps_t cache;
@@ -107,8 +105,10 @@ static int describe(const void *addr, mw_show_info_t *out, char *obj, size_t obj
     out->addr = a;
     kind = mw_maps_kind_at(&cache, a);
     out->kind = mw_region_kind_name(kind < 0 ? r->kind : (enum mw_region_kind)kind);
-    if (mw__gc_heap_contains && mw__gc_heap_contains(addr) == 1)
-        out->kind = "gc-heap";
+    /* Memory another allocator registered (the collector's chunks: "gc-heap"). */
+    const char *heap = mw__heap_kind_at(addr);
+    if (heap)
+        out->kind = heap;
     sec = mw_maps_section_at(&cache, a);
     if (sec)
         snprintf(out->section, sizeof(out->section), "%s", sec);

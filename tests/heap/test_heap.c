@@ -154,7 +154,7 @@ Test(heap_massif, writes_what_ms_print_reads)
     struct hp_profile p;
     struct hp_stacks st = {0};
     struct hp_names names = {NULL, 30};
-    lk_sym_t *sym = lk_sym_new(NULL, 0);
+    lk_sym_t *sym = lk_sym_new(NULL, 0, NULL);
     char *dir = lk_tmpdir(), *argv[] = {"prog", "arg", NULL};
     struct hp_massif_opts o = {"--time-unit=B", argv, 2, 1.0};
     struct ms_file f;

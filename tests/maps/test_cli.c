@@ -1,9 +1,12 @@
 /* Tests for `memwalk maps` and `memwalk where`: output shape, pmap agreement, bad input. */
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <regex.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "live.h"
 
@@ -114,7 +117,7 @@ Test(cli_maps, reserved_space_is_shown_apart)
     assert_match("^[0-9]+ regions;.*, anon [0-9.]+ [KM]iB.*, reserved [0-9.]+ MiB");
     cr_assert_eq(sh(MEMWALK_BIN " maps --json %d 2>&1", (int)c.pid), 0);
     cr_assert_not_null(strstr(out, "\"perms\":\"---p\",\"offset\":0,\"dev\":\"00:00\",\"inode\":0,"
-                                    "\"path\":\"\",\"deleted\":false,\"kind\":\"reserved\""),
+                                   "\"path\":\"\",\"deleted\":false,\"kind\":\"reserved\""),
                        "%s", out);
     cr_assert_eq(sh(MEMWALK_BIN " maps --svg %s %d 2>&1", path, (int)c.pid), 0);
     cr_assert_eq(sh("grep -c 'class=\"legend\">reserved<' %s", path), 0);
@@ -417,4 +420,37 @@ Test(cli_maps, json_without_x_has_no_smaps)
     assert_match("^\\{\"start\":\"0x[0-9a-f]+\",\"end\":\"0x[0-9a-f]+\",\"size\":[0-9]+,");
     cr_assert_null(strstr(out, "\"smaps\""));
     cr_assert_not_null(strstr(out, "\"kind\":\"stack\""));
+}
+
+/* A mapped file whose name holds a newline and a byte that is not UTF-8: the table and `where`
+ * keep one line per region (the kernel's \012), the JSON stays valid (U+FFFD for the byte). */
+Test(cli_maps, odd_path_stays_one_line_and_valid_json)
+{
+    char dir[] = "/tmp/mw-odd-XXXXXX", path[128];
+
+    if (sh("command -v python3 >/dev/null") != 0)
+        cr_skip_test("python3 is missing");
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/a\nb\xe9", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(ftruncate(fd, 4096), 0);
+    void *p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+    cr_assert_neq(p, MAP_FAILED);
+    close(fd);
+    unlink(path);
+    rmdir(dir);
+
+    cr_assert_eq(sh(MEMWALK_BIN " maps %d 2>&1", (int)getpid()), 0);
+    cr_assert_not_null(strstr(out, "/a\\012b\xe9 (deleted)\n"), "%s", out);
+    cr_assert_eq(sh(MEMWALK_BIN " where %d %p 2>&1", (int)getpid(), p), 0);
+    cr_assert_not_null(strstr(out, "/a\\012b\xe9 (deleted)\n"), "%s", out);
+    cr_assert_eq(sh(MEMWALK_BIN " maps --json %d | python3 -c 'import json,sys; "
+                                "[print(json.dumps(r[\"path\"]), r[\"deleted\"]) "
+                                "for r in json.load(sys.stdin)[\"regions\"] if \"mw-odd\" in "
+                                "r[\"path\"]]' 2>&1",
+                    (int)getpid()),
+                 0);
+    cr_assert_not_null(strstr(out, "/a\\nb\\ufffd\" True\n"), "%s", out);
+    munmap(p, 4096);
 }

@@ -14,9 +14,9 @@
 #include "live.h"
 #include "memwalk/maps.h"
 
-int live_bss_int;                /* small: inside the last file-backed page */
-int live_data_int = 42;          /* .data */
-const char live_ro[] = "rodata"; /* .rodata */
+int live_bss_int;                  /* small: inside the last file-backed page */
+int live_data_int = 42;            /* .data */
+const char live_ro[] = "rodata";   /* .rodata */
 static char live_big_bss[1 << 20]; /* goes on past the file, in anonymous pages */
 
 static int kind_at(const mw_maps_t *m, const void *p)

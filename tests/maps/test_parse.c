@@ -402,11 +402,11 @@ Test(smaps_parse, no_fields_keeps_named_figures_and_flags)
  * general one: both must read the same values and reject the same lines. */
 #define REGION_A "00400000-00402000 rw-p 00000000 00:00 0 \n"
 #define REGION_B "00402000-00403000 r--p 00000000 00:00 0 \n"
-#define KEYS                                                                                   \
-    "Size:                  8 kB\n"                                                            \
-    "Rss:                   4 kB\n"                                                            \
-    "Pss:            18446744073709551615 kB\n"                                                \
-    "THPeligible:    1\n"                                                                      \
+#define KEYS                                    \
+    "Size:                  8 kB\n"             \
+    "Rss:                   4 kB\n"             \
+    "Pss:            18446744073709551615 kB\n" \
+    "THPeligible:    1\n"                       \
     "VmFlags: rd wr \n"
 
 Test(smaps_parse, fast_and_general_paths_agree)
@@ -455,7 +455,7 @@ Test(smaps_parse, keys_in_another_order_and_new_keys)
 Test(smaps_parse, fixed_width_values_agree_with_the_general_path)
 {
     static const char *const fields[] = {
-        "       0", "       7", "      42", "99999999", "12345678", "00000001", " 1234567",
+        "       0", "       7", "      42", "99999999", "12345678", "00000001",  " 1234567",
         "   12 45", "  1234x6", "        ", "1       ", "  -12345", "\t      1", "      1\0"};
     size_t i;
 
@@ -469,8 +469,7 @@ Test(smaps_parse, fixed_width_values_agree_with_the_general_path)
         n += 8;
         n += snprintf(text + n, sizeof(text) - (size_t)n, " kB\n");
         ra = mw__maps_parse_text(text, (size_t)n, MW_MAPS_SMAPS, &a, &la);
-        rb = mw__maps_parse_text(text, (size_t)n, MW_MAPS_SMAPS | MW__MAPS_GENERAL_ONLY, &b,
-                                 &lb);
+        rb = mw__maps_parse_text(text, (size_t)n, MW_MAPS_SMAPS | MW__MAPS_GENERAL_ONLY, &b, &lb);
         cr_assert_eq(ra, rb, "field '%.8s': %d and %d", fields[i], ra, rb);
         if (ra == 0) {
             cr_assert_eq(a.regions[1].size_kb, b.regions[1].size_kb, "field '%.8s'", fields[i]);
@@ -576,10 +575,9 @@ Test(smaps_malformed, wrong_unit)
 
 Test(maps_kind_names, every_kind_has_its_word)
 {
-    static const char *const want[] = {"text",  "rodata",       "data",       "bss",  "heap",
-                                       "stack", "thread-stack", "anon",       "file", "vdso",
-                                       "vvar",  "vsyscall",     "named-anon", "shm",  "guard",
-                                       "reserved"};
+    static const char *const want[] = {
+        "text", "rodata", "data", "bss",      "heap",       "stack", "thread-stack", "anon",
+        "file", "vdso",   "vvar", "vsyscall", "named-anon", "shm",   "guard",        "reserved"};
     size_t i;
 
     cr_assert_eq(sizeof(want) / sizeof(want[0]), MW_REGION_KIND_COUNT);
@@ -588,8 +586,8 @@ Test(maps_kind_names, every_kind_has_its_word)
     cr_assert_str_eq(mw_region_kind_name(MW_REGION_KIND_COUNT), "?");
 }
 
-/* The reader parses lines as they come: a line cut across reads must come out whole. */
-int mw__maps_parse_fd(int fd, unsigned flags, mw_maps_t *out, size_t *bad_line);
+/* The reader (mw__maps_parse_fd) parses lines as they come: a line cut across reads must come
+ * out whole. */
 
 /* smaps text of n regions, about 300 bytes each, with values that differ from region to region. */
 static char *smaps_text(size_t n, size_t *len)

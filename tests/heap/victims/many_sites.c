@@ -7,16 +7,34 @@
 
 static void *keep[SLIVERS + 2][8];
 
-#define SLIVER(k)                                                                                  \
-    __attribute__((noinline)) static void sliver_##k(void)                                        \
-    {                                                                                              \
-        int i;                                                                                     \
-        for (i = 0; i < 8; i++)                                                                    \
-            keep[k][i] = malloc(200 + k);                                                          \
-    }
-SLIVER(0) SLIVER(1) SLIVER(2) SLIVER(3) SLIVER(4) SLIVER(5) SLIVER(6) SLIVER(7) SLIVER(8)
-SLIVER(9) SLIVER(10) SLIVER(11) SLIVER(12) SLIVER(13) SLIVER(14) SLIVER(15) SLIVER(16)
-SLIVER(17) SLIVER(18) SLIVER(19)
+#define SLIVER(k)                                          \
+    __attribute__((noinline)) static void sliver_##k(void) \
+    {                                                      \
+        int i;                                             \
+        for (i = 0; i < 8; i++)                            \
+            keep[k][i] = malloc(200 + k);                  \
+    }                                                      \
+    static void sliver_##k(void) /* a declaration, for the semicolon after each use */
+SLIVER(0);
+SLIVER(1);
+SLIVER(2);
+SLIVER(3);
+SLIVER(4);
+SLIVER(5);
+SLIVER(6);
+SLIVER(7);
+SLIVER(8);
+SLIVER(9);
+SLIVER(10);
+SLIVER(11);
+SLIVER(12);
+SLIVER(13);
+SLIVER(14);
+SLIVER(15);
+SLIVER(16);
+SLIVER(17);
+SLIVER(18);
+SLIVER(19);
 
 __attribute__((noinline)) static void *big(void)
 {

@@ -1,6 +1,6 @@
 /* What the experiments share: the list, running a measurement in a freshly executed process, CSV
  * and JSON pieces, and small probes of the process (page faults, glibc's mapped blocks). */
-#include "cli/experiments.h"
+#include "lab/lab.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,55 +16,20 @@
 #include <time.h>
 #include <unistd.h>
 
-extern char **environ;
+const mw__lab_exp_t *const mw__lab_all[] = {&mw__lab_stack_vs_heap_desc, &mw__lab_reuse_desc,
+                                            &mw__lab_sizes_desc, &mw__lab_first_touch_desc, NULL};
 
-const mw__exp_t *const mw__exp_all[] = {&mw__exp_stack_vs_heap_desc, &mw__exp_reuse_desc,
-                                        &mw__exp_sizes_desc, &mw__exp_first_touch_desc, NULL};
-
-const mw__exp_t *mw__exp_find(const char *name)
+const mw__lab_exp_t *mw__lab_find(const char *name)
 {
-    for (size_t i = 0; mw__exp_all[i]; i++)
-        if (strcmp(mw__exp_all[i]->name, name) == 0)
-            return mw__exp_all[i];
+    for (size_t i = 0; mw__lab_all[i]; i++)
+        if (strcmp(mw__lab_all[i]->name, name) == 0)
+            return mw__lab_all[i];
     return NULL;
 }
 
-/* Reads exactly len bytes; 0 or -1 at a short read. */
-static int read_full(int fd, void *buf, size_t len)
-{
-    char *p = buf;
+static mw__lab_child_t *children;
 
-    while (len) {
-        ssize_t n = read(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-static int write_full(int fd, const void *buf, size_t len)
-{
-    const char *p = buf;
-
-    while (len) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-static mw__exp_child_t *children;
-
-void mw__exp_child_register(mw__exp_child_t *c)
+void mw__lab_child_register(mw__lab_child_t *c)
 {
     c->next = children;
     children = c;
@@ -79,7 +44,7 @@ __attribute__((constructor)) static void exp_child_main(void)
     const char *v = getenv(CHILD_ENV);
     char name[64];
     int in, out, rc;
-    mw__exp_child_t *c;
+    mw__lab_child_t *c;
 
     if (!v || sscanf(v, "%63s %d %d", name, &in, &out) != 3)
         return;
@@ -91,17 +56,17 @@ __attribute__((constructor)) static void exp_child_main(void)
     /* Both buffers come from mmap: the malloc state stays as the new process has it. */
     size_t len = c->ctx_size + c->result_size + 1;
     char *buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (buf == MAP_FAILED || (c->ctx_size && read_full(in, buf, c->ctx_size) < 0))
+    if (buf == MAP_FAILED || (c->ctx_size && mw__read_full(in, buf, c->ctx_size) < 0))
         _exit(1);
     close(in);
     rc = c->fn(c->ctx_size ? buf : NULL, buf + c->ctx_size);
-    if (write_full(out, &rc, sizeof rc) < 0 ||
-        (rc == 0 && write_full(out, buf + c->ctx_size, c->result_size) < 0))
+    if (mw__write_full(out, &rc, sizeof rc) < 0 ||
+        (rc == 0 && mw__write_full(out, buf + c->ctx_size, c->result_size) < 0))
         _exit(1);
     _exit(0);
 }
 
-int mw__exp_in_child(const mw__exp_child_t *c, const void *ctx, void *result)
+int mw__lab_in_child(const mw__lab_child_t *c, const void *ctx, void *result)
 {
     int to[2], from[2], rc = 0, status, err;
     char self[PATH_MAX], var[sizeof CHILD_ENV + 96];
@@ -155,12 +120,12 @@ int mw__exp_in_child(const mw__exp_child_t *c, const void *ctx, void *result)
     free(env);
     close(to[0]);
     close(from[1]);
-    int sent = !c->ctx_size || write_full(to[1], ctx, c->ctx_size) == 0;
+    int sent = !c->ctx_size || mw__write_full(to[1], ctx, c->ctx_size) == 0;
     close(to[1]);
     void *tmp =
         mmap(NULL, c->result_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    int got = sent && tmp != MAP_FAILED && read_full(from[0], &rc, sizeof rc) == 0 &&
-              (rc != 0 || read_full(from[0], tmp, c->result_size) == 0);
+    int got = sent && tmp != MAP_FAILED && mw__read_full(from[0], &rc, sizeof rc) == 0 &&
+              (rc != 0 || mw__read_full(from[0], tmp, c->result_size) == 0);
     close(from[0]);
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
@@ -173,25 +138,24 @@ int mw__exp_in_child(const mw__exp_child_t *c, const void *ctx, void *result)
     return rc;
 }
 
-const char *mw__exp_verdict_word(enum mw__exp_verdict v)
+const char *mw__lab_verdict_word(enum mw__lab_verdict v)
 {
-    return v == MW__EXP_HOLDS ? "holds" : v == MW__EXP_CONTRADICTED ? "contradicted" : "unclear";
+    return v == MW__LAB_HOLDS ? "holds" : v == MW__LAB_CONTRADICTED ? "contradicted" : "unclear";
 }
 
-void mw__exp_json_verdicts(mw__sb_t *sb, size_t n, const char *const *keys,
-                           const enum mw__exp_verdict *v)
+void mw__lab_json_verdicts(mw__json_t *j, size_t n, const char *const *keys,
+                           const enum mw__lab_verdict *v)
 {
-    mw__sb_puts(sb, "\"verdicts\": {");
+    mw__json_object(j, "verdicts");
     for (size_t i = 0; i < n; i++)
-        mw__sb_printf(sb, "%s\"%s\": \"%s\"", i ? ", " : "", keys[i], mw__exp_verdict_word(v[i]));
-    mw__sb_puts(sb, "}");
+        mw__json_str(j, keys[i], mw__lab_verdict_word(v[i]));
+    mw__json_end(j);
 }
 
 static void csv_cell(mw__sb_t *sb, double v)
 {
     mw__sb_putc(sb, ',');
-    if (isfinite(v))
-        mw__sb_printf(sb, "%.6g", v);
+    mw__sb_double(sb, v); /* nothing when not finite: an empty cell */
 }
 
 static void csv_count(mw__sb_t *sb, long long v)
@@ -201,12 +165,12 @@ static void csv_count(mw__sb_t *sb, long long v)
         mw__sb_printf(sb, "%lld", v);
 }
 
-void mw__exp_csv_row(mw__sb_t *sb, const char *exp, const char *cas, size_t bytes, const char *per,
-                     const mw_bench_result_t *r, mw__exp_counts_t counts, double relative)
+void mw__lab_csv_row(mw__sb_t *sb, const char *exp, const char *cas, size_t bytes, const char *per,
+                     const mw_bench_result_t *r, mw__lab_counts_t counts, double relative)
 {
-    mw__sb_printf(sb, "%s,", exp);
-    /* Case names are ours and may hold a comma ("heap, no free"): quote them. */
-    mw__sb_printf(sb, strchr(cas, ',') ? "\"%s\"" : "%s", cas);
+    mw__sb_csv_str(sb, exp);
+    mw__sb_putc(sb, ',');
+    mw__sb_csv_str(sb, cas); /* "heap, no free" is quoted */
     mw__sb_printf(sb, ",%zu,%s", bytes, per);
     if (r) {
         mw__sb_printf(sb, ",%llu,%u", (unsigned long long)r->iters, r->samples);
@@ -229,20 +193,7 @@ void mw__exp_csv_row(mw__sb_t *sb, const char *exp, const char *cas, size_t byte
     mw__sb_putc(sb, '\n');
 }
 
-const char *mw__exp_size_str(size_t bytes, char *buf, size_t len)
-{
-    static const char *const unit[] = {"B", "KiB", "MiB", "GiB"};
-    size_t u = 0, v = bytes;
-
-    while (u + 1 < MW__ARRAY_LEN(unit) && v >= 1024 && v % 1024 == 0) {
-        v /= 1024;
-        u++;
-    }
-    snprintf(buf, len, "%zu %s", v, unit[u]);
-    return buf;
-}
-
-long mw__exp_minflt(void)
+long mw__lab_minflt(void)
 {
     struct rusage ru;
 
@@ -250,7 +201,7 @@ long mw__exp_minflt(void)
     return ru.ru_minflt;
 }
 
-size_t mw__exp_mmapped_blocks(void)
+size_t mw__lab_mmapped_blocks(void)
 {
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
     return mallinfo2().hblks;
@@ -261,7 +212,7 @@ size_t mw__exp_mmapped_blocks(void)
 #endif
 }
 
-void mw__exp_cut(mw__exp_budget_t *b, const char *fmt, ...)
+void mw__lab_cut(mw__lab_budget_t *b, const char *fmt, ...)
 {
     size_t n = strlen(b->cut);
     va_list ap;
@@ -275,15 +226,11 @@ void mw__exp_cut(mw__exp_budget_t *b, const char *fmt, ...)
     va_end(ap);
 }
 
-void mw__exp_budget_json(mw__sb_t *sb, const mw__exp_budget_t *b)
+void mw__lab_budget_json(mw__json_t *j, const mw__lab_budget_t *b)
 {
-    mw__bench_json_field(sb, "budget_s", b->budget_ns > 0 ? b->budget_ns / 1e9 : NAN);
-    mw__bench_json_field(sb, "estimate_s", b->estimate_ns / 1e9);
-    mw__sb_puts(sb, ", \"cut\": ");
-    if (b->cut[0])
-        mw__sb_json_str(sb, b->cut);
-    else
-        mw__sb_puts(sb, "null");
+    mw__json_num(j, "budget_s", b->budget_ns > 0 ? b->budget_ns / 1e9 : NAN);
+    mw__json_num(j, "estimate_s", b->estimate_ns / 1e9);
+    mw__json_str(j, "cut", b->cut[0] ? b->cut : NULL);
 }
 
 static double now_ns(void)
@@ -294,7 +241,7 @@ static double now_ns(void)
     return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-double mw__exp_fault_ns(double *free_ns)
+double mw__lab_fault_ns(double *free_ns)
 {
     const size_t len = 4u << 20, page = (size_t)sysconf(_SC_PAGESIZE);
     double best = NAN, best_free = NAN;

@@ -1,6 +1,6 @@
 /* The sizes experiment: malloc, touch every page, free, from 16 B to 64 MiB, with glibc's
  * default mmap threshold and with it pinned, showing the threshold and what page faults cost. */
-#include "cli/experiments.h"
+#include "lab/lab.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -19,7 +19,7 @@
 #define THRESHOLD_MAX (32u << 20)
 
 struct sizes_ctx {
-    enum mw__exp_malloc_mode mode;
+    enum mw__lab_malloc_mode mode;
     int step;         /* shift step: 1 (every power of 2) or 2 */
     int max_shift;    /* the largest size measured */
     unsigned samples; /* per size */
@@ -80,13 +80,13 @@ static int sizes_child(void *arg, void *result)
             return -ENOMEM;
         /* Which calls does glibc now serve by mmap? Count on a few, holding each block. */
         for (int k = 0; k < PROBE_CALLS; k++) {
-            size_t before = mw__exp_mmapped_blocks();
+            size_t before = mw__lab_mmapped_blocks();
             void *p = malloc(c->size);
             if (!p)
                 return -ENOMEM;
             /* Without the barrier clang deletes this unused malloc/free pair. */
             mw_bench_keep(p);
-            out->mmapped[out->n] += mw__exp_mmapped_blocks() > before;
+            out->mmapped[out->n] += mw__lab_mmapped_blocks() > before;
             free(p);
         }
         out->size[out->n] = c->size;
@@ -111,7 +111,7 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static const mw__exp_sizes_row_t *row_of(const mw__exp_sizes_t *r, size_t size)
+static const mw__lab_sizes_row_t *row_of(const mw__lab_sizes_t *r, size_t size)
 {
     for (size_t i = 0; i < r->nrows; i++)
         if (r->rows[i].size == size)
@@ -120,14 +120,14 @@ static const mw__exp_sizes_row_t *row_of(const mw__exp_sizes_t *r, size_t size)
 }
 
 /* The figures and verdicts derived from the rows. */
-static void derive(mw__exp_sizes_t *r)
+static void derive(mw__lab_sizes_t *r)
 {
     double ratios[MW__SIZES_MAX_ROWS];
     size_t nratios = 0;
     int step_ok = 1, step_seen = 0;
 
     for (size_t i = 0; i < r->nrows; i++) {
-        const mw__exp_sizes_row_t *x = &r->rows[i];
+        const mw__lab_sizes_row_t *x = &r->rows[i];
         for (int m = 0; m < MW__MODES; m++)
             if (!r->first_mmapped[m] && x->mmapped[m] * 2 >= r->probe_calls)
                 r->first_mmapped[m] = x->size;
@@ -149,29 +149,29 @@ static void derive(mw__exp_sizes_t *r)
         r->ns_per_fault =
             nratios % 2 ? ratios[nratios / 2] : (ratios[nratios / 2 - 1] + ratios[nratios / 2]) / 2;
     }
-    r->step_at_threshold = step_seen && step_ok ? MW__EXP_HOLDS : MW__EXP_CONTRADICTED;
+    r->step_at_threshold = step_seen && step_ok ? MW__LAB_HOLDS : MW__LAB_CONTRADICTED;
 
-    const mw__exp_sizes_row_t *mib = row_of(r, 1024 * 1024), *last = &r->rows[r->nrows - 1];
+    const mw__lab_sizes_row_t *mib = row_of(r, 1024 * 1024), *last = &r->rows[r->nrows - 1];
     r->faults_per_page = faults_per_call(&last->run[MW__MODE_FIXED]) /
                          (double)((last->size + r->page - 1) / r->page);
-    r->linear_in_pages = MW__EXP_UNCLEAR;
-    r->default_avoids = MW__EXP_UNCLEAR;
+    r->linear_in_pages = MW__LAB_UNCLEAR;
+    r->default_avoids = MW__LAB_UNCLEAR;
     if (mib && last->size > mib->size) {
         double per_page_mib = per_call(&mib->run[MW__MODE_FIXED]) / (double)(mib->size / r->page);
         double per_page_last =
             per_call(&last->run[MW__MODE_FIXED]) / (double)(last->size / r->page);
         r->per_page_growth = per_page_last / per_page_mib;
         r->linear_in_pages = r->per_page_growth > 0.5 && r->per_page_growth < 2
-                                 ? MW__EXP_HOLDS
-                                 : MW__EXP_CONTRADICTED;
+                                 ? MW__LAB_HOLDS
+                                 : MW__LAB_CONTRADICTED;
     }
     if (mib) {
         const mw_bench_result_t *d = &mib->run[MW__MODE_DEFAULT], *p = &mib->run[MW__MODE_FIXED];
         r->pinned_vs_default_1m = per_call(p) / per_call(d);
         r->default_avoids =
             faults_per_call(d) * 10 < faults_per_call(p) && r->pinned_vs_default_1m > 2
-                ? MW__EXP_HOLDS
-                : MW__EXP_CONTRADICTED;
+                ? MW__LAB_HOLDS
+                : MW__LAB_CONTRADICTED;
     }
 }
 
@@ -199,7 +199,7 @@ static double plan_cost(const struct sizes_ctx *c, double fault_ns)
 
 /* Fits the run to the budget: 5 samples instead of 9, then 1 ms samples instead of 4, then the
  * largest sizes left out (1 MiB is always measured: the threshold must show). */
-static void plan(const mw__exp_opts_t *opts, struct sizes_ctx *c, mw__exp_sizes_t *r)
+static void plan(const mw__lab_opts_t *opts, struct sizes_ctx *c, mw__lab_sizes_t *r)
 {
     double budget = opts ? opts->budget_ns : 0;
     double fault = opts ? opts->fault_ns + opts->free_ns : 0; /* a mapped page: in and out */
@@ -212,21 +212,22 @@ static void plan(const mw__exp_opts_t *opts, struct sizes_ctx *c, mw__exp_sizes_
     c->page = r->page;
     if (budget > 0 && fault > 0) {
         if (plan_cost(c, fault) > budget && c->samples > 5) {
-            mw__exp_cut(&r->budget, "5 samples a size instead of %u", c->samples);
+            mw__lab_cut(&r->budget, "5 samples a size instead of %u", c->samples);
             c->samples = 5;
         }
         if (plan_cost(c, fault) > budget && c->min_sample_ns > 1e6) {
-            mw__exp_cut(&r->budget, "1 ms samples instead of 4 ms");
+            mw__lab_cut(&r->budget, "1 ms samples instead of 4 ms");
             c->min_sample_ns = 1e6;
         }
         double full = plan_cost(c, fault);
         while (plan_cost(c, fault) > budget && c->max_shift - c->step >= 20)
             c->max_shift -= c->step;
         if (c->max_shift < MAX_SHIFT)
-            mw__exp_cut(&r->budget, "sizes above %s left out (up to %s would take %.1f s more)",
-                        mw__exp_size_str((size_t)1 << c->max_shift, b[0], sizeof b[0]),
-                        mw__exp_size_str((size_t)1 << MAX_SHIFT, b[1], sizeof b[1]),
-                        (full - plan_cost(c, fault)) / 1e9);
+            mw__lab_cut(
+                &r->budget, "sizes above %s left out (up to %s would take %.1f s more)",
+                mw__format_bytes_as((size_t)1 << c->max_shift, MW__BYTES_EXACT, b[0], sizeof b[0]),
+                mw__format_bytes_as((size_t)1 << MAX_SHIFT, MW__BYTES_EXACT, b[1], sizeof b[1]),
+                (full - plan_cost(c, fault)) / 1e9);
     }
     r->size_step = (size_t)1 << c->step;
     r->max_size_planned = (size_t)1 << c->max_shift;
@@ -234,11 +235,11 @@ static void plan(const mw__exp_opts_t *opts, struct sizes_ctx *c, mw__exp_sizes_
     r->budget.estimate_ns = fault > 0 ? plan_cost(c, fault) : 0;
 }
 
-static MW__EXP_CHILD(sizes_child_desc, "sizes", sizes_child, sizeof(struct sizes_ctx),
+static MW__LAB_CHILD(sizes_child_desc, "sizes", sizes_child, sizeof(struct sizes_ctx),
                      sizeof(struct sizes_child_result));
-int mw__exp_sizes(const mw__exp_opts_t *opts, mw__exp_sizes_t *out)
+int mw__lab_sizes(const mw__lab_opts_t *opts, mw__lab_sizes_t *out)
 {
-    mw__exp_sizes_t *r = calloc(1, sizeof *r);
+    mw__lab_sizes_t *r = calloc(1, sizeof *r);
     struct sizes_child_result *res = malloc(sizeof *res);
     int err = 0;
 
@@ -253,8 +254,8 @@ int mw__exp_sizes(const mw__exp_opts_t *opts, mw__exp_sizes_t *out)
     plan(opts, &plan_ctx, r);
     for (int m = 0; m < MW__MODES; m++) {
         struct sizes_ctx ctx = plan_ctx;
-        ctx.mode = (enum mw__exp_malloc_mode)m;
-        if ((err = mw__exp_in_child(&sizes_child_desc, &ctx, res)) < 0)
+        ctx.mode = (enum mw__lab_malloc_mode)m;
+        if ((err = mw__lab_in_child(&sizes_child_desc, &ctx, res)) < 0)
             goto out;
         r->nrows = res->n;
         for (size_t i = 0; i < res->n; i++) {
@@ -273,14 +274,14 @@ out:
 
 /* ---- presentation -------------------------------------------------------------------------- */
 
-static int sizes_run(const mw__exp_opts_t *opts, void *result)
+static int sizes_run(const mw__lab_opts_t *opts, void *result)
 {
-    return mw__exp_sizes(opts, result);
+    return mw__lab_sizes(opts, result);
 }
 
 static void sizes_table(mw__sb_t *sb, const void *result)
 {
-    const mw__exp_sizes_t *r = result;
+    const mw__lab_sizes_t *r = result;
     char b[5][32];
 
     mw__sb_printf(sb, "%-9s | %10s %11s %8s | %10s %11s %8s | %8s\n", "", "default:", "", "",
@@ -288,10 +289,10 @@ static void sizes_table(mw__sb_t *sb, const void *result)
     mw__sb_printf(sb, "%-9s | %10s %11s %8s | %10s %11s %8s | %8s\n", "size", "per call",
                   "faults/call", "mmapped", "per call", "faults/call", "mmapped", "pinned/d");
     for (size_t i = 0; i < r->nrows; i++) {
-        const mw__exp_sizes_row_t *x = &r->rows[i];
+        const mw__lab_sizes_row_t *x = &r->rows[i];
         const mw_bench_result_t *d = &x->run[MW__MODE_DEFAULT], *p = &x->run[MW__MODE_FIXED];
         mw__sb_printf(sb, "%-9s | %10s %11.1f %5u/%-2u | %10s %11.1f %5u/%-2u | %7.2fx\n",
-                      mw__exp_size_str(x->size, b[0], sizeof b[0]),
+                      mw__format_bytes_as(x->size, MW__BYTES_EXACT, b[0], sizeof b[0]),
                       mw__bench_format_ns(per_call(d), b[1], sizeof b[1]), faults_per_call(d),
                       x->mmapped[MW__MODE_DEFAULT], r->probe_calls,
                       mw__bench_format_ns(per_call(p), b[2], sizeof b[2]), faults_per_call(p),
@@ -303,7 +304,7 @@ static void sizes_table(mw__sb_t *sb, const void *result)
  * when the size just below was measured and came from the heap, otherwise the interval the
  * sparse sampling leaves ("from somewhere above 16 MiB, by 64 MiB"). NULL when no size was
  * mapped. */
-static const char *switch_point(const mw__exp_sizes_t *r, int m, char *buf, size_t len)
+static const char *switch_point(const mw__lab_sizes_t *r, int m, char *buf, size_t len)
 {
     char a[32], b[32];
     size_t i;
@@ -312,14 +313,14 @@ static const char *switch_point(const mw__exp_sizes_t *r, int m, char *buf, size
         ;
     if (i == r->nrows)
         return NULL;
-    mw__exp_size_str(r->rows[i].size, b, sizeof b);
+    mw__format_bytes_as(r->rows[i].size, MW__BYTES_EXACT, b, sizeof b);
     if (i > 0 && r->rows[i - 1].size * 2 == r->rows[i].size)
         snprintf(buf, len, "from %s on", b);
     else if (i > 0)
         snprintf(buf, len,
                  "from somewhere above %s (still the heap) and by %s (sizes between "
                  "were not measured)",
-                 mw__exp_size_str(r->rows[i - 1].size, a, sizeof a), b);
+                 mw__format_bytes_as(r->rows[i - 1].size, MW__BYTES_EXACT, a, sizeof a), b);
     else
         snprintf(buf, len, "from %s (the smallest size measured) on", b);
     return buf;
@@ -327,32 +328,34 @@ static const char *switch_point(const mw__exp_sizes_t *r, int m, char *buf, size
 
 static void sizes_conclude(mw__sb_t *sb, const void *result)
 {
-    const mw__exp_sizes_t *r = result;
-    const mw__exp_sizes_row_t *mib = row_of(r, 1024 * 1024);
+    const mw__lab_sizes_t *r = result;
+    const mw__lab_sizes_row_t *mib = row_of(r, 1024 * 1024);
     char b[6][32], where[160];
 
     if (switch_point(r, MW__MODE_FIXED, where, sizeof where))
-        mw__sb_printf(sb,
-                      "- Pinned at %s, glibc served every call %s with a fresh mapping: "
-                      "%.2f faults per page touched at %s, about %s per fault (zeroing a page "
-                      "included). %s\n",
-                      mw__exp_size_str(r->threshold, b[0], sizeof b[0]), where, r->faults_per_page,
-                      mw__exp_size_str(r->rows[r->nrows - 1].size, b[2], sizeof b[2]),
-                      mw__bench_format_ns(r->ns_per_fault, b[3], sizeof b[3]),
-                      r->step_at_threshold == MW__EXP_HOLDS
-                          ? "Below the threshold the calls reused heap memory and did not fault: "
-                            "the cost steps up at the threshold."
-                          : "The fault counts do not show a clean step at the threshold on this "
-                            "run.");
+        mw__sb_printf(
+            sb,
+            "- Pinned at %s, glibc served every call %s with a fresh mapping: "
+            "%.2f faults per page touched at %s, about %s per fault (zeroing a page "
+            "included). %s\n",
+            mw__format_bytes_as(r->threshold, MW__BYTES_EXACT, b[0], sizeof b[0]), where,
+            r->faults_per_page,
+            mw__format_bytes_as(r->rows[r->nrows - 1].size, MW__BYTES_EXACT, b[2], sizeof b[2]),
+            mw__bench_format_ns(r->ns_per_fault, b[3], sizeof b[3]),
+            r->step_at_threshold == MW__LAB_HOLDS
+                ? "Below the threshold the calls reused heap memory and did not fault: "
+                  "the cost steps up at the threshold."
+                : "The fault counts do not show a clean step at the threshold on this "
+                  "run.");
     else
         mw__sb_puts(sb, "- Pinned, no size was served by mmap: the threshold did not show.\n");
-    if (r->linear_in_pages == MW__EXP_HOLDS)
+    if (r->linear_in_pages == MW__LAB_HOLDS)
         mw__sb_printf(sb,
                       "- Above it the cost is the pages: time per page at the largest size was "
                       "%.2fx that at 1 MiB, so a mapped allocation costs in proportion to the "
                       "memory it touches.\n",
                       r->per_page_growth);
-    else if (r->linear_in_pages == MW__EXP_CONTRADICTED)
+    else if (r->linear_in_pages == MW__LAB_CONTRADICTED)
         mw__sb_printf(sb,
                       "- Time per page at the largest size was %.2fx that at 1 MiB: not the "
                       "proportional cost expected (huge pages or memory pressure?).\n",
@@ -366,89 +369,86 @@ static void sizes_conclude(mw__sb_t *sb, const void *result)
                   faults_per_call(&mib->run[MW__MODE_DEFAULT]),
                   mw__bench_format_ns(per_call(&mib->run[MW__MODE_FIXED]), b[1], sizeof b[1]),
                   faults_per_call(&mib->run[MW__MODE_FIXED]), r->pinned_vs_default_1m,
-                  r->default_avoids == MW__EXP_HOLDS
+                  r->default_avoids == MW__LAB_HOLDS
                       ? "freeing a mapped block raised the threshold, so repeated calls of "
                         "one size reused memory instead of faulting it in again."
                       : "the default threshold did not spare the faults on this run.");
     if (switch_point(r, MW__MODE_DEFAULT, where, sizeof where))
         mw__sb_printf(sb, " Up to %s it served the calls from the heap; it mapped every call %s.\n",
-                      r->last_heap_default
-                          ? mw__exp_size_str(r->last_heap_default, b[4], sizeof b[4])
-                          : "no size",
+                      r->last_heap_default ? mw__format_bytes_as(r->last_heap_default,
+                                                                 MW__BYTES_EXACT, b[4], sizeof b[4])
+                                           : "no size",
                       where);
     else
-        mw__sb_printf(sb, " Every size measured, up to %s, came from the heap%s.\n",
-                      mw__exp_size_str(r->rows[r->nrows - 1].size, b[4], sizeof b[4]),
-                      r->rows[r->nrows - 1].size < THRESHOLD_MAX
-                          ? ": the larger sizes, where glibc maps every call again, were not "
-                            "measured"
-                          : "");
+        mw__sb_printf(
+            sb, " Every size measured, up to %s, came from the heap%s.\n",
+            mw__format_bytes_as(r->rows[r->nrows - 1].size, MW__BYTES_EXACT, b[4], sizeof b[4]),
+            r->rows[r->nrows - 1].size < THRESHOLD_MAX
+                ? ": the larger sizes, where glibc maps every call again, were not "
+                  "measured"
+                : "");
 }
 
 static void sizes_csv(mw__sb_t *sb, const void *result)
 {
-    const mw__exp_sizes_t *r = result;
+    const mw__lab_sizes_t *r = result;
 
     for (size_t i = 0; i < r->nrows; i++)
         for (int m = 0; m < MW__MODES; m++) {
-            const mw__exp_sizes_row_t *x = &r->rows[i];
-            mw__exp_counts_t c = {r->probe_calls, -1, -1, x->mmapped[m], NAN};
-            mw__exp_csv_row(sb, "sizes", m == MW__MODE_FIXED ? "pinned" : "default", x->size,
+            const mw__lab_sizes_row_t *x = &r->rows[i];
+            mw__lab_counts_t c = {r->probe_calls, -1, -1, x->mmapped[m], NAN};
+            mw__lab_csv_row(sb, "sizes", m == MW__MODE_FIXED ? "pinned" : "default", x->size,
                             "call", &x->run[m], c,
                             per_call(&x->run[m]) / per_call(&x->run[MW__MODE_DEFAULT]));
         }
 }
 
-static void sizes_json(mw__sb_t *sb, const void *result)
+static void sizes_json(mw__json_t *j, const char *key, const void *result)
 {
-    const mw__exp_sizes_t *r = result;
+    const mw__lab_sizes_t *r = result;
+    static const char *const keys[] = {"step_at_threshold", "linear_in_pages", "default_avoids"};
+    const enum mw__lab_verdict v[] = {r->step_at_threshold, r->linear_in_pages, r->default_avoids};
 
-    mw__sb_printf(sb, "{\"page\": %zu, \"threshold\": %zu, \"probe_calls\": %u, \"rows\": [",
-                  r->page, r->threshold, r->probe_calls);
+    mw__json_object(j, key);
+    mw__json_uint(j, "page", r->page);
+    mw__json_uint(j, "threshold", r->threshold);
+    mw__json_uint(j, "probe_calls", r->probe_calls);
+    mw__json_array(j, "rows");
     for (size_t i = 0; i < r->nrows; i++) {
-        const mw__exp_sizes_row_t *x = &r->rows[i];
-        mw__sb_printf(sb, "%s{\"size\": %zu", i ? ", " : "", x->size);
+        const mw__lab_sizes_row_t *x = &r->rows[i];
+        mw__json_object(j, NULL);
+        mw__json_uint(j, "size", x->size);
         for (int m = 0; m < MW__MODES; m++) {
-            const char *k = m == MW__MODE_FIXED ? "pinned" : "default";
-            mw__sb_printf(sb, ", \"%s\": {\"mmapped\": %u, \"faults_per_call\": ", k,
-                          x->mmapped[m]);
-            mw__bench_json_num(sb, faults_per_call(&x->run[m]));
-            mw__sb_puts(sb, ", \"result\": ");
-            mw__bench_result_json(sb, &x->run[m], NAN);
-            mw__sb_puts(sb, "}");
+            mw__json_object(j, m == MW__MODE_FIXED ? "pinned" : "default");
+            mw__json_uint(j, "mmapped", x->mmapped[m]);
+            mw__json_num(j, "faults_per_call", faults_per_call(&x->run[m]));
+            mw__bench_result_json(j, "result", &x->run[m], NAN);
+            mw__json_end(j);
         }
-        mw__sb_puts(sb, "}");
+        mw__json_end(j);
     }
-    mw__sb_printf(sb,
-                  "], \"first_mmapped_default\": %zu, \"first_mmapped_pinned\": %zu, "
-                  "\"last_heap_default\": %zu, \"ns_per_fault\": ",
-                  r->first_mmapped[MW__MODE_DEFAULT], r->first_mmapped[MW__MODE_FIXED],
-                  r->last_heap_default);
-    mw__bench_json_num(sb, r->ns_per_fault);
-    mw__bench_json_field(sb, "faults_per_page", r->faults_per_page);
-    mw__bench_json_field(sb, "per_page_growth", r->per_page_growth);
-    mw__bench_json_field(sb, "pinned_vs_default_1m", r->pinned_vs_default_1m);
-    mw__sb_puts(sb, ", ");
-    {
-        static const char *const keys[] = {"step_at_threshold", "linear_in_pages",
-                                           "default_avoids"};
-        const enum mw__exp_verdict v[] = {r->step_at_threshold, r->linear_in_pages,
-                                          r->default_avoids};
-        mw__exp_json_verdicts(sb, 3, keys, v);
-    }
-    mw__sb_printf(sb, ", \"size_step\": %zu, \"max_size_planned\": %zu", r->size_step,
-                  r->max_size_planned);
-    mw__exp_budget_json(sb, &r->budget);
-    mw__sb_puts(sb, "}");
+    mw__json_end(j);
+    mw__json_uint(j, "first_mmapped_default", r->first_mmapped[MW__MODE_DEFAULT]);
+    mw__json_uint(j, "first_mmapped_pinned", r->first_mmapped[MW__MODE_FIXED]);
+    mw__json_uint(j, "last_heap_default", r->last_heap_default);
+    mw__json_num(j, "ns_per_fault", r->ns_per_fault);
+    mw__json_num(j, "faults_per_page", r->faults_per_page);
+    mw__json_num(j, "per_page_growth", r->per_page_growth);
+    mw__json_num(j, "pinned_vs_default_1m", r->pinned_vs_default_1m);
+    mw__lab_json_verdicts(j, MW__ARRAY_LEN(keys), keys, v);
+    mw__json_uint(j, "size_step", r->size_step);
+    mw__json_uint(j, "max_size_planned", r->max_size_planned);
+    mw__lab_budget_json(j, &r->budget);
+    mw__json_end(j);
 }
 
-static size_t sizes_charts(const void *result, mw__exp_chart_t *out)
+static size_t sizes_charts(const void *result, mw__lab_chart_t *out)
 {
-    const mw__exp_sizes_t *r = result;
+    const mw__lab_sizes_t *r = result;
     char b[2][32];
 
     for (int k = 0; k < 2; k++) {
-        mw__exp_chart_t *c = &out[k];
+        mw__lab_chart_t *c = &out[k];
         for (int m = 0; m < MW__MODES; m++) {
             for (size_t i = 0; i < r->nrows; i++) {
                 const mw_bench_result_t *x = &r->rows[i].run[m];
@@ -468,7 +468,8 @@ static size_t sizes_charts(const void *result, mw__exp_chart_t *out)
                      "pinned: every call from %s on is a fresh mapping, about %s per page fault; "
                      "default: glibc raises its threshold when a mapped block is freed",
                      r->first_mmapped[MW__MODE_FIXED]
-                         ? mw__exp_size_str(r->first_mmapped[MW__MODE_FIXED], b[0], sizeof b[0])
+                         ? mw__format_bytes_as(r->first_mmapped[MW__MODE_FIXED], MW__BYTES_EXACT,
+                                               b[0], sizeof b[0])
                          : "(none)",
                      mw__bench_format_ns(r->ns_per_fault, b[1], sizeof b[1]));
         else
@@ -479,7 +480,8 @@ static size_t sizes_charts(const void *result, mw__exp_chart_t *out)
                                                         : "the default mode faulted at no size "
                                                           "measured",
                      r->first_mmapped[MW__MODE_DEFAULT]
-                         ? mw__exp_size_str(r->first_mmapped[MW__MODE_DEFAULT], b[0], sizeof b[0])
+                         ? mw__format_bytes_as(r->first_mmapped[MW__MODE_DEFAULT], MW__BYTES_EXACT,
+                                               b[0], sizeof b[0])
                          : "",
                      r->page);
         c->chart =
@@ -496,7 +498,7 @@ static size_t sizes_charts(const void *result, mw__exp_chart_t *out)
     return 2;
 }
 
-const mw__exp_t mw__exp_sizes_desc = {
+const mw__lab_exp_t mw__lab_sizes_desc = {
     .name = "sizes",
     .summary = "malloc + touch + free from 16 B to 64 MiB: the mmap threshold and page faults",
     .measures = "For each power of two from 16 B to 64 MiB: malloc, write one byte per page, free, "
@@ -504,8 +506,8 @@ const mw__exp_t mw__exp_sizes_desc = {
                 "twice, each in a fresh process: with glibc's defaults, and with the mmap "
                 "threshold pinned at 128 KiB; after each size, 16 more calls count how many "
                 "glibc served with mmap.",
-    .result_size = sizeof(mw__exp_sizes_t),
-    .budget_offset = offsetof(mw__exp_sizes_t, budget),
+    .result_size = sizeof(mw__lab_sizes_t),
+    .budget_offset = offsetof(mw__lab_sizes_t, budget),
     .weight = 4,
     .run = sizes_run,
     .table = sizes_table,

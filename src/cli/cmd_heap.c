@@ -102,22 +102,6 @@ static struct proc *proc_get(int pid)
     return &procs[nprocs++];
 }
 
-/* pattern with %p replaced by pid. */
-static void expand(const char *pattern, int pid, char *out, size_t len)
-{
-    size_t n = 0;
-
-    for (; *pattern && n + 24 < len; pattern++) {
-        if (pattern[0] == '%' && pattern[1] == 'p') {
-            n += (size_t)snprintf(out + n, len - n, "%d", pid);
-            pattern++;
-        } else {
-            out[n++] = *pattern;
-        }
-    }
-    out[n] = '\0';
-}
-
 static const char *commas(uint64_t v, char *buf, size_t len)
 {
     return lk_commas(v, buf, len);
@@ -214,7 +198,7 @@ static void report(const struct opts *o, struct proc *pr)
         mw_cli_error(CMD, NULL, "%s", strerror(ENOMEM));
         goto out;
     }
-    expand(o->out_file, pr->pid, path, sizeof path);
+    mw_launch_path(o->out_file, pr->pid, path, sizeof path);
     f = fopen(path, "we");
     if (!f) {
         mw_cli_error(CMD, path, "%s", strerror(errno));
@@ -240,7 +224,7 @@ static void report(const struct opts *o, struct proc *pr)
         for (a = 0; a < o->argc && n < (int)sizeof title - 1; a++)
             n += snprintf(title + n, sizeof title - (size_t)n, " %s", o->argv[a]);
         so.title = title;
-        expand(o->svg_file, pr->pid, svg, sizeof svg);
+        mw_launch_path(o->svg_file, pr->pid, svg, sizeof svg);
         f = strcmp(svg, "-") == 0 ? stdout : fopen(svg, "we");
         err = f ? hp_svg_write(f, &p, &st, sym, &so) : -errno;
         if (f && f != stdout && fclose(f) != 0 && !err)
@@ -269,10 +253,7 @@ static int handle(void *ctx, const unsigned char *m, size_t len)
     mw__leak_msg_t h;
     struct proc *p;
 
-    if (len < sizeof h)
-        return -1;
-    memcpy(&h, m, sizeof h);
-    if (h.magic != MW__LEAK_MAGIC || h.len > len - sizeof h)
+    if (mw_launch_header(m, len, &h) < 0)
         return -1;
     p = proc_get(h.pid);
     if (!p)
@@ -332,32 +313,24 @@ static int run(struct opts *o)
     root_pid = l.pid;
     if (!o->quiet) {
         fprintf(stderr, "==%d== memwalk heap, a heap profiler for unmodified programs\n", root_pid);
-        fprintf(stderr, "==%d== Command:", root_pid);
-        for (i = 0; i < o->argc; i++)
-            fprintf(stderr, " %s", o->argv[i]);
-        fprintf(stderr, "\n==%d== \n", root_pid);
+        /* The Command: line escaped as valgrind's (and memwalk leaks') is. */
+        mw__sb_t cmdline = {0};
+        for (i = 0; i < o->argc; i++) {
+            mw__sb_putc(&cmdline, ' ');
+            lk_command_arg(&cmdline, o->argv[i]);
+        }
+        fprintf(stderr, "==%d== Command:%s\n==%d== \n", root_pid, cmdline.buf ? cmdline.buf : "",
+                root_pid);
+        mw__sb_free(&cmdline);
     }
     if (mw_launch_collect(&l, handle, bad_msg, o, &status) < 0)
         return MW_EXIT_FAILURE;
     root = proc_get(root_pid);
-    if (root && !root->reported) {
-        if (WIFSIGNALED(status))
-            fprintf(stderr,
-                    "==%d== \n==%d== Process terminated by signal %d (SIG%s) before the tracer "
-                    "could write its profile\n",
-                    root_pid, root_pid, WTERMSIG(status),
-                    sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "?");
-        else
-            fprintf(stderr,
-                    "==%d== memwalk: no heap profile from %s (it executed another program, "
-                    "closed the tracer's socket, or cleared LD_PRELOAD)\n",
-                    root_pid, o->argv[0]);
-    }
-    if (WIFSIGNALED(status))
-        return 128 + WTERMSIG(status);
-    if (status_files && WEXITSTATUS(status) == 0)
+    if (root && !root->reported)
+        mw_launch_unreported(stderr, root_pid, status, o->argv[0], "heap profile");
+    if (status_files && WIFEXITED(status) && WEXITSTATUS(status) == 0)
         return MW_EXIT_ACCESS;
-    return WEXITSTATUS(status);
+    return mw_launch_status(status);
 }
 
 /* A number within [lo, hi] for option name, or -1 after an error line. */

@@ -110,8 +110,6 @@ static FILE *proc_log(const struct opts *o, struct proc *p)
 {
     static FILE *shared;
     char path[PATH_MAX];
-    size_t n = 0;
-    const char *s;
     int per_pid;
 
     if (p->log)
@@ -121,15 +119,7 @@ static FILE *proc_log(const struct opts *o, struct proc *p)
     per_pid = strstr(o->log_file, "%p") != NULL;
     if (!per_pid && shared)
         return p->log = shared;
-    for (s = o->log_file; *s && n + 24 < sizeof path; s++) {
-        if (s[0] == '%' && s[1] == 'p') {
-            n += (size_t)snprintf(path + n, sizeof path - n, "%d", p->pid);
-            s++;
-        } else {
-            path[n++] = *s;
-        }
-    }
-    path[n] = '\0';
+    mw_launch_path(o->log_file, p->pid, path, sizeof path);
     p->log = fopen(path, "we");
     if (!p->log) {
         mw_cli_error(CMD, path, "%s (reporting to stderr)", strerror(errno));
@@ -249,10 +239,7 @@ static int handle(const struct opts *o, const unsigned char *m, size_t len)
     mw__leak_msg_t h;
     struct proc *p;
 
-    if (len < sizeof h)
-        return -1;
-    memcpy(&h, m, sizeof h);
-    if (h.magic != MW__LEAK_MAGIC || h.len > len - sizeof h)
+    if (mw_launch_header(m, len, &h) < 0)
         return -1;
     p = proc_get(h.pid);
     if (!p)
@@ -359,26 +346,11 @@ static int run(const struct opts *o, int argc, char **argv)
     for (i = 0; i < nprocs; i++)
         forked_preamble(o, &procs[i]); /* forked children that never reported */
     root = proc_get(child_pid);
-    if (!root->reported) {
-        FILE *f = proc_log(o, root);
-        if (WIFSIGNALED(status))
-            fprintf(f,
-                    "==%d== \n==%d== Process terminated by signal %d (SIG%s) before the tracer "
-                    "could report\n",
-                    root->pid, root->pid, WTERMSIG(status),
-                    sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "?");
-        else
-            fprintf(f,
-                    "==%d== memwalk: no leak report from %s (it executed another program, "
-                    "closed the report socket, or cleared LD_PRELOAD)\n",
-                    root->pid, argv[0]);
-        fflush(f);
-    }
+    if (!root->reported)
+        mw_launch_unreported(proc_log(o, root), root->pid, status, argv[0], "leak report");
     if (o->error_exitcode && root->stats.errors > 0)
         return o->error_exitcode;
-    if (WIFSIGNALED(status))
-        return 128 + WTERMSIG(status);
-    return WEXITSTATUS(status);
+    return mw_launch_status(status);
 }
 
 /* --read: reports from raw files written by a preload used by hand. */
@@ -395,10 +367,9 @@ static int read_files(const struct opts *o, int argc, char **argv)
             rc = MW_EXIT_ACCESS;
             continue;
         }
-        while (off + sizeof(mw__leak_msg_t) <= len) {
+        while (off < len) {
             mw__leak_msg_t h;
-            memcpy(&h, data + off, sizeof h);
-            if (h.magic != MW__LEAK_MAGIC || h.len > len - off - sizeof h)
+            if (mw_launch_header((const unsigned char *)data + off, len - off, &h) < 0)
                 break;
             handle(o, (const unsigned char *)data + off, sizeof h + h.len);
             off += sizeof h + h.len;

@@ -97,6 +97,10 @@ int hp_site_cmp_bytes(const void *a, const void *b);
  * "???". */
 const char *hp_site_label(lk_sym_t *sym, uint64_t ip, char *buf, size_t len);
 
+/* The max sites of all[0..n) (malloc'd, freed here) holding the most, largest first, labelled,
+ * into out. Returns how many. */
+size_t hp_sites_best(struct hp_site *all, size_t n, lk_sym_t *sym, struct hp_site *out, size_t max);
+
 /* The allocation sites (first frames) holding the most at the peak, largest first: at most max
  * of them. Returns how many. */
 size_t hp_top_sites(const struct hp_profile *p, const struct hp_stacks *st, lk_sym_t *sym,

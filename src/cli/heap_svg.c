@@ -103,15 +103,7 @@ static size_t drawn_sites(const struct hp_profile *p, const struct hp_stacks *st
     }
     qsort(all, n, sizeof *all, hp_site_cmp_ip);
     n = merge_ips(all, n, 0);
-    qsort(all, n, sizeof *all, hp_site_cmp_bytes);
-    if (n > max)
-        n = max;
-    for (i = 0; i < n; i++) {
-        out[i] = all[i];
-        hp_site_label(sym, all[i].ip, out[i].label, sizeof out[i].label);
-    }
-    free(all);
-    return n;
+    return hp_sites_best(all, n, sym, out, max);
 }
 
 /* The bytes a snapshot holds in each layer: the top sites, the other sites, the extra bytes. */

@@ -340,6 +340,21 @@ int hp_site_cmp_bytes(const void *a, const void *b)
     return hp_site_cmp_ip(a, b);
 }
 
+size_t hp_sites_best(struct hp_site *all, size_t n, lk_sym_t *sym, struct hp_site *out, size_t max)
+{
+    size_t i;
+
+    qsort(all, n, sizeof *all, hp_site_cmp_bytes);
+    if (n > max)
+        n = max;
+    for (i = 0; i < n; i++) {
+        out[i] = all[i];
+        hp_site_label(sym, all[i].ip, out[i].label, sizeof out[i].label);
+    }
+    free(all);
+    return n;
+}
+
 size_t hp_top_sites(const struct hp_profile *p, const struct hp_stacks *st, lk_sym_t *sym,
                     struct hp_site *out, size_t max)
 {
@@ -372,13 +387,5 @@ size_t hp_top_sites(const struct hp_profile *p, const struct hp_stacks *st, lk_s
         all[n].top_bytes = all[i].bytes;
         n++;
     }
-    qsort(all, n, sizeof *all, hp_site_cmp_bytes);
-    if (n > max)
-        n = max;
-    for (i = 0; i < n; i++) {
-        out[i] = all[i];
-        hp_site_label(sym, all[i].ip, out[i].label, sizeof out[i].label);
-    }
-    free(all);
-    return n;
+    return hp_sites_best(all, n, sym, out, max);
 }

@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "leak/record.h"
 
 static const char *const tries[] = {"/libmemwalk-leak.so", "/../lib/memwalk/libmemwalk-leak.so"};
 static const struct mw_cli_preload leak_lib = {
@@ -136,4 +135,51 @@ int mw_launch_collect(struct mw_launch *l,
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGQUIT, &old_quit, NULL);
     return 0;
+}
+
+int mw_launch_header(const unsigned char *m, size_t len, mw__leak_msg_t *h)
+{
+    if (len < sizeof *h)
+        return -1;
+    memcpy(h, m, sizeof *h);
+    if (h->magic != MW__LEAK_MAGIC || h->len > len - sizeof *h)
+        return -1;
+    return 0;
+}
+
+void mw_launch_path(const char *pattern, int pid, char *out, size_t len)
+{
+    size_t n = 0;
+
+    for (; *pattern && n + 24 < len; pattern++) {
+        if (pattern[0] == '%' && pattern[1] == 'p') {
+            n += (size_t)snprintf(out + n, len - n, "%d", pid);
+            pattern++;
+        } else {
+            out[n++] = *pattern;
+        }
+    }
+    out[n] = '\0';
+}
+
+void mw_launch_unreported(FILE *f, int pid, int status, const char *prog, const char *what)
+{
+    if (WIFSIGNALED(status)) {
+        const char *abbrev = sigabbrev_np(WTERMSIG(status));
+        fprintf(f,
+                "==%d== \n==%d== Process terminated by signal %d (SIG%s) before the tracer could "
+                "send its %s\n",
+                pid, pid, WTERMSIG(status), abbrev ? abbrev : "?", what);
+    } else {
+        fprintf(f,
+                "==%d== memwalk: no %s from %s (it executed another program, closed the "
+                "tracer's socket, or cleared LD_PRELOAD)\n",
+                pid, what, prog);
+    }
+    fflush(f);
+}
+
+int mw_launch_status(int status)
+{
+    return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 }

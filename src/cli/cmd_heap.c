@@ -78,6 +78,8 @@ struct proc {
     int prof_done; /* its END arrived */
     mw__sb_t data; /* the result stream */
     int reported;
+    int hellos;    /* HELLO messages seen from this process id */
+    mw__sb_t args; /* its command line as its HELLO said (NUL-separated); empty: PROGRAM's */
 };
 
 static struct proc *procs;
@@ -181,9 +183,18 @@ static void report(const struct opts *o, struct proc *pr)
     char path[PATH_MAX], svg[PATH_MAX];
     const char *written = NULL, *drawn = NULL;
     FILE *f;
-    int have_r, err;
+    int have_r, err, argc = o->argc;
+    char *args[256], *const *argv = o->argv;
 
     pr->reported = 1;
+    if (pr->args.len) {
+        size_t i = 0;
+        for (argc = 0; i < pr->args.len && argc < (int)MW__ARRAY_LEN(args); argc++) {
+            args[argc] = pr->args.buf + i;
+            i += strlen(pr->args.buf + i) + 1;
+        }
+        argv = args;
+    }
     have_r = lk_result_parse((const unsigned char *)pr->data.buf, pr->data.len, &r) == 0;
     if (!pr->prof_done ||
         hp_profile_parse((const unsigned char *)pr->prof.buf, pr->prof.len, &p) < 0) {
@@ -204,7 +215,7 @@ static void report(const struct opts *o, struct proc *pr)
         mw_cli_error(CMD, path, "%s", strerror(errno));
         status_files = 1;
     } else {
-        struct hp_massif_opts mo = {o->desc.buf, o->argv, o->argc, o->threshold};
+        struct hp_massif_opts mo = {o->desc.buf, argv, argc, o->threshold};
         err = hp_massif_write(f, &p, &st, sym, &mo);
         if (fclose(f) != 0 && !err)
             err = -errno;
@@ -221,8 +232,8 @@ static void report(const struct opts *o, struct proc *pr)
         char title[512];
         int a, n;
         n = snprintf(title, sizeof title, "memwalk heap:");
-        for (a = 0; a < o->argc && n < (int)sizeof title - 1; a++)
-            n += snprintf(title + n, sizeof title - (size_t)n, " %s", o->argv[a]);
+        for (a = 0; a < argc && n < (int)sizeof title - 1; a++)
+            n += snprintf(title + n, sizeof title - (size_t)n, " %s", argv[a]);
         so.title = title;
         mw_launch_path(o->svg_file, pr->pid, svg, sizeof svg);
         f = strcmp(svg, "-") == 0 ? stdout : fopen(svg, "we");
@@ -266,6 +277,13 @@ static int handle(void *ctx, const unsigned char *m, size_t len)
             p->prof_done = 0;
             p->data.len = 0;
         }
+        /* Its cmd: line is its own, as massif's: PROGRAM's as given for the first one, the
+         * path execve was given and the arguments for the others (a forked child says its
+         * parent's). */
+        p->args.len = 0;
+        if (h.pid != root_pid || p->hellos > 0)
+            mw__sb_putn(&p->args, (const char *)m, h.len);
+        p->hellos++;
     } else if (h.type == MW__LEAK_MSG_PROFILE) {
         mw__sb_putn(&p->prof, (const char *)m, h.len);
         if (p->prof.err)
@@ -280,6 +298,7 @@ static int handle(void *ctx, const unsigned char *m, size_t len)
             report(o, p);
             mw__sb_free(&p->prof);
             mw__sb_free(&p->data);
+            mw__sb_free(&p->args);
             p->prof_done = 0;
         }
     }

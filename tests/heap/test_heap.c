@@ -303,6 +303,27 @@ Test(heap_command, pid_in_the_file_name_and_a_profile_per_process, .timeout = TI
     lk_cleanup(dir);
 }
 
+Test(heap_command, an_executed_program_has_its_own_cmd_line, .timeout = TIMEOUT)
+{
+    char *dir = lk_tmpdir(), expect[600];
+    const char *args[] = {"--trace-children=yes", "--time-unit=B", out_opt(dir, "m.%p"),
+                          "/usr/bin/env", victim("phases"), "one", NULL};
+    glob_t g;
+    struct ms_file f;
+
+    cr_assert_eq(exit_code(heap(dir, args)), 0);
+    cr_assert_eq(glob(tmp_path(dir, "m.[0-9]*"), 0, NULL, &g), 0);
+    cr_assert_eq(g.gl_pathc, 1, "env executed phases in its place: one process, one profile");
+    cr_assert_eq(ms_read(g.gl_pathv[0], &f), 0);
+    globfree(&g);
+    /* massif's cmd: line names the program env executed, as execve was given it */
+    snprintf(expect, sizeof expect, "%s one", victim("phases"));
+    cr_assert_str_eq(f.cmd, expect);
+    cr_assert_eq(ms_peak(&f)->heap, 300 * 8192 + 100 * 2048 + 100, "phases' own peak");
+    ms_free(&f);
+    lk_cleanup(dir);
+}
+
 Test(heap_command, svg_is_valid_xml_with_the_sites, .timeout = TIMEOUT)
 {
     char *dir = lk_tmpdir(), *svg;

@@ -306,8 +306,13 @@ Test(heap_command, pid_in_the_file_name_and_a_profile_per_process, .timeout = TI
 Test(heap_command, an_executed_program_has_its_own_cmd_line, .timeout = TIMEOUT)
 {
     char *dir = lk_tmpdir(), expect[600];
-    const char *args[] = {"--trace-children=yes", "--time-unit=B", out_opt(dir, "m.%p"),
-                          "/usr/bin/env", victim("phases"), "one", NULL};
+    const char *args[] = {"--trace-children=yes",
+                          "--time-unit=B",
+                          out_opt(dir, "m.%p"),
+                          "/usr/bin/env",
+                          victim("phases"),
+                          "one",
+                          NULL};
     glob_t g;
     struct ms_file f;
 

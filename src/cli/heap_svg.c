@@ -40,12 +40,15 @@ static double tick_step(double max, int n, int bytes)
     return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * mag;
 }
 
-/* A byte count as the other charts write it: a power of two whole ("64 MiB"), others rounded. */
+/* A byte count for a tick or a legend: whole in its unit when it is ("6 MiB", "512 KiB"),
+ * else rounded as the other charts round it ("1.5 MiB", "9.4 MiB"). */
 static void bytes_label(char *buf, size_t len, double v)
 {
     uint64_t b = v > 0 ? (uint64_t)llround(v) : 0;
 
-    mw__format_bytes_as(b, (b & (b - 1)) == 0 ? MW__BYTES_EXACT : MW__BYTES_ROUND, buf, len);
+    mw__format_bytes_as(b, MW__BYTES_EXACT, buf, len);
+    if (strtoull(buf, NULL, 10) >= 1024)
+        mw__format_bytes_as(b, MW__BYTES_ROUND, buf, len);
 }
 
 static void label(mw__sb_t *sb, double x, double y, const char *anchor, const char *cls,

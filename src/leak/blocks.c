@@ -26,6 +26,7 @@
  * free to report, not a fault in the tracer. A free turns the header from live to freed with one
  * compare-and-swap once threads exist, so two threads freeing the same block cannot both win. */
 #include "leak/leak.h"
+#include "leak/profile.h"
 
 #include <dlfcn.h>
 #include <string.h>
@@ -274,6 +275,8 @@ void *mw__blocks_add(struct mw__leak_thread *t, void *real, size_t off, uint64_t
     S(s)->p = p;
     h->w0 = size | (uint64_t)__builtin_ctzll(off) << 48 | (uint64_t)(kind & 3) << 56;
     h->w1 = live_w1(p, h->w0, s);
+    if (__builtin_expect(mw__prof_on, 0))
+        mw__prof_alloc(t, size, trace);
     t->allocs++;
     t->bytes += size;
     return (void *)p;
@@ -334,6 +337,8 @@ int mw__blocks_state(const void *ptr, struct mw__blkinfo *out)
         out->slot = s;
         out->alloc_trace = 0; /* in the slot: mw__blocks_slot_trace (another cache line) */
         out->free_trace = 0;
+        if (__builtin_expect(mw__prof_on, 0))
+            __builtin_prefetch(S(s)); /* the heap profile reads the slot's stack soon */
         return MW__BLK_LIVE;
     }
     if (w1 == plain_w1(p, w0)) {
@@ -387,6 +392,8 @@ int mw__blocks_release(struct mw__leak_thread *t, const void *ptr, const struct 
     } else if (!__atomic_compare_exchange_n(&h->w1, &live, freed, 0, __ATOMIC_ACQ_REL,
                                             __ATOMIC_RELAXED))
         return 0;
+    if (__builtin_expect(mw__prof_on, 0))
+        mw__prof_free(t, b->size, S(b->slot)->meta);
     S(b->slot)->p = ((uintptr_t)t->free_head << 1) | 1;
     if (t->free_count++ == 0)
         t->free_tail = b->slot;
@@ -491,6 +498,8 @@ void *mw__blocks_move(struct mw__leak_thread *t, void *real, const struct mw__bl
         granules_mark(p - sizeof(struct hdr), p);
     if (trace >= (1u << TRACE_BITS))
         trace = 0;
+    if (__builtin_expect(mw__prof_on, 0))
+        mw__prof_realloc(t, b->size, S(b->slot)->meta, size, trace);
     S(b->slot)->meta = seq << TRACE_BITS | trace;
     S(b->slot)->p = p;
     h->w0 = size | (uint64_t)__builtin_ctzll(b->off) << 48 | (uint64_t)(b->kind & 3) << 56;
@@ -499,6 +508,25 @@ void *mw__blocks_move(struct mw__leak_thread *t, void *real, const struct mw__bl
     t->allocs++;
     t->bytes += size;
     return (void *)p;
+}
+
+void mw__blocks_prefetch(const void *ptr)
+{
+    const struct hdr *h = (const struct hdr *)((uintptr_t)ptr - sizeof(struct hdr));
+    uint32_t s;
+
+    /* Any pointer a program frees may come here: only a header in the allocator's memory is
+     * read (a bad or freed one gives a slot number that is at worst fetched for nothing). */
+    if (!mw__blocks_maybe(ptr) || header_readable((uintptr_t)ptr) != 1 || mw__in_pool(ptr))
+        return;
+    s = (uint32_t)h->w1;
+    if (s < high)
+        __builtin_prefetch(S(s));
+}
+
+uint64_t mw__blocks_next_seq(void)
+{
+    return __atomic_load_n(&next_seq, __ATOMIC_RELAXED);
 }
 
 void mw__blocks_thread_done(struct mw__leak_thread *t)

@@ -10,6 +10,7 @@
  * allocator, and passes the gate, whatever the path: tracked, untracked, realloc(p, 0), nested.
  * A nested call (from the unwinder, from libc calls the tracer makes) is forwarded untracked. */
 #include "leak/leak.h"
+#include "leak/profile.h"
 
 #include <errno.h>
 #include <string.h>
@@ -197,9 +198,12 @@ void mw__leak_flush(struct mw__leak_thread *self, struct mw__leak_thread *t, int
         if (st[i] == MW__BLK_LIVE)
             mw__blocks_prefetch_slot(b[i].slot);
     }
+    t->ndefer = 0; /* (before: the heap profile takes these frees as done, not batched) */
     for (i = 0; i < n; i++) {
         struct mw__deferred *d = &t->defer[i];
         void *p;
+        if (__builtin_expect(mw__prof_on, 0))
+            mw__prof_flush(t, i, n);
         if (real && k && st[i] != MW__BLK_LIVE && d->how != MW__REL_DONE) {
             /* A bad release is described from the queue: the batch's earlier frees go first. */
             mw__freelist_put(keep, k);
@@ -211,7 +215,8 @@ void mw__leak_flush(struct mw__leak_thread *self, struct mw__leak_thread *t, int
         if (p)
             keep[k++] = p;
     }
-    t->ndefer = 0;
+    if (__builtin_expect(mw__prof_on, 0))
+        mw__prof_flush(t, n, n);
     if (real)
         mw__freelist_put(keep, k);
     mw__leave(self);

@@ -12,6 +12,12 @@ int mw__leak_num_callers = 12;
 int mw__leak_trace_children;
 pid_t mw__leak_pid;
 int mw__test_disabled;
+uint32_t mw__exit_flags; /* (the wire writer, which the heap profile links in, reads these) */
+
+const char *mw__leak_exe(void)
+{
+    return "";
+}
 
 void mw__leak_disable(const char *why)
 {
@@ -46,6 +52,35 @@ uint32_t mw__errors_thread_number(void)
 void mw__errors_thread_gone(uint32_t num)
 {
     (void)num;
+}
+
+/* The wire writer (linked in for the heap profile) writes the bad frees and descriptors: none
+ * here. */
+void mw__errors_traces(void (*use)(uint32_t trace, void *ctx), void *ctx)
+{
+    (void)use;
+    (void)ctx;
+}
+
+void mw__errors_write(void (*put)(const void *, size_t), uint32_t (*map)(uint32_t, void *),
+                      void *ctx)
+{
+    (void)put;
+    (void)map;
+    (void)ctx;
+}
+
+void mw__fds_traces(void (*use)(uint32_t trace, void *ctx), void *ctx)
+{
+    (void)use;
+    (void)ctx;
+}
+
+void mw__fds_write(void (*put)(const void *, size_t), uint32_t (*map)(uint32_t, void *), void *ctx)
+{
+    (void)put;
+    (void)map;
+    (void)ctx;
 }
 
 void mw__signals_deliver(struct mw__leak_thread *t)

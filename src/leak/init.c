@@ -259,16 +259,16 @@ static uint64_t freelist_vol(void)
     return vol;
 }
 
-/* Whether freed blocks are held back from the allocator (yes by default, as memcheck does):
- * memwalk's ",hold:no", else MEMWALK_FREELIST_HOLD=no by hand. */
+/* Whether freed blocks are held back from the allocator, as memcheck does (no by default: it
+ * costs time, see freelist.c): memwalk's ",hold:yes", else MEMWALK_FREELIST_HOLD=yes by hand. */
 static int freelist_hold(void)
 {
     const char *l = mw__leak_env("MEMWALK_LAUNCH"), *v = l ? strstr(l, ",hold:") : NULL;
 
     if (v)
-        return v[6] != 'n';
+        return v[6] == 'y';
     v = mw__leak_env("MEMWALK_FREELIST_HOLD");
-    return !v || !(v[0] == 'n' || v[0] == '0');
+    return v && (v[0] == 'y' || v[0] == '1');
 }
 
 /* ---- start -------------------------------------------------------------------------------- */

@@ -138,6 +138,14 @@ Test(leaks_errors, every_bad_free_of_c, .timeout = 900)
             "ERROR SUMMARY: 11 errors from 9 contexts");
 }
 
+/* The same with freed blocks held back from reuse, as memcheck holds them. */
+Test(leaks_errors, every_bad_free_of_c_with_freelist_hold, .timeout = 900)
+{
+    setenv("MEMWALK_FREELIST_HOLD", "yes", 1);
+    compare("badfree_kinds", "badfree_kinds.c", NULL, "yes",
+            "ERROR SUMMARY: 11 errors from 9 contexts");
+}
+
 /* The four mismatches of malloc/new/new[] with free/delete/delete[], and deletes twice. */
 Test(leaks_errors, mismatched_and_repeated_deletes, .timeout = 900)
 {

@@ -231,55 +231,33 @@ static int need_mode(int flags)
 }
 
 /* ---- open and its family --------------------------------------------------------------------- */
-#define OPEN_WRAPPER(fn)                               \
-    EXPORT int fn(const char *path, int flags, ...)    \
-    {                                                  \
-        DISTINCT(fn);                                  \
-        mode_t mode = 0;                               \
-        int fd;                                        \
-        if (need_mode(flags)) {                        \
-            va_list ap;                                \
-            va_start(ap, flags);                       \
-            mode = va_arg(ap, mode_t);                 \
-            va_end(ap);                                \
-        }                                              \
-        {                                              \
-            REAL(int (*)(const char *, int, ...), fn); \
-            if (!mw__fds_mode)                         \
-                return real_##fn(path, flags, mode);   \
-            fd = real_##fn(path, flags, mode);         \
-        }                                              \
-        OPENED(fd, path, 0);                           \
-        return fd;                                     \
+/* params end in "int flags, ..."; the mode follows when flags ask for one. */
+#define MODE_WRAPPER(fn, params, args) \
+    EXPORT int fn params               \
+    {                                  \
+        DISTINCT(fn);                  \
+        mode_t mode = 0;               \
+        int fd;                        \
+        if (need_mode(flags)) {        \
+            va_list ap;                \
+            va_start(ap, flags);       \
+            mode = va_arg(ap, mode_t); \
+            va_end(ap);                \
+        }                              \
+        {                              \
+            REAL(int(*) params, fn);   \
+            if (!mw__fds_mode)         \
+                return real_##fn args; \
+            fd = real_##fn args;       \
+        }                              \
+        OPENED(fd, path, 0);           \
+        return fd;                     \
     }
 
-OPEN_WRAPPER(open)
-OPEN_WRAPPER(open64)
-
-#define OPENAT_WRAPPER(fn)                                     \
-    EXPORT int fn(int dirfd, const char *path, int flags, ...) \
-    {                                                          \
-        DISTINCT(fn);                                          \
-        mode_t mode = 0;                                       \
-        int fd;                                                \
-        if (need_mode(flags)) {                                \
-            va_list ap;                                        \
-            va_start(ap, flags);                               \
-            mode = va_arg(ap, mode_t);                         \
-            va_end(ap);                                        \
-        }                                                      \
-        {                                                      \
-            REAL(int (*)(int, const char *, int, ...), fn);    \
-            if (!mw__fds_mode)                                 \
-                return real_##fn(dirfd, path, flags, mode);    \
-            fd = real_##fn(dirfd, path, flags, mode);          \
-        }                                                      \
-        OPENED(fd, path, 0);                                   \
-        return fd;                                             \
-    }
-
-OPENAT_WRAPPER(openat)
-OPENAT_WRAPPER(openat64)
+MODE_WRAPPER(open, (const char *path, int flags, ...), (path, flags, mode))
+MODE_WRAPPER(open64, (const char *path, int flags, ...), (path, flags, mode))
+MODE_WRAPPER(openat, (int dirfd, const char *path, int flags, ...), (dirfd, path, flags, mode))
+MODE_WRAPPER(openat64, (int dirfd, const char *path, int flags, ...), (dirfd, path, flags, mode))
 
 /* _FORTIFY_SOURCE's checked versions, and creat: a path and fixed arguments. */
 #define PATH_WRAPPER(fn, params, args) \

@@ -23,7 +23,8 @@ HEAP_BENCH_TOOLS := $(addprefix $(BUILD)/bench/leak_overhead/,alloc_heavy gen_sq
 
 # The unit suite: the command's helpers linked in, the command run on the victims.
 HEAP_CLI_OBJS := $(addprefix $(BUILD)/obj/src/cli/,heap_profile.o heap_tree.o heap_massif.o \
-                   heap_svg.o leaks_symbols.o leaks_result.o leaks_names.o leaks_cache.o)
+                   heap_svg.o leaks_symbols.o leaks_result.o leaks_sections.o leaks_names.o \
+                   leaks_cache.o)
 HEAP_TEST_OBJS := $(HEAP_HARNESS_OBJ) $(BUILD)/obj/tests/heap/massif.o
 TEST_LDLIBS_heap = $(HEAP_CLI_OBJS) $(HEAP_TEST_OBJS) $(LIB_A)
 $(BUILD)/tests/test_heap: $(HEAP_CLI_OBJS) $(HEAP_TEST_OBJS) $(MEMWALK) $(PRELOAD) $(HEAP_VICTIMS)

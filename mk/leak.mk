@@ -40,8 +40,8 @@ leak-victims: $(LEAK_VICTIMS) $(BUILD)/tests/leaks/victims/libplugin.so
 # The oracle comparisons and the robustness runs: test programs of their own (not unit suites:
 # valgrind is slow), run once by `make check` through CHECKS.
 LEAK_HARNESS_OBJ := $(BUILD)/obj/tests/leaks/harness.o
-$(BUILD)/obj/tests/leaks/harness.o $(BUILD)/obj/tests/leaks/oracle.o $(BUILD)/obj/tests/leaks/robust.o: \
-  ALL_CFLAGS += $(TEST_CPPFLAGS)
+$(BUILD)/obj/tests/leaks/harness.o $(BUILD)/obj/tests/leaks/oracle.o $(BUILD)/obj/tests/leaks/robust.o \
+  $(BUILD)/obj/tests/leaks/errors.o: ALL_CFLAGS += $(TEST_CPPFLAGS)
 
 $(BUILD)/tests/leaks_oracle: $(BUILD)/obj/tests/leaks/oracle.o $(LEAK_HARNESS_OBJ)
 	@mkdir -p $(@D)
@@ -51,16 +51,24 @@ $(BUILD)/tests/leaks_robust: $(BUILD)/obj/tests/leaks/robust.o $(LEAK_HARNESS_OB
 	@mkdir -p $(@D)
 	$(Q)$(call say,LD,$@)$(CC) -o $@ $^ $(CRITERION_LIBS) $(LDLIBS_BASE)
 
-CHECKS += check-leaks-oracle check-leaks-robust
-.PHONY: check-leaks-oracle check-leaks-robust
+$(BUILD)/tests/leaks_errors: $(BUILD)/obj/tests/leaks/errors.o $(LEAK_HARNESS_OBJ)
+	@mkdir -p $(@D)
+	$(Q)$(call say,LD,$@)$(CC) -o $@ $^ $(CRITERION_LIBS) $(LDLIBS_BASE)
+
+CHECKS += check-leaks-oracle check-leaks-robust check-leaks-errors
+.PHONY: check-leaks-oracle check-leaks-robust check-leaks-errors
 check-leaks-oracle: all examples leak-victims $(BUILD)/tests/leaks_oracle
 	$(Q)timeout 900 $(BUILD)/tests/leaks_oracle --short-filename -j2
+
+# Bad frees and descriptors against memcheck (issue 12, 1 and 2).
+check-leaks-errors: all leak-victims $(BUILD)/tests/leaks_errors
+	$(Q)timeout 600 $(BUILD)/tests/leaks_errors --short-filename -j2
 
 check-leaks-robust: all leak-victims $(BUILD)/tests/leaks_robust
 	$(Q)timeout 600 $(BUILD)/tests/leaks_robust --short-filename -j2
 
 # The unit suite tests the command's helpers directly, and the command and preload as programs.
-LEAK_CLI_UNIT_OBJS := $(patsubst %,$(BUILD)/obj/src/cli/leaks_%.o,result supp names cache)
+LEAK_CLI_UNIT_OBJS := $(patsubst %,$(BUILD)/obj/src/cli/leaks_%.o,result supp names cache sections)
 TEST_LDLIBS_leaks := $(LEAK_CLI_UNIT_OBJS) $(LIB_A)
 # (The suite rule is made before this file is read, so its extra prerequisites go here.)
 $(BUILD)/tests/test_leaks: $(LEAK_CLI_UNIT_OBJS) \
@@ -83,7 +91,7 @@ bench-leak: all $(LEAK_BENCH_DIR)/alloc_heavy $(LEAK_BENCH_DIR)/gen_sql $(LEAK_B
 # The result stream, the symbol cache file and suppression files; seeds: the suppression
 # fixtures.
 FUZZ_LEAKS     := $(BUILD)/fuzz/fuzz_leaks
-FUZZ_LEAKS_SRC := fuzz/fuzz_leaks.c $(patsubst %,src/cli/leaks_%.c,result supp names cache) \
+FUZZ_LEAKS_SRC := fuzz/fuzz_leaks.c $(patsubst %,src/cli/leaks_%.c,result supp names cache sections) \
                   $(wildcard src/common/*.c)
 FUZZ_LEAKS_CORPUS := $(BUILD)/fuzz/corpus-leaks
 
@@ -125,7 +133,7 @@ check-leaks-stress: all leak-victims
 # ---- unit tests of the preload's tables and unwinder: its objects from an archive, without the
 # entry points, the constructor and the exit path (tests/leak_preload/stubs.h stands in) ---------
 LEAK_PRELOAD_TEST_A := $(BUILD)/tests/libleak-preload-test.a
-LEAK_PRELOAD_TEST_OBJS = $(filter-out %/entry.o %/init.o %/proc.o %/signals.o %/exit.o,\
+LEAK_PRELOAD_TEST_OBJS = $(filter-out %/entry.o %/init.o %/proc.o %/signals.o %/exit.o %/errors.o %/fds.o,\
                            $(filter $(BUILD)/obj-preload/src/leak/%,$(PRELOAD_OBJS)))
 $(LEAK_PRELOAD_TEST_A): $(PRELOAD)
 	@mkdir -p $(@D)

@@ -1,6 +1,7 @@
 /* `memwalk leaks`: runs a program with the leak tracer preloaded, collects each traced
  * process's raw result over a socket, symbolizes it and prints memcheck's leak report. */
 #include "cli/cli.h"
+#include "cli/leaks_errors.h"
 #include "cli/launch.h"
 #include "cli/leaks_int.h"
 
@@ -25,6 +26,8 @@ static void usage(FILE *out)
             "\n"
             "Runs PROGRAM (unmodified, dynamically linked) with the leak tracer preloaded and\n"
             "prints memcheck's leak report when it exits, and for each forked child that exits.\n"
+            "Bad frees (double, invalid, mismatched) are reported as memcheck does, as they\n"
+            "happen, and counted as errors.\n"
             "\n"
             "options:\n"
             "  --leak-check=full|summary      loss records and summary (default), or summary\n"
@@ -36,6 +39,15 @@ static void usage(FILE *out)
             "  --num-callers=N                frames per stack, the allocation function included\n"
             "                                 (1-%d, default 12); records equal in these merge\n"
             "  --trace-children=yes|no        also trace programs PROGRAM executes (default no)\n"
+            "  --track-fds=no|yes|all         list the file descriptors open at exit, with the\n"
+            "                                 stack that opened each (all: stdin, stdout and\n"
+            "                                 stderr too; default no)\n"
+            "  --freelist-vol=BYTES           recent frees remembered, so that a second free is\n"
+            "                                 reported with both stacks (default 20000000,\n"
+            "                                 memcheck's; 0: none; K, M, G suffixes)\n"
+            "  --freelist-hold=yes|no         also hold those blocks back from reuse, as\n"
+            "                                 memcheck does: stale words in reused memory\n"
+            "                                 then hide no leak (slower; default no)\n"
             "  --suppressions=FILE            hide loss records matching FILE (memcheck's\n"
             "                                 suppression format; may be repeated)\n"
             "  --log-file=FILE                report to FILE instead of stderr; %%p = process id\n"
@@ -61,6 +73,9 @@ struct opts {
     int num_callers;
     int callers_given;
     int trace_children;
+    int track_fds;         /* 0 no, 1 yes, 2 all */
+    uint64_t freelist_vol; /* --freelist-vol; UINT64_MAX: not given */
+    int freelist_hold;     /* --freelist-hold; -1: not given */
     int quiet;
     int read_mode;
     const char *log_file;
@@ -279,6 +294,10 @@ static int handle(const struct opts *o, const unsigned char *m, size_t len)
             else if (p->ppid > 0)
                 forked_preamble(o, p);
         }
+    } else if (h.type == MW__LEAK_MSG_LIVE) {
+        forked_preamble(o, p); /* a forked child's error in its own log: its preamble first */
+        if (lk_live_message(proc_log(o, p), h.pid, m, h.len, h.flags) < 0)
+            return -1;
     } else if (h.type == MW__LEAK_MSG_DATA) {
         if (p->len + h.len > p->cap) {
             size_t ncap = p->cap ? p->cap * 2 : 65536;
@@ -320,13 +339,22 @@ static void bad_msg(void *ctx)
 static int run(const struct opts *o, int argc, char **argv)
 {
     struct mw_launch l = {CMD, NULL, 0, -1};
-    char options[64];
+    char options[160], vol[40] = "";
     int status = 0, rc;
     pid_t child_pid;
     size_t i;
     struct proc *root;
 
-    snprintf(options, sizeof options, "%d,%s", o->num_callers, o->trace_children ? "yes" : "no");
+    if (o->freelist_vol != UINT64_MAX)
+        snprintf(vol, sizeof vol, ",vol:%llu", (unsigned long long)o->freelist_vol);
+    snprintf(options, sizeof options, "%d,%s%s%s%s", o->num_callers,
+             o->trace_children ? "yes" : "no", vol,
+             o->freelist_hold < 0 ? ""
+             : o->freelist_hold   ? ",hold:yes"
+                                  : ",hold:no",
+             o->track_fds == 2 ? ",fds:all"
+             : o->track_fds    ? ",fds:yes"
+                               : "");
     l.options = options;
     rc = mw_launch_start(&l, argv);
     if (rc)
@@ -437,6 +465,9 @@ static int cmd_leaks(int argc, char **argv)
         O_LOG,
         O_JSON,
         O_READ,
+        O_TRACK_FDS,
+        O_FREELIST_VOL,
+        O_FREELIST_HOLD,
     };
     static const struct option longopts[] = {
         {"leak-check", required_argument, NULL, O_LEAK_CHECK},
@@ -449,6 +480,9 @@ static int cmd_leaks(int argc, char **argv)
         {"log-file", required_argument, NULL, O_LOG},
         {"json", required_argument, NULL, O_JSON},
         {"read", no_argument, NULL, O_READ},
+        {"track-fds", required_argument, NULL, O_TRACK_FDS},
+        {"freelist-vol", required_argument, NULL, O_FREELIST_VOL},
+        {"freelist-hold", required_argument, NULL, O_FREELIST_HOLD},
         {"quiet", no_argument, NULL, 'q'},
         {NULL, 0, NULL, 0},
     };
@@ -461,6 +495,8 @@ static int cmd_leaks(int argc, char **argv)
     o.rep.show = o.rep.errors = (1u << MW__LEAK_DEFINITE) | (1u << MW__LEAK_POSSIBLE);
     o.rep.full = 1;
     o.num_callers = 12;
+    o.freelist_vol = UINT64_MAX;
+    o.freelist_hold = -1;
     o.rep.cache_dir = lk_cache_dir();
     opterr = 0;
     while ((c = getopt_long(argc, argv, "+:q", longopts, NULL)) != -1) {
@@ -523,6 +559,28 @@ static int cmd_leaks(int argc, char **argv)
             break;
         case O_READ:
             o.read_mode = 1;
+            break;
+        case O_TRACK_FDS:
+            if (strcmp(optarg, "all") == 0) {
+                o.track_fds = 2;
+            } else if (parse_yesno(optarg, &o.track_fds) < 0) {
+                mw_cli_error(CMD, "--track-fds", "'%s': expected yes, no or all", optarg);
+                return MW_EXIT_USAGE;
+            }
+            break;
+        case O_FREELIST_VOL:
+            if (mw__parse_size(optarg, &o.freelist_vol) < 0 || o.freelist_vol > (1ull << 40)) {
+                mw_cli_error(CMD, "--freelist-vol",
+                             "'%s': expected a number of bytes up to 1T (K, M, G suffixes)",
+                             optarg);
+                return MW_EXIT_USAGE;
+            }
+            break;
+        case O_FREELIST_HOLD:
+            if (parse_yesno(optarg, &o.freelist_hold) < 0) {
+                mw_cli_error(CMD, "--freelist-hold", "'%s': expected yes or no", optarg);
+                return MW_EXIT_USAGE;
+            }
             break;
         case 'q':
             o.quiet = 1;

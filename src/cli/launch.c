@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -39,7 +40,15 @@ __attribute__((noreturn)) static void exec_child(const struct mw_launch *l, cons
                                                  const char *prog, char **argv, int sock, int errfd)
 {
     const char *old = getenv("LD_PRELOAD");
-    int fd = fcntl(sock, F_DUPFD, 3), exec_err; /* without close-on-exec */
+    /* Without close-on-exec, and high: the program's own descriptors keep the numbers they have
+     * natively (the tracer moves it higher still, or closes it; --track-fds lists them). */
+    struct rlimit rl;
+    int fd = fcntl(sock, F_DUPFD,
+                   getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > 256 &&
+                           rl.rlim_cur < (1u << 20)
+                       ? (int)rl.rlim_cur - 128
+                       : 3),
+        exec_err;
     char *lp, *launch = malloc(strlen(l->options) + 32);
 
     if (launch) {

@@ -23,6 +23,7 @@ struct lk_result {
     uint32_t *trace_depth;
     mw__leak_lossrec_t *recs;
     uint64_t *fault;
+    struct lk_sections *sect; /* what follows the fault stack (leaks_errors.h), or NULL */
 };
 
 /* A bounded reader over bytes: lk_take copies n bytes out and advances, or returns -1 when fewer
@@ -145,6 +146,11 @@ struct lk_report_opts {
 struct lk_report_stats {
     uint64_t errors, contexts, supp_errors, supp_contexts;
 };
+
+/* Prints a stack of the tracer's (entry: frame 0 is its entry point) as the loss records' stacks
+ * print, to out when not NULL, and as a JSON array to json when not NULL. Returns the frames. */
+size_t lk_report_stack(FILE *out, int pid, lk_sym_t *sym, const uint64_t *ips, uint32_t depth,
+                       int entry, mw__sb_t *json);
 
 /* Prints the report of one process to out, each line prefixed "==pid== "; appends a JSON
  * object to json when non-NULL. */

@@ -1,6 +1,7 @@
 /* The report of one traced process, in memcheck's words and layout: the fatal signal if any,
  * HEAP SUMMARY, loss records sorted as memcheck sorts them, LEAK SUMMARY, ERROR SUMMARY; and
  * the same facts as a JSON object. */
+#include "cli/leaks_errors.h"
 #include "cli/leaks_int.h"
 
 #include <signal.h>
@@ -281,6 +282,22 @@ static void json_frames(mw__sb_t *j, const struct lk_frame *f, size_t n)
     mw__sb_puts(j, "]");
 }
 
+size_t lk_report_stack(FILE *out, int pid, lk_sym_t *sym, const uint64_t *ips, uint32_t depth,
+                       int entry, mw__sb_t *json)
+{
+    struct stack st;
+    size_t n;
+
+    stack_init(&st, sym, ips, depth, entry, 0);
+    n = stack_printed(&st);
+    if (out)
+        print_frames(out, pid, st.f, n);
+    if (json)
+        json_frames(json, st.f, n);
+    stack_free(&st);
+    return n;
+}
+
 static const char *signame(int sig, char *buf, size_t len)
 {
     const char *abbrev = sigabbrev_np(sig);
@@ -367,6 +384,7 @@ void lk_report_print(FILE *out, const struct lk_result *r, const struct lk_repor
         }
     }
 
+    lk_errors_report(out, r, sym, st); /* the bad frees not printed while the program ran */
     if (r->h.end == MW__LEAK_END_SIGNAL) {
         const char *w = fault_words(r->h.code, r->h.fault_code);
         fprintf(out, "==%d== \n==%d== Process terminating with default action of signal %d (%s)\n",
@@ -379,6 +397,7 @@ void lk_report_print(FILE *out, const struct lk_result *r, const struct lk_repor
         nfault = stack_printed(&fault);
         print_frames(out, pid, fault.f, nfault);
     }
+    lk_fds_report(out, r, sym); /* --track-fds */
     fprintf(out, "==%d== \n==%d== HEAP SUMMARY:\n", pid, pid);
     fprintf(out, "==%d==     in use at exit: %s bytes in %s blocks\n", pid,
             lk_commas(inuse_b, a, sizeof a), lk_commas(inuse_n, b, sizeof b));
@@ -539,6 +558,8 @@ void lk_report_print(FILE *out, const struct lk_result *r, const struct lk_repor
             mw__sb_puts(json, ",\"fault_stack\":");
             json_frames(json, fault.f, nfault);
         }
+        lk_errors_json(json, r, sym);
+        lk_fds_json(json, r, sym);
         mw__sb_puts(json, "}");
     }
     for (i = 0; i < nrecs; i++)

@@ -1,5 +1,6 @@
 /* Reading the tracer's result stream, with every length checked, and small formatting helpers
  * the report shares. */
+#include "cli/leaks_errors.h"
 #include "cli/leaks_int.h"
 
 #include <errno.h>
@@ -67,6 +68,8 @@ int lk_result_parse(const unsigned char *buf, size_t len, struct lk_result *r)
     }
     if (lk_take(&c, r->fault, r->h.fault_depth * sizeof(uint64_t)) < 0)
         goto bad;
+    if (lk_sections_parse(c.p, (size_t)(c.end - c.p), r) < 0)
+        goto bad;
     return 0;
 bad:
     lk_result_free(r);
@@ -88,6 +91,7 @@ void lk_result_free(struct lk_result *r)
     free(r->trace_depth);
     free(r->recs);
     free(r->fault);
+    lk_sections_free(r);
     memset(r, 0, sizeof *r);
 }
 

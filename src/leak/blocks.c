@@ -9,12 +9,26 @@
  * tracer did not hand out (allocated while tracing was off) is recognised and passed through.
  *
  *   header (at p - 16): w0 = size (48 bits) | log2(offset to the allocator's pointer) << 48
- *                       slot (32 bits), check (32 bits)
+ *                            | allocation kind (MW__ALLOC_*) << 56
+ *                       w1 = one of (low half first):
+ *                            live:  slot (32 bits), check (32 bits)
+ *                            plain: PLAIN, check: a block handed out untracked (a call nested in
+ *                                   the tracer), which free passes to the allocator
+ *                            freed: free trace (24), allocation trace (24), check (16 bits): a
+ *                                   block freed and held by the freed-block queue (freelist.c),
+ *                                   so that a second release of it is recognised and described
+ *                            ~0:    forgotten (the queue gave the block back to the allocator)
  *   slot:               p (even) and seq (40 bits) | trace (24 bits); a free slot holds
- *                       (next free slot << 1) | 1 */
+ *                       (next free slot << 1) | 1
+ *
+ * Before a header is read, the address must lie in a 2 MiB granule where the allocator has
+ * handed the tracer memory (a byte map): a pointer into memory nobody mapped is then an invalid
+ * free to report, not a fault in the tracer. A free turns the header from live to freed with one
+ * compare-and-swap once threads exist, so two threads freeing the same block cannot both win. */
 #include "leak/leak.h"
 #include "leak/profile.h"
 
+#include <dlfcn.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -33,9 +47,22 @@ struct slot {
 
 struct hdr {
     uint64_t w0;
-    uint32_t slot;
-    uint32_t check;
+    uint64_t w1; /* slot | check << 32 (live, plain), see above (freed) */
 };
+
+#define PLAIN      0xfffffffeu
+#define FORGOTTEN  (~(uint64_t)0)
+#define SIZE_MASK  ((1ull << 48) - 1)
+#define KEY_PLAIN  0x5bd1e9955bd1e995ull
+#define KEY_FREED  0x27d4eb2f165667c5ull
+#define TRACE_MASK ((1u << TRACE_BITS) - 1)
+
+/* The granule map: one byte per 2 MiB of address space where the allocator gave memory, in
+ * leaves of 128 GiB mapped on first use. */
+#define GRAN_BITS 21
+#define LEAF_BITS 16
+#define LEAVES    (1u << (47 - GRAN_BITS - LEAF_BITS))
+static unsigned char *leaves[LEAVES];
 
 static struct slot *pages[MAX_PAGES];
 static uint32_t high;        /* slots ever handed out */
@@ -58,6 +85,85 @@ static inline uint32_t checkword(uintptr_t p, uint64_t w0, uint32_t slot)
     h ^= w0 + ((uint64_t)slot << 7);
     h *= 0xC2B2AE3D27D4EB4Full;
     return (uint32_t)(h >> 32);
+}
+
+static inline uint64_t live_w1(uintptr_t p, uint64_t w0, uint32_t slot)
+{
+    return slot | (uint64_t)checkword(p, w0, slot) << 32;
+}
+
+static inline uint64_t plain_w1(uintptr_t p, uint64_t w0)
+{
+    return PLAIN | (uint64_t)(checkword(p, w0 ^ KEY_PLAIN, PLAIN)) << 32;
+}
+
+static inline uint64_t freed_w1(uintptr_t p, uint64_t w0, uint32_t ftrace, uint32_t atrace)
+{
+    uint64_t v = (uint64_t)(ftrace & TRACE_MASK) | (uint64_t)(atrace & TRACE_MASK) << 24;
+
+    return v | (uint64_t)(checkword(p, w0 ^ KEY_FREED, (uint32_t)(v ^ (v >> 32))) >> 16) << 48;
+}
+
+/* Marks the granules of [lo, hi) as holding allocator memory. */
+static void granules_mark(uintptr_t lo, uintptr_t hi)
+{
+    uintptr_t g;
+
+    for (g = lo >> GRAN_BITS; g <= (hi - 1) >> GRAN_BITS; g++) {
+        unsigned char *leaf;
+        if ((g >> LEAF_BITS) >= LEAVES)
+            return;
+        leaf = __atomic_load_n(&leaves[g >> LEAF_BITS], __ATOMIC_ACQUIRE);
+        if (__builtin_expect(!leaf, 0)) {
+            mw__lock(&lock);
+            if (!(leaf = leaves[g >> LEAF_BITS]) &&
+                (leaf = mw__leak_map((size_t)1 << LEAF_BITS)) != NULL)
+                __atomic_store_n(&leaves[g >> LEAF_BITS], leaf, __ATOMIC_RELEASE);
+            mw__unlock(&lock);
+            if (!leaf)
+                return; /* lookups treat the granule as unknown memory */
+        }
+        if (!leaf[g & ((1u << LEAF_BITS) - 1)])
+            leaf[g & ((1u << LEAF_BITS) - 1)] = 1; /* (2 stays 2) */
+    }
+}
+
+/* What the granule of p's header held: 0 no allocator memory (the header is not read), 1 the
+ * allocator's blocks, 2 blocks the allocator mapped on its own and unmaps when they are freed
+ * (the header is read without faulting, by a system call). */
+static inline int header_readable(uintptr_t p)
+{
+    uintptr_t g = (p - sizeof(struct hdr)) >> GRAN_BITS;
+    const unsigned char *leaf;
+
+    if ((g >> LEAF_BITS) >= LEAVES)
+        return 0;
+    leaf = __atomic_load_n(&leaves[g >> LEAF_BITS], __ATOMIC_ACQUIRE);
+    return leaf ? leaf[g & ((1u << LEAF_BITS) - 1)] : 0;
+}
+
+/* glibc's chunk header: the size word before the allocator's pointer; bit 1 marks a chunk it
+ * mapped on its own (munmap'd on free). */
+#define GLIBC_IS_MMAPPED 2u
+static int allocator_is_glibc = -1;
+
+void mw__blocks_unmapping(const void *ptr)
+{
+    uintptr_t p = (uintptr_t)ptr, g;
+    const struct hdr *h = (const struct hdr *)(p - sizeof(struct hdr));
+    uintptr_t real = p - ((size_t)1 << ((h->w0 >> 48) & 63));
+
+    if (allocator_is_glibc < 0) {
+        Dl_info info;
+        allocator_is_glibc = dladdr((void *)mw__real.free, &info) && info.dli_fname &&
+                             strstr(info.dli_fname, "/libc.so");
+    }
+    if (!allocator_is_glibc || !(((const size_t *)real)[-1] & GLIBC_IS_MMAPPED))
+        return;
+    /* A later release of this pointer must not fault on the unmapped header. */
+    g = (p - sizeof(struct hdr)) >> GRAN_BITS;
+    if ((g >> LEAF_BITS) < LEAVES && leaves[g >> LEAF_BITS])
+        leaves[g >> LEAF_BITS][g & ((1u << LEAF_BITS) - 1)] = 2;
 }
 
 int mw__blocks_init(void)
@@ -145,19 +251,18 @@ static inline uint64_t take_seq(struct mw__leak_thread *t)
 }
 
 void *mw__blocks_add(struct mw__leak_thread *t, void *real, size_t off, uint64_t size,
-                     uint32_t trace)
+                     uint32_t trace, unsigned kind)
 {
     uintptr_t p = (uintptr_t)real + off;
     struct hdr *h = (struct hdr *)(p - sizeof(struct hdr));
     uint32_t s;
     uint64_t seq;
 
+    if (__builtin_expect(!header_readable(p), 0))
+        granules_mark(p - sizeof(struct hdr), p);
     if (!t->free_count && refill(t) < 0) {
         mw__leak_disable("out of memory for the block list");
-        h->w0 = 0;
-        h->slot = END;
-        h->check = 0; /* never valid: freed as an untracked block would be... */
-        return (void *)p;
+        return mw__blocks_plain(real, off, size);
     }
     s = t->free_head;
     t->free_head = (uint32_t)(S(s)->p >> 1);
@@ -168,9 +273,8 @@ void *mw__blocks_add(struct mw__leak_thread *t, void *real, size_t off, uint64_t
         trace = 0;
     S(s)->meta = seq << TRACE_BITS | trace;
     S(s)->p = p;
-    h->w0 = size | (uint64_t)__builtin_ctzll(off) << 48;
-    h->slot = s;
-    h->check = checkword(p, h->w0, s);
+    h->w0 = size | (uint64_t)__builtin_ctzll(off) << 48 | (uint64_t)(kind & 3) << 56;
+    h->w1 = live_w1(p, h->w0, s);
     if (__builtin_expect(mw__prof_on, 0))
         mw__prof_alloc(t, size, trace);
     t->allocs++;
@@ -178,33 +282,116 @@ void *mw__blocks_add(struct mw__leak_thread *t, void *real, size_t off, uint64_t
     return (void *)p;
 }
 
-int mw__blocks_lookup(const void *ptr, struct mw__blkinfo *out)
+void *mw__blocks_plain(void *real, size_t off, uint64_t size)
+{
+    uintptr_t p = (uintptr_t)real + off;
+    struct hdr *h = (struct hdr *)(p - sizeof(struct hdr));
+
+    if (!secret)
+        return (void *)p;
+    if (__builtin_expect(!header_readable(p), 0))
+        granules_mark(p - sizeof(struct hdr), p);
+    h->w0 = (size & SIZE_MASK) | (uint64_t)__builtin_ctzll(off) << 48;
+    h->w1 = plain_w1(p, h->w0);
+    return (void *)p;
+}
+
+static inline void decode_w0(uintptr_t p, uint64_t w0, struct mw__blkinfo *out)
+{
+    out->size = w0 & SIZE_MASK;
+    out->off = (size_t)1 << ((w0 >> 48) & 63);
+    out->kind = (uint32_t)(w0 >> 56) & 3;
+    out->real = (void *)(p - out->off);
+}
+
+int mw__blocks_maybe(const void *ptr)
+{
+    uintptr_t p = (uintptr_t)ptr;
+
+    return secret && !(p & 15) && p >= 4096 && header_readable(p);
+}
+
+int mw__blocks_state(const void *ptr, struct mw__blkinfo *out)
 {
     uintptr_t p = (uintptr_t)ptr;
     const struct hdr *h = (const struct hdr *)(p - sizeof(struct hdr));
-    uint64_t w0;
-    uint32_t s;
+    uint64_t w0, w1;
+    uint32_t s, logoff;
+    int g;
 
-    if (!secret || (p & 15))
-        return 0;
-    w0 = h->w0;
-    s = h->slot;
-    if (h->check != checkword(p, w0, s) || s >= high)
-        return 0;
-    if (__builtin_expect(mw__prof_on, 0))
-        __builtin_prefetch(S(s)); /* the heap profile reads the slot's stack soon */
-    out->size = w0 & ((1ull << 48) - 1);
-    out->off = (size_t)1 << (w0 >> 48);
-    out->slot = s;
-    out->real = (void *)(p - out->off);
-    return 1;
+    if (!secret || (p & 15) || p < 4096 || !(g = header_readable(p)))
+        return MW__BLK_NONE;
+    if (__builtin_expect(g == 2, 0)) {
+        struct hdr copy = {0};
+        if (mw__sys_safe_read((uintptr_t)h, &copy, sizeof copy) < 0)
+            return MW__BLK_NONE;
+        w0 = copy.w0;
+        w1 = copy.w1;
+    } else {
+        w0 = h->w0;
+        w1 = __atomic_load_n(&h->w1, __ATOMIC_ACQUIRE);
+    }
+    s = (uint32_t)w1;
+    if (s < high && (uint32_t)(w1 >> 32) == checkword(p, w0, s)) {
+        decode_w0(p, w0, out);
+        out->slot = s;
+        out->alloc_trace = 0; /* in the slot: mw__blocks_slot_trace (another cache line) */
+        out->free_trace = 0;
+        if (__builtin_expect(mw__prof_on, 0))
+            __builtin_prefetch(S(s)); /* the heap profile reads the slot's stack soon */
+        return MW__BLK_LIVE;
+    }
+    if (w1 == plain_w1(p, w0)) {
+        decode_w0(p, w0, out);
+        out->slot = PLAIN;
+        out->alloc_trace = out->free_trace = 0;
+        return MW__BLK_PLAIN;
+    }
+    /* A freed header has a short check: its other words must look right too. */
+    logoff = (uint32_t)(w0 >> 48) & 0xff;
+    if (w1 != FORGOTTEN && (w0 >> 58) == 0 && ((w0 >> 56) & 3) != 3 && logoff >= 4 &&
+        logoff <= 40 && ((w0 & SIZE_MASK) >> 47) == 0 &&
+        w1 == freed_w1(p, w0, (uint32_t)w1 & TRACE_MASK, (uint32_t)(w1 >> 24) & TRACE_MASK)) {
+        decode_w0(p, w0, out);
+        out->slot = END;
+        out->free_trace = (uint32_t)w1 & TRACE_MASK;
+        out->alloc_trace = (uint32_t)(w1 >> 24) & TRACE_MASK;
+        return MW__BLK_FREED;
+    }
+    return MW__BLK_NONE;
 }
 
-void mw__blocks_release(struct mw__leak_thread *t, const void *ptr, const struct mw__blkinfo *b)
+uint32_t mw__blocks_slot_trace(uint32_t slot)
+{
+    return slot < high ? (uint32_t)(S(slot)->meta & TRACE_MASK) : 0;
+}
+
+void mw__blocks_prefetch_slot(uint32_t slot)
+{
+    if (slot < high)
+        __builtin_prefetch(S(slot), 1);
+}
+
+int mw__blocks_lookup(const void *ptr, struct mw__blkinfo *out)
+{
+    return mw__blocks_state(ptr, out) == MW__BLK_LIVE;
+}
+
+int mw__blocks_release(struct mw__leak_thread *t, const void *ptr, const struct mw__blkinfo *b)
 {
     struct hdr *h = (struct hdr *)((uintptr_t)ptr - sizeof(struct hdr));
+    uint64_t live = live_w1((uintptr_t)ptr, h->w0, b->slot);
+    uint64_t freed =
+        freed_w1((uintptr_t)ptr, h->w0, b->free_trace, (uint32_t)(S(b->slot)->meta & TRACE_MASK));
 
-    h->check = ~h->check; /* a second free of this pointer is no longer ours */
+    /* A second release of this pointer finds it freed; of two at once, one wins. */
+    if (!mw__leak_mt) {
+        if (h->w1 != live)
+            return 0; /* released before, in the same batch */
+        h->w1 = freed;
+    } else if (!__atomic_compare_exchange_n(&h->w1, &live, freed, 0, __ATOMIC_ACQ_REL,
+                                            __ATOMIC_RELAXED))
+        return 0;
     if (__builtin_expect(mw__prof_on, 0))
         mw__prof_free(t, b->size, S(b->slot)->meta);
     S(b->slot)->p = ((uintptr_t)t->free_head << 1) | 1;
@@ -214,6 +401,89 @@ void mw__blocks_release(struct mw__leak_thread *t, const void *ptr, const struct
     t->frees++;
     if (t->free_count > LOCAL_MAX)
         spill(t);
+    return 1;
+}
+
+void mw__blocks_extent(const void *ptr, void **real, uint64_t *size)
+{
+    const struct hdr *h = (const struct hdr *)((uintptr_t)ptr - sizeof(struct hdr));
+    uint64_t w0 = h->w0;
+
+    if (real)
+        *real = (void *)((uintptr_t)ptr - ((size_t)1 << ((w0 >> 48) & 63)));
+    *size = w0 & SIZE_MASK;
+}
+
+void mw__blocks_freed(const void *ptr, struct mw__blkinfo *out)
+{
+    uintptr_t p = (uintptr_t)ptr;
+    const struct hdr *h = (const struct hdr *)(p - sizeof(struct hdr));
+    uint64_t w1 = h->w1;
+
+    decode_w0(p, h->w0, out);
+    out->slot = END;
+    out->free_trace = (uint32_t)w1 & TRACE_MASK;
+    out->alloc_trace = (uint32_t)(w1 >> 24) & TRACE_MASK;
+}
+
+void mw__blocks_forget(void *ptr)
+{
+    struct hdr *h = (struct hdr *)((uintptr_t)ptr - sizeof(struct hdr));
+
+    __atomic_store_n(&h->w1, FORGOTTEN, __ATOMIC_RELEASE);
+}
+
+void mw__blocks_count_invalid(struct mw__leak_thread *t, int is_realloc, uint64_t size)
+{
+    t->frees++;
+    if (is_realloc) {
+        t->allocs++;
+        t->bytes += size;
+    }
+}
+
+int mw__blocks_find(uintptr_t a, size_t margin, struct mw__blkinfo *out, uintptr_t *start)
+{
+    uint32_t i, best = END, next = END;
+    uintptr_t bp = 0, np = UINTPTR_MAX;
+
+    /* The nearest live block at or below a, and the nearest above it within the margin. */
+    for (i = 0; i < high; i++) {
+        uintptr_t p = __atomic_load_n(&S(i)->p, __ATOMIC_RELAXED);
+        if (p & 1 || !p)
+            continue;
+        if (p <= a && p >= bp) {
+            bp = p;
+            best = i;
+        } else if (p > a && p - a <= margin && p < np) {
+            np = p;
+            next = i;
+        }
+    }
+    if (best != END) {
+        struct hdr h = {0};
+        if (mw__sys_safe_read(bp - sizeof h, &h, sizeof h) == 0 && (uint32_t)h.w1 == best &&
+            a < bp + (h.w0 & SIZE_MASK) + margin) {
+            decode_w0(bp, h.w0, out);
+            out->slot = best;
+            out->alloc_trace = (uint32_t)(S(best)->meta & TRACE_MASK);
+            out->free_trace = 0;
+            *start = bp;
+            return 1;
+        }
+    }
+    if (next != END) {
+        struct hdr h = {0};
+        if (mw__sys_safe_read(np - sizeof h, &h, sizeof h) == 0 && (uint32_t)h.w1 == next) {
+            decode_w0(np, h.w0, out);
+            out->slot = next;
+            out->alloc_trace = (uint32_t)(S(next)->meta & TRACE_MASK);
+            out->free_trace = 0;
+            *start = np;
+            return 1;
+        }
+    }
+    return 0;
 }
 
 /* Moves a block (realloc in place or to a new address): same slot, new address, size, stack. */
@@ -224,15 +494,16 @@ void *mw__blocks_move(struct mw__leak_thread *t, void *real, const struct mw__bl
     struct hdr *h = (struct hdr *)(p - sizeof(struct hdr));
     uint64_t seq = take_seq(t);
 
+    if (__builtin_expect(!header_readable(p), 0))
+        granules_mark(p - sizeof(struct hdr), p);
     if (trace >= (1u << TRACE_BITS))
         trace = 0;
     if (__builtin_expect(mw__prof_on, 0))
         mw__prof_realloc(t, b->size, S(b->slot)->meta, size, trace);
     S(b->slot)->meta = seq << TRACE_BITS | trace;
     S(b->slot)->p = p;
-    h->w0 = size | (uint64_t)__builtin_ctzll(b->off) << 48;
-    h->slot = b->slot;
-    h->check = checkword(p, h->w0, b->slot);
+    h->w0 = size | (uint64_t)__builtin_ctzll(b->off) << 48 | (uint64_t)(b->kind & 3) << 56;
+    h->w1 = live_w1(p, h->w0, b->slot);
     t->frees++;
     t->allocs++;
     t->bytes += size;
@@ -244,9 +515,11 @@ void mw__blocks_prefetch(const void *ptr)
     const struct hdr *h = (const struct hdr *)((uintptr_t)ptr - sizeof(struct hdr));
     uint32_t s;
 
-    if (!secret || ((uintptr_t)ptr & 15) || mw__in_pool(ptr))
+    /* Any pointer a program frees may come here: only a header in the allocator's memory is
+     * read (a bad or freed one gives a slot number that is at worst fetched for nothing). */
+    if (!mw__blocks_maybe(ptr) || header_readable((uintptr_t)ptr) != 1 || mw__in_pool(ptr))
         return;
-    s = h->slot;
+    s = (uint32_t)h->w1;
     if (s < high)
         __builtin_prefetch(S(s));
 }
@@ -307,10 +580,10 @@ size_t mw__blocks_snapshot(mw__block_t *out, size_t max)
         if (n < max) {
             h = (const struct hdr *)(s->p - sizeof(struct hdr));
             out[n].addr = s->p;
-            out[n].size = h->w0 & ((1ull << 48) - 1);
+            out[n].size = h->w0 & SIZE_MASK;
             out[n].seq = s->meta >> TRACE_BITS;
             out[n].trace = (uint32_t)(s->meta & ((1u << TRACE_BITS) - 1));
-            out[n].flags = (uint32_t)(1u << (h->w0 >> 48)); /* offset to the real pointer */
+            out[n].flags = (uint32_t)(1u << ((h->w0 >> 48) & 63)); /* offset to the real pointer */
         }
         n++;
     }

@@ -18,8 +18,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define EXPORT __attribute__((visibility("default")))
-
 /* True when the call the thread just entered is tracked. */
 static inline __attribute__((always_inline)) int tracking(struct mw__leak_thread *self)
 {
@@ -36,19 +34,6 @@ static inline __attribute__((always_inline)) int tracking(struct mw__leak_thread
     return 1;
 }
 
-/* The current instruction address: frame 0 of every stack is the hook itself, as memcheck
- * shows its replacement function first. */
-#if defined(__x86_64__)
-#define HERE()                                            \
-    ({                                                    \
-        uintptr_t pc_;                                    \
-        __asm__ volatile("lea 0(%%rip), %0" : "=r"(pc_)); \
-        pc_;                                              \
-    })
-#else
-#define HERE() ((uintptr_t)__builtin_return_address(0))
-#endif
-
 /* The stack of the hook whose frame is fp, interned. */
 static inline __attribute__((always_inline)) uint32_t stack_id(struct mw__leak_thread *self,
                                                                uintptr_t pc, uintptr_t *fp)
@@ -56,34 +41,13 @@ static inline __attribute__((always_inline)) uint32_t stack_id(struct mw__leak_t
     return mw__unwind_trace(self, pc, fp[1], (uintptr_t)(fp + 2), fp[0]);
 }
 
-/* Entry points with the same body would be folded into one by the compiler (identical code
- * folding), and frame 0 of a stack would then name the wrong one (operator new for new[],
- * __libc_malloc for malloc): a distinct empty asm statement keeps each its own. */
-#define DISTINCT(name) __asm__ volatile("# " #name)
-
-/* Untracked allocation (tracing off, or a call nested in the tracer). */
-static void *plain_alloc(size_t align, size_t n, int zero)
+/* The allocator's memory for a block of n bytes at offset off (MW__HDR, or the alignment) with
+ * MW__TAIL spare bytes after it, zeroed when zero; NULL with errno set when there is none. */
+static inline __attribute__((always_inline)) void *real_alloc(size_t off, size_t n, int zero)
 {
-    if (!mw__real.malloc) {
-        mw__leak_start();
-        if (!mw__real.malloc || !mw__real.calloc || !mw__real.memalign)
-            return mw__pool_alloc(n, align); /* the pool is zeroed and never reused */
-    }
-    if (align > 16)
-        return mw__real.memalign(align, n);
-    return zero ? mw__real.calloc(1, n) : mw__real.malloc(n);
-}
-
-/* The tracked allocation shared by every entry point: n bytes aligned to align (a power of
- * two), zeroed when zero; fp/pc name the entry point for the stack. */
-static inline __attribute__((always_inline)) void *
-alloc(struct mw__leak_thread *self, size_t align, size_t n, int zero, uintptr_t pc, uintptr_t *fp)
-{
-    size_t off = align <= MW__HDR ? MW__HDR : align, total;
+    size_t total;
     void *real;
 
-    /* MW__TAIL spare bytes keep the next chunk's header, which the allocator's own state
-     * points at, out of [p, p + n): memcheck has no such pointers, so neither may we. */
     if (__builtin_add_overflow(n, off + MW__TAIL, &total)) {
         errno = ENOMEM;
         return NULL;
@@ -92,27 +56,63 @@ alloc(struct mw__leak_thread *self, size_t align, size_t n, int zero, uintptr_t 
         real = zero ? mw__real.calloc(1, total) : mw__real.malloc(total);
     else
         real = mw__real.memalign(off, total);
-    if (!real)
-        return NULL;
-    if (zero && off != MW__HDR)
+    if (real && zero && off != MW__HDR)
         memset(real, 0, total);
-    return mw__blocks_add(self, real, off, n, stack_id(self, pc, fp));
+    return real;
 }
 
-/* One allocating entry point: tracked when it may be, untracked otherwise; pc is frame 0. */
-#define ALLOC_BODY_AT(align, n, zero, pc)                                              \
-    ({                                                                                 \
-        struct mw__leak_thread *self_ = mw__leak_me();                                 \
-        void *p_;                                                                      \
-        mw__enter(self_);                                                              \
-        if (__builtin_expect(tracking(self_), 1))                                      \
-            p_ = alloc(self_, (align), (n), (zero), (pc), __builtin_frame_address(0)); \
-        else                                                                           \
-            p_ = plain_alloc((align), (n), (zero));                                    \
-        mw__leave(self_);                                                              \
-        p_;                                                                            \
+/* Untracked allocation (tracing off, or a call nested in the tracer). While tracing is on, the
+ * block gets a plain header: free knows it for one the tracer handed out, not a bad pointer. */
+static void *plain_alloc(size_t align, size_t n, int zero)
+{
+    size_t off;
+    void *real;
+
+    if (!mw__real.malloc) {
+        mw__leak_start();
+        if (!mw__real.malloc || !mw__real.calloc || !mw__real.memalign)
+            return mw__pool_alloc(n, align); /* the pool is zeroed and never reused */
+    }
+    if (mw__leak_state != MW__ON) {
+        if (align > 16)
+            return mw__real.memalign(align, n);
+        return zero ? mw__real.calloc(1, n) : mw__real.malloc(n);
+    }
+    off = align <= MW__HDR ? MW__HDR : align;
+    real = real_alloc(off, n, zero);
+    return real ? mw__blocks_plain(real, off, n) : NULL;
+}
+
+/* The tracked allocation shared by every entry point: n bytes aligned to align (a power of
+ * two), zeroed when zero; fp/pc name the entry point for the stack. */
+static inline __attribute__((always_inline)) void *
+alloc(struct mw__leak_thread *self, size_t align, size_t n, int zero, unsigned kind, uint32_t trace)
+{
+    size_t off = align <= MW__HDR ? MW__HDR : align;
+    /* MW__TAIL spare bytes keep the next chunk's header, which the allocator's own state
+     * points at, out of [p, p + n): memcheck has no such pointers, so neither may we. */
+    void *real = real_alloc(off, n, zero);
+
+    return real ? mw__blocks_add(self, real, off, n, trace, kind) : NULL;
+}
+
+/* One allocating entry point of family kind: tracked when it may be, untracked otherwise; pc is
+ * frame 0. */
+#define ALLOC_BODY_KIND(align, n, zero, kind, pc)                          \
+    ({                                                                     \
+        struct mw__leak_thread *self_ = mw__leak_me();                     \
+        void *p_;                                                          \
+        mw__enter(self_);                                                  \
+        if (__builtin_expect(tracking(self_), 1))                          \
+            p_ = alloc(self_, (align), (n), (zero), (kind),                \
+                       stack_id(self_, (pc), __builtin_frame_address(0))); \
+        else                                                               \
+            p_ = plain_alloc((align), (n), (zero));                        \
+        mw__leave(self_);                                                  \
+        p_;                                                                \
     })
-#define ALLOC_BODY(align, n, zero) ALLOC_BODY_AT(align, n, zero, HERE())
+#define ALLOC_BODY_AT(align, n, zero, pc) ALLOC_BODY_KIND(align, n, zero, MW__ALLOC_MALLOC, pc)
+#define ALLOC_BODY(align, n, zero)        ALLOC_BODY_AT(align, n, zero, HERE())
 /* glibc's __libc_* twins show as the standard function in frame 0, as memcheck names them. */
 #define AS(fn) ((uintptr_t)(fn) + 1)
 
@@ -120,13 +120,27 @@ void mw__leak_release(struct mw__leak_thread *t, void *p, int real)
 {
     struct mw__blkinfo b;
 
-    if (mw__blocks_lookup(p, &b)) {
-        mw__blocks_release(t, p, &b);
-        if (real && mw__freelist_on())
-            mw__freelist_put(p, b.size, b.real);
-        else if (real)
+    switch (mw__blocks_state(p, &b)) {
+    case MW__BLK_LIVE:
+        /* No stack here (the caller is nested in the tracer, or tracing is over), and no queue:
+         * its lock may be held by the code this call interrupted. */
+        b.free_trace = 0;
+        if (mw__blocks_release(t, p, &b) && real) {
+            mw__blocks_forget(p);
+            mw__real.free(b.real);
+        }
+        return;
+    case MW__BLK_PLAIN:
+        if (real)
             mw__real.free(b.real);
         return;
+    case MW__BLK_FREED:
+        /* Released twice: never the allocator's to see. */
+        if (mw__leak_state == MW__ON)
+            mw__errors_nested(t, p, &b);
+        return;
+    default:
+        break;
     }
     if (!real)
         return;
@@ -136,26 +150,97 @@ void mw__leak_release(struct mw__leak_thread *t, void *p, int real)
         mw__real.free(p);
 }
 
+/* A tracked release of p (how: MW__REL_*) made by thread owner, whose header says st; where:
+ * the call's stack; fp: the release function's frame, NULL when batched; nested: see
+ * mw__errors_release. A live
+ * block of the right family is released (its header turns freed, so a second release is seen)
+ * and returned for the queue; anything else is reported, and dropped unless it is a mismatch
+ * (NULL is returned). */
+static void *release(struct mw__leak_thread *self, struct mw__leak_thread *owner, void *p,
+                     unsigned how, int st, struct mw__blkinfo *b, uint32_t where, uintptr_t *fp,
+                     int nested)
+{
+    if (__builtin_expect(st == MW__BLK_LIVE && !mw__errors_mismatch(how, b), 1)) {
+        b->free_trace = where;
+        if (__builtin_expect(mw__blocks_release(self, p, b), 1))
+            return p;
+        st = mw__blocks_state(p, b); /* another thread released it first */
+    }
+    if (st == MW__BLK_PLAIN) {
+        /* Handed out untracked (nested in the tracer): the allocator's. */
+        if (!nested)
+            mw__real.free(b->real);
+        return NULL;
+    }
+    if (mw__errors_release(owner, p, how, st, b, where, fp, nested)) {
+        b->free_trace = where;
+        return mw__blocks_release(self, p, b) ? p : NULL;
+    }
+    mw__blocks_count_invalid(self, 0, 0);
+    return NULL;
+}
+
 void mw__leak_flush(struct mw__leak_thread *self, struct mw__leak_thread *t, int real)
 {
-    unsigned i, n = t->ndefer;
+    unsigned i, k = 0, n = t->ndefer;
+    void *keep[MW__DEFER];
+    struct mw__blkinfo b[MW__DEFER];
+    int st[MW__DEFER];
 
     mw__enter(self); /* a stop request waits until the slot lists are consistent */
+    /* Three passes, so that the headers, then the slots, load in parallel. */
     for (i = 0; i < n; i++)
-        __builtin_prefetch((char *)t->defer[i] - MW__HDR);
+        if (t->defer[i].how != MW__REL_DONE && mw__blocks_maybe(t->defer[i].p))
+            __builtin_prefetch((char *)t->defer[i].p - MW__HDR, 1);
+    for (i = 0; i < n; i++) {
+        st[i] =
+            t->defer[i].how == MW__REL_DONE ? MW__BLK_NONE : mw__blocks_state(t->defer[i].p, &b[i]);
+        if (st[i] == MW__BLK_LIVE)
+            mw__blocks_prefetch_slot(b[i].slot);
+    }
     t->ndefer = 0; /* (before: the heap profile takes these frees as done, not batched) */
     for (i = 0; i < n; i++) {
+        struct mw__deferred *d = &t->defer[i];
+        void *p;
         if (__builtin_expect(mw__prof_on, 0))
             mw__prof_flush(t, i, n);
-        mw__leak_release(self, t->defer[i], real);
+        if (real && k && st[i] != MW__BLK_LIVE && d->how != MW__REL_DONE) {
+            /* A bad release is described from the queue: the batch's earlier frees go first. */
+            mw__freelist_put(keep, k);
+            k = 0;
+        }
+        p = d->how == MW__REL_DONE
+                ? d->p
+                : release(self, t, d->p, d->how, st[i], &b[i], d->where, NULL, !real);
+        if (p)
+            keep[k++] = p;
     }
     if (__builtin_expect(mw__prof_on, 0))
         mw__prof_flush(t, n, n);
+    if (real)
+        mw__freelist_put(keep, k);
     mw__leave(self);
 }
 
-/* Frees p now or in the thread's batch. */
-static inline __attribute__((always_inline)) void do_free(void *p)
+/* Adds a release to the thread's batch. */
+static inline __attribute__((always_inline)) void defer(struct mw__leak_thread *self, void *p,
+                                                        uint32_t where, unsigned how)
+{
+    struct mw__deferred *d = &self->defer[self->ndefer++];
+
+    d->p = p;
+    d->where = where;
+    d->how = how;
+    if (self->ndefer == MW__DEFER)
+        mw__leak_flush(self, self, 1);
+}
+
+/* Frees p (how: MW__REL_*); pc and fp name the entry point for the stack. The release is
+ * batched: its header is checked with the batch's, loaded in parallel. A pointer that cannot be
+ * the tracer's is reported at once, while its frames still exist (an address on the stack is
+ * described by the frame that holds it). */
+static inline __attribute__((always_inline)) void do_free(void *p, unsigned how, uintptr_t pc,
+                                                          uintptr_t *fp)
 {
     struct mw__leak_thread *self;
 
@@ -163,15 +248,23 @@ static inline __attribute__((always_inline)) void do_free(void *p)
         return;
     self = mw__leak_me();
     mw__enter(self);
-    if (__builtin_expect(mw__leak_state == MW__ON && self->busy == 1, 1)) {
-        self->defer[self->ndefer++] = p;
-        if (self->ndefer == MW__DEFER)
-            mw__leak_flush(self, self, 1);
+    if (__builtin_expect(tracking(self), 1)) {
+        uint32_t where = stack_id(self, pc, fp);
+        if (__builtin_expect(mw__blocks_maybe(p), 1)) {
+            defer(self, p, where, how);
+        } else {
+            struct mw__blkinfo b = {0};
+            if (self->ndefer) /* the batch's errors come first, as they happened */
+                mw__leak_flush(self, self, 1);
+            release(self, self, p, how, MW__BLK_NONE, &b, where, fp, 0);
+        }
     } else {
         mw__leak_release(self, p, 1);
     }
     mw__leave(self);
 }
+
+#define FREE_BODY(p, how) do_free((p), (how), HERE(), __builtin_frame_address(0))
 
 EXPORT void *malloc(size_t n)
 {
@@ -193,7 +286,7 @@ extern __typeof__(malloc) mw__malloc_here __attribute__((alias("malloc"), visibi
 EXPORT void free(void *p)
 {
     DISTINCT(free);
-    do_free(p);
+    FREE_BODY(p, MW__REL_FREE);
 }
 
 static inline __attribute__((always_inline)) int mul_size(size_t n, size_t size, size_t *total)
@@ -215,7 +308,62 @@ EXPORT void *calloc(size_t n, size_t size)
     return ALLOC_BODY(16, total, 1);
 }
 
-/* realloc's logic, shared with reallocarray; fp and pc name the entry point. */
+/* 1 when p waits in the thread's batch of frees. */
+static int pending(const struct mw__leak_thread *self, const void *p)
+{
+    unsigned i;
+
+    for (i = 0; i < self->ndefer; i++)
+        if (self->defer[i].p == p)
+            return 1;
+    return 0;
+}
+
+/* realloc nested in the tracer or with tracing off: no stack, no report. */
+static void *untracked_realloc(struct mw__leak_thread *self, void *p, size_t n)
+{
+    struct mw__blkinfo b;
+    size_t keep;
+    void *q, *real;
+    int st = mw__blocks_state(p, &b);
+
+    switch (st) {
+    case MW__BLK_FREED:
+        if (mw__leak_state == MW__ON)
+            mw__errors_nested(self, p, &b);
+        return NULL;
+    case MW__BLK_LIVE:
+    case MW__BLK_PLAIN:
+        if (n == 0) {
+            mw__leak_release(self, p, 1);
+            return NULL;
+        }
+        if (b.off != MW__HDR || st == MW__BLK_PLAIN) {
+            /* Aligned and plain blocks move to a new plain one. */
+            q = plain_alloc(16, n, 0);
+            if (q) {
+                memcpy(q, p, b.size < n ? b.size : n);
+                mw__leak_release(self, p, 1);
+            }
+            return q;
+        }
+        if (__builtin_add_overflow(n, (size_t)(MW__HDR + MW__TAIL), &keep)) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        real = mw__real.realloc(b.real, keep);
+        return real ? mw__blocks_move(self, real, &b, n, 0) : NULL;
+    default:
+        /* Not the tracer's: it stays with the allocator. */
+        if (!mw__real.realloc)
+            mw__leak_start();
+        return mw__real.realloc ? mw__real.realloc(p, n) : NULL;
+    }
+}
+
+/* realloc's logic, shared with reallocarray; fp and pc name the entry point. As memcheck's, a
+ * realloc always moves the block while freed blocks are held (the old address then reads as
+ * freed by this realloc); without the queue the allocator's realloc runs. */
 static inline __attribute__((always_inline)) void *do_realloc(void *p, size_t n, uintptr_t pc,
                                                               uintptr_t *fp)
 {
@@ -223,7 +371,8 @@ static inline __attribute__((always_inline)) void *do_realloc(void *p, size_t n,
     struct mw__blkinfo b;
     size_t keep;
     void *q, *real;
-    int tracked;
+    uint32_t where;
+    int st;
 
     if (p && mw__in_pool(p)) {
         keep = mw__pool_size(p);
@@ -234,45 +383,63 @@ static inline __attribute__((always_inline)) void *do_realloc(void *p, size_t n,
     }
     self = mw__leak_me();
     mw__enter(self);
-    tracked = tracking(self);
+    if (!tracking(self)) {
+        q = p ? untracked_realloc(self, p, n) : plain_alloc(16, n, 0);
+        goto out;
+    }
     if (!p) {
         /* realloc(NULL, n) is malloc(n): memcheck's stack says malloc, so does ours. */
-        q = tracked ? alloc(self, 16, n, 0, (uintptr_t)mw__malloc_here, fp) : plain_alloc(16, n, 0);
-    } else if (!mw__blocks_lookup(p, &b)) {
-        /* A block handed out untracked (before the start, by __libc_malloc's callers, or
-         * nested): it stays with the allocator unless this call is tracked. */
-        if (!mw__real.realloc)
-            mw__leak_start();
-        if (!tracked || n == 0) {
-            q = mw__real.realloc ? mw__real.realloc(p, n) : NULL;
-        } else {
-            q = alloc(self, 16, n, 0, pc, fp);
-            if (q) {
-                keep = mw__real.malloc_usable_size ? mw__real.malloc_usable_size(p) : n;
-                memcpy(q, p, keep < n ? keep : n);
-                mw__real.free(p);
-            }
+        q = alloc(self, 16, n, 0, MW__ALLOC_MALLOC, stack_id(self, (uintptr_t)mw__malloc_here, fp));
+        goto out;
+    }
+    where = stack_id(self, pc, fp);
+    if (self->ndefer && pending(self, p))
+        mw__leak_flush(self, self, 1); /* freed a moment ago: its release is checked first */
+    st = mw__blocks_state(p, &b);
+    if (st == MW__BLK_PLAIN) {
+        /* A block handed out untracked: tracked from now on. */
+        q = n ? alloc(self, 16, n, 0, MW__ALLOC_MALLOC, where) : NULL;
+        if (q)
+            memcpy(q, p, b.size < n ? b.size : n);
+        if (q || !n)
+            mw__real.free(b.real);
+        goto out;
+    }
+    if (st != MW__BLK_LIVE || mw__errors_mismatch(MW__REL_REALLOC, &b)) {
+        if (self->ndefer)
+            mw__leak_flush(self, self, 1);
+        if (!mw__errors_release(self, p, MW__REL_REALLOC, st, &b, where, fp, 0)) {
+            /* memcheck returns NULL and counts an allocation and a free. */
+            mw__blocks_count_invalid(self, 1, n);
+            q = NULL;
+            goto out;
         }
-    } else if (n == 0) {
+    }
+    b.free_trace = where;
+    if (n == 0) {
         /* glibc frees the block and returns NULL; memcheck counts one free. */
-        mw__blocks_release(self, p, &b);
-        mw__real.free(b.real);
+        if (mw__blocks_release(self, p, &b))
+            defer(self, p, where, MW__REL_DONE);
         q = NULL;
-    } else if (b.off != MW__HDR) {
-        /* Aligned blocks move to a plain one, as a realloc may. */
-        q = tracked ? alloc(self, 16, n, 0, pc, fp) : plain_alloc(16, n, 0);
+    } else if (mw__freelist_holds() || b.off != MW__HDR) {
+        q = alloc(self, 16, n, 0, MW__ALLOC_MALLOC, where);
         if (q) {
             memcpy(q, p, b.size < n ? b.size : n);
-            mw__leak_release(self, p, 1);
+            if (mw__blocks_release(self, p, &b))
+                defer(self, p, where, MW__REL_DONE);
         }
     } else if (__builtin_add_overflow(n, (size_t)(MW__HDR + MW__TAIL), &keep)) {
         errno = ENOMEM;
         q = NULL;
-    } else if ((real = mw__real.realloc(b.real, keep)) == NULL) {
-        q = NULL;
     } else {
-        q = mw__blocks_move(self, real, &b, n, tracked ? stack_id(self, pc, fp) : 0);
+        /* The allocator's own realloc: when it moves the block, the old address is freed. */
+        uint32_t atrace = mw__blocks_slot_trace(b.slot);
+        real = mw__real.realloc(b.real, keep);
+        q = real ? mw__blocks_move(self, real, &b, n, where) : NULL;
+        if (q && q != p)
+            mw__freelist_note((uintptr_t)p, b.size, where, atrace);
     }
+out:
     mw__leave(self);
     return q;
 }
@@ -376,9 +543,15 @@ EXPORT size_t malloc_usable_size(void *p)
         mw__leak_start();
     if (!mw__real.malloc_usable_size)
         return 0;
-    if (mw__blocks_lookup(p, &b))
+    switch (mw__blocks_state(p, &b)) {
+    case MW__BLK_LIVE:
+    case MW__BLK_PLAIN:
         return mw__real.malloc_usable_size(b.real) - b.off;
-    return mw__real.malloc_usable_size(p);
+    case MW__BLK_FREED:
+        return 0;
+    default:
+        return mw__real.malloc_usable_size(p);
+    }
 }
 
 /* ---- glibc's own names, which a program may call directly (memcheck replaces them too) ----- */
@@ -391,7 +564,7 @@ EXPORT void *__libc_malloc(size_t n)
 EXPORT void __libc_free(void *p)
 {
     DISTINCT(__libc_free);
-    do_free(p);
+    do_free(p, MW__REL_FREE, AS(free), __builtin_frame_address(0));
 }
 
 EXPORT void *__libc_calloc(size_t n, size_t size)
@@ -449,119 +622,119 @@ static void *cxx_fail(size_t n, size_t align, int nothrow)
     return NULL;
 }
 
-#define NEW_BODY(align, n, nothrow)                                 \
-    ({                                                              \
-        void *p_ = ALLOC_BODY((align) < 16 ? 16 : (align), (n), 0); \
-        if (__builtin_expect(!p_, 0))                               \
-            p_ = cxx_fail((n), (align), (nothrow));                 \
-        p_;                                                         \
+#define NEW_BODY(align, n, nothrow, kind)                                                \
+    ({                                                                                   \
+        void *p_ = ALLOC_BODY_KIND((align) < 16 ? 16 : (align), (n), 0, (kind), HERE()); \
+        if (__builtin_expect(!p_, 0))                                                    \
+            p_ = cxx_fail((n), (align), (nothrow));                                      \
+        p_;                                                                              \
     })
 
 EXPORT void *_Znwm(size_t n) /* operator new(unsigned long) */
 {
     DISTINCT(_Znwm);
-    return NEW_BODY(16, n, 0);
+    return NEW_BODY(16, n, 0, MW__ALLOC_NEW);
 }
 
 EXPORT void *_Znam(size_t n) /* operator new[](unsigned long) */
 {
     DISTINCT(_Znam);
-    return NEW_BODY(16, n, 0);
+    return NEW_BODY(16, n, 0, MW__ALLOC_NEW_ARRAY);
 }
 
 EXPORT void *_ZnwmRKSt9nothrow_t(size_t n, const mw__nothrow_t *nt)
 {
     DISTINCT(_ZnwmRKSt9nothrow_t);
     (void)nt;
-    return NEW_BODY(16, n, 1);
+    return NEW_BODY(16, n, 1, MW__ALLOC_NEW);
 }
 
 EXPORT void *_ZnamRKSt9nothrow_t(size_t n, const mw__nothrow_t *nt)
 {
     DISTINCT(_ZnamRKSt9nothrow_t);
     (void)nt;
-    return NEW_BODY(16, n, 1);
+    return NEW_BODY(16, n, 1, MW__ALLOC_NEW_ARRAY);
 }
 
 EXPORT void *_ZnwmSt11align_val_t(size_t n, size_t align)
 {
     DISTINCT(_ZnwmSt11align_val_t);
-    return NEW_BODY(round_align(align), n, 0);
+    return NEW_BODY(round_align(align), n, 0, MW__ALLOC_NEW);
 }
 
 EXPORT void *_ZnamSt11align_val_t(size_t n, size_t align)
 {
     DISTINCT(_ZnamSt11align_val_t);
-    return NEW_BODY(round_align(align), n, 0);
+    return NEW_BODY(round_align(align), n, 0, MW__ALLOC_NEW_ARRAY);
 }
 
 EXPORT void *_ZnwmSt11align_val_tRKSt9nothrow_t(size_t n, size_t align, const mw__nothrow_t *nt)
 {
     DISTINCT(_ZnwmSt11align_val_tRKSt9nothrow_t);
     (void)nt;
-    return NEW_BODY(round_align(align), n, 1);
+    return NEW_BODY(round_align(align), n, 1, MW__ALLOC_NEW);
 }
 
 EXPORT void *_ZnamSt11align_val_tRKSt9nothrow_t(size_t n, size_t align, const mw__nothrow_t *nt)
 {
     DISTINCT(_ZnamSt11align_val_tRKSt9nothrow_t);
     (void)nt;
-    return NEW_BODY(round_align(align), n, 1);
+    return NEW_BODY(round_align(align), n, 1, MW__ALLOC_NEW_ARRAY);
 }
 
 /* Every delete: the header knows the size and alignment. */
 EXPORT void _ZdlPv(void *p)
 {
     DISTINCT(_ZdlPv);
-    do_free(p);
+    FREE_BODY(p, MW__REL_DELETE);
 }
 
 EXPORT void _ZdaPv(void *p)
 {
     DISTINCT(_ZdaPv);
-    do_free(p);
+    FREE_BODY(p, MW__REL_DELETE_ARRAY);
 }
 
 EXPORT void _ZdlPvm(void *p, size_t n)
 {
     DISTINCT(_ZdlPvm);
     (void)n;
-    do_free(p);
+    FREE_BODY(p, MW__REL_DELETE);
 }
 
 EXPORT void _ZdaPvm(void *p, size_t n)
 {
     DISTINCT(_ZdaPvm);
     (void)n;
-    do_free(p);
+    FREE_BODY(p, MW__REL_DELETE_ARRAY);
 }
 
 EXPORT void _ZdlPvRKSt9nothrow_t(void *p, const mw__nothrow_t *nt)
 {
     DISTINCT(_ZdlPvRKSt9nothrow_t);
     (void)nt;
-    do_free(p);
+    FREE_BODY(p, MW__REL_DELETE);
 }
 
 EXPORT void _ZdaPvRKSt9nothrow_t(void *p, const mw__nothrow_t *nt)
 {
     DISTINCT(_ZdaPvRKSt9nothrow_t);
     (void)nt;
-    do_free(p);
+    FREE_BODY(p, MW__REL_DELETE_ARRAY);
 }
 
 EXPORT void _ZdlPvSt11align_val_t(void *p, size_t align)
 {
     DISTINCT(_ZdlPvSt11align_val_t);
     (void)align;
-    do_free(p);
+    FREE_BODY(p, MW__REL_DELETE);
 }
 
 EXPORT void _ZdaPvSt11align_val_t(void *p, size_t align)
 {
     DISTINCT(_ZdaPvSt11align_val_t);
     (void)align;
-    do_free(p);
+    FREE_BODY(p, MW__REL_DELETE_ARRAY);
 }
 
 EXPORT void _ZdlPvmSt11align_val_t(void *p, size_t n, size_t align)
@@ -569,7 +742,7 @@ EXPORT void _ZdlPvmSt11align_val_t(void *p, size_t n, size_t align)
     DISTINCT(_ZdlPvmSt11align_val_t);
     (void)n;
     (void)align;
-    do_free(p);
+    FREE_BODY(p, MW__REL_DELETE);
 }
 
 EXPORT void _ZdaPvmSt11align_val_t(void *p, size_t n, size_t align)
@@ -577,7 +750,7 @@ EXPORT void _ZdaPvmSt11align_val_t(void *p, size_t n, size_t align)
     DISTINCT(_ZdaPvmSt11align_val_t);
     (void)n;
     (void)align;
-    do_free(p);
+    FREE_BODY(p, MW__REL_DELETE_ARRAY);
 }
 
 EXPORT void _ZdlPvSt11align_val_tRKSt9nothrow_t(void *p, size_t align, const mw__nothrow_t *nt)
@@ -585,7 +758,7 @@ EXPORT void _ZdlPvSt11align_val_tRKSt9nothrow_t(void *p, size_t align, const mw_
     DISTINCT(_ZdlPvSt11align_val_tRKSt9nothrow_t);
     (void)align;
     (void)nt;
-    do_free(p);
+    FREE_BODY(p, MW__REL_DELETE);
 }
 
 EXPORT void _ZdaPvSt11align_val_tRKSt9nothrow_t(void *p, size_t align, const mw__nothrow_t *nt)
@@ -593,7 +766,7 @@ EXPORT void _ZdaPvSt11align_val_tRKSt9nothrow_t(void *p, size_t align, const mw_
     DISTINCT(_ZdaPvSt11align_val_tRKSt9nothrow_t);
     (void)align;
     (void)nt;
-    do_free(p);
+    FREE_BODY(p, MW__REL_DELETE_ARRAY);
 }
 
 /* ---- the rest ------------------------------------------------------------------------------ */

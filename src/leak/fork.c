@@ -59,6 +59,7 @@ static void fork_child(void)
     release_all();
     mw__leak_pid = getpid();
     mw__leak_threads_after_fork();
+    mw__errors_after_fork(self);
     mw__gate_open();
     self->busy--;
     mw__modules_unlock();

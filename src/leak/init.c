@@ -159,8 +159,10 @@ static void drop_from_ld_preload(void)
 /* ---- the tracer's variables across execve ------------------------------------------------- */
 /* Copies of "NAME=value" taken at start: a program that clears its environment and executes
  * another keeps the tracer (--trace-children=yes), as valgrind carries its own variables. */
-static const char *const carried[] = {"MEMWALK_LAUNCH", "MEMWALK_OUT", "MEMWALK_NUM_CALLERS",
-                                      "MEMWALK_TRACE_CHILDREN", "MEMWALK_FREELIST_VOL"};
+static const char *const carried[] = {"MEMWALK_LAUNCH",       "MEMWALK_OUT",
+                                      "MEMWALK_NUM_CALLERS",  "MEMWALK_TRACE_CHILDREN",
+                                      "MEMWALK_FREELIST_VOL", "MEMWALK_FREELIST_HOLD",
+                                      "MEMWALK_TRACK_FDS"};
 #define NCARRY (sizeof carried / sizeof carried[0])
 static char carry_buf[8192];
 static char *carry[NCARRY + 1]; /* + LD_PRELOAD=self */
@@ -229,6 +231,46 @@ const char *mw__leak_exe(void)
     return exe;
 }
 
+/* ---- the freed-block queue ---------------------------------------------------------------- */
+/* memcheck's --freelist-vol: given by memwalk in MEMWALK_LAUNCH (",vol:N"), else by hand in
+ * MEMWALK_FREELIST_VOL, else memcheck's default. */
+#define FREELIST_DEFAULT 20000000u
+
+static uint64_t freelist_vol(void)
+{
+    const char *l = mw__leak_env("MEMWALK_LAUNCH"), *v = l ? strstr(l, ",vol:") : NULL;
+    uint64_t vol = FREELIST_DEFAULT;
+    char num[32];
+    size_t n = 0;
+
+    if (v) {
+        for (v += 5; *v >= '0' && *v <= '9' && n < sizeof num - 1; v++)
+            num[n++] = *v;
+        num[n] = '\0';
+        if (mw__parse_size(num, &vol) < 0)
+            vol = FREELIST_DEFAULT;
+        return vol;
+    }
+    v = mw__leak_env("MEMWALK_FREELIST_VOL");
+    if (v && mw__parse_size(v, &vol) < 0) {
+        mw__leak_log2("MEMWALK_FREELIST_VOL is not a size, ignored: ", v);
+        vol = FREELIST_DEFAULT;
+    }
+    return vol;
+}
+
+/* Whether freed blocks are held back from the allocator, as memcheck does (no by default: it
+ * costs time, see freelist.c): memwalk's ",hold:yes", else MEMWALK_FREELIST_HOLD=yes by hand. */
+static int freelist_hold(void)
+{
+    const char *l = mw__leak_env("MEMWALK_LAUNCH"), *v = l ? strstr(l, ",hold:") : NULL;
+
+    if (v)
+        return v[6] == 'y';
+    v = mw__leak_env("MEMWALK_FREELIST_HOLD");
+    return v && (v[0] == 'y' || v[0] == '1');
+}
+
 /* ---- start -------------------------------------------------------------------------------- */
 void mw__leak_install(void)
 {
@@ -240,15 +282,7 @@ void mw__leak_install(void)
     exe[k > 0 ? k : 0] = '\0';
     mw__leak_num_callers =
         parse_int(mw__leak_env("MEMWALK_NUM_CALLERS"), 1, MW__LEAK_MAX_CALLERS, 12);
-    {
-        uint64_t vol = 0;
-        v = mw__leak_env("MEMWALK_FREELIST_VOL");
-        if (v && mw__parse_size(v, &vol) < 0) {
-            mw__leak_log2("MEMWALK_FREELIST_VOL is not a size, ignored: ", v);
-            vol = 0;
-        }
-        mw__freelist_init(vol);
-    }
+    mw__freelist_init(freelist_vol(), freelist_hold());
     v = mw__leak_env("MEMWALK_TRACE_CHILDREN");
     mw__leak_trace_children = v && (strcmp(v, "yes") == 0 || strcmp(v, "1") == 0);
     parse_launch();
@@ -263,6 +297,7 @@ void mw__leak_install(void)
     find_self_path();
     mw__sys_log_init();
     mw__wire_open(launch_fd);
+    mw__fds_init();
     if (!mw__leak_trace_children)
         drop_from_ld_preload();
     else

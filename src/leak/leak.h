@@ -10,7 +10,9 @@
  *   blocks.c   the live-block table: address -> size, trace id, allocation number
  *   traces.c   deduplicated stacks: trace id -> instruction pointers
  *   unwind.c   a DWARF CFI unwinder with per-thread and shared rule caches
- *   freelist.c delayed reuse of freed blocks (memcheck's --freelist-vol), contents cleared
+ *   freelist.c the freed-block queue (memcheck's --freelist-vol): delayed reuse, contents cleared
+ *   errors.c   bad releases (double free, invalid pointer, mismatched family) as memcheck reports
+ *   fds.c      descriptors the program opens, and those open at exit (--track-fds)
  *   modules.c  objects unloaded by dlclose, remembered for the stacks taken in them
  *   sys.c      mmap'd memory, spin locks, environment, logging with write(2), limits
  *   world.c    stopping the other threads at exit and reading their registers
@@ -76,10 +78,15 @@ void mw__leak_log(const char *msg);
 void mw__leak_log2(const char *a, const char *b);
 /* The log's descriptor, set at start (see sys.c). */
 void mw__sys_log_init(void);
+/* The tracer's own copy of stderr for its log, or -1 when it writes to stderr itself. */
+int mw__sys_log_fd(void);
 /* A copy of fd above the program's descriptor limit (closing every descriptor it may have does
  * not reach it), or at the top of its range when the hard limit leaves no room above;
  * close-on-exec; -1 when neither can be had. */
 int mw__sys_reserve_fd(int fd);
+/* Copies len bytes at addr into out without faulting (process_vm_readv on itself): 0, or -1
+ * when some of them are not mapped. */
+int mw__sys_safe_read(uintptr_t addr, void *out, size_t len);
 /* Formats v in decimal into buf (>= 24 bytes); returns the length. */
 size_t mw__leak_utoa(uint64_t v, char *buf);
 
@@ -156,8 +163,14 @@ size_t mw__pool_size(const void *p);
 
 /* ---- threads.c ---- */
 /* Frees are batched per thread: the blocks' headers are then loaded in parallel instead of one
- * cache miss after another. */
+ * cache miss after another. A batched free has its stack and its kind of release. */
 #define MW__DEFER 32
+
+struct mw__deferred {
+    void *p;
+    uint32_t where; /* the stack of the release call */
+    uint32_t how;   /* MW__REL_* */
+};
 
 enum { MW__PEND_STOP = 1, MW__PEND_SIGNAL = 2 };
 
@@ -176,7 +189,8 @@ struct mw__leak_thread {
     uint64_t allocs, frees, bytes;             /* memcheck's counters, this thread's share */
     uint64_t seq_next, seq_end;                /* allocation numbers reserved by this thread */
     unsigned ndefer;                           /* frees waiting in defer[] */
-    void *defer[MW__DEFER];
+    struct mw__deferred defer[MW__DEFER];
+    uint32_t num; /* the thread's number as memcheck gives them (1: main), for error reports */
     struct mw__prof_thread *prof; /* the heap profile's events waiting for those frees */
 };
 
@@ -256,9 +270,12 @@ void mw__gate_open(void);
 size_t mw__threads_busy(const struct mw__leak_thread *t, pid_t *tids, size_t max);
 /* The state of thread tid, or NULL. */
 struct mw__leak_thread *mw__threads_find(pid_t tid);
+/* The thread whose stack lies in the mapping [lo, hi), or NULL. */
+struct mw__leak_thread *mw__threads_stack_owner(uintptr_t lo, uintptr_t hi);
 
-/* Frees t's batch: the slots go to self's lists; real: the blocks go back to the allocator too
- * (not at exit: the process ends, and the allocator may be in any state). */
+/* Frees t's batch: each release is checked (bad ones reported), the slots go to self's lists;
+ * real: the blocks go to the freed-block queue or back to the allocator (not at exit: the
+ * process ends, and the allocator may be in any state). */
 void mw__leak_flush(struct mw__leak_thread *self, struct mw__leak_thread *t, int real);
 /* Flushes every thread's batch into self's lists (exit, the others held by the gate). */
 void mw__leak_flush_all(struct mw__leak_thread *self, int real);
@@ -270,16 +287,78 @@ void mw__leak_threads_sum(uint64_t *allocs, uint64_t *frees, uint64_t *bytes);
 void mw__threads_lock(void);
 void mw__threads_unlock(void);
 
-/* ---- entry.c ---- */
+/* ---- entry.c (and every file with entry points: fds.c, proc.c) ---- */
+#define EXPORT __attribute__((visibility("default")))
+/* Entry points with the same body would be folded into one by the compiler (identical code
+ * folding), and frame 0 of a stack would then name the wrong one (operator new for new[],
+ * __libc_malloc for malloc): a distinct empty asm statement keeps each its own. */
+#define DISTINCT(name) __asm__ volatile("# " #name)
+/* The current instruction address: frame 0 of every stack is the hook itself, as memcheck
+ * shows its replacement function first. */
+#if defined(__x86_64__)
+#define HERE()                                            \
+    ({                                                    \
+        uintptr_t pc_;                                    \
+        __asm__ volatile("lea 0(%%rip), %0" : "=r"(pc_)); \
+        pc_;                                              \
+    })
+#else
+#define HERE() ((uintptr_t)__builtin_return_address(0))
+#endif
 /* Frees p (a tracked block through its header, anything else as it is) on t's account. */
 void mw__leak_release(struct mw__leak_thread *t, void *p, int real);
 
+/* ---- errors.c ---- */
+struct mw__blkinfo;
+/* How a block is released: each expects its own family (MW__ALLOC_*). */
+enum { MW__REL_FREE = 0, MW__REL_DELETE = 1, MW__REL_DELETE_ARRAY = 2, MW__REL_REALLOC = 3 };
+/* A batched block already released in the tables (realloc moved it): only queued. */
+#define MW__REL_DONE 4u
+/* 1 when a block of b's family may not be released that way. */
+int mw__errors_mismatch(unsigned how, const struct mw__blkinfo *b);
+/* A tracked release of p that is no live block of the right family (st, b: what its header
+ * says), the call's stack interned as where; fp: the release function's frame, NULL when the
+ * release was batched (the frames are gone); nested: locks may be held by a stopped or
+ * interrupted thread (only tried, nothing sent live). Reports it; returns 1 when the block must
+ * still be released (a mismatch), 0 when the call is dropped. */
+int mw__errors_release(struct mw__leak_thread *t, void *p, unsigned how, int st,
+                       const struct mw__blkinfo *b, uint32_t where, uintptr_t *fp, int nested);
+/* A release nested in the tracer of a block already freed: counted without a stack. */
+void mw__errors_nested(struct mw__leak_thread *t, void *p, const struct mw__blkinfo *b);
+/* Thread numbers, as memcheck gives them. */
+uint32_t mw__errors_thread_number(void);
+void mw__errors_thread_gone(uint32_t num);
+void mw__errors_after_fork(struct mw__leak_thread *self);
+/* The result's ERRS section: the traces it names, then the section (trace ids through map). */
+void mw__errors_traces(void (*use)(uint32_t trace, void *ctx), void *ctx);
+void mw__errors_write(void (*put)(const void *, size_t), uint32_t (*map)(uint32_t, void *),
+                      void *ctx);
+uint64_t mw__errors_dropped(void);
+
+/* ---- fds.c ---- */
+extern int mw__fds_mode; /* --track-fds: 0 no, 1 yes, 2 all */
+/* Reads the option and lists the descriptors open at start (the inherited ones). */
+void mw__fds_init(void);
+/* The result's FDS section: lists the descriptors open now and the traces they name, then the
+ * section (trace ids through map). */
+void mw__fds_traces(void (*use)(uint32_t trace, void *ctx), void *ctx);
+void mw__fds_write(void (*put)(const void *, size_t), uint32_t (*map)(uint32_t, void *), void *ctx);
+
 /* ---- freelist.c ---- */
-/* Delayed reuse: vol bytes of freed blocks are held (cleared) before the allocator gets them. */
-void mw__freelist_init(uint64_t vol);
-int mw__freelist_on(void);
-/* p (size bytes, the allocator's pointer real) is freed: cleared, queued, older ones freed. */
-void mw__freelist_put(void *p, size_t size, void *real);
+/* The freed-block queue remembers vol bytes of recent frees (0: none); hold: their memory is
+ * held back from the allocator too (memcheck's way; cleared). */
+void mw__freelist_init(uint64_t vol, int hold);
+int mw__freelist_holds(void);
+/* Blocks already released in the tables (headers freed): remembered, then given back to the
+ * allocator (held: cleared, queued, the oldest given back). At most MW__DEFER at once. */
+void mw__freelist_put(void *const *ps, size_t n);
+/* A block the allocator freed itself (a realloc that moved it): remembered. */
+void mw__freelist_note(uintptr_t p, uint64_t size, uint32_t ftrace, uint32_t atrace);
+/* The remembered block that contains a or lies within margin bytes of it, newest first: 1 with
+ * its size and stacks in *out and its address. nested: called where the lock's holder may be
+ * interrupted (gives up). */
+int mw__freelist_find(uintptr_t a, size_t margin, int nested, struct mw__blkinfo *out,
+                      uintptr_t *start);
 void mw__freelist_lock(void);
 void mw__freelist_unlock(void);
 
@@ -297,20 +376,57 @@ struct mw__blkinfo {
     size_t off; /* addr - real */
     void *real; /* what the real allocator returned */
     uint32_t slot;
+    uint32_t kind;        /* MW__ALLOC_*: which family allocated it */
+    uint32_t alloc_trace; /* where it was allocated (live, freed) */
+    uint32_t free_trace;  /* where it was freed (freed); set by the caller of release */
 };
+
+/* The allocation families memcheck tells apart (a release must match). */
+enum { MW__ALLOC_MALLOC = 0, MW__ALLOC_NEW = 1, MW__ALLOC_NEW_ARRAY = 2 };
+
+/* What a pointer's header says (mw__blocks_state). */
+enum { MW__BLK_NONE = 0, MW__BLK_LIVE, MW__BLK_PLAIN, MW__BLK_FREED };
 
 /* Room the header needs in front of a block, and spare room kept behind it. */
 #define MW__HDR  16u
 #define MW__TAIL 8u
 
 int mw__blocks_init(void);
-/* Registers the block at real + off (off >= MW__HDR, a power of two); returns it. */
+/* Registers the block at real + off (off >= MW__HDR, a power of two) of family kind; returns
+ * it. */
 void *mw__blocks_add(struct mw__leak_thread *t, void *real, size_t off, uint64_t size,
-                     uint32_t trace);
+                     uint32_t trace, unsigned kind);
+/* Gives the untracked block at real + off a header that free recognises; returns it. */
+void *mw__blocks_plain(void *real, size_t off, uint64_t size);
+/* 0 when p cannot be a block the tracer handed out: misaligned, or where the allocator never
+ * gave memory (its header is not read). */
+int mw__blocks_maybe(const void *p);
+/* Where the live block in slot was allocated (its alloc_trace is not filled by lookups: the slot
+ * is another cache line); a prefetch of that line. */
+uint32_t mw__blocks_slot_trace(uint32_t slot);
+void mw__blocks_prefetch_slot(uint32_t slot);
 /* 1 when p carries a valid header (a block the tracer handed out), *out filled. */
 int mw__blocks_lookup(const void *p, struct mw__blkinfo *out);
-/* Frees p's slot and counts a free. */
-void mw__blocks_release(struct mw__leak_thread *t, const void *p, const struct mw__blkinfo *b);
+/* What p's header says (MW__BLK_*), *out filled unless NONE. Never faults: memory that never
+ * held the allocator's blocks is not read. */
+int mw__blocks_state(const void *p, struct mw__blkinfo *out);
+/* Frees p's slot and counts a free; the header turns freed (b->free_trace). Returns 0 when p was
+ * no longer live (another thread released it first): nothing was done. */
+int mw__blocks_release(struct mw__leak_thread *t, const void *p, const struct mw__blkinfo *b);
+/* What the header of the freed block p says (size, stacks). */
+void mw__blocks_freed(const void *p, struct mw__blkinfo *out);
+/* The block p goes back to the allocator: when the allocator unmaps it (glibc's own mappings
+ * for large blocks), later reads of its header must not fault. */
+void mw__blocks_unmapping(const void *p);
+/* The allocator's pointer and the size of the block p (its header read as it is). */
+void mw__blocks_extent(const void *p, void **real, uint64_t *size);
+/* The freed block p goes back to the allocator: its header no longer says freed. */
+void mw__blocks_forget(void *p);
+/* memcheck counts every release call, valid or not (and a realloc as an allocation too). */
+void mw__blocks_count_invalid(struct mw__leak_thread *t, int is_realloc, uint64_t size);
+/* The live block that contains a or lies within margin bytes of it (slow: for error
+ * descriptions); *start its address. Returns 1 when found. */
+int mw__blocks_find(uintptr_t a, size_t margin, struct mw__blkinfo *out, uintptr_t *start);
 /* A realloc'd block at its new place (real + b->off): one free and one alloc. */
 void *mw__blocks_move(struct mw__leak_thread *t, void *real, const struct mw__blkinfo *b,
                       uint64_t size, uint32_t trace);
@@ -443,6 +559,14 @@ void mw__wire_result(int how, int code, const siginfo_t *si, const uintptr_t *fa
                      uint32_t fault_depth, const struct mw__check_out *res, size_t unstopped);
 /* A forked child: the inherited output is its own now. */
 void mw__wire_after_fork(void);
+/* memwalk's socket when the tracer reports to one and it is still the tracer's, else -1: LIVE
+ * messages go there while the program runs. */
+int mw__wire_live_fd(void);
+/* 1 when the descriptor fd (its fstat in st) is the tracer's own: the report socket. */
+int mw__wire_own_fd(int fd, const void *st);
+/* Lists the loaded objects and those unloaded since as module records (record.h) into buf;
+ * returns the bytes written, *n their number. */
+size_t mw__wire_list_modules(char *buf, size_t cap, uint32_t *n);
 /* The heap profile's stream (PROFILE messages), written before the result: open (-1 when there
  * is nowhere to write), put its bytes, close (the END message). */
 int mw__wire_stream_open(void);

@@ -483,7 +483,7 @@ void mw__prof_flush(struct mw__leak_thread *t, unsigned i, unsigned n)
      * miss after another. */
     if (i == 0)
         for (k = 0; k < n; k++)
-            mw__blocks_prefetch(t->defer[k]);
+            mw__blocks_prefetch(t->defer[k].p);
     if (!pt)
         return;
     while (pt->done < pt->n && pt->ev[pt->done].pos <= i)

@@ -130,6 +130,123 @@ typedef struct mw__leak_lossrec {
     uint64_t indirect; /* bytes of the blocks only reachable through these (definite only) */
 } mw__leak_lossrec_t;
 
+/* ---- issue 12, points 1 and 2: bad frees and open file descriptors ---------------------------
+ * Additions that readers which do not know them skip:
+ *  - LIVE messages: the chunks of one live stream (mw__leak_live_t, then its body), the last
+ *    flagged MW__LEAK_MSG_END. A thread that finds a new error context sends one at once, so
+ *    that memwalk prints the error while the program runs, as memcheck does; the loaded objects
+ *    go first when they changed since the last. One process's live streams never interleave.
+ *  - sections after the fault stack of the result stream: mw__leak_section_t, then its bytes.
+ *    ERRS: every error context (count x mw__leak_error_t, each followed by its path bytes);
+ *    FDS: the open descriptors at exit (mw__leak_fds_t, then count x mw__leak_fd_t, each
+ *    followed by its name bytes). Trace fields index the result's traces. */
+#define MW__LEAK_MSG_LIVE 8
+
+enum mw__leak_live_kind {
+    MW__LEAK_LIVE_MODULES = 1, /* count x { mw__leak_module_t, path } */
+    MW__LEAK_LIVE_ERROR = 2,   /* mw__leak_error_t, its path, then count traces as in the
+                                  result stream ({ u32 depth, depth x u64 }), which its trace
+                                  fields index */
+};
+
+typedef struct mw__leak_live {
+    uint32_t kind; /* enum mw__leak_live_kind */
+    uint32_t count;
+} mw__leak_live_t;
+
+typedef struct mw__leak_section {
+    uint32_t tag;   /* MW__LEAK_SECT_* */
+    uint32_t count; /* records */
+    uint64_t bytes; /* bytes that follow */
+} mw__leak_section_t;
+
+#define MW__LEAK_SECT_ERRORS 0x53525245u /* "ERRS" */
+#define MW__LEAK_SECT_FDS    0x53534446u /* "FDSS" */
+#define MW__LEAK_NO_TRACE    0xffffffffu /* a trace field with no stack */
+
+/* memcheck's two kinds of bad release. */
+enum mw__leak_err_kind {
+    MW__LEAK_ERR_FREE = 1,     /* Invalid free() / delete / delete[] / realloc() */
+    MW__LEAK_ERR_MISMATCH = 2, /* Mismatched free() / delete / delete [] */
+};
+
+/* What the tracer knows of the address: the heap's blocks, thread stacks, mappings. memwalk
+ * looks for a data symbol or an object's section (the descriptions memcheck prefers) itself. */
+enum mw__leak_addr_kind {
+    MW__LEAK_ADDR_UNKNOWN = 0, /* in no mapping */
+    MW__LEAK_ADDR_FREED = 1,   /* in or beside a recently freed block */
+    MW__LEAK_ADDR_ALLOCD = 2,  /* in or beside a live block */
+    MW__LEAK_ADDR_STACK = 3,   /* on a thread's stack (and in a mapping: perms, path) */
+    MW__LEAK_ADDR_MAPPED = 4,  /* in a mapping of the process: perms, path */
+};
+
+enum mw__leak_map_flag {
+    MW__LEAK_MAP_R = 4,
+    MW__LEAK_MAP_W = 2,
+    MW__LEAK_MAP_X = 1,
+    MW__LEAK_MAP_FILE = 8,    /* a file mapping (path) */
+    MW__LEAK_MAP_SHARED = 16, /* shared memory */
+};
+
+typedef struct mw__leak_error {
+    uint32_t kind;      /* enum mw__leak_err_kind */
+    uint32_t addr_kind; /* enum mw__leak_addr_kind */
+    uint64_t count;     /* errors in this context (1 in a live message) */
+    uint64_t addr;      /* the pointer the program passed */
+    int64_t offset;     /* FREED, ALLOCD: addr - the block's start (negative: before it) */
+    uint64_t size;      /* FREED, ALLOCD: the block's size */
+    uint32_t where;     /* the stack of the bad call */
+    uint32_t alloc;     /* FREED, ALLOCD: where the block was allocated */
+    uint32_t freed;     /* FREED: where it was freed */
+    uint32_t thread;    /* STACK: the thread's number as memcheck counts them (1: main) */
+    int32_t frame;      /* STACK: the frame that holds addr (0: the release function), or -1 */
+    uint32_t map;       /* STACK, MAPPED: MW__LEAK_MAP_* of the mapping */
+    uint64_t frame_ip;  /* STACK: an address in that frame's function */
+    uint64_t below_sp;  /* STACK: bytes below the thread's stack pointer (0: above it) */
+    int32_t origin;     /* the process that found it (a forked child inherits the contexts) */
+    uint32_t id;        /* the context's number there, in order of discovery */
+    uint32_t path_len;  /* STACK, MAPPED: the mapped file's path follows (no NUL) */
+    uint32_t flags;     /* MW__LEAK_ERRF_* */
+    uint32_t by_thread; /* the thread that made the bad call, numbered as thread */
+    uint32_t pad;
+} mw__leak_error_t;
+
+enum mw__leak_err_flag {
+    MW__LEAK_ERRF_GUARD = 1u << 0, /* STACK: in the stack's guard page */
+    MW__LEAK_ERRF_LIMIT = 1u << 1, /* (first context) more contexts than memcheck keeps: later
+                                      errors were not counted */
+};
+
+/* --track-fds: the descriptors open at exit, in memcheck's order (most recently opened first,
+ * those inherited from the parent last). */
+typedef struct mw__leak_fds {
+    uint32_t mode; /* 1: yes (standard descriptors counted, not listed), 2: all */
+    uint32_t open; /* descriptors memcheck would count */
+    uint32_t std;  /* of which 0, 1 and 2 */
+    uint32_t pad;
+} mw__leak_fds_t;
+
+enum mw__leak_fd_flag {
+    MW__LEAK_FD_INHERITED = 1u << 0, /* open at start: no stack */
+    MW__LEAK_FD_SOCKET = 1u << 1,    /* a socket: family and addresses below */
+    MW__LEAK_FD_PEER = 1u << 2,      /* the socket has a peer */
+    MW__LEAK_FD_UNSEEN = 1u << 3,    /* opened by a call the tracer does not see (inside a
+                                        library): no stack */
+};
+
+typedef struct mw__leak_fd {
+    int32_t fd;
+    uint32_t flags;    /* MW__LEAK_FD_* */
+    uint32_t trace;    /* where it was opened, MW__LEAK_NO_TRACE when not known */
+    uint32_t name_len; /* the name memcheck prints (the path given, or resolved) follows */
+    uint32_t family;   /* SOCKET: the address family */
+    uint32_t addr_len; /* SOCKET: bytes of addr and peer used */
+    uint32_t peer_len;
+    uint32_t pad;
+    uint8_t addr[112]; /* SOCKET: getsockname */
+    uint8_t peer[112]; /* SOCKET, PEER: getpeername */
+} mw__leak_fd_t;
+
 /* ---- the heap profile of `memwalk heap` -------------------------------------------------------
  * A process traced for `memwalk heap` sends PROFILE messages before its DATA messages: the chunks
  * of one more stream, the last one flagged END. Readers that do not know the type skip it. The

@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "scan/scan.h"
@@ -218,6 +219,15 @@ const char *mw__leak_env(const char *name)
     return NULL;
 }
 
+int mw__sys_safe_read(uintptr_t addr, void *out, size_t len)
+{
+    struct iovec local = {out, len}, remote = {(void *)addr, len};
+
+    return syscall(SYS_process_vm_readv, getpid(), &local, 1UL, &remote, 1UL, 0UL) == (long)len
+               ? 0
+               : -1;
+}
+
 size_t mw__leak_utoa(uint64_t v, char *buf)
 {
     char tmp[24];
@@ -277,6 +287,11 @@ void mw__sys_log_init(void)
         log_ino = st.st_ino;
         log_checked = 1;
     }
+}
+
+int mw__sys_log_fd(void)
+{
+    return log_fd == 2 ? -1 : log_fd;
 }
 
 static int log_ok(void)

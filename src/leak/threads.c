@@ -293,6 +293,27 @@ struct mw__leak_thread *mw__threads_find(pid_t tid)
     return f.found;
 }
 
+struct stack_ctx {
+    uintptr_t lo, hi;
+    struct mw__leak_thread *found;
+};
+
+static void find_stack(struct mw__leak_thread *t, void *ctx)
+{
+    struct stack_ctx *s = ctx;
+
+    if (t->inited && t->stack_hi > s->lo && t->stack_hi <= s->hi)
+        s->found = t;
+}
+
+struct mw__leak_thread *mw__threads_stack_owner(uintptr_t lo, uintptr_t hi)
+{
+    struct stack_ctx s = {lo, hi, NULL};
+
+    each_thread(find_stack, &s);
+    return s.found;
+}
+
 /* ---- the gate ---------------------------------------------------------------------------- */
 static void futex_wait(volatile int *w, int val)
 {
@@ -396,6 +417,7 @@ static void thread_gone(void *arg)
     mw__leak_flush(self, self, 1);
     mw__unwind_thread_done(self);
     mw__blocks_thread_done(self);
+    mw__errors_thread_gone(self->num);
     mw__leave(self);
     forget();
 }
@@ -408,6 +430,8 @@ void mw__leak_thread_init(struct mw__leak_thread *t)
      * whose stack is that thread's). */
     t->is_main = t == &mw__main_thread && t->tid == getpid();
     t->stack_hi = t->is_main ? mw__scan_main_stack_base() : (uintptr_t)pthread_self();
+    if (!t->num)
+        t->num = t->is_main ? 1 : mw__errors_thread_number();
     if (!t->is_main && thread_key_ok)
         pthread_setspecific(thread_key, t);
 }

@@ -128,13 +128,25 @@ static uint64_t hash_ips(const uintptr_t *ips, unsigned depth)
     return a ^ (a >> 31);
 }
 
-/* Interns through the thread's recent traces first. */
+/* Interns through the thread's recent traces first. The tracer's own frames past the entry
+ * point are left out (a wrapper such as fopen's that called the real function is no frame of
+ * the program's, and memcheck shows none). */
 static uint32_t intern(struct mw__unwind_cache *c, const uintptr_t *ips, unsigned depth)
 {
+    uintptr_t kept[MW__LEAK_MAX_CALLERS];
     uint64_t h;
     struct recent *r;
-    unsigned i;
+    unsigned i, k;
 
+    for (i = 1; i < depth && !mw__leak_own_code(ips[i] - 1); i++)
+        ;
+    if (i < depth && depth <= MW__LEAK_MAX_CALLERS) {
+        for (i = 0, k = 0; i < depth; i++)
+            if (i == 0 || !mw__leak_own_code(ips[i] - 1))
+                kept[k++] = ips[i];
+        ips = kept;
+        depth = k;
+    }
     if (!c || depth > RECENT_IPS)
         return mw__traces_intern(ips, depth);
     h = hash_ips(ips, depth);

@@ -73,6 +73,8 @@ void mw__wire_open(int launch_fd)
         out_fd = mw__sys_reserve_fd(launch_fd);
         if (out_fd < 0)
             out_fd = launch_fd;
+        else if (!mw__leak_trace_children)
+            close(launch_fd); /* the program's descriptors are numbered as they are natively */
         out_dev = st.st_dev;
         out_ino = st.st_ino;
         return;
@@ -225,40 +227,68 @@ static char *mods; /* the module records, ready to put */
 static size_t mods_len;
 static uint32_t nmods;
 
-static int module_cb(struct dl_phdr_info *info, size_t size, void *arg)
+struct modlist {
+    char *buf;
+    size_t len, cap;
+    uint32_t n;
+};
+
+static int add_module(struct modlist *l, uintptr_t bias, uintptr_t lo, uintptr_t hi,
+                      const char *path)
 {
     mw__leak_module_t m;
+
+    m.bias = bias;
+    m.lo = lo;
+    m.hi = hi;
+    m.path_len = (uint32_t)strlen(path);
+    m.pad = 0;
+    if (l->len + sizeof m + m.path_len > l->cap) {
+        mw__leak_limit(MW__LEAK_LIMIT_MODULES, "too many loaded objects for the report");
+        return -1;
+    }
+    memcpy(l->buf + l->len, &m, sizeof m);
+    memcpy(l->buf + l->len + sizeof m, path, m.path_len);
+    l->len += sizeof m + m.path_len;
+    l->n++;
+    return 0;
+}
+
+static int module_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    struct modlist *l = arg;
     char abs[4096];
     const char *path = info->dlpi_name;
     uintptr_t lo, hi;
 
     (void)size;
-    (void)arg;
     if (!mw__modules_extent(info, &lo, &hi))
         return 0;
     if (!path || !*path) {
         /* The main program (the first object), by the path read at start. */
-        if (nmods != 0 || !mw__leak_exe()[0])
+        if (l->n != 0 || !mw__leak_exe()[0])
             return 0;
         path = mw__leak_exe();
     } else if (path[0] != '/') {
         mw__modules_abspath(path, abs, sizeof abs);
         path = abs;
     }
-    m.bias = info->dlpi_addr;
-    m.lo = lo;
-    m.hi = hi;
-    m.path_len = (uint32_t)strlen(path);
-    m.pad = 0;
-    if (mods_len + sizeof m + m.path_len > MOD_BYTES) {
-        mw__leak_limit(MW__LEAK_LIMIT_MODULES, "too many loaded objects for the report");
-        return 1;
-    }
-    memcpy(mods + mods_len, &m, sizeof m);
-    memcpy(mods + mods_len + sizeof m, path, m.path_len);
-    mods_len += sizeof m + m.path_len;
-    nmods++;
-    return 0;
+    return add_module(l, info->dlpi_addr, lo, hi, path) < 0;
+}
+
+size_t mw__wire_list_modules(char *buf, size_t cap, uint32_t *n)
+{
+    struct modlist l = {buf, 0, cap, 0};
+    const mw__gone_t *gone;
+    size_t ngone = mw__modules_gone(&gone), i;
+
+    dl_iterate_phdr(module_cb, &l);
+    /* Unloaded objects after the loaded ones: those win where they overlap. */
+    for (i = 0; i < ngone; i++)
+        if (add_module(&l, gone[i].bias, gone[i].lo, gone[i].hi, gone[i].path) < 0)
+            break;
+    *n = l.n;
+    return l.len;
 }
 
 int mw__wire_modules(void)
@@ -267,26 +297,62 @@ int mw__wire_modules(void)
         mods = mw__leak_map(MOD_BYTES);
     if (!mods)
         return -1;
-    mods_len = 0;
-    nmods = 0;
-    dl_iterate_phdr(module_cb, NULL);
+    mods_len = mw__wire_list_modules(mods, MOD_BYTES, &nmods);
     return 0;
 }
 
+int mw__wire_live_fd(void)
+{
+    return out_is_sock && !out_failed && still_ours() ? out_fd : -1;
+}
+
+int mw__wire_own_fd(int fd, const void *stp)
+{
+    const struct stat *st = stp;
+
+    return fd == out_fd || (out_ino && st->st_dev == out_dev && st->st_ino == out_ino);
+}
+
 /* ---- the result ---------------------------------------------------------------------------- */
+/* Trace numbering: each trace the result names gets the next index, in order of first use. */
+struct numbering {
+    uint32_t *remap; /* trace id -> index + 1 */
+    mw__pair_t *order;
+    uint32_t used, ntr;
+};
+
+static void use_trace(uint32_t t, void *ctx)
+{
+    struct numbering *nb = ctx;
+
+    if (t && t < nb->ntr && !nb->remap[t]) {
+        nb->order[nb->used].key = nb->used;
+        nb->order[nb->used].val = t;
+        nb->remap[t] = ++nb->used;
+    }
+}
+
+static uint32_t map_trace(uint32_t t, void *ctx)
+{
+    const struct numbering *nb = ctx;
+
+    return t && t < nb->ntr && nb->remap[t] ? nb->remap[t] - 1 : MW__LEAK_NO_TRACE;
+}
+
 void mw__wire_result(int how, int code, const siginfo_t *si, const uintptr_t *fault,
                      uint32_t fault_depth, const struct mw__check_out *res, size_t unstopped)
 {
     mw__leak_result_t r;
     uint32_t ntr = mw__traces_count(), *remap, used = 0;
     mw__pair_t *order;
-    const mw__gone_t *gone;
-    size_t ngone, i, k;
+    struct numbering nb;
+    size_t i, k;
 
     if (!ready())
         return;
     remap = mw__leak_map(((size_t)ntr + 1) * sizeof(uint32_t));
-    order = mw__leak_map(((size_t)res->nrecs + 1) * sizeof(mw__pair_t));
+    /* Loss records, error contexts and descriptors name at most that many traces. */
+    order = mw__leak_map(((size_t)res->nrecs + 1 + (size_t)ntr) * sizeof(mw__pair_t));
     if (!remap || !order)
         return;
     /* Traces numbered in order of first use by a record. */
@@ -298,7 +364,13 @@ void mw__wire_result(int how, int code, const siginfo_t *si, const uintptr_t *fa
             remap[t] = ++used;
         }
     }
-    ngone = mw__modules_gone(&gone);
+    nb.remap = remap;
+    nb.order = order;
+    nb.used = used;
+    nb.ntr = ntr;
+    mw__errors_traces(use_trace, &nb);
+    mw__fds_traces(use_trace, &nb);
+    used = nb.used;
     memset(&r, 0, sizeof r);
     r.magic = MW__LEAK_MAGIC;
     r.version = MW__LEAK_VERSION;
@@ -310,7 +382,7 @@ void mw__wire_result(int how, int code, const siginfo_t *si, const uintptr_t *fa
     r.fault_addr = si ? (uint64_t)(uintptr_t)si->si_addr : 0;
     r.fault_depth = fault_depth;
     mw__blocks_totals(&r.allocs, &r.frees, &r.bytes_allocated);
-    r.nmodules = nmods + (uint32_t)ngone; /* loaded objects first: they win on overlaps */
+    r.nmodules = nmods; /* loaded objects first: they win on overlaps */
     r.ntraces = used;
     r.nrecords = (uint32_t)res->nrecs;
     r.threads_unstopped = (uint32_t)unstopped;
@@ -321,16 +393,6 @@ void mw__wire_result(int how, int code, const siginfo_t *si, const uintptr_t *fa
     r.flags = mw__exit_flags;
     put(&r, sizeof r);
     put(mods, mods_len);
-    for (i = 0; i < ngone; i++) {
-        mw__leak_module_t m;
-        m.bias = gone[i].bias;
-        m.lo = gone[i].lo;
-        m.hi = gone[i].hi;
-        m.path_len = (uint32_t)strlen(gone[i].path);
-        m.pad = 0;
-        put(&m, sizeof m);
-        put(gone[i].path, m.path_len);
-    }
     for (i = 0; i < used; i++) {
         unsigned depth;
         const uintptr_t *ips = mw__traces_get((uint32_t)order[i].val, &depth);
@@ -350,5 +412,7 @@ void mw__wire_result(int how, int code, const siginfo_t *si, const uintptr_t *fa
         uint64_t ip = fault[i];
         put(&ip, sizeof ip);
     }
+    mw__errors_write(put, map_trace, &nb);
+    mw__fds_write(put, map_trace, &nb);
     put_end();
 }

@@ -44,6 +44,45 @@ void mw__world_thread_exit(uintptr_t lo, uintptr_t hi)
     (void)hi;
 }
 
+uint32_t mw__errors_thread_number(void)
+{
+    return 2;
+}
+
+void mw__errors_thread_gone(uint32_t num)
+{
+    (void)num;
+}
+
+/* The wire writer (linked in for the heap profile) writes the bad frees and descriptors: none
+ * here. */
+void mw__errors_traces(void (*use)(uint32_t trace, void *ctx), void *ctx)
+{
+    (void)use;
+    (void)ctx;
+}
+
+void mw__errors_write(void (*put)(const void *, size_t), uint32_t (*map)(uint32_t, void *),
+                      void *ctx)
+{
+    (void)put;
+    (void)map;
+    (void)ctx;
+}
+
+void mw__fds_traces(void (*use)(uint32_t trace, void *ctx), void *ctx)
+{
+    (void)use;
+    (void)ctx;
+}
+
+void mw__fds_write(void (*put)(const void *, size_t), uint32_t (*map)(uint32_t, void *), void *ctx)
+{
+    (void)put;
+    (void)map;
+    (void)ctx;
+}
+
 void mw__signals_deliver(struct mw__leak_thread *t)
 {
     (void)t;

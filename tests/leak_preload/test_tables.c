@@ -36,7 +36,7 @@ TestSuite(preload_traces, .init = setup);
 Test(preload_blocks, an_added_block_is_found_with_its_size_and_offset)
 {
     void *real = real_block(100);
-    void *p = mw__blocks_add(t0, real, MW__HDR, 100, 7);
+    void *p = mw__blocks_add(t0, real, MW__HDR, 100, 7, MW__ALLOC_MALLOC);
     struct mw__blkinfo b;
 
     cr_assert_eq((char *)p, (char *)real + MW__HDR);
@@ -51,7 +51,7 @@ Test(preload_blocks, an_added_block_is_found_with_its_size_and_offset)
 Test(preload_blocks, a_released_block_is_no_longer_ours)
 {
     void *real = real_block(40);
-    void *p = mw__blocks_add(t0, real, MW__HDR, 40, 1);
+    void *p = mw__blocks_add(t0, real, MW__HDR, 40, 1, MW__ALLOC_MALLOC);
     struct mw__blkinfo b;
 
     cr_assert(mw__blocks_lookup(p, &b));
@@ -77,7 +77,7 @@ Test(preload_blocks, memory_the_tracer_never_saw_is_not_taken_for_a_block)
 Test(preload_blocks, aligned_blocks_keep_their_offset)
 {
     void *real = aligned_alloc(256, 256 + 64 + MW__TAIL);
-    void *p = mw__blocks_add(t0, real, 256, 64, 2);
+    void *p = mw__blocks_add(t0, real, 256, 64, 2, MW__ALLOC_MALLOC);
     struct mw__blkinfo b;
 
     cr_assert(mw__blocks_lookup(p, &b));
@@ -99,7 +99,7 @@ Test(preload_blocks, snapshot_lists_every_live_block_and_counts_follow_memcheck)
     mw__blocks_totals(&a0, &f0, &b0);
     for (i = 0; i < N; i++) {
         real[i] = real_block(24);
-        p[i] = mw__blocks_add(t0, real[i], MW__HDR, 24, (uint32_t)(i % 100));
+        p[i] = mw__blocks_add(t0, real[i], MW__HDR, 24, (uint32_t)(i % 100), MW__ALLOC_MALLOC);
     }
     for (i = 0; i < N; i += 2) {
         cr_assert(mw__blocks_lookup(p[i], &b));
@@ -136,7 +136,7 @@ Test(preload_blocks, snapshot_lists_every_live_block_and_counts_follow_memcheck)
 Test(preload_blocks, a_moved_block_counts_one_free_and_one_alloc)
 {
     void *r1 = real_block(10), *r2 = real_block(500);
-    void *p = mw__blocks_add(t0, r1, MW__HDR, 10, 3), *q;
+    void *p = mw__blocks_add(t0, r1, MW__HDR, 10, 3, MW__ALLOC_MALLOC), *q;
     struct mw__blkinfo b;
     uint64_t a0, f0, b0, a1, f1, b1;
 

@@ -310,10 +310,11 @@ Test(leaks_oracle, cpp_interior, .timeout = 900)
 }
 
 /* Stale words in reused memory: memcheck's answer with delayed reuse, as memcheck's default
- * --freelist-vol (20 MB). */
+ * --freelist-vol (20 MB) and its way of holding freed blocks (--freelist-hold=yes). */
 Test(leaks_oracle, stale_reuse_with_freelist_vol, .timeout = 900)
 {
     setenv("MEMWALK_FREELIST_VOL", "20M", 1);
+    setenv("MEMWALK_FREELIST_HOLD", "yes", 1);
     compare("stale_reuse", LK_VICTIMS "/stale_reuse", LK_STDOUT_NULL, "stale_reuse");
 }
 

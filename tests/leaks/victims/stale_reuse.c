@@ -2,7 +2,8 @@
  * were, and new blocks of the same size are handed those addresses again; freed blocks held
  * pointers, and new blocks made in their memory never overwrite them. memcheck delays reuse
  * (--freelist-vol) and ignores words never written: every new block is definitely lost, and so
- * is every block only a stale word pointed at. The tracer agrees with MEMWALK_FREELIST_VOL. */
+ * is every block only a stale word pointed at. The tracer agrees with MEMWALK_FREELIST_VOL and
+ * MEMWALK_FREELIST_HOLD=yes. */
 #include <stdlib.h>
 #include <string.h>
 

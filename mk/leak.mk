@@ -134,7 +134,7 @@ check-leaks-stress: all leak-victims
 # entry points, the constructor and the exit path (tests/leak_preload/stubs.h stands in) ---------
 LEAK_PRELOAD_TEST_A := $(BUILD)/tests/libleak-preload-test.a
 LEAK_PRELOAD_TEST_OBJS = $(filter-out %/entry.o %/init.o %/proc.o %/signals.o %/exit.o %/errors.o %/fds.o,\
-                           $(filter $(BUILD)/obj-preload/src/leak/%,$(PRELOAD_OBJS)))
+                           $(filter $(BUILD)/obj-preload/src/leak/% %/assert.o,$(PRELOAD_OBJS)))
 $(LEAK_PRELOAD_TEST_A): $(PRELOAD)
 	@mkdir -p $(@D)
 	$(Q)rm -f $@ && ar rcs $@ $(LEAK_PRELOAD_TEST_OBJS)

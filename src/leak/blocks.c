@@ -25,6 +25,7 @@
  * handed the tracer memory (a byte map): a pointer into memory nobody mapped is then an invalid
  * free to report, not a fault in the tracer. A free turns the header from live to freed with one
  * compare-and-swap once threads exist, so two threads freeing the same block cannot both win. */
+#include "common/assert.h"
 #include "leak/leak.h"
 #include "leak/profile.h"
 
@@ -75,6 +76,7 @@ static uint64_t g_allocs, g_frees, g_bytes; /* folded from exited threads */
 
 static inline struct slot *S(uint32_t i)
 {
+    mw__assert(pages[i >> PAGE_BITS] != NULL);
     return &pages[i >> PAGE_BITS][i & (PAGE_SLOTS - 1)];
 }
 
@@ -228,6 +230,7 @@ static void spill(struct mw__leak_thread *t)
     if (!t->free_count)
         return;
     mw__lock(&lock);
+    mw__assert(t->free_tail != END && (S(t->free_tail)->p & 1));
     S(t->free_tail)->p = ((uintptr_t)global_free << 1) | 1;
     global_free = t->free_head;
     global_count += t->free_count;
@@ -265,6 +268,8 @@ void *mw__blocks_add(struct mw__leak_thread *t, void *real, size_t off, uint64_t
         return mw__blocks_plain(real, off, size);
     }
     s = t->free_head;
+    mw__assert(S(s)->p & 1); /* a free slot */
+    mw__assert(off && !(off & (off - 1)) && size <= SIZE_MASK);
     t->free_head = (uint32_t)(S(s)->p >> 1);
     if (--t->free_count == 0)
         t->free_tail = END;
@@ -392,6 +397,7 @@ int mw__blocks_release(struct mw__leak_thread *t, const void *ptr, const struct 
     } else if (!__atomic_compare_exchange_n(&h->w1, &live, freed, 0, __ATOMIC_ACQ_REL,
                                             __ATOMIC_RELAXED))
         return 0;
+    mw__assert(S(b->slot)->p == (uintptr_t)ptr); /* the slot listed this block */
     if (__builtin_expect(mw__prof_on, 0))
         mw__prof_free(t, b->size, S(b->slot)->meta);
     S(b->slot)->p = ((uintptr_t)t->free_head << 1) | 1;

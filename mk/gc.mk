@@ -13,11 +13,17 @@ GC_BENCH_RUNS       ?= 5
 
 # The suite dlopens a library of its own and runs the example. (A rule of its own: the
 # Makefile expands TEST_DEPS_<suite> before it includes mk/*.mk.)
-$(BUILD)/tests/test_gc: $(BUILD)/tests/libgc-dlroot.so $(BUILD)/examples/gc_points
+$(BUILD)/tests/test_gc: $(BUILD)/tests/libgc-dlroot.so $(BUILD)/examples/gc_points \
+                        $(BUILD)/tests/gc-deep-stack
 
 $(BUILD)/tests/libgc-dlroot.so: $(BUILD)/obj/tests/gc/dlroot.o
 	@mkdir -p $(@D)
 	$(Q)$(call say,LD,$@)$(CC) -shared -o $@ $<
+
+# A program the suite runs: it lifts its stack limit and runs again with a deep main stack.
+$(BUILD)/tests/gc-deep-stack: $(BUILD)/obj/tests/gc/deep_stack.o $(LIB_A)
+	@mkdir -p $(@D)
+	$(Q)$(call say,LD,$@)$(CC) -o $@ $< $(LIB_A) $(LDLIBS_BASE)
 
 # ---- stress: the same program at -O0 and -O2, against libmemwalk.a ----------------------------
 GC_STRESS_BINS := $(BUILD)/stress/gc-stress-O0 $(BUILD)/stress/gc-stress-O2

@@ -11,10 +11,13 @@
  *     calling thread's static thread-local storage;
  *   - the ranges added with mw_gc_add_roots().
  * Not roots: memory from malloc()/mmap() (register it with mw_gc_add_roots() if it holds
- * pointers to collected objects), and the collector's own bookkeeping. Coroutines: a collection
- * started while a thread runs on a stack of its own (makecontext, sigaltstack) scans neither that
- * stack nor the thread's own (it says so on stderr): do not allocate there, or keep every pointer
- * those stacks hold in registered roots.
+ * pointers to collected objects), and the collector's own bookkeeping. The main thread's stack
+ * is followed as it grows, whatever its limit (ulimit -s unlimited included). A thread that runs on
+ * a stack of its own when a collection comes (makecontext, sigaltstack) has that stack scanned
+ * from its stack pointer to the end of the mapping holding it, and all of its own stack; the
+ * stacks of suspended coroutines are not roots: add them with mw_gc_add_roots(). A registered
+ * stack is never skipped: one that cannot be bounded (no /proc/self/maps to read where it would
+ * be needed) stops the program with a message on stderr and abort().
  *
  * A pointer one past the end of an object does not keep that object alive: it is the address of
  * the next object in the page, which it keeps alive instead. Code that holds nothing but an end

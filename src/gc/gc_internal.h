@@ -192,7 +192,6 @@ struct mw__gc_state {
     int inited;
     int handler_installed;
     int ever_attached;
-    int warned_stack;
     pthread_mutex_t lock;
     struct mw__gc_options opt;
     uint8_t class_of[MW__GC_SMALL_MAX / MW__GC_GRANULE + 1];
@@ -356,6 +355,10 @@ void mw__gc_mark_roots(struct mw__gc_thread *self);
 void mw__gc_mark_reserved(void);
 void mw__gc_mark_finish_overflow(void);
 void mw__gc_roots_snapshot(void);
+
+/* ---- stack.c --------------------------------------------------------------------------------- */
+/* Marks from the stack of thread t, whose stack pointer is sp (see mw__scan_stack_ranges). */
+void mw__gc_mark_stack(struct mw__gc_thread *t, uintptr_t sp);
 
 /* ---- collect.c ------------------------------------------------------------------------------- */
 void mw__gc_collect_locked(const char *why);

@@ -276,21 +276,8 @@ struct stack_ctx {
 static void mark_own_stack(void *ctx, uintptr_t sp)
 {
     struct stack_ctx *sc = ctx;
-    uintptr_t hi = sc->self->stack_hi;
 
-    if (sc->self->entry_sp)
-        sp = sc->self->entry_sp;
-
-    if (sp >= sc->self->stack_lo && sp < hi) {
-        mw__gc_mark_range(sp, hi);
-    } else {
-        /* Running on a stack of its own (a coroutine, an alternate signal stack): its extent is
-         * unknown, so only the spilled registers just above sp are scanned. */
-        mw__gc_mark_range(sp, sp + 256);
-        if (!mw__gc.warned_stack++)
-            mw__gc_warn("collecting on a stack that is not the thread's (a coroutine?): it is not "
-                        "scanned; keep pointers held there in roots (mw_gc_add_roots)");
-    }
+    mw__gc_mark_stack(sc->self, sc->self->entry_sp ? sc->self->entry_sp : sp);
 }
 
 void mw__gc_mark_roots(struct mw__gc_thread *self)
@@ -323,8 +310,7 @@ void mw__gc_mark_roots(struct mw__gc_thread *self)
     for (t = mw__gc.threads; t; t = t->next) {
         if (t == self)
             continue;
-        if (t->stop_sp >= t->stack_lo && t->stop_sp < t->stack_hi)
-            mw__gc_mark_range(t->stop_sp, t->stack_hi);
+        mw__gc_mark_stack(t, t->stop_sp);
         for (k = 0; k < t->tls_n; k++)
             mw__gc_mark_range(t->tls_lo[k], t->tls_hi[k]);
     }

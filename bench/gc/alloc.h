@@ -4,11 +4,13 @@
 #ifndef BENCH_GC_ALLOC_H
 #define BENCH_GC_ALLOC_H
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #if defined(BENCH_MEMWALK)
 #include <memwalk/gc.h>
@@ -19,6 +21,21 @@
 #define BENCH_FREE(p)       ((void)(p))
 #define BENCH_COLLECTED     1
 #define BENCH_COLLECT()     mw_gc_collect()
+/* An explicit free and realloc, for the programs that measure them. */
+#define BENCH_EXPLICIT_FREE(p) mw_gc_free(p)
+#define BENCH_REALLOC(p, n)    mw_gc_realloc(p, n)
+static inline long bench_heap_kb(void)
+{
+    mw_gc_stats_t s;
+    mw_gc_get_stats(&s);
+    return (long)(s.heap_bytes >> 10);
+}
+static inline long bench_collections(void)
+{
+    mw_gc_stats_t s;
+    mw_gc_get_stats(&s);
+    return (long)s.collections;
+}
 #elif defined(BENCH_BOEHM)
 #include <gc.h>
 #define BENCH_NAME          "boehm"
@@ -28,6 +45,16 @@
 #define BENCH_FREE(p)       ((void)(p))
 #define BENCH_COLLECTED     1
 #define BENCH_COLLECT()     GC_gcollect()
+#define BENCH_EXPLICIT_FREE(p) GC_FREE(p)
+#define BENCH_REALLOC(p, n)    GC_REALLOC(p, n)
+static inline long bench_heap_kb(void)
+{
+    return (long)(GC_get_heap_size() >> 10);
+}
+static inline long bench_collections(void)
+{
+    return (long)GC_get_gc_no();
+}
 #elif defined(BENCH_MALLOC)
 #define BENCH_NAME          "malloc"
 #define BENCH_INIT()        ((void)0)
@@ -36,6 +63,17 @@
 #define BENCH_FREE(p)       free(p)
 #define BENCH_COLLECTED     0
 #define BENCH_COLLECT()     ((void)0)
+#define BENCH_EXPLICIT_FREE(p) free(p)
+#define BENCH_REALLOC(p, n)    realloc(p, n)
+static inline long bench_heap_kb(void)
+{
+    struct mallinfo2 mi = mallinfo2();
+    return (long)((mi.arena + mi.hblkhd) >> 10);
+}
+static inline long bench_collections(void)
+{
+    return 0;
+}
 #else
 #error "define BENCH_MEMWALK, BENCH_BOEHM or BENCH_MALLOC"
 #endif
@@ -47,13 +85,32 @@ static inline double bench_now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-/* The one line the runner parses. */
-static inline void bench_report(const char *bench, double ms, long checksum)
+/* Peak resident memory so far, in KiB. */
+static inline long bench_maxrss_kb(void)
 {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss;
+}
+
+/* The one line the runner parses. */
+static inline void bench_report(const char *bench, double ms, long checksum)
+{
     printf("bench=%s allocator=%s wall_ms=%.1f maxrss_kb=%ld check=%ld\n", bench, BENCH_NAME, ms,
-           ru.ru_maxrss, checksum);
+           bench_maxrss_kb(), checksum);
+}
+
+/* Resident memory now (not the peak), in KiB, from /proc/self/statm. */
+static inline long bench_rss_kb(void)
+{
+    long pages = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+            resident = 0;
+        fclose(f);
+    }
+    return resident * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
 static inline void *bench_oom(void)

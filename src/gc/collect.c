@@ -32,6 +32,7 @@ static void finish_sweep(struct mw__gc_normal *n, unsigned head)
 {
     if (n->pd[head].flags & MW__GC_UNSWEPT)
         mw__gc_sweep_block(n, head);
+    n->pd[head].flags &= (uint8_t)~MW__GC_LISTED; /* the sweep lists start over */
 }
 
 static void after_mark(struct mw__gc_normal *n, unsigned head)
@@ -77,12 +78,8 @@ static void after_mark(struct mw__gc_normal *n, unsigned head)
     } else {
         pd->flags |= MW__GC_UNSWEPT;
     }
-    {
-        struct mw__gc_vec *v =
-            &mw__gc.sweep[pd->flags & MW__GC_ATOMIC ? 1 : 0][mw__gc.class_of[pd->size / 16]];
-        if (mw__gc_vec_reserve(v, sizeof(uintptr_t), v->len + 1) == 0)
-            MW__GC_VEC_AT(v, uintptr_t, v->len++) = mw__gc_block_addr(n, head);
-    }
+    mw__gc_sweep_push(pd->flags & MW__GC_ATOMIC ? 1 : 0,
+                      mw__gc.class_of[pd->size / MW__GC_GRANULE], mw__gc_block_addr(n, head));
 }
 
 static void free_huge(void)
@@ -98,7 +95,7 @@ static void free_huge(void)
         } else {
             mw__gc.stats.freed_bytes += c->obj_size;
             c->bits[0] = 0;
-            mw__gc_huge_unmap(c);
+            mw__gc_huge_free(c);
         }
     }
 }
@@ -158,6 +155,7 @@ void mw__gc_collect_locked(const char *why)
     mw__gc.stats.collections++;
     mw__gc.stats.live_bytes = mw__gc.marked_bytes;
     mw__gc.since_gc = 0;
+    mw__gc.claimed = 0;
     mw__gc.threshold = next_threshold(mw__gc.marked_bytes);
     dt = mw__gc_now_ns() - t0;
     mw__gc.stats.pause_total_ns += dt;

@@ -91,7 +91,9 @@ enum mw__gc_page_flag {
     MW__GC_ZEROED = 2,  /* every page: known to be zero (fresh from the OS, or given back) */
     MW__GC_UNSWEPT = 4, /* head: marked by the last collection, sweep pending */
     MW__GC_OWNED = 8,   /* head: a cursor allocates from this block */
-    MW__GC_SEEN = 16,   /* head: a collection swept it while owned */
+    MW__GC_SEEN = 16,   /* head: swept by a collection, or a slot freed, while owned: the cursor
+                         * lists it again when it lets go */
+    MW__GC_LISTED = 32, /* head: in a sweep list (mw__gc.sweep) */
 };
 
 /* One per page; the pages of a block share its values (head = first page's index). */
@@ -117,7 +119,7 @@ struct mw__gc_chunk {
     uintptr_t obj;
     size_t obj_size;
     uint32_t flags; /* MW__GC_ATOMIC */
-    uint32_t pad;
+    uint32_t since; /* a spare huge mapping: the collection count when it was freed */
     /* [0] bit 0 = allocated, [4] bit 0 = marked: the layout of a block's bitmaps */
     uint64_t bits[8];
 };
@@ -209,7 +211,9 @@ struct mw__gc_state {
     uint32_t bucket[MW__GC_BUCKETS];
     uint64_t mapped_pages;     /* data pages of normal chunks */
     uint64_t clean_free_pages; /* free pages not resident (fresh or given back) */
-    uint64_t huge_bytes;
+    uint64_t huge_bytes;       /* huge mappings, spares included */
+    struct mw__gc_chunk *spare; /* freed huge mappings kept for reuse */
+    uint64_t spare_bytes;
 
     /* blocks waiting for allocation, per kind and class (block addresses) */
     struct mw__gc_vec sweep[MW__GC_KINDS][MW__GC_NCLASSES];
@@ -236,7 +240,8 @@ struct mw__gc_state {
     int in_finalizers;
 
     /* trigger and statistics */
-    uint64_t since_gc;  /* bytes claimed since the last collection */
+    uint64_t since_gc;  /* bytes claimed since the last collection, less explicit frees */
+    uint64_t claimed;   /* bytes claimed since the last collection */
     uint64_t threshold; /* collect when since_gc reaches it */
     uint64_t gc_count;
     mw_gc_stats_t stats;
@@ -335,7 +340,8 @@ void mw__gc_pages_free(struct mw__gc_normal *n, unsigned first, unsigned npages)
 /* Gives back to the OS the free runs idle for unmap_after collections; unmaps empty chunks. */
 void mw__gc_pages_trim(void);
 uintptr_t mw__gc_huge_map(size_t size, int atomic);
-void mw__gc_huge_unmap(struct mw__gc_chunk *c);
+/* Frees a huge object: its mapping is kept a while for reuse (see pages.c) or unmapped. */
+void mw__gc_huge_free(struct mw__gc_chunk *c);
 uint64_t mw__gc_heap_bytes(void);
 int mw__gc_pages_check(void);
 
@@ -343,6 +349,8 @@ int mw__gc_pages_check(void);
 void *mw__gc_alloc_slow(size_t n, int kind);
 void mw__gc_cursor_release(struct mw__gc_cursor *c, int unclaim);
 void mw__gc_sweep_block(struct mw__gc_normal *n, unsigned head);
+/* Lists a block with free slots for the cursors of its kind and class (sets MW__GC_LISTED). */
+void mw__gc_sweep_push(int kind, unsigned cls, uintptr_t block);
 /* Bytes of the slots claimed but not yet handed out by every cursor. */
 uint64_t mw__gc_reserved_bytes(void);
 void mw__gc_init_classes(void);

@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+static void spare_trim(void);
+
 static unsigned bucket_of(unsigned npages)
 {
     if (npages < 32)
@@ -221,6 +223,8 @@ void mw__gc_pages_free(struct mw__gc_normal *n, unsigned first, unsigned npages)
 void mw__gc_pages_trim(void)
 {
     size_t i;
+
+    spare_trim();
     unsigned data = (unsigned)(MW__GC_CHUNK_PAGES - MW__GC_HDR_PAGES);
 
     for (i = 1; i < mw__gc.runs.len; i++) {
@@ -260,44 +264,129 @@ void mw__gc_pages_trim(void)
     }
 }
 
+/* ---- huge objects ------------------------------------------------------------------------- */
+
+/* A freed huge mapping of up to SPARE_ONE bytes is kept (SPARE_ALL bytes at most in all) for the
+ * next huge object of about its size, for up to unmap_after collections: a program that
+ * allocates and frees (or reallocs) buffers of a few MiB would otherwise fault every page of
+ * each one in afresh. */
+#define SPARE_ONE ((size_t)32 << 20)
+#define SPARE_ALL ((uint64_t)64 << 20)
+
+static void huge_link(struct mw__gc_chunk *c, struct mw__gc_chunk **list)
+{
+    c->prev = NULL;
+    c->next = *list;
+    if (*list)
+        (*list)->prev = c;
+    *list = c;
+}
+
+static void huge_unlink(struct mw__gc_chunk *c, struct mw__gc_chunk **list)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        *list = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+}
+
+static void huge_release(struct mw__gc_chunk *c)
+{
+    mw__gc.huge_bytes -= c->map_size;
+    mw__gc.stats.released_bytes += c->map_size;
+    MW__GC_ACCESSIBLE(c, c->map_size);
+    mw__gc_os_unmap(c, c->map_size);
+}
+
+/* The smallest spare mapping of at least total bytes that wastes at most a quarter of it. */
+static struct mw__gc_chunk *spare_take(size_t total)
+{
+    struct mw__gc_chunk *c, *best = NULL;
+
+    for (c = mw__gc.spare; c; c = c->next)
+        if (c->map_size >= total && c->map_size - total <= total / 4 &&
+            (!best || c->map_size < best->map_size))
+            best = c;
+    if (best) {
+        huge_unlink(best, &mw__gc.spare);
+        mw__gc.spare_bytes -= best->map_size;
+        MW__GC_ACCESSIBLE(best, best->map_size);
+    }
+    return best;
+}
+
 uintptr_t mw__gc_huge_map(size_t size, int atomic)
 {
     size_t body = (size + MW__GC_PAGE - 1) & ~(MW__GC_PAGE - 1), total = body + MW__GC_PAGE;
     struct mw__gc_chunk *c;
+    int reused = 0;
 
     if (body < size || total < body)
         return 0;
-    if (mw__gc.opt.max_heap &&
-        mw__gc.mapped_pages * MW__GC_PAGE + mw__gc.huge_bytes + total > mw__gc.opt.max_heap)
-        return 0;
-    c = mw__gc_os_map(total, MW__GC_CHUNK);
-    if (!c)
-        return 0;
+    c = spare_take(total);
+    if (c) {
+        reused = 1;
+        total = c->map_size;
+        body = total - MW__GC_PAGE;
+    } else {
+        if (mw__gc.opt.max_heap &&
+            mw__gc.mapped_pages * MW__GC_PAGE + mw__gc.huge_bytes + total > mw__gc.opt.max_heap)
+            return 0;
+        c = mw__gc_os_map(total, MW__GC_CHUNK);
+        if (!c)
+            return 0;
+        mw__gc.huge_bytes += total;
+    }
     if (mw__gc_table_set((uintptr_t)c, total, (uintptr_t)c | MW__GC_ENTRY_HUGE) < 0) {
+        mw__gc.huge_bytes -= total;
         mw__gc_os_unmap(c, total);
         return 0;
     }
-    mw__gc_os_label(c, total);
+    if (!reused)
+        mw__gc_os_label(c, total);
     c->kind = MW__GC_HUGE;
     c->map_size = total;
     c->obj = (uintptr_t)c + MW__GC_PAGE;
     c->obj_size = body;
     c->flags = atomic ? MW__GC_ATOMIC : 0;
     c->bits[0] = 1;
-    c->next = mw__gc.chunks;
-    if (mw__gc.chunks)
-        mw__gc.chunks->prev = c;
-    mw__gc.chunks = c;
-    mw__gc.huge_bytes += total;
+    c->bits[4] = 0;
+    if (reused && !atomic)
+        memset((void *)c->obj, 0, body);
+    huge_link(c, &mw__gc.chunks);
     return c->obj;
 }
 
-void mw__gc_huge_unmap(struct mw__gc_chunk *c)
+void mw__gc_huge_free(struct mw__gc_chunk *c)
 {
     mw__gc_table_clear((uintptr_t)c, c->map_size);
-    chunk_unlink(c);
-    mw__gc.huge_bytes -= c->map_size;
-    mw__gc_os_unmap(c, c->map_size);
+    huge_unlink(c, &mw__gc.chunks);
+    c->bits[0] = 0;
+    if (c->map_size > SPARE_ONE + MW__GC_PAGE || mw__gc.spare_bytes + c->map_size > SPARE_ALL) {
+        huge_release(c);
+        return;
+    }
+    c->since = (uint32_t)mw__gc.gc_count;
+    huge_link(c, &mw__gc.spare);
+    mw__gc.spare_bytes += c->map_size;
+    MW__GC_NOACCESS(c->obj, c->obj_size);
+}
+
+/* Unmaps the spare mappings that waited unmap_after collections. */
+static void spare_trim(void)
+{
+    struct mw__gc_chunk *c, *next;
+
+    for (c = mw__gc.spare; c; c = next) {
+        next = c->next;
+        if ((uint32_t)mw__gc.gc_count - c->since >= mw__gc.opt.unmap_after) {
+            huge_unlink(c, &mw__gc.spare);
+            mw__gc.spare_bytes -= c->map_size;
+            huge_release(c);
+        }
+    }
 }
 
 uint64_t mw__gc_heap_bytes(void)

@@ -76,6 +76,19 @@ void *mw_gc_malloc(size_t n);
  */
 void *mw_gc_malloc_atomic(size_t n);
 
+/* Like mw_gc_malloc (and mw_gc_malloc_atomic), for a large object the program promises to keep
+ * a pointer to the start of, or into the first 4096 bytes of, for as long as it uses the object:
+ * the collector recognises no other pointer into it (Boehm GC's GC_malloc_ignore_off_page and
+ * GC_malloc_atomic_ignore_off_page, same contract). A stale word that happens to point into the
+ * rest of a big array then cannot keep the array alive, and the collector only needs the first
+ * page to be free of stale pointers to place it. Objects of 4096 bytes or less are plain ones.
+ * realloc keeps the property. Do not use it for an object reached only through an interior
+ * pointer past its first page (a cursor into a buffer whose base was dropped): it would be freed
+ * while in use. MEMWALK_GC_IGNORE_OFF_PAGE=SIZE applies it to every allocation of SIZE bytes or
+ * more. */
+void *mw_gc_malloc_ignore_off_page(size_t n);
+void *mw_gc_malloc_atomic_ignore_off_page(size_t n);
+
 /* nmemb * size bytes from mw_gc_malloc (cleared, scanned); NULL with errno ENOMEM on overflow. */
 void *mw_gc_calloc(size_t nmemb, size_t size);
 

@@ -30,6 +30,10 @@ void mw__gc_init_classes(void)
     }
 }
 
+/* Added to the kind (0 scanned, 1 atomic) given to mw__gc_alloc_slow: only pointers into the
+ * object's first page keep it alive (large objects; small ones are a page at most). */
+#define OFF_PAGE 2
+
 /* ---- the fast path ------------------------------------------------------------------------- */
 
 /* Hands out the lowest free slot of the cursor's current word b (nonzero). The address exists
@@ -76,6 +80,16 @@ void *mw_gc_malloc_atomic(size_t n)
 {
     FAST_PATH(n, 1);
     return mw__gc_alloc_slow(n, 1);
+}
+
+void *mw_gc_malloc_ignore_off_page(size_t n)
+{
+    return mw__gc_alloc_slow(n, OFF_PAGE);
+}
+
+void *mw_gc_malloc_atomic_ignore_off_page(size_t n)
+{
+    return mw__gc_alloc_slow(n, 1 | OFF_PAGE);
 }
 
 /* ---- blocks and cursors --------------------------------------------------------------------- */
@@ -253,7 +267,9 @@ static uintptr_t block_new(int kind, unsigned cls, int *zeroed)
     unsigned npages = mw__gc.class_pages[cls], h;
     uint32_t size = mw__gc.class_size[cls];
     struct mw__gc_normal *n;
-    uintptr_t addr = mw__gc_pages_alloc(npages, zeroed);
+    /* A stale pointer into a block of scanned objects keeps the object it hits and all that
+     * reaches; into atomic ones, one small object: only the first avoid black-listed pages. */
+    uintptr_t addr = mw__gc_pages_alloc(npages, kind == 0 ? npages : 0, zeroed);
 
     if (!addr)
         return 0;
@@ -294,6 +310,14 @@ static int cursor_fill(struct mw__gc_thread *t, int kind, unsigned cls)
         }
         n = mw__gc_chunk_of(addr);
         h = mw__gc_page_of(addr);
+        /* An explicit free may have emptied and freed a listed block since (its pages may even
+         * hold another block now): take only a block this list still owns. */
+        if (n->pd[h].kind != MW__GC_SMALL || n->pd[h].head != h ||
+            !(n->pd[h].flags & MW__GC_LISTED) || (n->pd[h].flags & MW__GC_ATOMIC ? 1 : 0) != kind ||
+            n->pd[h].size != mw__gc.class_size[cls]) {
+            addr = 0;
+            continue;
+        }
         n->pd[h].flags &= (uint8_t)~MW__GC_LISTED;
         if (n->pd[h].flags & MW__GC_UNSWEPT)
             mw__gc_sweep_block(n, h);
@@ -403,15 +427,15 @@ static void *alloc_small(struct mw__gc_thread *t, size_t n, int kind)
     }
 }
 
-static uintptr_t large_try(size_t n, int kind)
+static uintptr_t large_try(size_t n, int how)
 {
     unsigned npages = (unsigned)((n + MW__GC_PAGE - 1) >> MW__GC_PAGE_SHIFT), h;
+    int kind = how & 1, off_page = !!(how & OFF_PAGE), zeroed;
     struct mw__gc_normal *ch;
     uintptr_t addr;
-    int zeroed;
 
     if (n > MW__GC_LARGE_MAX) {
-        addr = mw__gc_huge_map(n, kind);
+        addr = mw__gc_huge_map(n, kind, off_page);
         if (addr) {
             struct mw__gc_chunk *c = (struct mw__gc_chunk *)(addr - MW__GC_PAGE);
             mw__gc.since_gc += c->obj_size;
@@ -420,12 +444,20 @@ static uintptr_t large_try(size_t n, int kind)
         }
         return addr;
     }
-    addr = mw__gc_pages_alloc(npages, &zeroed);
+    /* A stale pointer anywhere in the object would keep it: all its pages must be clean, or,
+     * when only its first page counts, that one. */
+    addr = mw__gc_pages_alloc(npages, off_page ? 1 : npages, &zeroed);
     if (!addr)
         return 0;
     ch = mw__gc_chunk_of(addr);
     h = mw__gc_page_of(addr);
     block_describe(ch, h, npages, npages << MW__GC_PAGE_SHIFT, 0, 1, 1, kind);
+    if (off_page) {
+        /* Candidates into the other pages find no slot there. */
+        for (unsigned p = h + 1; p < h + npages; p++)
+            ch->pd[p].nslots = 0;
+        ch->pd[h].flags |= MW__GC_OFF_PAGE_LARGE;
+    }
     memset(ch->bits[h], 0, sizeof ch->bits[h]);
     if (kind == 0 && !zeroed)
         memset((void *)addr, 0, (size_t)npages << MW__GC_PAGE_SHIFT);
@@ -436,18 +468,20 @@ static uintptr_t large_try(size_t n, int kind)
     return addr;
 }
 
-static void *alloc_large(size_t n, int kind)
+static void *alloc_large(size_t n, int how)
 {
     uintptr_t p;
 
+    if (mw__gc.opt.ignore_off_page && n >= mw__gc.opt.ignore_off_page)
+        how |= OFF_PAGE;
     mw__gc_collect_if_due();
     mw__gc_lock();
-    p = large_try(n, kind);
+    p = large_try(n, how);
     mw__gc_unlock();
     if (!p) {
         mw__gc_collect_entry("out of memory", 1);
         mw__gc_lock();
-        p = large_try(n, kind);
+        p = large_try(n, how);
         mw__gc_unlock();
     }
     return (void *)p;
@@ -459,7 +493,7 @@ void *mw__gc_alloc_slow(size_t n, int kind)
     void *p;
 
     if (n <= MW__GC_SMALL_MAX)
-        p = alloc_small(t, n, kind);
+        p = alloc_small(t, n, kind & 1);
     else
         p = alloc_large(n, kind);
     if (MW__GC_UNLIKELY(!p))
@@ -488,7 +522,7 @@ int mw__gc_find(uintptr_t v, struct mw__gc_ref *r)
         return 0;
     if (e & MW__GC_ENTRY_HUGE) {
         struct mw__gc_chunk *c = (struct mw__gc_chunk *)(e & ~(MW__GC_CHUNK - 1));
-        if (v < c->obj || v >= c->obj + c->obj_size || !(c->bits[0] & 1))
+        if (!(c->bits[0] & 1) || v < c->obj || v - c->obj >= c->obj_size)
             return 0;
         r->start = c->obj;
         r->size = c->obj_size;
@@ -601,16 +635,14 @@ static void free_slot_relist(struct mw__gc_normal *n, unsigned head, int kind, u
         pd->flags |= MW__GC_SEEN; /* the cursor lists it when it moves on */
         return;
     }
-    if (pd->flags & MW__GC_LISTED)
-        return;
     if (pd->flags & MW__GC_UNSWEPT)
         mw__gc_sweep_block(n, head);
     for (i = 0; i < MW__GC_GROUPS; i++)
         any |= *mw__gc_group(n, head, i);
-    if (any)
+    if (!any)
+        mw__gc_pages_free(n, head, pd->npages); /* a sweep list may still name it: see fill */
+    else if (!(pd->flags & MW__GC_LISTED))
         mw__gc_sweep_push(kind, cls, mw__gc_block_addr(n, head));
-    else
-        mw__gc_pages_free(n, head, pd->npages);
 }
 
 /* Finds the live object p starts, or reports the misuse (what names the call) and aborts. Lock
@@ -717,7 +749,10 @@ void *mw_gc_realloc(void *p, size_t n)
             memset((char *)p + n, 0, r.size - n);
         return p;
     }
-    q = r.atomic ? mw_gc_malloc_atomic(n) : mw_gc_malloc(n);
+    if (!r.pd ? (r.chunk->flags & MW__GC_OFF_PAGE) : (r.pd->flags & MW__GC_OFF_PAGE_LARGE))
+        q = mw__gc_alloc_slow(n, r.atomic | OFF_PAGE);
+    else
+        q = r.atomic ? mw_gc_malloc_atomic(n) : mw_gc_malloc(n);
     if (!q)
         return NULL;
     memcpy(q, p, n < r.size ? n : r.size);

@@ -135,6 +135,7 @@ void mw__gc_collect_locked(const char *why)
     /* dl_iterate_phdr takes the loader's lock: ask it before other threads stop. */
     mw__gc_roots_snapshot();
 
+    mw__gc.bl_epoch = mw__gc_bl_epoch(mw__gc.gc_count + 1);
     mw__gc_stop_world();
     mw__gc.marked_bytes = 0;
     mw__gc_mark_roots(self);
@@ -156,6 +157,7 @@ void mw__gc_collect_locked(const char *why)
     mw__gc.stats.live_bytes = mw__gc.marked_bytes;
     mw__gc.since_gc = 0;
     mw__gc.claimed = 0;
+    mw__gc.bl_grown = 0;
     mw__gc.threshold = next_threshold(mw__gc.marked_bytes);
     dt = mw__gc_now_ns() - t0;
     mw__gc.stats.pause_total_ns += dt;

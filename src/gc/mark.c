@@ -49,7 +49,7 @@ static int __attribute__((noinline)) mark_huge(uintptr_t e, uintptr_t v, uint64_
 {
     struct mw__gc_chunk *c = (struct mw__gc_chunk *)(e & ~(MW__GC_CHUNK - 1));
 
-    if (v < c->obj || v >= c->obj + c->obj_size || !(c->bits[0] & 1) || (c->bits[4] & 1))
+    if (!mw__gc_huge_hit(c, v) || (c->bits[4] & 1))
         return 0;
     c->bits[4] |= 1;
     *marked += c->obj_size;
@@ -91,8 +91,11 @@ static inline __attribute__((always_inline)) void mark_small(struct drain *d, ui
     uint64_t *w, m;
     unsigned slot;
 
-    if (pd->kind < MW__GC_SMALL)
+    if (pd->kind < MW__GC_SMALL) {
+        if (pd->kind == MW__GC_FREE)
+            mw__gc_black_list(n, v);
         return;
+    }
     base = mw__gc_block_addr(n, pd->head);
     slot = (unsigned)(((uint64_t)(v - base) * pd->recip) >> 32);
     if (slot >= pd->nslots)

@@ -41,6 +41,7 @@ static const struct opt_row rows[] = {
     ROW_U("MEMWALK_GC_UNMAP_AFTER", OPT_COUNT, 4, 0, 1000000, unmap_after),
     ROW_I("MEMWALK_GC_DISABLE", OPT_BOOL, 0, 0, 1, disable),
     ROW_U("MEMWALK_GC_MARK_STACK", OPT_COUNT, 0, 0, UINT64_C(1) << 40, mark_stack),
+    ROW_U("MEMWALK_GC_IGNORE_OFF_PAGE", OPT_SIZE, 0, 0, UINT64_MAX, ignore_off_page),
     ROW_I("MEMWALK_GC_POISON", OPT_BOOL, 0, 0, 1, poison),
     ROW_I("MEMWALK_GC_CHECK", OPT_BOOL, 0, 0, 1, check),
     ROW_I("MEMWALK_GC_SIGNAL", OPT_SIGNAL, SIGPWR, 1, 64, signal),

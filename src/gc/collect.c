@@ -38,12 +38,13 @@ static void finish_sweep(struct mw__gc_normal *n, unsigned head)
 static void after_mark(struct mw__gc_normal *n, unsigned head)
 {
     struct mw__gc_pd *pd = &n->pd[head];
-    uint64_t *w = n->bits[head], marks = 0, allocs = 0;
+    uint64_t *w = n->bits[head], marks = 0, allocs = 0, live = 0;
     unsigned i, groups = 4u * pd->npages;
 
     if (pd->kind == MW__GC_LARGE) {
         if (w[4] & 1) {
             w[4] = 0;
+            mw__gc.live_kind[pd->flags & MW__GC_ATOMIC ? 1 : 0] += pd->size;
         } else {
             mw__gc.stats.freed_bytes += pd->size;
             w[0] = 0;
@@ -58,8 +59,13 @@ static void after_mark(struct mw__gc_normal *n, unsigned head)
         pd->flags |= MW__GC_SEEN;
         return;
     }
-    for (i = 0; i < groups; i++)
-        marks |= mw__gc_group(n, head, i)[4];
+    for (i = 0; i < groups; i++) {
+        uint64_t m = mw__gc_group(n, head, i)[4];
+        marks |= m;
+        if (m)
+            live += mw__gc_popcount(m);
+    }
+    mw__gc.live_kind[pd->flags & MW__GC_ATOMIC ? 1 : 0] += live * pd->size;
     if (!marks) {
         for (i = 0; i < groups; i++)
             allocs += mw__gc_popcount(*mw__gc_group(n, head, i));
@@ -92,6 +98,7 @@ static void free_huge(void)
             continue;
         if (c->bits[4] & 1) {
             c->bits[4] = 0;
+            mw__gc.live_kind[c->flags & MW__GC_ATOMIC ? 1 : 0] += c->obj_size;
         } else {
             mw__gc.stats.freed_bytes += c->obj_size;
             c->bits[0] = 0;
@@ -100,22 +107,44 @@ static void free_huge(void)
     }
 }
 
+/* Bytes the next collection will have to read: the scanned live objects, the atomic ones at a
+ * quarter (they are marked, never read), the roots. */
+static uint64_t mark_work(void)
+{
+    uint64_t w = mw__gc.live_kind[0] + mw__gc.live_kind[1] / 4;
+    size_t i;
+
+    for (i = 0; i < mw__gc.snapshot.len; i++) {
+        struct mw__gc_mse *r = &MW__GC_VEC_AT(&mw__gc.snapshot, struct mw__gc_mse, i);
+        w += r->hi - r->lo;
+    }
+    for (i = 0; i < mw__gc.roots.len; i++) {
+        struct mw__gc_mse *r = &MW__GC_VEC_AT(&mw__gc.roots, struct mw__gc_mse, i);
+        w += r->hi - r->lo;
+    }
+    return w;
+}
+
 /* Allocation allowed before the next collection: the free space the heap already holds, but at
- * least GROWTH % of the live heap (so a full heap grows instead of collecting all the time) and
- * at most 4 x GROWTH % (so a heap that was once large does not let the live set idle in it). */
+ * least GROWTH % of the work of a collection (so a full heap grows instead of collecting all the
+ * time: the time spent marking stays in proportion to the allocation) and at most twice that (so
+ * the heap follows the live set down when it shrinks: the pages beyond go idle and back to the
+ * OS); and at least MIN_ALLOC, the cheap floor that keeps a small heap from being collected all
+ * the time (a small live set, a heap of a few MiB); and enough to let the heap reach MIN_HEAP. */
 static uint64_t next_threshold(uint64_t live)
 {
-    uint64_t heap = mw__gc_heap_bytes(), lo = live / 100 * mw__gc.opt.growth, hi = lo * 4, t;
+    uint64_t heap = mw__gc_heap_bytes(), lo = mark_work() / 100 * mw__gc.opt.growth, hi = lo * 2,
+             t = heap > live ? heap - live : 0;
 
-    t = heap > live ? heap - live : 0;
     if (t > hi)
         t = hi;
     if (t < lo)
         t = lo;
-    /* A small heap is not worth collecting often: let it reach MIN_HEAP first. */
+    if (t < mw__gc.opt.min_alloc)
+        t = mw__gc.opt.min_alloc;
     if (live < mw__gc.opt.min_heap && t < mw__gc.opt.min_heap - live)
         t = mw__gc.opt.min_heap - live;
-    return t < mw__gc.opt.min_alloc ? mw__gc.opt.min_alloc : t;
+    return t;
 }
 
 void mw__gc_collect_locked(const char *why)
@@ -138,6 +167,7 @@ void mw__gc_collect_locked(const char *why)
     mw__gc.bl_epoch = mw__gc_bl_epoch(mw__gc.gc_count + 1);
     mw__gc_stop_world();
     mw__gc.marked_bytes = 0;
+    mw__gc.live_kind[0] = mw__gc.live_kind[1] = 0;
     mw__gc_mark_roots(self);
     mw__gc_mark_finish_overflow();
     mw__gc_finalize_mark();

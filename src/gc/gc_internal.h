@@ -259,6 +259,7 @@ struct mw__gc_state {
     uint64_t claimed;   /* bytes claimed since the last collection */
     uint64_t threshold; /* collect when since_gc reaches it */
     uint64_t gc_count;
+    uint64_t live_kind[MW__GC_KINDS]; /* live bytes found by the last collection, by kind */
     mw_gc_stats_t stats;
     mw_gc_oom_fn oom;
     int collecting;

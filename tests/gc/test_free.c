@@ -117,7 +117,7 @@ Test(gc_free, frees_do_not_put_collections_off)
             ((char *volatile)mw_gc_malloc(48))[0] = 1;
     }
     cr_assert_gt(collections(), c0, "48 MiB of garbage and no collection");
-    cr_assert_leq(heap_bytes(), 64 << 20, "heap %llu bytes",
+    cr_assert_leq(heap_bytes(), 16 << 20, "heap %llu bytes",
                   (unsigned long long)heap_bytes());
 }
 
@@ -138,7 +138,7 @@ Test(gc_free, realloc_string_builder_keeps_the_heap_bounded)
         kept = s;
     }
     cr_assert_eq(kept[319], 'a' + 19);
-    cr_assert_leq(heap_bytes(), 32 << 20, "heap %llu bytes", (unsigned long long)heap_bytes());
+    cr_assert_leq(heap_bytes(), 12 << 20, "heap %llu bytes", (unsigned long long)heap_bytes());
 }
 
 Test(gc_free, realloc_growing_large_strings_keeps_the_heap_bounded)
@@ -156,5 +156,5 @@ Test(gc_free, realloc_growing_large_strings_keeps_the_heap_bounded)
         kept = s;
     }
     cr_assert_eq(kept[(20 << 16) - 1], 'a' + 19);
-    cr_assert_leq(heap_bytes(), 32 << 20, "heap %llu bytes", (unsigned long long)heap_bytes());
+    cr_assert_leq(heap_bytes(), 24 << 20, "heap %llu bytes", (unsigned long long)heap_bytes());
 }

@@ -4,7 +4,8 @@
 #   make stress-gc       GC_STRESS_OPS operations per run, -O0 and -O2, several seeds
 #   make check-gc-stress the bounded slice `make check` runs
 #   make check-gc-sanitize  the allocator under AddressSanitizer and valgrind (explicit roots)
-#   make bench-gc        gcbench, churn and pause benchmarks; one table (bench/gc/run-bench)
+#   make bench-gc        gcbench, churn, pause, free/realloc and false-retention benchmarks
+#                        (bench/gc/run-bench)
 
 GC_STRESS_OPS       ?= 3000000
 GC_STRESS_SEEDS     ?= 1 2 3
@@ -89,6 +90,8 @@ check-gc-sanitize: $(BUILD)/stress/gc-stress-asan $(BUILD)/stress/gc-stress-valg
 GC_BENCH_PROGS := gcbench churn pause freeloop
 GC_BENCH_ALLOCS := memwalk malloc $(if $(HAVE_LIBGC),boehm)
 GC_BENCH_BINS := $(foreach p,$(GC_BENCH_PROGS),$(foreach a,$(GC_BENCH_ALLOCS),$(BUILD)/bench/gc/$(p)-$(a)))
+# retention counts what a collector keeps: no malloc build
+GC_BENCH_BINS += $(foreach a,memwalk $(if $(HAVE_LIBGC),boehm),$(BUILD)/bench/gc/retention-$(a))
 GC_BENCH_CFLAGS = -std=gnu11 $(OPT) $(WARN) $(BASE_CPPFLAGS)
 
 $(BUILD)/bench/gc/%-memwalk: bench/gc/%.c bench/gc/alloc.h $(LIB_A)

@@ -1,8 +1,9 @@
 /* Explicit free and realloc: the heap must stay bounded when a program frees what it allocates.
  *
  *   freeloop free SIZE COUNT     COUNT times: allocate SIZE bytes, write them, free them
- *   freeloop realloc STEP COUNT  COUNT strings, each grown 20 times by STEP bytes with realloc
- *                                (the last string of all is kept)
+ *   freeloop realloc STEP COUNT  COUNT strings, each grown 20 times by STEP bytes with realloc;
+ *                                each string is dropped when the next is done (the malloc build
+ *                                frees it)
  *
  * Prints the usual result line plus the heap at the end (heap_kb: the collector's own figure;
  * malloc's arena for malloc) and the number of collections. */
@@ -51,6 +52,7 @@ int main(int argc, char **argv)
                 len += size;
             }
             check += s[len - 1] == 'a' + (GROWTHS - 1) % 26;
+            BENCH_FREE(keep); /* malloc frees the string it drops; a collector finds it */
             keep = s;
         }
     }

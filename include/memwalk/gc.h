@@ -24,6 +24,16 @@
  * pointer (rare: a loop cursor outlives its base) must keep the base pointer, or allocate one
  * byte more.
  *
+ * False retention. Being conservative, the collector keeps an object alive when any word that
+ * looks like a pointer into it remains (a stale stack slot, an integer, a dangling pointer). Two
+ * remedies, as in Boehm GC: black-listing (a word met during marking that points into free heap
+ * memory, or into a freed huge object's range, makes new blocks avoid that page or range until a
+ * collection no longer meets it; scanned small objects and all large ones are placed so, atomic
+ * small ones anywhere), and mw_gc_malloc_ignore_off_page() for big arrays. What remains: a stale
+ * word that points into an object after it was placed (into a big array from a loop cursor left
+ * in a dead stack slot, say) keeps it, and a word into fresh address space the kernel hands out
+ * for a new chunk is only seen at the next collection.
+ *
  * No initialisation call: the collector sets itself up on first use. It is thread-aware: the
  * first thread to use it is registered automatically; any other thread calls
  * mw_gc_register_thread() first (a thread that is not registered and calls into the collector
@@ -40,13 +50,22 @@
  *   MEMWALK_GC_VERBOSE=1        print one line per collection on stderr
  *   MEMWALK_GC_GROWTH=PERCENT   a collection starts when the bytes allocated since the last one
  *                               reach the free space the heap already has, but at least PERCENT
- *                               and at most 4 x PERCENT % of the live heap (default 30; 10..10000)
+ *                               and at most 2 x PERCENT % of the work of a collection: the live
+ *                               scanned bytes, a quarter of the live atomic ones, the roots
+ *                               (default 60; 10..10000). The heap grows from the live set, and
+ *                               follows it down when it shrinks
+ *   MEMWALK_GC_MIN_ALLOC=SIZE   ...and never before SIZE bytes were allocated: the floor of a
+ *                               small heap (default 6M; K/M/G)
  *   MEMWALK_GC_MIN_HEAP=SIZE    ...or later, while live heap plus allocation stay under SIZE
- *                               (default 24M: a small heap is not worth collecting often; K/M/G)
- *   MEMWALK_GC_MIN_ALLOC=SIZE   ...and never before SIZE bytes were allocated (default 4M)
+ *                               (default 0: off)
  *   MEMWALK_GC_MAX_HEAP=SIZE    fail allocations (see mw_gc_set_oom_handler) rather than grow the
  *                               heap past SIZE (default 0: no limit)
- *   MEMWALK_GC_UNMAP_AFTER=N    give free pages back to the OS after N collections (default 4)
+ *   MEMWALK_GC_UNMAP_AFTER=N    give each free page back to the OS once it stayed free for N
+ *                               collections (default 4); a freed huge object's mapping (up to
+ *                               32 MiB, 64 MiB in all) is kept as long for a new one, bigger ones
+ *                               go back at once
+ *   MEMWALK_GC_IGNORE_OFF_PAGE=SIZE  allocate every object of SIZE bytes or more as with
+ *                               mw_gc_malloc_ignore_off_page (default 0: off)
  *   MEMWALK_GC_DISABLE=1        never collect automatically (mw_gc_collect() still does)
  *   MEMWALK_GC_MARK_STACK=N     limit the mark stack to N entries (default 0: grows as needed);
  *                               on overflow the collector rescans the heap, so any N >= 16 works
@@ -102,9 +121,13 @@ void *mw_gc_realloc(void *p, size_t n);
 /* A collected, unscanned copy of the C string s; NULL with errno EINVAL for NULL s. */
 char *mw_gc_strdup(const char *s);
 
-/* Frees p at once instead of waiting for the collector (a large buffer is given back right away).
- * NULL does nothing; p must be the start of a live collected object, else the program is told so
- * and aborted (like a double free). A finalizer set on p is dropped without running. */
+/* Frees p at once instead of waiting for the collector: the calling thread's next allocation of
+ * its size may return it, and a large one's pages are reused at once (a huge one's memory goes
+ * back to the OS, or is kept a few collections for the next huge object, see
+ * MEMWALK_GC_UNMAP_AFTER). Explicit frees never put collections off for good: at least an eighth
+ * of what is allocated still counts towards the next one. NULL does nothing; p must be the start
+ * of a live collected object, else the program is told so and aborted (like a double free). A
+ * finalizer set on p is dropped without running. */
 void mw_gc_free(void *p);
 
 /* Collects now: marks from all roots, frees the unreachable, then runs the finalizers that became
@@ -146,7 +169,8 @@ typedef struct mw_gc_stats {
     uint64_t pause_total_ns;  /* time spent in collections, all together */
     uint64_t pause_max_ns;    /* the longest collection */
     uint64_t finalizers_run;  /* finalizers called so far */
-    uint64_t released_bytes;  /* bytes of free pages given back to the OS since the start */
+    uint64_t released_bytes;  /* bytes given back to the OS since the start: free pages and
+                               * huge objects' memory */
 } mw_gc_stats_t;
 
 /* Fills *stats (a snapshot). */

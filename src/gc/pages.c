@@ -218,45 +218,51 @@ static int clean_window(const struct mw__gc_run *r, unsigned npages, unsigned ch
 /* The first fit among the free runs (smallest bucket first, the most recently freed run first
  * within a bucket) for npages pages whose first check pages are not black-listed: among runs with
  * resident pages first, so that memory already paid for is reused before fresh pages are touched
- * and pages given back stay given back. */
-static uintptr_t find_fit(unsigned npages, unsigned check, int *zeroed)
+ * and pages given back stay given back. Returns the run's record (its page in *start), or 0. */
+static uint32_t find_fit(unsigned npages, unsigned check, unsigned *start)
 {
     unsigned b, pass;
     uint32_t i;
-    int start;
+    int s;
 
     for (pass = 0; pass < 2; pass++)
         for (b = bucket_of(npages); b < MW__GC_BUCKETS; b++)
             for (i = mw__gc.bucket[b]; i; i = run_at(i)->next)
                 if (run_at(i)->npages >= npages && (pass || !run_at(i)->released) &&
-                    (start = clean_window(run_at(i), npages, check)) >= 0)
-                    return run_take(i, (unsigned)start, npages, zeroed);
+                    (s = clean_window(run_at(i), npages, check)) >= 0) {
+                    *start = (unsigned)s;
+                    return i;
+                }
     return 0;
 }
 
 uintptr_t mw__gc_pages_alloc(unsigned npages, unsigned check, int *zeroed)
 {
-    uintptr_t addr = find_fit(npages, check, zeroed);
-    uint64_t allowance;
+    unsigned start;
+    uint32_t i = find_fit(npages, check, &start), any;
 
-    if (addr)
-        return addr;
-    if (check) {
-        /* The free pages that fit are black-listed: take a new chunk instead, as long as the
-         * chunks taken for that reason since the last collection stay under a quarter of the
-         * heap (the black-listed pages go back to the OS like any idle free page). */
-        allowance = MW__GC_MAX((uint64_t)MW__GC_CHUNK, mw__gc_heap_bytes() / 4);
-        if (mw__gc.bl_grown + MW__GC_CHUNK > allowance && (addr = find_fit(npages, 0, zeroed)))
-            return addr;
-        if (chunk_new()) {
+    if (i)
+        return run_take(i, start, npages, zeroed);
+    any = check ? find_fit(npages, 0, &start) : 0;
+    if (any) {
+        /* Only black-listed pages fit: take a new chunk instead, as long as the chunks taken for
+         * that reason since the last collection stay within what this cycle may allocate (the
+         * black-listed pages go back to the OS like any idle free page; a heap limit is never
+         * passed for them). */
+        if (mw__gc.bl_grown + MW__GC_CHUNK <= mw__gc.threshold + MW__GC_CHUNK && chunk_new()) {
             mw__gc.bl_grown += MW__GC_CHUNK;
-            return find_fit(npages, check, zeroed);
+            if ((i = find_fit(npages, check, &start)) != 0)
+                return run_take(i, start, npages, zeroed);
         }
-        return find_fit(npages, 0, zeroed);
+        any = find_fit(npages, 0, &start);
+        return run_take(any, start, npages, zeroed);
     }
     if (!chunk_new())
         return 0;
-    return find_fit(npages, 0, zeroed);
+    i = find_fit(npages, check, &start);
+    if (!i)
+        i = find_fit(npages, 0, &start);
+    return i ? run_take(i, start, npages, zeroed) : 0;
 }
 
 void mw__gc_pages_free(struct mw__gc_normal *n, unsigned first, unsigned npages)
@@ -291,6 +297,33 @@ void mw__gc_pages_free(struct mw__gc_normal *n, unsigned first, unsigned npages)
         mw__gc_fatal("out of memory for the page allocator's records");
 }
 
+/* Unmaps the chunk whose only (free, released) run is record i. */
+static void chunk_unmap(size_t i)
+{
+    struct mw__gc_normal *n = run_at((uint32_t)i)->chunk;
+    unsigned data = (unsigned)(MW__GC_CHUNK_PAGES - MW__GC_HDR_PAGES);
+
+    bucket_remove((uint32_t)i);
+    run_delete((uint32_t)i);
+    mw__gc_table_clear((uintptr_t)n, MW__GC_CHUNK);
+    chunk_unlink(&n->c);
+    mw__gc.mapped_pages -= MW__GC_CHUNK_PAGES;
+    mw__gc.clean_free_pages -= data;
+    MW__GC_ACCESSIBLE(n, MW__GC_CHUNK);
+    mw__gc_os_unmap(n, MW__GC_CHUNK);
+}
+
+/* Whether the last collection met a candidate pointer into one of the free pages of n. */
+static int chunk_black_listed(const struct mw__gc_normal *n)
+{
+    unsigned p;
+
+    for (p = n->c.first_page; p < MW__GC_CHUNK_PAGES; p++)
+        if (black_listed(n, p))
+            return 1;
+    return 0;
+}
+
 /* Gives back to the OS every free page that stayed free for unmap_after collections, page by
  * page: a run keeps the oldest time one of its resident pages became free (since), and each
  * resident free page its own (pd.recip), so pages freed next to an old run do not keep it. */
@@ -308,8 +341,14 @@ void mw__gc_pages_trim(void)
         uint32_t oldest = now;
         int dirty = 0;
 
-        if (!n || r->released || mw__gc.gc_count - r->since < mw__gc.opt.unmap_after)
+        if (!n || mw__gc.gc_count - r->since < mw__gc.opt.unmap_after)
             continue;
+        if (r->released) {
+            /* Nothing resident: a whole chunk of it may go, once nothing points into it. */
+            if (r->npages == data && !chunk_black_listed(n))
+                chunk_unmap(i);
+            continue;
+        }
         end = (unsigned)r->first + r->npages;
         for (p = r->first; p < end; p = q) {
             if ((n->pd[p].flags & MW__GC_ZEROED) || now - n->pd[p].recip < after) {
@@ -337,17 +376,10 @@ void mw__gc_pages_trim(void)
             continue;
         }
         r->released = 1;
-        if (r->npages == data) {
-            /* The whole chunk is free and given back: unmap it. */
-            bucket_remove((uint32_t)i);
-            run_delete((uint32_t)i);
-            mw__gc_table_clear((uintptr_t)n, MW__GC_CHUNK);
-            chunk_unlink(&n->c);
-            mw__gc.mapped_pages -= MW__GC_CHUNK_PAGES;
-            mw__gc.clean_free_pages -= data;
-            MW__GC_ACCESSIBLE(n, MW__GC_CHUNK);
-            mw__gc_os_unmap(n, MW__GC_CHUNK);
-        }
+        /* The whole chunk is free and given back: unmap it (unless stale pointers point into it:
+         * then it stays, so that nothing new is put where they point). */
+        if (r->npages == data && !chunk_black_listed(n))
+            chunk_unmap(i);
     }
 }
 
@@ -358,7 +390,8 @@ void mw__gc_pages_trim(void)
  * new object is put where they point. Until then it is one of
  *   - a spare: up to SPARE_ONE bytes (SPARE_ALL in all), its memory kept for the next huge object
  *     of about its size for up to unmap_after collections (a program that frees or reallocs
- *     buffers of a few MiB would otherwise fault every page of each one in afresh);
+ *     buffers of a few MiB would otherwise fault every page of each one in afresh), not reused
+ *     while the last collection met a pointer into it;
  *   - a tomb (MW__GC_TOMB): its memory given back at once, only its header page and its address
  *     range kept, until a collection finds no pointer into it. */
 #define SPARE_ONE ((size_t)32 << 20)
@@ -482,8 +515,9 @@ void mw__gc_huge_free(struct mw__gc_chunk *c)
         MW__GC_NOACCESS(c->obj, c->obj_size);
 }
 
-/* After a collection: a freed mapping that no candidate pointer met goes (a spare once it waited
- * unmap_after collections); a spare pointed into becomes a tomb. */
+/* After a collection: a tomb that no candidate pointer met goes; a spare that waited unmap_after
+ * collections goes too, or becomes a tomb while pointed into. (A spare pointed into stays, but
+ * is not reused until a collection finds no such pointer: see spare_take.) */
 static void freed_trim(void)
 {
     struct mw__gc_chunk *c, *next;
@@ -491,12 +525,14 @@ static void freed_trim(void)
 
     for (c = mw__gc.freed; c; c = next) {
         next = c->next;
-        if (c->bl == hit) {
-            if (!(c->flags & MW__GC_TOMB))
+        if (c->flags & MW__GC_TOMB) {
+            if (c->bl != hit)
+                freed_unmap(c);
+        } else if ((uint32_t)mw__gc.gc_count - c->since >= mw__gc.opt.unmap_after) {
+            if (c->bl == hit)
                 freed_bury(c);
-        } else if ((c->flags & MW__GC_TOMB) ||
-                   (uint32_t)mw__gc.gc_count - c->since >= mw__gc.opt.unmap_after) {
-            freed_unmap(c);
+            else
+                freed_unmap(c);
         }
     }
 }

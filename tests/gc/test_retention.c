@@ -55,7 +55,9 @@ Test(gc_retention, large_objects_avoid_pages_stale_pointers_point_into)
 
     make_stale_cells();
     gc_test_collect(); /* the freed pages are met, with the stale words in them */
-    for (int round = 0; round < 4; round++) {
+    /* Rounds enough for idle free chunks to be given back (MEMWALK_GC_UNMAP_AFTER): one that
+     * stale words point into must stay, or a new chunk could be mapped at its place. */
+    for (int round = 0; round < 8; round++) {
         for (int i = 0; i < 32; i++, n++)
             alloc_and_drop(128 << 10, mw_gc_malloc);
         gc_test_collect();

@@ -38,13 +38,13 @@ static inline long bench_collections(void)
 }
 #elif defined(BENCH_BOEHM)
 #include <gc.h>
-#define BENCH_NAME          "boehm"
-#define BENCH_INIT()        GC_INIT()
-#define BENCH_NEW(n)        GC_MALLOC(n)
-#define BENCH_NEW_ATOMIC(n) GC_MALLOC_ATOMIC(n)
-#define BENCH_FREE(p)       ((void)(p))
-#define BENCH_COLLECTED     1
-#define BENCH_COLLECT()     GC_gcollect()
+#define BENCH_NAME             "boehm"
+#define BENCH_INIT()           GC_INIT()
+#define BENCH_NEW(n)           GC_MALLOC(n)
+#define BENCH_NEW_ATOMIC(n)    GC_MALLOC_ATOMIC(n)
+#define BENCH_FREE(p)          ((void)(p))
+#define BENCH_COLLECTED        1
+#define BENCH_COLLECT()        GC_gcollect()
 #define BENCH_EXPLICIT_FREE(p) GC_FREE(p)
 #define BENCH_REALLOC(p, n)    GC_REALLOC(p, n)
 static inline long bench_heap_kb(void)
@@ -56,13 +56,13 @@ static inline long bench_collections(void)
     return (long)GC_get_gc_no();
 }
 #elif defined(BENCH_MALLOC)
-#define BENCH_NAME          "malloc"
-#define BENCH_INIT()        ((void)0)
-#define BENCH_NEW(n)        malloc(n)
-#define BENCH_NEW_ATOMIC(n) malloc(n)
-#define BENCH_FREE(p)       free(p)
-#define BENCH_COLLECTED     0
-#define BENCH_COLLECT()     ((void)0)
+#define BENCH_NAME             "malloc"
+#define BENCH_INIT()           ((void)0)
+#define BENCH_NEW(n)           malloc(n)
+#define BENCH_NEW_ATOMIC(n)    malloc(n)
+#define BENCH_FREE(p)          free(p)
+#define BENCH_COLLECTED        0
+#define BENCH_COLLECT()        ((void)0)
 #define BENCH_EXPLICIT_FREE(p) free(p)
 #define BENCH_REALLOC(p, n)    realloc(p, n)
 static inline long bench_heap_kb(void)

@@ -26,7 +26,7 @@ static void fin(void *obj, void *ctx)
     ++*(long *)ctx;
 }
 #define SET_FINALIZER(p, ctx) mw_gc_set_finalizer(p, fin, ctx)
-#define NEW_OFF_PAGE(n) mw_gc_malloc_ignore_off_page(n)
+#define NEW_OFF_PAGE(n)       mw_gc_malloc_ignore_off_page(n)
 #elif defined(BENCH_BOEHM)
 static void GC_CALLBACK fin(void *obj, void *ctx)
 {
@@ -130,8 +130,8 @@ int main(int argc, char **argv)
     long rounds, objects = 0;
     double t0;
 
-    if (argc != 3 || (strcmp(argv[1], "huge") && strcmp(argv[1], "stale") &&
-                      strcmp(argv[1], "offpage"))) {
+    if (argc != 3 ||
+        (strcmp(argv[1], "huge") && strcmp(argv[1], "stale") && strcmp(argv[1], "offpage"))) {
         fprintf(stderr, "usage: retention huge|stale|offpage ROUNDS\n");
         return 2;
     }

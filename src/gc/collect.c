@@ -84,8 +84,8 @@ static void after_mark(struct mw__gc_normal *n, unsigned head)
     } else {
         pd->flags |= MW__GC_UNSWEPT;
     }
-    mw__gc_sweep_push(pd->flags & MW__GC_ATOMIC ? 1 : 0,
-                      mw__gc.class_of[pd->size / MW__GC_GRANULE], mw__gc_block_addr(n, head));
+    mw__gc_sweep_push(pd->flags & MW__GC_ATOMIC ? 1 : 0, mw__gc.class_of[pd->size / MW__GC_GRANULE],
+                      mw__gc_block_addr(n, head));
 }
 
 static void free_huge(void)

@@ -222,11 +222,11 @@ struct mw__gc_state {
     struct mw__gc_vec runs; /* struct mw__gc_run */
     uint32_t run_free;      /* free record list */
     uint32_t bucket[MW__GC_BUCKETS];
-    uint64_t bl_grown;         /* bytes of chunks mapped to avoid black-listed pages, this cycle */
-    uint8_t bl_epoch;          /* the black-list epoch of the collection marking now */
-    uint64_t mapped_pages;     /* data pages of normal chunks */
-    uint64_t clean_free_pages; /* free pages not resident (fresh or given back) */
-    uint64_t huge_bytes;       /* huge mappings, spares included */
+    uint64_t bl_grown;          /* bytes of chunks mapped to avoid black-listed pages, this cycle */
+    uint8_t bl_epoch;           /* the black-list epoch of the collection marking now */
+    uint64_t mapped_pages;      /* data pages of normal chunks */
+    uint64_t clean_free_pages;  /* free pages not resident (fresh or given back) */
+    uint64_t huge_bytes;        /* huge mappings, spares included */
     struct mw__gc_chunk *freed; /* freed huge mappings: spares kept for reuse, and tombs */
     uint64_t spare_bytes;
 

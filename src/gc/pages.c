@@ -360,9 +360,8 @@ void mw__gc_pages_trim(void)
                 q = p + 1;
                 continue;
             }
-            for (q = p; q < end && !(n->pd[q].flags & MW__GC_ZEROED) &&
-                        now - n->pd[q].recip >= after;
-                 q++)
+            for (q = p;
+                 q < end && !(n->pd[q].flags & MW__GC_ZEROED) && now - n->pd[q].recip >= after; q++)
                 n->pd[q].flags |= MW__GC_ZEROED;
             MW__GC_ACCESSIBLE(mw__gc_block_addr(n, p), (size_t)(q - p) << MW__GC_PAGE_SHIFT);
             mw__gc_os_release((void *)mw__gc_block_addr(n, p), (size_t)(q - p)

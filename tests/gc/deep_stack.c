@@ -127,8 +127,8 @@ static long __attribute__((noinline)) co_descend(long depth)
     if (depth < 64) {
         r = co_descend(depth + 1);
     } else {
-        void *stack = mmap(NULL, CO_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                           -1, 0);
+        void *stack =
+            mmap(NULL, CO_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (stack == MAP_FAILED)
             exit(3);
         getcontext(&co_ctx);

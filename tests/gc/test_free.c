@@ -71,8 +71,8 @@ Test(gc_free, page_sized_free_loop_keeps_the_heap_bounded)
 
 Test(gc_free, large_and_huge_free_loops_keep_the_heap_bounded)
 {
-    free_loop(64 << 10, 10000, 1 << 20);  /* 625 MiB */
-    free_loop(3 << 20, 300, 8 << 20);     /* 900 MiB */
+    free_loop(64 << 10, 10000, 1 << 20); /* 625 MiB */
+    free_loop(3 << 20, 300, 8 << 20);    /* 900 MiB */
 }
 
 #define OLD 100000
@@ -117,8 +117,7 @@ Test(gc_free, frees_do_not_put_collections_off)
             ((char *volatile)mw_gc_malloc(48))[0] = 1;
     }
     cr_assert_gt(collections(), c0, "48 MiB of garbage and no collection");
-    cr_assert_leq(heap_bytes(), 16 << 20, "heap %llu bytes",
-                  (unsigned long long)heap_bytes());
+    cr_assert_leq(heap_bytes(), 16 << 20, "heap %llu bytes", (unsigned long long)heap_bytes());
 }
 
 static char *volatile kept;

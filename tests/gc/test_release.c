@@ -70,8 +70,8 @@ static void drop_and_check(const char *what, uint64_t rss0, uint64_t grew)
     churn_for(0, 48u << 20);
     rss = rss_bytes();
     mw_gc_get_stats(&st);
-    cr_assert_geq(st.collections, c0 + 6, "%s: %llu collections for 48 MiB with little live",
-                  what, (unsigned long long)(st.collections - c0));
+    cr_assert_geq(st.collections, c0 + 6, "%s: %llu collections for 48 MiB with little live", what,
+                  (unsigned long long)(st.collections - c0));
     cr_assert_lt(rss, rss0 + grew / 4,
                  "%s: RSS %llu MiB, 48 MiB of allocation after %llu MiB died (%llu MiB before)",
                  what, (unsigned long long)(rss >> 20), (unsigned long long)(grew >> 20),

@@ -43,8 +43,8 @@ static void NOINLINE alloc_and_drop(size_t size, void *(*alloc)(size_t))
 {
     char *p = alloc(size);
     cr_assert_not_null(p);
-    cr_assert_eq(stale_in(p, size), 0, "a %zu-byte object placed where %d stale words point",
-                 size, stale_in(p, size));
+    cr_assert_eq(stale_in(p, size), 0, "a %zu-byte object placed where %d stale words point", size,
+                 stale_in(p, size));
     cr_assert_eq(mw_gc_set_finalizer(p, gc_test_count_fin, (void *)&finalized), 0);
     memset(p, 1, 64);
 }
@@ -63,8 +63,8 @@ Test(gc_retention, large_objects_avoid_pages_stale_pointers_point_into)
         gc_test_collect();
         gc_test_collect();
     }
-    cr_assert_eq(finalized, n, "%d of %d large objects kept alive by stale pointers",
-                 n - finalized, n);
+    cr_assert_eq(finalized, n, "%d of %d large objects kept alive by stale pointers", n - finalized,
+                 n);
 }
 
 static void NOINLINE make_stale_huge(size_t size)

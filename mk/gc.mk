@@ -87,7 +87,7 @@ check-gc-sanitize: $(BUILD)/stress/gc-stress-asan $(BUILD)/stress/gc-stress-valg
 
 # ---- benchmarks: each source built against memwalk, Boehm GC (when libgc-dev is there) and
 # malloc; bench/gc/run-bench runs them GC_BENCH_RUNS times and prints the medians.
-GC_BENCH_PROGS := gcbench churn pause freeloop
+GC_BENCH_PROGS := gcbench churn pause freeloop shrink
 GC_BENCH_ALLOCS := memwalk malloc $(if $(HAVE_LIBGC),boehm)
 GC_BENCH_BINS := $(foreach p,$(GC_BENCH_PROGS),$(foreach a,$(GC_BENCH_ALLOCS),$(BUILD)/bench/gc/$(p)-$(a)))
 # retention counts what a collector keeps: no malloc build

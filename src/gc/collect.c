@@ -125,23 +125,28 @@ static uint64_t mark_work(void)
     return w;
 }
 
-/* Allocation allowed before the next collection: the free space the heap already holds, but at
- * least GROWTH % of the work of a collection (so a full heap grows instead of collecting all the
- * time: the time spent marking stays in proportion to the allocation) and at most twice that (so
- * the heap follows the live set down when it shrinks: the pages beyond go idle and back to the
- * OS); and at least MIN_ALLOC, the cheap floor that keeps a small heap from being collected all
- * the time (a small live set, a heap of a few MiB); and enough to let the heap reach MIN_HEAP. */
+/* Allocation allowed before the next collection: the free space the heap already holds, kept
+ * between lo and hi, where
+ *   lo = the largest of: GROWTH % of the work of a collection (so a full heap grows instead of
+ *        collecting all the time, and the time spent marking stays in proportion to the
+ *        allocation); 4 x GROWTH % of it, but no more than SMALL_GROWTH (a small heap may take a
+ *        few times its live set: a few MiB, and far fewer collections); MIN_ALLOC (the floor);
+ *   hi = the larger of lo and 2 x GROWTH % of the work (so the heap follows the live set down
+ *        when it shrinks: the pages beyond go idle and back to the OS);
+ * and enough to let the heap reach MIN_HEAP. */
 static uint64_t next_threshold(uint64_t live)
 {
-    uint64_t heap = mw__gc_heap_bytes(), lo = mark_work() / 100 * mw__gc.opt.growth, hi = lo * 2,
+    uint64_t heap = mw__gc_heap_bytes(), w = mark_work() / 100 * mw__gc.opt.growth, lo, hi,
              t = heap > live ? heap - live : 0;
 
+    lo = MW__GC_MAX(w, MW__GC_MIN(4 * w, mw__gc.opt.small_growth));
+    if (lo < mw__gc.opt.min_alloc)
+        lo = mw__gc.opt.min_alloc;
+    hi = MW__GC_MAX(lo, 2 * w);
     if (t > hi)
         t = hi;
     if (t < lo)
         t = lo;
-    if (t < mw__gc.opt.min_alloc)
-        t = mw__gc.opt.min_alloc;
     if (live < mw__gc.opt.min_heap && t < mw__gc.opt.min_heap - live)
         t = mw__gc.opt.min_heap - live;
     return t;

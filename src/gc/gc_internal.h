@@ -198,7 +198,8 @@ struct mw__gc_mse {
 
 struct mw__gc_options {
     int stats, verbose, disable, poison, signal, check;
-    uint64_t growth, min_alloc, small_growth, min_heap, max_heap, unmap_after, mark_stack, ignore_off_page;
+    uint64_t growth, min_alloc, small_growth, min_heap, max_heap, unmap_after, mark_stack,
+        ignore_off_page;
 };
 
 /* All of the collector's mutable globals. The data-root scan skips this struct. */

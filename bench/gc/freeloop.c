@@ -56,9 +56,9 @@ int main(int argc, char **argv)
             keep = s;
         }
     }
-    printf("bench=freeloop-%s-%zu allocator=%s wall_ms=%.1f maxrss_kb=%ld heap_kb=%ld "
+    printf("bench=freeloop-%s-%zu allocator=%s wall_ms=%.1f cpu_ms=%.1f maxrss_kb=%ld heap_kb=%ld "
            "rss_kb=%ld collections=%ld check=%ld\n",
-           argv[1], size, BENCH_NAME, bench_now_ms() - t0, bench_maxrss_kb(), bench_heap_kb(),
-           bench_rss_kb(), bench_collections(), check);
+           argv[1], size, BENCH_NAME, bench_now_ms() - t0, bench_cpu_ms(), bench_maxrss_kb(),
+           bench_heap_kb(), bench_rss_kb(), bench_collections(), check);
     return 0;
 }

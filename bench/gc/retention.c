@@ -152,9 +152,9 @@ int main(int argc, char **argv)
             objects += round_huge(!strcmp(argv[1], "offpage"));
     }
     collect_a_few();
-    printf("bench=retention-%s allocator=%s wall_ms=%.1f maxrss_kb=%ld retained=%ld objects=%ld "
-           "heap_kb=%ld check=%ld\n",
-           argv[1], BENCH_NAME, bench_now_ms() - t0, bench_maxrss_kb(), objects - finalized,
-           objects, bench_heap_kb(), finalized);
+    printf("bench=retention-%s allocator=%s wall_ms=%.1f cpu_ms=%.1f maxrss_kb=%ld retained=%ld "
+           "objects=%ld heap_kb=%ld check=%ld\n",
+           argv[1], BENCH_NAME, bench_now_ms() - t0, bench_cpu_ms(), bench_maxrss_kb(),
+           objects - finalized, objects, bench_heap_kb(), finalized);
     return 0;
 }

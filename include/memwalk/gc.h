@@ -54,11 +54,11 @@
  *                               scanned bytes, a quarter of the live atomic ones, the roots
  *                               (default 60; 10..10000). The heap grows from the live set, and
  *                               follows it down when it shrinks
- *   MEMWALK_GC_SMALL_GROWTH=SIZE ...or at least 4 x PERCENT % of the work, as long as that stays
+ *   MEMWALK_GC_SMALL_GROWTH=SIZE ...or at least 5 x PERCENT % of the work, as long as that stays
  *                               under SIZE (default 8M; K/M/G): a small heap may take a few times
  *                               its live set, and far fewer collections
  *   MEMWALK_GC_MIN_ALLOC=SIZE   ...and never before SIZE bytes were allocated: the floor of a
- *                               small heap (default 6M)
+ *                               tiny heap (default 1M)
  *   MEMWALK_GC_MIN_HEAP=SIZE    ...or later, while live heap plus allocation stay under SIZE
  *                               (default 0: off)
  *   MEMWALK_GC_MAX_HEAP=SIZE    fail allocations (see mw_gc_set_oom_handler) rather than grow the

@@ -129,8 +129,9 @@ static uint64_t mark_work(void)
  * between lo and hi, where
  *   lo = the largest of: GROWTH % of the work of a collection (so a full heap grows instead of
  *        collecting all the time, and the time spent marking stays in proportion to the
- *        allocation); 4 x GROWTH % of it, but no more than SMALL_GROWTH (a small heap may take a
- *        few times its live set: a few MiB, and far fewer collections); MIN_ALLOC (the floor);
+ *        allocation); 5 x GROWTH % of it, but no more than SMALL_GROWTH (a small heap may take a
+ *        few times its live set: a few MiB, and far fewer collections); MIN_ALLOC (the floor:
+ *        with next to nothing live a collection costs little, so it may come often);
  *   hi = the larger of lo and 2 x GROWTH % of the work (so the heap follows the live set down
  *        when it shrinks: the pages beyond go idle and back to the OS);
  * and enough to let the heap reach MIN_HEAP. */
@@ -139,7 +140,7 @@ static uint64_t next_threshold(uint64_t live)
     uint64_t heap = mw__gc_heap_bytes(), w = mark_work() / 100 * mw__gc.opt.growth, lo, hi,
              t = heap > live ? heap - live : 0;
 
-    lo = MW__GC_MAX(w, MW__GC_MIN(4 * w, mw__gc.opt.small_growth));
+    lo = MW__GC_MAX(w, MW__GC_MIN(5 * w, mw__gc.opt.small_growth));
     if (lo < mw__gc.opt.min_alloc)
         lo = mw__gc.opt.min_alloc;
     hi = MW__GC_MAX(lo, 2 * w);

@@ -35,7 +35,7 @@ static const struct opt_row rows[] = {
     ROW_I("MEMWALK_GC_STATS", OPT_BOOL, 0, 0, 1, stats),
     ROW_I("MEMWALK_GC_VERBOSE", OPT_BOOL, 0, 0, 1, verbose),
     ROW_U("MEMWALK_GC_GROWTH", OPT_COUNT, 60, 10, 10000, growth),
-    ROW_U("MEMWALK_GC_MIN_ALLOC", OPT_SIZE, 6u << 20, 0, UINT64_C(1) << 40, min_alloc),
+    ROW_U("MEMWALK_GC_MIN_ALLOC", OPT_SIZE, 1u << 20, 0, UINT64_C(1) << 40, min_alloc),
     ROW_U("MEMWALK_GC_SMALL_GROWTH", OPT_SIZE, 8u << 20, 0, UINT64_C(1) << 40, small_growth),
     ROW_U("MEMWALK_GC_MIN_HEAP", OPT_SIZE, 0, 0, UINT64_C(1) << 40, min_heap),
     ROW_U("MEMWALK_GC_MAX_HEAP", OPT_SIZE, 0, 0, UINT64_MAX, max_heap),

@@ -137,7 +137,7 @@ Test(gc_free, realloc_string_builder_keeps_the_heap_bounded)
         kept = s;
     }
     cr_assert_eq(kept[319], 'a' + 19);
-    cr_assert_leq(heap_bytes(), 12 << 20, "heap %llu bytes", (unsigned long long)heap_bytes());
+    cr_assert_leq(heap_bytes(), 4 << 20, "heap %llu bytes", (unsigned long long)heap_bytes());
 }
 
 Test(gc_free, realloc_growing_large_strings_keeps_the_heap_bounded)

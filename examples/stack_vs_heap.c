@@ -73,12 +73,11 @@ static void keep_teardown(uint64_t iters, void *arg)
     kept.blocks = NULL;
 }
 
-MW_BENCH(on_stack, on_stack)
-MW_BENCH(on_heap, on_heap)
+MW_BENCH(on_stack, on_stack);
+MW_BENCH(on_heap, on_heap);
 /* A fixed 1,000 fills a sample, the seed's run, so fresh memory is what is measured. */
 MW_BENCH_SPEC(on_heap_no_free, .fn = on_heap_no_free, .setup = keep_setup,
-              .teardown = keep_teardown, .iters = 1000)
-
+              .teardown = keep_teardown, .iters = 1000);
 int main(int argc, char **argv)
 {
     int local = 0;

@@ -1,11 +1,12 @@
 # The garbage collector (src/gc): the test suite's helpers, the randomized stress test, the
 # sanitizer runs and the benchmarks against Boehm GC and malloc.
 #
-#   make stress-gc       GC_STRESS_OPS operations per run, -O0 and -O2, several seeds
+#   make stress-gc       GC_STRESS_OPS operations per run, -O0 and -O2, several seeds, several
+#                        markers
 #   make check-gc-stress the bounded slice `make check` runs
 #   make check-gc-sanitize  the allocator under AddressSanitizer and valgrind (explicit roots)
-#   make bench-gc        gcbench, churn, pause, free/realloc and false-retention benchmarks
-#                        (bench/gc/run-bench)
+#   make bench-gc        gcbench, churn, pause, multi-threaded binary-trees, free/realloc and
+#                        false-retention benchmarks (bench/gc/run-bench)
 
 GC_STRESS_OPS       ?= 3000000
 GC_STRESS_SEEDS     ?= 1 2 3
@@ -43,10 +44,15 @@ stress-gc: $(GC_STRESS_BINS)
 	  MEMWALK_GC_POISON=1 MEMWALK_GC_CHECK=1 $$b --ops $$(($(GC_STRESS_OPS) / 4)) --seed $$s; \
 	  MEMWALK_GC_MARK_STACK=16 MEMWALK_GC_UNMAP_AFTER=0 $$b --ops $$(($(GC_STRESS_OPS) / 4)) --seed $$s; \
 	  $$b --ops $$(($(GC_STRESS_OPS) / 4)) --threads 4 --seed $$s; \
+	  MEMWALK_GC_MARKERS=4 MEMWALK_GC_POISON=1 $$b --ops $$(($(GC_STRESS_OPS) / 4)) --seed $$s; \
+	  MEMWALK_GC_MARKERS=3 MEMWALK_GC_MARK_STACK=16 MEMWALK_GC_POISON=1 \
+	    $$b --ops $$(($(GC_STRESS_OPS) / 8)) --threads 3 --seed $$s; \
+	  MEMWALK_GC_MARKERS=1 $$b --ops $$(($(GC_STRESS_OPS) / 4)) --seed $$s; \
 	done; done
 
 # The slice: each build plainly, with poisoning and structure checks, with a tiny mark stack
-# (overflow recovery) and immediate page release, and with threads stopped at random points.
+# (overflow recovery) and immediate page release, and with threads stopped at random points;
+# marking with the default markers (one per CPU), with more markers than CPUs, and with one.
 CHECKS += check-gc-stress
 check-gc-stress: $(GC_STRESS_BINS)
 	$(Q)set -e; for b in $(GC_STRESS_BINS); do \
@@ -55,14 +61,16 @@ check-gc-stress: $(GC_STRESS_BINS)
 	  MEMWALK_GC_MARK_STACK=16 MEMWALK_GC_UNMAP_AFTER=0 $$b --ops $$(($(GC_SLICE_OPS) / 2)) --seed 13; \
 	  $$b --ops $$(($(GC_SLICE_OPS) / 4)) --threads 4 --seed 14; \
 	  MEMWALK_GC_POISON=1 MEMWALK_GC_CHECK=1 $$b --ops $$(($(GC_SLICE_OPS) / 8)) --threads 3 --seed 15; \
+	  MEMWALK_GC_MARKERS=4 MEMWALK_GC_POISON=1 MEMWALK_GC_MARK_STACK=16 \
+	    $$b --ops $$(($(GC_SLICE_OPS) / 8)) --seed 16; \
+	  MEMWALK_GC_MARKERS=1 $$b --ops $$(($(GC_SLICE_OPS) / 8)) --seed 17; \
 	done
 
 # ---- sanitizers: the collector built without stack/data scanning (MW_GC_EXPLICIT_ROOTS), its
 # free slots reported to the tool, driven by the stress test in --explicit-roots mode. Covered:
 # size classes, cursors and bitmaps, block sweep, free-run coalescing, large and huge objects,
 # explicit free and realloc, user roots, the mark loop and its overflow rescan, finalizers.
-GC_SAN_SRCS = $(sort $(wildcard src/gc/*.c src/scan/*.c)) src/common/parse.c src/common/file.c \
-              stress/gc_stress.c
+GC_SAN_SRCS = $(sort $(wildcard src/gc/*.c src/scan/*.c src/common/*.c)) stress/gc_stress.c
 GC_SAN_DEPS = $(GC_SAN_SRCS) $(wildcard src/gc/*.h src/scan/*.h include/memwalk/gc.h)
 GC_SAN_FLAGS = -std=gnu11 -O1 -g -fno-omit-frame-pointer $(WARN) $(BASE_CPPFLAGS) \
                -DMW_GC_EXPLICIT_ROOTS=1
@@ -87,7 +95,7 @@ check-gc-sanitize: $(BUILD)/stress/gc-stress-asan $(BUILD)/stress/gc-stress-valg
 
 # ---- benchmarks: each source built against memwalk, Boehm GC (when libgc-dev is there) and
 # malloc; bench/gc/run-bench runs them GC_BENCH_RUNS times and prints the medians.
-GC_BENCH_PROGS := gcbench churn pause freeloop shrink
+GC_BENCH_PROGS := gcbench churn pause mtbinary freeloop shrink
 GC_BENCH_ALLOCS := memwalk malloc $(if $(HAVE_LIBGC),boehm)
 GC_BENCH_BINS := $(foreach p,$(GC_BENCH_PROGS),$(foreach a,$(GC_BENCH_ALLOCS),$(BUILD)/bench/gc/$(p)-$(a)))
 # retention counts what a collector keeps: no malloc build

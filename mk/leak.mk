@@ -1,5 +1,9 @@
 # The leak checker: `memwalk leaks`, its preload, victims, oracle comparisons, benchmark.
 
+# The preload uses the allocation-free number parsers of src/common.
+PRELOAD_EXTRA_SRCS := src/common/parse.c
+$(PRELOAD): $(BUILD)/obj-preload/src/common/parse.o
+
 # Victim programs: ordinary -O2 builds without frame pointers, as Debian's and most programs are.
 LEAK_VICTIM_SRCS := $(wildcard tests/leaks/victims/*.c)
 LEAK_VICTIMS     := $(LEAK_VICTIM_SRCS:tests/leaks/victims/%.c=$(BUILD)/tests/leaks/victims/%) \
@@ -14,6 +18,13 @@ $(BUILD)/tests/leaks/victims/%: tests/leaks/victims/%.c
 $(BUILD)/tests/leaks/victims/%: tests/leaks/victims/%.cc
 	@mkdir -p $(@D)
 	$(Q)$(call say,CXX,$@)$(CXX) -O2 -g -Wall -o $@ $<
+
+# The entry points again in a program built without PIE: the address of malloc the program
+# sees is its own PLT entry.
+LEAK_VICTIMS += $(BUILD)/tests/leaks/victims/entry_points_nopie
+$(BUILD)/tests/leaks/victims/entry_points_nopie: tests/leaks/victims/entry_points.c
+	@mkdir -p $(@D)
+	$(Q)$(call say,CC,$@)$(CC) $(LEAK_VICTIM_CFLAGS) -fomit-frame-pointer -fno-pie -no-pie -o $@ $< -pthread
 
 $(BUILD)/tests/leaks/victims/static_prog: tests/leaks/victims/static_prog.c
 	@mkdir -p $(@D)
@@ -49,10 +60,13 @@ check-leaks-robust: all leak-victims $(BUILD)/tests/leaks_robust
 	$(Q)timeout 600 $(BUILD)/tests/leaks_robust --short-filename -j2
 
 # The unit suite tests the command's helpers directly, and the command and preload as programs.
-TEST_LDLIBS_leaks := $(BUILD)/obj/src/cli/leaks_result.o $(BUILD)/obj/src/cli/leaks_supp.o $(LIB_A)
+LEAK_CLI_UNIT_OBJS := $(patsubst %,$(BUILD)/obj/src/cli/leaks_%.o,result supp names cache)
+TEST_LDLIBS_leaks := $(LEAK_CLI_UNIT_OBJS) $(LIB_A)
 # (The suite rule is made before this file is read, so its extra prerequisites go here.)
-$(BUILD)/tests/test_leaks: $(BUILD)/obj/src/cli/leaks_result.o $(BUILD)/obj/src/cli/leaks_supp.o \
-                           $(MEMWALK) $(PRELOAD) $(BUILD)/tests/leaks/victims/definite_one
+$(BUILD)/tests/test_leaks: $(LEAK_CLI_UNIT_OBJS) \
+                           $(MEMWALK) $(PRELOAD) $(BUILD)/tests/leaks/victims/definite_one \
+                           $(BUILD)/tests/leaks/victims/entry_points \
+                           $(BUILD)/tests/leaks/victims/fork_child
 
 # ---- benchmark: bench/leak_overhead (make bench runs it) ----------------------------------------
 LEAK_BENCH_DIR := $(BUILD)/bench/leak_overhead
@@ -64,3 +78,74 @@ $(LEAK_BENCH_DIR)/%: bench/leak_overhead/%.c
 bench: bench-leak
 bench-leak: all $(LEAK_BENCH_DIR)/alloc_heavy $(LEAK_BENCH_DIR)/gen_sql $(LEAK_BENCH_DIR)/measure
 	$(Q)bench/leak_overhead/run.sh $(BUILD)
+
+# ---- fuzzing: libFuzzer + ASan on the command's parsers (always clang) -------------------------
+# The result stream, the symbol cache file and suppression files; seeds: the suppression
+# fixtures.
+FUZZ_LEAKS     := $(BUILD)/fuzz/fuzz_leaks
+FUZZ_LEAKS_SRC := fuzz/fuzz_leaks.c $(patsubst %,src/cli/leaks_%.c,result supp names cache) \
+                  $(wildcard src/common/*.c)
+FUZZ_LEAKS_CORPUS := $(BUILD)/fuzz/corpus-leaks
+
+$(FUZZ_LEAKS): $(FUZZ_LEAKS_SRC) src/cli/leaks_int.h src/leak/record.h $(wildcard src/common/*.h)
+	@mkdir -p $(@D)
+	$(Q)$(call say,FUZZ,$@)clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
+	  -fno-sanitize-recover=undefined $(BASE_CPPFLAGS) -DMW_BUILD_DIR='"$(abspath $(BUILD))"' \
+	  -o $@ $(FUZZ_LEAKS_SRC) -lm -pthread
+
+.PHONY: fuzz-leaks fuzz-leaks-check
+fuzz-leaks: $(FUZZ_LEAKS)
+	@mkdir -p $(FUZZ_LEAKS_CORPUS)
+	$(Q)cp -n tests/leaks/fixtures/*.supp $(FUZZ_LEAKS_CORPUS)/ 2>/dev/null || true
+	$(Q)log=$(BUILD)/fuzz/fuzz_leaks.log; \
+	  $(FUZZ_LEAKS) -max_total_time=$(FUZZ_TIME) -max_len=16384 -artifact_prefix=$(BUILD)/fuzz/ \
+	    $(FUZZ_LEAKS_CORPUS) >$$log 2>&1; rc=$$?; \
+	  if [ $$rc -ne 0 ]; then tail -n 40 $$log; echo "fuzz-leaks: FAILED (artifact in $(BUILD)/fuzz/)"; \
+	  else echo "fuzz-leaks: ok: $$(grep -o 'Done [0-9]* runs in [0-9]* second(s)' $$log)"; fi; \
+	  exit $$rc
+
+fuzz: fuzz-leaks
+
+# make check: a bounded 10 s run.
+fuzz-leaks-check:
+	$(Q)$(MAKE) --no-print-directory fuzz-leaks FUZZ_TIME=10
+CHECKS += fuzz-leaks-check
+
+# ---- stress: the tracer's crash cases in loops (make stress), a short slice in make check -------
+LEAK_STRESS_RUNS ?= 20
+.PHONY: stress-leaks check-leaks-stress
+stress: stress-leaks
+stress-leaks: all leak-victims
+	$(Q)stress/leak_stress.sh $(BUILD) $(LEAK_STRESS_RUNS)
+
+CHECKS += check-leaks-stress
+check-leaks-stress: all leak-victims
+	$(Q)stress/leak_stress.sh $(BUILD) 2
+
+# ---- unit tests of the preload's tables and unwinder: its objects from an archive, without the
+# entry points, the constructor and the exit path (tests/leak_preload/stubs.h stands in) ---------
+LEAK_PRELOAD_TEST_A := $(BUILD)/tests/libleak-preload-test.a
+LEAK_PRELOAD_TEST_OBJS = $(filter-out %/entry.o %/init.o %/proc.o %/signals.o %/exit.o,\
+                           $(filter $(BUILD)/obj-preload/src/leak/%,$(PRELOAD_OBJS)))
+$(LEAK_PRELOAD_TEST_A): $(PRELOAD)
+	@mkdir -p $(@D)
+	$(Q)rm -f $@ && ar rcs $@ $(LEAK_PRELOAD_TEST_OBJS)
+TEST_DEPS_leak_preload   := $(LEAK_PRELOAD_TEST_A)
+TEST_LDLIBS_leak_preload  = $(LEAK_PRELOAD_TEST_A) -lunwind
+TEST_CFLAGS_leak_preload := -fomit-frame-pointer
+
+# ---- fuzzing the allocation-free maps reader the exit check uses (make fuzz) ---------------------
+FUZZ_PROCMAPS := $(BUILD)/fuzz/fuzz_procmaps
+$(FUZZ_PROCMAPS): fuzz/fuzz_procmaps.c src/scan/procmaps.c src/scan/procmaps.h src/common/parse.c
+	@mkdir -p $(@D)
+	$(Q)$(call say,FUZZ,$@)clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
+	  -fno-sanitize-recover=undefined $(BASE_CPPFLAGS) -o $@ fuzz/fuzz_procmaps.c \
+	  src/scan/procmaps.c src/common/parse.c
+.PHONY: fuzz-procmaps
+fuzz: fuzz-procmaps
+fuzz-procmaps: $(FUZZ_PROCMAPS)
+	@mkdir -p $(BUILD)/fuzz/corpus-procmaps
+	$(Q)cat /proc/self/maps > $(BUILD)/fuzz/corpus-procmaps/self
+	$(Q)$(FUZZ_PROCMAPS) -max_total_time=$(FUZZ_TIME) -max_len=65536 \
+	  -artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus-procmaps >$(BUILD)/fuzz/fuzz_procmaps.log 2>&1 \
+	  && echo "fuzz-procmaps: ok" || { tail -n 30 $(BUILD)/fuzz/fuzz_procmaps.log; exit 1; }

@@ -10,7 +10,7 @@ MAPS_HELPER_FLAGS_static := -static
 
 $(MAPS_HELPER_DIR)/target-%: tests/maps/helpers/target.c
 	@mkdir -p $(@D)
-	$(Q)$(call say,CC,$@)$(CC) -std=gnu11 -O1 -g $(WARN) $(MAPS_HELPER_FLAGS_$*) -o $@ $<
+	$(Q)$(call say,CC,$@)$(CC) -std=gnu11 -O1 -g $(WARN) $(MAPS_HELPER_FLAGS_$*) -o $@ $< -pthread
 
 # The suite runs them; TEST_DEPS_maps would be expanded before this file is read, so the
 # prerequisite is added with a rule of its own.
@@ -41,8 +41,8 @@ fuzz-maps: $(FUZZ_MAPS)
 
 fuzz: fuzz-maps
 
-# make check: a bounded 20 s run.
-fuzz-maps-check:
+# make check: a bounded 20 s run. (The target is a prerequisite: make check builds it first.)
+fuzz-maps-check: $(FUZZ_MAPS)
 	$(Q)$(MAKE) --no-print-directory fuzz-maps FUZZ_TIME=20
 CHECKS += fuzz-maps-check
 

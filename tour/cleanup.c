@@ -22,7 +22,9 @@ static struct {
     struct tour *t;
     char names[LOG_MAX][16];
     int n;
-    int made; /* points allocated */
+    int made;           /* points allocated */
+    int by_hand;        /* of the frees, those made by an explicit call */
+    bool explicit_call; /* the next point_free is called by hand, not by a cleanup */
 } cleanup_log;
 
 static tour_point *point_new(const char *name, int x, int y)
@@ -41,7 +43,13 @@ static tour_point *point_new(const char *name, int x, int y)
 
 static void point_free(tour_point *p)
 {
-    tour_line(cleanup_log.t, "    cleanup: point_free(%s) at %p", p->name, (void *)p);
+    if (cleanup_log.explicit_call)
+        tour_line(cleanup_log.t, "    point_free(%s) at %p   (an explicit call)", p->name,
+                  (void *)p);
+    else
+        tour_line(cleanup_log.t, "    cleanup: point_free(%s) at %p", p->name, (void *)p);
+    cleanup_log.by_hand += cleanup_log.explicit_call;
+    cleanup_log.explicit_call = false;
     if (cleanup_log.n < LOG_MAX)
         snprintf(cleanup_log.names[cleanup_log.n++], sizeof cleanup_log.names[0], "%s", p->name);
     free(p);
@@ -109,6 +117,7 @@ __attribute__((noinline)) static int scoped_fd(void)
 
 static int run(struct tour *t)
 {
+    mw__json_t *json = tour_json(t);
     char buf[256];
     int mark, iterations, fd;
     bool order_ok, take_ok, loop_ok, fd_closed;
@@ -116,15 +125,14 @@ static int run(struct tour *t)
 
     memset(&cleanup_log, 0, sizeof cleanup_log);
     cleanup_log.t = t;
-    tour_line(t, "MW_AUTO(tour_point) declares a pointer released by point_free when its scope "
-                 "ends; the calls");
-    tour_line(t, "below are printed by point_free itself, as they happen.");
+    tour_text(t, "MW_AUTO(tour_point) declares a pointer released by point_free when its scope "
+                 "ends; the calls below are printed by point_free itself, as they happen.");
 
     tour_sub(t, "Two points in one scope (the classic AUTO_FREE program)");
     two_points();
     order_ok = cleanup_log.n == 2 && strcmp(cleanup_log.names[0], "p2") == 0 &&
                strcmp(cleanup_log.names[1], "p1") == 0;
-    tour_json_str(t, "scope_order", logged(0, buf, sizeof buf));
+    mw__json_str(json, "scope_order", logged(0, buf, sizeof buf));
     if (order_ok)
         tour_conclude(t, true,
                       "Both points were freed when the scope ended, p2 first: cleanups run in "
@@ -138,9 +146,11 @@ static int run(struct tour *t)
     take_ok = kept && cleanup_log.n == mark;
     tour_line(t, "    back in the caller: kept = %p {x: %d, y: %d}, still ours", (void *)kept,
               kept ? kept->x : 0, kept ? kept->y : 0);
-    if (kept)
+    if (kept) {
+        cleanup_log.explicit_call = true;
         point_free(kept);
-    tour_json_bool(t, "taken_survived_scope", take_ok);
+    }
+    mw__json_bool(json, "taken_survived_scope", take_ok);
     tour_conclude(t, take_ok,
                   take_ok ? "The taken point survived its scope (the cleanup saw NULL) and was "
                             "freed once, by its new owner."
@@ -151,8 +161,8 @@ static int run(struct tour *t)
     mark = cleanup_log.n;
     iterations = loop_with_break();
     loop_ok = cleanup_log.n - mark == iterations;
-    tour_json_int(t, "loop_iterations", iterations);
-    tour_json_int(t, "loop_cleanups", cleanup_log.n - mark);
+    mw__json_int(json, "loop_iterations", iterations);
+    mw__json_int(json, "loop_cleanups", cleanup_log.n - mark);
     tour_conclude(t, loop_ok,
                   "%d iterations ran and %d cleanups happened (%s): each iteration's scope ends "
                   "at its closing brace, and break ends it too.",
@@ -161,7 +171,7 @@ static int run(struct tour *t)
     tour_sub(t, "A file descriptor");
     fd = scoped_fd();
     fd_closed = fd >= 0 && fcntl(fd, F_GETFD) < 0 && errno == EBADF;
-    tour_json_bool(t, "fd_closed", fd_closed);
+    mw__json_bool(json, "fd_closed", fd_closed);
     tour_conclude(t, fd_closed,
                   fd_closed ? "After the scope, descriptor %d is closed (fcntl says EBADF): "
                               "mw_autoclose works for any resource, not only memory."
@@ -170,16 +180,20 @@ static int run(struct tour *t)
 
     /* Every free went through point_free, which logs it (the loop's overflow of the log
      * aside, which cannot happen with these counts). */
-    tour_json_int(t, "points_made", cleanup_log.made);
-    tour_json_int(t, "points_freed", cleanup_log.n);
+    mw__json_int(json, "points_made", cleanup_log.made);
+    mw__json_int(json, "points_freed", cleanup_log.n);
+    mw__json_int(json, "points_freed_by_hand", cleanup_log.by_hand);
     tour_gap(t);
-    tour_line(t, "  points made: %d, points freed: %d, only one of them by an explicit call",
-              cleanup_log.made, cleanup_log.n);
+    tour_line(t,
+              "  points made: %d; freed: %d, %d by their scope's cleanup and %d by an explicit "
+              "call",
+              cleanup_log.made, cleanup_log.n, cleanup_log.n - cleanup_log.by_hand,
+              cleanup_log.by_hand);
     tour_conclude(t, cleanup_log.made == cleanup_log.n, "%d of %d points are still allocated: %s",
                   cleanup_log.made - cleanup_log.n, cleanup_log.made,
                   cleanup_log.made == cleanup_log.n
-                      ? "the scopes released everything they owned, and what left a scope was "
-                        "released by its new owner."
+                      ? "the scopes released everything they owned, and the one that left its "
+                        "scope was released by its new owner."
                       : "some point was never released.");
     return 0;
 }

@@ -71,85 +71,128 @@ static void child(void)
     _exit(3);
 }
 
-static int run(struct tour *t)
+/* One overflow, in a child: fills the probe and the time it took. */
+struct overflow {
+    uint64_t limit;
+    bool capped;
+    int status;
+    double ms;
+};
+
+static int overflow(struct overflow *o)
 {
     struct rlimit rl;
-    uint64_t limit;
-    bool capped = false;
     pid_t pid;
-    int status;
-    double used_pct, frame;
     struct timespec a, b;
 
     probe = mmap(NULL, sizeof *probe, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (probe == MAP_FAILED) {
-        tour_skip(t, "cannot map a shared page: %s", strerror(errno));
-        return -1;
-    }
+    if (probe == MAP_FAILED)
+        return -errno;
     if (getrlimit(RLIMIT_STACK, &rl) < 0)
         rl.rlim_cur = RLIM_INFINITY;
-    limit = rl.rlim_cur;
+    o->limit = rl.rlim_cur;
+    o->capped = false;
     if (rl.rlim_cur == RLIM_INFINITY) {
         /* Unlimited: recursion would eat memory until the OOM killer came. Cap it in the child. */
-        limit = DEFAULT_LIMIT;
-        capped = true;
+        o->limit = DEFAULT_LIMIT;
+        o->capped = true;
     }
-    tour_line(t,
-              "A child process recurses through a function with a %d-byte local array until "
-              "the stack runs out;",
-              FRAME_ARRAY);
-    tour_line(t, "its SIGSEGV handler runs on an alternate stack and reports how deep it got.");
     fflush(stdout);
     clock_gettime(CLOCK_MONOTONIC, &a);
     pid = fork();
     if (pid < 0) {
-        tour_skip(t, "fork failed: %s", strerror(errno));
+        int err = -errno;
         munmap(probe, sizeof *probe);
-        return -1;
+        return err;
     }
     if (pid == 0) {
-        if (capped) {
-            rl.rlim_cur = limit;
+        if (o->capped) {
+            rl.rlim_cur = o->limit;
             setrlimit(RLIMIT_STACK, &rl);
         }
         child();
     }
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+    while (waitpid(pid, &o->status, 0) < 0 && errno == EINTR)
         ;
     clock_gettime(CLOCK_MONOTONIC, &b);
+    o->ms = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
+    return 0;
+}
+
+int tour_depth_measure(struct tour *t)
+{
+    struct overflow o;
+    struct tour_shared *sh = tour_shared(t);
+    int r = overflow(&o);
+
+    if (r < 0)
+        return r;
+    r = probe->caught && probe->depth >= 2 ? 0 : -ECHILD;
+    if (r == 0) {
+        sh->have_c_depth = true;
+        sh->c_depth = probe->depth;
+        sh->c_frame_bytes = (double)(probe->first_sp - probe->level1_sp);
+        sh->c_limit = o.limit;
+    }
+    munmap(probe, sizeof *probe);
+    return r;
+}
+
+static int run(struct tour *t)
+{
+    mw__json_t *json = tour_json(t);
+    struct overflow o;
+    double used_pct, frame;
+    uint64_t limit;
+    bool capped;
+    int r;
+
+    tour_text(t,
+              "A child process recurses through a function with a %d-byte local array until the "
+              "stack runs out; its SIGSEGV handler runs on an alternate stack and reports how "
+              "deep it got.",
+              FRAME_ARRAY);
+    r = overflow(&o);
+    if (r < 0) {
+        tour_skip(t, "cannot run the child: %s", strerror(-r));
+        return -1;
+    }
+    limit = o.limit;
+    capped = o.capped;
     if (!probe->caught || probe->depth < 2) {
         tour_conclude(t, false, "The child did not report an overflow (status 0x%x, depth %llu).",
-                      status, (unsigned long long)probe->depth);
+                      o.status, (unsigned long long)probe->depth);
         munmap(probe, sizeof *probe);
         return 0;
     }
     frame = (double)(probe->first_sp - probe->level1_sp);
     used_pct = 100.0 * (double)(probe->first_sp - probe->last_sp) / (double)limit;
+    tour_shared(t)->have_c_depth = true;
+    tour_shared(t)->c_depth = probe->depth;
+    tour_shared(t)->c_frame_bytes = frame;
+    tour_shared(t)->c_limit = limit;
     tour_line(t, "  stack limit (ulimit -s)  %llu KiB%s", (unsigned long long)(limit >> 10),
-              capped ? " (unlimited here: capped for the experiment)" : "");
+              capped ? " (unlimited: capped for the experiment)" : "");
     tour_line(t, "  depth reached            %llu calls", (unsigned long long)probe->depth);
-    tour_line(t,
-              "  bytes per frame          %.0f (array %d + return address, saved registers, "
-              "alignment)",
-              frame, FRAME_ARRAY);
+    tour_line(t, "  bytes per frame          %.0f (array %d + return address, registers...)", frame,
+              FRAME_ARRAY);
     tour_line(t, "  stack used at the fault  %llu KiB = %.1f%% of the limit",
               (unsigned long long)((probe->first_sp - probe->last_sp) >> 10), used_pct);
-    tour_line(t, "  time to overflow         %.1f ms",
-              (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6);
-    tour_json_uint(t, "limit_bytes", limit);
-    tour_json_bool(t, "limit_capped", capped);
-    tour_json_uint(t, "depth", probe->depth);
-    tour_json_num(t, "frame_bytes", frame);
-    tour_json_uint(t, "used_bytes", probe->first_sp - probe->last_sp);
-    tour_json_num(t, "used_percent", used_pct);
+    tour_line(t, "  time to overflow         %.1f ms", o.ms);
+    mw__json_uint(json, "limit_bytes", limit);
+    mw__json_bool(json, "limit_capped", capped);
+    mw__json_uint(json, "depth", probe->depth);
+    mw__json_num(json, "frame_bytes", frame);
+    mw__json_uint(json, "used_bytes", probe->first_sp - probe->last_sp);
+    mw__json_num(json, "used_percent", used_pct);
     if (used_pct > 90.0 && used_pct <= 100.5)
         tour_conclude(t, true,
                       "Depth times frame size hit the limit: %llu calls x %.0f bytes = %.1f%% of "
-                      "%llu KiB (the rest holds the environment, arguments and the frames below "
-                      "the experiment). A deeper recursion needs a smaller frame, a bigger limit, "
-                      "a loop or a tail call.",
+                      "%llu KiB; the rest, %.1f%%, held what was on the stack before the "
+                      "recursion began. A deeper recursion needs a smaller frame, a bigger limit "
+                      "or a loop.",
                       (unsigned long long)probe->depth, frame, used_pct,
-                      (unsigned long long)(limit >> 10));
+                      (unsigned long long)(limit >> 10), 100.0 - used_pct);
     else
         tour_conclude(t, false,
                       "The overflow came at %.1f%% of the %llu KiB limit, not near it: something "

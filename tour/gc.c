@@ -87,39 +87,38 @@ static void stats_line(struct tour *t, const char *when, const mw_gc_stats_t *s)
 {
     char heap[32], live[32];
 
-    tour_line(t,
-              "  %-22s collections %llu, heap %s, live after last collection %s, "
-              "finalizers %llu",
-              when, (unsigned long long)s->collections,
-              mw__format_bytes(s->heap_bytes, heap, sizeof heap),
-              mw__format_bytes(s->live_bytes, live, sizeof live),
-              (unsigned long long)s->finalizers_run);
+    tour_line(
+        t, "  %-18s collections %llu, heap %s, live %s, finalizers %llu", when,
+        (unsigned long long)s->collections, mw__format_bytes(s->heap_bytes, heap, sizeof heap),
+        mw__format_bytes(s->live_bytes, live, sizeof live), (unsigned long long)s->finalizers_run);
 }
 
 static void stats_json(struct tour *t, const char *key, const mw_gc_stats_t *s)
 {
-    tour_json_open(t, key);
-    tour_json_uint(t, "collections", s->collections);
-    tour_json_uint(t, "heap_bytes", s->heap_bytes);
-    tour_json_uint(t, "live_bytes", s->live_bytes);
-    tour_json_uint(t, "allocated_bytes", s->allocated_bytes);
-    tour_json_uint(t, "freed_bytes", s->freed_bytes);
-    tour_json_uint(t, "finalizers_run", s->finalizers_run);
-    tour_json_uint(t, "pause_max_ns", s->pause_max_ns);
-    tour_json_close(t);
+    mw__json_t *j = tour_json(t);
+
+    mw__json_object(j, key);
+    mw__json_uint(j, "collections", s->collections);
+    mw__json_uint(j, "heap_bytes", s->heap_bytes);
+    mw__json_uint(j, "live_bytes", s->live_bytes);
+    mw__json_uint(j, "allocated_bytes", s->allocated_bytes);
+    mw__json_uint(j, "freed_bytes", s->freed_bytes);
+    mw__json_uint(j, "finalizers_run", s->finalizers_run);
+    mw__json_uint(j, "pause_max_ns", s->pause_max_ns);
+    mw__json_end(j);
 }
 
 static int run(struct tour *t)
 {
+    mw__json_t *json = tour_json(t);
     mw_gc_stats_t s0, s1, s2;
     char line[512];
     int made, after_first, after_second, kept_after_first;
 
     memset(&fin, 0, sizeof fin);
     fin.t = t;
-    tour_line(t, "Points come from mw_gc_malloc and are never freed by hand; each has a finalizer "
-                 "that prints");
-    tour_line(t, "when the collector finds it unreachable, once.");
+    tour_text(t, "Points come from mw_gc_malloc and are never freed by hand; each has a finalizer "
+                 "that prints when the collector finds it unreachable, once.");
     mw_gc_get_stats(&s0);
 
     tour_sub(t, "Allocate");
@@ -150,12 +149,12 @@ static int run(struct tour *t)
     mw_gc_get_stats(&s2);
     stats_line(t, "after collecting:", &s2);
 
-    tour_json_int(t, "dropped", made);
-    tour_json_int(t, "finalized_first", after_first);
-    tour_json_int(t, "finalized_second", after_second);
-    tour_json_int(t, "finalized_total", fin.finalized);
-    tour_json_int(t, "finalized_kept", fin.finalized_kept);
-    tour_json_str(t, "kept_kind", strstr(line, " gc-heap") ? "gc-heap" : "other");
+    mw__json_int(json, "dropped", made);
+    mw__json_int(json, "finalized_first", after_first);
+    mw__json_int(json, "finalized_second", after_second);
+    mw__json_int(json, "finalized_total", fin.finalized);
+    mw__json_int(json, "finalized_kept", fin.finalized_kept);
+    mw__json_str(json, "kept_kind", strstr(line, " gc-heap") ? "gc-heap" : "other");
     stats_json(t, "stats_start", &s0);
     stats_json(t, "stats_before", &s1);
     stats_json(t, "stats_after", &s2);

@@ -85,8 +85,9 @@ static int run_checker(struct tour *t, char *const argv[], bool show, struct rep
     while (in && fgets(line, sizeof line, in)) {
         line[strcspn(line, "\n")] = '\0';
         parse_line(r, line);
-        if (show && strlen(line) > 96)
-            tour_line(t, "  %.93s...", line);
+        int room = tour_width(t) - 2;
+        if (show && (int)strlen(line) > room)
+            tour_line(t, "  %.*s...", room - 3, line);
         else if (show)
             tour_line(t, "  %s", line);
     }
@@ -103,16 +104,18 @@ static int run_checker(struct tour *t, char *const argv[], bool show, struct rep
 
 static void report_json(struct tour *t, const char *key, const struct report *r)
 {
-    tour_json_open(t, key);
-    tour_json_int(t, "in_use_bytes", r->in_use_bytes);
-    tour_json_int(t, "in_use_blocks", r->in_use_blocks);
-    tour_json_int(t, "allocs", r->allocs);
-    tour_json_int(t, "frees", r->frees);
-    tour_json_int(t, "bytes_allocated", r->allocated);
-    tour_json_int(t, "definitely_lost_bytes", r->definite_bytes);
-    tour_json_int(t, "definitely_lost_blocks", r->definite_blocks);
-    tour_json_bool(t, "all_freed", r->all_freed);
-    tour_json_close(t);
+    mw__json_t *j = tour_json(t);
+
+    mw__json_object(j, key);
+    mw__json_int(j, "in_use_bytes", r->in_use_bytes);
+    mw__json_int(j, "in_use_blocks", r->in_use_blocks);
+    mw__json_int(j, "allocs", r->allocs);
+    mw__json_int(j, "frees", r->frees);
+    mw__json_int(j, "bytes_allocated", r->allocated);
+    mw__json_int(j, "definitely_lost_bytes", r->definite_bytes);
+    mw__json_int(j, "definitely_lost_blocks", r->definite_blocks);
+    mw__json_bool(j, "all_freed", r->all_freed);
+    mw__json_end(j);
 }
 
 static bool same_numbers(const struct report *a, const struct report *b)
@@ -158,10 +161,9 @@ static int run(struct tour *t)
                      "memwalk (build them with `make examples`)");
         return 0;
     }
-    tour_line(t, "point_leak mallocs two Points, prints their addresses and returns without "
-                 "free; point_fixed");
-    tour_line(t, "frees them. Both run unmodified under `memwalk leaks`, which preloads its "
-                 "tracer.");
+    tour_text(t, "point_leak mallocs two Points, prints their addresses and returns without "
+                 "free; point_fixed frees them. Both run unmodified under `memwalk leaks`, which "
+                 "preloads its tracer.");
 
     tour_sub(t, "memwalk leaks -- point_leak");
     {
@@ -185,7 +187,7 @@ static int run(struct tour *t)
     report_json(t, "memwalk_fixed", &fixed);
 
     vg = have_valgrind();
-    tour_json_bool(t, "valgrind", vg);
+    mw__json_bool(tour_json(t), "valgrind", vg);
     if (vg) {
         char *a[] = {"valgrind", "--leak-check=full", leak_prog, NULL};
         char *b[] = {"valgrind", "--leak-check=full", fixed_prog, NULL};
@@ -193,16 +195,19 @@ static int run(struct tour *t)
         run_checker(t, b, false, &vg_fixed);
         report_json(t, "valgrind_leak", &vg_leak);
         report_json(t, "valgrind_fixed", &vg_fixed);
-        tour_gap(t);
+    } else {
+        tour_note(t, "valgrind is not installed: no comparison with memcheck's numbers.");
+    }
+    if (vg) {
+        tour_sub(t, "valgrind --leak-check=full on the same programs");
         tour_line(t,
-                  "  valgrind on the same programs: point_leak %lld bytes in %lld blocks "
-                  "definitely lost, %lld allocs,",
-                  vg_leak.definite_bytes, vg_leak.definite_blocks, vg_leak.allocs);
+                  "  point_leak:  %lld bytes in %lld blocks definitely lost, %lld allocs, %lld "
+                  "frees",
+                  vg_leak.definite_bytes, vg_leak.definite_blocks, vg_leak.allocs, vg_leak.frees);
         tour_line(t,
-                  "  %lld frees; point_fixed %lld bytes in use at exit, %lld allocs, %lld "
-                  "frees, %lld bytes allocated.",
-                  vg_leak.frees, vg_fixed.in_use_bytes, vg_fixed.allocs, vg_fixed.frees,
-                  vg_fixed.allocated);
+                  "  point_fixed: %lld bytes in use at exit, %lld allocs, %lld frees, %lld "
+                  "bytes",
+                  vg_fixed.in_use_bytes, vg_fixed.allocs, vg_fixed.frees, vg_fixed.allocated);
     }
 
     tour_conclude(t, leak.definite_blocks == 2 && leak.definite_bytes == 16,
@@ -210,10 +215,12 @@ static int run(struct tour *t)
                   "pointer reaches once main has returned.",
                   leak.definite_bytes, leak.definite_blocks);
     tour_conclude(t, fixed.in_use_bytes == 0 && fixed.allocs == fixed.frees && fixed.all_freed,
-                  "point_fixed: %lld bytes in use at exit, %lld allocs and %lld frees. The third "
-                  "block (%lld bytes) is stdout's buffer, which printf allocated and the C "
-                  "library released at exit.",
+                  "point_fixed: %lld bytes in use at exit, %lld allocs and %lld frees: the two "
+                  "Points and one more block of %lld bytes, freed too.",
                   fixed.in_use_bytes, fixed.allocs, fixed.frees, fixed.allocated - 16);
+    tour_background(t, "That third block is stdout's buffer, which the first printf allocates and "
+                       "the C library releases at exit (__libc_freeres, which memcheck and "
+                       "memwalk leaks both call).");
     if (vg)
         tour_conclude(t, same_numbers(&leak, &vg_leak) && same_numbers(&fixed, &vg_fixed),
                       same_numbers(&leak, &vg_leak) && same_numbers(&fixed, &vg_fixed)

@@ -37,6 +37,7 @@ LEVEL(0, level1(f))
 
 static void nested_calls(struct tour *t)
 {
+    mw__json_t *json = tour_json(t);
     struct frames f;
     int i, down = 0;
     long long diff[3];
@@ -44,26 +45,26 @@ static void nested_calls(struct tour *t)
     level0(&f);
     tour_sub(t, "Frames of nested calls: level0 -> level1 -> level2 -> level3");
     tour_line(t, "  %-8s %-16s %-20s %s", "call", "&local", "decimal", "below the caller by");
-    tour_json_array(t, "nested_calls");
+    mw__json_array(json, "nested_calls");
     for (i = 0; i < 4; i++) {
-        tour_json_open(t, NULL);
-        tour_json_int(t, "level", i);
-        tour_json_uint(t, "local", f.local[i]);
-        tour_json_uint(t, "frame", f.frame[i]);
+        mw__json_object(json, NULL);
+        mw__json_int(json, "level", i);
+        mw__json_uint(json, "local", f.local[i]);
+        mw__json_uint(json, "frame", f.frame[i]);
         if (i > 0) {
             diff[i - 1] = (long long)f.local[i - 1] - (long long)f.local[i];
             down += diff[i - 1] > 0;
-            tour_json_int(t, "below_caller", diff[i - 1]);
+            mw__json_int(json, "below_caller", diff[i - 1]);
             tour_line(t, "  level%-3d 0x%-14lx %-20lu %lld bytes", i, (unsigned long)f.local[i],
                       (unsigned long)f.local[i], diff[i - 1]);
         } else {
             tour_line(t, "  level%-3d 0x%-14lx %-20lu -", i, (unsigned long)f.local[i],
                       (unsigned long)f.local[i]);
         }
-        tour_json_close(t);
+        mw__json_end(json);
     }
-    tour_json_close(t);
-    tour_json_bool(t, "grows_down", down == 3);
+    mw__json_end(json);
+    mw__json_bool(json, "grows_down", down == 3);
     if (down == 3)
         tour_conclude(t, true,
                       "Each call's local sits below its caller's (by %lld, %lld and %lld bytes): "
@@ -78,7 +79,8 @@ static void nested_calls(struct tour *t)
 
 /* ---- two blocks ---------------------------------------------------------------------------- */
 
-NOINLINE static void two_blocks(uintptr_t out[6])
+/* out[0..5]: the six locals; out[6], out[7]: the stack pointer inside each block. */
+NOINLINE static void two_blocks(uintptr_t out[8])
 {
     {
         int a = 12, b = 24, c = 48;
@@ -88,6 +90,7 @@ NOINLINE static void two_blocks(uintptr_t out[6])
         out[0] = address_of(&a);
         out[1] = address_of(&b);
         out[2] = address_of(&c);
+        out[6] = stack_pointer();
     }
     {
         int x = 21, y = 42, z = 84;
@@ -97,24 +100,26 @@ NOINLINE static void two_blocks(uintptr_t out[6])
         out[3] = address_of(&x);
         out[4] = address_of(&y);
         out[5] = address_of(&z);
+        out[7] = stack_pointer();
     }
 }
 
 static void blocks(struct tour *t)
 {
+    mw__json_t *json = tour_json(t);
     static const char *const names[6] = {"a", "b", "c", "x", "y", "z"};
-    uintptr_t addr[6];
+    uintptr_t addr[8];
     int i, j, shared = 0;
     bool ascending;
 
     two_blocks(addr);
     tour_sub(t, "Locals of two { } blocks in one function");
-    tour_json_array(t, "blocks");
+    mw__json_array(json, "blocks");
     for (i = 0; i < 6; i++) {
-        tour_json_open(t, NULL);
-        tour_json_str(t, "name", names[i]);
-        tour_json_uint(t, "address", addr[i]);
-        tour_json_close(t);
+        mw__json_object(json, NULL);
+        mw__json_str(json, "name", names[i]);
+        mw__json_uint(json, "address", addr[i]);
+        mw__json_end(json);
         if (i == 0 || i == 3)
             tour_line(t, "  %s",
                       i == 0 ? "{ int a = 12, b = 24, c = 48; }"
@@ -126,28 +131,39 @@ static void blocks(struct tour *t)
             tour_line(t, "    %s: 0x%lx %lu", names[i], (unsigned long)addr[i],
                       (unsigned long)addr[i]);
     }
-    tour_json_close(t);
+    mw__json_end(json);
     for (i = 3; i < 6; i++)
         for (j = 0; j < 3; j++)
             shared += addr[i] == addr[j];
     ascending = addr[0] < addr[1] && addr[1] < addr[2];
-    tour_json_int(t, "shared_slots", shared);
-    tour_json_bool(t, "declaration_order_ascending", ascending);
+    mw__json_int(json, "shared_slots", shared);
+    mw__json_bool(json, "same_stack_pointer", addr[6] == addr[7]);
+    mw__json_bool(json, "declaration_order_ascending", ascending);
     if (shared == 3)
         tour_conclude(t, true,
                       "x, y and z reuse the very slots of a, b and c: a block's locals live only "
-                      "while the block runs, and the compiler gives their space to the next block. "
-                      "Both blocks live in one frame, reserved once when the function starts.");
+                      "while the block runs, and the compiler gives their space to the next "
+                      "block.");
     else if (shared > 0)
         tour_conclude(t, true,
                       "%d of x, y, z took a slot a, b or c had used: a block's locals live only "
                       "while the block runs, and the compiler hands their space on, slot by slot "
-                      "as it sees fit. Both blocks live in one frame, reserved once.",
+                      "as it sees fit.",
                       shared);
     else
         tour_conclude(t, false,
                       "No slot was reused between the two blocks: this compiler (or its options) "
                       "gave each block its own space in the same frame.");
+    if (addr[6] == addr[7])
+        tour_conclude(t, true,
+                      "The stack pointer was 0x%lx in both blocks: their locals share one frame, "
+                      "set up once when the function started, not a frame per block.",
+                      (unsigned long)addr[6]);
+    else
+        tour_conclude(t, false,
+                      "The stack pointer moved by %ld bytes between the blocks: this build grew "
+                      "the frame for the second block.",
+                      (long)(addr[6] - addr[7]));
     tour_note(t,
               "The order inside a frame is the compiler's choice: a, b, c were placed at %s "
               "addresses.",
@@ -174,6 +190,7 @@ RECURSE(4096)
 
 static void frame_sizes(struct tour *t)
 {
+    mw__json_t *json = tour_json(t);
     static const struct {
         int bytes;
         void (*fn)(int, uintptr_t *);
@@ -185,7 +202,7 @@ static void frame_sizes(struct tour *t)
 
     tour_sub(t, "Recursion: frame size against the size of a local array (8 levels each)");
     tour_line(t, "  %-14s %-18s %s", "local array", "bytes per level", "overhead (frame - array)");
-    tour_json_array(t, "frame_sizes");
+    mw__json_array(json, "frame_sizes");
     for (i = 0; i < MW__ARRAY_LEN(runs); i++) {
         int k;
         runs[i].fn(8, sp);
@@ -198,14 +215,14 @@ static void frame_sizes(struct tour *t)
             overhead_min = overhead;
         if (i == 0 || overhead > overhead_max)
             overhead_max = overhead;
-        tour_json_open(t, NULL);
-        tour_json_int(t, "array_bytes", runs[i].bytes);
-        tour_json_int(t, "frame_bytes", frame[i]);
-        tour_json_close(t);
+        mw__json_object(json, NULL);
+        mw__json_int(json, "array_bytes", runs[i].bytes);
+        mw__json_int(json, "frame_bytes", frame[i]);
+        mw__json_end(json);
         tour_line(t, "  %-14d %-18ld %ld", runs[i].bytes, frame[i], overhead);
     }
-    tour_json_close(t);
-    tour_json_bool(t, "frames_equal_per_level", consistent);
+    mw__json_end(json);
+    mw__json_bool(json, "frames_equal_per_level", consistent);
     if (consistent && frame[0] > 0 && overhead_min >= 0)
         tour_conclude(
             t, true,
@@ -262,6 +279,7 @@ NOINLINE static long factorial_plain(long n)
 
 static void tail_calls(struct tour *t)
 {
+    mw__json_t *json = tour_json(t);
     const long n = 10;
     long a, b, i;
     int distinct_tail = 1, distinct_plain = 1;
@@ -279,10 +297,10 @@ static void tail_calls(struct tour *t)
     tour_line(t, "  %-24s 0x%lx .. 0x%lx  (%d distinct)",
               "result used after call:", (unsigned long)plain_sp[n], (unsigned long)plain_sp[0],
               distinct_plain);
-    tour_json_int(t, "tail_distinct_sp", distinct_tail);
-    tour_json_int(t, "plain_distinct_sp", distinct_plain);
-    tour_json_int(t, "tail_result", a);
-    tour_json_int(t, "plain_result", b);
+    mw__json_int(json, "tail_distinct_sp", distinct_tail);
+    mw__json_int(json, "plain_distinct_sp", distinct_plain);
+    mw__json_int(json, "tail_result", a);
+    mw__json_int(json, "plain_result", b);
     if (distinct_tail == 1 && distinct_plain == n + 1)
         tour_conclude(t, true,
                       "The tail-called factorial ran all %ld levels at one stack pointer: the "

@@ -1,6 +1,8 @@
-/* The tour's runner: section selection, text and colour, and the JSON record of every value. */
+/* The tour's runner: section selection, text and colour, the HTML page, and the JSON record of
+ * every value. */
 #include "tour/tour.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -8,10 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
-
-#define WIDTH     100
-#define MAX_DEPTH 16
+#include "memwalk/maps.h"
+#include "tour/page.h"
 
 const struct tour_section *const mw_tour_sections[] = {
     &mw_tour_where,      /* 1. where things live */
@@ -28,13 +28,19 @@ const struct tour_section *const mw_tour_sections[] = {
 struct tour {
     const struct tour_options *opts;
     const struct tour_section *section;
-    mw__sb_t values;      /* the current section's "values" object, being built */
-    mw__sb_t conclusions; /* its "conclusions" array */
-    bool first[MAX_DEPTH];
-    char closer[MAX_DEPTH];
-    int depth;
+    /* The current section's JSON record, written as it runs: its "values" object, its
+     * "conclusions" and "background" arrays, each with a writer of its own. */
+    mw__sb_t values_text, conclusions_text, background_text;
+    mw__json_t values, conclusions, background;
     bool skipped;
     int unexpected; /* conclusions that contradict the expected lesson, whole tour */
+    mw__sb_t page;  /* --html: the sections written so far */
+    mw__sb_t body;  /* --html: the current section's body */
+    bool in_pre;    /* --html: inside a block of verbatim lines */
+    int figures[2]; /* --html: maps and charts drawn */
+    struct tour_page_entry toc[TOUR_MAX_SECTIONS]; /* --html: the sections run */
+    size_t ntoc;
+    struct tour_shared shared;
 };
 
 const char *tour_bold(struct tour *t)
@@ -57,301 +63,424 @@ const char *tour_self_exe(struct tour *t)
     return t->opts->self_exe;
 }
 
-static void vline(struct tour *t, const char *prefix, const char *fmt, va_list ap)
+int tour_width(struct tour *t)
 {
-    if (t->opts->json)
-        return;
-    fputs(prefix, stdout);
-    vprintf(fmt, ap);
-    fputc('\n', stdout);
+    return t->opts->width;
 }
+
+bool tour_html(struct tour *t)
+{
+    return t->opts->html != NULL;
+}
+
+struct tour_shared *tour_shared(struct tour *t)
+{
+    return &t->shared;
+}
+
+mw__json_t *tour_json(struct tour *t)
+{
+    return &t->values;
+}
+
+static void tour_error(struct tour *t, const char *what, const char *reason)
+{
+    if (t->opts->error)
+        t->opts->error(what, reason);
+}
+
+/* ---- output: the terminal, or the page ----------------------------------------------------- */
+
+/* Where --html reports its progress: standard error when the page goes to standard output. */
+static FILE *progress(struct tour *t)
+{
+    return t->opts->html && strcmp(t->opts->html, "-") == 0 ? stderr : stdout;
+}
+
+static bool text_mode(struct tour *t)
+{
+    return !t->opts->json && !t->opts->html;
+}
+
+static void end_pre(struct tour *t)
+{
+    if (t->in_pre)
+        mw__sb_puts(&t->body, "</pre>\n");
+    t->in_pre = false;
+}
+
+/* One paragraph of the page: <p class="cls">, a marker in bold, the text. */
+static void page_par(struct tour *t, const char *cls, const char *mark, const char *text)
+{
+    end_pre(t);
+    mw__sb_printf(&t->body, "<p class=\"%s\">", cls);
+    if (mark) {
+        mw__sb_puts(&t->body, "<b>");
+        mw__sb_xml_str(&t->body, mark);
+        mw__sb_puts(&t->body, "</b> ");
+    }
+    mw__sb_xml_str(&t->body, text);
+    mw__sb_puts(&t->body, "</p>\n");
+}
+
+static void emit_line(struct tour *t, const char *text)
+{
+    if (text_mode(t)) {
+        puts(text);
+    } else if (t->opts->html) {
+        if (!t->in_pre)
+            mw__sb_puts(&t->body, "<pre>");
+        t->in_pre = true;
+        mw__sb_xml_str(&t->body, text);
+        mw__sb_putc(&t->body, '\n');
+    }
+}
+
+/* Prints text wrapped at the tour's width, the first line after first (colour codes in it take
+ * no room), the next ones after rest. */
+static void print_wrapped(struct tour *t, const char *first, const char *rest, const char *text)
+{
+    mw__sb_t sb = {0};
+
+    mw__sb_wrap(&sb, text, (size_t)t->opts->width, first, rest);
+    if (sb.buf)
+        fputs(sb.buf, stdout);
+    mw__sb_free(&sb);
+}
+
+/* A paragraph: on the terminal wrapped after first and rest, on the page a <p class="cls"> with
+ * mark (may be NULL) in bold; nothing in --json mode. */
+static void paragraph(struct tour *t, const char *first, const char *rest, const char *cls,
+                      const char *mark, const char *text)
+{
+    if (text_mode(t))
+        print_wrapped(t, first, rest, text);
+    else if (t->opts->html)
+        page_par(t, cls, mark, text);
+}
+
+static char *vformat(const char *fmt, va_list ap)
+{
+    mw__sb_t sb = {0};
+
+    mw__sb_vprintf(&sb, fmt, ap);
+    if (sb.err) {
+        mw__sb_free(&sb);
+        return NULL;
+    }
+    return sb.buf ? sb.buf : strdup("");
+}
+
+#define FORMAT(var, fmt)         \
+    char *var;                   \
+    do {                         \
+        va_list ap_;             \
+        va_start(ap_, fmt);      \
+        var = vformat(fmt, ap_); \
+        va_end(ap_);             \
+    } while (0)
 
 void tour_line(struct tour *t, const char *fmt, ...)
 {
-    va_list ap;
+    FORMAT(text, fmt);
+    if (text)
+        emit_line(t, text);
+    free(text);
+}
 
-    va_start(ap, fmt);
-    vline(t, "", fmt, ap);
-    va_end(ap);
+void tour_text(struct tour *t, const char *fmt, ...)
+{
+    FORMAT(text, fmt);
+    if (text)
+        paragraph(t, "", "", "text", NULL, text);
+    free(text);
 }
 
 void tour_gap(struct tour *t)
 {
-    if (!t->opts->json)
+    if (text_mode(t))
         fputc('\n', stdout);
+    else if (t->opts->html)
+        end_pre(t);
 }
 
 void tour_sub(struct tour *t, const char *fmt, ...)
 {
-    va_list ap;
-
-    if (t->opts->json)
-        return;
-    printf("\n%s", tour_bold(t));
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf("%s\n", tour_reset(t));
-}
-
-/* Prints text wrapped at WIDTH columns, the first line after prefix, the rest indented. */
-static void print_wrapped(const char *prefix, size_t prefix_cols, const char *text)
-{
-    size_t col = prefix_cols;
-    const char *p = text;
-
-    fputs(prefix, stdout);
-    while (*p) {
-        const char *w = p;
-        size_t n;
-        while (*w == ' ')
-            w++;
-        n = strcspn(w, " ");
-        if (col > prefix_cols && col + 1 + n > WIDTH) {
-            printf("\n%*s", (int)prefix_cols, "");
-            col = prefix_cols;
-        } else if (col > prefix_cols) {
-            fputc(' ', stdout);
-            col++;
-        }
-        fwrite(w, 1, n, stdout);
-        col += n;
-        p = w + n;
+    FORMAT(text, fmt);
+    if (text && text_mode(t)) {
+        printf("\n%s", tour_bold(t));
+        print_wrapped(t, "", "", text);
+        fputs(tour_reset(t), stdout);
+    } else if (text && t->opts->html) {
+        end_pre(t);
+        mw__sb_puts(&t->body, "<h3>");
+        mw__sb_xml_str(&t->body, text);
+        mw__sb_puts(&t->body, "</h3>\n");
     }
-    fputc('\n', stdout);
+    free(text);
 }
 
 void tour_conclude(struct tour *t, bool expected, const char *fmt, ...)
 {
-    va_list ap;
-    mw__sb_t text = {0};
     char prefix[64];
 
-    va_start(ap, fmt);
-    mw__sb_vprintf(&text, fmt, ap);
-    va_end(ap);
-    if (!text.buf)
+    FORMAT(text, fmt);
+    if (!text)
         return;
     if (!expected)
         t->unexpected++;
-    if (t->conclusions.len > 1)
-        mw__sb_putc(&t->conclusions, ',');
-    mw__sb_printf(&t->conclusions, "{\"expected\":%s,\"text\":", expected ? "true" : "false");
-    mw__sb_json_str(&t->conclusions, text.buf);
-    mw__sb_putc(&t->conclusions, '}');
-    if (!t->opts->json) {
-        snprintf(prefix, sizeof prefix, "%s%s%s ",
-                 t->opts->color ? (expected ? "\033[1;32m" : "\033[1;33m") : "",
-                 expected ? "=>" : "=> (unexpected)", tour_reset(t));
-        print_wrapped(prefix, expected ? 3 : 16, text.buf);
-    }
-    mw__sb_free(&text);
+    mw__json_object(&t->conclusions, NULL);
+    mw__json_bool(&t->conclusions, "expected", expected);
+    mw__json_str(&t->conclusions, "text", text);
+    mw__json_end(&t->conclusions);
+    const char *mark = expected ? "=>" : "=> (unexpected)";
+    snprintf(prefix, sizeof prefix, "%s%s%s ",
+             t->opts->color ? (expected ? "\033[1;32m" : "\033[1;33m") : "", mark, tour_reset(t));
+    paragraph(t, prefix, "   ", expected ? "concl" : "concl unexpected", mark, text);
+    free(text);
 }
 
 void tour_note(struct tour *t, const char *fmt, ...)
 {
-    va_list ap;
-    mw__sb_t text = {0};
+    FORMAT(text, fmt);
+    if (text)
+        paragraph(t, "   ", "   ", "note", NULL, text);
+    free(text);
+}
 
-    if (t->opts->json)
+void tour_background(struct tour *t, const char *fmt, ...)
+{
+    char prefix[64];
+
+    FORMAT(text, fmt);
+    if (!text)
         return;
-    va_start(ap, fmt);
-    mw__sb_vprintf(&text, fmt, ap);
-    va_end(ap);
-    if (text.buf)
-        print_wrapped("   ", 3, text.buf);
-    mw__sb_free(&text);
+    mw__json_object(&t->background, NULL);
+    mw__json_str(&t->background, "text", text);
+    mw__json_end(&t->background);
+    snprintf(prefix, sizeof prefix, "%s(background)%s ", tour_dim(t), tour_reset(t));
+    paragraph(t, prefix, "   ", "bg", "background, not measured:", text);
+    free(text);
 }
 
 void tour_skip(struct tour *t, const char *fmt, ...)
 {
-    va_list ap;
-    mw__sb_t text = {0};
-
-    va_start(ap, fmt);
-    mw__sb_vprintf(&text, fmt, ap);
-    va_end(ap);
+    FORMAT(text, fmt);
     t->skipped = true;
-    tour_json_str(t, "skipped", text.buf ? text.buf : "");
-    if (!t->opts->json && text.buf)
-        print_wrapped("skipped: ", 9, text.buf);
-    mw__sb_free(&text);
+    mw__json_str(&t->values, "skipped", text ? text : "");
+    if (text)
+        paragraph(t, "skipped: ", "   ", "skip", "skipped:", text);
+    free(text);
 }
 
-/* ---- JSON ---------------------------------------------------------------------------------- */
-
-static void json_key(struct tour *t, const char *key)
+void tour_figure(struct tour *t, const char *kind, const char *caption, const char *svg)
 {
-    if (!t->first[t->depth])
-        mw__sb_putc(&t->values, ',');
-    t->first[t->depth] = false;
-    if (key) {
-        mw__sb_json_str(&t->values, key);
-        mw__sb_putc(&t->values, ':');
-    }
-}
+    const char *p = svg ? strstr(svg, "<svg") : NULL;
 
-void tour_json_int(struct tour *t, const char *key, long long v)
-{
-    json_key(t, key);
-    mw__sb_printf(&t->values, "%lld", v);
-}
-
-void tour_json_uint(struct tour *t, const char *key, uint64_t v)
-{
-    json_key(t, key);
-    mw__sb_printf(&t->values, "%llu", (unsigned long long)v);
-}
-
-void tour_json_num(struct tour *t, const char *key, double v)
-{
-    json_key(t, key);
-    if (isfinite(v))
-        mw__sb_printf(&t->values, "%.6g", v);
-    else
-        mw__sb_puts(&t->values, "null");
-}
-
-void tour_json_str(struct tour *t, const char *key, const char *v)
-{
-    json_key(t, key);
-    if (v)
-        mw__sb_json_str(&t->values, v);
-    else
-        mw__sb_puts(&t->values, "null");
-}
-
-void tour_json_bool(struct tour *t, const char *key, bool v)
-{
-    json_key(t, key);
-    mw__sb_puts(&t->values, v ? "true" : "false");
-}
-
-void tour_json_raw(struct tour *t, const char *key, const char *json)
-{
-    json_key(t, key);
-    mw__sb_puts(&t->values, json ? json : "null");
-}
-
-static void json_push(struct tour *t, const char *key, char open)
-{
-    json_key(t, key);
-    mw__sb_putc(&t->values, open);
-    /* Nesting deeper than MAX_DEPTH is a programming error in a section: keep the JSON valid by
-     * closing immediately rather than overflowing the stack of closers. */
-    if (t->depth + 1 >= MAX_DEPTH) {
-        mw__sb_putc(&t->values, open == '{' ? '}' : ']');
+    if (!t->opts->html || !p)
         return;
-    }
-    t->depth++;
-    t->first[t->depth] = true;
-    t->closer[t->depth] = open == '{' ? '}' : ']';
-}
-
-void tour_json_open(struct tour *t, const char *key)
-{
-    json_push(t, key, '{');
-}
-
-void tour_json_array(struct tour *t, const char *key)
-{
-    json_push(t, key, '[');
-}
-
-void tour_json_close(struct tour *t)
-{
-    if (t->depth == 0)
-        return;
-    mw__sb_putc(&t->values, t->closer[t->depth]);
-    t->depth--;
+    end_pre(t);
+    t->figures[strcmp(kind, "maps") == 0 ? 0 : 1]++;
+    mw__sb_printf(&t->body, "<figure class=\"%s\">\n",
+                  strcmp(kind, "maps") == 0 ? "maps" : "chart");
+    mw__sb_puts(&t->body, p); /* the document without its XML declaration */
+    mw__sb_puts(&t->body, "<figcaption>");
+    mw__sb_xml_str(&t->body, caption);
+    mw__sb_puts(&t->body, "</figcaption></figure>\n");
 }
 
 /* ---- running ------------------------------------------------------------------------------- */
 
 static void heading(struct tour *t, int index, const struct tour_section *s)
 {
-    char rule[WIDTH + 1];
-    int n;
+    mw__sb_t rule = {0};
 
+    if (t->opts->html) {
+        mw__sb_printf(&t->body, "<section id=\"%s\">\n<h2>%d. ", s->name, index);
+        mw__sb_xml_str(&t->body, s->title);
+        mw__sb_puts(&t->body, "</h2>\n");
+        fprintf(progress(t), "%d. %s ... ", index, s->title);
+        fflush(progress(t));
+        return;
+    }
     if (t->opts->json)
         return;
-    n = snprintf(rule, sizeof rule, "== %d. %s ", index, s->title);
-    while (n < WIDTH - 1 && n < (int)sizeof rule - 1)
-        rule[n++] = '=';
-    rule[n] = '\0';
-    printf("\n%s%s%s\n", tour_bold(t), rule, tour_reset(t));
+    mw__sb_printf(&rule, "== %d. %s ", index, s->title);
+    while (rule.len < (size_t)t->opts->width - 1 && !rule.err)
+        mw__sb_putc(&rule, '=');
+    printf("\n%s%s%s\n", tour_bold(t), rule.buf ? rule.buf : "", tour_reset(t));
+    mw__sb_free(&rule);
 }
 
-static int run_section(struct tour *t, int index, const struct tour_section *s, mw__sb_t *json,
-                       bool first)
+/* Closes a section's part of the record; its text, or NULL when a section misused the writer
+ * (a bug: the section is marked failed) or memory ran out. */
+static const char *json_part(struct tour *t, mw__json_t *j, mw__sb_t *text)
+{
+    int err = mw__json_finish(j);
+
+    if (err == -EINVAL)
+        tour_error(t, t->section->name, "its JSON record was written wrongly (a bug)");
+    return err ? NULL : text->buf;
+}
+
+static int run_section(struct tour *t, int index, const struct tour_section *s, mw__json_t *doc)
 {
     struct timespec a, b;
+    mw__sb_t one = {0};
+    mw__json_t j;
     int r;
 
     t->section = s;
     t->skipped = false;
-    t->depth = 0;
-    t->first[0] = true;
-    mw__sb_putc(&t->values, '{');
-    mw__sb_putc(&t->conclusions, '[');
+    mw__json_init(&t->values, &t->values_text);
+    mw__json_object(&t->values, NULL);
+    mw__json_init(&t->conclusions, &t->conclusions_text);
+    mw__json_array(&t->conclusions, NULL);
+    mw__json_init(&t->background, &t->background_text);
+    mw__json_array(&t->background, NULL);
     heading(t, index, s);
     fflush(stdout);
     clock_gettime(CLOCK_MONOTONIC, &a);
     r = s->run(t);
     clock_gettime(CLOCK_MONOTONIC, &b);
     fflush(stdout);
-    while (t->depth > 0)
-        tour_json_close(t);
-    mw__sb_putc(&t->values, '}');
-    mw__sb_putc(&t->conclusions, ']');
-    if (!first)
-        mw__sb_putc(json, ',');
-    mw__sb_printf(json, "{\"index\":%d,\"name\":", index);
-    mw__sb_json_str(json, s->name);
-    mw__sb_puts(json, ",\"title\":");
-    mw__sb_json_str(json, s->title);
-    mw__sb_printf(json, ",\"status\":\"%s\",\"seconds\":%.3f,\"values\":%s,\"conclusions\":%s}",
-                  r < 0        ? "failed"
-                  : t->skipped ? "skipped"
-                               : "ok",
-                  (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9,
-                  t->values.buf, t->conclusions.buf);
-    mw__sb_free(&t->values);
-    mw__sb_free(&t->conclusions);
+    const char *values = json_part(t, &t->values, &t->values_text);
+    const char *conclusions = json_part(t, &t->conclusions, &t->conclusions_text);
+    const char *background = json_part(t, &t->background, &t->background_text);
+    if (!values || !conclusions || !background)
+        r = -1;
+    double secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+    const char *status = r < 0 ? "failed" : t->skipped ? "skipped" : "ok";
+    mw__json_init(&j, &one);
+    mw__json_object(&j, NULL);
+    mw__json_int(&j, "index", index);
+    mw__json_str(&j, "name", s->name);
+    mw__json_str(&j, "title", s->title);
+    mw__json_str(&j, "status", status);
+    mw__json_num(&j, "seconds", round(secs * 1000) / 1000);
+    mw__json_raw(&j, "values", values);
+    mw__json_raw(&j, "conclusions", conclusions);
+    mw__json_raw(&j, "background", background);
+    mw__json_end(&j);
+    mw__json_raw(doc, NULL, mw__json_finish(&j) == 0 ? one.buf : NULL);
+    if (t->opts->html) {
+        end_pre(t);
+        mw_tour_page_section_end(&t->body, one.buf ? one.buf : "null");
+        mw__sb_puts(&t->page, t->body.buf ? t->body.buf : "");
+        if (t->body.err)
+            t->page.err = t->body.err;
+        mw__sb_free(&t->body);
+        if (t->ntoc < TOUR_MAX_SECTIONS)
+            t->toc[t->ntoc++] = (struct tour_page_entry){index, s->name, s->title};
+        fprintf(progress(t), "%s (%.1f s)\n",
+                r < 0        ? "failed"
+                : t->skipped ? "skipped"
+                             : "done",
+                secs);
+    }
+    mw__sb_free(&one);
+    mw__sb_free(&t->values_text);
+    mw__sb_free(&t->conclusions_text);
+    mw__sb_free(&t->background_text);
     return r;
+}
+
+/* The map of this process as memwalk maps --svg draws it, in a file the reader can open. */
+static void map_file(void)
+{
+    const char *dir = getenv("TMPDIR");
+    mw_maps_t m;
+    char path[4096], *svg = NULL;
+    FILE *f;
+
+    snprintf(path, sizeof path, "%s/memwalk-tour-%d.svg", dir && *dir ? dir : "/tmp",
+             (int)getpid());
+    if (mw_maps_read(0, 0, &m) < 0)
+        return;
+    if (mw_maps_svg(&m, &svg) == 0 && (f = fopen(path, "w"))) {
+        int ok = fputs(svg, f) >= 0;
+        if (fclose(f) == 0 && ok)
+            printf("The address space of this tour's process, drawn by `memwalk maps --svg`:\n"
+                   "  %s\n",
+                   path);
+    }
+    free(svg);
+    mw_maps_free(&m);
+}
+
+static void next_steps(struct tour *t)
+{
+    (void)t;
+    printf("\nNext steps:\n"
+           "  memwalk maps --svg map.svg PID   draw any process's address space\n"
+           "  memwalk leaks -- ./yourprog      find your program's leaks, valgrind-style\n"
+           "  #include <memwalk/gc.h>          mw_gc_malloc(), and never call free\n"
+           "     (build: cc prog.c $(pkg-config --cflags --libs memwalk))\n"
+           "  memwalk tour --html tour.html    this tour as one page, with its pictures\n"
+           "  memwalk bench                    the allocation experiments in full\n");
 }
 
 int mw_tour_run(const struct tour_options *opts)
 {
     struct tour t = {.opts = opts};
     mw__sb_t json = {0};
-    int i, ran = 0, failed = 0;
+    mw__json_t doc;
+    int i, ran = 0, failed = 0, all = 1;
 
-    mw__sb_printf(&json, "{\"memwalk_tour\":\"%s\",\"sections\":[", MW_VERSION_STRING);
-    if (!opts->json)
-        printf("%sA walk on memory, measured live on this machine.%s\n"
-               "Each section runs real experiments; the lines marked => are conclusions drawn\n"
-               "from this run's numbers.\n",
-               tour_bold(&t), tour_reset(&t));
+    mw__json_init(&doc, &json);
+    mw__json_object(&doc, NULL);
+    mw__json_str(&doc, "memwalk_tour", MW_VERSION_STRING);
+    mw__json_array(&doc, "sections");
+    if (text_mode(&t)) {
+        printf("%sA walk on memory, measured live on this machine.%s\n", tour_bold(&t),
+               tour_reset(&t));
+        print_wrapped(&t, "", "",
+                      "Each section runs real experiments; the lines marked => are conclusions "
+                      "computed from this run's numbers, and lines marked (background) are what "
+                      "the books say, not measured here.");
+    } else if (opts->html) {
+        fprintf(progress(&t), "memwalk tour: measuring, for %s\n",
+                strcmp(opts->html, "-") == 0 ? "standard output" : opts->html);
+    }
     for (i = 0; mw_tour_sections[i]; i++) {
         const struct tour_section *s = mw_tour_sections[i];
-        if (opts->section && strcmp(opts->section, s->name) != 0)
+        if (opts->sections && !(opts->sections & (1u << i))) {
+            all = 0;
             continue;
-        if (run_section(&t, i + 1, s, &json, ran == 0) < 0)
+        }
+        if (run_section(&t, i + 1, s, &doc) < 0)
             failed++;
         ran++;
     }
-    mw__sb_printf(&json, "],\"unexpected\":%d}", t.unexpected);
-    if (json.err) {
+    mw__json_end(&doc);
+    mw__json_int(&doc, "unexpected", t.unexpected);
+    if (mw__json_finish(&doc) < 0 || t.page.err) {
         mw__sb_free(&json);
-        mw_cli_error("tour", NULL, "out of memory");
-        return MW_EXIT_FAILURE;
+        mw__sb_free(&t.page);
+        tour_error(&t, NULL, strerror(ENOMEM));
+        return -1;
     }
-    if (opts->json)
+    if (opts->json) {
         printf("%s\n", json.buf);
-    else if (!opts->section)
-        printf("\n%d sections, %d conclusion%s that differed from the expected lesson.\n", ran,
-               t.unexpected, t.unexpected == 1 ? "" : "s");
+    } else if (opts->html) {
+        int err = mw_tour_page_write(opts->html_file, t.page.buf ? t.page.buf : "", t.toc, t.ntoc,
+                                     t.figures);
+        if (err < 0) {
+            tour_error(&t, opts->html, strerror(-err));
+            failed++;
+        } else if (strcmp(opts->html, "-") != 0) {
+            printf("memwalk tour: wrote %s (%d sections, %d maps, %d charts)\n", opts->html, ran,
+                   t.figures[0], t.figures[1]);
+        }
+    } else {
+        printf("\n%d section%s, %d conclusion%s that differed from the expected lesson.\n", ran,
+               ran == 1 ? "" : "s", t.unexpected, t.unexpected == 1 ? "" : "s");
+        if (all) {
+            map_file();
+            next_steps(&t);
+        }
+    }
     mw__sb_free(&json);
-    return failed ? MW_EXIT_FAILURE : MW_EXIT_OK;
+    mw__sb_free(&t.page);
+    return failed ? -1 : 0;
 }

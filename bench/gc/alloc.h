@@ -5,6 +5,7 @@
 #define BENCH_GC_ALLOC_H
 
 #include <malloc.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #if defined(BENCH_MEMWALK)
+#define MW_GC_THREADS /* pthread_create registers the threads it starts */
 #include <memwalk/gc.h>
 #define BENCH_NAME          "memwalk"
 #define BENCH_INIT()        ((void)0)
@@ -37,6 +39,7 @@ static inline long bench_collections(void)
     return (long)s.collections;
 }
 #elif defined(BENCH_BOEHM)
+#define GC_THREADS /* the same for Boehm GC: its pthread_create redirect */
 #include <gc.h>
 #define BENCH_NAME             "boehm"
 #define BENCH_INIT()           GC_INIT()
@@ -107,13 +110,13 @@ static inline long bench_maxrss_kb(void)
     return ru.ru_maxrss;
 }
 
-/* CPU time (user and system) used so far, in ms: steadier than wall time on a loaded machine. */
+/* CPU time of the whole process (every thread), in ms: steadier than wall time on a loaded
+ * machine, and the work a pause does whatever the load. */
 static inline double bench_cpu_ms(void)
 {
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
-           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
 /* The one line the runner parses. */

@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
-# The leak checker's overhead benchmark: an allocation-heavy program and sqlite3 building and
-# querying 200,000 rows in memory, each run natively, under `memwalk leaks`, under heaptrack and
-# under valgrind (memcheck --leak-check=full). Prints medians of RUNS runs (valgrind: VG_RUNS,
-# fewer by default since it is slow), their ratio to native, and the peak resident memory of the
-# largest process. Usage: run.sh BUILD_DIR   (RUNS=5 VG_RUNS=3 to change the counts)
+# The leak checker's overhead benchmark. Workloads: an allocation-heavy program, sqlite3
+# building and querying 200,000 rows in memory, python3 importing json, sqlite3 and re (fixed
+# costs: start-up, exit scan, report), a python3 script of about 2 s (work.py) and a short perl
+# one-liner. Each runs natively, under `memwalk leaks` (its symbol cache warm, as from the second
+# run of a program on; and "mw-cold", with an empty cache each time), under heaptrack and under
+# valgrind (memcheck --leak-check=full), in the same loop. Prints medians of RUNS runs
+# (valgrind: VG_RUNS), their ratio to native, and the peak resident memory of the largest
+# process. Usage: run.sh BUILD_DIR [WORKLOAD...]   (RUNS=5 VG_RUNS=5 by default; TOOLS="native
+# memwalk" to run fewer tools; native comes first, the base of the ratios)
 set -u
 build=${1:-build}
+shift || true
 runs=${RUNS:-5}
-vg_runs=${VG_RUNS:-3}
+vg_runs=${VG_RUNS:-5}
 dir=$build/bench/leak_overhead
+src=$(cd "$(dirname "$0")" && pwd)
 measure=$dir/measure
 memwalk=$build/memwalk
 work=$(mktemp -d /tmp/memwalk-leak-bench.XXXXXX)
@@ -16,6 +22,9 @@ trap 'rm -rf "$work"' EXIT
 
 "$dir/gen_sql" 200000 > "$work/bench.sql"
 sqlite=$(command -v sqlite3) || { echo "run.sh: sqlite3 not found" >&2; exit 1; }
+# Debian's interpreters, not a wrapper script in PATH (pyenv's shims exec the real one).
+python=/usr/bin/python3; [ -x "$python" ] || python=$(command -v python3)
+perl=/usr/bin/perl; [ -x "$perl" ] || perl=$(command -v perl)
 
 # median of the first field / the matching second field of "secs kib" lines
 median() { sort -n | awk '{ t[NR] = $1; m[NR] = $2 } END { i = int((NR + 1) / 2); print t[i], m[i] }'; }
@@ -23,27 +32,40 @@ median() { sort -n | awk '{ t[NR] = $1; m[NR] = $2 } END { i = int((NR + 1) / 2)
 # run TOOL N -- CMD...: N measured runs, prints "median_secs peak_kib"
 run() {
   local tool=$1 n=$2; shift 3
-  local i out=""
+  local i
   for i in $(seq "$n"); do
     case $tool in
       native)    "$measure" $input "$@" ;;
-      memwalk)   "$measure" $input "$memwalk" leaks -q --log-file="$work/mw.log" -- "$@" ;;
+      memwalk)   MEMWALK_SYMBOL_CACHE=$work/symbols \
+                   "$measure" $input "$memwalk" leaks -q --log-file="$work/mw.log" -- "$@" ;;
+      mw-cold)   rm -rf "$work/cold"
+                 MEMWALK_SYMBOL_CACHE=$work/cold \
+                   "$measure" $input "$memwalk" leaks -q --log-file="$work/mw.log" -- "$@" ;;
       heaptrack) "$measure" $input heaptrack -o "$work/ht.$i" "$@"; rm -f "$work"/ht.*;;
       valgrind)  "$measure" $input valgrind --leak-check=full --log-file="$work/vg.log" "$@" ;;
     esac 2>&1 >/dev/null | tail -n 1
   done | median
 }
 
+workloads=${*:-alloc_heavy sqlite3 py_import py_script perl}
 printf 'memwalk leaks overhead (%s runs, valgrind %s), %s\n' "$runs" "$vg_runs" "$(uptime | sed 's/^ *//')"
 printf '%-12s %-10s %10s %8s %12s\n' workload tool seconds ratio peak_MiB
-for workload in alloc_heavy sqlite3; do
-  if [ "$workload" = alloc_heavy ]; then
-    cmd=("$dir/alloc_heavy" 6000000 100000); input=""
-  else
-    cmd=("$sqlite" ":memory:"); input="-i $work/bench.sql"
-  fi
+for workload in $workloads; do
+  input=""
+  case $workload in
+    alloc_heavy) cmd=("$dir/alloc_heavy" 6000000 100000) ;;
+    sqlite3)     cmd=("$sqlite" ":memory:"); input="-i $work/bench.sql" ;;
+    py_import)   cmd=("$python" -c 'import json, sqlite3, re') ;;
+    py_script)   cmd=("$python" "$src/work.py" 300000) ;;
+    perl)        cmd=("$perl" -e 'my %h; $h{"k$_"} = [$_, "v" x ($_ % 40)] for 1 .. 50000;
+                      my $t = 0; $t += length $h{$_}[1] for keys %h; print "$t\n"') ;;
+    *) echo "run.sh: unknown workload $workload" >&2; exit 2 ;;
+  esac
   base=""
-  for tool in native memwalk heaptrack valgrind; do
+  # A first memwalk run fills the symbol cache the "memwalk" rows use, as any earlier run would.
+  MEMWALK_SYMBOL_CACHE=$work/symbols \
+    "$measure" $input "$memwalk" leaks -q --log-file="$work/mw.log" -- "${cmd[@]}" > /dev/null 2>&1
+  for tool in ${TOOLS:-native memwalk mw-cold heaptrack valgrind}; do
     if [ "$tool" = heaptrack ] && ! command -v heaptrack >/dev/null; then continue; fi
     if [ "$tool" = valgrind ] && ! command -v valgrind >/dev/null; then continue; fi
     n=$runs; [ "$tool" = valgrind ] && n=$vg_runs

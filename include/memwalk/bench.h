@@ -34,7 +34,7 @@
  */
 #define mw_bench_keep(x)                                               \
     do {                                                               \
-        __auto_type mw_bench_kept_ = (x);                              \
+        __extension__ __auto_type mw_bench_kept_ = (x);                \
         __asm__ __volatile__("" : : "r,m"(mw_bench_kept_) : "memory"); \
     } while (0)
 
@@ -125,18 +125,22 @@ typedef struct mw_bench_reg {
 void mw_bench_register(mw_bench_reg_t *reg);
 
 /* Registers `void fn(uint64_t iters, void *arg)` under the name `id` (an identifier) with the
- * default spec, when the program starts. */
+ * default spec, when the program starts. Used as a declaration, at file scope, with its
+ * semicolon: `MW_BENCH(fill, fill);` (clean under -pedantic). */
 #define MW_BENCH(id, function) MW_BENCH_SPEC(id, .fn = (function))
 
 /* Registers a benchmark with spec fields given as designated initializers:
  *     MW_BENCH_SPEC(fill_fresh, .fn = touch, .setup = map_pages, .teardown = unmap_pages,
- *                   .iters = 4096); */
-#define MW_BENCH_SPEC(id, ...)                                                    \
-    static mw_bench_reg_t mw_bench_reg_##id = {{.name = #id, __VA_ARGS__}, NULL}; \
-    __attribute__((constructor)) static void mw_bench_register_##id(void)         \
-    {                                                                             \
-        mw_bench_register(&mw_bench_reg_##id);                                    \
-    }
+ *                   .iters = 4096);
+ * (The registration function comes first, so that the definition the semicolon closes is the
+ * last thing the macro writes.) */
+#define MW_BENCH_SPEC(id, ...)                                            \
+    static mw_bench_reg_t mw_bench_reg_##id;                              \
+    __attribute__((constructor)) static void mw_bench_register_##id(void) \
+    {                                                                     \
+        mw_bench_register(&mw_bench_reg_##id);                            \
+    }                                                                     \
+    static mw_bench_reg_t mw_bench_reg_##id = {{.name = #id, __VA_ARGS__}, NULL}
 
 /* The number of registered benchmarks, and the i-th (NULL past the end). */
 size_t mw_bench_registered_count(void);
@@ -148,8 +152,9 @@ int mw_bench_filter_match(const char *filter, const char *name);
 
 /* A ready main() for a program of MW_BENCH registrations: runs those matching --filter and
  * prints a report. Options: --filter REGEX, --list, --csv, --json, --svg FILE, --baseline NAME,
- * --samples N, --min-time MS, --quick, --help. Returns an exit status: 0 success, 1 a benchmark
- * failed, 2 bad usage, 3 the --svg file could not be written. */
+ * --samples N, --min-time MS, --quick, --help (--svg - writes the chart to standard output and
+ * the table to standard error). Returns an exit status: 0 success, 1 a benchmark failed, 2 bad
+ * usage or a filter that matches no benchmark, 3 the --svg file could not be written. */
 int mw_bench_main(int argc, char **argv);
 
 /* ---- the machine ----------------------------------------------------------------------------- */

@@ -35,15 +35,41 @@
  * for a new chunk is only seen at the next collection.
  *
  * No initialisation call: the collector sets itself up on first use. It is thread-aware: the
- * first thread to use it is registered automatically; any other thread calls
- * mw_gc_register_thread() first (a thread that is not registered and calls into the collector
- * gets a clear message and abort(), never silent corruption). Registered threads are stopped with
- * a signal (MEMWALK_GC_SIGNAL, SIGPWR by default: keep it unblocked in them) while the collector
- * marks; their stacks and registers are roots. The handler is installed with SA_RESTART, but
- * calls that the kernel never restarts (nanosleep, poll, select, epoll_wait, ...) may return
- * EINTR in a registered thread when another one collects. Do not dlclose() a library while
- * another thread may be collecting (the collector reads the list of loaded objects before
- * stopping threads).
+ * first thread to use it is registered automatically; any other thread is started with
+ * mw_gc_pthread_create(), or calls mw_gc_register_thread() first (a thread that is not registered
+ * and calls into the collector gets a clear message and abort(), never silent corruption).
+ * Defining MW_GC_THREADS before including this header makes pthread_create, pthread_join,
+ * pthread_detach, pthread_exit, pthread_cancel and pthread_sigmask in that file mean the
+ * mw_gc_pthread_* calls below (as GC_THREADS does for Boehm GC's gc.h), so every thread the file
+ * starts is registered from its first instruction to its exit.
+ *
+ * Registered threads are stopped with a signal (MEMWALK_GC_SIGNAL, SIGPWR by default) while the
+ * collector marks; their stacks and registers are roots. Registering unblocks that signal in the
+ * registering thread (a mask inherited with every signal blocked is fine), and
+ * mw_gc_pthread_sigmask() never blocks it. A registered thread that blocks it all the same (with
+ * pthread_sigmask or sigprocmask) cannot be stopped: a collection waits for it to let the signal
+ * in, says on stderr which thread it waits for and why after a second, and after
+ * MEMWALK_GC_STOP_TIMEOUT seconds aborts the program with a message naming the thread, rather
+ * than hang. A program that installs its own handler for the signal is told so and aborted at
+ * the next collection that must stop a thread (pick another signal with MEMWALK_GC_SIGNAL). The
+ * handler is installed with SA_RESTART, but calls that the kernel never restarts (nanosleep,
+ * poll, select, epoll_wait, ...) may return EINTR in a registered thread when another one
+ * collects. Do not dlclose() a library while another thread may be collecting (the collector
+ * reads the list of loaded objects before stopping threads).
+ *
+ * A thread that is not registered is invisible to the collector: it is never stopped, and its
+ * stack, registers and thread-local storage are not roots. It may still use collected memory that
+ * registered threads or roots keep reachable for as long as it uses it (an object handed to it
+ * and still held by its registered owner, say), but what it alone holds may be freed under it,
+ * and it must not store the only pointer to an object anywhere while a collection may run. It
+ * must not allocate (that aborts, as above); mw_gc_pthread_create() and mw_gc_pthread_sigmask()
+ * need no registration.
+ *
+ * Marking runs in parallel: the collecting thread and helper threads (one marker per CPU the
+ * process may run on, MEMWALK_GC_MARKERS to choose) share the work by stealing from each other's
+ * mark stacks. The helpers start at the first collection of a heap of 4 MiB or more, take no
+ * signals, never run program code and hold no pointers; MEMWALK_GC_MARKERS=1 marks in the
+ * collecting thread alone and starts no thread.
  *
  * Environment (read once, at first use; a bad value is reported on stderr and the default kept):
  *   MEMWALK_GC_STATS=1          print the statistics on stderr at exit
@@ -77,10 +103,18 @@
  *                               first inconsistency (debugging)
  *   MEMWALK_GC_SIGNAL=N         the signal that stops registered threads while the collector
  *                               marks (default SIGPWR)
+ *   MEMWALK_GC_COLLECT_EVERY=N  also collect at every N-th allocation call (default 0: off); a
+ *                               stress setting that makes a program's hidden pointers fail fast
+ *   MEMWALK_GC_STOP_TIMEOUT=S   give up (abort, with a message) after S seconds waiting for a
+ *                               registered thread that blocks the stop signal (default 10)
+ *   MEMWALK_GC_MARKERS=N        threads that mark, the collecting one included (default 0: one
+ *                               per CPU the process may run on; 1: no helper thread; at most 256)
  */
 #ifndef MEMWALK_GC_H
 #define MEMWALK_GC_H
 
+#include <pthread.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -195,8 +229,166 @@ int mw_gc_register_thread(void);
  * collector. Returns 0, or -EINVAL when the thread was not registered. */
 int mw_gc_unregister_thread(void);
 
+/* ---- objects the collector does not free, and questions about objects ---------------------- */
+
+/* Like mw_gc_malloc (cleared, scanned), but the object is never collected: it stays until
+ * mw_gc_free(), and what it points to stays alive with it (it is a root). For a table of
+ * collected pointers kept where the program holds no pointer to it. NULL with errno ENOMEM. */
+void *mw_gc_malloc_uncollectable(size_t n);
+
+/* Like mw_gc_malloc_uncollectable for data without pointers: not scanned, not cleared. */
+void *mw_gc_malloc_atomic_uncollectable(size_t n);
+
+/* The start of the collected object that p points into (interior pointers included), or NULL when
+ * p is not inside one. An object found unreachable but not yet swept may still be reported. */
+void *mw_gc_base(const void *p);
+
+/* The usable size of the collected object that p points into: its slot, at least the size asked
+ * for (every byte of it may be used). 0 when p is not inside a collected object. */
+size_t mw_gc_size(const void *p);
+
+/* ---- weak links ---------------------------------------------------------------------------- */
+
+/* Registers *link as a weak link to obj (the start of a collected object): at the first
+ * collection that finds obj unreachable, before any finalizer is chosen, the collector stores
+ * NULL in *link and forgets the link. The link itself must not keep obj alive: keep it in memory
+ * the collector does not scan (an atomic object, malloc'd memory) or store the address disguised
+ * (complemented, say) and read it inside mw_gc_call_locked(), so no collection clears it halfway.
+ * The link is also forgotten when the collected object holding it dies; do not mw_gc_free() that
+ * object while the link is registered. Returns 0; 1 when link was already registered (with
+ * either kind: it now names obj, with this kind); -EINVAL when link is NULL or not aligned to a
+ * pointer, or obj is not the start of a collected object; -ENOMEM. */
+int mw_gc_weak_link(void **link, const void *obj);
+
+/* Like mw_gc_weak_link, but *link is cleared only when obj is dead for good: while a finalizer
+ * due to run can still reach obj (and bring it back), the link stays. Same results. */
+int mw_gc_weak_link_long(void **link, const void *obj);
+
+/* Forgets the weak link at link (*link is left as it is). Returns 0, or -ENOENT when none. */
+int mw_gc_weak_unlink(void **link);
+
+/* Moves the weak link registered at link to new_link, same object and kind (*new_link is not
+ * written). Returns 0 (also when link == new_link and it is registered), -ENOENT when link has
+ * none, -EEXIST when new_link already has one, -EINVAL for a misaligned or NULL new_link. */
+int mw_gc_weak_move(void **link, void **new_link);
+
+/* Calls fn(arg) with the collector's lock held, so no collection runs meanwhile: the way to turn
+ * a disguised weak link back into a pointer safely. fn must not allocate or call the collector.
+ * Returns what fn returns. */
+void *mw_gc_call_locked(void *(*fn)(void *arg), void *arg);
+
+/* ---- finalizers, more control --------------------------------------------------------------- */
+
+/* Flags of mw_gc_replace_finalizer. */
+enum mw_gc_finalizer_flags {
+    /* No order: the object's contents do not delay the finalizers of the objects it reaches
+     * (they may run in the same collection, in any order). For finalizers that never look at
+     * other finalizable objects; it also finalizes cycles at once. */
+    MW_GC_FINALIZE_UNORDERED = 1,
+};
+
+/* Like mw_gc_set_finalizer, with flags (enum mw_gc_finalizer_flags) and the finalizer it replaces
+ * stored in *old_fn and *old_ctx (either may be NULL; set to NULL when there was none; left
+ * untouched on error). Returns 0, -EINVAL (p not the start of a live collected object, unknown
+ * flag), -ENOMEM. */
+int mw_gc_replace_finalizer(void *p, mw_gc_finalizer_fn fn, void *ctx, unsigned flags,
+                            mw_gc_finalizer_fn *old_fn, void **old_ctx);
+
+/* Stops automatic collections (allocation then only grows the heap) until as many calls to
+ * mw_gc_enable() were made; the calls nest. mw_gc_collect() still collects, and so does an
+ * allocation that finds no memory left. */
+void mw_gc_disable(void);
+void mw_gc_enable(void);
+
+/* 1 while collections are disabled (by mw_gc_disable or MEMWALK_GC_DISABLE), else 0. */
+int mw_gc_is_disabled(void);
+
+/* Sets the heap limit of MEMWALK_GC_MAX_HEAP (0: none). A limit below the current heap stops its
+ * growth; nothing is given back early. Returns the previous limit. */
+size_t mw_gc_set_max_heap(size_t bytes);
+
+/* Grows the heap by at least bytes now (whole pages, zero, not yet touched), so that much can be
+ * allocated before the heap has to grow or be collected again. Free pages unused for a few
+ * collections go back to the OS as usual (MEMWALK_GC_UNMAP_AFTER). Returns 0, or -ENOMEM when the
+ * OS or the heap limit refused (part of it may have been added). */
+int mw_gc_expand_heap(size_t bytes);
+
+/* Receives each warning the collector would print on stderr (one line, no prefix, no newline),
+ * instead of printing it. It may be called while other threads are stopped for a collection:
+ * no stdio, no locks another thread may hold. NULL restores printing. Returns the previous one. */
+typedef void (*mw_gc_warn_fn)(const char *msg);
+mw_gc_warn_fn mw_gc_set_warn_handler(mw_gc_warn_fn fn);
+
+/* The heap's figures now, more detailed than mw_gc_get_stats. */
+typedef struct mw_gc_usage {
+    uint64_t heap_bytes;     /* memory held for objects, as in mw_gc_stats_t */
+    uint64_t free_bytes;     /* of it, not in use by the objects the last collection kept nor
+                              * by those allocated since (an estimate until the next sweep) */
+    uint64_t since_gc_bytes; /* bytes handed out since the last collection */
+    uint64_t total_bytes;    /* bytes handed out since the start */
+} mw_gc_usage_t;
+
+void mw_gc_get_usage(mw_gc_usage_t *usage);
+
+/* 1 when the calling thread is registered with the collector (see mw_gc_register_thread), else
+ * 0. */
+int mw_gc_thread_is_registered(void);
+
+/* ---- threads started for the collector ----------------------------------------------------- */
+
+/* pthread_create() for threads that use the collector: the new thread is registered before
+ * start_routine runs (the stop signal unblocked, whatever mask it inherited), arg stays alive
+ * until it holds it, and what start_routine returns (or passes to mw_gc_pthread_exit) stays alive
+ * until the thread is joined with mw_gc_pthread_join or detached with mw_gc_pthread_detach. A
+ * calling thread that is the collector's first user is registered too. Returns 0 or a positive
+ * error number, as pthread_create does (also when the thread could not be registered; it then
+ * never ran start_routine). */
+int mw_gc_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
+                         void *(*start_routine)(void *), void *arg);
+
+/* pthread_join() and pthread_detach(), which also drop the collector's hold on the thread's
+ * return value. Same results as theirs. */
+int mw_gc_pthread_join(pthread_t thread, void **retval);
+int mw_gc_pthread_detach(pthread_t thread);
+
+/* pthread_exit() that keeps retval alive for the joiner, like a return from start_routine. */
+#if defined(__GNUC__)
+__attribute__((noreturn))
+#endif
+void mw_gc_pthread_exit(void *retval);
+
+/* pthread_cancel(). The collector never leaves its lock held or the world stopped when a thread
+ * is cancelled: cancellation waits while a thread is inside it. */
+int mw_gc_pthread_cancel(pthread_t thread);
+
+#if defined(SIG_BLOCK)
+/* pthread_sigmask() that never blocks the collector's stop signal (MEMWALK_GC_SIGNAL): with
+ * SIG_BLOCK or SIG_SETMASK the signal is taken out of set first. Same results as
+ * pthread_sigmask. */
+int mw_gc_pthread_sigmask(int how, const sigset_t *set, sigset_t *oldset);
+#endif
+
 #ifdef __cplusplus
 }
+#endif
+
+/* With MW_GC_THREADS defined, the thread calls of the including file go through the collector
+ * (MW_GC_NO_THREAD_REDIRECTS keeps the declarations and drops the renaming). */
+#if defined(MW_GC_THREADS) && !defined(MW_GC_NO_THREAD_REDIRECTS)
+#undef pthread_create
+#undef pthread_join
+#undef pthread_detach
+#undef pthread_exit
+#undef pthread_cancel
+#define pthread_create mw_gc_pthread_create
+#define pthread_join   mw_gc_pthread_join
+#define pthread_detach mw_gc_pthread_detach
+#define pthread_exit   mw_gc_pthread_exit
+#define pthread_cancel mw_gc_pthread_cancel
+#if defined(SIG_BLOCK)
+#undef pthread_sigmask
+#define pthread_sigmask mw_gc_pthread_sigmask
+#endif
 #endif
 
 #endif

@@ -11,7 +11,10 @@
  * "gc-heap" for memory that memwalk's garbage collector owns (an object from mw_gc_malloc, which
  * lives in the collector's own chunks rather than in malloc's heap), or "unmapped". SECTION is
  * the ELF section (".bss", ".data", ".rodata", ".text", ...) for addresses inside a loaded
- * object; PATH is the mapping's path when it has one ("[heap]", "/usr/lib/.../libc.so.6").
+ * object; PATH is the mapping's path when it has one ("[heap]", "/usr/lib/.../libc.so.6"), else
+ * what the memory is: the object whose .bss it is (a big .bss goes on past the file, in
+ * anonymous pages), or "[anon]" for other anonymous memory (malloc's big blocks, mmap, thread
+ * stacks).
  *
  * MW_SHOW_PTR(label, p) does the same for the memory p points to. MW_DIFF(a, b) prints the
  * addresses of two lvalues and the signed distance &b - &a in bytes:

@@ -10,17 +10,17 @@
  * "12.5 ms", "2.00 s" (NaN gives "-"). Returns buf. */
 const char *mw__bench_format_ns(double ns, char *buf, size_t len);
 
-/* Formats a number for JSON: finite values with up to 9 significant digits, null otherwise. */
-void mw__bench_json_num(mw__sb_t *sb, double v);
+/* The unit a duration of ns nanoseconds reads best in ("s", "ms", "us", "ns"), and in *scaled
+ * the duration in that unit. */
+const char *mw__bench_ns_unit(double ns, double *scaled);
 
-/* Appends `, "key": v` (v as mw__bench_json_num writes it). */
-void mw__bench_json_field(mw__sb_t *sb, const char *key, double v);
+/* Writes one result as a JSON object under key (NULL in an array); relative is the ratio to the
+ * baseline or NaN (null). */
+void mw__bench_result_json(mw__json_t *j, const char *key, const mw_bench_result_t *r,
+                           double relative);
 
-/* Appends one result as a JSON object; relative is the ratio to the baseline or NaN. */
-void mw__bench_result_json(mw__sb_t *sb, const mw_bench_result_t *r, double relative);
-
-/* Appends the environment as a JSON object, warnings included. */
-void mw__bench_env_json(mw__sb_t *sb, const mw_bench_env_t *env);
+/* Writes the environment as a JSON object under key, warnings included. */
+void mw__bench_env_json(mw__json_t *j, const char *key, const mw_bench_env_t *env);
 
 /* The warnings that apply to env, one sentence each, without the "warning: " prefix. Writes at
  * most max of them into lines (each of MW__BENCH_LINE bytes) and returns how many apply. */

@@ -153,28 +153,6 @@ static const char *aslr_word(int aslr)
     }
 }
 
-/* Writes "# warning: text", wrapped at 100 columns with "#   " before each continued line. */
-static void write_warning(FILE *out, const char *text)
-{
-    const char *lead = "# warning: ";
-    size_t col = 0;
-
-    while (*text) {
-        size_t word = strcspn(text, " ");
-        if (col == 0)
-            col = (size_t)fprintf(out, "%s", lead);
-        else if (col + 1 + word > 100)
-            col = (size_t)fprintf(out, "\n#   ");
-        else
-            col += (size_t)fprintf(out, " ");
-        col += fwrite(text, 1, word, out);
-        text += word;
-        while (*text == ' ')
-            text++;
-    }
-    fputc('\n', out);
-}
-
 int mw_bench_env_write(FILE *out, const mw_bench_env_t *env)
 {
     char warn[8][MW__BENCH_LINE];
@@ -188,33 +166,34 @@ int mw_bench_env_write(FILE *out, const mw_bench_env_t *env)
     fprintf(out, "# kernel %s; ASLR %s; transparent huge pages: %s; built with %s\n",
             env->kernel[0] ? env->kernel : "unknown", aslr_word(env->aslr),
             env->thp[0] ? env->thp : "unknown", env->compiler[0] ? env->compiler : "unknown");
+    /* Each warning wrapped at 100 columns, "#   " before each continued line. */
+    mw__sb_t sb = {0};
     for (size_t i = 0; i < n && i < MW__ARRAY_LEN(warn); i++)
-        write_warning(out, warn[i]);
+        mw__sb_wrap(&sb, warn[i], 100, "# warning: ", "#   ");
+    if (sb.len)
+        fputs(sb.buf, out);
+    mw__sb_free(&sb);
     return ferror(out) ? -EIO : 0;
 }
 
-void mw__bench_env_json(mw__sb_t *sb, const mw_bench_env_t *env)
+void mw__bench_env_json(mw__json_t *j, const char *key, const mw_bench_env_t *env)
 {
     char warn[8][MW__BENCH_LINE];
     size_t n = mw__bench_env_warnings(env, warn, MW__ARRAY_LEN(warn));
 
-    mw__sb_puts(sb, "{\"cpu_model\": ");
-    mw__sb_json_str(sb, env->cpu_model);
-    mw__sb_printf(sb, ", \"cpus\": %d, \"governor\": ", env->cpus);
-    mw__sb_json_str(sb, env->governor);
-    mw__sb_printf(sb, ", \"aslr\": %d, \"thp\": ", env->aslr);
-    mw__sb_json_str(sb, env->thp);
-    mw__sb_printf(sb, ", \"under_valgrind\": %s", env->under_valgrind ? "true" : "false");
-    mw__bench_json_field(sb, "loadavg", env->loadavg);
-    mw__sb_puts(sb, ", \"kernel\": ");
-    mw__sb_json_str(sb, env->kernel);
-    mw__sb_puts(sb, ", \"compiler\": ");
-    mw__sb_json_str(sb, env->compiler);
-    mw__sb_puts(sb, ", \"warnings\": [");
-    for (size_t i = 0; i < n && i < MW__ARRAY_LEN(warn); i++) {
-        if (i)
-            mw__sb_puts(sb, ", ");
-        mw__sb_json_str(sb, warn[i]);
-    }
-    mw__sb_puts(sb, "]}");
+    mw__json_object(j, key);
+    mw__json_str(j, "cpu_model", env->cpu_model);
+    mw__json_int(j, "cpus", env->cpus);
+    mw__json_str(j, "governor", env->governor);
+    mw__json_int(j, "aslr", env->aslr);
+    mw__json_str(j, "thp", env->thp);
+    mw__json_bool(j, "under_valgrind", env->under_valgrind);
+    mw__json_num(j, "loadavg", env->loadavg);
+    mw__json_str(j, "kernel", env->kernel);
+    mw__json_str(j, "compiler", env->compiler);
+    mw__json_array(j, "warnings");
+    for (size_t i = 0; i < n && i < MW__ARRAY_LEN(warn); i++)
+        mw__json_str(j, NULL, warn[i]);
+    mw__json_end(j);
+    mw__json_end(j);
 }

@@ -21,13 +21,14 @@ static void usage(FILE *out, const char *prog)
             "  --filter REGEX   run only the matching benchmarks\n"
             "  --list           print the names that would run, and stop\n"
             "  --csv, --json    machine-readable output instead of the table\n"
-            "  --svg FILE       also draw the medians as a bar chart\n"
+            "  --svg FILE       also draw the medians as a bar chart ('-': standard output,\n"
+            "                   the table then goes to standard error)\n"
             "  --baseline NAME  add each median relative to NAME's\n"
             "  --samples N      timed samples per benchmark (default %d)\n"
             "  --min-time MS    minimum duration of one sample (default %g ms)\n"
             "  --quick          5 samples of at least 2 ms: a rough look\n\n"
-            "Exit status: 0 ok, 1 a benchmark failed, 2 bad usage, 3 the SVG file could not be\n"
-            "written.\n",
+            "Exit status: 0 ok, 1 a benchmark failed, 2 bad usage (a filter that matches no\n"
+            "benchmark too), 3 the SVG file could not be written.\n",
             prog, (int)strlen(prog), "", MW_BENCH_DEFAULT_SAMPLES,
             MW_BENCH_DEFAULT_MIN_SAMPLE_NS / 1e6);
 }
@@ -78,6 +79,8 @@ int mw_bench_main(int argc, char **argv)
             fmt = opt == 'c' ? FMT_CSV : FMT_JSON;
             break;
         case 's':
+            if (!*optarg)
+                return bad(prog, "--svg", "empty file name ('-' is standard output)");
             svg = optarg;
             break;
         case 'b':
@@ -110,7 +113,14 @@ int mw_bench_main(int argc, char **argv)
     if (optind < argc)
         return bad(prog, argv[optind], "unexpected argument");
 
-    size_t total = mw_bench_registered_count(), n = 0;
+    int svg_stdout = svg && strcmp(svg, "-") == 0;
+    if (svg_stdout && fmt != FMT_TEXT && !list)
+        return bad(prog, "--svg -", "--csv and --json also write to standard output");
+    size_t total = mw_bench_registered_count(), n = 0, matched = 0;
+    for (size_t i = 0; i < total; i++)
+        matched += mw_bench_filter_match(filter, mw_bench_registered(i)->name) == 1;
+    if (matched == 0 && !list)
+        return bad(prog, filter ? filter : "--filter", "no benchmark matches");
     if (baseline && !list) {
         size_t i = 0;
         while (i < total && (strcmp(mw_bench_registered(i)->name, baseline) != 0 ||
@@ -125,8 +135,10 @@ int mw_bench_main(int argc, char **argv)
         return 1;
     }
     /* Open the chart's file first: a typo should not cost the whole run. */
-    FILE *svg_file = NULL;
-    if (svg && !list && !(svg_file = fopen(svg, "w"))) {
+    FILE *svg_file = NULL, *out = svg_stdout ? stderr : stdout;
+    if (svg_stdout && !list)
+        svg_file = stdout;
+    else if (svg && !list && !(svg_file = fopen(svg, "w"))) {
         fprintf(stderr, "%s: %s: %s\n", prog, svg, strerror(errno));
         free(results);
         return 3;
@@ -155,8 +167,6 @@ int mw_bench_main(int argc, char **argv)
         free(results);
         return 0;
     }
-    if (n == 0 && status == 0)
-        fprintf(stderr, "%s: no benchmark matches '%s'\n", prog, filter ? filter : "");
 
     mw_bench_env_t env;
     mw_bench_env_read(&env);
@@ -169,15 +179,15 @@ int mw_bench_main(int argc, char **argv)
         }
     mw_bench_report_t rep = {
         .title = prog, .env = &env, .results = results, .count = n, .baseline = baseline};
-    int err = fmt == FMT_CSV    ? mw_bench_write_csv(stdout, &rep)
-              : fmt == FMT_JSON ? mw_bench_write_json(stdout, &rep)
-                                : mw_bench_write_text(stdout, &rep);
+    int err = fmt == FMT_CSV    ? mw_bench_write_csv(out, &rep)
+              : fmt == FMT_JSON ? mw_bench_write_json(out, &rep)
+                                : mw_bench_write_text(out, &rep);
     if (err < 0)
         status = 1;
     if (svg_file) {
         errno = 0;
         int werr = n > 0 ? mw_bench_write_svg(svg_file, &rep) : 0;
-        if (fclose(svg_file) != 0 || werr < 0) {
+        if ((svg_stdout ? fflush(svg_file) : fclose(svg_file)) != 0 || werr < 0) {
             fprintf(stderr, "%s: %s: %s\n", prog, svg, strerror(errno ? errno : EIO));
             status = 3;
         }

@@ -5,76 +5,65 @@
 #include <math.h>
 #include <string.h>
 
-const char *mw__bench_format_ns(double ns, char *buf, size_t len)
+const char *mw__bench_ns_unit(double ns, double *scaled)
 {
     static const struct {
         double scale;
         const char *unit;
     } units[] = {{1e9, "s"}, {1e6, "ms"}, {1e3, "us"}, {1, "ns"}};
-    double a = fabs(ns);
     size_t u = 0;
+
+    while (u + 1 < MW__ARRAY_LEN(units) && fabs(ns) < units[u].scale)
+        u++;
+    *scaled = ns / units[u].scale;
+    return units[u].unit;
+}
+
+const char *mw__bench_format_ns(double ns, char *buf, size_t len)
+{
+    double v;
+    const char *unit = mw__bench_ns_unit(ns, &v);
 
     if (isnan(ns)) {
         snprintf(buf, len, "-");
         return buf;
     }
-    while (u + 1 < MW__ARRAY_LEN(units) && a < units[u].scale)
-        u++;
-    double v = ns / units[u].scale;
     /* Three significant digits: 3.10 us, 31.0 us, 310 us. */
     int decimals = fabs(v) >= 100 ? 0 : fabs(v) >= 10 ? 1 : 2;
-    snprintf(buf, len, "%.*f %s", decimals, v, units[u].unit);
+    snprintf(buf, len, "%.*f %s", decimals, v, unit);
     return buf;
 }
 
-void mw__bench_json_num(mw__sb_t *sb, double v)
+static void stats_json(mw__json_t *j, const char *key, const mw_bench_stats_t *st)
 {
-    if (!isfinite(v))
-        mw__sb_puts(sb, "null");
-    else if (v == floor(v) && fabs(v) < 1e15)
-        mw__sb_printf(sb, "%.0f", v);
-    else
-        mw__sb_printf(sb, "%.9g", v);
+    mw__json_object(j, key);
+    mw__json_num(j, "min", st->min);
+    mw__json_num(j, "median", st->median);
+    mw__json_num(j, "mean", st->mean);
+    mw__json_num(j, "mad", st->mad);
+    mw__json_num(j, "max", st->max);
+    mw__json_end(j);
 }
 
-void mw__bench_json_field(mw__sb_t *sb, const char *key, double v)
+void mw__bench_result_json(mw__json_t *j, const char *key, const mw_bench_result_t *r,
+                           double relative)
 {
-    mw__sb_printf(sb, ", \"%s\": ", key);
-    mw__bench_json_num(sb, v);
-}
-
-static void stats_json(mw__sb_t *sb, const char *key, const mw_bench_stats_t *st)
-{
-    mw__sb_printf(sb, "\"%s\": {\"min\": ", key);
-    mw__bench_json_num(sb, st->min);
-    mw__bench_json_field(sb, "median", st->median);
-    mw__bench_json_field(sb, "mean", st->mean);
-    mw__bench_json_field(sb, "mad", st->mad);
-    mw__bench_json_field(sb, "max", st->max);
-    mw__sb_puts(sb, "}");
-}
-
-void mw__bench_result_json(mw__sb_t *sb, const mw_bench_result_t *r, double relative)
-{
-    mw__sb_puts(sb, "{\"name\": ");
-    mw__sb_json_str(sb, r->name);
-    mw__sb_printf(sb, ", \"iters\": %llu, \"samples\": %u, ", (unsigned long long)r->iters,
-                  r->samples);
-    stats_json(sb, "wall_ns", &r->wall_ns);
-    mw__sb_puts(sb, ", ");
-    stats_json(sb, "cpu_ns", &r->cpu_ns);
-    mw__sb_puts(sb, ", ");
-    stats_json(sb, "minflt", &r->minflt);
-    mw__sb_puts(sb, ", ");
-    stats_json(sb, "majflt", &r->majflt);
-    mw__bench_json_field(sb, "minflt_per_op", r->minflt_per_op);
-    mw__bench_json_field(sb, "majflt_per_op", r->majflt_per_op);
-    mw__bench_json_field(sb, "spread", r->spread);
-    mw__sb_printf(sb, ", \"wide\": %s", r->wide ? "true" : "false");
-    mw__bench_json_field(sb, "max_spread", r->max_spread);
-    mw__bench_json_field(sb, "total_ns", r->total_ns);
-    mw__bench_json_field(sb, "relative", relative);
-    mw__sb_puts(sb, "}");
+    mw__json_object(j, key);
+    mw__json_str(j, "name", r->name);
+    mw__json_uint(j, "iters", r->iters);
+    mw__json_uint(j, "samples", r->samples);
+    stats_json(j, "wall_ns", &r->wall_ns);
+    stats_json(j, "cpu_ns", &r->cpu_ns);
+    stats_json(j, "minflt", &r->minflt);
+    stats_json(j, "majflt", &r->majflt);
+    mw__json_num(j, "minflt_per_op", r->minflt_per_op);
+    mw__json_num(j, "majflt_per_op", r->majflt_per_op);
+    mw__json_num(j, "spread", r->spread);
+    mw__json_bool(j, "wide", r->wide);
+    mw__json_num(j, "max_spread", r->max_spread);
+    mw__json_num(j, "total_ns", r->total_ns);
+    mw__json_num(j, "relative", relative);
+    mw__json_end(j);
 }
 
 int mw__bench_flush(FILE *out, mw__sb_t *sb)
@@ -172,27 +161,10 @@ int mw_bench_write_text(FILE *out, const mw_bench_report_t *rep)
     return mw__bench_flush(out, &sb);
 }
 
-/* A CSV field: quoted when it holds a comma, a quote or a line break. */
-static void csv_str(mw__sb_t *sb, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        mw__sb_puts(sb, s);
-        return;
-    }
-    mw__sb_putc(sb, '"');
-    for (; *s; s++) {
-        if (*s == '"')
-            mw__sb_putc(sb, '"');
-        mw__sb_putc(sb, *s);
-    }
-    mw__sb_putc(sb, '"');
-}
-
 static void csv_num(mw__sb_t *sb, double v)
 {
     mw__sb_putc(sb, ',');
-    if (isfinite(v))
-        mw__sb_printf(sb, "%.9g", v);
+    mw__sb_double(sb, v); /* nothing when not finite: an empty cell */
 }
 
 static void csv_stats(mw__sb_t *sb, const mw_bench_stats_t *st)
@@ -218,7 +190,7 @@ int mw_bench_write_csv(FILE *out, const mw_bench_report_t *rep)
                      "relative\n");
     for (size_t i = 0; i < rep->count; i++) {
         const mw_bench_result_t *r = &rep->results[i];
-        csv_str(&sb, r->name);
+        mw__sb_csv_str(&sb, r->name);
         mw__sb_printf(&sb, ",%llu,%u", (unsigned long long)r->iters, r->samples);
         csv_stats(&sb, &r->wall_ns);
         csv_stats(&sb, &r->cpu_ns);
@@ -237,31 +209,29 @@ int mw_bench_write_csv(FILE *out, const mw_bench_report_t *rep)
 int mw_bench_write_json(FILE *out, const mw_bench_report_t *rep)
 {
     mw__sb_t sb = {0};
+    mw__json_t j;
     double base;
     int err;
 
     if ((err = check_report(rep)) < 0 || (err = baseline_median(rep, &base)) < 0)
         return err;
-    mw__sb_puts(&sb, "{\"title\": ");
-    if (rep->title)
-        mw__sb_json_str(&sb, rep->title);
-    else
-        mw__sb_puts(&sb, "null");
-    mw__sb_puts(&sb, ",\n \"env\": ");
+    mw__json_init(&j, &sb);
+    mw__json_object(&j, NULL);
+    mw__json_str(&j, "title", rep->title);
     if (rep->env)
-        mw__bench_env_json(&sb, rep->env);
+        mw__bench_env_json(&j, "env", rep->env);
     else
-        mw__sb_puts(&sb, "null");
-    mw__sb_puts(&sb, ",\n \"baseline\": ");
-    if (rep->baseline)
-        mw__sb_json_str(&sb, rep->baseline);
-    else
-        mw__sb_puts(&sb, "null");
-    mw__sb_puts(&sb, ",\n \"results\": [");
-    for (size_t i = 0; i < rep->count; i++) {
-        mw__sb_puts(&sb, i ? ",\n  " : "\n  ");
-        mw__bench_result_json(&sb, &rep->results[i], relative_to(&rep->results[i], base));
+        mw__json_null(&j, "env");
+    mw__json_str(&j, "baseline", rep->baseline);
+    mw__json_rows(&j, "results");
+    for (size_t i = 0; i < rep->count; i++)
+        mw__bench_result_json(&j, NULL, &rep->results[i], relative_to(&rep->results[i], base));
+    mw__json_end(&j);
+    mw__json_end(&j);
+    if ((err = mw__json_finish(&j)) < 0) {
+        mw__sb_free(&sb);
+        return err;
     }
-    mw__sb_puts(&sb, "]}\n");
+    mw__sb_putc(&sb, '\n');
     return mw__bench_flush(out, &sb);
 }

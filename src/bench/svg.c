@@ -90,22 +90,15 @@ static void format_value(char *buf, size_t len, double v, int bytes, int ns, int
             mw__bench_format_ns(v, buf, len);
             return;
         }
-        static const struct {
-            double scale;
-            const char *unit;
-        } u[] = {{1e9, "s"}, {1e6, "ms"}, {1e3, "us"}, {1, "ns"}};
-        size_t i = 0;
-        while (i + 1 < MW__ARRAY_LEN(u) && fabs(v) < u[i].scale)
-            i++;
-        snprintf(buf, len, "%g %s", v / u[i].scale, u[i].unit);
+        double scaled;
+        const char *unit = mw__bench_ns_unit(v, &scaled);
+        snprintf(buf, len, "%g %s", scaled, unit); /* a tick: "1.5 us", "20 ms" */
+    } else if (bytes && v >= 0 && v == floor(v) && v < 0x1p63) {
+        /* A power of two whole ("64 MiB", the ticks of a log axis), other sizes rounded. */
+        uint64_t b = (uint64_t)v;
+        mw__format_bytes_as(b, (b & (b - 1)) == 0 ? MW__BYTES_EXACT : MW__BYTES_ROUND, buf, len);
     } else if (bytes) {
-        static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-        size_t i = 0;
-        while (i + 1 < MW__ARRAY_LEN(unit) && fabs(v) >= 1024) {
-            v /= 1024;
-            i++;
-        }
-        snprintf(buf, len, "%g %s", v, unit[i]);
+        snprintf(buf, len, "%g B", v);
     } else if (v == floor(v) && fabs(v) < 1e9) {
         snprintf(buf, len, "%.0f", v);
     } else {
@@ -122,31 +115,22 @@ static void text(mw__sb_t *sb, double x, double y, const char *anchor, const cha
     mw__sb_puts(sb, "</text>\n");
 }
 
-/* The note's lines: split at newlines and wrapped at spaces near NOTE_CHARS. Calls emit for each
- * line (when sb is not NULL) and returns the count. */
+/* The note's lines, wrapped at NOTE_CHARS (and at its own newlines). Writes each as a <text>
+ * element (when sb is not NULL) and returns the count. */
 static int note_lines(mw__sb_t *sb, const char *note, double x, double y)
 {
+    mw__sb_t lines = {0};
     int n = 0;
 
-    if (!note)
+    if (!note || !*note)
         return 0;
-    for (const char *p = note; *p;) {
-        size_t len = strcspn(p, "\n");
-        if (len > NOTE_CHARS) {
-            len = NOTE_CHARS;
-            while (len > 20 && p[len] != ' ')
-                len--;
-        }
-        if (sb) {
-            char line[NOTE_CHARS + 1];
-            snprintf(line, sizeof line, "%.*s", (int)len, p);
-            text(sb, x, y + n * NOTE_LINE, "start", "class=\"note\"", line);
-        }
-        n++;
-        p += len;
-        while (*p == ' ' || *p == '\n')
-            p++;
+    mw__sb_wrap(&lines, note, NOTE_CHARS, "", "");
+    for (char *p = lines.buf, *end; p && (end = strchr(p, '\n')); p = end + 1, n++) {
+        *end = '\0';
+        if (sb)
+            text(sb, x, y + n * NOTE_LINE, "start", "class=\"note\"", p);
     }
+    mw__sb_free(&lines);
     return n;
 }
 

@@ -45,8 +45,51 @@ int mw_cli_bad_option(const char *cmd, char **argv, int opt);
  * (after an error line) when building the output ran out of memory. */
 int mw_cli_emit(const char *cmd, mw__sb_t *sb, int status);
 
+/* `maps` and `where`: one line for a failed read of PID's map (pid_text as the user gave it);
+ * returns the exit status. */
+int mw__cli_maps_error(const char *cmd, const char *pid_text, int err);
+
+struct mw_region;
+/* `maps` and `where`: a region's path as a line of their text shows it: "[anon]" when it has
+ * none, newlines as \012, " (deleted)" after an unlinked file. */
+void mw__cli_region_path(mw__sb_t *sb, const struct mw_region *r);
+
+/* Whether an argument is a negative number ("-5", "-0x10"), which getopt would take for an
+ * option: commands that expect numbers report it as a bad value instead. */
+int mw__cli_is_negative_number(const char *arg);
+
 /* Maps a negative errno from the library to an exit status (ENOENT/ESRCH/EACCES/EPERM -> ACCESS).
  */
 int mw_cli_errno_status(int neg_errno);
+
+/* Finds a library memwalk preloads: $env_name when set (it must exist), else the first of tries
+ * (paths relative to the folder of the memwalk executable, each starting with '/') that exists.
+ * Writes its real path to out. Returns 0 or a negative errno (-ENOENT when none). */
+int mw_cli_find_lib(const char *env_name, const char *const *tries, size_t ntries, char *out,
+                    size_t len);
+
+/* Resolves PROGRAM as execvp would, into out. Returns 0, or 127 (not found) / 126 (found but not
+ * executable): the exit statuses of a shell. */
+int mw_cli_resolve_program(const char *prog, char *out, size_t len);
+
+/* 1 when path is an ELF executable without an interpreter (statically linked: LD_PRELOAD cannot
+ * reach it), else 0. */
+int mw_cli_is_static_elf(const char *path);
+
+/* A library a command preloads in front of a program. */
+struct mw_cli_preload {
+    const char *name;         /* its file name, for messages */
+    const char *env;          /* the variable that names it instead */
+    const char *const *tries; /* where to look (see mw_cli_find_lib) */
+    size_t ntries;
+    const char *where;      /* those places in words: "next to memwalk or in ../lib" */
+    const char *static_msg; /* the error for a statically linked program */
+};
+
+/* Finds the library (into lib) and the program argv0 (into prog), both len bytes. Returns 0, or
+ * after a one-line error the exit status: 4 (no library), 127 (not found), 126 (not executable,
+ * or statically linked). */
+int mw_cli_prepare_preload(const char *cmd, const struct mw_cli_preload *pl, const char *argv0,
+                           char *lib, char *prog, size_t len);
 
 #endif

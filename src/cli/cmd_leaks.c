@@ -34,21 +34,24 @@ static void usage(FILE *out)
             "                                 KINDS: comma list of definite, indirect, possible,\n"
             "                                 reachable; or all; or none\n"
             "  --error-exitcode=N             exit with N when errors were found (1-255)\n"
-            "  --num-callers=N                frames recorded per stack, the allocation function\n"
-            "                                 included (1-%d, default 12)\n"
+            "  --num-callers=N                frames per stack, the allocation function included\n"
+            "                                 (1-%d, default 12); records equal in these merge\n"
             "  --trace-children=yes|no        also trace programs PROGRAM executes (default no)\n"
             "  --suppressions=FILE            hide loss records matching FILE (memcheck's\n"
             "                                 suppression format; may be repeated)\n"
             "  --log-file=FILE                report to FILE instead of stderr; %%p = process id\n"
-            "  --json=FILE                    also write the reports as JSON to FILE\n"
+            "  --json=FILE                    write JSON reports to FILE too ('-': stdout)\n"
             "  -q, --quiet                    no preamble\n"
             "  --read                         ARGS are raw result files written by the tracer\n"
             "                                 preloaded by hand (MEMWALK_OUT): report them\n"
             "\n"
             "Exit status: PROGRAM's own; N of --error-exitcode when errors were found; 128+N when\n"
             "PROGRAM was killed by signal N; 126 when it cannot be executed or is statically\n"
-            "linked; 127 when it is not found; 2 bad usage; 4 internal failure.\n"
+            "linked; 127 when it is not found; 2 bad usage; 3 unreadable --suppressions or\n"
+            "--read file, or a --json file that cannot be written; 4 internal failure.\n"
             "The preload is found next to memwalk, in ../lib/memwalk, or at $MEMWALK_PRELOAD.\n"
+            "Symbolized addresses are kept in ~/.cache/memwalk/symbols ($MEMWALK_SYMBOL_CACHE;\n"
+            "off: no cache).\n"
             "See memwalk-leaks(1).\n",
             MW__LEAK_MAX_CALLERS);
 }
@@ -57,20 +60,26 @@ struct opts {
     struct lk_report_opts rep;
     int error_exitcode; /* 0: not set */
     int num_callers;
+    int callers_given;
     int trace_children;
     int quiet;
     int read_mode;
     const char *log_file;
     const char *json_file;
+    FILE *json_out; /* opened before the program runs; stdout for '-' */
 };
 
 struct proc {
     int pid;
+    int ppid;      /* 0 until known */
+    int forked;    /* a copy of another traced process (fork), not a fresh program */
+    char *command; /* the Command: line, as memcheck writes it */
     unsigned char *buf;
     size_t len, cap;
     FILE *log;
     int preamble_done;
     int reported;
+    int hellos; /* HELLO messages seen from this process id */
     struct lk_report_stats stats;
 };
 
@@ -132,20 +141,82 @@ static FILE *proc_log(const struct opts *o, struct proc *p)
     return p->log;
 }
 
-static void preamble(const struct opts *o, struct proc *p, char *const *argv, int argc)
+/* The Command: line of argv, escaped as memcheck's (malloc'd; NULL when out of memory). */
+static char *command_line(char *const *argv, int argc)
+{
+    mw__sb_t sb = {0};
+    int i;
+
+    for (i = 0; i < argc; i++) {
+        if (i)
+            mw__sb_putc(&sb, ' ');
+        lk_command_arg(&sb, argv[i]);
+    }
+    return mw__sb_take(&sb);
+}
+
+/* The parent of a live (or not yet reaped) process, 0 when it cannot be told. */
+static int parent_of(int pid)
+{
+    char path[64], buf[512], *paren;
+    int fd, ppid = 0;
+    ssize_t n;
+
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    paren = strrchr(buf, ')'); /* the name may hold spaces and parentheses */
+    if (!paren || sscanf(paren + 1, " %*c %d", &ppid) != 1)
+        return 0;
+    return ppid;
+}
+
+static int per_pid_logs(const struct opts *o)
+{
+    return o->log_file && strstr(o->log_file, "%p") != NULL;
+}
+
+/* memcheck's preamble, from a process's Command: line and parent. Its Parent PID line is
+ * there when the log goes to a file. */
+static void preamble(const struct opts *o, struct proc *p)
 {
     FILE *f = proc_log(o, p);
-    int i;
 
     p->preamble_done = 1;
     if (o->quiet)
         return;
     fprintf(f, "==%d== memwalk leaks, a leak checker for unmodified programs\n", p->pid);
-    fprintf(f, "==%d== Command:", p->pid);
-    for (i = 0; i < argc; i++)
-        fprintf(f, " %s", argv[i]);
-    fprintf(f, "\n==%d== \n", p->pid);
+    fprintf(f, "==%d== Command: %s\n", p->pid, p->command ? p->command : "");
+    if (o->log_file && p->ppid > 0)
+        fprintf(f, "==%d== Parent PID: %d\n", p->pid, p->ppid);
+    fprintf(f, "==%d== \n", p->pid);
     fflush(f);
+}
+
+/* A forked child runs its parent's program: memcheck repeats the parent's Command: line in
+ * the child's own log file (a shared log gets no second preamble). */
+static void forked_preamble(const struct opts *o, struct proc *p)
+{
+    size_t i;
+
+    if (p->preamble_done || !p->forked || !per_pid_logs(o))
+        return;
+    for (i = 0; i < nprocs && p->ppid > 0; i++)
+        if (procs[i].pid == p->ppid && procs[i].command) {
+            char *c = strdup(procs[i].command);
+            if (c) {
+                free(p->command);
+                p->command = c;
+            }
+            break;
+        }
+    preamble(o, p);
 }
 
 static void report(const struct opts *o, struct proc *p)
@@ -159,6 +230,9 @@ static void report(const struct opts *o, struct proc *p)
         fflush(f);
         return;
     }
+    if (p->ppid <= 0)
+        p->ppid = r.h.ppid;
+    forked_preamble(o, p);
     if (o->json_file) {
         mw__sb_puts(&json, json_count++ ? "," : "");
         lk_report_print(f, &r, &o->rep, &json, &p->stats);
@@ -186,24 +260,39 @@ static int handle(const struct opts *o, const unsigned char *m, size_t len)
         return -1;
     m += sizeof h;
     if (h.type == MW__LEAK_MSG_HELLO) {
-        /* A program PROGRAM executed (--trace-children=yes) gets its own preamble. */
-        if (!p->preamble_done && h.pid != root_pid && h.flags == 0) {
-            char *args[64];
+        int forked = (h.flags & MW__LEAK_HELLO_FORKED) != 0;
+        /* The root's first HELLO is the program memwalk started, its preamble printed already.
+         * Any other HELLO of a fresh program is a new one: the first of a process, or one it
+         * executed in its place (memcheck starts over then: a preamble, a report to come). */
+        int fresh = !(h.pid == root_pid && p->hellos == 0) && (!forked || !p->preamble_done);
+        p->hellos++;
+        if (fresh) {
+            char *args[256];
             int n = 0;
             size_t i = 0;
             char *copy = malloc(h.len + 1);
+            p->forked = forked;
+            p->ppid = parent_of(h.pid);
+            p->reported = 0;
+            p->preamble_done = 0;
             if (copy) {
                 memcpy(copy, m, h.len);
                 copy[h.len] = '\0';
-                while (i < h.len && n < 64) {
+                while (i < h.len && n < 256) {
                     args[n++] = copy + i;
                     i += strlen(copy + i) + 1;
                 }
-                preamble(o, p, args, n);
+                free(p->command);
+                p->command = command_line(args, n);
                 free(copy);
             }
+            /* A program PROGRAM executed (--trace-children=yes) gets its own preamble; a
+             * forked child, in its own log file, its parent's. */
+            if (!p->forked)
+                preamble(o, p);
+            else if (p->ppid > 0)
+                forked_preamble(o, p);
         }
-        p->preamble_done = 1;
     } else if (h.type == MW__LEAK_MSG_DATA) {
         if (p->len + h.len > p->cap) {
             size_t ncap = p->cap ? p->cap * 2 : 65536;
@@ -229,94 +318,15 @@ static int handle(const struct opts *o, const unsigned char *m, size_t len)
 }
 
 /* ---- running the program ------------------------------------------------------------------ */
-static int find_preload(char *out, size_t len)
-{
-    const char *env = getenv("MEMWALK_PRELOAD");
-    char exe[PATH_MAX], *slash;
-    ssize_t n;
-    const char *tries[] = {"/libmemwalk-leak.so", "/../lib/memwalk/libmemwalk-leak.so"};
-    size_t i;
-
-    if (env && *env) {
-        if (access(env, R_OK) != 0)
-            return -errno;
-        if (!realpath(env, out))
-            return -errno;
-        return 0;
-    }
-    n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0)
-        return -ENOENT;
-    exe[n] = '\0';
-    slash = strrchr(exe, '/');
-    if (!slash)
-        return -ENOENT;
-    *slash = '\0';
-    for (i = 0; i < 2; i++) {
-        char cand[PATH_MAX + 64];
-        snprintf(cand, sizeof cand, "%s%s", exe, tries[i]);
-        if (access(cand, R_OK) == 0 && realpath(cand, out) && strlen(out) < len)
-            return 0;
-    }
-    return -ENOENT;
-}
-
-/* Resolves PROGRAM as execvp would. Returns 0, or 127 (not found) / 126 (not executable). */
-static int resolve(const char *prog, char *out, size_t len)
-{
-    const char *path = getenv("PATH");
-    int saw_noexec = 0;
-
-    if (strchr(prog, '/')) {
-        if (access(prog, F_OK) != 0)
-            return 127;
-        if (access(prog, X_OK) != 0)
-            return 126;
-        snprintf(out, len, "%s", prog);
-        return 0;
-    }
-    if (!path)
-        path = "/usr/local/bin:/usr/bin:/bin";
-    while (*path) {
-        size_t n = strcspn(path, ":");
-        struct stat st;
-        snprintf(out, len, "%.*s%s%s", (int)n, n ? path : ".", "/", prog);
-        if (stat(out, &st) == 0 && S_ISREG(st.st_mode)) {
-            if (access(out, X_OK) == 0)
-                return 0;
-            saw_noexec = 1;
-        }
-        path += n;
-        if (*path == ':')
-            path++;
-    }
-    return saw_noexec ? 126 : 127;
-}
-
-/* 1 when path is an ELF executable without an interpreter (statically linked). */
-static int is_static_elf(const char *path)
-{
-    Elf64_Ehdr eh;
-    Elf64_Phdr ph;
-    int fd = open(path, O_RDONLY | O_CLOEXEC), i, interp = 0;
-
-    if (fd < 0)
-        return 0;
-    if (pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh || memcmp(eh.e_ident, ELFMAG, 4) ||
-        eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof ph) {
-        close(fd);
-        return 0;
-    }
-    for (i = 0; i < eh.e_phnum; i++) {
-        if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (Elf64_Off)i * sizeof ph)) !=
-            (ssize_t)sizeof ph)
-            break;
-        if (ph.p_type == PT_INTERP)
-            interp = 1;
-    }
-    close(fd);
-    return !interp;
-}
+static const char *const tries[] = {"/libmemwalk-leak.so", "/../lib/memwalk/libmemwalk-leak.so"};
+static const struct mw_cli_preload leak_lib = {
+    "libmemwalk-leak.so",
+    "MEMWALK_PRELOAD",
+    tries,
+    2,
+    "next to memwalk or in ../lib/memwalk",
+    "cannot trace a static binary (the tracer is preloaded into dynamically linked programs only)",
+};
 
 static pid_t child_pid;
 
@@ -329,34 +339,16 @@ static void forward_signal(int sig)
 static int run(const struct opts *o, int argc, char **argv)
 {
     char preload[PATH_MAX], prog[PATH_MAX];
-    int sv[2], errpipe[2], r, status = 0, exec_err = 0, rc;
+    int sv[2], errpipe[2], r, status = 0, exec_err = 0;
+    size_t i;
     struct proc *root;
     unsigned char *buf;
     struct sigaction sa, old_int, old_quit;
     const size_t bufsz = sizeof(mw__leak_msg_t) + MW__LEAK_CHUNK + 64;
 
-    r = find_preload(preload, sizeof preload);
-    if (r < 0) {
-        mw_cli_error(CMD, "libmemwalk-leak.so",
-                     "not found next to memwalk or in ../lib/memwalk (set MEMWALK_PRELOAD): %s",
-                     strerror(-r));
-        return MW_EXIT_FAILURE;
-    }
-    rc = resolve(argv[0], prog, sizeof prog);
-    if (rc == 127) {
-        mw_cli_error(CMD, argv[0], "command not found");
-        return 127;
-    }
-    if (rc == 126) {
-        mw_cli_error(CMD, argv[0], "%s", strerror(EACCES));
-        return 126;
-    }
-    if (is_static_elf(prog)) {
-        mw_cli_error(CMD, argv[0],
-                     "cannot trace a static binary (the tracer is preloaded into dynamically "
-                     "linked programs only)");
-        return 126;
-    }
+    r = mw_cli_prepare_preload(CMD, &leak_lib, argv[0], preload, prog, sizeof prog);
+    if (r)
+        return r;
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0 ||
         pipe2(errpipe, O_CLOEXEC) < 0) {
         mw_cli_error(CMD, "socketpair", "%s", strerror(errno));
@@ -406,7 +398,9 @@ static int run(const struct opts *o, int argc, char **argv)
     root = proc_get(child_pid);
     if (!root)
         return MW_EXIT_FAILURE;
-    preamble(o, root, argv, argc);
+    root->command = command_line(argv, argc);
+    root->ppid = getpid();
+    preamble(o, root);
 
     /* Like a shell waiting for a job: ^C and ^\ are the program's to handle. */
     memset(&sa, 0, sizeof sa);
@@ -436,6 +430,8 @@ static int run(const struct opts *o, int argc, char **argv)
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGQUIT, &old_quit, NULL);
 
+    for (i = 0; i < nprocs; i++)
+        forked_preamble(o, &procs[i]); /* forked children that never reported */
     root = proc_get(child_pid);
     if (!root->reported) {
         FILE *f = proc_log(o, root);
@@ -520,8 +516,9 @@ static int write_json(const struct opts *o, int argc, char **argv, int status)
                   json.buf ? json.buf : "");
     if (doc.err)
         return -ENOMEM;
-    f = fopen(o->json_file, "we");
-    if (!f || fputs(doc.buf, f) == EOF || fclose(f) != 0) {
+    f = o->json_out;
+    errno = EIO;
+    if (fputs(doc.buf, f) == EOF || (f == stdout ? fflush(f) : fclose(f)) != 0) {
         int e = errno;
         mw__sb_free(&doc);
         return -e;
@@ -567,6 +564,7 @@ static int cmd_leaks(int argc, char **argv)
     o.rep.show = o.rep.errors = (1u << MW__LEAK_DEFINITE) | (1u << MW__LEAK_POSSIBLE);
     o.rep.full = 1;
     o.num_callers = 12;
+    o.rep.cache_dir = lk_cache_dir();
     opterr = 0;
     while ((c = getopt_long(argc, argv, "+:q", longopts, NULL)) != -1) {
         switch (c) {
@@ -605,6 +603,7 @@ static int cmd_leaks(int argc, char **argv)
                 return MW_EXIT_USAGE;
             }
             o.num_callers = (int)v;
+            o.callers_given = 1;
             break;
         case O_CHILDREN:
             if (parse_yesno(optarg, &o.trace_children) < 0) {
@@ -642,6 +641,16 @@ static int cmd_leaks(int argc, char **argv)
                                  : "no program to run (try 'memwalk help leaks')");
         lk_supp_free(o.rep.supp);
         return MW_EXIT_USAGE;
+    }
+    /* Records equal in their first --num-callers frames are one, as memcheck's. A file read
+     * back was recorded with the tracer's depth, 12 unless MEMWALK_NUM_CALLERS said more. */
+    o.rep.num_callers = o.read_mode && !o.callers_given ? 0 : o.num_callers;
+    /* The JSON file is opened first: a bad path should not cost a whole run. */
+    if (o.json_file &&
+        !(o.json_out = strcmp(o.json_file, "-") == 0 ? stdout : fopen(o.json_file, "we"))) {
+        mw_cli_error(CMD, o.json_file, "%s", strerror(errno));
+        lk_supp_free(o.rep.supp);
+        return MW_EXIT_ACCESS;
     }
     if (o.read_mode)
         rc = read_files(&o, argc - optind, argv + optind);

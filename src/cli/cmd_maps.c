@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "memwalk/maps.h"
@@ -18,36 +19,28 @@ static void maps_usage(FILE *out)
             "Shows the memory regions of process PID (default: memwalk itself; 'self' works too)\n"
             "as a pmap-like table: address, size, permissions, the kind of memory (text, rodata,\n"
             "data, bss, heap, stack, thread-stack, anon, file, vdso, vvar, vsyscall, named-anon,\n"
-            "shm, guard), the main ELF section and the full path, then a totals footer.\n"
+            "shm, guard, reserved), the main ELF section and the full path, then a totals\n"
+            "footer. Reserved is inaccessible address space with no memory behind it (such as\n"
+            "the unused part of glibc's 64 MiB malloc arenas): the footer counts it apart.\n"
             "\n"
             "  -x, --extended  add smaps columns: RSS, PSS, Dirty and Swap in kB (the RSS total\n"
             "                  is the one `pmap -x` prints)\n"
             "      --json      print the regions as JSON (with -x, every smaps key too)\n"
-            "      --svg FILE  draw the address space to FILE as SVG ('-' for stdout)\n"
+            "      --svg FILE  draw the address space to FILE as SVG ('-' for stdout); nothing\n"
+            "                  else is printed, unless --json is given too\n"
             "  -h, --help      show this help\n"
             "\n"
             "Exit status: 0 ok, 2 bad usage, 3 no such process, permission denied or FILE not\n"
             "writable, 4 internal failure.\n");
 }
 
-/* Appends the path as one line shows it: newline as \012, " (deleted)" when unlinked. */
-static void put_path(mw__sb_t *sb, const mw_region_t *r)
+void mw__cli_region_path(mw__sb_t *sb, const mw_region_t *r)
 {
-    const char *p = NULL;
-
     if (!r->path[0]) {
         mw__sb_puts(sb, "[anon]");
         return;
     }
-    if (!strchr(r->path, '\n')) {
-        mw__sb_puts(sb, r->path);
-        p = "";
-    }
-    for (p = p ? p : r->path; *p; p++)
-        if (*p == '\n')
-            mw__sb_puts(sb, "\\012");
-        else
-            mw__sb_putc(sb, *p);
+    mw__sb_path(sb, r->path);
     if (r->deleted)
         mw__sb_puts(sb, " (deleted)");
 }
@@ -77,18 +70,34 @@ static void process_name(pid_t pid, char *buf, size_t len)
 }
 
 /* Row formatting by hand: a 10,000-region table must not cost more than reading it. */
+static const char digit_pairs[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233"
+    "34353637383940414243444546474849505152535455565758596061626364656667"
+    "6869707172737475767778798081828384858687888990919293949596979899";
+
+/* v right-aligned in width columns (wider when it needs more). */
 static char *fmt_num(char *o, uint64_t v, int width)
 {
-    char tmp[24];
-    int n = 0;
+    char tmp[24], *t = tmp + sizeof(tmp);
+    int n;
 
-    do {
-        tmp[sizeof(tmp) - 1 - n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (width-- > n)
-        *o++ = ' ';
-    memcpy(o, tmp + sizeof(tmp) - n, (size_t)n);
+    while (v >= 100) {
+        t -= 2;
+        memcpy(t, digit_pairs + 2 * (v % 100), 2);
+        v /= 100;
+    }
+    if (v >= 10) {
+        t -= 2;
+        memcpy(t, digit_pairs + 2 * v, 2);
+    } else {
+        *--t = (char)('0' + v);
+    }
+    n = (int)(tmp + sizeof(tmp) - t);
+    if (width > n) {
+        memset(o, ' ', (size_t)(width - n));
+        o += width - n;
+    }
+    memcpy(o, t, (size_t)n);
     return o + n;
 }
 
@@ -109,10 +118,20 @@ static char *fmt_col(char *o, const char *s, size_t width)
 
     memcpy(o, s, n);
     o += n;
-    do
-        *o++ = ' ';
-    while (n++ < width);
-    return o;
+    n = n < width ? width - n + 1 : 1;
+    memset(o, ' ', n);
+    return o + n;
+}
+
+/* The table goes out in pieces of this size: one buffer, reused, whatever the number of rows. */
+#define SPILL (32 * 1024)
+
+static void spill(mw__sb_t *sb)
+{
+    if (sb->len >= SPILL && !sb->err) {
+        fwrite(sb->buf, 1, sb->len, stdout);
+        sb->len = 0;
+    }
 }
 
 static void print_table(const mw_maps_t *m, int extended, mw__sb_t *sb)
@@ -157,8 +176,9 @@ static void print_table(const mw_maps_t *m, int extended, mw__sb_t *sb)
         o = fmt_col(o, mw_region_kind_name(r->kind), 12);
         o = fmt_col(o, r->section ? r->section : "-", 14);
         mw__sb_putn(sb, row, (size_t)(o - row));
-        put_path(sb, r);
+        mw__cli_region_path(sb, r);
         mw__sb_putc(sb, '\n');
+        spill(sb);
     }
     if (extended) {
         mw__sb_puts(sb, "---------------- ------- ------- ------- ------- -------\n");
@@ -182,62 +202,45 @@ static void print_table(const mw_maps_t *m, int extended, mw__sb_t *sb)
 
 static void print_json(const mw_maps_t *m, mw__sb_t *sb)
 {
-    char name[256];
-    size_t i, f;
+    char name[256], dev[16];
+    mw__json_t j;
 
     process_name(m->pid, name, sizeof(name));
-    mw__sb_printf(sb, "{\"pid\":%d,\"command\":", (int)m->pid);
-    mw__sb_json_str(sb, name);
-    mw__sb_puts(sb, ",\"regions\":[");
-    for (i = 0; i < m->count; i++) {
+    mw__json_init(&j, sb);
+    mw__json_object(&j, NULL);
+    mw__json_int(&j, "pid", m->pid);
+    mw__json_str(&j, "command", name);
+    mw__json_rows(&j, "regions");
+    for (size_t i = 0; i < m->count; i++) {
         const mw_region_t *r = &m->regions[i];
-        mw__sb_printf(sb,
-                      "%s\n{\"start\":\"0x%lx\",\"end\":\"0x%lx\",\"size\":%lu,\"perms\":\"%s\","
-                      "\"offset\":%llu,\"dev\":\"%02x:%02x\",\"inode\":%llu,\"path\":",
-                      i ? "," : "", (unsigned long)r->start, (unsigned long)r->end,
-                      (unsigned long)(r->end - r->start), r->perms, (unsigned long long)r->offset,
-                      r->dev_major, r->dev_minor, (unsigned long long)r->inode);
-        mw__sb_json_str(sb, r->path);
-        mw__sb_printf(sb,
-                      ",\"deleted\":%s,\"kind\":\"%s\",\"section\":", r->deleted ? "true" : "false",
-                      mw_region_kind_name(r->kind));
-        if (r->section)
-            mw__sb_json_str(sb, r->section);
-        else
-            mw__sb_puts(sb, "null");
+        mw__json_object(&j, NULL);
+        mw__json_hex(&j, "start", r->start);
+        mw__json_hex(&j, "end", r->end);
+        mw__json_uint(&j, "size", r->end - r->start);
+        mw__json_str(&j, "perms", r->perms);
+        mw__json_uint(&j, "offset", r->offset);
+        snprintf(dev, sizeof(dev), "%02x:%02x", r->dev_major, r->dev_minor);
+        mw__json_str(&j, "dev", dev);
+        mw__json_uint(&j, "inode", r->inode);
+        mw__json_str(&j, "path", r->path);
+        mw__json_bool(&j, "deleted", r->deleted);
+        mw__json_str(&j, "kind", mw_region_kind_name(r->kind));
+        mw__json_str(&j, "section", r->section);
         if (r->kind == MW_REGION_THREAD_STACK && r->tid)
-            mw__sb_printf(sb, ",\"tid\":%d", (int)r->tid);
+            mw__json_int(&j, "tid", r->tid);
         if (r->has_smaps) {
-            mw__sb_puts(sb, ",\"smaps\":{");
-            for (f = 0; f < r->nfields; f++) {
-                mw__sb_puts(sb, f ? "," : "");
-                mw__sb_json_str(sb, r->fields[f].key);
-                mw__sb_printf(sb, ":%llu", (unsigned long long)r->fields[f].value);
-            }
-            mw__sb_puts(sb, "},\"vm_flags\":");
-            if (r->vm_flags)
-                mw__sb_json_str(sb, r->vm_flags);
-            else
-                mw__sb_puts(sb, "null");
+            mw__json_object(&j, "smaps");
+            for (size_t f = 0; f < r->nfields; f++)
+                mw__json_uint(&j, r->fields[f].key, r->fields[f].value);
+            mw__json_end(&j);
+            mw__json_str(&j, "vm_flags", r->vm_flags);
         }
-        mw__sb_putc(sb, '}');
+        mw__json_end(&j);
     }
-    mw__sb_puts(sb, "\n]}\n");
-}
-
-static int write_all(int fd, const char *buf, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, buf, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        buf += n;
-        len -= (size_t)n;
-    }
-    return 0;
+    mw__json_end(&j);
+    mw__json_end(&j);
+    if (mw__json_finish(&j) == 0)
+        mw__sb_putc(sb, '\n');
 }
 
 static int write_svg(const mw_maps_t *m, const char *file)
@@ -262,7 +265,7 @@ static int write_svg(const mw_maps_t *m, const char *file)
         mw_cli_error("maps", file, "%s", strerror(-r));
         return MW_EXIT_ACCESS;
     }
-    r = write_all(fd, svg, strlen(svg));
+    r = mw__write_full(fd, svg, strlen(svg));
     if (close(fd) < 0 && r == 0)
         r = -errno;
     free(svg);
@@ -273,8 +276,26 @@ static int write_svg(const mw_maps_t *m, const char *file)
     return MW_EXIT_OK;
 }
 
-/* One line for a failed read of PID's map; returns the exit status. */
-int mw__cli_maps_error(const char *cmd, const char *pid_text, int err);
+int mw__cli_is_negative_number(const char *arg)
+{
+    return arg[0] == '-' && arg[1] >= '0' && arg[1] <= '9';
+}
+
+/* Why the kernel refused to show a process's map, as far as memwalk can tell. */
+static const char *denied_reason(const char *pid_text)
+{
+    char path[64];
+    struct stat st;
+
+    if (geteuid() == 0)
+        return "even for root: it is outside memwalk's user namespace, or holds capabilities "
+               "that memwalk lacks";
+    snprintf(path, sizeof(path), "/proc/%s", pid_text);
+    if (stat(path, &st) == 0 && st.st_uid != geteuid())
+        return "another user's process: run memwalk as that user or as root";
+    return "it changed its privileges (a setuid program) or made itself not dumpable";
+}
+
 int mw__cli_maps_error(const char *cmd, const char *pid_text, int err)
 {
     switch (-err) {
@@ -290,12 +311,20 @@ int mw__cli_maps_error(const char *cmd, const char *pid_text, int err)
     }
     case EACCES:
     case EPERM:
-        mw_cli_error(cmd, pid_text, "permission denied (another user's process?)");
+        mw_cli_error(cmd, pid_text, "permission denied (%s)", denied_reason(pid_text));
         return MW_EXIT_ACCESS;
     default:
         mw_cli_error(cmd, pid_text, "cannot read its memory map: %s", strerror(-err));
         return err == -EINVAL ? MW_EXIT_FAILURE : mw_cli_errno_status(err);
     }
+}
+
+/* "--svg" or an abbreviation getopt accepts ("--s", "--sv"): its FILE is the next argument. */
+static int takes_svg_file(const char *arg)
+{
+    size_t n = strlen(arg);
+
+    return n >= 3 && strncmp(arg, "--svg", n) == 0;
 }
 
 static int maps_run(int argc, char **argv)
@@ -308,11 +337,21 @@ static int maps_run(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const char *svg = NULL, *pid_text = "self";
-    int extended = 0, json = 0, opt, r, status;
+    int extended = 0, json = 0, opt, r, status, i;
+    unsigned flags;
     pid_t pid = 0;
     mw_maps_t m;
     mw__sb_t sb = {0};
 
+    /* "-1" is a bad PID, not an unknown option. */
+    for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+        if (takes_svg_file(argv[i])) {
+            i++;
+        } else if (mw__cli_is_negative_number(argv[i])) {
+            mw_cli_error("maps", argv[i], "not a process id (a number, or 'self')");
+            return MW_EXIT_USAGE;
+        }
+    }
     opterr = 0;
     while ((opt = getopt_long(argc, argv, ":xh", longopts, NULL)) != -1) {
         switch (opt) {
@@ -324,6 +363,10 @@ static int maps_run(int argc, char **argv)
             break;
         case 's':
             svg = optarg;
+            if (!svg[0]) {
+                mw_cli_error("maps", "--svg", "empty file name");
+                return MW_EXIT_USAGE;
+            }
             break;
         case 'h':
             maps_usage(stdout);
@@ -344,17 +387,25 @@ static int maps_run(int argc, char **argv)
             return MW_EXIT_USAGE;
         }
     }
-    if (json && svg) {
-        mw_cli_error("maps", "--svg", "cannot be combined with --json");
+    if (json && svg && strcmp(svg, "-") == 0) {
+        mw_cli_error("maps", "--svg -", "the SVG and --json would share standard output");
         return MW_EXIT_USAGE;
     }
-    r = mw_maps_read(pid, extended && !svg ? MW_MAPS_SMAPS : 0, &m);
+    /* smaps for the -x table (its named figures only) or the -x JSON (every key). */
+    flags = MW_MAPS_READ_AHEAD;
+    if (extended && json)
+        flags |= MW_MAPS_SMAPS;
+    else if (extended && !svg)
+        flags |= MW_MAPS_SMAPS | MW_MAPS_NO_FIELDS;
+    r = mw_maps_read(pid, flags, &m);
     if (r)
         return mw__cli_maps_error("maps", pid_text, r);
     if (svg) {
         status = write_svg(&m, svg);
-        mw_maps_free(&m);
-        return status;
+        if (status != MW_EXIT_OK || !json) {
+            mw_maps_free(&m);
+            return status;
+        }
     }
     if (json)
         print_json(&m, &sb);

@@ -8,8 +8,6 @@
 
 #include "memwalk/maps.h"
 
-int mw__cli_maps_error(const char *cmd, const char *pid_text, int err);
-
 static void where_usage(FILE *out)
 {
     fprintf(out,
@@ -20,9 +18,10 @@ static void where_usage(FILE *out)
             "  ADDR KIND START-END PERMS PATH [SECTION]\n"
             "\n"
             "KIND is the kind of memory at that very address (text, rodata, data, bss, heap,\n"
-            "stack, thread-stack, anon, file, vdso, vvar, vsyscall, named-anon, shm, guard),\n"
-            "START-END and PERMS are its region's, PATH is the mapping (\"[anon]\" for anonymous\n"
-            "memory) and SECTION the ELF section (.text, .data, .bss, ...) when there is one.\n"
+            "stack, thread-stack, anon, file, vdso, vvar, vsyscall, named-anon, shm, guard,\n"
+            "reserved), START-END and PERMS are its region's, PATH is the mapping (\"[anon]\"\n"
+            "for anonymous memory) and SECTION the ELF section (.text, .data, .bss, ...) when\n"
+            "there is one.\n"
             "An address in no region prints \"ADDR unmapped\". Addresses are hex (0x...) or\n"
             "decimal.\n"
             "\n"
@@ -40,23 +39,6 @@ struct answer {
     const char *section;
 };
 
-static void put_path(mw__sb_t *sb, const mw_region_t *r)
-{
-    const char *p;
-
-    if (!r->path[0]) {
-        mw__sb_puts(sb, "[anon]");
-        return;
-    }
-    for (p = r->path; *p; p++)
-        if (*p == '\n')
-            mw__sb_puts(sb, "\\012");
-        else
-            mw__sb_putc(sb, *p);
-    if (r->deleted)
-        mw__sb_puts(sb, " (deleted)");
-}
-
 static void print_line(mw__sb_t *sb, const struct answer *a)
 {
     if (a->kind < 0) {
@@ -66,30 +48,28 @@ static void print_line(mw__sb_t *sb, const struct answer *a)
     mw__sb_printf(sb, "0x%lx %s 0x%lx-0x%lx %s ", (unsigned long)a->addr,
                   mw_region_kind_name((enum mw_region_kind)a->kind), (unsigned long)a->r->start,
                   (unsigned long)a->r->end, a->r->perms);
-    put_path(sb, a->r);
+    mw__cli_region_path(sb, a->r);
     if (a->section)
         mw__sb_printf(sb, " %s", a->section);
     mw__sb_putc(sb, '\n');
 }
 
-static void print_json(mw__sb_t *sb, const struct answer *a, int first)
+static void print_json(mw__json_t *j, const struct answer *a)
 {
-    mw__sb_printf(sb, "%s\n{\"addr\":\"0x%lx\",\"kind\":", first ? "" : ",",
-                  (unsigned long)a->addr);
+    mw__json_object(j, NULL);
+    mw__json_hex(j, "addr", a->addr);
     if (a->kind < 0) {
-        mw__sb_puts(sb, "\"unmapped\"}");
-        return;
+        mw__json_str(j, "kind", "unmapped");
+    } else {
+        mw__json_str(j, "kind", mw_region_kind_name((enum mw_region_kind)a->kind));
+        mw__json_hex(j, "start", a->r->start);
+        mw__json_hex(j, "end", a->r->end);
+        mw__json_str(j, "perms", a->r->perms);
+        mw__json_str(j, "path", a->r->path);
+        mw__json_bool(j, "deleted", a->r->deleted);
+        mw__json_str(j, "section", a->section);
     }
-    mw__sb_printf(sb, "\"%s\",\"start\":\"0x%lx\",\"end\":\"0x%lx\",\"perms\":\"%s\",\"path\":",
-                  mw_region_kind_name((enum mw_region_kind)a->kind), (unsigned long)a->r->start,
-                  (unsigned long)a->r->end, a->r->perms);
-    mw__sb_json_str(sb, a->r->path);
-    mw__sb_printf(sb, ",\"deleted\":%s,\"section\":", a->r->deleted ? "true" : "false");
-    if (a->section)
-        mw__sb_json_str(sb, a->section);
-    else
-        mw__sb_puts(sb, "null");
-    mw__sb_putc(sb, '}');
+    mw__json_end(j);
 }
 
 static void answer_from(const mw_maps_t *m, uintptr_t addr, struct answer *a)
@@ -113,8 +93,20 @@ static int where_run(int argc, char **argv)
     size_t naddr, i;
     mw_maps_t all = {0};
     mw__sb_t sb = {0};
+    mw__json_t j;
     pid_t pid;
 
+    /* "-5" is a bad PID or address, not an unknown option. */
+    for (i = 1, naddr = 0; i < (size_t)argc && strcmp(argv[i], "--") != 0; i++) {
+        if (mw__cli_is_negative_number(argv[i])) {
+            mw_cli_error("where", argv[i],
+                         naddr == 0 ? "not a process id (a number, or 'self')"
+                                    : "not an address (hex 0x... or decimal)");
+            return MW_EXIT_USAGE;
+        }
+        if (argv[i][0] != '-' || argv[i][1] == '\0')
+            naddr++; /* counts PID and addresses so far */
+    }
     opterr = 0;
     while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (opt) {
@@ -160,8 +152,9 @@ static int where_run(int argc, char **argv)
         }
         addrs[i] = (uintptr_t)v;
     }
+    mw__json_init(&j, &sb);
     if (json)
-        mw__sb_putc(&sb, '[');
+        mw__json_rows(&j, NULL);
     if (naddr == 1) {
         /* One address: PROCMAP_QUERY answers without reading the whole map. */
         mw_maps_t one = {0};
@@ -174,7 +167,7 @@ static int where_run(int argc, char **argv)
         }
         answer_from(&one, addrs[0], &a);
         if (json)
-            print_json(&sb, &a, 1);
+            print_json(&j, &a);
         else
             print_line(&sb, &a);
         status = a.kind < 0 ? MW_EXIT_FINDINGS : MW_EXIT_OK;
@@ -190,7 +183,7 @@ static int where_run(int argc, char **argv)
             struct answer a;
             answer_from(&all, addrs[i], &a);
             if (json)
-                print_json(&sb, &a, i == 0);
+                print_json(&j, &a);
             else
                 print_line(&sb, &a);
             if (a.kind < 0)
@@ -198,8 +191,8 @@ static int where_run(int argc, char **argv)
         }
         mw_maps_free(&all);
     }
-    if (json)
-        mw__sb_puts(&sb, "\n]\n");
+    if (json && mw__json_finish(&j) == 0)
+        mw__sb_putc(&sb, '\n');
     free(addrs);
     return mw_cli_emit("where", &sb, status);
 }

@@ -7,71 +7,231 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_LINES 1024
+#define MAX_INLINE 16
+#define STACK_MAX  (MW__LEAK_MAX_CALLERS + 1) /* addresses of a stack looked at, at most */
 
 static const char *const kind_words[] = {"definitely lost", "indirectly lost", "possibly lost",
                                          "still reachable"};
 static const char *const kind_names[] = {"definite", "indirect", "possible", "reachable"};
 
-struct rec {
-    const mw__leak_lossrec_t *r;
+/* A stack as memcheck shows it, symbolized only as far as someone looks: the frames memcheck
+ * names for the allocator entry point, then each recorded return address with its inlined
+ * calls. */
+struct stack {
+    lk_sym_t *sym;
+    const uint64_t *ips;
+    uint32_t depth; /* addresses used, the entry point's included */
+    uint32_t next;  /* the next address to expand */
+    int alloc;      /* ips[0] is the tracer's entry point */
+    const char *entry[2];
+    size_t nentry;
+    int group; /* which of memcheck's functions of that name */
     struct lk_frame *f;
-    size_t nf;
+    size_t n, cap;
+    uint16_t *end; /* frames once address k is expanded: end[k] (allocated with the frames) */
+};
+
+struct rec {
+    mw__leak_lossrec_t r; /* the figures, merged */
+    uint32_t trace;       /* the oldest stack of the record */
+    struct stack st;
     int suppressed;
 };
 
-/* Symbolizes a stack, expanding inlined frames and stopping below main as memcheck does. */
-static size_t frames_for(lk_sym_t *sym, const uint64_t *ips, uint32_t depth, struct lk_frame *out,
-                         size_t max, int alloc_stack)
+static void stack_init(struct stack *st, lk_sym_t *sym, const uint64_t *ips, uint32_t depth,
+                       int alloc, int num_callers)
 {
-    size_t n = 0;
-    uint32_t i;
+    memset(st, 0, sizeof *st);
+    st->sym = sym;
+    st->ips = ips;
+    st->depth = depth < STACK_MAX ? depth : STACK_MAX; /* a record file can claim more */
+    st->alloc = alloc;
+    if (alloc && depth > 0) {
+        struct lk_frame f0;
+        /* The tracer's entry point, named from its symbol only: memcheck's names for it. */
+        lk_sym_symbol(sym, ips[0], 1, &f0);
+        st->nentry = lk_entry_frames(f0.fn_raw, st->entry, &st->group);
+        /* memcheck counts its own frames in --num-callers: fewer callers when it shows two,
+         * and only the first at --num-callers=1. */
+        if (num_callers > 0 && st->nentry > (size_t)num_callers)
+            st->nentry = (size_t)num_callers;
+        if (num_callers > 0 && st->depth + st->nentry - 1 > (uint32_t)num_callers)
+            st->depth = (uint32_t)num_callers + 1 - (uint32_t)st->nentry;
+        if (st->depth < 1)
+            st->depth = 1;
+    } else if (num_callers > 0 && depth > (uint32_t)num_callers) {
+        st->depth = (uint32_t)num_callers;
+    }
+}
 
-    for (i = 0; i < depth && n < max; i++) {
-        size_t k, got = lk_sym_lookup(sym, ips[i], i == 0, out + n, max - n);
-        int stop = 0;
-        /* Frame 0 is the tracer's entry point (malloc, calloc...): show it, not its helpers. */
-        if (i == 0 && got > 1 && alloc_stack) {
-            out[n] = out[n + got - 1];
-            got = 1;
+static int push(struct stack *st, const struct lk_frame *f, size_t n)
+{
+    if (st->n + n > st->cap) {
+        size_t ncap = st->cap ? st->cap * 2 : 32;
+        struct lk_frame *nf;
+        while (ncap < st->n + n)
+            ncap *= 2;
+        nf = realloc(st->f, ncap * sizeof *nf);
+        if (!nf)
+            return -1;
+        st->f = nf;
+        st->cap = ncap;
+    }
+    memcpy(st->f + st->n, f, n * sizeof *f);
+    st->n += n;
+    return 0;
+}
+
+/* Expands one more address; returns 0 when there is none left. */
+static int expand(struct stack *st)
+{
+    struct lk_frame f[MAX_INLINE];
+    size_t n, k;
+
+    if (st->next >= st->depth)
+        return 0;
+    if (st->next == 0 && st->alloc) {
+        struct lk_frame sym;
+        lk_sym_symbol(st->sym, st->ips[0], 1, &sym);
+        for (k = 0; k < st->nentry; k++) {
+            f[k] = sym;
+            /* A name of memcheck's own, or the symbol itself (a C++ operator then prints
+             * demangled and matches suppressions mangled, "_Znwm"). */
+            f[k].fn_raw = st->entry[k];
+            f[k].fn = st->entry[k] == sym.fn_raw ? sym.fn : st->entry[k];
+            f[k].file = NULL;
+            f[k].inlined = 0;
+            f[k].kind = LK_FN_NORMAL;
         }
-        for (k = 0; k < got; k++) {
-            const char *fn = out[n + k].fn;
-            if (!fn)
-                continue;
-            if (strcmp(fn, "main") == 0)
-                stop = 1;
-            else if (strcmp(fn, "__libc_start_main") == 0 ||
-                     strcmp(fn, "__libc_start_call_main") == 0 ||
-                     strcmp(fn, "generic_start_main") == 0) {
-                out[n + k].fn = "(below main)";
-                out[n + k].file = NULL;
-                got = k + 1;
-                stop = 1;
-                break;
-            }
-        }
-        n += got;
-        if (stop)
+        n = st->nentry;
+    } else {
+        n = lk_sym_lookup(st->sym, st->ips[st->next], st->next == 0, f, MAX_INLINE);
+    }
+    if (!st->end && !(st->end = malloc(st->depth * sizeof *st->end)))
+        return 0;
+    if (push(st, f, n) < 0)
+        return 0;
+    st->end[st->next++] = (uint16_t)st->n;
+    return 1;
+}
+
+/* Frame i of the whole recorded stack (suppressions look at all of it, as memcheck's). */
+static const struct lk_frame *stack_at(void *ctx, size_t i)
+{
+    struct stack *st = ctx;
+
+    while (st->n <= i)
+        if (!expand(st))
+            return NULL;
+    return &st->f[i];
+}
+
+/* The printed stack: memcheck stops at the outermost main, or, without one, at the outermost
+ * function below main (named "(below main)"), judging by symbols alone. Returns the number of
+ * frames to print, all expanded. */
+static size_t stack_printed(struct stack *st)
+{
+    uint32_t upto = st->depth, i;
+
+    for (i = st->depth; i-- > (st->alloc ? 1u : 0u);) {
+        struct lk_frame f;
+        lk_sym_symbol(st->sym, st->ips[i], i == 0, &f);
+        if (f.kind != LK_FN_NORMAL)
+            upto = i + 1;
+        if (f.kind == LK_FN_MAIN)
             break;
     }
-    return n;
+    while (st->next < upto && expand(st))
+        ;
+    /* A suppression may have looked further: only the frames up to the cut are printed. */
+    return upto > 0 && st->next >= upto ? st->end[upto - 1] : st->n;
+}
+
+static void stack_free(struct stack *st)
+{
+    free(st->f);
+    free(st->end);
+    st->f = NULL;
+    st->end = NULL;
+    st->n = st->cap = 0;
+}
+
+/* memcheck's order: total size, then reachable < possible < indirect < definite, then the
+ * number of blocks, then the age of the stack (memcheck compares its ExeContext addresses,
+ * which grow as stacks are first seen; our trace ids count the same way). */
+static int state_rank(uint32_t kind)
+{
+    static const int rank[4] = {3, 2, 1, 0}; /* definite, indirect, possible, reachable */
+
+    return rank[kind & 3];
 }
 
 static int cmp_rec(const void *a, const void *b)
 {
-    const mw__leak_lossrec_t *x = ((const struct rec *)a)->r, *y = ((const struct rec *)b)->r;
+    const struct rec *p = a, *q = b;
+    const mw__leak_lossrec_t *x = &p->r, *y = &q->r;
     uint64_t tx = x->bytes + x->indirect, ty = y->bytes + y->indirect;
 
     if (tx != ty)
         return tx < ty ? -1 : 1;
-    if (x->kind != y->kind)
-        return x->kind < y->kind ? -1 : 1;
+    if (state_rank(x->kind) != state_rank(y->kind))
+        return state_rank(x->kind) < state_rank(y->kind) ? -1 : 1;
     if (x->blocks != y->blocks)
         return x->blocks < y->blocks ? -1 : 1;
-    if (x->trace != y->trace) /* trace order is creation order: older first, as memcheck */
-        return x->trace < y->trace ? -1 : 1;
+    if (p->trace != q->trace)
+        return p->trace < q->trace ? -1 : 1;
     return 0;
+}
+
+/* Records whose kind and stack (as memcheck records it: its entry frames, then the callers
+ * up to --num-callers) are equal are one loss record. */
+static int cmp_key(const void *a, const void *b)
+{
+    const struct rec *p = a, *q = b;
+    size_t i;
+    int c;
+
+    if (p->r.kind != q->r.kind)
+        return p->r.kind < q->r.kind ? -1 : 1;
+    if (p->st.nentry != q->st.nentry)
+        return p->st.nentry < q->st.nentry ? -1 : 1;
+    if (p->st.group != q->st.group)
+        return p->st.group < q->st.group ? -1 : 1;
+    for (i = 0; i < p->st.nentry; i++) {
+        c = strcmp(p->st.entry[i] ? p->st.entry[i] : "", q->st.entry[i] ? q->st.entry[i] : "");
+        if (c)
+            return c;
+    }
+    if (!p->st.entry[0] && p->st.depth > 0 && q->st.depth > 0 && p->st.ips[0] != q->st.ips[0])
+        return p->st.ips[0] < q->st.ips[0] ? -1 : 1; /* unknown entry points: by address */
+    if (p->st.depth != q->st.depth)
+        return p->st.depth < q->st.depth ? -1 : 1;
+    for (i = 1; i < p->st.depth; i++)
+        if (p->st.ips[i] != q->st.ips[i])
+            return p->st.ips[i] < q->st.ips[i] ? -1 : 1;
+    return 0;
+}
+
+static size_t merge(struct rec *recs, size_t n)
+{
+    size_t r, w;
+
+    qsort(recs, n, sizeof *recs, cmp_key);
+    for (r = 0, w = 0; r < n; r++) {
+        if (w > 0 && cmp_key(&recs[w - 1], &recs[r]) == 0) {
+            struct rec *m = &recs[w - 1];
+            m->r.blocks += recs[r].r.blocks;
+            m->r.bytes += recs[r].r.bytes;
+            m->r.indirect += recs[r].r.indirect;
+            if (recs[r].trace < m->trace) {
+                m->trace = recs[r].trace;
+                m->st = recs[r].st;
+            }
+            continue;
+        }
+        recs[w++] = recs[r];
+    }
+    return w;
 }
 
 static void print_frames(FILE *out, int pid, const struct lk_frame *f, size_t n)
@@ -152,16 +312,27 @@ void lk_report_print(FILE *out, const struct lk_result *r, const struct lk_repor
                      mw__sb_t *json, struct lk_report_stats *st)
 {
     int pid = r->h.pid;
-    lk_sym_t *sym = lk_sym_new(r->mods, r->h.nmodules);
+    lk_sym_t *sym = lk_sym_new(r->mods, r->h.nmodules, o->cache_dir);
     struct rec *recs = calloc(r->h.nrecords + 1, sizeof *recs);
     uint64_t kb[4] = {0}, kn[4] = {0}, sb = 0, sn = 0, inuse_b = 0, inuse_n = 0;
     char a[32], b[32], c[32], d[32], e[32], f6[32];
-    size_t i, k;
-    struct lk_frame fault[MAX_LINES];
+    size_t i, k, nrecs = 0;
+    struct stack fault;
     size_t nfault = 0;
     int *nodebug = calloc(r->h.nmodules + 1, sizeof(int));
+    static const uint64_t no_ips[1];
+
+    int callers = o->num_callers;
 
     memset(st, 0, sizeof *st);
+    memset(&fault, 0, sizeof fault);
+    if (callers <= 0) {
+        /* Not told: the depth the tracer recorded with, at least its default. */
+        callers = 12;
+        for (i = 0; i < r->h.ntraces; i++)
+            if (r->trace_depth[i] > (uint32_t)callers)
+                callers = (int)r->trace_depth[i];
+    }
     if (!sym || !recs || !nodebug) {
         fprintf(out, "==%d== memwalk: out of memory while writing the report\n", pid);
         free(recs);
@@ -171,18 +342,22 @@ void lk_report_print(FILE *out, const struct lk_result *r, const struct lk_repor
     }
     for (i = 0; i < r->h.nrecords; i++) {
         const mw__leak_lossrec_t *lr = &r->recs[i];
-        recs[i].r = lr;
-        recs[i].f = calloc(MAX_LINES, sizeof(struct lk_frame));
-        if (recs[i].f && lr->trace < r->h.ntraces)
-            recs[i].nf = frames_for(sym, r->trace_ips[lr->trace], r->trace_depth[lr->trace],
-                                    recs[i].f, MAX_LINES, 1);
+        struct rec *rc = &recs[nrecs++];
+        rc->r = *lr;
+        rc->trace = lr->trace;
+        if (lr->trace < r->h.ntraces)
+            stack_init(&rc->st, sym, r->trace_ips[lr->trace], r->trace_depth[lr->trace], 1,
+                       callers);
+        else
+            stack_init(&rc->st, sym, no_ips, 0, 1, callers);
         inuse_b += lr->bytes;
         inuse_n += lr->blocks;
     }
-    qsort(recs, r->h.nrecords, sizeof *recs, cmp_rec);
-    for (i = 0; i < r->h.nrecords; i++) {
-        const mw__leak_lossrec_t *lr = recs[i].r;
-        recs[i].suppressed = lk_supp_match(o->supp, recs[i].f, recs[i].nf, lr->kind);
+    nrecs = merge(recs, nrecs);
+    qsort(recs, nrecs, sizeof *recs, cmp_rec);
+    for (i = 0; i < nrecs; i++) {
+        const mw__leak_lossrec_t *lr = &recs[i].r;
+        recs[i].suppressed = o->supp && lk_supp_match(o->supp, stack_at, &recs[i].st, lr->kind);
         if (recs[i].suppressed) {
             sb += lr->bytes;
             sn += lr->blocks;
@@ -199,11 +374,10 @@ void lk_report_print(FILE *out, const struct lk_result *r, const struct lk_repor
         if (w && r->h.fault_code > 0)
             fprintf(out, "==%d==  %s at address 0x%llX\n", pid, w,
                     (unsigned long long)r->h.fault_addr);
-        nfault = frames_for(sym, r->fault, r->h.fault_depth, fault, MAX_LINES, 0);
-        if (nfault) {
-            /* The first fault frame is the interrupted instruction itself. */
-            print_frames(out, pid, fault, nfault);
-        }
+        /* The first fault frame is the interrupted instruction itself. */
+        stack_init(&fault, sym, r->fault, r->h.fault_depth, 0, 0);
+        nfault = stack_printed(&fault);
+        print_frames(out, pid, fault.f, nfault);
     }
     fprintf(out, "==%d== \n==%d== HEAP SUMMARY:\n", pid, pid);
     fprintf(out, "==%d==     in use at exit: %s bytes in %s blocks\n", pid,
@@ -213,9 +387,10 @@ void lk_report_print(FILE *out, const struct lk_result *r, const struct lk_repor
             lk_commas(r->h.bytes_allocated, c, sizeof c));
     fprintf(out, "==%d== \n", pid);
 
-    for (i = 0; i < r->h.nrecords; i++) {
-        const mw__leak_lossrec_t *lr = recs[i].r;
+    for (i = 0; i < nrecs; i++) {
+        const mw__leak_lossrec_t *lr = &recs[i].r;
         int counts = o->full && (o->errors & (1u << lr->kind));
+        size_t nf;
         if (recs[i].suppressed) {
             if (counts) {
                 st->supp_errors++;
@@ -236,18 +411,17 @@ void lk_report_print(FILE *out, const struct lk_result *r, const struct lk_repor
                     pid, lk_commas(lr->bytes + lr->indirect, a, sizeof a),
                     lk_commas(lr->bytes, b, sizeof b), lk_commas(lr->indirect, c, sizeof c),
                     lk_commas(lr->blocks, d, sizeof d), kind_words[lr->kind],
-                    lk_commas(i + 1, e, sizeof e), lk_commas(r->h.nrecords, f6, sizeof f6));
+                    lk_commas(i + 1, e, sizeof e), lk_commas(nrecs, f6, sizeof f6));
         else
             fprintf(out, "==%d== %s bytes in %s blocks are %s in loss record %s of %s\n", pid,
                     lk_commas(lr->bytes, a, sizeof a), lk_commas(lr->blocks, b, sizeof b),
                     kind_words[lr->kind], lk_commas(i + 1, c, sizeof c),
-                    lk_commas(r->h.nrecords, d, sizeof d));
-        print_frames(out, pid, recs[i].f, recs[i].nf);
-        for (k = 0; k < recs[i].nf; k++)
-            if (recs[i].f[k].module && !recs[i].f[k].has_debug)
-                for (size_t m = 0; m < r->h.nmodules; m++)
-                    if (r->mods[m].path == recs[i].f[k].module)
-                        nodebug[m] = 1;
+                    lk_commas(nrecs, d, sizeof d));
+        nf = stack_printed(&recs[i].st);
+        print_frames(out, pid, recs[i].st.f, nf);
+        for (k = 0; k < nf; k++)
+            if (recs[i].st.f[k].mod >= 0 && !recs[i].st.f[k].has_debug)
+                nodebug[recs[i].st.f[k].mod] = 1;
         fprintf(out, "==%d== \n", pid);
     }
 
@@ -292,9 +466,9 @@ void lk_report_print(FILE *out, const struct lk_result *r, const struct lk_repor
                 continue;
             if (!any)
                 fprintf(out, "==%d== Note: no debug info (module+offset shown) for: %s", pid,
-                        r->mods[i].path);
+                        lk_sym_module_name(sym, i));
             else
-                fprintf(out, ", %s", r->mods[i].path);
+                fprintf(out, ", %s", lk_sym_module_name(sym, i));
             any = 1;
         }
         if (any)
@@ -305,6 +479,21 @@ void lk_report_print(FILE *out, const struct lk_result *r, const struct lk_repor
                 "==%d== Note: %u thread(s) could not be stopped for the scan (signals blocked); "
                 "their stacks were scanned whole\n",
                 pid, r->h.threads_unstopped);
+    if (r->h.limits) {
+        /* The tracer's fixed tables that filled up (record.h, enum mw__leak_limit). */
+        static const char *const what[] = {
+            "too many live threads: later ones were not traced",
+            "too many threads to stop: the rest were not scanned",
+            "the block table is full: tracing stopped early",
+            "too many distinct stacks: later blocks have no stack",
+            "too many tracer mappings: some were scanned as roots",
+            "too many exited threads: some of their stacks were scanned as roots",
+            "too many loaded objects: some frames have no module",
+            "too many ranges to skip: some allocator memory was scanned as roots"};
+        for (i = 0; i < sizeof what / sizeof what[0]; i++)
+            if (r->h.limits & (1u << i))
+                fprintf(out, "==%d== Note: tracer limit reached: %s\n", pid, what[i]);
+    }
     fprintf(out, "==%d== \n", pid);
     fprintf(out, "==%d== ERROR SUMMARY: %s errors from %s contexts (suppressed: %s from %s)\n", pid,
             lk_commas(st->errors, a, sizeof a), lk_commas(st->contexts, b, sizeof b),
@@ -332,8 +521,9 @@ void lk_report_print(FILE *out, const struct lk_result *r, const struct lk_repor
             (unsigned long long)sb, (unsigned long long)sn, (unsigned long long)r->h.heur_bytes[0],
             (unsigned long long)r->h.heur_bytes[1], (unsigned long long)r->h.heur_bytes[2],
             (unsigned long long)r->h.heur_bytes[3], (unsigned long long)st->errors);
-        for (i = 0; i < r->h.nrecords; i++) {
-            const mw__leak_lossrec_t *lr = recs[i].r;
+        for (i = 0; i < nrecs; i++) {
+            const mw__leak_lossrec_t *lr = &recs[i].r;
+            size_t nf = stack_printed(&recs[i].st);
             mw__sb_printf(
                 json,
                 "%s{\"record\":%zu,\"kind\":\"%s\",\"bytes\":%llu,\"indirect_bytes\":%llu,"
@@ -341,18 +531,19 @@ void lk_report_print(FILE *out, const struct lk_result *r, const struct lk_repor
                 i ? "," : "", i + 1, kind_names[lr->kind], (unsigned long long)lr->bytes,
                 (unsigned long long)lr->indirect, (unsigned long long)lr->blocks,
                 recs[i].suppressed ? "true" : "false");
-            json_frames(json, recs[i].f, recs[i].nf);
+            json_frames(json, recs[i].st.f, nf);
             mw__sb_puts(json, "}");
         }
         mw__sb_puts(json, "]");
         if (r->h.end == MW__LEAK_END_SIGNAL) {
             mw__sb_puts(json, ",\"fault_stack\":");
-            json_frames(json, fault, nfault);
+            json_frames(json, fault.f, nfault);
         }
         mw__sb_puts(json, "}");
     }
-    for (i = 0; i < r->h.nrecords; i++)
-        free(recs[i].f);
+    for (i = 0; i < nrecs; i++)
+        stack_free(&recs[i].st);
+    stack_free(&fault);
     free(recs);
     free(nodebug);
     lk_sym_free(sym);

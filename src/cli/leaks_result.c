@@ -6,11 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct cursor {
-    const unsigned char *p, *end;
-};
-
-static int take(struct cursor *c, void *out, size_t n)
+int lk_take(struct lk_cursor *c, void *out, size_t n)
 {
     if ((size_t)(c->end - c->p) < n)
         return -1;
@@ -21,12 +17,16 @@ static int take(struct cursor *c, void *out, size_t n)
 
 int lk_result_parse(const unsigned char *buf, size_t len, struct lk_result *r)
 {
-    struct cursor c = {buf, buf + len};
+    struct lk_cursor c = {buf, buf + len};
     uint32_t i;
 
     memset(r, 0, sizeof *r);
-    if (take(&c, &r->h, sizeof r->h) < 0 || r->h.magic != MW__LEAK_MAGIC ||
-        r->h.version != MW__LEAK_VERSION)
+    /* Version 1 streams (an older tracer) end the header before limits. */
+    if (lk_take(&c, &r->h, MW__LEAK_RESULT_V1_SIZE) < 0 || r->h.magic != MW__LEAK_MAGIC ||
+        (r->h.version != 1 && r->h.version != MW__LEAK_VERSION))
+        return -EINVAL;
+    if (r->h.version > 1 && lk_take(&c, (char *)&r->h + MW__LEAK_RESULT_V1_SIZE,
+                                    sizeof r->h - MW__LEAK_RESULT_V1_SIZE) < 0)
         return -EINVAL;
     /* Each element takes at least a few bytes: bound the counts by what is left. */
     if (r->h.nmodules > len / sizeof(mw__leak_module_t) || r->h.ntraces > len / 4 ||
@@ -41,31 +41,31 @@ int lk_result_parse(const unsigned char *buf, size_t len, struct lk_result *r)
         goto bad;
     for (i = 0; i < r->h.nmodules; i++) {
         mw__leak_module_t m;
-        if (take(&c, &m, sizeof m) < 0 || m.path_len > 4096)
+        if (lk_take(&c, &m, sizeof m) < 0 || m.path_len > 4096)
             goto bad;
         r->mods[i].bias = m.bias;
         r->mods[i].lo = m.lo;
         r->mods[i].hi = m.hi;
         r->mods[i].path = malloc(m.path_len + 1);
-        if (!r->mods[i].path || take(&c, r->mods[i].path, m.path_len) < 0)
+        if (!r->mods[i].path || lk_take(&c, r->mods[i].path, m.path_len) < 0)
             goto bad;
         r->mods[i].path[m.path_len] = '\0';
     }
     for (i = 0; i < r->h.ntraces; i++) {
         uint32_t d;
-        if (take(&c, &d, sizeof d) < 0 || d > 4096)
+        if (lk_take(&c, &d, sizeof d) < 0 || d > 4096)
             goto bad;
         r->trace_depth[i] = d;
         r->trace_ips[i] = calloc(d + 1, sizeof(uint64_t));
-        if (!r->trace_ips[i] || take(&c, r->trace_ips[i], d * sizeof(uint64_t)) < 0)
+        if (!r->trace_ips[i] || lk_take(&c, r->trace_ips[i], d * sizeof(uint64_t)) < 0)
             goto bad;
     }
     for (i = 0; i < r->h.nrecords; i++) {
-        if (take(&c, &r->recs[i], sizeof r->recs[i]) < 0 || r->recs[i].kind > 3 ||
+        if (lk_take(&c, &r->recs[i], sizeof r->recs[i]) < 0 || r->recs[i].kind > 3 ||
             (r->recs[i].trace >= r->h.ntraces && r->recs[i].trace != UINT32_MAX))
             goto bad;
     }
-    if (take(&c, r->fault, r->h.fault_depth * sizeof(uint64_t)) < 0)
+    if (lk_take(&c, r->fault, r->h.fault_depth * sizeof(uint64_t)) < 0)
         goto bad;
     return 0;
 bad:
@@ -140,4 +140,18 @@ int lk_parse_kinds(const char *s, unsigned *mask)
         return -EINVAL;
     *mask = m;
     return 0;
+}
+
+void lk_command_arg(mw__sb_t *sb, const char *arg)
+{
+    const unsigned char *p;
+
+    /* As memcheck's Command: line: bytes outside printable ASCII become '_', and a space,
+     * backslash, < or > is escaped with a backslash, so the line can be pasted into a shell. */
+    for (p = (const unsigned char *)arg; *p; p++) {
+        unsigned char c = *p < 32 || *p > 127 ? '_' : *p;
+        if (strchr(" \\<>", c))
+            mw__sb_putc(sb, '\\');
+        mw__sb_putc(sb, (char)c);
+    }
 }

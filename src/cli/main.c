@@ -42,7 +42,6 @@ void mw_cli_error(const char *cmd, const char *what, const char *fmt, ...)
 
 int mw_cli_bad_option(const char *cmd, char **argv, int opt)
 {
-    extern int optind, optopt;
     const char *arg = optind > 0 ? argv[optind - 1] : "?";
 
     if (opt == ':')
@@ -103,7 +102,7 @@ static void usage(FILE *out)
     for (i = 0; i < ncommands; i++)
         fprintf(out, "  %-8s %s\n", commands[i]->name, commands[i]->summary);
     fprintf(out, "\nExit status: 0 ok, 1 findings, 2 bad usage, 3 process or file not accessible,\n"
-                 "4 internal failure; `leaks` returns the traced program's status (see "
+                 "4 internal failure; `leaks` and `gc-run` return the program's status (see "
                  "memwalk-leaks(1)).\n");
 }
 

@@ -1,9 +1,9 @@
-/* Whole-file reads and byte formatting. */
+/* Whole-file reads and exact-length transfers. */
 #include "common/common.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -55,20 +55,29 @@ fail:
     return err;
 }
 
-const char *mw__format_bytes(uint64_t bytes, char *buf, size_t len)
+/* The loop of mw__read_full and mw__write_full. */
+static int transfer(int fd, char *p, size_t len, bool writing)
 {
-    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-    double v = (double)bytes;
-    unsigned u = 0;
+    while (len) {
+        ssize_t n = writing ? write(fd, p, len) : read(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        if (n == 0)
+            return -EIO;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
 
-    if (bytes < 1024) {
-        snprintf(buf, len, "%llu B", (unsigned long long)bytes);
-        return buf;
-    }
-    while (v >= 1024.0 && u + 1 < MW__ARRAY_LEN(units)) {
-        v /= 1024.0;
-        u++;
-    }
-    snprintf(buf, len, v < 10.0 ? "%.1f %s" : "%.0f %s", v, units[u]);
-    return buf;
+int mw__read_full(int fd, void *buf, size_t len)
+{
+    return transfer(fd, buf, len, false);
+}
+
+int mw__write_full(int fd, const void *buf, size_t len)
+{
+    return transfer(fd, (char *)buf, len, true);
 }

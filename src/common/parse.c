@@ -6,17 +6,6 @@
 #include <limits.h>
 #include <string.h>
 
-int mw__hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Accumulates digits of one base; stops at the first non-digit. */
 static int parse_digits(const char *s, unsigned base, const char **end, uint64_t *out)
 {

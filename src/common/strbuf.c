@@ -71,38 +71,6 @@ void mw__sb_printf(mw__sb_t *sb, const char *fmt, ...)
     va_end(ap);
 }
 
-void mw__sb_json_str(mw__sb_t *sb, const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-
-    mw__sb_putc(sb, '"');
-    for (; *p; p++) {
-        switch (*p) {
-        case '"':
-            mw__sb_puts(sb, "\\\"");
-            break;
-        case '\\':
-            mw__sb_puts(sb, "\\\\");
-            break;
-        case '\n':
-            mw__sb_puts(sb, "\\n");
-            break;
-        case '\t':
-            mw__sb_puts(sb, "\\t");
-            break;
-        case '\r':
-            mw__sb_puts(sb, "\\r");
-            break;
-        default:
-            if (*p < 0x20)
-                mw__sb_printf(sb, "\\u%04x", *p);
-            else
-                mw__sb_putc(sb, (char)*p);
-        }
-    }
-    mw__sb_putc(sb, '"');
-}
-
 void mw__sb_xml_str(mw__sb_t *sb, const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;

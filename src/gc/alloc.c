@@ -57,11 +57,12 @@ static inline void *cursor_pop(struct mw__gc_cursor *c)
 }
 
 /* The fast path: a TLS load, a table load, the cursor word, one multiplication; nothing but the
- * empty-cursor test branches. */
+ * empty-cursor test branches. (fast_limit is MW__GC_SMALL_MAX + 1, or 0 to send every call to the
+ * slow path.) */
 #define FAST_PATH(n, kind)                                                        \
     do {                                                                          \
         struct mw__gc_thread *t_ = mw__gc_self;                                   \
-        if (MW__GC_LIKELY(t_ != NULL && (n) <= MW__GC_SMALL_MAX)) {               \
+        if (MW__GC_LIKELY(t_ != NULL && (n) < mw__gc.fast_limit)) {               \
             struct mw__gc_cursor *c_ =                                            \
                 &t_->cur[kind][mw__gc.class_of[((n) + MW__GC_GRANULE - 1) >> 4]]; \
             uint64_t b_ = c_->bits;                                               \
@@ -492,6 +493,8 @@ void *mw__gc_alloc_slow(size_t n, int kind)
     struct mw__gc_thread *t = mw__gc_me();
     void *p;
 
+    if (MW__GC_UNLIKELY(mw__gc.opt.collect_every))
+        mw__gc_every_tick();
     if (n <= MW__GC_SMALL_MAX)
         p = alloc_small(t, n, kind & 1);
     else
@@ -645,11 +648,16 @@ static void free_slot_relist(struct mw__gc_normal *n, unsigned head, int kind, u
         mw__gc_sweep_push(kind, cls, mw__gc_block_addr(n, head));
 }
 
+int mw__gc_find_live(uintptr_t v, struct mw__gc_ref *r)
+{
+    return mw__gc_find(v, r) && !held_by_cursor(r);
+}
+
 /* Finds the live object p starts, or reports the misuse (what names the call) and aborts. Lock
  * held. */
 static void find_start(void *p, const char *what, struct mw__gc_ref *r)
 {
-    if (!mw__gc_find((uintptr_t)p, r) || r->start != (uintptr_t)p || held_by_cursor(r))
+    if (!mw__gc_find_live((uintptr_t)p, r) || r->start != (uintptr_t)p)
         mw__gc_fatal("%s(%p): not the start of a live collected object (freed twice, or never "
                      "returned by the collector)",
                      what, p);
@@ -661,6 +669,7 @@ static void free_locked(struct mw__gc_ref *r)
     if (mw__gc_queue_holds(r->start, r->start + r->size))
         mw__gc_fatal("mw_gc_free(%p): the object's finalizer is about to run", (void *)r->start);
     mw__gc_finalize_forget(r->start);
+    mw__gc_uncollectable_forget(r->start);
     mw__gc.stats.freed_bytes += r->size;
     if (!r->pd) {
         uncount(r->size);
@@ -732,6 +741,7 @@ void *mw_gc_realloc(void *p, size_t n)
 {
     struct mw__gc_ref r;
     void *q;
+    int uncollectable;
 
     if (!p)
         return mw_gc_malloc(n);
@@ -742,6 +752,7 @@ void *mw_gc_realloc(void *p, size_t n)
     mw__gc_me();
     mw__gc_lock();
     find_start(p, "mw_gc_realloc", &r);
+    uncollectable = mw__gc_uncollectable_has(r.start);
     mw__gc_unlock();
     if (n <= r.size && (n > r.size / 2 || r.size <= MW__GC_GRANULE)) {
         /* Fits: keep it, and clear what was cut off so growing again reads zeros. */
@@ -749,7 +760,9 @@ void *mw_gc_realloc(void *p, size_t n)
             memset((char *)p + n, 0, r.size - n);
         return p;
     }
-    if (!r.pd ? (r.chunk->flags & MW__GC_OFF_PAGE) : (r.pd->flags & MW__GC_OFF_PAGE_LARGE))
+    if (uncollectable)
+        q = r.atomic ? mw_gc_malloc_atomic_uncollectable(n) : mw_gc_malloc_uncollectable(n);
+    else if (!r.pd ? (r.chunk->flags & MW__GC_OFF_PAGE) : (r.pd->flags & MW__GC_OFF_PAGE_LARGE))
         q = mw__gc_alloc_slow(n, r.atomic | OFF_PAGE);
     else
         q = r.atomic ? mw_gc_malloc_atomic(n) : mw_gc_malloc(n);

@@ -56,6 +56,7 @@ static void forget(struct mw__gc_fin *f)
     f->obj = DELETED;
     f->fn = NULL;
     f->ctx = NULL;
+    f->flags = 0;
     mw__gc.fin_count--;
 }
 
@@ -71,7 +72,8 @@ int mw__gc_finalize_has(uintptr_t obj)
     return lookup(obj) != NULL;
 }
 
-int mw_gc_set_finalizer(void *p, mw_gc_finalizer_fn fn, void *ctx)
+int mw_gc_replace_finalizer(void *p, mw_gc_finalizer_fn fn, void *ctx, unsigned flags,
+                            mw_gc_finalizer_fn *old_fn, void **old_ctx)
 {
     struct mw__gc_ref r;
     struct mw__gc_fin *f;
@@ -79,6 +81,8 @@ int mw_gc_set_finalizer(void *p, mw_gc_finalizer_fn fn, void *ctx)
     size_t i;
     int ret = 0;
 
+    if (flags & ~(unsigned)MW_GC_FINALIZE_UNORDERED)
+        return -EINVAL;
     mw__gc_me();
     mw__gc_lock();
     if (!p || !mw__gc_find(obj, &r) || r.start != obj) {
@@ -86,6 +90,10 @@ int mw_gc_set_finalizer(void *p, mw_gc_finalizer_fn fn, void *ctx)
         goto out;
     }
     f = lookup(obj);
+    if (old_fn)
+        *old_fn = f ? f->fn : NULL;
+    if (old_ctx)
+        *old_ctx = f ? f->ctx : NULL;
     if (!fn) {
         if (f)
             forget(f);
@@ -94,6 +102,7 @@ int mw_gc_set_finalizer(void *p, mw_gc_finalizer_fn fn, void *ctx)
     if (f) {
         f->fn = fn;
         f->ctx = ctx;
+        f->flags = flags;
         goto out;
     }
     if ((mw__gc.fin_used + 1) * 2 > mw__gc.fin_cap &&
@@ -111,10 +120,16 @@ int mw_gc_set_finalizer(void *p, mw_gc_finalizer_fn fn, void *ctx)
     mw__gc.fin[i].obj = obj;
     mw__gc.fin[i].fn = fn;
     mw__gc.fin[i].ctx = ctx;
+    mw__gc.fin[i].flags = flags;
     mw__gc.fin_count++;
 out:
     mw__gc_unlock();
     return ret;
+}
+
+int mw_gc_set_finalizer(void *p, mw_gc_finalizer_fn fn, void *ctx)
+{
+    return mw_gc_replace_finalizer(p, fn, ctx, 0, NULL, NULL);
 }
 
 static int is_marked(uintptr_t obj, struct mw__gc_ref *r)
@@ -122,22 +137,21 @@ static int is_marked(uintptr_t obj, struct mw__gc_ref *r)
     return mw__gc_find(obj, r) && (r->alloc[4] & r->mask);
 }
 
-/* After marking from the roots: a finalizable object nothing marked is due, unless another due
- * object reaches it (then it waits for that one's finalizer). Everything a due object reaches is
+/* A finalizable object nothing marked is due, unless another due object reaches it (then it waits
+ * for that one's finalizer; an unordered one delays nobody). Everything a due object reaches is
  * kept, and so is the object itself, until its finalizer ran. */
-void mw__gc_finalize_mark(void)
+static void decide(void)
 {
     struct mw__gc_ref r;
-    size_t i, cap = mw__gc.fin_cap;
+    size_t i, first, cap = mw__gc.fin_cap;
     struct mw__gc_vec *q = &mw__gc.fin_queue;
 
-    if (!mw__gc.fin_count)
-        return;
-    /* Pass 1: mark from the contents of each unmarked finalizable object, the object itself
-     * excepted (a pointer to itself must not keep it). */
+    /* Pass 1: mark from the contents of each unmarked ordered finalizable object, the object
+     * itself excepted (a pointer to itself must not keep it). */
     for (i = 0; i < cap; i++) {
         uintptr_t obj = mw__gc.fin[i].obj;
-        if (obj <= DELETED || !mw__gc_find(obj, &r) || (r.alloc[4] & r.mask))
+        if (obj <= DELETED || (mw__gc.fin[i].flags & MW_GC_FINALIZE_UNORDERED) ||
+            !mw__gc_find(obj, &r) || (r.alloc[4] & r.mask))
             continue;
         r.alloc[4] |= r.mask;
         if (!r.atomic) {
@@ -146,7 +160,9 @@ void mw__gc_finalize_mark(void)
         }
         r.alloc[4] &= ~r.mask;
     }
-    /* Pass 2: what is still unmarked is due. */
+    /* Pass 2: what is still unmarked is due; all of it, before any is marked (an unordered
+     * object reaching another due one must not save it). */
+    first = q->len;
     for (i = 0; i < cap; i++) {
         struct mw__gc_fin *f = &mw__gc.fin[i];
         if (f->obj <= DELETED || is_marked(f->obj, &r))
@@ -154,10 +170,26 @@ void mw__gc_finalize_mark(void)
         if (mw__gc_vec_reserve(q, sizeof *f, q->len + 1) < 0)
             continue; /* try again next time */
         MW__GC_VEC_AT(q, struct mw__gc_fin, q->len++) = *f;
-        mw__gc_mark_object(f->obj, 1);
-        mw__gc_mark_drain();
         forget(f);
     }
+    /* Pass 3: the due objects, and all they reach, live until their finalizers ran. */
+    for (i = first; i < q->len; i++) {
+        mw__gc_mark_object(MW__GC_VEC_AT(q, struct mw__gc_fin, i).obj, 1);
+        mw__gc_mark_drain();
+    }
+    mw__gc_mark_finish_overflow();
+}
+
+/* After marking from the roots: the roots the program does not hold (uncollectable objects), the
+ * weak links that break before finalization, the finalizers that became due, then the weak links
+ * that break after it. */
+void mw__gc_finalize_mark(void)
+{
+    mw__gc_uncollectable_mark();
+    mw__gc_weak_clear(0);
+    if (mw__gc.fin_count)
+        decide();
+    mw__gc_weak_clear(1);
 }
 
 int mw__gc_queue_holds(uintptr_t lo, uintptr_t hi)

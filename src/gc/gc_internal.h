@@ -29,7 +29,6 @@
 #define MEMWALK_GC_INTERNAL_H
 
 #include <pthread.h>
-#include <semaphore.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -168,6 +167,8 @@ struct mw__gc_thread {
     uintptr_t tls_lo[8], tls_hi[8];
     volatile uintptr_t stop_sp; /* stack pointer while stopped for a collection */
     uintptr_t entry_sp;         /* where the collecting thread entered the collector */
+    uint32_t ack;               /* the world epoch it last stopped for (stop_sp is valid then) */
+    uint32_t probed;            /* stop_world: what the last look at it found (enum in thread.c) */
 };
 
 /* A growable array in mmap'd memory. */
@@ -190,6 +191,7 @@ struct mw__gc_fin {
     uintptr_t obj; /* 0 empty, 1 deleted */
     mw_gc_finalizer_fn fn;
     void *ctx;
+    unsigned flags; /* enum mw_gc_finalizer_flags */
 };
 
 struct mw__gc_mse {
@@ -200,6 +202,49 @@ struct mw__gc_options {
     int stats, verbose, disable, poison, signal, check;
     uint64_t growth, min_alloc, small_growth, min_heap, max_heap, unmap_after, mark_stack,
         ignore_off_page;
+    uint64_t collect_every; /* 0, or collect at every N-th allocation call (control.c) */
+    uint64_t markers, stop_timeout;
+};
+
+/* One marker's mark stack during a parallel mark phase (mark.c). The owner pushes and pops at
+ * its top without synchronisation; the entries [head, split) are public: another marker with no
+ * work takes some from head up, holding lock. Only the owner moves split, holding lock: up to
+ * publish the older half of its entries when markers are idle, down to take public entries back
+ * when its own part ran out. */
+struct mw__gc_marker {
+    struct mw__gc_vec *stack; /* marker 0 (the collecting thread): &mw__gc.mark_stack */
+    struct mw__gc_vec own;
+    uint64_t marked;
+    uint32_t seen_gen; /* helper: the last phase it looked at */
+    int lock __attribute__((aligned(64)));
+    size_t head, split;
+} __attribute__((aligned(64)));
+
+/* Parallel marking: helper threads, started before the world stops, that wait on gen between
+ * phases. state counts the markers in the phase (bits 0..15), the idle ones (16..31) and says
+ * when all were idle at once (bit 32: the phase is over); every marker reads it once per object,
+ * so it has a cache line of its own. */
+struct mw__gc_markers {
+    unsigned n;              /* markers wanted (MEMWALK_GC_MARKERS or the CPUs), 1 = no helpers */
+    unsigned started;        /* helper threads running */
+    int use;                 /* this collection marks in parallel */
+    uint32_t gen;            /* bumped to start a phase */
+    uint32_t left;           /* helpers that finished the phase */
+    struct mw__gc_marker *m; /* n of them, mmap'd */
+    uint64_t phases, steals; /* parallel phases run, steals that took entries (for the tests) */
+    uint64_t state __attribute__((aligned(64)));
+    char pad[56];
+    uint32_t work __attribute__((aligned(64))); /* bumped when entries become public or the
+                                                 * phase ends: idle markers sleep on it */
+    uint32_t sleepers;
+};
+
+/* The value a thread started by mw_gc_pthread_create returned, kept alive until it is joined
+ * (mw_gc_pthread_join) or detached. */
+struct mw__gc_exit_rec {
+    pthread_t id;
+    void *result;
+    int state; /* enum in thread.c */
 };
 
 /* All of the collector's mutable globals. The data-root scan skips this struct. */
@@ -210,6 +255,8 @@ struct mw__gc_state {
     int ever_attached;
     pthread_mutex_t lock;
     struct mw__gc_options opt;
+    size_t fast_limit; /* sizes below it take the fast path: 0 while every allocation must reach
+                        * the slow path (MEMWALK_GC_COLLECT_EVERY) */
     uint8_t class_of[MW__GC_SMALL_MAX / MW__GC_GRANULE + 1];
     uint32_t class_size[MW__GC_NCLASSES];
     uint8_t class_pages[MW__GC_NCLASSES];
@@ -238,7 +285,7 @@ struct mw__gc_state {
     struct mw__gc_thread *threads;
     int nthreads;
     pthread_key_t key;
-    sem_t ack;
+    uint32_t acked;          /* bumped by each stopped thread (a futex the collector waits on) */
     volatile uint32_t world; /* odd while the world is stopped */
 
     /* marking */
@@ -264,6 +311,12 @@ struct mw__gc_state {
     mw_gc_stats_t stats;
     mw_gc_oom_fn oom;
     int collecting;
+
+    /* thread.c: the lock holder's cancellation state, threads started by mw_gc_pthread_create */
+    int lock_cancel;
+    struct mw__gc_vec exits; /* struct mw__gc_exit_rec */
+    /* mark.c: parallel marking */
+    struct mw__gc_markers mk;
 };
 
 /* Hidden: reached without a GOT load even in the shared library. */
@@ -303,6 +356,9 @@ struct mw__gc_ref {
 
 /* Finds the allocated object containing v. Returns 1 and fills *r, or 0. */
 int mw__gc_find(uintptr_t v, struct mw__gc_ref *r);
+/* The same, without the slots a cursor holds (freed ones among them, whose alloc bit stays set
+ * until they are handed out again): what the program may still use. Lock held. */
+int mw__gc_find_live(uintptr_t v, struct mw__gc_ref *r);
 
 static inline uintptr_t mw__gc_block_addr(struct mw__gc_normal *n, unsigned head)
 {
@@ -406,15 +462,23 @@ void mw__gc_init_classes(void);
 
 /* ---- mark.c ---------------------------------------------------------------------------------- */
 void mw__gc_mark_range(uintptr_t lo, uintptr_t hi);
+/* Pushes a root range for the mark phase of mw__gc_mark_roots (marked with the other roots,
+ * in parallel when the collection uses helpers). */
+void mw__gc_push_root(uintptr_t lo, uintptr_t hi);
 int mw__gc_mark_object(uintptr_t v, int count);
 void mw__gc_mark_drain(void);
 void mw__gc_mark_roots(struct mw__gc_thread *self);
 void mw__gc_mark_reserved(void);
 void mw__gc_mark_finish_overflow(void);
 void mw__gc_roots_snapshot(void);
+/* Before the world stops: starts the helper markers this collection wants (thread creation may
+ * take locks a stopped thread holds). */
+void mw__gc_markers_prepare(void);
+/* In a forked child: the helpers did not follow. */
+void mw__gc_markers_forget(void);
 
 /* ---- stack.c --------------------------------------------------------------------------------- */
-/* Marks from the stack of thread t, whose stack pointer is sp (see mw__scan_stack_ranges). */
+/* Pushes the stack of thread t, whose stack pointer is sp, as roots (see mw__scan_stack_ranges). */
 void mw__gc_mark_stack(struct mw__gc_thread *t, uintptr_t sp);
 
 /* ---- collect.c ------------------------------------------------------------------------------- */
@@ -434,7 +498,7 @@ int mw__gc_queue_holds(uintptr_t lo, uintptr_t hi);
 struct mw__gc_thread *mw__gc_attach(void);
 void mw__gc_lock(void);
 void mw__gc_unlock(void);
-/* Stops every other registered thread (their stop_sp set); returns the number stopped. */
+/* Stops every other registered thread (their stop_sp set); never waits forever (see thread.c). */
 void mw__gc_stop_world(void);
 void mw__gc_start_world(void);
 void mw__gc_threads_init(void);
@@ -443,6 +507,50 @@ void mw__gc_threads_init(void);
 void mw__gc_options_read(struct mw__gc_options *o);
 void mw__gc_init(void);
 int mw__gc_heap_contains(const void *addr);
+
+/* ---- addrmap.c: address -> word tables for the API's side tables ---------------------------- */
+/* Open addressing in mmap'd memory (never a root by itself). Keys are addresses > 1; 0 marks an
+ * empty slot, 1 a deleted one. Lock held for every call. */
+struct mw__gc_pair {
+    uintptr_t key, val;
+};
+
+struct mw__gc_map {
+    struct mw__gc_pair *slot;
+    size_t cap;   /* slots, a power of two (0 before the first insertion) */
+    size_t used;  /* slots not empty: live and deleted */
+    size_t count; /* live keys */
+};
+
+#define MW__GC_MAP_DELETED ((uintptr_t)1)
+
+/* The pair of key, or NULL. */
+struct mw__gc_pair *mw__gc_map_find(const struct mw__gc_map *m, uintptr_t key);
+/* The pair of key, added with val 0 when missing (*added says which); NULL when out of memory.
+ * Pointers to pairs are invalid after an addition. */
+struct mw__gc_pair *mw__gc_map_put(struct mw__gc_map *m, uintptr_t key, int *added);
+void mw__gc_map_del(struct mw__gc_map *m, struct mw__gc_pair *p);
+
+/* ---- uncollectable.c: objects that are roots until freed ------------------------------------- */
+/* Lock held. Whether obj (an object start) is uncollectable; forgets it (mw_gc_free); marks every
+ * uncollectable object and what it reaches (a collection, after the roots). */
+int mw__gc_uncollectable_has(uintptr_t obj);
+void mw__gc_uncollectable_forget(uintptr_t obj);
+void mw__gc_uncollectable_mark(void);
+/* The table itself, a root range (empty when there is none): marking pushes it with the other
+ * roots, so what uncollectable objects reach is marked in parallel too. */
+void mw__gc_uncollectable_range(uintptr_t *lo, uintptr_t *hi);
+
+/* ---- weak.c: weak links ---------------------------------------------------------------------- */
+/* During a collection, after marking: phase 0 (before finalization) clears the links whose object
+ * is unmarked; phase 1 (after) clears the long ones and forgets the links held by dead objects. */
+void mw__gc_weak_clear(int phase);
+
+/* ---- control.c: collect-every, warnings ------------------------------------------------------ */
+/* Called by each allocation that reaches the slow path while MEMWALK_GC_COLLECT_EVERY is set. */
+void mw__gc_every_tick(void);
+/* The handler of mw_gc_set_warn_handler, or NULL. */
+extern mw_gc_warn_fn mw__gc_warn_handler __attribute__((visibility("hidden")));
 
 static inline struct mw__gc_thread *mw__gc_me(void)
 {

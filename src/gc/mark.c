@@ -1,65 +1,190 @@
-/* Marking: the explicit mark stack, the word loop that tests candidate pointers, the roots, and
- * the recovery from a mark-stack overflow (rescan of the marked objects). */
+/* Marking: the mark stacks, the word loop that tests candidate pointers, parallel marking with
+ * helper threads that steal from each other's stacks, the roots, and the recovery from a
+ * mark-stack overflow (rescan of the marked objects). */
 #include "gc/gc_internal.h"
 
+#include <errno.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "scan/scan.h"
 
 #define INITIAL_STACK 4096 /* entries */
+/* A collection marks in parallel only when the heap is at least this big: below, waking the
+ * helpers costs more than they save. */
+#define PAR_MIN_HEAP ((uint64_t)4 << 20)
+#define MAX_MARKERS  256
 
-/* Makes room for at least one more entry. Returns 0, or -1 when the stack may not grow: the
- * caller then drops the entry (its object stays marked) and the overflow pass rescans. */
-static int stack_grow(void)
+/* Makes room in s for at least one more entry. Returns 0, or -1 when the stack may not grow
+ * (MEMWALK_GC_MARK_STACK, or no memory): the caller then drops an object's entry (the object
+ * stays marked), sets overflowed, and the overflow pass rescans. */
+static int stack_grow(struct mw__gc_vec *s)
 {
-    struct mw__gc_vec *s = &mw__gc.mark_stack;
     size_t want = s->cap ? s->cap * 2 : INITIAL_STACK;
     size_t max = mw__gc.opt.mark_stack;
 
     if (max) {
-        if (s->cap >= max) {
-            mw__gc.overflowed = 1;
+        if (s->cap >= max)
             return -1;
-        }
         if (want > max)
             want = max;
     }
-    if (mw__gc_vec_reserve(s, sizeof(struct mw__gc_mse), want) < 0) {
-        mw__gc.overflowed = 1;
+    if (mw__gc_vec_reserve(s, sizeof(struct mw__gc_mse), want) < 0)
         return -1;
-    }
     if (max && s->cap > max)
         s->cap = max; /* the mapping may round up: honour the limit exactly */
     return 0;
+}
+
+static void overflow(void)
+{
+    __atomic_store_n(&mw__gc.overflowed, 1, __ATOMIC_RELAXED);
 }
 
 static void push(uintptr_t lo, uintptr_t hi)
 {
     struct mw__gc_vec *s = &mw__gc.mark_stack;
 
-    if (s->len == s->cap && stack_grow() < 0)
+    if (s->len == s->cap && stack_grow(s) < 0) {
+        overflow();
         return;
+    }
     MW__GC_VEC_AT(s, struct mw__gc_mse, s->len).lo = lo;
     MW__GC_VEC_AT(s, struct mw__gc_mse, s->len).hi = hi;
     s->len++;
 }
 
-/* A candidate in a huge mapping: marks it; returns 1 when it must be scanned. */
-static int __attribute__((noinline)) mark_huge(uintptr_t e, uintptr_t v, uint64_t *marked)
+/* Pushes a root range (word-aligned inward). A root range is not an object the overflow pass
+ * would find again, so it is never dropped: a full stack is drained first. */
+static void push_root(uintptr_t lo, uintptr_t hi)
+{
+    struct mw__gc_vec *s = &mw__gc.mark_stack;
+
+    lo = (lo + sizeof(uintptr_t) - 1) & ~(uintptr_t)(sizeof(uintptr_t) - 1);
+    hi &= ~(uintptr_t)(sizeof(uintptr_t) - 1);
+    if (lo >= hi)
+        return;
+    if (s->len == s->cap && stack_grow(s) < 0) {
+        mw__gc_mark_drain();
+        if (!s->cap)
+            mw__gc_fatal("out of memory for the mark stack");
+    }
+    push(lo, hi);
+}
+
+/* ---- the parallel phase's bookkeeping ------------------------------------------------------- */
+
+#define ST_JOINED ((uint64_t)1)
+#define ST_IDLE   ((uint64_t)1 << 16)
+#define ST_DONE   ((uint64_t)1 << 32)
+#define ST_COUNT  ((uint64_t)0xffff)
+
+static inline unsigned st_joined(uint64_t s)
+{
+    return (unsigned)(s & ST_COUNT);
+}
+
+static inline unsigned st_idle(uint64_t s)
+{
+    return (unsigned)((s >> 16) & ST_COUNT);
+}
+
+static void cpu_relax(unsigned *spins)
+{
+    /* Spin a little, then give the CPU away: the machine may have fewer free cores than markers,
+     * and a marker that holds a lock must get to run. */
+    if (++*spins < 64) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#elif defined(__aarch64__)
+        __asm__ volatile("yield");
+#endif
+    } else {
+        sched_yield();
+    }
+}
+
+static void marker_lock(struct mw__gc_marker *m)
+{
+    unsigned spins = 0;
+
+    while (__atomic_exchange_n(&m->lock, 1, __ATOMIC_ACQUIRE))
+        while (__atomic_load_n(&m->lock, __ATOMIC_RELAXED))
+            cpu_relax(&spins);
+}
+
+static void marker_unlock(struct mw__gc_marker *m)
+{
+    __atomic_store_n(&m->lock, 0, __ATOMIC_RELEASE);
+}
+
+static long futex(uint32_t *addr, int op, uint32_t val)
+{
+    return syscall(SYS_futex, addr, op, val, NULL, NULL, 0);
+}
+
+/* Tells idle markers asleep in idle_wait that there is something to look at. */
+static void wake_idle(void)
+{
+    /* Sequentially consistent with idle_wait's: either the sleeper sees the new count, or this
+     * sees the sleeper. */
+    __atomic_add_fetch(&mw__gc.mk.work, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&mw__gc.mk.sleepers, __ATOMIC_SEQ_CST))
+        futex(&mw__gc.mk.work, FUTEX_WAKE_PRIVATE, INT32_MAX);
+}
+
+/* ---- the mark loop -------------------------------------------------------------------------- */
+
+/* Every candidate word that fell inside the heap's address range [heap_lo, heap_hi) but on no
+ * allocated object ends here (a window of the range no chunk covers, a free page, a chunk header,
+ * the unused tail of a block, a free slot, outside a huge object): the one place for a policy on
+ * false pointers. It runs in every marker at once during a parallel phase. */
+static inline __attribute__((always_inline)) void candidate_miss(uintptr_t value)
+{
+    (void)value;
+}
+
+/* A candidate in a huge mapping: marks it; returns 1 when this call marked it. Out of line:
+ * rare, and the mark loop stays small. */
+static inline __attribute__((always_inline)) int mark_huge_(uintptr_t e, uintptr_t v, const int par)
 {
     struct mw__gc_chunk *c = (struct mw__gc_chunk *)(e & ~(MW__GC_CHUNK - 1));
 
-    if (!mw__gc_huge_hit(c, v) || (c->bits[4] & 1))
+    /* a freed mapping kept reserved, or past the first page of an ignore-off-page object: the
+     * same test (and black-listing) in every marker */
+    if (!mw__gc_huge_hit(c, v)) {
+        candidate_miss(v);
+        return 0;
+    }
+    if (par)
+        return !(__atomic_load_n(&c->bits[4], __ATOMIC_RELAXED) & 1) &&
+               !(__atomic_fetch_or(&c->bits[4], 1, __ATOMIC_RELAXED) & 1);
+    if (c->bits[4] & 1)
         return 0;
     c->bits[4] |= 1;
-    *marked += c->obj_size;
-    return !(c->flags & MW__GC_ATOMIC);
+    return 1;
+}
+
+static int __attribute__((noinline)) mark_huge(uintptr_t e, uintptr_t v)
+{
+    return mark_huge_(e, v, 0);
+}
+
+static int __attribute__((noinline)) mark_huge_par(uintptr_t e, uintptr_t v)
+{
+    return mark_huge_(e, v, 1);
 }
 
 #define RING 32 /* objects in flight between their prefetch and their scan */
 #define CAND 8  /* candidate pointers between the prefetch of their descriptor and their test */
 
-/* The mark stack as the drain loop holds it, in registers. */
+/* The mark stack as the drain loop holds it, in registers. In a parallel phase the entries
+ * below the marker's split are public, and top never goes below split. */
 struct drain {
     struct mw__gc_vec *s;
     struct mw__gc_mse *st;
@@ -67,24 +192,60 @@ struct drain {
     uint64_t marked;
 };
 
-static inline __attribute__((always_inline)) void push_obj(struct drain *d, uintptr_t lo,
-                                                           uintptr_t hi)
+/* A parallel phase's stack is full: the slots below head that other markers emptied are
+ * reclaimed when they are many (or when the stack may not grow). Returns 0, or -1 when the
+ * entry must be dropped. */
+static int __attribute__((noinline)) make_room_par(struct drain *d, struct mw__gc_marker *mk)
 {
-    if (MW__GC_UNLIKELY(d->top == d->cap)) {
-        d->s->len = d->top;
-        if (stack_grow() < 0)
-            return; /* dropped: the object is marked, the overflow pass rescans it */
+    size_t head;
+    int r = 0;
+
+    marker_lock(mk);
+    head = mk->head;
+    if (head < d->cap / 4 && stack_grow(d->s) == 0) {
         d->st = d->s->data;
         d->cap = d->s->cap;
+    } else if (head > 0) {
+        memmove(d->st, d->st + head, (d->top - head) * sizeof *d->st);
+        d->top -= head;
+        __atomic_store_n(&mk->split, mk->split - head, __ATOMIC_RELAXED);
+        __atomic_store_n(&mk->head, 0, __ATOMIC_RELAXED);
+    } else {
+        overflow();
+        r = -1;
+    }
+    marker_unlock(mk);
+    return r;
+}
+
+static inline __attribute__((always_inline)) void
+push_obj(struct drain *d, struct mw__gc_marker *mk, uintptr_t lo, uintptr_t hi, const int par)
+{
+    if (MW__GC_UNLIKELY(d->top == d->cap)) {
+        if (par) {
+            if (make_room_par(d, mk) < 0)
+                return; /* dropped: the object is marked, the overflow pass rescans it */
+        } else {
+            /* d does not escape here: the single-threaded loop keeps it in registers */
+            d->s->len = d->top;
+            if (stack_grow(d->s) < 0) {
+                overflow();
+                return;
+            }
+            d->st = d->s->data;
+            d->cap = d->s->cap;
+        }
     }
     d->st[d->top].lo = lo;
     d->st[d->top].hi = hi;
     d->top++;
 }
 
-/* Marks the object that v points into, in normal chunk n, and queues it for scanning. */
-static inline __attribute__((always_inline)) void mark_small(struct drain *d, uintptr_t v,
-                                                             struct mw__gc_normal *n)
+/* Marks the object that v points into, in normal chunk n, and queues it for
+ * scanning. In a parallel phase the mark bit is set atomically: the marker that sets it scans. */
+static inline __attribute__((always_inline)) void mark_small(struct drain *d,
+                                                             struct mw__gc_marker *mk, uintptr_t v,
+                                                             struct mw__gc_normal *n, const int par)
 {
     const struct mw__gc_pd *pd = &n->pd[mw__gc_page_of(v)];
     uintptr_t base, start;
@@ -93,29 +254,81 @@ static inline __attribute__((always_inline)) void mark_small(struct drain *d, ui
 
     if (pd->kind < MW__GC_SMALL) {
         if (pd->kind == MW__GC_FREE)
-            mw__gc_black_list(n, v);
+            mw__gc_black_list(n, v); /* atomic: several markers may store the same epoch */
+        candidate_miss(v);
         return;
     }
     base = mw__gc_block_addr(n, pd->head);
     slot = (unsigned)(((uint64_t)(v - base) * pd->recip) >> 32);
-    if (slot >= pd->nslots)
+    if (slot >= pd->nslots) {
+        candidate_miss(v);
         return;
+    }
     w = mw__gc_group(n, pd->head, slot >> 6);
     m = (uint64_t)1 << (slot & 63);
-    if (!(w[0] & m) || (w[4] & m))
+    if (!(w[0] & m) || (par ? __atomic_load_n(&w[4], __ATOMIC_RELAXED) : w[4]) & m) {
+        if (!(w[0] & m))
+            candidate_miss(v);
         return;
-    w[4] |= m;
+    }
+    if (par) {
+        if (__atomic_fetch_or(&w[4], m, __ATOMIC_RELAXED) & m)
+            return; /* another marker set it first: it scans the object */
+    } else {
+        w[4] |= m;
+    }
     d->marked += pd->size;
     if (pd->flags & MW__GC_ATOMIC)
         return;
     start = base + (uintptr_t)slot * pd->size;
-    push_obj(d, start, start + pd->size);
+    push_obj(d, mk, start, start + pd->size, par);
 }
 
-void mw__gc_mark_drain(void)
+/* Publishes the older half of this marker's own entries (or the upper half of its only entry, a
+ * long range) for idle markers to take. */
+static void __attribute__((noinline)) publish(struct drain *d, struct mw__gc_marker *mk)
 {
-    struct drain d = {&mw__gc.mark_stack, mw__gc.mark_stack.data, mw__gc.mark_stack.len,
-                      mw__gc.mark_stack.cap, 0};
+    marker_lock(mk);
+    if (mk->head == mk->split) {
+        size_t split = mk->split, own = d->top - split;
+        if (own == 1 && d->top < d->cap) {
+            struct mw__gc_mse e = d->st[split];
+            uintptr_t mid = e.lo + ((e.hi - e.lo) / 2 & ~(uintptr_t)(MW__GC_SCAN_SLICE - 1));
+            if (mid > e.lo && mid < e.hi) {
+                d->st[split].lo = mid; /* the public upper half */
+                d->st[split + 1].lo = e.lo;
+                d->st[split + 1].hi = mid;
+                d->top++;
+                own = 2;
+            }
+        }
+        if (own >= 2)
+            __atomic_store_n(&mk->split, split + own / 2, __ATOMIC_RELAXED);
+    }
+    marker_unlock(mk);
+    wake_idle();
+}
+
+/* Whether this marker should publish some of its entries now that markers are idle: it has
+ * none public, and two entries or one long range of its own. */
+static inline int publishable(const struct drain *d, const struct mw__gc_marker *mk)
+{
+    size_t split, own;
+
+    if (!mk)
+        return 0;
+    split = mk->split;
+    own = d->top - split;
+    return own && __atomic_load_n(&mk->head, __ATOMIC_RELAXED) == split &&
+           (own >= 2 || d->st[split].hi - d->st[split].lo >= 2 * MW__GC_SCAN_SLICE);
+}
+
+/* Scans until the stack (its own part, in a parallel phase), the ring and the pending
+ * candidates are all empty. One body for both cases: with par a constant 0 the compiler leaves
+ * out every parallel branch. */
+static inline __attribute__((always_inline)) void
+drain_loop(struct drain *d, struct mw__gc_marker *mk, const int par)
+{
     /* Two scalar arrays, not an array of pairs: a pair copied with one 16-byte load would not
      * be forwarded from the two 8-byte stores that pushed it, and stall. */
     uintptr_t ring_lo[RING], ring_hi[RING], cand_v[CAND];
@@ -126,18 +339,21 @@ void mw__gc_mark_drain(void)
     for (;;) {
         uintptr_t p, end;
 
+        if (par && MW__GC_UNLIKELY(st_idle(__atomic_load_n(&mw__gc.mk.state, __ATOMIC_RELAXED))) &&
+            publishable(d, mk))
+            publish(d, mk);
         /* Move objects from the stack to the ring, prefetching each: by the time one is
          * scanned, RING - 1 others were, and its cache lines have had time to arrive. */
-        while (rn < RING && d.top) {
+        while (rn < RING && d->top != (par ? mk->split : 0)) {
             unsigned i = (rh + rn) & (RING - 1);
             uintptr_t elo, ehi;
-            d.top--;
-            elo = d.st[d.top].lo;
-            ehi = d.st[d.top].hi;
+            d->top--;
+            elo = d->st[d->top].lo;
+            ehi = d->st[d->top].hi;
             if (ehi - elo > MW__GC_SCAN_SLICE) {
                 /* A slice now, the rest back on the stack: the stack stays shallow. */
-                d.st[d.top].lo = elo + MW__GC_SCAN_SLICE;
-                d.top++;
+                d->st[d->top].lo = elo + MW__GC_SCAN_SLICE;
+                d->top++;
                 ehi = elo + MW__GC_SCAN_SLICE;
             }
             __builtin_prefetch((const void *)elo);
@@ -150,7 +366,7 @@ void mw__gc_mark_drain(void)
                 break;
             /* Nothing left to scan: test the pending candidates (they may push more). */
             while (cn) {
-                mark_small(&d, cand_v[ch], cand_n[ch]);
+                mark_small(d, mk, cand_v[ch], cand_n[ch], par);
                 ch = (ch + 1) & (CAND - 1);
                 cn--;
             }
@@ -167,12 +383,17 @@ void mw__gc_mark_drain(void)
             if (v - lo >= span)
                 continue;
             e = mw__gc_entry(v);
-            if (!e)
+            if (!e) {
+                candidate_miss(v);
                 continue;
+            }
             if (MW__GC_UNLIKELY(e & MW__GC_ENTRY_HUGE)) {
                 struct mw__gc_chunk *c = (struct mw__gc_chunk *)(e & ~(MW__GC_CHUNK - 1));
-                if (mark_huge(e, v, &d.marked))
-                    push_obj(&d, c->obj, c->obj + c->obj_size);
+                if (par ? mark_huge_par(e, v) : mark_huge(e, v)) {
+                    d->marked += c->obj_size;
+                    if (!(c->flags & MW__GC_ATOMIC))
+                        push_obj(d, mk, c->obj, c->obj + c->obj_size, par);
+                }
                 continue;
             }
             /* Its descriptor is fetched now and tested CAND candidates later, so that the
@@ -180,7 +401,7 @@ void mw__gc_mark_drain(void)
             n = (struct mw__gc_normal *)e;
             __builtin_prefetch(&n->pd[mw__gc_page_of(v)]);
             if (cn == CAND) {
-                mark_small(&d, cand_v[ch], cand_n[ch]);
+                mark_small(d, mk, cand_v[ch], cand_n[ch], par);
                 cand_v[ch] = v;
                 cand_n[ch] = n;
                 ch = (ch + 1) & (CAND - 1);
@@ -191,17 +412,302 @@ void mw__gc_mark_drain(void)
             }
         }
     }
+}
+
+void mw__gc_mark_drain(void)
+{
+    struct drain d = {&mw__gc.mark_stack, mw__gc.mark_stack.data, mw__gc.mark_stack.len,
+                      mw__gc.mark_stack.cap, 0};
+
+    drain_loop(&d, NULL, 0);
     d.s->len = 0;
     mw__gc.marked_bytes += d.marked;
 }
 
+static void __attribute__((noinline)) drain_par(struct drain *d, struct mw__gc_marker *mk)
+{
+    drain_loop(d, mk, 1);
+}
+
+/* ---- parallel marking ----------------------------------------------------------------------- */
+
+/* Its own part ran out: takes back half of its public entries. Returns 0 when it had none (the
+ * stack is then empty, and reset). */
+static int take_back(struct drain *d, struct mw__gc_marker *mk)
+{
+    size_t head, split;
+    int r = 1;
+
+    marker_lock(mk);
+    head = mk->head;
+    split = mk->split;
+    if (head < split) {
+        split -= (split - head + 1) / 2;
+    } else {
+        d->top = split = 0;
+        __atomic_store_n(&mk->head, 0, __ATOMIC_RELAXED);
+        r = 0;
+    }
+    __atomic_store_n(&mk->split, split, __ATOMIC_RELAXED);
+    marker_unlock(mk);
+    return r;
+}
+
+/* Takes half of victim v's public entries into d's empty stack. Returns how many. */
+static size_t steal(struct drain *d, struct mw__gc_marker *v)
+{
+    size_t head, n, k = 0;
+
+    marker_lock(v);
+    head = v->head;
+    n = v->split - head;
+    if (n) {
+        k = (n + 1) / 2;
+        if (k > d->cap)
+            k = d->cap;
+        memcpy(d->st, (struct mw__gc_mse *)v->stack->data + head, k * sizeof *d->st);
+        __atomic_store_n(&v->head, head + k, __ATOMIC_RELAXED);
+    }
+    marker_unlock(v);
+    d->top = k;
+    return k;
+}
+
+/* A marker with public entries, found without locking (a hint), or NULL. */
+static struct mw__gc_marker *find_victim(unsigned self)
+{
+    unsigned i, n = mw__gc.mk.n;
+
+    for (i = 1; i < n; i++) {
+        struct mw__gc_marker *v = &mw__gc.mk.m[(self + i) % n];
+        if (__atomic_load_n(&v->split, __ATOMIC_RELAXED) >
+            __atomic_load_n(&v->head, __ATOMIC_RELAXED))
+            return v;
+    }
+    return NULL;
+}
+
+/* The phase is over when every marker in it is idle at once: none then holds an entry, and only
+ * a marker that holds entries makes new ones. */
+static void go_idle(void)
+{
+    uint64_t s = __atomic_add_fetch(&mw__gc.mk.state, ST_IDLE, __ATOMIC_ACQ_REL);
+
+    while (st_idle(s) == st_joined(s) && !(s & ST_DONE))
+        if (__atomic_compare_exchange_n(&mw__gc.mk.state, &s, s | ST_DONE, 0, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_ACQUIRE)) {
+            wake_idle();
+            break;
+        }
+}
+
+/* An idle marker found nothing to steal: spins a little (work often comes back within
+ * microseconds), then sleeps until entries are published or the phase ends, so that markers
+ * without work leave the CPUs to those with some. seen is the work count it last looked at. */
+static void idle_wait(unsigned *spins, uint32_t seen)
+{
+    static const struct timespec ms = {0, 1000000};
+
+    if (++*spins < 256) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#elif defined(__aarch64__)
+        __asm__ volatile("yield");
+#endif
+        return;
+    }
+    __atomic_add_fetch(&mw__gc.mk.sleepers, 1, __ATOMIC_SEQ_CST);
+    /* Every publication and the end wake sleepers; the timeout is only a safety net. */
+    syscall(SYS_futex, &mw__gc.mk.work, FUTEX_WAIT_PRIVATE, seen, &ms, NULL, 0);
+    __atomic_sub_fetch(&mw__gc.mk.sleepers, 1, __ATOMIC_ACQ_REL);
+}
+
+/* Adds delta to the state unless the phase is over; returns 0 when it is. */
+static int state_add(uint64_t delta)
+{
+    uint64_t s = __atomic_load_n(&mw__gc.mk.state, __ATOMIC_ACQUIRE);
+
+    do {
+        if (s & ST_DONE)
+            return 0;
+    } while (!__atomic_compare_exchange_n(&mw__gc.mk.state, &s, s + delta, 0, __ATOMIC_ACQ_REL,
+                                          __ATOMIC_ACQUIRE));
+    return 1;
+}
+
+/* One marker's part of a phase: scan its own entries, take back its public ones, steal others',
+ * until the phase is over. */
+static void marker_run(unsigned self)
+{
+    struct mw__gc_marker *mk = &mw__gc.mk.m[self];
+    struct drain d = {mk->stack, mk->stack->data, mk->stack->len, mk->stack->cap, 0};
+
+    for (;;) {
+        unsigned spins = 0;
+
+        drain_par(&d, mk);
+        if (take_back(&d, mk))
+            continue;
+        go_idle();
+        for (;;) {
+            struct mw__gc_marker *v;
+            uint32_t seen = __atomic_load_n(&mw__gc.mk.work, __ATOMIC_ACQUIRE);
+            if (__atomic_load_n(&mw__gc.mk.state, __ATOMIC_ACQUIRE) & ST_DONE)
+                goto out;
+            v = find_victim(self);
+            if (!v) {
+                idle_wait(&spins, seen);
+                continue;
+            }
+            if (!state_add((uint64_t)0 - ST_IDLE))
+                goto out;
+            if (steal(&d, v)) {
+                __atomic_add_fetch(&mw__gc.mk.steals, 1, __ATOMIC_RELAXED);
+                break;
+            }
+            go_idle();
+        }
+    }
+out:
+    mk->stack->len = 0;
+    mk->marked += d.marked;
+}
+
+static void *helper_main(void *arg)
+{
+    unsigned self = (unsigned)(uintptr_t)arg;
+    struct mw__gc_marker *mk = &mw__gc.mk.m[self];
+
+    for (;;) {
+        uint32_t g = __atomic_load_n(&mw__gc.mk.gen, __ATOMIC_ACQUIRE);
+        if (g == mk->seen_gen) {
+            futex(&mw__gc.mk.gen, FUTEX_WAIT_PRIVATE, g);
+            continue;
+        }
+        mk->seen_gen = g;
+        /* A helper that wakes after the phase ended just waits for the next. */
+        if (!state_add(ST_JOINED))
+            continue;
+        marker_run(self);
+        __atomic_add_fetch(&mw__gc.mk.left, 1, __ATOMIC_RELEASE);
+    }
+    return NULL;
+}
+
+static unsigned cpus(void)
+{
+    cpu_set_t set;
+    long n;
+
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+        return (unsigned)CPU_COUNT(&set);
+    n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (unsigned)n : 1;
+}
+
+/* Sets up the markers' table the first time; starts the helpers a heap this big is worth. */
+void mw__gc_markers_prepare(void)
+{
+    struct mw__gc_markers *k = &mw__gc.mk;
+    sigset_t all, old;
+    unsigned i;
+
+    k->use = 0;
+    if (!k->n) {
+        unsigned n = mw__gc.opt.markers ? (unsigned)mw__gc.opt.markers : cpus();
+        void *m;
+        if (n > MAX_MARKERS)
+            n = MAX_MARKERS;
+        k->n = 1;
+        if (n > 1) {
+            m = mmap(NULL, n * sizeof *k->m, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                     -1, 0);
+            if (m != MAP_FAILED) {
+                k->m = m;
+                k->n = n;
+                k->m[0].stack = &mw__gc.mark_stack;
+                for (i = 1; i < n; i++)
+                    k->m[i].stack = &k->m[i].own;
+            }
+        }
+    }
+    if (k->n <= 1 || mw__gc_heap_bytes() < PAR_MIN_HEAP)
+        return;
+    if (k->started < k->n - 1) {
+        /* Helpers take no signal: the program's handlers never run on them. */
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        for (i = k->started + 1; i < k->n; i++) {
+            pthread_t t;
+            k->m[i].seen_gen = __atomic_load_n(&k->gen, __ATOMIC_RELAXED);
+            if ((!k->m[i].own.cap && stack_grow(&k->m[i].own) < 0) ||
+                pthread_create(&t, NULL, helper_main, (void *)(uintptr_t)i) != 0) {
+                /* No more threads to be had (limits, seccomp): mark with those there are,
+                 * without trying again at every collection. */
+                k->n = k->started + 1;
+                break;
+            }
+            pthread_detach(t);
+            k->started++;
+        }
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        if (!k->started)
+            return;
+    }
+    k->use = 1;
+}
+
+void mw__gc_markers_forget(void)
+{
+    struct mw__gc_markers *k = &mw__gc.mk;
+    unsigned i;
+
+    k->started = 0;
+    k->use = 0;
+    for (i = 0; k->m && i < k->n; i++) {
+        k->m[i].lock = 0;
+        k->m[i].head = k->m[i].split = 0;
+        k->m[i].stack->len = 0;
+    }
+}
+
+/* Marks from what the collecting thread's stack holds now, with the helpers when this collection
+ * uses them. */
+static void drain_all(void)
+{
+    struct mw__gc_markers *k = &mw__gc.mk;
+    unsigned i, joined, spins = 0;
+
+    if (!k->use || mw__gc.mark_stack.len == 0) {
+        mw__gc_mark_drain();
+        return;
+    }
+    for (i = 0; i < k->n; i++) {
+        k->m[i].head = k->m[i].split = 0;
+        k->m[i].marked = 0;
+    }
+    k->left = 0;
+    k->phases++;
+    __atomic_store_n(&k->state, ST_JOINED, __ATOMIC_RELEASE);
+    __atomic_add_fetch(&k->gen, 1, __ATOMIC_RELEASE);
+    futex(&k->gen, FUTEX_WAKE_PRIVATE, INT32_MAX);
+    marker_run(0);
+    /* No helper joins once the phase is over; wait for those in it to leave it. */
+    joined = st_joined(__atomic_load_n(&k->state, __ATOMIC_ACQUIRE));
+    while (__atomic_load_n(&k->left, __ATOMIC_ACQUIRE) < joined - 1)
+        cpu_relax(&spins);
+    for (i = 0; i < k->n; i++)
+        mw__gc.marked_bytes += k->m[i].marked;
+}
+
+void mw__gc_push_root(uintptr_t lo, uintptr_t hi)
+{
+    push_root(lo, hi);
+}
+
 void mw__gc_mark_range(uintptr_t lo, uintptr_t hi)
 {
-    lo = (lo + sizeof(uintptr_t) - 1) & ~(uintptr_t)(sizeof(uintptr_t) - 1);
-    hi &= ~(uintptr_t)(sizeof(uintptr_t) - 1);
-    if (lo >= hi)
-        return;
-    push(lo, hi);
+    push_root(lo, hi);
     mw__gc_mark_drain();
 }
 
@@ -281,33 +787,45 @@ static void mark_own_stack(void *ctx, uintptr_t sp)
     struct stack_ctx *sc = ctx;
 
     mw__gc_mark_stack(sc->self, sc->self->entry_sp ? sc->self->entry_sp : sp);
+    /* Inside this call, while the registers spilled above sp stay put: mark everything. */
+    drain_all();
 }
 
+/* Pushes every root, then marks from them all at once (in parallel when the collection uses
+ * helpers). */
 void mw__gc_mark_roots(struct mw__gc_thread *self)
 {
     struct mw__gc_thread *t;
     struct stack_ctx sc = {self};
+    uintptr_t ulo, uhi;
     size_t i;
     int k;
 
     for (i = 0; i < mw__gc.snapshot.len; i++) {
         struct mw__gc_mse *r = &MW__GC_VEC_AT(&mw__gc.snapshot, struct mw__gc_mse, i);
-        mw__gc_mark_range(r->lo, r->hi);
+        push_root(r->lo, r->hi);
     }
     for (i = 0; i < mw__gc.roots.len; i++) {
         struct mw__gc_mse *r = &MW__GC_VEC_AT(&mw__gc.roots, struct mw__gc_mse, i);
-        mw__gc_mark_range(r->lo, r->hi);
+        push_root(r->lo, r->hi);
     }
+    /* Uncollectable objects (finalize.c marks from them again, finding them marked). */
+    mw__gc_uncollectable_range(&ulo, &uhi);
+    push_root(ulo, uhi);
+    /* What threads started by mw_gc_pthread_create returned, until they are joined. */
+    if (mw__gc.exits.len)
+        push_root((uintptr_t)mw__gc.exits.data,
+                  (uintptr_t)mw__gc.exits.data + mw__gc.exits.len * sizeof(struct mw__gc_exit_rec));
     /* Objects whose finalizers are queued must survive until they ran. */
     for (i = mw__gc.fin_queue_head; i < mw__gc.fin_queue.len; i++)
         mw__gc_mark_object(MW__GC_VEC_AT(&mw__gc.fin_queue, struct mw__gc_fin, i).obj, 1);
-    mw__gc_mark_drain();
 #if defined(MW_GC_EXPLICIT_ROOTS)
     /* A build for sanitizers: the program's stacks and data are not roots, only what it added
      * with mw_gc_add_roots. */
     (void)t;
     (void)k;
     (void)sc;
+    drain_all();
     return;
 #endif
     for (t = mw__gc.threads; t; t = t->next) {
@@ -315,7 +833,7 @@ void mw__gc_mark_roots(struct mw__gc_thread *self)
             continue;
         mw__gc_mark_stack(t, t->stop_sp);
         for (k = 0; k < t->tls_n; k++)
-            mw__gc_mark_range(t->tls_lo[k], t->tls_hi[k]);
+            push_root(t->tls_lo[k], t->tls_hi[k]);
     }
     mw__scan_with_registers(mark_own_stack, &sc);
 }

@@ -46,6 +46,9 @@ static const struct opt_row rows[] = {
     ROW_I("MEMWALK_GC_POISON", OPT_BOOL, 0, 0, 1, poison),
     ROW_I("MEMWALK_GC_CHECK", OPT_BOOL, 0, 0, 1, check),
     ROW_I("MEMWALK_GC_SIGNAL", OPT_SIGNAL, SIGPWR, 1, 64, signal),
+    ROW_U("MEMWALK_GC_COLLECT_EVERY", OPT_COUNT, 0, 0, UINT64_C(1) << 40, collect_every),
+    ROW_U("MEMWALK_GC_MARKERS", OPT_COUNT, 0, 0, 256, markers),
+    ROW_U("MEMWALK_GC_STOP_TIMEOUT", OPT_COUNT, 10, 1, 86400, stop_timeout),
 };
 
 static void set_field(struct mw__gc_options *o, const struct opt_row *r, uint64_t v)
@@ -135,8 +138,10 @@ static void init_once(void)
     if (mw__gc.opt.mark_stack && mw__gc.opt.mark_stack < 16)
         mw__gc.opt.mark_stack = 16;
     mw__gc_init_classes();
+    mw__gc.fast_limit = mw__gc.opt.collect_every ? 0 : MW__GC_SMALL_MAX + 1;
     mw__gc_threads_init();
     mw__gc.threshold = MW__GC_MAX(mw__gc.opt.min_alloc, mw__gc.opt.min_heap);
+    mw__heap_register("gc-heap", mw__gc_heap_contains); /* MW_SHOW names the collector's chunks */
     if (mw__gc.opt.stats)
         atexit(print_stats);
     __atomic_store_n(&mw__gc.inited, 1, __ATOMIC_RELEASE);

@@ -202,9 +202,16 @@ void mw__gc_fatal(const char *fmt, ...)
 
 void mw__gc_warn(const char *fmt, ...)
 {
+    mw_gc_warn_fn handler = __atomic_load_n(&mw__gc_warn_handler, __ATOMIC_ACQUIRE);
     va_list ap;
 
     va_start(ap, fmt);
-    vmessage("", fmt, ap);
+    if (handler) {
+        char buf[512];
+        vsnprintf(buf, sizeof buf, fmt, ap);
+        handler(buf);
+    } else {
+        vmessage("", fmt, ap);
+    }
     va_end(ap);
 }

@@ -91,8 +91,9 @@ static int refill(struct mw__leak_thread *t)
         t->free_count = n;
         return 0;
     }
-    if (high > END - BATCH) {
+    if (high > END - BATCH || (high + BATCH) >> PAGE_BITS >= MAX_PAGES) {
         mw__unlock(&lock);
+        mw__leak_limit(MW__LEAK_LIMIT_BLOCKS, "the block table is full");
         return -1;
     }
     first = high;

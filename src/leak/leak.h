@@ -1,15 +1,28 @@
 /* Internal interfaces of the preloaded leak tracer (libmemwalk-leak.so): what one file of the
  * preload needs from another. Nothing here allocates with malloc or uses stdio.
  *
- * The moving parts:
- *   hooks.c    the allocator entry points, lazy start, bootstrap pool, re-entrancy guard
+ * The moving parts, one concern per file:
+ *   entry.c    the allocator entry points (C, __libc_*, C++ operators), _exit, dlclose
+ *   init.c     lazy start (the real functions), options, the tracer's environment
+ *   pool.c     the static bootstrap pool that answers dlsym's own allocations
+ *   threads.c  per-thread state without TLS, and the gate that holds every hook back while
+ *              fork or the exit check needs the tables still
  *   blocks.c   the live-block table: address -> size, trace id, allocation number
  *   traces.c   deduplicated stacks: trace id -> instruction pointers
  *   unwind.c   a DWARF CFI unwinder with per-thread and shared rule caches
- *   sys.c      mmap'd memory, spin locks, environment, logging with write(2)
+ *   freelist.c delayed reuse of freed blocks (memcheck's --freelist-vol), contents cleared
+ *   modules.c  objects unloaded by dlclose, remembered for the stacks taken in them
+ *   sys.c      mmap'd memory, spin locks, environment, logging with write(2), limits
  *   world.c    stopping the other threads at exit and reading their registers
- *   check.c    the exit-time scan and memcheck's classification
- *   finish.c   the exit paths (exit, _exit, fatal signals) and the result writer */
+ *   exit.c     the exit paths (exit, _exit, a fatal signal) into the check and the writer
+ *   signals.c  fatal signals: reported at once, or when the interrupted hook is done
+ *   fork.c     pthread_atfork: a child starts from consistent tables
+ *   proc.c     exec and spawn (the tracer's variables go along), SIGKILL sent to itself
+ *   wire.c     the result stream written to the memwalk process (record.h)
+ *   check.c    the exit-time check: snapshot, classification, loss records (check.h)
+ *   roots.c    the roots: the process's mappings minus what is no root
+ *   mark.c     marking from the roots and memcheck's heuristics
+ *   sort.c     the one heapsort */
 #ifndef MEMWALK_LEAK_H
 #define MEMWALK_LEAK_H
 
@@ -44,22 +57,57 @@ static inline void mw__unlock(mw__lock_t *l)
 /* Unconditional versions, for state that fork must see consistent. */
 void mw__lock_always(mw__lock_t *l);
 void mw__unlock_always(mw__lock_t *l);
+void mw__sys_lock(void); /* the mapping registry, for fork */
+void mw__sys_unlock(void);
 
 /* Anonymous private memory, registered so the exit scan skips it. NULL on failure. */
 void *mw__leak_map(size_t len);
 void mw__leak_unmap(void *p, size_t len);
 /* The tracer's own memory (its mappings and its writable segments), for the scan to skip. */
 size_t mw__leak_own_ranges(uintptr_t *lo, uintptr_t *hi, size_t max);
+/* 1 when pc is in the tracer's own code (recorded at start, no loader call). */
+int mw__leak_own_code(uintptr_t pc);
+void mw__leak_own_init(void);
 
 /* Reads a MEMWALK_* variable straight from environ (no allocation); NULL when unset. */
 const char *mw__leak_env(const char *name);
 /* Writes "==PID== memwalk: <msg>\n" to stderr. */
 void mw__leak_log(const char *msg);
 void mw__leak_log2(const char *a, const char *b);
+/* The log's descriptor, set at start (see sys.c). */
+void mw__sys_log_init(void);
+/* A copy of fd above the program's descriptor limit (closing every descriptor it may have does
+ * not reach it), or at the top of its range when the hard limit leaves no room above;
+ * close-on-exec; -1 when neither can be had. */
+int mw__sys_reserve_fd(int fd);
 /* Formats v in decimal into buf (>= 24 bytes); returns the length. */
 size_t mw__leak_utoa(uint64_t v, char *buf);
 
-/* ---- hooks.c ---- */
+/* A fixed table of the tracer is full (MW__LEAK_LIMIT_*): says so once on stderr; the report
+ * carries the bits. */
+void mw__leak_limit(uint32_t bit, const char *what);
+uint32_t mw__leak_limits(void);
+
+/* Makes every other running thread execute a full memory barrier (membarrier), so that a hook
+ * needs only a compiler barrier between marking itself busy and reading the gate. Returns 0,
+ * or -1 when the kernel cannot: hooks then fence themselves (mw__gate_fence). */
+int mw__sys_barrier_init(void);
+void mw__sys_barrier(void);
+
+/* Stores the callee-saved registers (6 words) into regs: a value held only in a register is a
+ * root too. Used with __builtin_unwind_init(), which makes the compiler save them in the frame. */
+#if defined(__x86_64__)
+#define MW__SPILL(regs)                                                                 \
+    __asm__ volatile("movq %%rbx, 0(%0)\n\tmovq %%rbp, 8(%0)\n\tmovq %%r12, 16(%0)\n\t" \
+                     "movq %%r13, 24(%0)\n\tmovq %%r14, 32(%0)\n\tmovq %%r15, 40(%0)"   \
+                     :                                                                  \
+                     : "r"(regs)                                                        \
+                     : "memory")
+#else
+#define MW__SPILL(regs) ((void)(regs))
+#endif
+
+/* ---- init.c ---- */
 struct mw__leak_real {
     void *(*malloc)(size_t);
     void (*free)(void *);
@@ -73,23 +121,55 @@ struct mw__leak_real {
     size_t (*malloc_usable_size)(void *);
     int (*dlclose)(void *);
     void (*exit_now)(int); /* _exit: does not return */
+    void *(*cxx_new)(size_t);
+    void *(*cxx_new_aligned)(size_t, size_t);
 };
 extern struct mw__leak_real mw__real;
 
 enum mw__leak_state { MW__OFF = 0, MW__STARTING, MW__ON, MW__PASSIVE, MW__DONE };
 extern volatile int mw__leak_state;
 extern int mw__leak_num_callers;
+extern int mw__leak_trace_children;
+extern pid_t mw__leak_pid; /* the process the tracer works for (a fork child updates it) */
 
+/* Resolves the real functions and maps the tables (first allocation or the constructor). */
+void mw__leak_start(void);
+/* Turns tracing off for good after an internal problem, saying why once. */
+void mw__leak_disable(const char *why);
+/* Reads the options and installs the exit, signal and fork handling (constructor). */
+void mw__leak_install(void);
+/* The tracer's variables for a program being executed: envp plus whatever of them it lost.
+ * Returns envp itself when nothing is missing, else a vector in buf (cap entries). */
+char *const *mw__leak_exec_env(char *const *envp, char **buf, size_t cap);
+/* The main program's path, read at start (readable after the main thread has exited). */
+const char *mw__leak_exe(void);
+
+/* ---- pool.c ---- */
+extern char mw__pool[];
+#define MW__POOL_SIZE (256u << 10)
+static inline int mw__in_pool(const void *p)
+{
+    return (const char *)p >= mw__pool && (const char *)p < mw__pool + MW__POOL_SIZE;
+}
+void *mw__pool_alloc(size_t n, size_t align);
+size_t mw__pool_size(const void *p);
+
+/* ---- threads.c ---- */
 /* Frees are batched per thread: the blocks' headers are then loaded in parallel instead of one
  * cache miss after another. */
 #define MW__DEFER 32
 
+enum { MW__PEND_STOP = 1, MW__PEND_SIGNAL = 2 };
+
 /* Per-thread state. */
 struct mw__leak_thread {
-    int busy;         /* inside a hook: nested calls are forwarded untracked */
-    int stop_pending; /* a stop request arrived while busy */
+    volatile int busy;    /* inside a hook: nested calls are forwarded untracked */
+    volatile int pending; /* MW__PEND_*: what the thread must do once it leaves the hook */
+    int pending_sig;      /* the fatal signal that arrived while busy */
+    volatile int parked;  /* stopped for good by the exit check */
     int inited;
     int is_main;
+    pid_t tid;
     uintptr_t stack_hi; /* highest address the unwinder may read */
     struct mw__unwind_cache *cache;
     uint32_t free_head, free_tail, free_count; /* this thread's free block slots */
@@ -98,6 +178,7 @@ struct mw__leak_thread {
     unsigned ndefer;                           /* frees waiting in defer[] */
     void *defer[MW__DEFER];
 };
+
 /* The calling thread's state. Not a __thread variable: a TLS block in the preload would grow
  * every thread's DTV and so change what the program allocates (memcheck's preloads have none).
  * The main thread is found with one compare; others through a table keyed by the thread
@@ -105,7 +186,6 @@ struct mw__leak_thread {
 extern struct mw__leak_thread mw__main_thread;
 extern uintptr_t mw__main_tp;
 struct mw__leak_thread *mw__leak_me_slow(uintptr_t tp);
-void mw__leak_me_forget(void);
 /* The calling thread's state if it has one, without creating it (for signal handlers). */
 struct mw__leak_thread *mw__leak_peek(void);
 
@@ -128,19 +208,79 @@ static inline struct mw__leak_thread *mw__leak_me(void)
         return &mw__main_thread;
     return mw__leak_me_slow(tp);
 }
-#define mw__leak_self (*mw__leak_me())
 
-void mw__leak_thread_init(void);
-/* Performs the frees t has batched. */
-void mw__leak_flush(struct mw__leak_thread *t);
-/* Flushes every thread's batch (exit, with the other threads stopped). */
-void mw__leak_flush_all(void);
-/* In a forked child: folds the state of the threads that did not survive. */
+void mw__leak_thread_init(struct mw__leak_thread *t);
+/* The thread-exit key (its destructor sees threads exit). */
+void mw__threads_init(void);
+
+/* The gate. While fork's prepare handler or the exit check holds it, a thread entering a hook
+ * waits (fork) or parks for good (exit) before it touches anything; the holder first waits for
+ * the threads already inside a hook to leave. Entering is a store and a compiler barrier: the
+ * holder makes the others' stores visible with a membarrier. */
+enum { MW__GATE_OPEN = 0, MW__GATE_FORK = 1, MW__GATE_EXIT = 2 };
+extern volatile int mw__gate;
+extern int mw__gate_fence;
+void mw__gate_block(struct mw__leak_thread *t);
+
+/* Marks t inside a hook; passes the gate first unless t is nested in a hook already. */
+static inline void mw__enter(struct mw__leak_thread *t)
+{
+    if (t->busy++)
+        return;
+    if (__builtin_expect(mw__gate_fence, 0))
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    else
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    if (__builtin_expect(__atomic_load_n(&mw__gate, __ATOMIC_RELAXED), 0))
+        mw__gate_block(t);
+}
+
+/* What a thread does on its way out of a hook when something arrived while it was busy. */
+void mw__leak_pending(struct mw__leak_thread *t);
+
+static inline void mw__leave(struct mw__leak_thread *t)
+{
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    t->busy--;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    if (__builtin_expect(t->pending, 0) && !t->busy)
+        mw__leak_pending(t);
+}
+
+/* Closes the gate for kind on behalf of t (waiting while another holder has it) and waits up to
+ * wait_ms for the threads inside a hook to leave. Returns how many are still inside. */
+size_t mw__gate_close(struct mw__leak_thread *t, int kind, unsigned wait_ms);
+void mw__gate_open(void);
+/* How many threads other than t are inside a hook; their tids go to tids (up to max). */
+size_t mw__threads_busy(const struct mw__leak_thread *t, pid_t *tids, size_t max);
+/* The state of thread tid, or NULL. */
+struct mw__leak_thread *mw__threads_find(pid_t tid);
+
+/* Frees t's batch: the slots go to self's lists; real: the blocks go back to the allocator too
+ * (not at exit: the process ends, and the allocator may be in any state). */
+void mw__leak_flush(struct mw__leak_thread *self, struct mw__leak_thread *t, int real);
+/* Flushes every thread's batch into self's lists (exit, the others held by the gate). */
+void mw__leak_flush_all(struct mw__leak_thread *self, int real);
+/* In a forked child: frees the batches of the threads that did not survive and folds their
+ * state. */
 void mw__leak_threads_after_fork(void);
 /* Adds the counters of every thread that has state to the sums. */
 void mw__leak_threads_sum(uint64_t *allocs, uint64_t *frees, uint64_t *bytes);
-/* Turns tracing off for good after an internal problem, saying why once. */
-void mw__leak_disable(const char *why);
+void mw__threads_lock(void);
+void mw__threads_unlock(void);
+
+/* ---- entry.c ---- */
+/* Frees p (a tracked block through its header, anything else as it is) on t's account. */
+void mw__leak_release(struct mw__leak_thread *t, void *p, int real);
+
+/* ---- freelist.c ---- */
+/* Delayed reuse: vol bytes of freed blocks are held (cleared) before the allocator gets them. */
+void mw__freelist_init(uint64_t vol);
+int mw__freelist_on(void);
+/* p (size bytes, the allocator's pointer real) is freed: cleared, queued, older ones freed. */
+void mw__freelist_put(void *p, size_t size, void *real);
+void mw__freelist_lock(void);
+void mw__freelist_unlock(void);
 
 /* ---- blocks.c ---- */
 typedef struct mw__block {
@@ -194,19 +334,26 @@ void mw__traces_lock(void);
 void mw__traces_unlock(void);
 
 /* ---- unwind.c ---- */
-/* Captures up to max return addresses starting with the caller of the hook whose frame is
- * given (ip = return address into the caller, sp = the caller's stack pointer after the return,
- * bp = the caller's rbp). Returns the number stored. */
-unsigned mw__unwind(uintptr_t ip, uintptr_t sp, uintptr_t bp, uintptr_t *out, unsigned max);
+/* Captures up to max return addresses of t's stack, starting with the caller of the hook whose
+ * frame is given (ip = return address into the caller, sp = the caller's stack pointer after
+ * the return, bp = the caller's rbp). Returns the number stored. */
+unsigned mw__unwind(struct mw__leak_thread *t, uintptr_t ip, uintptr_t sp, uintptr_t bp,
+                    uintptr_t *out, unsigned max);
 /* Unwinds from a full register context (a signal's), first frame = ip itself. */
-unsigned mw__unwind_from(uintptr_t ip, uintptr_t sp, uintptr_t bp, uintptr_t *out, unsigned max,
-                         uintptr_t stack_hi);
+unsigned mw__unwind_from(struct mw__leak_thread *t, uintptr_t ip, uintptr_t sp, uintptr_t bp,
+                         uintptr_t *out, unsigned max, uintptr_t stack_hi);
 /* The trace id of a hook's stack: frame 0 is pc (in the hook), then the caller (ra, with its
  * sp and rbp). Remembers recent stacks so that a repeated one costs a few compares. */
-uint32_t mw__unwind_trace(uintptr_t pc, uintptr_t ra, uintptr_t sp, uintptr_t bp);
+uint32_t mw__unwind_trace(struct mw__leak_thread *t, uintptr_t pc, uintptr_t ra, uintptr_t sp,
+                          uintptr_t bp);
+/* Steps one frame (ip, sp, bp of a frame; is_return: ip is a return address) to its caller, and
+ * gives the addresses where that frame saved its caller's callee-saved registers. Uncached: for
+ * the exit path. Returns 0, or -1 when the frame is unknown. */
+int mw__unwind_step_saves(uintptr_t *ip, uintptr_t *sp, uintptr_t *bp, int is_return,
+                          uintptr_t *slots, unsigned max, unsigned *nslots);
 /* Forgets every cached rule (after dlclose). */
 void mw__unwind_flush(void);
-void mw__unwind_thread_done(void);
+void mw__unwind_thread_done(struct mw__leak_thread *t);
 void mw__unwind_lock(void);
 void mw__unwind_unlock(void);
 
@@ -219,13 +366,19 @@ typedef struct mw__thread_regs {
     unsigned nregs;
 } mw__thread_regs_t;
 
-/* Stops every other thread of the process; fills out (at most max). Returns the count. */
-size_t mw__world_stop(mw__thread_regs_t *out, size_t max);
-/* Called by a hook on its way out when a stop arrived while it was busy. */
-void mw__world_park_now(void);
+/* Where stopped threads record their registers: called before the gate closes for exit, since a
+ * thread held by the gate parks at once. */
+void mw__world_prepare(mw__thread_regs_t *out, size_t max);
+/* Stops every other thread of the process (the gate closed for exit by the caller); fills out
+ * (at most max). Returns the count; *main_gone is set when the main thread has exited. */
+size_t mw__world_stop(mw__thread_regs_t *out, size_t max, int *main_gone);
+/* Parks the calling thread for good, its registers recorded, when the exit check runs. */
+__attribute__((noreturn)) void mw__world_park_now(void);
 /* Thread-exit bookkeeping: remembers the dead thread's stack so the scan ignores it. */
 void mw__world_thread_exit(uintptr_t lo, uintptr_t hi);
 size_t mw__world_dead_stacks(uintptr_t *lo, uintptr_t *hi, size_t max);
+void mw__world_lock(void);
+void mw__world_unlock(void);
 
 /* ---- check.c ---- */
 struct mw__check_in {
@@ -234,6 +387,7 @@ struct mw__check_in {
     unsigned self_nregs;
     const mw__thread_regs_t *threads;
     size_t nthreads;
+    int main_gone; /* the main thread has exited: its stack is no root */
 };
 struct mw__check_out {
     mw__leak_lossrec_t *recs;
@@ -244,12 +398,23 @@ struct mw__check_out {
 };
 int mw__check_run(const struct mw__check_in *in, struct mw__check_out *out);
 
+/* ---- sort.c ---- */
+typedef struct mw__pair {
+    uint64_t key;
+    uint64_t val;
+} mw__pair_t;
+/* Sorts a by key (heapsort: no allocation, no recursion, bounded time). */
+void mw__sort_pairs(mw__pair_t *a, size_t n);
+
 /* ---- modules.c ---- */
 typedef struct mw__gone {
     uintptr_t bias, lo, hi;
     const char *path;
 } mw__gone_t;
 
+struct dl_phdr_info;
+/* The lowest and highest address of an object's PT_LOAD segments; 0 when it has none. */
+int mw__modules_extent(const struct dl_phdr_info *info, uintptr_t *lo, uintptr_t *hi);
 /* Around dlclose: remembers the objects it unloads. */
 void mw__modules_before_close(void);
 void mw__modules_after_close(void);
@@ -257,10 +422,39 @@ void mw__modules_after_close(void);
 size_t mw__modules_abspath(const char *name, char *buf, size_t len);
 /* The objects unloaded so far, oldest first. */
 size_t mw__modules_gone(const mw__gone_t **out);
+void mw__modules_lock(void);
+void mw__modules_unlock(void);
 
-/* ---- finish.c ---- */
-void mw__finish_install(void);
-void mw__finish_exit(int status, uintptr_t sp, int how);
-void mw__send_hello(uint16_t flags);
+/* ---- wire.c ---- */
+/* Opens where the result goes (memwalk's socket, or MEMWALK_OUT by hand) at start. */
+void mw__wire_open(int launch_fd);
+/* Sends HELLO (the command line) to memwalk. */
+void mw__wire_hello(uint16_t flags);
+/* Lists the loaded objects now (before the world stops: a stopped thread may hold the loader's
+ * lock). Returns -1 when out of memory. */
+int mw__wire_modules(void);
+/* Writes the result stream. */
+void mw__wire_result(int how, int code, const siginfo_t *si, const uintptr_t *fault,
+                     uint32_t fault_depth, const struct mw__check_out *res, size_t unstopped);
+/* A forked child: the inherited output is its own now. */
+void mw__wire_after_fork(void);
+
+/* ---- exit.c ---- */
+/* Runs the check and writes the report: how = enum mw__leak_end; self_sp is where the calling
+ * thread's live stack starts, regs its registers. Returns 0 when it ran (once per process). */
+int mw__exit_report(int how, int code, uintptr_t self_sp, const uintptr_t *regs, unsigned nregs,
+                    const siginfo_t *si, const uintptr_t *fault, uint32_t fault_depth);
+extern uint32_t mw__exit_flags; /* MW__LEAK_RES_* for the report */
+/* The program leaves through _exit/_Exit (caller_sp: its caller's stack pointer). */
+void mw__exit_now(int status, uintptr_t caller_sp);
+void mw__exit_install(void);
+
+/* ---- signals.c ---- */
+void mw__signals_install(void);
+/* A fatal signal that arrived while t was busy: report and die now. */
+__attribute__((noreturn)) void mw__signals_deliver(struct mw__leak_thread *t);
+
+/* ---- fork.c ---- */
+void mw__fork_install(void);
 
 #endif

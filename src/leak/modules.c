@@ -32,25 +32,33 @@ struct walk {
     int copy;
 };
 
-static int seen_cb(struct dl_phdr_info *info, size_t size, void *arg)
+int mw__modules_extent(const struct dl_phdr_info *info, uintptr_t *lo, uintptr_t *hi)
 {
-    struct walk *w = arg;
-    uintptr_t lo = UINTPTR_MAX, hi = 0;
-    size_t len;
     int i;
 
-    (void)size;
-    if (w->n == w->max || !info->dlpi_name || !info->dlpi_name[0])
-        return 0;
+    *lo = UINTPTR_MAX;
+    *hi = 0;
     for (i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         if (ph->p_type == PT_LOAD) {
             uintptr_t a = info->dlpi_addr + ph->p_vaddr;
-            lo = a < lo ? a : lo;
-            hi = a + ph->p_memsz > hi ? a + ph->p_memsz : hi;
+            *lo = a < *lo ? a : *lo;
+            *hi = a + ph->p_memsz > *hi ? a + ph->p_memsz : *hi;
         }
     }
-    if (hi <= lo)
+    return *hi > *lo;
+}
+
+static int seen_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    struct walk *w = arg;
+    uintptr_t lo, hi;
+    size_t len;
+
+    (void)size;
+    if (w->n == w->max || !info->dlpi_name || !info->dlpi_name[0])
+        return 0;
+    if (!mw__modules_extent(info, &lo, &hi))
         return 0;
     if (w->copy) {
         char path[4096];
@@ -100,7 +108,7 @@ void mw__modules_after_close(void)
     size_t i, j;
 
     dl_iterate_phdr(seen_cb, &w);
-    for (i = 0; i < nbefore && ngone < MAX_GONE; i++) {
+    for (i = 0; i < nbefore; i++) {
         const char *name = snap + before[i].name;
         size_t len = strlen(name);
         int still = 0;
@@ -108,6 +116,10 @@ void mw__modules_after_close(void)
             still = after[j].bias == before[i].bias && after[j].lo == before[i].lo;
         if (still)
             continue;
+        if (ngone == MAX_GONE) {
+            mw__leak_limit(MW__LEAK_LIMIT_MODULES, "too many unloaded objects to remember");
+            break;
+        }
         if (arena_left < len + 1) {
             arena = mw__leak_map(1u << 16);
             arena_left = arena ? 1u << 16 : 0;
@@ -124,6 +136,16 @@ void mw__modules_after_close(void)
         ngone++;
     }
     mw__unlock(&lock);
+}
+
+void mw__modules_lock(void)
+{
+    mw__lock_always(&lock);
+}
+
+void mw__modules_unlock(void)
+{
+    mw__unlock_always(&lock);
 }
 
 size_t mw__modules_gone(const mw__gone_t **out)

@@ -16,16 +16,18 @@
 #ifndef MEMWALK_LEAK_RECORD_H
 #define MEMWALK_LEAK_RECORD_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define MW__LEAK_MAGIC        0x4b4c574du /* "MWLK" */
-#define MW__LEAK_VERSION      1u
-#define MW__LEAK_CHUNK        16384u /* payload bytes per DATA message */
-#define MW__LEAK_MAX_CALLERS  64     /* deepest stack recorded */
-#define MW__LEAK_HELLO_FORKED 1u     /* HELLO flags: sent by a forked child, not a fresh program */
+#define MW__LEAK_VERSION      2u          /* 2 added limits and flags; readers accept 1 too */
+#define MW__LEAK_CHUNK        16384u      /* payload bytes per DATA message */
+#define MW__LEAK_MAX_CALLERS  64          /* deepest stack recorded */
+#define MW__LEAK_HELLO_FORKED 1u /* HELLO flags: sent by a forked child, not a fresh program */
 
 enum mw__leak_msg_type {
-    MW__LEAK_MSG_HELLO = 1, /* payload: the command line, NUL-separated */
+    MW__LEAK_MSG_HELLO = 1, /* payload: the command line, NUL-separated; argv[0] is the path
+                                execve was given (AT_EXECFN) */
     MW__LEAK_MSG_DATA = 2,  /* payload: the next chunk of the result stream */
     MW__LEAK_MSG_NOTE = 3,  /* payload: one line of text the tracer wants shown */
 };
@@ -82,7 +84,33 @@ typedef struct mw__leak_result {
     uint64_t scan_bytes;        /* root bytes scanned */
     uint64_t heur_bytes[4];     /* still reachable only through each heuristic (enum - 1) */
     uint64_t heur_blocks[4];
+    /* version 2 */
+    uint32_t limits; /* MW__LEAK_LIMIT_* bits: fixed tables of the tracer that filled up */
+    uint32_t flags;  /* MW__LEAK_RES_* bits */
 } mw__leak_result_t;
+
+/* The size of a version 1 header: the fields before limits. */
+#define MW__LEAK_RESULT_V1_SIZE 152u
+
+_Static_assert(offsetof(mw__leak_result_t, limits) == MW__LEAK_RESULT_V1_SIZE,
+               "version 1 header size");
+
+/* Tables that can fill up; the report says which did (so nothing is misclassified quietly). */
+enum mw__leak_limit {
+    MW__LEAK_LIMIT_THREADS = 1u << 0, /* live threads: later ones were not traced */
+    MW__LEAK_LIMIT_STOP = 1u << 1,    /* threads stopped for the scan: the rest not scanned */
+    MW__LEAK_LIMIT_BLOCKS = 1u << 2,  /* the block table: tracing stopped */
+    MW__LEAK_LIMIT_TRACES = 1u << 3,  /* distinct stacks: later ones recorded without a stack */
+    MW__LEAK_LIMIT_OWN = 1u << 4,     /* the tracer's own mappings: some were scanned as roots */
+    MW__LEAK_LIMIT_DEAD = 1u << 5,    /* stacks of exited threads: some were scanned as roots */
+    MW__LEAK_LIMIT_MODULES = 1u << 6, /* loaded or unloaded objects: some frames lack a module */
+    MW__LEAK_LIMIT_RANGES = 1u << 7,  /* ranges the scan skips: some allocator memory scanned */
+};
+
+enum mw__leak_res_flag {
+    MW__LEAK_RES_MAIN_GONE = 1u << 0, /* the main thread had exited (pthread_exit from main) */
+    MW__LEAK_RES_SELF_KILL = 1u << 1, /* the program sent itself SIGKILL: reported just before */
+};
 
 typedef struct mw__leak_module {
     uint64_t bias; /* load address: ip - bias is the address in the ELF file */

@@ -1,11 +1,19 @@
 /* The preload's system layer: spin locks, mmap'd memory it keeps out of the scan, environment
- * lookups without allocation, and one-line logging with write(2). */
+ * lookups without allocation, one-line logging with write(2), the limits it reached, and the
+ * process-wide memory barrier the gate relies on. */
 #include "leak/leak.h"
 
+#include <elf.h>
+#include <link.h>
+#include <linux/membarrier.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <fcntl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "scan/scan.h"
@@ -72,6 +80,8 @@ void *mw__leak_map(size_t len)
             break;
         }
     mw__unlock_always(&own_lock);
+    if (i == MAX_OWN)
+        mw__leak_limit(MW__LEAK_LIMIT_OWN, "too many tracer mappings: some are scanned as roots");
     return p;
 }
 
@@ -89,10 +99,92 @@ void mw__leak_unmap(void *p, size_t len)
     munmap(p, len);
 }
 
+void mw__sys_lock(void)
+{
+    mw__lock_always(&own_lock);
+}
+
+void mw__sys_unlock(void)
+{
+    mw__unlock_always(&own_lock);
+}
+
+/* The tracer's code, found once at start: a fault handler asks whether a pc is ours without
+ * calling into the loader (dladdr takes its lock). */
+static uintptr_t code_lo, code_hi;
+static mw__range_t seg[8];
+static size_t nseg;
+
+static int code_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    uintptr_t me = (uintptr_t)arg, lo = UINTPTR_MAX, hi = 0;
+    int i, inside = 0;
+
+    (void)size;
+    for (i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t a = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type != PT_LOAD)
+            continue;
+        if (me >= a && me < a + ph->p_memsz)
+            inside = 1;
+        if (ph->p_flags & PF_X) {
+            lo = a < lo ? a : lo;
+            hi = a + ph->p_memsz > hi ? a + ph->p_memsz : hi;
+        }
+    }
+    if (!inside)
+        return 0;
+    code_lo = lo;
+    code_hi = hi;
+    return 1;
+}
+
+void mw__leak_own_init(void)
+{
+    dl_iterate_phdr(code_cb, (void *)&mw__leak_own_init);
+    /* Our writable segments, listed now: the exit check must not call into the loader. */
+    nseg = mw__scan_object_ranges((const void *)&mw__leak_own_init, seg, 8);
+}
+
+int mw__leak_own_code(uintptr_t pc)
+{
+    return pc >= code_lo && pc < code_hi;
+}
+
+/* ---- limits -------------------------------------------------------------------------------- */
+static uint32_t limits;
+
+void mw__leak_limit(uint32_t bit, const char *what)
+{
+    if (__atomic_fetch_or(&limits, bit, __ATOMIC_RELAXED) & bit)
+        return;
+    mw__leak_log2("limit reached: ", what);
+}
+
+uint32_t mw__leak_limits(void)
+{
+    return __atomic_load_n(&limits, __ATOMIC_RELAXED);
+}
+
+/* ---- the process-wide barrier -------------------------------------------------------------- */
+static int barrier_ok;
+
+int mw__sys_barrier_init(void)
+{
+    barrier_ok = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+    return barrier_ok ? 0 : -1;
+}
+
+void mw__sys_barrier(void)
+{
+    if (!barrier_ok || syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0)
+        __atomic_thread_fence(__ATOMIC_SEQ_CST); /* the hooks fence themselves then */
+}
+
 size_t mw__leak_own_ranges(uintptr_t *lo, uintptr_t *hi, size_t max)
 {
-    mw__range_t seg[8];
-    size_t i, n = 0, nseg;
+    size_t i, n = 0;
 
     for (i = 0; i < MAX_OWN && n < max; i++)
         if (own[i].lo) {
@@ -100,7 +192,6 @@ size_t mw__leak_own_ranges(uintptr_t *lo, uintptr_t *hi, size_t max)
             hi[n] = own[i].hi;
             n++;
         }
-    nseg = mw__scan_object_ranges((const void *)&mw__leak_own_ranges, seg, 8);
     for (i = 0; i < nseg && n < max; i++) {
         lo[n] = seg[i].lo;
         hi[n] = seg[i].hi;
@@ -137,6 +228,61 @@ size_t mw__leak_utoa(uint64_t v, char *buf)
     return n;
 }
 
+/* ---- descriptors out of the program's reach ------------------------------------------------ */
+int mw__sys_reserve_fd(int fd)
+{
+    struct rlimit rl, up;
+    int nfd = -1;
+
+    if (fd < 0 || getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur > (1u << 30))
+        return -1;
+    if (rl.rlim_cur >= rl.rlim_max) {
+        /* No room above the limit: the top of the range, out of reach of a program that closes
+         * the first 1,024 (what most do), when the limit is high enough. */
+        return rl.rlim_cur > 1024 + 64 ? fcntl(fd, F_DUPFD_CLOEXEC, (int)rl.rlim_cur - 32) : -1;
+    }
+    up = rl;
+    up.rlim_cur = rl.rlim_cur + 64 < rl.rlim_max ? rl.rlim_cur + 64 : rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &up) == 0) {
+        nfd = fcntl(fd, F_DUPFD_CLOEXEC, (int)rl.rlim_cur);
+        setrlimit(RLIMIT_NOFILE, &rl); /* the program sees its own limit again */
+    }
+    return nfd;
+}
+
+/* Where the log goes: a copy of the original stderr above the program's descriptor limit when
+ * one could be made; else stderr itself, while it is still the file it was at start (a program
+ * that closed it and opened one of its own must not find the tracer's lines in its file). */
+static int log_fd = 2;
+static dev_t log_dev;
+static ino_t log_ino;
+static int log_checked;
+
+void mw__sys_log_init(void)
+{
+    struct stat st;
+    int fd = mw__sys_reserve_fd(2);
+
+    if (fd >= 0) {
+        log_fd = fd;
+        return;
+    }
+    if (fstat(2, &st) == 0) {
+        log_dev = st.st_dev;
+        log_ino = st.st_ino;
+        log_checked = 1;
+    }
+}
+
+static int log_ok(void)
+{
+    struct stat st;
+
+    if (!log_checked)
+        return 1;
+    return fstat(log_fd, &st) == 0 && st.st_dev == log_dev && st.st_ino == log_ino;
+}
+
 void mw__leak_log2(const char *a, const char *b)
 {
     char line[512];
@@ -160,7 +306,7 @@ void mw__leak_log2(const char *a, const char *b)
         n += k;
     }
     line[n++] = '\n';
-    if (write(2, line, n) < 0) {
+    if (log_ok() && write(log_fd, line, n) < 0) {
         /* Nothing more can be done: stderr is gone. */
     }
 }

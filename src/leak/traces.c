@@ -122,10 +122,15 @@ uint32_t mw__traces_intern(const uintptr_t *ips, unsigned depth)
     id = find(current, h, ips, depth);
     if (id)
         goto out;
-    if (ntraces >= PAGE_TRACES * MAX_PAGES)
-        goto out; /* id 0: recorded without a stack */
-    if ((used + 1) * 2 > current->cap && new_table(current->cap * 2) < 0)
+    if (ntraces >= PAGE_TRACES * MAX_PAGES || ntraces >= (1u << 24)) {
+        /* id 0: recorded without a stack (blocks.c keeps 24 bits of trace id) */
+        mw__leak_limit(MW__LEAK_LIMIT_TRACES, "too many distinct stacks");
         goto out;
+    }
+    if ((used + 1) * 2 > current->cap && new_table(current->cap * 2) < 0) {
+        mw__leak_limit(MW__LEAK_LIMIT_TRACES, "too many distinct stacks");
+        goto out;
+    }
     if (!pages[ntraces / PAGE_TRACES]) {
         pages[ntraces / PAGE_TRACES] = mw__leak_map(PAGE_TRACES * sizeof(struct trace));
         if (!pages[ntraces / PAGE_TRACES])

@@ -207,26 +207,19 @@ struct collect {
 static int collect_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
     struct collect *c = arg;
-    uintptr_t lo = UINTPTR_MAX, hi = 0;
+    uintptr_t lo, hi;
     const uint8_t *hdr = NULL;
     int i;
 
     (void)size;
-    if (c->n >= c->max)
+    if (c->n >= c->max) {
+        mw__leak_limit(MW__LEAK_LIMIT_MODULES, "too many loaded objects for the unwinder");
         return 1;
-    for (i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type == PT_LOAD) {
-            uintptr_t a = info->dlpi_addr + ph->p_vaddr;
-            if (a < lo)
-                lo = a;
-            if (a + ph->p_memsz > hi)
-                hi = a + ph->p_memsz;
-        } else if (ph->p_type == PT_GNU_EH_FRAME) {
-            hdr = (const uint8_t *)(info->dlpi_addr + ph->p_vaddr);
-        }
     }
-    if (hi > lo) {
+    for (i = 0; i < info->dlpi_phnum; i++)
+        if (info->dlpi_phdr[i].p_type == PT_GNU_EH_FRAME)
+            hdr = (const uint8_t *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+    if (mw__modules_extent(info, &lo, &hi)) {
         c->m[c->n].lo = lo;
         c->m[c->n].hi = hi;
         c->m[c->n].hdr = hdr;
@@ -417,6 +410,7 @@ struct cfa_state {
     int64_t cfa_off;
     int bad_cfa;
     struct regrule ra, bp;
+    struct regrule saved[16]; /* offset rules of the general registers (rbx, r12-r15...) */
 };
 
 /* Runs CFA instructions from [p, end) while loc <= pc. */
@@ -600,6 +594,10 @@ static int run_cfa(struct reader *r, uintptr_t *loc, uintptr_t pc, uint64_t code
         }
         continue;
     set_offset:
+        if (reg < 16) {
+            st->saved[reg].kind = 2;
+            st->saved[reg].off = (int32_t)off;
+        }
         if (reg == ra_reg) {
             st->ra.kind = 2;
             st->ra.off = (int32_t)off;
@@ -611,6 +609,8 @@ static int run_cfa(struct reader *r, uintptr_t *loc, uintptr_t pc, uint64_t code
     restore:
         if (!init)
             return -1;
+        if (reg < 16)
+            st->saved[reg] = init->saved[reg];
         if (reg == ra_reg)
             st->ra = init->ra;
         else if (reg == 6)
@@ -620,7 +620,10 @@ static int run_cfa(struct reader *r, uintptr_t *loc, uintptr_t pc, uint64_t code
 }
 
 /* Computes the unwind rule at pc, or RULE_STOP. */
-static uint64_t compute_rule(uintptr_t pc, const struct module *m)
+static uint64_t pack_state(const struct cfa_state *st);
+
+/* The CFA state at pc (run from its FDE), or -1 when unknown. */
+static int state_at(uintptr_t pc, const struct module *m, struct cfa_state *out)
 {
     const uint8_t *fde, *cie;
     struct reader r, cr;
@@ -636,24 +639,24 @@ static uint64_t compute_rule(uintptr_t pc, const struct module *m)
     const uint8_t *fde_end, *cie_end;
 
     if (!m->hdr)
-        return RULE_STOP;
+        return -1;
     fde = find_fde(m->hdr, pc);
     if (!fde)
-        return RULE_STOP;
+        return -1;
     memcpy(&cie_off, fde, 4);
     len = cie_off;
     if (len == 0xffffffffu || len == 0)
-        return RULE_STOP; /* 64-bit DWARF is not produced for .eh_frame in practice */
+        return -1; /* 64-bit DWARF is not produced for .eh_frame in practice */
     fde_end = fde + 4 + len;
     memcpy(&cie_off, fde + 4, 4);
     if (cie_off == 0)
-        return RULE_STOP; /* a CIE, not an FDE */
+        return -1; /* a CIE, not an FDE */
     cie = fde + 4 - cie_off;
 
     /* The CIE. */
     memcpy(&cie_off, cie, 4);
     if (cie_off == 0xffffffffu || cie_off == 0)
-        return RULE_STOP;
+        return -1;
     cie_end = cie + 4 + cie_off;
     cr.p = cie + 8;
     cr.end = cie_end;
@@ -664,7 +667,7 @@ static uint64_t compute_rule(uintptr_t pc, const struct module *m)
         cr.p++;
     cr.p++;
     if (aug[0] == 'e' && aug[1] == 'h')
-        return RULE_STOP;
+        return -1;
     code_align = uleb(&cr);
     data_align = sleb(&cr);
     ra_reg = version == 1 ? (unsigned)fixed(&cr, 1) : (unsigned)uleb(&cr);
@@ -688,11 +691,11 @@ static uint64_t compute_rule(uintptr_t pc, const struct module *m)
             }
         }
         if (aend > cr.end)
-            return RULE_STOP;
+            return -1;
         cr.p = aend;
     }
     if (cr.bad)
-        return RULE_STOP;
+        return -1;
 
     /* The FDE's range. */
     r.p = fde + 8;
@@ -701,12 +704,12 @@ static uint64_t compute_rule(uintptr_t pc, const struct module *m)
     pc_begin = encoded(&r, (uint8_t)(fde_enc & 0x7f), 0);
     pc_range = encoded(&r, (uint8_t)(fde_enc & 0x0f), 0);
     if (r.bad || pc < pc_begin || pc >= pc_begin + pc_range)
-        return RULE_STOP;
+        return -1;
     if (has_z) {
         uint64_t alen = uleb(&r);
         r.p += alen;
         if (r.p > r.end)
-            return RULE_STOP;
+            return -1;
     }
 
     memset(&st, 0, sizeof st);
@@ -714,35 +717,49 @@ static uint64_t compute_rule(uintptr_t pc, const struct module *m)
     st.bp.kind = 1;
     loc = pc_begin;
     if (run_cfa(&cr, &loc, UINTPTR_MAX, code_align, data_align, ra_reg, &st, NULL) < 0)
-        return RULE_STOP;
+        return -1;
     init = st;
     loc = pc_begin;
     if (run_cfa(&r, &loc, pc, code_align, data_align, ra_reg, &st, &init) < 0)
-        return RULE_STOP;
+        return -1;
+    *out = st;
+    return 0;
+}
 
-    if (st.bad_cfa || st.ra.kind != 2)
+static uint64_t pack_state(const struct cfa_state *st)
+{
+    unsigned ck, bk;
+
+    if (st->bad_cfa || st->ra.kind != 2)
         return RULE_STOP; /* includes an undefined return address: the outermost frame */
-    if (st.cfa_off < -(1 << 23) || st.cfa_off >= (1 << 23) || st.ra.off < -32768 ||
-        st.ra.off > 32767 || st.bp.off < -32768 || st.bp.off > 32767)
+    if (st->cfa_off < -(1 << 23) || st->cfa_off >= (1 << 23) || st->ra.off < -32768 ||
+        st->ra.off > 32767 || st->bp.off < -32768 || st->bp.off > 32767)
         return RULE_STOP;
-    {
-        unsigned ck, bk;
-        if (st.cfa_reg == 7)
-            ck = CFA_RSP;
-        else if (st.cfa_reg == 6)
-            ck = CFA_RBP;
-        else if (st.cfa_reg == 0xff)
-            ck = CFA_DEREF_RBP;
-        else
-            return RULE_STOP;
-        if (st.bp.kind == 2)
-            bk = BP_AT_CFA;
-        else if (st.bp.kind == 3)
-            bk = BP_AT_BP;
-        else
-            bk = BP_SAME;
-        return pack(ck, (int32_t)st.cfa_off, st.ra.off, bk, st.bp.kind >= 2 ? st.bp.off : 0);
-    }
+    if (st->cfa_reg == 7)
+        ck = CFA_RSP;
+    else if (st->cfa_reg == 6)
+        ck = CFA_RBP;
+    else if (st->cfa_reg == 0xff)
+        ck = CFA_DEREF_RBP;
+    else
+        return RULE_STOP;
+    if (st->bp.kind == 2)
+        bk = BP_AT_CFA;
+    else if (st->bp.kind == 3)
+        bk = BP_AT_BP;
+    else
+        bk = BP_SAME;
+    return pack(ck, (int32_t)st->cfa_off, st->ra.off, bk, st->bp.kind >= 2 ? st->bp.off : 0);
+}
+
+/* Computes the unwind rule at pc, or RULE_STOP. */
+static uint64_t compute_rule(uintptr_t pc, const struct module *m)
+{
+    struct cfa_state st;
+
+    if (state_at(pc, m, &st) < 0)
+        return RULE_STOP;
+    return pack_state(&st);
 }
 
 static int l2_grow(void)
@@ -828,9 +845,9 @@ static inline uint64_t rule_for(struct mw__unwind_cache *c, uintptr_t pc)
     return rule;
 }
 
-static struct mw__unwind_cache *thread_cache(void)
+static struct mw__unwind_cache *thread_cache(struct mw__leak_thread *t)
 {
-    struct mw__unwind_cache *c = mw__leak_self.cache;
+    struct mw__unwind_cache *c = t->cache;
     unsigned g = __atomic_load_n(&gen, __ATOMIC_ACQUIRE);
 
     if (!c) {
@@ -838,7 +855,7 @@ static struct mw__unwind_cache *thread_cache(void)
         if (!c)
             return NULL;
         c->gen = g;
-        mw__leak_self.cache = c;
+        t->cache = c;
     } else if (c->gen != g) {
         memset(c->s, 0, sizeof c->s);
         memset(c->memo, 0, sizeof c->memo);
@@ -849,10 +866,10 @@ static struct mw__unwind_cache *thread_cache(void)
     return c;
 }
 
-static unsigned walk(uintptr_t ip, uintptr_t sp, uintptr_t bp, uintptr_t *out, unsigned max,
-                     uintptr_t hi, int first_is_return, struct readlog *log)
+static unsigned walk(struct mw__unwind_cache *c, uintptr_t ip, uintptr_t sp, uintptr_t bp,
+                     uintptr_t *out, unsigned max, uintptr_t hi, int first_is_return,
+                     struct readlog *log)
 {
-    struct mw__unwind_cache *c = thread_cache();
     const uintptr_t lo = sp;
     unsigned n = 0;
     int adjust = first_is_return;
@@ -912,29 +929,31 @@ static unsigned walk(uintptr_t ip, uintptr_t sp, uintptr_t bp, uintptr_t *out, u
     return n;
 }
 
-unsigned mw__unwind(uintptr_t ip, uintptr_t sp, uintptr_t bp, uintptr_t *out, unsigned max)
+unsigned mw__unwind(struct mw__leak_thread *t, uintptr_t ip, uintptr_t sp, uintptr_t bp,
+                    uintptr_t *out, unsigned max)
 {
-    uintptr_t hi = mw__leak_self.stack_hi;
+    uintptr_t hi = t->stack_hi;
 
     if (sp >= hi) /* an alternate signal stack: we do not know its bounds */
         hi = 0;
-    return walk(ip, sp, bp, out, max, hi, 1, NULL);
+    return walk(thread_cache(t), ip, sp, bp, out, max, hi, 1, NULL);
 }
 
-unsigned mw__unwind_from(uintptr_t ip, uintptr_t sp, uintptr_t bp, uintptr_t *out, unsigned max,
-                         uintptr_t stack_hi)
+unsigned mw__unwind_from(struct mw__leak_thread *t, uintptr_t ip, uintptr_t sp, uintptr_t bp,
+                         uintptr_t *out, unsigned max, uintptr_t stack_hi)
 {
     if (sp >= stack_hi)
         stack_hi = 0;
-    return walk(ip, sp, bp, out, max, stack_hi, 0, NULL);
+    return walk(thread_cache(t), ip, sp, bp, out, max, stack_hi, 0, NULL);
 }
 
-uint32_t mw__unwind_trace(uintptr_t pc, uintptr_t ra, uintptr_t sp, uintptr_t bp)
+uint32_t mw__unwind_trace(struct mw__leak_thread *t, uintptr_t pc, uintptr_t ra, uintptr_t sp,
+                          uintptr_t bp)
 {
     uint32_t toff[LOG_READS];
     uintptr_t tval[LOG_READS];
-    struct mw__unwind_cache *c = thread_cache();
-    uintptr_t ips[MW__LEAK_MAX_CALLERS], hi = mw__leak_self.stack_hi;
+    struct mw__unwind_cache *c = thread_cache(t);
+    uintptr_t ips[MW__LEAK_MAX_CALLERS], hi = t->stack_hi;
     struct readlog log;
     struct memo *m;
     unsigned depth = 1, i;
@@ -945,7 +964,7 @@ uint32_t mw__unwind_trace(uintptr_t pc, uintptr_t ra, uintptr_t sp, uintptr_t bp
     if (sp >= hi)
         hi = 0;
     if (!c || !hi) {
-        depth += walk(ra, sp, bp, ips + 1, (unsigned)mw__leak_num_callers - 1, hi, 1, NULL);
+        depth += walk(c, ra, sp, bp, ips + 1, (unsigned)mw__leak_num_callers - 1, hi, 1, NULL);
         return intern(c, ips, depth);
     }
     {
@@ -972,7 +991,7 @@ uint32_t mw__unwind_trace(uintptr_t pc, uintptr_t ra, uintptr_t sp, uintptr_t bp
     log.bp_used = 0;
     log.off = toff;
     log.val = tval;
-    depth += walk(ra, sp, bp, ips + 1, (unsigned)mw__leak_num_callers - 1, hi, 1, &log);
+    depth += walk(c, ra, sp, bp, ips + 1, (unsigned)mw__leak_num_callers - 1, hi, 1, &log);
     m->trace = intern(c, ips, depth);
     m->pc = pc;
     m->ra = ra;
@@ -1028,6 +1047,44 @@ uint32_t mw__unwind_trace(uintptr_t pc, uintptr_t ra, uintptr_t sp, uintptr_t bp
     return m->trace;
 }
 
+int mw__unwind_step_saves(uintptr_t *ip, uintptr_t *sp, uintptr_t *bp, int is_return,
+                          uintptr_t *slots, unsigned max, unsigned *nslots)
+{
+    static const unsigned callee_saved[] = {3, 6, 12, 13, 14, 15};
+    const struct module *m;
+    struct cfa_state st;
+    uintptr_t pc = *ip - (uintptr_t)is_return, cfa, at;
+    unsigned i;
+
+    *nslots = 0;
+    mw__lock(&lock);
+    m = find_module(pc);
+    mw__unlock(&lock);
+    if (!m) {
+        refresh_modules();
+        mw__lock(&lock);
+        m = find_module(pc);
+        mw__unlock(&lock);
+    }
+    if (!m || state_at(pc, m, &st) < 0 || pack_state(&st) == RULE_STOP)
+        return -1;
+    if (st.cfa_reg == 7)
+        cfa = *sp + (uintptr_t)st.cfa_off;
+    else if (st.cfa_reg == 6)
+        cfa = *bp + (uintptr_t)st.cfa_off;
+    else
+        cfa = *(const uintptr_t *)(*bp + (uintptr_t)st.cfa_off);
+    for (i = 0; i < sizeof callee_saved / sizeof callee_saved[0] && *nslots < max; i++)
+        if (st.saved[callee_saved[i]].kind == 2)
+            slots[(*nslots)++] = cfa + (uintptr_t)(intptr_t)st.saved[callee_saved[i]].off;
+    at = cfa + (uintptr_t)(intptr_t)st.ra.off;
+    if (st.bp.kind == 2)
+        *bp = *(const uintptr_t *)(cfa + (uintptr_t)(intptr_t)st.bp.off);
+    *ip = *(const uintptr_t *)at;
+    *sp = cfa;
+    return 0;
+}
+
 void mw__unwind_flush(void)
 {
     mw__lock(&lock);
@@ -1039,11 +1096,11 @@ void mw__unwind_flush(void)
     mw__unlock(&lock);
 }
 
-void mw__unwind_thread_done(void)
+void mw__unwind_thread_done(struct mw__leak_thread *t)
 {
-    struct mw__unwind_cache *c = mw__leak_self.cache;
+    struct mw__unwind_cache *c = t->cache;
 
-    mw__leak_self.cache = NULL;
+    t->cache = NULL;
     if (c)
         mw__leak_unmap(c, sizeof *c);
 }
@@ -1064,11 +1121,12 @@ struct mw__unwind_cache {
     int unused;
 };
 
-unsigned mw__unwind_from(uintptr_t ip, uintptr_t sp, uintptr_t bp, uintptr_t *out, unsigned max,
-                         uintptr_t hi)
+unsigned mw__unwind_from(struct mw__leak_thread *t, uintptr_t ip, uintptr_t sp, uintptr_t bp,
+                         uintptr_t *out, unsigned max, uintptr_t hi)
 {
     unsigned n = 0;
 
+    (void)t;
     while (n < max) {
         out[n++] = ip;
         if (bp < sp || bp > hi - 16 || (bp & 7))
@@ -1082,27 +1140,43 @@ unsigned mw__unwind_from(uintptr_t ip, uintptr_t sp, uintptr_t bp, uintptr_t *ou
     return n;
 }
 
-unsigned mw__unwind(uintptr_t ip, uintptr_t sp, uintptr_t bp, uintptr_t *out, unsigned max)
+unsigned mw__unwind(struct mw__leak_thread *t, uintptr_t ip, uintptr_t sp, uintptr_t bp,
+                    uintptr_t *out, unsigned max)
 {
-    return mw__unwind_from(ip, sp, bp, out, max, mw__leak_self.stack_hi);
+    return mw__unwind_from(t, ip, sp, bp, out, max, t->stack_hi);
 }
 
-uint32_t mw__unwind_trace(uintptr_t pc, uintptr_t ra, uintptr_t sp, uintptr_t bp)
+uint32_t mw__unwind_trace(struct mw__leak_thread *t, uintptr_t pc, uintptr_t ra, uintptr_t sp,
+                          uintptr_t bp)
 {
     uintptr_t ips[MW__LEAK_MAX_CALLERS];
     unsigned depth = 1;
 
     ips[0] = pc;
     if (mw__leak_num_callers > 1)
-        depth += mw__unwind(ra, sp, bp, ips + 1, (unsigned)mw__leak_num_callers - 1);
+        depth += mw__unwind(t, ra, sp, bp, ips + 1, (unsigned)mw__leak_num_callers - 1);
     return mw__traces_intern(ips, depth);
+}
+
+int mw__unwind_step_saves(uintptr_t *ip, uintptr_t *sp, uintptr_t *bp, int is_return,
+                          uintptr_t *slots, unsigned max, unsigned *nslots)
+{
+    (void)ip;
+    (void)sp;
+    (void)bp;
+    (void)is_return;
+    (void)slots;
+    (void)max;
+    *nslots = 0;
+    return -1;
 }
 
 void mw__unwind_flush(void)
 {
 }
-void mw__unwind_thread_done(void)
+void mw__unwind_thread_done(struct mw__leak_thread *t)
 {
+    (void)t;
 }
 void mw__unwind_lock(void)
 {

@@ -1,8 +1,9 @@
 /* Stopping the world at exit: every other thread is sent a signal whose handler records its
  * registers and stack pointer, then parks it until the process ends. A thread inside a hook
  * parks on its way out (so no table is caught half-updated); a thread that blocks the signal is
- * described from /proc/self/task/TID/syscall when it sits in a system call. Also keeps the
- * stacks of threads that have exited, which the scan must not take for roots. */
+ * held by the gate at its next hook, and described from /proc/self/task/TID/syscall when it sits
+ * in a system call. Also keeps the stacks of threads that have exited, which the scan must not
+ * take for roots. */
 #include "leak/leak.h"
 
 #include <dirent.h>
@@ -16,13 +17,13 @@
 
 #define STOP_SIGNAL (SIGRTMAX - 3)
 
-static mw__thread_regs_t *slots;
-static size_t slots_max;
+static mw__thread_regs_t *volatile slots;
+static volatile size_t slots_max;
 static size_t slots_used;
 static int arrived;
 static int park_word;
 
-static void park_forever(void)
+__attribute__((noreturn)) static void park_forever(void)
 {
     for (;;)
         syscall(SYS_futex, &park_word, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
@@ -35,65 +36,74 @@ static mw__thread_regs_t *take_slot(void)
     return i < slots_max ? &slots[i] : NULL;
 }
 
-static void stop_handler(int sig, siginfo_t *si, void *ucv)
+static void record(mw__thread_regs_t *t, const ucontext_t *uc, uintptr_t sp, const uintptr_t *regs,
+                   unsigned nregs)
 {
-    ucontext_t *uc = ucv;
-    mw__thread_regs_t *t;
+    unsigned r;
 
-    struct mw__leak_thread *me = mw__leak_peek();
-
-    (void)sig;
-    (void)si;
-    if (me && me->busy) {
-        me->stop_pending = 1;
-        return;
-    }
-    t = take_slot();
-    if (t) {
-        t->tid = (pid_t)syscall(SYS_gettid);
+    t->tid = (pid_t)syscall(SYS_gettid);
+    t->nregs = 0;
 #if defined(__x86_64__)
+    if (uc) {
         t->sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
-        t->nregs = 0;
-        for (int r = 0; r < NGREG && t->nregs < 18; r++)
+        for (r = 0; r < NGREG && t->nregs < 18; r++)
             if (r != REG_RIP && r != REG_EFL && r != REG_CSGSFS && r != REG_ERR &&
                 r != REG_TRAPNO && r != REG_OLDMASK && r != REG_CR2)
                 t->regs[t->nregs++] = (uintptr_t)uc->uc_mcontext.gregs[r];
-#else
-        (void)uc;
-        t->sp = (uintptr_t)__builtin_frame_address(0);
-        t->nregs = 0;
-#endif
         t->stopped = 1;
+        return;
     }
+#else
+    (void)uc;
+#endif
+    t->sp = sp;
+    for (r = 0; r < nregs && r < 18; r++)
+        t->regs[t->nregs++] = regs[r];
+    t->stopped = 1;
+}
+
+static void stop_handler(int sig, siginfo_t *si, void *ucv)
+{
+    struct mw__leak_thread *me = mw__leak_peek();
+    mw__thread_regs_t *t;
+
+    (void)sig;
+    (void)si;
+    if (me && me->parked)
+        return; /* held by the gate already */
+    if (me && me->busy) {
+        __atomic_or_fetch(&me->pending, MW__PEND_STOP, __ATOMIC_RELEASE);
+        return;
+    }
+    if (me)
+        me->parked = 1;
+    t = take_slot();
+    if (t)
+        record(t, ucv, 0, NULL, 0);
     __atomic_add_fetch(&arrived, 1, __ATOMIC_RELEASE);
     park_forever();
 }
 
 void mw__world_park_now(void)
 {
+    struct mw__leak_thread *me = mw__leak_peek();
     mw__thread_regs_t *t;
     uintptr_t regs[6] = {0};
 
-    struct mw__leak_thread *me = mw__leak_peek();
+    sigset_t all;
 
-    if (me)
-        me->stop_pending = 0;
-    __builtin_unwind_init();
-#if defined(__x86_64__)
-    __asm__ volatile("movq %%rbx, 0(%0)\n\tmovq %%rbp, 8(%0)\n\tmovq %%r12, 16(%0)\n\t"
-                     "movq %%r13, 24(%0)\n\tmovq %%r14, 32(%0)\n\tmovq %%r15, 40(%0)"
-                     :
-                     : "r"(regs)
-                     : "memory");
-#endif
-    t = take_slot();
-    if (t) {
-        t->tid = (pid_t)syscall(SYS_gettid);
-        t->sp = (uintptr_t)__builtin_frame_address(0);
-        memcpy(t->regs, regs, sizeof regs);
-        t->nregs = 6;
-        t->stopped = 1;
+    /* A signal for the process must reach the thread that is reporting, not a parked one. */
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, NULL);
+    if (me) {
+        me->parked = 1;
+        me->pending = 0;
     }
+    __builtin_unwind_init();
+    MW__SPILL(regs);
+    t = take_slot();
+    if (t)
+        record(t, NULL, (uintptr_t)__builtin_frame_address(0), regs, 6);
     __atomic_add_fetch(&arrived, 1, __ATOMIC_RELEASE);
     park_forever();
 }
@@ -106,26 +116,39 @@ struct linux_dirent64 {
     char d_name[];
 };
 
+/* Reads /proc/self/task/TID/leaf into buf (NUL-terminated); returns the length or -1. */
+static ssize_t read_task(pid_t tid, const char *leaf, char *buf, size_t len)
+{
+    char path[64] = "/proc/self/task/";
+    size_t n = strlen(path);
+    ssize_t got;
+    int fd;
+
+    n += mw__leak_utoa((uint64_t)tid, path + n);
+    path[n++] = '/';
+    memcpy(path + n, leaf, strlen(leaf) + 1);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    got = read(fd, buf, len - 1);
+    close(fd);
+    if (got < 0)
+        return -1;
+    buf[got] = '\0';
+    return got;
+}
+
 /* Reads the stack pointer of a thread sitting in a system call from /proc, 0 otherwise. */
 static uintptr_t syscall_sp(pid_t tid)
 {
-    char path[64] = "/proc/self/task/", buf[512];
-    size_t n = strlen(path);
-    ssize_t len;
-    int fd, field = 0;
+    char buf[512];
+    ssize_t len = read_task(tid, "syscall", buf, sizeof buf);
+    int field = 0;
     char *p, *last2 = NULL, *last1 = NULL;
     uintptr_t v = 0;
 
-    n += mw__leak_utoa((uint64_t)tid, path + n);
-    memcpy(path + n, "/syscall", 9);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    len = read(fd, buf, sizeof buf - 1);
-    close(fd);
     if (len <= 0 || buf[0] < '0' || buf[0] > '9')
         return 0; /* "running" or "-1 ..." */
-    buf[len] = '\0';
     /* "nr a1 a2 a3 a4 a5 a6 sp pc": the second to last field */
     for (p = buf; *p; p++)
         if (*p == ' ') {
@@ -157,7 +180,37 @@ static int known(const pid_t *tids, size_t n, pid_t tid)
     return 0;
 }
 
-size_t mw__world_stop(mw__thread_regs_t *out, size_t max)
+/* 1 when thread tid has exited but is still listed (a zombie: the main thread after
+ * pthread_exit, until the process ends). */
+static int zombie(pid_t tid)
+{
+    char buf[512], *p;
+
+    if (read_task(tid, "stat", buf, sizeof buf) <= 0)
+        return 1;
+    p = strrchr(buf, ')');
+    return p && (p[2] == 'Z' || p[2] == 'X');
+}
+
+void mw__world_prepare(mw__thread_regs_t *out, size_t max)
+{
+    slots_used = 0;
+    arrived = 0;
+    slots = out;
+    __atomic_store_n(&slots_max, max, __ATOMIC_RELEASE);
+}
+
+static int answered(const mw__thread_regs_t *out, size_t n, pid_t tid)
+{
+    size_t k;
+
+    for (k = 0; k < n; k++)
+        if (out[k].tid == tid)
+            return 1;
+    return 0;
+}
+
+size_t mw__world_stop(mw__thread_regs_t *out, size_t max, int *main_gone)
 {
     static pid_t sent[4096];
     size_t nsent = 0, round, i, n;
@@ -165,10 +218,6 @@ size_t mw__world_stop(mw__thread_regs_t *out, size_t max)
     struct sigaction sa;
     char dbuf[4096];
 
-    slots = out;
-    slots_max = max;
-    slots_used = 0;
-    arrived = 0;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = stop_handler;
     sa.sa_flags = SA_SIGINFO | SA_RESTART;
@@ -190,9 +239,12 @@ size_t mw__world_stop(mw__thread_regs_t *out, size_t max)
                 off += d->d_reclen;
                 for (c = d->d_name; *c >= '0' && *c <= '9'; c++)
                     tid = tid * 10 + (*c - '0');
-                if (tid <= 0 || *c || tid == self || known(sent, nsent, tid) ||
-                    nsent == sizeof sent / sizeof sent[0])
+                if (tid <= 0 || *c || tid == self || known(sent, nsent, tid))
                     continue;
+                if (nsent == sizeof sent / sizeof sent[0]) {
+                    mw__leak_limit(MW__LEAK_LIMIT_STOP, "too many threads to stop");
+                    continue;
+                }
                 if (syscall(SYS_tgkill, pid, tid, STOP_SIGNAL) == 0)
                     sent[nsent++] = tid;
             }
@@ -204,26 +256,52 @@ size_t mw__world_stop(mw__thread_regs_t *out, size_t max)
             nanosleep(&ts, NULL);
         }
     }
+    /* Threads that did not answer block the signal: those inside a hook are waited for (they
+     * park on their way out, or stay out of the tables for good at the gate). */
+    for (i = 0; i < 2000; i++) {
+        size_t k, inside = 0;
+        n = __atomic_load_n(&slots_used, __ATOMIC_ACQUIRE);
+        for (k = 0; k < nsent; k++) {
+            struct mw__leak_thread *t;
+            if (answered(out, n < max ? n : max, sent[k]))
+                continue;
+            t = mw__threads_find(sent[k]);
+            inside += t && __atomic_load_n(&t->busy, __ATOMIC_ACQUIRE) && !t->parked;
+        }
+        if (!inside)
+            break;
+        {
+            struct timespec ts = {0, 1000000};
+            nanosleep(&ts, NULL);
+        }
+    }
     n = __atomic_load_n(&slots_used, __ATOMIC_ACQUIRE);
-    if (n > max)
+    if (n > max) {
+        mw__leak_limit(MW__LEAK_LIMIT_STOP, "too many threads to stop");
         n = max;
-    /* Threads that never answered (signal blocked, or exited meanwhile). */
-    for (i = 0; i < nsent && n < max; i++) {
-        size_t k;
-        int found = 0;
-        for (k = 0; k < n; k++)
-            if (out[k].tid == sent[i])
-                found = 1;
-        if (found)
+    }
+    /* Late arrivals must not write past what we report. */
+    __atomic_store_n(&slots_max, n, __ATOMIC_RELEASE);
+    *main_gone = 0;
+    for (i = 0; i < nsent; i++) {
+        if (answered(out, n, sent[i]))
             continue;
+        if (zombie(sent[i])) {
+            *main_gone |= sent[i] == pid;
+            continue;
+        }
+        if (n == max) {
+            mw__leak_limit(MW__LEAK_LIMIT_STOP, "too many threads to stop");
+            break;
+        }
         out[n].tid = sent[i];
         out[n].stopped = 0;
         out[n].nregs = 0;
         out[n].sp = syscall_sp(sent[i]);
         n++;
     }
-    /* Late arrivals must not write past what we report. */
-    slots_max = 0;
+    if (self != pid && !known(sent, nsent, pid))
+        *main_gone = 1; /* not even listed any more */
     return n;
 }
 
@@ -235,6 +313,16 @@ static struct {
 static size_t ndead;
 static mw__lock_t dead_lock;
 
+void mw__world_lock(void)
+{
+    mw__lock_always(&dead_lock);
+}
+
+void mw__world_unlock(void)
+{
+    mw__unlock_always(&dead_lock);
+}
+
 void mw__world_thread_exit(uintptr_t lo, uintptr_t hi)
 {
     size_t i;
@@ -245,6 +333,8 @@ void mw__world_thread_exit(uintptr_t lo, uintptr_t hi)
             break;
     if (i == ndead && ndead < MAX_DEAD)
         ndead++;
+    else if (i == ndead)
+        mw__leak_limit(MW__LEAK_LIMIT_DEAD, "too many exited threads' stacks to remember");
     if (i < ndead) {
         dead[i].lo = lo;
         dead[i].hi = hi;

@@ -146,28 +146,44 @@ static uint64_t overlap(uint64_t lo, uint64_t hi, uint64_t a, uint64_t b)
     return y > x ? y - x : 0;
 }
 
-/* Kind of the bytes [lo, hi) (addresses) of an object: data vs bss by the writable segments. */
-static enum mw_region_kind writable_kind(const struct mw__elf_obj *o, uintptr_t lo, uintptr_t hi,
-                                         int anonymous)
+/* Bytes of [lo, hi) (addresses) of an object in its writable segments' file part (data) and in
+ * the zero-filled part past p_filesz (bss). */
+static void writable_bytes(const struct mw__elf_obj *o, uintptr_t lo, uintptr_t hi, uint64_t *data,
+                           uint64_t *bss)
 {
-    uint64_t data = 0, bss = 0, rest;
     size_t i;
 
+    *data = *bss = 0;
     for (i = 0; i < o->file->nsegs; i++) {
         const struct mw__elf_seg *s = &o->file->segs[i];
         uint64_t v0 = o->bias + s->vaddr;
         if (!(s->flags & PF_W))
             continue;
-        data += overlap(lo, hi, v0, v0 + s->filesz);
-        bss += overlap(lo, hi, v0 + s->filesz, v0 + s->memsz);
+        *data += overlap(lo, hi, v0, v0 + s->filesz);
+        *bss += overlap(lo, hi, v0 + s->filesz, v0 + s->memsz);
     }
+}
+
+/* Kind of the bytes [lo, hi) (addresses) of an object: data vs bss by the writable segments. */
+static enum mw_region_kind writable_kind(const struct mw__elf_obj *o, uintptr_t lo, uintptr_t hi,
+                                         int anonymous)
+{
+    uint64_t data, bss, rest;
+
+    writable_bytes(o, lo, hi, &data, &bss);
     rest = (hi - lo) - data - bss;
     if (anonymous) /* the zero pages after the file: bss up to p_vaddr + p_memsz only */
         return bss >= rest + data ? MW_REGION_BSS : MW_REGION_ANON;
     return bss > data ? MW_REGION_BSS : MW_REGION_DATA;
 }
 
-static const char *main_section(const struct mw__elf_obj *o, uintptr_t lo, uintptr_t hi)
+/* Which sections main_section considers. */
+enum sec_filter { SEC_ANY, SEC_FILE, SEC_ZERO };
+
+/* The section with the most bytes in [lo, hi): of any type, with bytes in the file, or
+ * zero-filled (SHT_NOBITS, as .bss). */
+static const char *main_section(const struct mw__elf_obj *o, uintptr_t lo, uintptr_t hi,
+                                enum sec_filter filter)
 {
     const struct mw__elf_file *f = o->file;
     uint64_t best = 0;
@@ -176,13 +192,42 @@ static const char *main_section(const struct mw__elf_obj *o, uintptr_t lo, uintp
 
     for (i = 0; i < f->nsecs; i++) {
         uint64_t a = o->bias + f->secs[i].addr;
-        uint64_t n = overlap(lo, hi, a, a + f->secs[i].size);
+        uint64_t n;
+        if ((filter == SEC_FILE && f->secs[i].type == SHT_NOBITS) ||
+            (filter == SEC_ZERO && f->secs[i].type != SHT_NOBITS))
+            continue;
+        n = overlap(lo, hi, a, a + f->secs[i].size);
         if (n > best) {
             best = n;
             name = f->secs[i].name;
         }
     }
     return name;
+}
+
+/* The section named for a writable region: the main one of its kind, and when the region holds
+ * both initialised and zero-filled data (the page where .data ends and .bss begins), the main
+ * one of each joined by '+', in address order: ".data+.bss". */
+static const char *writable_section(mw_maps_t *m, const struct mw__elf_obj *o, const mw_region_t *r)
+{
+    const char *file, *zero;
+    uint64_t data, bss;
+    size_t n;
+    char *s;
+
+    writable_bytes(o, r->start, r->end, &data, &bss);
+    file = main_section(o, r->start, r->end, SEC_FILE);
+    zero = main_section(o, r->start, r->end, SEC_ZERO);
+    if (!data || !bss || !file || !zero) {
+        const char *own = r->kind == MW_REGION_BSS ? zero : file;
+        return own ? own : main_section(o, r->start, r->end, SEC_ANY);
+    }
+    n = strlen(file) + 1 + strlen(zero);
+    s = mw__arena_alloc(&m->priv->arena, n + 1);
+    if (!s)
+        return r->kind == MW_REGION_BSS ? zero : file;
+    snprintf(s, n + 1, "%s+%s", file, zero);
+    return s;
 }
 
 static void classify_obj_region(mw_maps_t *m, size_t i)
@@ -198,12 +243,16 @@ static void classify_obj_region(mw_maps_t *m, size_t i)
         r->kind = MW_REGION_TEXT;
     } else if (r->perms[1] == 'w') {
         r->kind = writable_kind(o, r->start, r->end, 0);
+        r->section = writable_section(m, o, r);
+        return;
     } else if (r->perms[0] == 'r') {
         r->kind = MW_REGION_RODATA; /* .rodata, .eh_frame, and RELRO after mprotect */
     } else {
         r->kind = MW_REGION_FILE; /* a PROT_NONE hole between segments */
     }
-    r->section = main_section(o, r->start, r->end);
+    r->section = main_section(o, r->start, r->end, r->kind == MW_REGION_BSS ? SEC_ZERO : SEC_ANY);
+    if (!r->section)
+        r->section = main_section(o, r->start, r->end, SEC_ANY);
 }
 
 /* Size of our own vDSO image (what [vdso] maps), from its program headers in memory. */
@@ -252,7 +301,7 @@ static void classify_vdso(mw_maps_t *m, size_t i)
     if (obj < 0)
         return;
     p->region_obj[i] = obj;
-    r->section = main_section(&p->objs[obj], r->start, r->end);
+    r->section = main_section(&p->objs[obj], r->start, r->end, SEC_ANY);
 }
 
 /* Groups the mappings of each loaded ELF object and classifies them by its headers. */
@@ -440,6 +489,19 @@ static void classify_guards(mw_maps_t *m)
     }
 }
 
+/* Inaccessible anonymous memory that is no guard only holds address space: malloc's arenas for
+ * threads reserve 64 MiB each and open it up as they grow. */
+static void classify_reserved(mw_maps_t *m)
+{
+    size_t i;
+
+    for (i = 0; i < m->count; i++) {
+        mw_region_t *r = &m->regions[i];
+        if (r->kind == MW_REGION_ANON && is_anonymous(r) && strncmp(r->perms, "---", 3) == 0)
+            r->kind = MW_REGION_RESERVED;
+    }
+}
+
 void mw__maps_classify(mw_maps_t *m, pid_t pid, unsigned flags)
 {
     struct mw__maps_priv *p = m->priv;
@@ -463,6 +525,7 @@ void mw__maps_classify(mw_maps_t *m, pid_t pid, unsigned flags)
     if (pid >= 0)
         classify_threads(m, pid);
     classify_guards(m);
+    classify_reserved(m);
 }
 
 /* Per-address answers ----------------------------------------------------------------------- */
@@ -496,6 +559,17 @@ int mw_maps_kind_at(const mw_maps_t *maps, uintptr_t addr)
         return k;
     }
     return r->kind;
+}
+
+const char *mw_maps_object_at(const mw_maps_t *maps, uintptr_t addr)
+{
+    const mw_region_t *r = maps ? mw_maps_find(maps, addr) : NULL;
+    const struct mw__elf_obj *o = r ? obj_of(maps, r) : NULL;
+
+    /* A [heap] that starts inside the last page of an object's image goes on past it. */
+    if (!o || addr < o->bias + o->file->lo || addr - o->bias >= o->file->hi)
+        return NULL;
+    return o->file->path;
 }
 
 const char *mw_maps_section_at(const mw_maps_t *maps, uintptr_t addr)

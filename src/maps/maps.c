@@ -58,6 +58,7 @@ static const char *const kind_names[MW_REGION_KIND_COUNT] = {
     [MW_REGION_NAMED_ANON] = "named-anon",
     [MW_REGION_SHM] = "shm",
     [MW_REGION_GUARD] = "guard",
+    [MW_REGION_RESERVED] = "reserved",
 };
 
 const char *mw_region_kind_name(enum mw_region_kind kind)
@@ -71,16 +72,15 @@ void mw_maps_free(mw_maps_t *maps)
 {
     if (!maps)
         return;
+    mw__maps_free_regions(maps);
     if (maps->priv) {
         mw__arena_free(&maps->priv->arena);
         free(maps->priv->files);
         free(maps->priv->objs);
         free(maps->priv->region_obj);
         free(maps->priv->keys);
-        free(maps->priv->key_slot);
         free(maps->priv);
     }
-    free(maps->regions);
     memset(maps, 0, sizeof(*maps));
 }
 
@@ -111,7 +111,7 @@ int mw_maps_parse(const char *text, size_t len, unsigned flags, mw_maps_t *out, 
 
     if (!text || !out)
         return -EINVAL;
-    r = mw__maps_parse_text(text, len, !!(flags & MW_MAPS_SMAPS), &m, bad_line);
+    r = mw__maps_parse_text(text, len, flags & (MW_MAPS_SMAPS | MW_MAPS_NO_FIELDS), &m, bad_line);
     if (r)
         return r;
     mw__maps_classify(&m, -1, flags);
@@ -129,6 +129,7 @@ static void proc_path(char *buf, size_t len, pid_t pid, const char *file)
 
 int mw_maps_read(pid_t pid, unsigned flags, mw_maps_t *out)
 {
+    unsigned parse;
     char path[64];
     mw_maps_t m;
     int fd, r;
@@ -141,7 +142,12 @@ int mw_maps_read(pid_t pid, unsigned flags, mw_maps_t *out)
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return errno == ENOENT ? -ESRCH : -errno;
-    r = mw__maps_parse_fd(fd, !!(flags & MW_MAPS_SMAPS), &m, NULL);
+    /* Our own map read by a helper thread would show that thread's stack; our own map is the
+     * one MW_SHOW keeps, another process's is mostly read for a moment. */
+    parse = flags & (MW_MAPS_SMAPS | MW_MAPS_NO_FIELDS);
+    if (pid)
+        parse |= (flags & MW_MAPS_READ_AHEAD) | MW__MAPS_TRANSIENT;
+    r = mw__maps_parse_fd(fd, parse, &m, NULL);
     close(fd);
     if (r)
         return r == -ESRCH || r == -EACCES || r == -EPERM || r == -ENOMEM ? r : -EINVAL;
@@ -154,16 +160,6 @@ int mw_maps_read(pid_t pid, unsigned flags, mw_maps_t *out)
     mw__maps_classify(&m, pid, flags);
     *out = m;
     return 0;
-}
-
-/* Appends a path the way maps shows it: a newline as \012. */
-static void put_path(mw__sb_t *sb, const char *p)
-{
-    for (; *p; p++)
-        if (*p == '\n')
-            mw__sb_puts(sb, "\\012");
-        else
-            mw__sb_putc(sb, *p);
 }
 
 /* The slow path: the whole map, then the one region. */
@@ -261,7 +257,7 @@ int mw_maps_query(pid_t pid, uintptr_t addr, mw_maps_t *out_maps)
     mw__sb_printf(&sb, "%lx-%lx %s %08llx %02x:%02x %llu ", (unsigned long)reg.start,
                   (unsigned long)reg.end, reg.perms, (unsigned long long)reg.offset, reg.dev_major,
                   reg.dev_minor, (unsigned long long)reg.inode);
-    put_path(&sb, name);
+    mw__sb_path(&sb, name); /* as the maps text has it: the parser reads it back */
     free(name);
     if (sb.err)
         return sb.err;

@@ -51,6 +51,18 @@ struct mw__elf_obj {
     uintptr_t bias;
 };
 
+/* One smaps key seen in the text. */
+struct mw__smaps_key {
+    const char *name; /* "Rss", NUL-terminated, in the arena */
+    size_t len;
+    size_t slot;  /* offset of its named field in mw_region_t, or 0 */
+    int vm_flags; /* the "VmFlags" line, whose value is words, not a number */
+    /* "Key:" as two words and the masks of its bytes (len + 1 <= 16), for a compare without a
+     * call; mask[0] == 0 for a longer key. padded: "Key:" and spaces to 16 bytes, the way the
+     * kernel prints the key column. */
+    uint64_t word[2], mask[2], padded[2];
+};
+
 struct mw__maps_priv {
     mw__arena_t arena;
     struct mw__elf_file **files;
@@ -60,17 +72,27 @@ struct mw__maps_priv {
     int *region_obj; /* per region: index into objs, -1 (unknown) or -2 (a file read and found
                         not to be a loaded object) */
     size_t region_cap;
-    /* Interned smaps keys. */
-    const char **keys;
-    size_t *key_slot; /* per key: offset of its named field in mw_region_t, or 0 */
-    size_t nkeys, capkeys, capslots;
+    size_t regions_mapped;     /* bytes of the regions array's own mapping, 0 when malloc'ed */
+    size_t regions_mapped_min; /* the array's size from which it gets that mapping */
+    /* Interned smaps keys, in the order the kernel printed them for the last region. */
+    struct mw__smaps_key *keys;
+    size_t nkeys, capkeys;
 };
 
-/* Parses maps or smaps text into out (regions + priv). Kinds are left at MW_REGION_ANON. */
-int mw__maps_parse_text(const char *text, size_t len, int smaps, mw_maps_t *out, size_t *bad_line);
+/* Parses maps or smaps text into out (regions + priv). flags: MW_MAPS_SMAPS for smaps text,
+ * MW_MAPS_NO_FIELDS to keep only the named figures. Kinds are left at MW_REGION_ANON. */
+int mw__maps_parse_text(const char *text, size_t len, unsigned flags, mw_maps_t *out,
+                        size_t *bad_line);
 
-/* Like mw__maps_parse_text, reading the text from fd to its end. */
-int mw__maps_parse_fd(int fd, int smaps, mw_maps_t *out, size_t *bad_line);
+/* For the fuzz target: parse every smaps line the general way (no fast path), to compare. */
+#define MW__MAPS_GENERAL_ONLY 0x80000000u
+/* The map of another process, read for a moment (the command): a big array moves to huge pages
+ * sooner than in a process that keeps its own map cached. */
+#define MW__MAPS_TRANSIENT 0x40000000u
+
+/* Like mw__maps_parse_text, reading the text from fd to its end (MW_MAPS_READ_AHEAD: on a helper
+ * thread, while the lines already read are parsed). */
+int mw__maps_parse_fd(int fd, unsigned flags, mw_maps_t *out, size_t *bad_line);
 
 /* Classifies every region. pid < 0: parsed text (names, permissions, neighbours only); pid >= 0:
  * a live process (0 = self), whose ELF files and thread stack pointers are read unless
@@ -91,6 +113,13 @@ int mw__maps_procmap_query(int fd, uintptr_t addr, unsigned qflags, mw_region_t 
 
 /* The same from an ELF image of size bytes in our own memory (the vDSO). */
 int mw__elf_read_mem(mw__arena_t *arena, const void *image, size_t size, struct mw__elf_file *f);
+
+/* Grows maps->regions to hold at least need regions (*cap of them now). Big arrays get their own
+ * mapping in huge pages. Returns 0 or -ENOMEM. */
+int mw__maps_grow_regions(mw_maps_t *maps, size_t *cap, size_t need);
+
+/* Releases the regions array as mw__maps_grow_regions made it. */
+void mw__maps_free_regions(mw_maps_t *maps);
 
 /* Decodes the kernel's "\012" escape in a maps path. */
 size_t mw__maps_unescape(char *s, size_t n);

@@ -9,10 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/common.h"
 #include "maps/maps_int.h"
-
-/* The collector (src/gc) says whether it owns an address; weak, so this links without it. */
-extern int mw__gc_heap_contains(const void *addr) __attribute__((weak));
 
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static mw_maps_t cache;
@@ -86,11 +84,13 @@ static const mw_region_t *lookup(uintptr_t addr, int *err)
     return r;
 }
 
-int mw_show_describe(const void *addr, mw_show_info_t *out)
+/* mw_show_describe, and in obj (when not NULL) what the memory is when it has no path of its
+ * own: the object whose .bss it is, or "[anon]". */
+static int describe(const void *addr, mw_show_info_t *out, char *obj, size_t objlen)
 {
     uintptr_t a = (uintptr_t)addr;
     const mw_region_t *r;
-    const char *sec;
+    const char *sec, *owner;
     int err = 0, kind;
 
     if (!out)
@@ -105,8 +105,10 @@ int mw_show_describe(const void *addr, mw_show_info_t *out)
     out->addr = a;
     kind = mw_maps_kind_at(&cache, a);
     out->kind = mw_region_kind_name(kind < 0 ? r->kind : (enum mw_region_kind)kind);
-    if (mw__gc_heap_contains && mw__gc_heap_contains(addr) == 1)
-        out->kind = "gc-heap";
+    /* Memory another allocator registered (the collector's chunks: "gc-heap"). */
+    const char *heap = mw__heap_kind_at(addr);
+    if (heap)
+        out->kind = heap;
     sec = mw_maps_section_at(&cache, a);
     if (sec)
         snprintf(out->section, sizeof(out->section), "%s", sec);
@@ -115,14 +117,29 @@ int mw_show_describe(const void *addr, mw_show_info_t *out)
     memcpy(out->perms, r->perms, sizeof(out->perms));
     out->deleted = r->deleted;
     snprintf(out->path, sizeof(out->path), "%s", r->path);
+    if (obj && objlen) {
+        owner = r->path[0] ? NULL : mw_maps_object_at(&cache, a);
+        snprintf(obj, objlen, "%s", r->path[0] ? "" : owner ? owner : "[anon]");
+    }
     pthread_mutex_unlock(&cache_lock);
     return 0;
 }
 
+int mw_show_describe(const void *addr, mw_show_info_t *out)
+{
+    return describe(addr, out, NULL, 0);
+}
+
 int mw_show_format(const char *label, const void *addr, char *buf, size_t len)
 {
-    mw_show_info_t *info = NULL;
+    /* The path, or what the memory is when it has none: its object for a .bss past the file,
+     * [anon] for the rest. */
+    struct {
+        mw_show_info_t info;
+        char what[sizeof(((mw_show_info_t *)0)->path)];
+    } *d = NULL;
     char small[1];
+    const char *where;
     int rc, n;
 
     if (!buf || len == 0) {
@@ -131,19 +148,22 @@ int mw_show_format(const char *label, const void *addr, char *buf, size_t len)
     }
     if (!label)
         label = "?";
-    /* 4 KiB of path: keep it off small thread stacks. */
-    info = malloc(sizeof(*info));
-    rc = info ? mw_show_describe(addr, info) : -ENOMEM;
-    if (rc == -ENOENT)
+    /* 8 KiB of paths: keep them off small thread stacks. */
+    d = malloc(sizeof(*d));
+    rc = d ? describe(addr, &d->info, d->what, sizeof(d->what)) : -ENOMEM;
+    if (rc == -ENOENT) {
         n = snprintf(buf, len, "%s: 0x%lx %lu unmapped", label, (unsigned long)addr,
                      (unsigned long)addr);
-    else if (rc < 0)
+    } else if (rc < 0) {
         n = snprintf(buf, len, "%s: 0x%lx %lu ?", label, (unsigned long)addr, (unsigned long)addr);
-    else
+    } else {
+        where = d->info.path[0] ? d->info.path : d->what;
         n = snprintf(buf, len, "%s: 0x%lx %lu %s%s%s%s%s%s", label, (unsigned long)addr,
-                     (unsigned long)addr, info->kind, info->section[0] ? " " : "", info->section,
-                     info->path[0] ? " " : "", info->path, info->deleted ? " (deleted)" : "");
-    free(info);
+                     (unsigned long)addr, d->info.kind, d->info.section[0] ? " " : "",
+                     d->info.section, where[0] ? " " : "", where,
+                     d->info.deleted ? " (deleted)" : "");
+    }
+    free(d);
     return n;
 }
 

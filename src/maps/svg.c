@@ -28,7 +28,7 @@ static const char *const colours[MW_REGION_KIND_COUNT] = {
     [MW_REGION_FILE] = "#9c755f",         [MW_REGION_VDSO] = "#b07aa1",
     [MW_REGION_VVAR] = "#d4a6c8",         [MW_REGION_VSYSCALL] = "#7b5c7b",
     [MW_REGION_NAMED_ANON] = "#8cd17d",   [MW_REGION_SHM] = "#f1ce63",
-    [MW_REGION_GUARD] = "#3b3b3b",
+    [MW_REGION_GUARD] = "#3b3b3b",        [MW_REGION_RESERVED] = "#ececec",
 };
 
 /* A run of adjacent regions drawn as one box: regions [first, last]. */

@@ -52,13 +52,12 @@ static void malloc_free(uint64_t iters, void *arg)
     }
 }
 
-MW_BENCH(empty, empty)
-MW_BENCH(keep_int, keep_int)
-MW_BENCH(clock_gettime, read_clock)
-MW_BENCH(getrusage, read_rusage)
-MW_BENCH_SPEC(malloc_free_64, .fn = malloc_free, .arg = (void *)(uintptr_t)64)
-MW_BENCH_SPEC(malloc_free_1m, .fn = malloc_free, .arg = (void *)(uintptr_t)(1 << 20))
-
+MW_BENCH(empty, empty);
+MW_BENCH(keep_int, keep_int);
+MW_BENCH(clock_gettime, read_clock);
+MW_BENCH(getrusage, read_rusage);
+MW_BENCH_SPEC(malloc_free_64, .fn = malloc_free, .arg = (void *)(uintptr_t)64);
+MW_BENCH_SPEC(malloc_free_1m, .fn = malloc_free, .arg = (void *)(uintptr_t)(1 << 20));
 int main(int argc, char **argv)
 {
     return mw_bench_main(argc, argv);

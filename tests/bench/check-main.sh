@@ -54,7 +54,7 @@ grep -q '^# warning: running under valgrind' "$tmp/vg" || fail "no valgrind warn
 
 # Bad usage: exit 2 and one line on stderr; an unwritable SVG: exit 3 before running anything.
 for args in "--filter ([" "--samples 0" "--min-time x" "--csv --json" "--bogus" \
-            "--baseline nothing" "extra-arg"; do
+            "--baseline nothing" "extra-arg" "--filter nomatch" "--svg - --json"; do
   # shellcheck disable=SC2086
   "$prog" $args >"$tmp/out" 2>"$tmp/err"
   rc=$?
@@ -67,8 +67,21 @@ rc=$?
 [ -s "$tmp/out" ] && fail "unwritable --svg: benchmarks ran anyway"
 "$prog" --help | grep -q -- '--baseline NAME' || fail "--help"
 
+# --svg -: the chart alone on standard output, the table on standard error.
+"$prog" $quick --filter '^empty$' --svg - >"$tmp/stdout.svg" 2>"$tmp/err" || fail "--svg - failed"
+xmllint --noout "$tmp/stdout.svg" 2>/dev/null || fail "--svg -: standard output is not one SVG"
+grep -q '^empty ' "$tmp/err" || fail "--svg -: the table is not on standard error"
+[ -e ./- ] && fail "--svg - created a file named '-'"
+
+# MW_BENCH(x, f); is clean under -pedantic, with both compilers.
+for cc in gcc clang; do
+  command -v $cc >/dev/null || continue
+  $cc -std=gnu11 -pedantic -Wall -Wextra -Werror -Iinclude -c tests/bench/bench_self.c \
+    -o "$tmp/pedantic.o" 2>"$tmp/err" || fail "$cc -pedantic: $(cat "$tmp/err")"
+done
+
 if [ "$failed" -ne 0 ]; then
   echo "check-main: $failed checks failed"
   exit 1
 fi
-echo "check-main: ok: text, JSON, CSV, SVG, filter, baseline, list and bad usage"
+echo "check-main: ok: text, JSON, CSV, SVG (file and stdout), filter, baseline, list, bad usage, -pedantic"

@@ -10,9 +10,8 @@ static void nothing(uint64_t iters, void *arg)
     (void)iters, (void)arg;
 }
 
-MW_BENCH(reg_first, nothing)
-MW_BENCH_SPEC(reg_second, .fn = nothing, .iters = 42, .samples = 3)
-
+MW_BENCH(reg_first, nothing);
+MW_BENCH_SPEC(reg_second, .fn = nothing, .iters = 42, .samples = 3);
 static const mw_bench_spec_t *find(const char *name, size_t *index)
 {
     for (size_t i = 0; i < mw_bench_registered_count(); i++)

@@ -124,15 +124,14 @@ Test(bench_report, json_carries_every_statistic, .init = make_results)
     char *out = capture(mw_bench_write_json, &rep, &err);
 
     cr_assert_eq(err, 0);
-    cr_assert_not_null(strstr(out, "\"baseline\": \"fast\""));
-    cr_assert_not_null(strstr(out, "\"name\": \"slow,\\\"quoted\\\"\""));
-    cr_assert_not_null(
-        strstr(out, "\"wall_ns\": {\"min\": 200, \"median\": 250, \"mean\": 260, \"mad\": 40, "
-                    "\"max\": 400}"));
-    cr_assert_not_null(strstr(out, "\"minflt_per_op\": 0.03"));
-    cr_assert_not_null(strstr(out, "\"relative\": 2.5"));
-    cr_assert_not_null(strstr(out, "\"env\": {\"cpu_model\": "));
-    cr_assert_not_null(strstr(out, "\"warnings\": ["));
+    cr_assert_not_null(strstr(out, "\"baseline\":\"fast\""));
+    cr_assert_not_null(strstr(out, "\"name\":\"slow,\\\"quoted\\\"\""));
+    cr_assert_not_null(strstr(
+        out, "\"wall_ns\":{\"min\":200,\"median\":250,\"mean\":260,\"mad\":40,\"max\":400}"));
+    cr_assert_not_null(strstr(out, "\"minflt_per_op\":0.03"));
+    cr_assert_not_null(strstr(out, "\"relative\":2.5"));
+    cr_assert_not_null(strstr(out, "\"env\":{\"cpu_model\":"));
+    cr_assert_not_null(strstr(out, "\"warnings\":["));
     free(out);
 }
 
@@ -144,7 +143,7 @@ Test(bench_report, json_writes_null_for_non_finite_numbers, .init = make_results
     char *out = capture(mw_bench_write_json, &rep, &err);
 
     cr_assert_eq(err, 0);
-    cr_assert_not_null(strstr(out, "\"spread\": null"));
+    cr_assert_not_null(strstr(out, "\"spread\":null"));
     cr_assert_null(strstr(out, "nan"));
     free(out);
 }

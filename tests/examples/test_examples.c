@@ -73,7 +73,7 @@ Test(examples, where_do_they_live_names_each_kind)
     expect(out, "^main: " ADDR " text \\.text /", 1);
     expect(out, "^local_(outer|inner): " ADDR " stack \\[stack\\]$", 2);
     expect(out, "^small malloc\\(32\\): " ADDR " heap \\[heap\\]$", 1);
-    expect(out, "^large malloc\\(16 MiB\\): " ADDR " anon$", 1);
+    expect(out, "^large malloc\\(16 MiB\\): " ADDR " anon \\[anon\\]$", 1);
     expect(out, "^thread_local_var: " ADDR " thread-stack", 1);
     free(out);
 }
@@ -96,7 +96,7 @@ Test(examples, stack_vs_heap_reports_three_runs_and_the_faults_of_no_free)
     char *out = run(EXAMPLE("stack_vs_heap") " --quick --baseline on_stack", &st);
     cr_assert_eq(st, 0);
     expect(out, "^local: " ADDR " stack \\[stack\\]$", 1);
-    expect(out, "^heap array: " ADDR " (heap \\[heap\\]|anon)$", 1);
+    expect(out, "^heap array: " ADDR " (heap \\[heap\\]|anon \\[anon\\])$", 1);
     expect(out, "^on_stack +[0-9]+ .* 1\\.00x$", 1);
     expect(out, "^on_heap +[0-9]+ ", 1);
     /* 1,000 fresh 40 KB blocks a sample: thousands of page faults, on any kernel. */

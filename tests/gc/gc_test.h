@@ -46,4 +46,14 @@ static inline void *gc_test_unhide(uintptr_t h)
     return (void *)~h;
 }
 
+/* A 64-byte object holding 1234 whose finalizer bumps *fin, returned hidden: only the caller
+ * holds it, once it unhides it. */
+HELPER static uintptr_t gc_test_tracked(volatile int *fin)
+{
+    long *p = mw_gc_malloc(64);
+    p[0] = 1234;
+    mw_gc_set_finalizer(p, gc_test_count_fin, (void *)fin);
+    return gc_test_hide(p);
+}
+
 #endif

@@ -1,5 +1,6 @@
 /* Threads: an unregistered thread is stopped with a message; registered threads allocate
- * concurrently and their stacks are roots while another thread collects. */
+ * concurrently and their stacks are roots while another thread collects. (Signal masks and the
+ * pthread wrappers: test_pthread.c.) */
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
 #include <errno.h>
@@ -80,21 +81,13 @@ Test(gc_threads, registered_threads_allocate_and_collect_concurrently, .timeout 
 static pthread_barrier_t ready, done;
 static volatile int finalized;
 
-NOINLINE static uintptr_t make_tracked(void)
-{
-    long *p = mw_gc_malloc(64);
-    p[0] = 1234;
-    mw_gc_set_finalizer(p, gc_test_count_fin, (void *)&finalized);
-    return gc_test_hide(p);
-}
-
 static void *holder(void *arg)
 {
     long *p;
 
     (void)arg;
     mw_gc_register_thread();
-    p = gc_test_unhide(make_tracked()); /* only on this thread's stack */
+    p = gc_test_unhide(gc_test_tracked(&finalized)); /* only on this thread's stack */
     pthread_barrier_wait(&ready);
     pthread_barrier_wait(&done); /* the main thread collects meanwhile */
     __asm__ volatile("" : : "r"(p) : "memory");
@@ -197,48 +190,6 @@ Test(gc_threads, forked_child_collects_without_the_parent_threads)
     pthread_join(t, NULL);
     cr_assert(WIFEXITED(status), "the child died of signal %d", WTERMSIG(status));
     cr_assert_eq(WEXITSTATUS(status), 0);
-}
-
-static volatile int unblocked;
-
-static void *blocks_the_signal(void *arg)
-{
-    sigset_t set;
-
-    (void)arg;
-    sigemptyset(&set);
-    sigaddset(&set, SIGPWR);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    mw_gc_register_thread();
-    pthread_barrier_wait(&parked);
-    sleep(6); /* the collector waits for us meanwhile, and says why after 5 s */
-    unblocked = 1;
-    pthread_sigmask(SIG_UNBLOCK, &set, NULL); /* the pending stop signal arrives now */
-    mw_gc_unregister_thread();
-    return NULL;
-}
-
-Test(gc_threads, blocked_stop_signal_is_reported_while_waiting, .timeout = 30)
-{
-    pthread_t t;
-
-    cr_redirect_stderr();
-    mw_gc_malloc(16);
-    pthread_barrier_init(&parked, NULL, 2);
-    pthread_create(&t, NULL, blocks_the_signal, NULL);
-    pthread_barrier_wait(&parked);
-    mw_gc_collect(); /* returns once the thread let the signal in */
-    cr_assert(unblocked);
-    pthread_join(t, NULL);
-    fflush(stderr);
-    {
-        char want[200];
-        snprintf(want, sizeof want,
-                 "memwalk gc: 1 registered thread(s) did not stop for the collection within 5 s: "
-                 "is signal %d blocked in them (MEMWALK_GC_SIGNAL)?\n",
-                 SIGPWR);
-        cr_assert_stderr_eq_str(want);
-    }
 }
 
 struct cell2 {

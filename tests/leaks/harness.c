@@ -199,6 +199,73 @@ size_t lk_parse_report(const char *path, struct lk_summary *out, size_t max)
     return n;
 }
 
+/* One frame line's function and location: "fn (file:line)", "fn", or "???". */
+static void frame_text(const char *body, char *out, size_t len)
+{
+    const char *colon = strstr(body, ": "), *paren = NULL, *p;
+    size_t n;
+
+    body = colon ? colon + 2 : body;
+    /* The last " (...)" is where: "(file:line)" is compared, "(in module)" and
+     * "(module+0xoff)" are not (C++ names hold parentheses and colons of their own). */
+    for (p = strstr(body, " ("); p; p = strstr(p + 1, " ("))
+        paren = p;
+    n = strlen(body);
+    if (paren && (strncmp(paren, " (in ", 5) == 0 || paren[2] == '/'))
+        n = (size_t)(paren - body);
+    /* Threads start in clone under valgrind (it refuses clone3), in clone3 natively. */
+    if (strncmp(body, "clone (clone.S:", 15) == 0 || strncmp(body, "clone3 (", 8) == 0 ||
+        strncmp(body, "__clone3 (", 10) == 0 || strcmp(body, "clone3") == 0)
+        n = (size_t)snprintf(out, len, "clone");
+    else
+        snprintf(out, len, "%.*s", (int)n, body);
+}
+
+char *lk_loss_records(const char *text, int pid, int frames)
+{
+    char prefix[32], *out = calloc(1, 1);
+    size_t olen = 0;
+    int in_rec = 0;
+    const char *line = text;
+
+    snprintf(prefix, sizeof prefix, "==%d== ", pid);
+    while (out && line && *line) {
+        const char *end = strchr(line, '\n'), *body;
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        char add[1024];
+        add[0] = '\0';
+        if (strncmp(line, prefix, strlen(prefix)) == 0) {
+            body = line + strlen(prefix);
+            if (memmem(body, len - strlen(prefix), " in loss record ", 16)) {
+                snprintf(add, sizeof add, "%s%.*s", olen ? "\n" : "", (int)(len - strlen(prefix)),
+                         body);
+                in_rec = 1;
+            } else if (in_rec && frames &&
+                       (strncmp(body, "   at 0x", 8) == 0 || strncmp(body, "   by 0x", 8) == 0)) {
+                char fr[900], one[1000];
+                snprintf(one, sizeof one, "%.*s", (int)(len - strlen(prefix)), body);
+                frame_text(one, fr, sizeof fr);
+                snprintf(add, sizeof add, " | %s", fr);
+            } else {
+                in_rec = 0;
+            }
+        }
+        if (add[0]) {
+            size_t k = strlen(add);
+            char *n = realloc(out, olen + k + 1);
+            if (!n) {
+                free(out);
+                return NULL;
+            }
+            out = n;
+            memcpy(out + olen, add, k + 1);
+            olen += k;
+        }
+        line = end ? end + 1 : NULL;
+    }
+    return out;
+}
+
 char *lk_tmpdir(void)
 {
     char *d = strdup("/tmp/memwalk-leaks-test.XXXXXX");

@@ -29,6 +29,12 @@ int lk_run(char *const argv[], int stdout_mode, const char *err_path, int timeou
 /* Parses every "==PID==" report in the file; returns the number of processes found. */
 size_t lk_parse_report(const char *path, struct lk_summary *out, size_t max);
 
+/* The loss records of process pid in a report text, one line each, in the report's order:
+ * "B bytes in N blocks are KIND in loss record I of M", then with frames, " | " and each
+ * frame's function and (file:line) when printed, without addresses or module paths (which
+ * differ between tools), so that two tools' reports compare as strings. malloc'd. */
+char *lk_loss_records(const char *text, int pid, int frames);
+
 /* Reads a whole file into a NUL-terminated malloc'd string (NULL on error). */
 char *lk_slurp(const char *path);
 

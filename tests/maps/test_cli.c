@@ -1,9 +1,12 @@
 /* Tests for `memwalk maps` and `memwalk where`: output shape, pmap agreement, bad input. */
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <regex.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "live.h"
 
@@ -58,8 +61,20 @@ Test(cli_maps, other_process_bss_row)
     start_target(&c);
     cr_assert_eq(sh(MEMWALK_BIN " maps %d 2>&1", (int)c.pid), 0);
     assert_match("^[0-9]+: +.*target-nopie$");
-    assert_match("^[0-9a-f]{16} +[0-9]+ rw-p (data|bss) +\\.[a-z.]+ +/.*target-nopie$");
+    assert_match("^[0-9a-f]{16} +[0-9]+ rw-p (data|bss) +\\.[a-z._+]+ +/.*target-nopie$");
     assert_match("^0000000000400000 ");
+    child_stop(&c);
+}
+
+/* The page where .data ends and .bss begins: the section column names both, so it agrees with
+ * the kind whichever has more bytes. */
+Test(cli_maps, page_shared_by_data_and_bss_names_both)
+{
+    struct child c;
+
+    start_target(&c);
+    cr_assert_eq(sh(MEMWALK_BIN " maps %d 2>&1", (int)c.pid), 0);
+    assert_match("^[0-9a-f]{16} +[0-9]+ rw-p (data|bss) +\\.[a-z._]+\\+\\.bss +/.*target-nopie$");
     child_stop(&c);
 }
 
@@ -84,6 +99,31 @@ Test(cli_maps, extended_rss_total_matches_pmap)
     sscanf(p, "\ntotal kB %*s %63s", theirs);
     cr_assert_str_eq(mine, theirs);
     child_stop(&c);
+}
+
+/* Reserved address space is its own kind in the table, the footer, JSON and the SVG. */
+Test(cli_maps, reserved_space_is_shown_apart)
+{
+    char *argv[] = {HELPER("target-pie"), "threads", NULL};
+    char path[] = "/tmp/mw-svg-XXXXXX";
+    struct child c;
+    int fd = mkstemp(path);
+
+    cr_assert_geq(fd, 0);
+    close(fd);
+    cr_assert_eq(child_start(&c, argv), 0);
+    cr_assert_eq(sh(MEMWALK_BIN " maps -x %d 2>&1", (int)c.pid), 0);
+    assert_match("^[0-9a-f]{16} +[0-9]+ +0 +0 +0 +0 ---p reserved +- +\\[anon\\]$");
+    assert_match("^[0-9]+ regions;.*, anon [0-9.]+ [KM]iB.*, reserved [0-9.]+ MiB");
+    cr_assert_eq(sh(MEMWALK_BIN " maps --json %d 2>&1", (int)c.pid), 0);
+    cr_assert_not_null(strstr(out, "\"perms\":\"---p\",\"offset\":0,\"dev\":\"00:00\",\"inode\":0,"
+                                   "\"path\":\"\",\"deleted\":false,\"kind\":\"reserved\""),
+                       "%s", out);
+    cr_assert_eq(sh(MEMWALK_BIN " maps --svg %s %d 2>&1", path, (int)c.pid), 0);
+    cr_assert_eq(sh("grep -c 'class=\"legend\">reserved<' %s", path), 0);
+    cr_assert_eq(sh("grep -c '\\-\\-\\-p reserved' %s", path), 0);
+    child_stop(&c);
+    unlink(path);
 }
 
 Test(cli_maps, json_is_valid)
@@ -159,6 +199,78 @@ Test(cli_maps, other_users_process_is_status_3)
     cr_assert_eq(
         sh("setpriv --reuid=65534 --regid=65534 --clear-groups " MEMWALK_BIN " maps 1 2>&1"), 3);
     assert_match("^memwalk: maps: 1: permission denied");
+}
+
+/* memwalk ARGS must fail with exit status 2 and exactly this one line on stderr. */
+static void assert_usage_error(const char *args, const char *line)
+{
+    cr_assert_eq(sh(MEMWALK_BIN " %s 2>&1", args), 2, "%s: %s", args, out);
+    cr_assert_str_eq(out, line, "%s", args);
+}
+
+/* A negative number is a bad PID or address, not an unknown option. */
+Test(cli_maps, negative_pid_is_a_bad_pid)
+{
+    static const char bad_pid[] = "memwalk: maps: -1: not a process id (a number, or 'self')\n";
+
+    assert_usage_error("maps -1", bad_pid);
+    assert_usage_error("maps -x -- -1", bad_pid);
+}
+
+Test(cli_where, negative_address_or_pid_is_a_bad_value)
+{
+    assert_usage_error("where self -5",
+                       "memwalk: where: -5: not an address (hex 0x... or decimal)\n");
+    assert_usage_error("where self 0x10 -0x20",
+                       "memwalk: where: -0x20: not an address (hex 0x... or decimal)\n");
+    assert_usage_error("where -5 0x10",
+                       "memwalk: where: -5: not a process id (a number, or 'self')\n");
+    assert_usage_error("where --json -- self -5",
+                       "memwalk: where: -5: not an address (hex 0x... or decimal)\n");
+}
+
+Test(cli_maps, empty_svg_file_name_is_usage)
+{
+    assert_usage_error("maps --svg ''", "memwalk: maps: --svg: empty file name\n");
+}
+
+/* --svg FILE and --json together: the picture in FILE, the JSON on standard output. */
+Test(cli_maps, svg_file_and_json_together)
+{
+    char path[] = "/tmp/mw-svg-XXXXXX";
+    int fd = mkstemp(path);
+
+    cr_assert_geq(fd, 0);
+    close(fd);
+    cr_assert_eq(sh(MEMWALK_BIN " maps -x --svg %s --json 2>&1", path), 0);
+    assert_match("^\\{\"pid\":[0-9]+,\"command\":");
+    cr_assert_not_null(strstr(out, "\"smaps\":{"));
+    cr_assert_eq(sh("grep -c '</svg>' %s", path), 0);
+    cr_assert_str_eq(out, "1\n");
+    cr_assert_eq(sh(MEMWALK_BIN " maps --json --svg - 2>&1"), 2);
+    assert_match("^memwalk: maps: --svg -: the SVG and --json would share standard output$");
+    unlink(path);
+}
+
+/* Root refused (here: root of a user namespace of its own, looking at a process outside it)
+ * must not be told it is another user's process. */
+Test(cli_maps, root_refused_is_not_told_another_user)
+{
+    struct child c;
+    int st;
+
+    if (geteuid() != 0)
+        cr_skip_test("needs root");
+    if (sh("unshare -U -r true 2>&1") != 0)
+        cr_skip_test("no user namespaces here: %s", out);
+    start_target(&c);
+    st = sh("unshare -U -r " MEMWALK_BIN " maps %d 2>&1", (int)c.pid);
+    child_stop(&c);
+    if (st == 0)
+        cr_skip_test("this kernel lets a user namespace read its parent's processes");
+    cr_assert_eq(st, 3, "%s", out);
+    assert_match("^memwalk: maps: [0-9]+: permission denied \\(even for root: ");
+    cr_assert_null(strstr(out, "another user's"), "%s", out);
 }
 
 Test(cli_maps, help_goes_to_stdout)
@@ -308,4 +420,37 @@ Test(cli_maps, json_without_x_has_no_smaps)
     assert_match("^\\{\"start\":\"0x[0-9a-f]+\",\"end\":\"0x[0-9a-f]+\",\"size\":[0-9]+,");
     cr_assert_null(strstr(out, "\"smaps\""));
     cr_assert_not_null(strstr(out, "\"kind\":\"stack\""));
+}
+
+/* A mapped file whose name holds a newline and a byte that is not UTF-8: the table and `where`
+ * keep one line per region (the kernel's \012), the JSON stays valid (U+FFFD for the byte). */
+Test(cli_maps, odd_path_stays_one_line_and_valid_json)
+{
+    char dir[] = "/tmp/mw-odd-XXXXXX", path[128];
+
+    if (sh("command -v python3 >/dev/null") != 0)
+        cr_skip_test("python3 is missing");
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/a\nb\xe9", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(ftruncate(fd, 4096), 0);
+    void *p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+    cr_assert_neq(p, MAP_FAILED);
+    close(fd);
+    unlink(path);
+    rmdir(dir);
+
+    cr_assert_eq(sh(MEMWALK_BIN " maps %d 2>&1", (int)getpid()), 0);
+    cr_assert_not_null(strstr(out, "/a\\012b\xe9 (deleted)\n"), "%s", out);
+    cr_assert_eq(sh(MEMWALK_BIN " where %d %p 2>&1", (int)getpid(), p), 0);
+    cr_assert_not_null(strstr(out, "/a\\012b\xe9 (deleted)\n"), "%s", out);
+    cr_assert_eq(sh(MEMWALK_BIN " maps --json %d | python3 -c 'import json,sys; "
+                                "[print(json.dumps(r[\"path\"]), r[\"deleted\"]) "
+                                "for r in json.load(sys.stdin)[\"regions\"] if \"mw-odd\" in "
+                                "r[\"path\"]]' 2>&1",
+                    (int)getpid()),
+                 0);
+    cr_assert_not_null(strstr(out, "/a\\nb\\ufffd\" True\n"), "%s", out);
+    munmap(p, 4096);
 }

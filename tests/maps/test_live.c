@@ -14,9 +14,10 @@
 #include "live.h"
 #include "memwalk/maps.h"
 
-int live_bss_int;                /* small: inside the last file-backed page */
-int live_data_int = 42;          /* .data */
-const char live_ro[] = "rodata"; /* .rodata */
+int live_bss_int;                  /* small: inside the last file-backed page */
+int live_data_int = 42;            /* .data */
+const char live_ro[] = "rodata";   /* .rodata */
+static char live_big_bss[1 << 20]; /* goes on past the file, in anonymous pages */
 
 static int kind_at(const mw_maps_t *m, const void *p)
 {
@@ -136,6 +137,30 @@ Test(maps_self, smaps_figures_are_read)
     cr_assert_gt(r->rss_kb, 0);
     cr_assert_eq(r->size_kb, (r->end - r->start) / 1024);
     mw_maps_free(&m);
+}
+
+/* The object an address belongs to: its file mappings and the anonymous end of its .bss. */
+Test(maps_self, object_at_names_the_owner_of_a_bss_tail)
+{
+    mw_maps_t m = read_self();
+    const char *tail = mw_maps_object_at(&m, (uintptr_t)&live_big_bss[sizeof(live_big_bss) - 1]);
+    const char *text = mw_maps_object_at(&m, (uintptr_t)read_self);
+    char *heap = malloc(16);
+    int local = 0;
+
+    cr_assert_str_eq(mw_maps_find(&m, (uintptr_t)&live_big_bss[sizeof(live_big_bss) - 1])->path,
+                     "");
+    cr_assert_not_null(tail);
+    cr_assert_not_null(text);
+    cr_assert_str_eq(tail, text);
+    cr_assert_not_null(strstr(text, "test_maps"), "%s", text);
+    mw_maps_free(&m);
+    m = read_self();
+    cr_assert_null(mw_maps_object_at(&m, (uintptr_t)&local));
+    cr_assert_null(mw_maps_object_at(&m, (uintptr_t)heap));
+    cr_assert_null(mw_maps_object_at(&m, 0x10));
+    mw_maps_free(&m);
+    free(heap);
 }
 
 Test(maps_self, without_elf_headers_permissions_decide)
@@ -493,6 +518,38 @@ static void check_target(const char *helper, int pie)
     child_stop(&c);
 }
 
+/* The helper's small g_bss shares the last file-backed page with .data: that region's section
+ * names the main section of each part, and its kind is the part with more bytes. */
+static void check_shared_page(const char *helper)
+{
+    char *argv[] = {(char *)helper, NULL};
+    const mw_region_t *r;
+    struct child c;
+    const char *plus;
+    mw_maps_t m;
+
+    cr_assert_eq(child_start(&c, argv), 0, "cannot run %s", helper);
+    cr_assert_eq(mw_maps_read(c.pid, 0, &m), 0);
+    r = mw_maps_find(&m, field(c.line, "data"));
+    cr_assert_not_null(r);
+    cr_assert_eq(mw_maps_find(&m, field(c.line, "bss")), r, "%s: not one page", helper);
+    cr_assert_not_null(r->section);
+    plus = strchr(r->section, '+');
+    cr_assert_not_null(plus, "%s: section %s", helper, r->section);
+    cr_assert_str_eq(plus, "+.bss");
+    cr_assert(r->kind == MW_REGION_DATA || r->kind == MW_REGION_BSS);
+    cr_assert_eq(kind_at(&m, (void *)field(c.line, "data")), MW_REGION_DATA);
+    cr_assert_eq(kind_at(&m, (void *)field(c.line, "bss")), MW_REGION_BSS);
+    mw_maps_free(&m);
+    child_stop(&c);
+}
+
+Test(maps_other, page_shared_by_data_and_bss)
+{
+    check_shared_page(HELPER("target-nopie"));
+    check_shared_page(HELPER("target-pie"));
+}
+
 Test(maps_other, pie_program)
 {
     check_target(HELPER("target-pie"), 1);
@@ -506,6 +563,80 @@ Test(maps_other, non_pie_program)
 Test(maps_other, static_program)
 {
     check_target(HELPER("target-static"), 0);
+}
+
+/* A thread's first malloc opens an arena of its own in a 64 MiB reservation: the block is in
+ * anon memory, the rest of the reservation right above it is reserved. */
+Test(maps_other, malloc_arena_of_a_thread_is_anon_then_reserved)
+{
+    char *argv[] = {HELPER("target-pie"), "threads", NULL};
+    const mw_region_t *r, *next;
+    struct child c;
+    uint64_t reserved = 0;
+    mw_maps_t m;
+    size_t i;
+
+    cr_assert_eq(child_start(&c, argv), 0);
+    cr_assert_eq(mw_maps_read(c.pid, 0, &m), 0);
+    r = mw_maps_find(&m, field(c.line, "arena"));
+    cr_assert_not_null(r, "%s", c.line);
+    cr_assert_eq(r->kind, MW_REGION_ANON);
+    next = r + 1;
+    cr_assert(next < m.regions + m.count && next->start == r->end);
+    cr_assert_str_eq(next->perms, "---p");
+    cr_assert_eq(next->kind, MW_REGION_RESERVED, "%s", mw_region_kind_name(next->kind));
+    for (i = 0; i < m.count; i++)
+        if (m.regions[i].kind == MW_REGION_RESERVED)
+            reserved += m.regions[i].end - m.regions[i].start;
+    /* Two arenas: most of 2 x 64 MiB. */
+    cr_assert_gt(reserved, 100ull << 20);
+    mw_maps_free(&m);
+    child_stop(&c);
+}
+
+/* A helper thread reading the text while it is parsed must give the same map. */
+Test(maps_other, read_ahead_gives_the_same_map)
+{
+    char *argv[] = {HELPER("target-pie"), NULL};
+    struct child c;
+    mw_maps_t a, b;
+    size_t i;
+
+    cr_assert_eq(child_start(&c, argv), 0);
+    cr_assert_eq(mw_maps_read(c.pid, MW_MAPS_SMAPS, &a), 0);
+    cr_assert_eq(mw_maps_read(c.pid, MW_MAPS_SMAPS | MW_MAPS_READ_AHEAD | MW_MAPS_NO_FIELDS, &b),
+                 0);
+    cr_assert_eq(b.count, a.count);
+    for (i = 0; i < a.count; i++) {
+        cr_assert_eq(b.regions[i].start, a.regions[i].start);
+        cr_assert_eq(b.regions[i].end, a.regions[i].end);
+        cr_assert_str_eq(b.regions[i].path, a.regions[i].path);
+        cr_assert_eq(b.regions[i].kind, a.regions[i].kind);
+        cr_assert_eq(b.regions[i].size_kb, a.regions[i].size_kb);
+        cr_assert_null(b.regions[i].fields);
+    }
+    mw_maps_free(&a);
+    mw_maps_free(&b);
+    child_stop(&c);
+}
+
+/* Our own map is read without a helper thread, whose stack would show in it. */
+Test(maps_self, read_ahead_of_self_adds_no_thread_stack)
+{
+    mw_maps_t a, b;
+    size_t i;
+
+    cr_assert_eq(mw_maps_read(0, MW_MAPS_SMAPS, &a), 0);
+    cr_assert_eq(mw_maps_read(0, MW_MAPS_SMAPS | MW_MAPS_READ_AHEAD, &b), 0);
+    cr_assert_eq(b.count, a.count);
+    for (i = 0; i < a.count; i++)
+        cr_assert(b.regions[i].start == a.regions[i].start &&
+                      b.regions[i].kind == a.regions[i].kind,
+                  "region %zu: %lx %s, was %lx %s", i, (unsigned long)b.regions[i].start,
+                  mw_region_kind_name(b.regions[i].kind), (unsigned long)a.regions[i].start,
+                  mw_region_kind_name(a.regions[i].kind));
+    mw_maps_free(&a);
+    mw_maps_free(&b);
 }
 
 Test(maps_other, other_users_process_is_eacces)

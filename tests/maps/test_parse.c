@@ -1,12 +1,14 @@
 /* Tests for the strict maps/smaps parser and the name/permission classification of parsed text. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/common.h"
+#include "maps/maps_int.h"
 #include "memwalk/maps.h"
 
 #define FIXTURE(name) MW_SRC_DIR "/tests/maps/fixtures/" name
@@ -156,7 +158,26 @@ Test(maps_kinds, no_access_page_below_a_stack_is_guard)
 
     cr_assert_str_eq(kind_of(&m, 9), "guard");
     /* An arena's reserved tail is inaccessible too, but guards nothing. */
-    cr_assert_str_eq(kind_of(&m, 8), "anon");
+    cr_assert_str_eq(kind_of(&m, 8), "reserved");
+    mw_maps_free(&m);
+}
+
+/* glibc's arena for a thread: the part in use is anon, the rest of its 64 MiB is reserved; a
+ * no-access page below a stack stays a guard. */
+Test(maps_kinds, inaccessible_anonymous_memory_is_reserved)
+{
+    static const char text[] = "7f0000000000-7f0000021000 rw-p 00000000 00:00 0 \n"
+                               "7f0000021000-7f0004000000 ---p 00000000 00:00 0 \n"
+                               "7f0010000000-7f0010001000 ---p 00000000 00:00 0 \n"
+                               "7f0010001000-7f0010801000 rw-p 00000000 00:00 0 [stack:77]\n"
+                               "7f0020000000-7f0020001000 ---p 00000000 08:01 12 /lib/x.so\n";
+    mw_maps_t m;
+
+    cr_assert_eq(mw_maps_parse(text, sizeof(text) - 1, 0, &m, NULL), 0);
+    cr_assert_str_eq(kind_of(&m, 0), "anon");
+    cr_assert_str_eq(kind_of(&m, 1), "reserved");
+    cr_assert_str_eq(kind_of(&m, 2), "guard");
+    cr_assert_str_eq(kind_of(&m, 4), "file");
     mw_maps_free(&m);
 }
 
@@ -350,6 +371,184 @@ Test(smaps_parse, named_figures_are_filled)
     mw_maps_free(&m);
 }
 
+/* The table of `maps -x` needs only the named figures: without the fields array they are the
+ * same. */
+Test(smaps_parse, no_fields_keeps_named_figures_and_flags)
+{
+    mw_maps_t all = parse_fixture(FIXTURE("self.smaps"), MW_MAPS_SMAPS);
+    mw_maps_t named = parse_fixture(FIXTURE("self.smaps"), MW_MAPS_SMAPS | MW_MAPS_NO_FIELDS);
+    size_t i;
+
+    cr_assert_eq(named.count, all.count);
+    for (i = 0; i < all.count; i++) {
+        const mw_region_t *a = &all.regions[i], *b = &named.regions[i];
+        cr_assert(b->has_smaps);
+        cr_assert_null(b->fields);
+        cr_assert_eq(b->nfields, 0);
+        cr_assert_gt(a->nfields, 0);
+        cr_assert_eq(b->size_kb, a->size_kb);
+        cr_assert_eq(b->rss_kb, a->rss_kb);
+        cr_assert_eq(b->pss_kb, a->pss_kb);
+        cr_assert_eq(b->private_dirty_kb, a->private_dirty_kb);
+        cr_assert_eq(b->swap_kb, a->swap_kb);
+        cr_assert_str_eq(b->vm_flags, a->vm_flags);
+        cr_assert_eq(b->kind, a->kind);
+    }
+    mw_maps_free(&all);
+    mw_maps_free(&named);
+}
+
+/* The second region's lines take the fast path (keys in the order of the first), the first the
+ * general one: both must read the same values and reject the same lines. */
+#define REGION_A "00400000-00402000 rw-p 00000000 00:00 0 \n"
+#define REGION_B "00402000-00403000 r--p 00000000 00:00 0 \n"
+#define KEYS                                    \
+    "Size:                  8 kB\n"             \
+    "Rss:                   4 kB\n"             \
+    "Pss:            18446744073709551615 kB\n" \
+    "THPeligible:    1\n"                       \
+    "VmFlags: rd wr \n"
+
+Test(smaps_parse, fast_and_general_paths_agree)
+{
+    static const char text[] = REGION_A KEYS REGION_B KEYS;
+    mw_maps_t m;
+    size_t i;
+
+    cr_assert_eq(mw_maps_parse(text, sizeof(text) - 1, MW_MAPS_SMAPS, &m, NULL), 0);
+    cr_assert_eq(m.count, 2);
+    for (i = 0; i < 2; i++) {
+        const mw_region_t *r = &m.regions[i];
+        cr_assert_eq(r->size_kb, 8);
+        cr_assert_eq(r->rss_kb, 4);
+        cr_assert_eq(r->pss_kb, UINT64_MAX);
+        cr_assert_eq(r->nfields, 4);
+        cr_assert_str_eq(r->fields[3].key, "THPeligible");
+        cr_assert_eq(r->fields[3].value, 1);
+        cr_assert_str_eq(r->vm_flags, "rd wr");
+    }
+    /* Equal flags words are shared, not copied. */
+    cr_assert_eq(m.regions[0].vm_flags, m.regions[1].vm_flags);
+    mw_maps_free(&m);
+}
+
+Test(smaps_parse, keys_in_another_order_and_new_keys)
+{
+    static const char text[] = REGION_A KEYS REGION_B "Rss:                   2 kB\n"
+                                                      "Size:                  4 kB\n"
+                                                      "Brand_New:            7 kB\n"
+                                                      "VmFlags: rd \n";
+    mw_maps_t m;
+
+    cr_assert_eq(mw_maps_parse(text, sizeof(text) - 1, MW_MAPS_SMAPS, &m, NULL), 0);
+    cr_assert_eq(m.regions[1].rss_kb, 2);
+    cr_assert_eq(m.regions[1].size_kb, 4);
+    cr_assert_eq(m.regions[1].nfields, 3);
+    cr_assert_str_eq(m.regions[1].fields[2].key, "Brand_New");
+    cr_assert_eq(m.regions[1].fields[2].value, 7);
+    cr_assert_str_eq(m.regions[1].vm_flags, "rd");
+    mw_maps_free(&m);
+}
+
+/* The kernel's fixed-width lines ("Rss:" padded to 16 columns, the value in 8, " kB") are read
+ * eight digits at a time: every value field must give what the byte by byte path gives. */
+Test(smaps_parse, fixed_width_values_agree_with_the_general_path)
+{
+    static const char *const fields[] = {
+        "       0", "       7", "      42", "99999999", "12345678", "00000001",  " 1234567",
+        "   12 45", "  1234x6", "        ", "1       ", "  -12345", "\t      1", "      1\0"};
+    size_t i;
+
+    for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        char text[512];
+        mw_maps_t a, b;
+        size_t la = 0, lb = 0;
+        int n = snprintf(text, sizeof(text), REGION_A KEYS REGION_B "Size:           ");
+        int ra, rb;
+        memcpy(text + n, fields[i], 8);
+        n += 8;
+        n += snprintf(text + n, sizeof(text) - (size_t)n, " kB\n");
+        ra = mw__maps_parse_text(text, (size_t)n, MW_MAPS_SMAPS, &a, &la);
+        rb = mw__maps_parse_text(text, (size_t)n, MW_MAPS_SMAPS | MW__MAPS_GENERAL_ONLY, &b, &lb);
+        cr_assert_eq(ra, rb, "field '%.8s': %d and %d", fields[i], ra, rb);
+        if (ra == 0) {
+            cr_assert_eq(a.regions[1].size_kb, b.regions[1].size_kb, "field '%.8s'", fields[i]);
+            cr_assert_eq(a.regions[1].size_kb, strtoull(fields[i], NULL, 10));
+            mw_maps_free(&a);
+            mw_maps_free(&b);
+        } else {
+            cr_assert_eq(la, lb, "field '%.8s'", fields[i]);
+        }
+    }
+}
+
+static void assert_bad_smaps(const char *text, size_t want_line)
+{
+    size_t line = 0;
+
+    cr_assert_eq(parse_text(text, MW_MAPS_SMAPS, &line), -EINVAL, "accepted: %s", text);
+    cr_assert_eq(line, want_line, "line %zu, want %zu for: %s", line, want_line, text);
+}
+
+/* Line 9 is the second region's Rss line, which the fast path sees first. */
+Test(smaps_malformed, fast_path_rejects_what_the_general_path_rejects)
+{
+    assert_bad_smaps(REGION_A KEYS REGION_B "Size:                  8 kB\n"
+                                            "Rss:                   4 kBx\n",
+                     9);
+    assert_bad_smaps(REGION_A KEYS REGION_B "Size:                  8 kB\n"
+                                            "Rss:                   4 kB \n",
+                     9);
+    assert_bad_smaps(REGION_A KEYS REGION_B "Size:                  8 kB\n"
+                                            "Rss:\t4 kB\n",
+                     9);
+    assert_bad_smaps(REGION_A KEYS REGION_B "Size:                  8 kB\n"
+                                            "Rss:   18446744073709551616 kB\n",
+                     9);
+    assert_bad_smaps(REGION_A KEYS REGION_B "Size:                  8 kB\n"
+                                            "Rss:                     kB\n",
+                     9);
+    assert_bad_smaps(REGION_A KEYS REGION_B "Size:                  8 kB\n"
+                                            "Rss:                   4 MB\n",
+                     9);
+}
+
+Test(smaps_malformed, nul_in_a_fast_path_line)
+{
+    static const char text[] = REGION_A KEYS REGION_B "Size:       \0          8 kB\n";
+    size_t line = 0;
+    mw_maps_t m;
+
+    cr_assert_eq(mw_maps_parse(text, sizeof(text) - 1, MW_MAPS_SMAPS, &m, &line), -EINVAL);
+    cr_assert_eq(line, 8);
+}
+
+/* More regions than fit the malloc'ed array: it moves to a mapping of its own. Repeated paths
+ * share one string. */
+Test(maps_parse, many_regions)
+{
+    const size_t n = 5000;
+    mw__sb_t sb = {0};
+    mw_maps_t m;
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        mw__sb_printf(&sb, "%lx-%lx r--p 00000000 08:01 77 %s\n", 0x10000000ul + i * 0x1000,
+                      0x10001000ul + i * 0x1000, i < n / 2 ? "/lib/one.so" : "/lib/two.so");
+    cr_assert_eq(sb.err, 0);
+    cr_assert_eq(mw_maps_parse(sb.buf, sb.len, 0, &m, NULL), 0);
+    cr_assert_eq(m.count, n);
+    for (i = 0; i < n; i++) {
+        cr_assert_eq(m.regions[i].start, 0x10000000ul + i * 0x1000);
+        cr_assert_eq(mw_maps_find(&m, m.regions[i].start + 5), &m.regions[i]);
+        cr_assert_str_eq(m.regions[i].path, i < n / 2 ? "/lib/one.so" : "/lib/two.so");
+    }
+    cr_assert_eq(m.regions[0].path, m.regions[n / 2 - 1].path);
+    cr_assert_neq(m.regions[0].path, m.regions[n / 2].path);
+    mw_maps_free(&m);
+    mw__sb_free(&sb);
+}
+
 Test(smaps_malformed, key_before_any_region)
 {
     size_t line = 0;
@@ -376,9 +575,9 @@ Test(smaps_malformed, wrong_unit)
 
 Test(maps_kind_names, every_kind_has_its_word)
 {
-    static const char *const want[] = {"text",  "rodata",       "data",       "bss",  "heap",
-                                       "stack", "thread-stack", "anon",       "file", "vdso",
-                                       "vvar",  "vsyscall",     "named-anon", "shm",  "guard"};
+    static const char *const want[] = {
+        "text", "rodata", "data", "bss",      "heap",       "stack", "thread-stack", "anon",
+        "file", "vdso",   "vvar", "vsyscall", "named-anon", "shm",   "guard",        "reserved"};
     size_t i;
 
     cr_assert_eq(sizeof(want) / sizeof(want[0]), MW_REGION_KIND_COUNT);
@@ -387,33 +586,57 @@ Test(maps_kind_names, every_kind_has_its_word)
     cr_assert_str_eq(mw_region_kind_name(MW_REGION_KIND_COUNT), "?");
 }
 
-/* The reader parses lines as they come: a line cut across reads must come out whole. */
-int mw__maps_parse_fd(int fd, int smaps, mw_maps_t *out, size_t *bad_line);
+/* The reader (mw__maps_parse_fd) parses lines as they come: a line cut across reads must come
+ * out whole. */
 
-Test(smaps_parse, lines_cut_across_reads_are_joined)
+/* smaps text of n regions, about 300 bytes each, with values that differ from region to region. */
+static char *smaps_text(size_t n, size_t *len)
 {
-    char *text;
-    size_t len, off, line = 0;
+    mw__sb_t sb = {0};
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        mw__sb_printf(&sb, "%lx-%lx rw-p 00000000 00:00 0 %s\n", 0x20000000ul + i * 0x2000,
+                      0x20001000ul + i * 0x2000, i % 3 ? "" : "/tmp/some file");
+        mw__sb_printf(&sb,
+                      "Size:                  4 kB\nRss:            %8zu kB\nPss:            %8zu "
+                      "kB\nPrivate_Dirty:  %8zu kB\nSwap:           %8zu kB\nTHPeligible:    0\n"
+                      "VmFlags: rd wr %s\n",
+                      i % 5, i % 7, i % 11, i * 1000003, i % 2 ? "mr " : "");
+    }
+    cr_assert_eq(sb.err, 0);
+    *len = sb.len;
+    return mw__sb_take(&sb);
+}
+
+/* The reader parses lines as they come: a line cut across reads and chunks must come out whole.
+ */
+static void parse_cut_lines(unsigned flags)
+{
+    static const size_t pieces[] = {7, 4093, 1, 3000, 65536, 333};
+    size_t len, off, k = 0, line = 0;
+    char *text = smaps_text(2000, &len);
     mw_maps_t whole, streamed;
     int fds[2];
     pid_t pid;
 
-    cr_assert_eq(mw__read_file(FIXTURE("self.smaps"), &text, &len), 0);
     cr_assert_eq(mw_maps_parse(text, len, MW_MAPS_SMAPS, &whole, NULL), 0);
     cr_assert_eq(pipe(fds), 0);
     pid = fork();
     if (pid == 0) {
-        /* Writes of 7 bytes, each one read apart: boundaries fall everywhere. */
+        /* Writes of odd sizes, some read apart: boundaries fall everywhere. */
         close(fds[0]);
-        for (off = 0; off < len; off += 7) {
-            if (write(fds[1], text + off, len - off < 7 ? len - off : 7) < 0)
+        for (off = 0; off < len; off += pieces[k++ % 6]) {
+            size_t n = pieces[k % 6];
+            if (write(fds[1], text + off, len - off < n ? len - off : n) < 0)
                 _exit(1);
-            usleep(off % 700 == 0 ? 100 : 0);
+            if (k % 50 == 0)
+                usleep(100);
         }
         _exit(0);
     }
     close(fds[1]);
-    cr_assert_eq(mw__maps_parse_fd(fds[0], 1, &streamed, &line), 0, "line %zu", line);
+    cr_assert_eq(mw__maps_parse_fd(fds[0], flags, &streamed, &line), 0, "line %zu", line);
     close(fds[0]);
     waitpid(pid, NULL, 0);
     cr_assert_eq(streamed.count, whole.count);
@@ -421,9 +644,23 @@ Test(smaps_parse, lines_cut_across_reads_are_joined)
         cr_assert_eq(streamed.regions[i].start, whole.regions[i].start);
         cr_assert_str_eq(streamed.regions[i].path, whole.regions[i].path);
         cr_assert_eq(streamed.regions[i].rss_kb, whole.regions[i].rss_kb);
+        cr_assert_eq(streamed.regions[i].swap_kb, whole.regions[i].swap_kb);
+        cr_assert_eq(streamed.regions[i].swap_kb, i * 1000003);
         cr_assert_eq(streamed.regions[i].nfields, whole.regions[i].nfields);
+        cr_assert_str_eq(streamed.regions[i].vm_flags, whole.regions[i].vm_flags);
     }
     mw_maps_free(&whole);
     mw_maps_free(&streamed);
     free(text);
+}
+
+Test(smaps_parse, lines_cut_across_reads_are_joined)
+{
+    parse_cut_lines(MW_MAPS_SMAPS);
+}
+
+/* The same through the reader thread. */
+Test(smaps_parse, read_ahead_joins_lines_cut_across_reads)
+{
+    parse_cut_lines(MW_MAPS_SMAPS | MW_MAPS_READ_AHEAD);
 }

@@ -10,15 +10,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/common.h"
 #include "memwalk/show.h"
 
 int show_bss_int;
 int show_data_int = 3;
 static char fake_gc_chunk[256];
+static char show_big_bss[1 << 20]; /* past the file: anonymous pages of this program's .bss */
 
-/* Stands in for the collector's mw__gc_heap_contains (weak in libmemwalk until src/gc lands). */
-int mw__gc_heap_contains(const void *addr);
-int mw__gc_heap_contains(const void *addr)
+/* Stands in for the collector: registered the way src/gc registers its chunks. */
+static int fake_gc_contains(const void *addr)
 {
     const char *p = addr;
     return p >= fake_gc_chunk && p < fake_gc_chunk + sizeof(fake_gc_chunk);
@@ -72,6 +73,41 @@ Test(show, macro_prints_label_address_kind_section_path)
     cr_assert(strncmp(out, want, strlen(want)) == 0, "%s", out);
     cr_assert(matches(out, "^show_bss_int: 0x[0-9a-f]+ [0-9]+ bss \\.bss /.*test_show\n$"), "%s",
               out);
+}
+
+static void show_bss_tail(void)
+{
+    MW_SHOW(show_big_bss[sizeof(show_big_bss) - 1]);
+}
+
+/* The end of a big .bss is in anonymous pages: the line names the program it belongs to. */
+Test(show, bss_past_the_file_names_its_object)
+{
+    char *out = capture(show_bss_tail);
+
+    cr_assert(matches(out,
+                      "^show_big_bss\\[sizeof\\(show_big_bss\\) - 1\\]: 0x[0-9a-f]+ [0-9]+ bss "
+                      "\\.bss /.*test_show\n$"),
+              "%s", out);
+}
+
+static char *anon_block;
+
+static void show_anon(void)
+{
+    MW_SHOW_PTR("block", anon_block);
+}
+
+/* Other anonymous memory says so. */
+Test(show, anonymous_memory_says_anon)
+{
+    char *out;
+
+    anon_block = mmap(NULL, 1 << 16, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert_neq(anon_block, MAP_FAILED);
+    out = capture(show_anon);
+    cr_assert(matches(out, "^block: 0x[0-9a-f]+ [0-9]+ anon \\[anon\\]\n$"), "%s", out);
+    munmap(anon_block, 1 << 16);
 }
 
 static void show_pointer(void)
@@ -184,6 +220,9 @@ Test(show, collector_memory_is_gc_heap)
     mw_show_info_t info;
     char line[512];
 
+    cr_assert_eq(mw_show_describe(fake_gc_chunk + 8, &info), 0);
+    cr_assert_str_eq(info.kind, "bss", "not a registered heap yet");
+    cr_assert_eq(mw__heap_register("gc-heap", fake_gc_contains), 0);
     cr_assert_eq(mw_show_describe(fake_gc_chunk + 8, &info), 0);
     cr_assert_str_eq(info.kind, "gc-heap");
     mw_show_format("obj", fake_gc_chunk + 8, line, sizeof(line));

@@ -1,11 +1,14 @@
 /* The stack-vs-heap experiment: a 10,000-int array filled on the stack, on the heap with free,
  * and on the heap without free, each fill kept alive by a barrier. */
-#include "cli/experiments.h"
+#include "lab/lab.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct svh_ctx {
     unsigned seed; /* changes every fill, so no fill can be computed once for all */
@@ -37,9 +40,11 @@ static void fill_stack(uint64_t iters, void *arg)
     c->seed = sum;
 }
 
-static void fill_heap_free(uint64_t iters, void *arg)
+/* One sample of heap fills, each block freed after its fill or kept (the seed's leak, undone
+ * after the sample). keep is a constant at each call: the compiler makes two plain loops. */
+static inline __attribute__((always_inline)) void fill_heap(uint64_t iters, struct svh_ctx *c,
+                                                            bool keep)
 {
-    struct svh_ctx *c = arg;
     unsigned sum = c->seed;
 
     for (uint64_t i = 0; i < iters; i++) {
@@ -50,27 +55,22 @@ static void fill_heap_free(uint64_t iters, void *arg)
         }
         sum = sum * 31u + 7u;
         fill(array, sum);
-        free(array);
+        if (keep)
+            c->kept[c->nkept++] = array;
+        else
+            free(array);
     }
     c->seed = sum;
 }
 
+static void fill_heap_free(uint64_t iters, void *arg)
+{
+    fill_heap(iters, arg, false);
+}
+
 static void fill_heap_leak(uint64_t iters, void *arg)
 {
-    struct svh_ctx *c = arg;
-    unsigned sum = c->seed;
-
-    for (uint64_t i = 0; i < iters; i++) {
-        int *array = malloc(MW__SVH_INTS * sizeof *array);
-        if (!array) {
-            c->failed = 1;
-            return;
-        }
-        sum = sum * 31u + 7u;
-        fill(array, sum);
-        c->kept[c->nkept++] = array; /* no free: the seed's leak, undone after the sample */
-    }
-    c->seed = sum;
+    fill_heap(iters, arg, true);
 }
 
 static int leak_setup(uint64_t iters, void *arg)
@@ -164,17 +164,48 @@ out:
     return err;
 }
 
-int mw__exp_stack_vs_heap(const mw__exp_opts_t *opts, mw__exp_svh_t *out)
+/* Fits the run to the budget: fewer samples first (down to 5), then fewer fills per sample.
+ * A sample costs three fills of 40 KB (about 2 us each) plus the fresh pages the fill without
+ * free faults in, and gives back after the sample. */
+static void plan(const mw__lab_opts_t *opts, mw__lab_svh_t *r, unsigned *samples)
 {
+    double page = (double)sysconf(_SC_PAGESIZE);
+    double per_fill =
+        3 * 2000.0 + ceil(MW__SVH_INTS * sizeof(int) / page) * (opts->fault_ns + opts->free_ns);
+    unsigned want = *samples, fills = r->fills;
+
+    /* + 2: the warm-up sample and the untimed run that counts addresses */
+    if (opts->budget_ns > 0 && opts->fault_ns > 0) {
+        double fit = opts->budget_ns / (fills * per_fill) - 2;
+        if (fit < want) {
+            *samples = fit > 5 ? (unsigned)fit : 5;
+            mw__lab_cut(&r->budget, "%u samples instead of %u", *samples, want);
+        }
+        fit = opts->budget_ns / ((*samples + 2) * per_fill);
+        if (fit < fills) {
+            r->fills = fit > 100 ? (unsigned)fit : 100;
+            mw__lab_cut(&r->budget, "%u fills per sample instead of %u", r->fills, fills);
+        }
+    }
+    r->budget.budget_ns = opts->budget_ns;
+    r->budget.estimate_ns = (*samples + 2) * r->fills * per_fill;
+}
+
+/* Runs in a freshly executed process: what malloc hands back depends on its state. */
+static int svh_child(void *arg, void *result)
+{
+    const mw__lab_opts_t *opts = arg;
     static const char *const names[MW__SVH_CASES] = {"stack", "heap+free", "heap, no free"};
     static const mw_bench_fn_t fns[MW__SVH_CASES] = {fill_stack, fill_heap_free, fill_heap_leak};
-    mw__exp_svh_t r;
+    mw__lab_svh_t r;
     struct svh_ctx ctx = {.seed = 12345};
     int err;
 
     memset(&r, 0, sizeof r);
     r.ints = MW__SVH_INTS;
-    r.fills = opts && opts->quick ? 200 : 1000;
+    r.fills = opts->quick ? 200 : 1000;
+    unsigned samples = opts->quick ? 7 : 31;
+    plan(opts, &r, &samples);
     mw_bench_spec_t specs[MW__SVH_CASES];
     for (int k = 0; k < MW__SVH_CASES; k++)
         specs[k] = (mw_bench_spec_t){
@@ -184,7 +215,7 @@ int mw__exp_stack_vs_heap(const mw__exp_opts_t *opts, mw__exp_svh_t *out)
             .setup = k == MW__SVH_HEAP_LEAK ? leak_setup : NULL,
             .teardown = k == MW__SVH_HEAP_LEAK ? leak_teardown : NULL,
             .iters = r.fills, /* one sample = the classic run of fills */
-            .samples = opts && opts->quick ? 7 : 31,
+            .samples = samples,
         };
     /* Interleaved samples: the three cases share whatever the machine does meanwhile. */
     if ((err = mw_bench_run_group(specs, MW__SVH_CASES, r.run)) < 0)
@@ -202,33 +233,42 @@ int mw__exp_stack_vs_heap(const mw__exp_opts_t *opts, mw__exp_svh_t *out)
     r.heap_free_vs_stack = heap / stack;
     r.leak_vs_heap_free = leak / heap;
     /* Within 10% either way is too close to call on a shared machine. */
-    r.stack_faster = r.heap_free_vs_stack > 1.10   ? MW__EXP_HOLDS
-                     : r.heap_free_vs_stack < 0.91 ? MW__EXP_CONTRADICTED
-                                                   : MW__EXP_UNCLEAR;
+    r.stack_faster = r.heap_free_vs_stack > 1.10   ? MW__LAB_HOLDS
+                     : r.heap_free_vs_stack < 0.91 ? MW__LAB_CONTRADICTED
+                                                   : MW__LAB_UNCLEAR;
     r.reuse_explains = r.distinct[MW__SVH_HEAP_FREE] <= 2 && r.heap_free_vs_stack < 1.25
-                           ? MW__EXP_HOLDS
-                           : MW__EXP_CONTRADICTED;
-    r.leak_slower = r.leak_vs_heap_free > 1.2    ? MW__EXP_HOLDS
-                    : r.leak_vs_heap_free < 1.05 ? MW__EXP_CONTRADICTED
-                                                 : MW__EXP_UNCLEAR;
+                           ? MW__LAB_HOLDS
+                           : MW__LAB_CONTRADICTED;
+    r.leak_slower = r.leak_vs_heap_free > 1.2    ? MW__LAB_HOLDS
+                    : r.leak_vs_heap_free < 1.05 ? MW__LAB_CONTRADICTED
+                                                 : MW__LAB_UNCLEAR;
     r.leak_faults =
         r.faults_per_fill[MW__SVH_HEAP_LEAK] >= 1 && r.faults_per_fill[MW__SVH_HEAP_FREE] < 0.1
-            ? MW__EXP_HOLDS
-            : MW__EXP_CONTRADICTED;
-    *out = r;
+            ? MW__LAB_HOLDS
+            : MW__LAB_CONTRADICTED;
+    memcpy(result, &r, sizeof r);
     return 0;
+}
+
+static MW__LAB_CHILD(svh_child_desc, "stack-vs-heap", svh_child, sizeof(mw__lab_opts_t),
+                     sizeof(mw__lab_svh_t));
+int mw__lab_stack_vs_heap(const mw__lab_opts_t *opts, mw__lab_svh_t *out)
+{
+    const mw__lab_opts_t none = {0};
+
+    return mw__lab_in_child(&svh_child_desc, opts ? opts : &none, out);
 }
 
 /* ---- presentation -------------------------------------------------------------------------- */
 
-static int svh_run(const mw__exp_opts_t *opts, void *result)
+static int svh_run(const mw__lab_opts_t *opts, void *result)
 {
-    return mw__exp_stack_vs_heap(opts, result);
+    return mw__lab_stack_vs_heap(opts, result);
 }
 
 static void svh_table(mw__sb_t *sb, const void *result)
 {
-    const mw__exp_svh_t *r = result;
+    const mw__lab_svh_t *r = result;
     char b[5][32];
 
     mw__sb_printf(sb, "%-14s %10s %10s %10s %10s %12s %9s %9s\n", "case", "per fill", "min", "max",
@@ -247,7 +287,7 @@ static void svh_table(mw__sb_t *sb, const void *result)
 
 static void svh_conclude(mw__sb_t *sb, const void *result)
 {
-    const mw__exp_svh_t *r = result;
+    const mw__lab_svh_t *r = result;
     char b[3][32];
     const mw_bench_result_t *st = &r->run[MW__SVH_STACK], *hf = &r->run[MW__SVH_HEAP_FREE],
                             *hl = &r->run[MW__SVH_HEAP_LEAK];
@@ -267,11 +307,11 @@ static void svh_conclude(mw__sb_t *sb, const void *result)
     else
         mw__sb_puts(sb, ": the freed block was not simply handed back.\n");
     switch (r->stack_faster) {
-    case MW__EXP_HOLDS:
+    case MW__LAB_HOLDS:
         mw__sb_printf(sb, "  'The stack is faster than the heap' holds here, by %.0f%%.\n",
                       (r->heap_free_vs_stack - 1) * 100);
         break;
-    case MW__EXP_CONTRADICTED:
+    case MW__LAB_CONTRADICTED:
         mw__sb_printf(sb,
                       "  'The stack is faster than the heap' is contradicted: the heap was "
                       "%.0f%% faster.\n",
@@ -289,13 +329,13 @@ static void svh_conclude(mw__sb_t *sb, const void *result)
                   r->leak_vs_heap_free, mw__bench_format_ns(hl->wall_ns.median, b[2], sizeof b[2]),
                   (unsigned long long)r->distinct[MW__SVH_HEAP_LEAK], r->fills,
                   r->faults_per_fill[MW__SVH_HEAP_LEAK], r->faults_per_fill[MW__SVH_HEAP_FREE]);
-    if (r->leak_slower == MW__EXP_HOLDS && r->leak_faults == MW__EXP_HOLDS)
+    if (r->leak_slower == MW__LAB_HOLDS && r->leak_faults == MW__LAB_HOLDS)
         mw__sb_puts(sb, "  Removing free made the code slower, not faster: fresh pages must be "
                         "faulted in and zeroed by the kernel.\n");
-    else if (r->leak_slower == MW__EXP_HOLDS)
+    else if (r->leak_slower == MW__LAB_HOLDS)
         mw__sb_puts(sb, "  Removing free made the code slower, though the page-fault counts do "
                         "not explain it on this run.\n");
-    else if (r->leak_slower == MW__EXP_CONTRADICTED)
+    else if (r->leak_slower == MW__LAB_CONTRADICTED)
         mw__sb_puts(sb, "  Contrary to the expected lesson, removing free did not make it "
                         "slower on this run.\n");
     else
@@ -304,54 +344,53 @@ static void svh_conclude(mw__sb_t *sb, const void *result)
 
 static void svh_csv(mw__sb_t *sb, const void *result)
 {
-    const mw__exp_svh_t *r = result;
+    const mw__lab_svh_t *r = result;
 
     for (int k = 0; k < MW__SVH_CASES; k++) {
-        mw__exp_counts_t counts = {r->fills, (long long)r->distinct[k], -1, -1, NAN};
-        mw__exp_csv_row(sb, "stack-vs-heap", r->run[k].name, r->ints * sizeof(int), "fill",
+        mw__lab_counts_t counts = {r->fills, (long long)r->distinct[k], -1, -1, NAN};
+        mw__lab_csv_row(sb, "stack-vs-heap", r->run[k].name, r->ints * sizeof(int), "fill",
                         &r->run[k], counts,
                         r->run[k].wall_ns.median / r->run[MW__SVH_STACK].wall_ns.median);
     }
 }
 
-static void svh_json(mw__sb_t *sb, const void *result)
+static void svh_json(mw__json_t *j, const char *key, const void *result)
 {
-    const mw__exp_svh_t *r = result;
+    const mw__lab_svh_t *r = result;
+    static const char *const keys[] = {"stack_faster", "reuse_explains", "leak_slower",
+                                       "leak_faults"};
+    const enum mw__lab_verdict v[] = {r->stack_faster, r->reuse_explains, r->leak_slower,
+                                      r->leak_faults};
 
-    mw__sb_printf(sb, "{\"ints\": %u, \"fills\": %u, \"cases\": [", r->ints, r->fills);
+    mw__json_object(j, key);
+    mw__json_uint(j, "ints", r->ints);
+    mw__json_uint(j, "fills", r->fills);
+    mw__json_array(j, "cases");
     for (int k = 0; k < MW__SVH_CASES; k++) {
-        mw__sb_puts(sb, k ? ", " : "");
-        mw__sb_printf(sb, "{\"distinct_addresses\": %llu, \"faults_per_fill\": ",
-                      (unsigned long long)r->distinct[k]);
-        mw__bench_json_num(sb, r->faults_per_fill[k]);
-        mw__sb_puts(sb, ", \"result\": ");
-        mw__bench_result_json(sb, &r->run[k],
+        mw__json_object(j, NULL);
+        mw__json_uint(j, "distinct_addresses", r->distinct[k]);
+        mw__json_num(j, "faults_per_fill", r->faults_per_fill[k]);
+        mw__bench_result_json(j, "result", &r->run[k],
                               r->run[k].wall_ns.median / r->run[MW__SVH_STACK].wall_ns.median);
-        mw__sb_puts(sb, "}");
+        mw__json_end(j);
     }
-    mw__sb_puts(sb, "], \"heap_free_vs_stack\": ");
-    mw__bench_json_num(sb, r->heap_free_vs_stack);
-    mw__bench_json_field(sb, "leak_vs_heap_free", r->leak_vs_heap_free);
-    mw__sb_puts(sb, ", ");
-    {
-        static const char *const keys[] = {"stack_faster", "reuse_explains", "leak_slower",
-                                           "leak_faults"};
-        const enum mw__exp_verdict v[] = {r->stack_faster, r->reuse_explains, r->leak_slower,
-                                          r->leak_faults};
-        mw__exp_json_verdicts(sb, 4, keys, v);
-    }
-    mw__sb_puts(sb, "}");
+    mw__json_end(j);
+    mw__json_num(j, "heap_free_vs_stack", r->heap_free_vs_stack);
+    mw__json_num(j, "leak_vs_heap_free", r->leak_vs_heap_free);
+    mw__lab_json_verdicts(j, MW__ARRAY_LEN(keys), keys, v);
+    mw__lab_budget_json(j, &r->budget);
+    mw__json_end(j);
 }
 
-static size_t svh_charts(const void *result, mw__exp_chart_t *out)
+static size_t svh_charts(const void *result, mw__lab_chart_t *out)
 {
-    const mw__exp_svh_t *r = result;
-    mw__exp_chart_t *c = &out[0];
+    const mw__lab_svh_t *r = result;
+    mw__lab_chart_t *c = &out[0];
 
     for (int k = 0; k < MW__SVH_CASES; k++) {
         const mw_bench_result_t *x = &r->run[k];
         c->points[0][k] = (mw_bench_point_t){k, x->wall_ns.median, x->wall_ns.min, x->wall_ns.max};
-        snprintf(c->category_text[k], sizeof c->category_text[k], "%s", x->name);
+        snprintf(c->category_text[k], sizeof c->category_text[k], "%.47s", x->name);
         c->categories[k] = c->category_text[k];
     }
     c->series[0] = (mw_bench_series_t){"median per fill (min..max)", c->points[0], MW__SVH_CASES};
@@ -364,9 +403,10 @@ static size_t svh_charts(const void *result, mw__exp_chart_t *out)
              (unsigned long long)r->distinct[0], (unsigned long long)r->distinct[1],
              (unsigned long long)r->distinct[2]);
     c->chart = (mw_bench_chart_t){.title = c->title,
-                                  .y_label = "time per fill",
+                                  .y_label = "time per fill (log scale)",
                                   .kind = MW_BENCH_CHART_BARS,
-                                  .flags = MW_BENCH_CHART_Y_NS,
+                                  /* ~100x apart: linear bars would hide two of the three */
+                                  .flags = MW_BENCH_CHART_Y_NS | MW_BENCH_CHART_LOG_Y,
                                   .series = c->series,
                                   .nseries = 1,
                                   .categories = c->categories,
@@ -375,7 +415,7 @@ static size_t svh_charts(const void *result, mw__exp_chart_t *out)
     return 1;
 }
 
-const mw__exp_t mw__exp_stack_vs_heap_desc = {
+const mw__lab_exp_t mw__lab_stack_vs_heap_desc = {
     .name = "stack-vs-heap",
     .summary = "a 10,000-int array filled on the stack, on the heap with and without free",
     .measures = "Fills a 10,000-int array (40 KB) again and again: on the stack; on the heap with "
@@ -384,7 +424,9 @@ const mw__exp_t mw__exp_stack_vs_heap_desc = {
                 "of 1,000 fills (200 with --quick), the three cases taking turns; times are per "
                 "fill, with page faults per fill and the distinct addresses the array had over "
                 "one run.",
-    .result_size = sizeof(mw__exp_svh_t),
+    .result_size = sizeof(mw__lab_svh_t),
+    .budget_offset = offsetof(mw__lab_svh_t, budget),
+    .weight = 2,
     .run = svh_run,
     .table = svh_table,
     .conclude = svh_conclude,

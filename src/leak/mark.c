@@ -1,0 +1,178 @@
+/* Marking, as memcheck does it. A block reached through a pointer to its start from a root, or
+ * from a block that is itself still reachable, is still reachable; reached otherwise (through an
+ * interior pointer, or from a possibly lost block) it is possibly lost, unless one of memcheck's
+ * interior-pointer heuristics recognises the pointer. Then, taking the unreached blocks in
+ * allocation order, each one still unreached becomes a definitely lost "clique leader" and
+ * everything unreached that it reaches is indirectly lost, its bytes credited to the leader. */
+#include "leak/check.h"
+
+struct mw__cb *mw__B;
+size_t mw__N;
+uintptr_t mw__lo_addr, mw__hi_addr;
+
+static uint32_t *stack;
+static size_t top, stack_cap;
+static uint64_t scanned;
+
+void mw__mark_init(uint32_t *s, size_t cap)
+{
+    stack = s;
+    stack_cap = cap;
+    top = 0;
+    scanned = 0;
+}
+
+uint64_t mw__mark_scanned(void)
+{
+    return scanned;
+}
+
+long mw__mark_find(uintptr_t v)
+{
+    size_t lo = 0, hi = mw__N;
+
+    if (v < mw__lo_addr || v >= mw__hi_addr)
+        return -1;
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (mw__B[mid].addr <= v)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    if (mw__B[lo].addr > v)
+        return -1;
+    if (v < mw__B[lo].addr + mw__B[lo].size || (mw__B[lo].size == 0 && v == mw__B[lo].addr))
+        return (long)lo;
+    return -1;
+}
+
+static void push(size_t i)
+{
+    if (top < stack_cap)
+        stack[top++] = (uint32_t)i;
+}
+
+/* memcheck's interior-pointer heuristics (all on by default): an interior pointer that matches
+ * one makes the block reachable. Returns the heuristic (1-4) or 0. */
+static unsigned heuristic(uintptr_t v, const struct mw__cb *b)
+{
+    const uintptr_t *w = (const uintptr_t *)b->addr;
+    uint64_t size = b->size;
+
+    /* stdstring: length, capacity, refcount, then the characters v points at */
+    if (v == b->addr + 24 && size >= 16 && 24 + w[1] + 1 == size && w[0] <= w[1])
+        return MW__HEUR_STDSTRING;
+    /* length64: a 64-bit count of the bytes that follow it */
+    if (v == b->addr + 8 && size >= 8 && w[0] > 0 && size - 8 == w[0])
+        return MW__HEUR_LENGTH64;
+    /* newarray: new[] of objects with destructors stores the element count first */
+    if (v == b->addr + 8 && size >= 8 && w[0] > 0 && (size - 8) % w[0] == 0)
+        return MW__HEUR_NEWARRAY;
+    /* multipleinheritance: v points at a secondary vtable pointer, the block starts with one */
+    if (!(v & 7) && size >= 8 && v + 8 <= b->addr + size) {
+        uintptr_t inner = *(const uintptr_t *)v, first = w[0];
+        if (!(inner & 7) && inner >= 4096 && !(first & 7) && first >= 4096 &&
+            mw__roots_is_vtable(inner) && mw__roots_is_vtable(first))
+            return MW__HEUR_MULTIPLE;
+    }
+    return 0;
+}
+
+/* v found in a root (from_reachable) or in a block being scanned. */
+static void hit(uintptr_t v, int from_reachable)
+{
+    long i = mw__mark_find(v);
+    struct mw__cb *b;
+    int as_start;
+
+    if (i < 0)
+        return;
+    b = &mw__B[i];
+    if (b->state == MW__LEAK_REACHABLE) {
+        if (b->heur && v == b->addr)
+            b->heur = 0; /* reachable through its start after all */
+        return;
+    }
+    as_start = v == b->addr;
+    if (!as_start) {
+        b->heur = (uint8_t)heuristic(v, b);
+        as_start = b->heur != 0;
+    }
+    if (as_start && from_reachable) {
+        b->state = MW__LEAK_REACHABLE;
+        push((size_t)i);
+    } else if (b->state == MW__LEAK_DEFINITE) {
+        b->state = MW__LEAK_POSSIBLE;
+        push((size_t)i);
+    }
+}
+
+void mw__mark_hit(uintptr_t v)
+{
+    hit(v, 1);
+}
+
+static void clique_hit(uintptr_t v, size_t leader)
+{
+    long i = mw__mark_find(v);
+    struct mw__cb *b;
+
+    if (i < 0 || (size_t)i == leader)
+        return;
+    b = &mw__B[i];
+    if (b->state != MW__LEAK_DEFINITE)
+        return;
+    push((size_t)i);
+    mw__B[leader].indirect += b->size + b->indirect;
+    b->indirect = 0;
+    b->state = MW__LEAK_INDIRECT;
+}
+
+static void scan_block(size_t i, long leader)
+{
+    uintptr_t p = mw__B[i].addr, end = p + mw__B[i].size;
+    int reachable = mw__B[i].state == MW__LEAK_REACHABLE;
+
+    p = (p + 7) & ~(uintptr_t)7;
+    for (; p + 8 <= end; p += 8) {
+        uintptr_t v = *(const uintptr_t *)p;
+        if (v < mw__lo_addr || v >= mw__hi_addr)
+            continue;
+        if (leader < 0)
+            hit(v, reachable);
+        else
+            clique_hit(v, (size_t)leader);
+    }
+}
+
+static void drain(long leader)
+{
+    while (top > 0)
+        scan_block(stack[--top], leader);
+}
+
+void mw__mark_drain(void)
+{
+    drain(-1);
+}
+
+void mw__mark_clique(size_t i)
+{
+    if (mw__B[i].state != MW__LEAK_DEFINITE)
+        return;
+    push(i);
+    drain((long)i);
+}
+
+void mw__mark_range(uintptr_t lo, uintptr_t hi)
+{
+    uintptr_t p = (lo + 7) & ~(uintptr_t)7;
+
+    scanned += hi > lo ? hi - lo : 0;
+    for (; p + 8 <= hi; p += 8) {
+        uintptr_t v = *(const uintptr_t *)p;
+        if (v >= mw__lo_addr && v < mw__hi_addr)
+            hit(v, 1);
+    }
+}

@@ -334,6 +334,11 @@ void mw_gc_get_usage(mw_gc_usage_t *usage);
  * 0. */
 int mw_gc_thread_is_registered(void);
 
+/* The number of threads that mark during a collection: MEMWALK_GC_MARKERS, or one per CPU the
+ * process may run on (fewer when helper threads could not be started); 1 when the collecting
+ * thread marks alone. Collections of a heap under 4 MiB always mark in one thread. */
+unsigned mw_gc_get_markers(void);
+
 /* ---- threads started for the collector ----------------------------------------------------- */
 
 /* pthread_create() for threads that use the collector: the new thread is registered before

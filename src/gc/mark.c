@@ -605,6 +605,26 @@ static unsigned cpus(void)
     return n > 0 ? (unsigned)n : 1;
 }
 
+/* The markers a collection may use, capped as mw__gc_markers_prepare caps them. */
+static unsigned markers_wanted(void)
+{
+    unsigned n = mw__gc.opt.markers ? (unsigned)mw__gc.opt.markers : cpus();
+
+    return n > MAX_MARKERS ? MAX_MARKERS : n;
+}
+
+unsigned mw_gc_get_markers(void)
+{
+    unsigned n;
+
+    mw__gc_init();
+    mw__gc_lock();
+    /* Before the first collection set the table up, what it will ask for. */
+    n = mw__gc.mk.n ? mw__gc.mk.n : markers_wanted();
+    mw__gc_unlock();
+    return n;
+}
+
 /* Sets up the markers' table the first time; starts the helpers a heap this big is worth. */
 void mw__gc_markers_prepare(void)
 {
@@ -614,10 +634,8 @@ void mw__gc_markers_prepare(void)
 
     k->use = 0;
     if (!k->n) {
-        unsigned n = mw__gc.opt.markers ? (unsigned)mw__gc.opt.markers : cpus();
+        unsigned n = markers_wanted();
         void *m;
-        if (n > MAX_MARKERS)
-            n = MAX_MARKERS;
         k->n = 1;
         if (n > 1) {
             m = mmap(NULL, n * sizeof *k->m, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,

@@ -5,12 +5,16 @@
 #   make check      install missing Debian packages, build with gcc and clang, run every test
 #   make tour       install missing packages, build, run `memwalk tour`
 #   make examples | bench | stress | fuzz | lint | format | install | clean      V=1 for full commands
+#   make ASSERTS=1  a debug build (build-debug/) with the internal invariants checked
 
 VERSION     := 0.1.0
 SOVERSION   := 0
 PREFIX      ?= /usr/local
 DESTDIR     ?=
-BUILD       ?= build
+# ASSERTS=1: a debug build with the internal invariants checked (src/common/assert.h), in a
+# directory of its own so that it never mixes with the release objects.
+ASSERTS     ?=
+BUILD       ?= $(if $(filter 1,$(ASSERTS)),build-debug,build)
 CLANG_BUILD ?= build-clang
 
 ifeq ($(origin CC),default)
@@ -41,6 +45,9 @@ BASE_CPPFLAGS := -Iinclude -Isrc -I. -D_GNU_SOURCE -DMW_VERSION_STRING='"$(VERSI
 ALL_CFLAGS     = -std=gnu11 $(OPT) $(WARN) -fPIC -MMD -MP $(BASE_CPPFLAGS) $(CFLAGS)
 LDLIBS_BASE   := -pthread -ldl -lm
 
+ifeq ($(ASSERTS),1)
+BASE_CPPFLAGS += -DMW_ASSERTS=1
+endif
 ifeq ($(HAVE_LIBDW),1)
 BASE_CPPFLAGS += -DMW_HAVE_LIBDW=1
 DW_LIBS := $(shell pkg-config --libs libdw libelf)
@@ -56,7 +63,7 @@ LIB_SO_OBJS     := $(filter-out $(BUILD)/obj/src/lab/%,$(LIB_OBJS))
 # The preload: the leak module and the scanner, built apart with their own flags (no libdw, no
 # stdio, hidden symbols but the allocator entry points). PRELOAD_EXTRA_SRCS lets mk/leak.mk add
 # allocation-free helpers from src/common.
-PRELOAD_SRCS     = $(sort $(wildcard src/leak/*.c src/scan/*.c) $(PRELOAD_EXTRA_SRCS))
+PRELOAD_SRCS     = $(sort $(wildcard src/leak/*.c src/scan/*.c) src/common/assert.c $(PRELOAD_EXTRA_SRCS))
 PRELOAD_OBJS     = $(PRELOAD_SRCS:%.c=$(BUILD)/obj-preload/%.o)
 PRELOAD_CFLAGS  := -fvisibility=hidden -ftls-model=initial-exec -fno-omit-frame-pointer
 CLI_SRCS        := $(sort $(wildcard src/cli/*.c tour/*.c))
@@ -185,7 +192,7 @@ check-prereqs:
 	     sed -n -E 's/^($(subst $(space),|,$(strip $(CHECKS)))):(.*)$$/\2/p' | tr '|' ' ')
 
 check-build-clang:
-	$(Q)$(MAKE) --no-print-directory $(JOBS) CC=clang BUILD=$(CLANG_BUILD) all tests examples
+	$(Q)$(MAKE) --no-print-directory $(JOBS) CC=clang BUILD=$(CLANG_BUILD) ASSERTS=1 all tests examples
 
 # The order the steps start in: the builds and the checks that need no build (CHECK_EARLY), then
 # the longest steps first (so that none is left running alone at the end), then the rest. With
@@ -256,7 +263,7 @@ format:
 	$(Q)clang-format -i $(sort $(LINT_SRCS))
 
 clean:
-	rm -rf $(BUILD) $(CLANG_BUILD) $(CLEAN_EXTRA)
+	rm -rf $(BUILD) $(CLANG_BUILD) build-debug $(CLEAN_EXTRA)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 

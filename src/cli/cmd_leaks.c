@@ -1,9 +1,9 @@
 /* `memwalk leaks`: runs a program with the leak tracer preloaded, collects each traced
  * process's raw result over a socket, symbolizes it and prints memcheck's leak report. */
 #include "cli/cli.h"
+#include "cli/launch.h"
 #include "cli/leaks_int.h"
 
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -11,7 +11,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -111,8 +110,6 @@ static FILE *proc_log(const struct opts *o, struct proc *p)
 {
     static FILE *shared;
     char path[PATH_MAX];
-    size_t n = 0;
-    const char *s;
     int per_pid;
 
     if (p->log)
@@ -122,15 +119,7 @@ static FILE *proc_log(const struct opts *o, struct proc *p)
     per_pid = strstr(o->log_file, "%p") != NULL;
     if (!per_pid && shared)
         return p->log = shared;
-    for (s = o->log_file; *s && n + 24 < sizeof path; s++) {
-        if (s[0] == '%' && s[1] == 'p') {
-            n += (size_t)snprintf(path + n, sizeof path - n, "%d", p->pid);
-            s++;
-        } else {
-            path[n++] = *s;
-        }
-    }
-    path[n] = '\0';
+    mw_launch_path(o->log_file, p->pid, path, sizeof path);
     p->log = fopen(path, "we");
     if (!p->log) {
         mw_cli_error(CMD, path, "%s (reporting to stderr)", strerror(errno));
@@ -250,10 +239,7 @@ static int handle(const struct opts *o, const unsigned char *m, size_t len)
     mw__leak_msg_t h;
     struct proc *p;
 
-    if (len < sizeof h)
-        return -1;
-    memcpy(&h, m, sizeof h);
-    if (h.magic != MW__LEAK_MAGIC || h.len > len - sizeof h)
+    if (mw_launch_header(m, len, &h) < 0)
         return -1;
     p = proc_get(h.pid);
     if (!p)
@@ -318,82 +304,34 @@ static int handle(const struct opts *o, const unsigned char *m, size_t len)
 }
 
 /* ---- running the program ------------------------------------------------------------------ */
-static const char *const tries[] = {"/libmemwalk-leak.so", "/../lib/memwalk/libmemwalk-leak.so"};
-static const struct mw_cli_preload leak_lib = {
-    "libmemwalk-leak.so",
-    "MEMWALK_PRELOAD",
-    tries,
-    2,
-    "next to memwalk or in ../lib/memwalk",
-    "cannot trace a static binary (the tracer is preloaded into dynamically linked programs only)",
-};
-
-static pid_t child_pid;
-
-static void forward_signal(int sig)
+static int handle_msg(void *ctx, const unsigned char *m, size_t len)
 {
-    if (child_pid > 0)
-        kill(child_pid, sig);
+    return handle(ctx, m, len);
+}
+
+static void bad_msg(void *ctx)
+{
+    struct proc *root = proc_get(root_pid);
+
+    if (root)
+        fprintf(proc_log(ctx, root), "==%d== memwalk: ignored a malformed message\n", root->pid);
 }
 
 static int run(const struct opts *o, int argc, char **argv)
 {
-    char preload[PATH_MAX], prog[PATH_MAX];
-    int sv[2], errpipe[2], r, status = 0, exec_err = 0;
+    struct mw_launch l = {CMD, NULL, 0, -1};
+    char options[64];
+    int status = 0, rc;
+    pid_t child_pid;
     size_t i;
     struct proc *root;
-    unsigned char *buf;
-    struct sigaction sa, old_int, old_quit;
-    const size_t bufsz = sizeof(mw__leak_msg_t) + MW__LEAK_CHUNK + 64;
 
-    r = mw_cli_prepare_preload(CMD, &leak_lib, argv[0], preload, prog, sizeof prog);
-    if (r)
-        return r;
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0 ||
-        pipe2(errpipe, O_CLOEXEC) < 0) {
-        mw_cli_error(CMD, "socketpair", "%s", strerror(errno));
-        return MW_EXIT_FAILURE;
-    }
-    fflush(NULL);
-    child_pid = fork();
-    if (child_pid < 0) {
-        mw_cli_error(CMD, "fork", "%s", strerror(errno));
-        return MW_EXIT_FAILURE;
-    }
-    if (child_pid == 0) {
-        char *lp;
-        const char *old = getenv("LD_PRELOAD");
-        int fd = fcntl(sv[1], F_DUPFD, 3); /* without close-on-exec */
-        close(sv[0]);
-        char launch[64];
-        snprintf(launch, sizeof launch, "0,%d,%d,%s", fd, o->num_callers,
-                 o->trace_children ? "yes" : "no");
-        setenv("MEMWALK_LAUNCH", launch, 1);
-        unsetenv("MEMWALK_OUT");
-        /* As valgrind does: libstdc++'s pool allocators use plain new, so their blocks show. */
-        setenv("GLIBCXX_FORCE_NEW", "1", 1);
-        setenv("GLIBCPP_FORCE_NEW", "1", 1);
-        lp = malloc(strlen(preload) + (old ? strlen(old) : 0) + 2);
-        if (lp) {
-            sprintf(lp, "%s%s%s", preload, old && *old ? " " : "", old && *old ? old : "");
-            setenv("LD_PRELOAD", lp, 1);
-        }
-        signal(SIGPIPE, SIG_DFL);
-        execv(prog, argv);
-        exec_err = errno;
-        if (write(errpipe[1], &exec_err, sizeof exec_err) < 0)
-            _exit(127);
-        _exit(exec_err == ENOENT ? 127 : 126);
-    }
-    close(sv[1]);
-    close(errpipe[1]);
-    if (read(errpipe[0], &exec_err, sizeof exec_err) == (ssize_t)sizeof exec_err) {
-        close(errpipe[0]);
-        waitpid(child_pid, &status, 0);
-        mw_cli_error(CMD, argv[0], "cannot execute: %s", strerror(exec_err));
-        return exec_err == ENOENT ? 127 : 126;
-    }
-    close(errpipe[0]);
+    snprintf(options, sizeof options, "%d,%s", o->num_callers, o->trace_children ? "yes" : "no");
+    l.options = options;
+    rc = mw_launch_start(&l, argv);
+    if (rc)
+        return rc;
+    child_pid = l.pid;
     root_pid = child_pid;
     root = proc_get(child_pid);
     if (!root)
@@ -402,57 +340,17 @@ static int run(const struct opts *o, int argc, char **argv)
     root->ppid = getpid();
     preamble(o, root);
 
-    /* Like a shell waiting for a job: ^C and ^\ are the program's to handle. */
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = SIG_IGN;
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGQUIT, &sa, &old_quit);
-    sa.sa_handler = forward_signal;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-
-    buf = malloc(bufsz);
-    if (!buf)
+    if (mw_launch_collect(&l, handle_msg, bad_msg, (void *)o, &status) < 0)
         return MW_EXIT_FAILURE;
-    for (;;) {
-        ssize_t n = recv(sv[0], buf, bufsz, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break; /* every traced process has exited (or closed the socket) */
-        if (handle(o, buf, (size_t)n) < 0)
-            fprintf(proc_log(o, root), "==%d== memwalk: ignored a malformed message\n", root->pid);
-    }
-    free(buf);
-    close(sv[0]);
-    while (waitpid(child_pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGQUIT, &old_quit, NULL);
 
     for (i = 0; i < nprocs; i++)
         forked_preamble(o, &procs[i]); /* forked children that never reported */
     root = proc_get(child_pid);
-    if (!root->reported) {
-        FILE *f = proc_log(o, root);
-        if (WIFSIGNALED(status))
-            fprintf(f,
-                    "==%d== \n==%d== Process terminated by signal %d (SIG%s) before the tracer "
-                    "could report\n",
-                    root->pid, root->pid, WTERMSIG(status),
-                    sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "?");
-        else
-            fprintf(f,
-                    "==%d== memwalk: no leak report from %s (it executed another program, "
-                    "closed the report socket, or cleared LD_PRELOAD)\n",
-                    root->pid, argv[0]);
-        fflush(f);
-    }
+    if (!root->reported)
+        mw_launch_unreported(proc_log(o, root), root->pid, status, argv[0], "leak report");
     if (o->error_exitcode && root->stats.errors > 0)
         return o->error_exitcode;
-    if (WIFSIGNALED(status))
-        return 128 + WTERMSIG(status);
-    return WEXITSTATUS(status);
+    return mw_launch_status(status);
 }
 
 /* --read: reports from raw files written by a preload used by hand. */
@@ -469,10 +367,9 @@ static int read_files(const struct opts *o, int argc, char **argv)
             rc = MW_EXIT_ACCESS;
             continue;
         }
-        while (off + sizeof(mw__leak_msg_t) <= len) {
+        while (off < len) {
             mw__leak_msg_t h;
-            memcpy(&h, data + off, sizeof h);
-            if (h.magic != MW__LEAK_MAGIC || h.len > len - off - sizeof h)
+            if (mw_launch_header((const unsigned char *)data + off, len - off, &h) < 0)
                 break;
             handle(o, (const unsigned char *)data + off, sizeof h + h.len);
             off += sizeof h + h.len;

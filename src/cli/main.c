@@ -102,8 +102,8 @@ static void usage(FILE *out)
     for (i = 0; i < ncommands; i++)
         fprintf(out, "  %-8s %s\n", commands[i]->name, commands[i]->summary);
     fprintf(out, "\nExit status: 0 ok, 1 findings, 2 bad usage, 3 process or file not accessible,\n"
-                 "4 internal failure; `leaks` and `gc-run` return the program's status (see "
-                 "memwalk-leaks(1)).\n");
+                 "4 internal failure; `leaks`, `heap` and `gc-run` return the program's status\n"
+                 "(see memwalk-leaks(1), memwalk-heap(1) and memwalk-gc-run(1)).\n");
 }
 
 static int help(int argc, char **argv)

@@ -13,6 +13,7 @@
  *   slot:               p (even) and seq (40 bits) | trace (24 bits); a free slot holds
  *                       (next free slot << 1) | 1 */
 #include "leak/leak.h"
+#include "leak/profile.h"
 
 #include <string.h>
 #include <sys/random.h>
@@ -170,6 +171,8 @@ void *mw__blocks_add(struct mw__leak_thread *t, void *real, size_t off, uint64_t
     h->w0 = size | (uint64_t)__builtin_ctzll(off) << 48;
     h->slot = s;
     h->check = checkword(p, h->w0, s);
+    if (__builtin_expect(mw__prof_on, 0))
+        mw__prof_alloc(t, size, trace);
     t->allocs++;
     t->bytes += size;
     return (void *)p;
@@ -188,6 +191,8 @@ int mw__blocks_lookup(const void *ptr, struct mw__blkinfo *out)
     s = h->slot;
     if (h->check != checkword(p, w0, s) || s >= high)
         return 0;
+    if (__builtin_expect(mw__prof_on, 0))
+        __builtin_prefetch(S(s)); /* the heap profile reads the slot's stack soon */
     out->size = w0 & ((1ull << 48) - 1);
     out->off = (size_t)1 << (w0 >> 48);
     out->slot = s;
@@ -200,6 +205,8 @@ void mw__blocks_release(struct mw__leak_thread *t, const void *ptr, const struct
     struct hdr *h = (struct hdr *)((uintptr_t)ptr - sizeof(struct hdr));
 
     h->check = ~h->check; /* a second free of this pointer is no longer ours */
+    if (__builtin_expect(mw__prof_on, 0))
+        mw__prof_free(t, b->size, S(b->slot)->meta);
     S(b->slot)->p = ((uintptr_t)t->free_head << 1) | 1;
     if (t->free_count++ == 0)
         t->free_tail = b->slot;
@@ -219,6 +226,8 @@ void *mw__blocks_move(struct mw__leak_thread *t, void *real, const struct mw__bl
 
     if (trace >= (1u << TRACE_BITS))
         trace = 0;
+    if (__builtin_expect(mw__prof_on, 0))
+        mw__prof_realloc(t, b->size, S(b->slot)->meta, size, trace);
     S(b->slot)->meta = seq << TRACE_BITS | trace;
     S(b->slot)->p = p;
     h->w0 = size | (uint64_t)__builtin_ctzll(b->off) << 48;
@@ -228,6 +237,23 @@ void *mw__blocks_move(struct mw__leak_thread *t, void *real, const struct mw__bl
     t->allocs++;
     t->bytes += size;
     return (void *)p;
+}
+
+void mw__blocks_prefetch(const void *ptr)
+{
+    const struct hdr *h = (const struct hdr *)((uintptr_t)ptr - sizeof(struct hdr));
+    uint32_t s;
+
+    if (!secret || ((uintptr_t)ptr & 15) || mw__in_pool(ptr))
+        return;
+    s = h->slot;
+    if (s < high)
+        __builtin_prefetch(S(s));
+}
+
+uint64_t mw__blocks_next_seq(void)
+{
+    return __atomic_load_n(&next_seq, __ATOMIC_RELAXED);
 }
 
 void mw__blocks_thread_done(struct mw__leak_thread *t)

@@ -10,6 +10,7 @@
  * allocator, and passes the gate, whatever the path: tracked, untracked, realloc(p, 0), nested.
  * A nested call (from the unwinder, from libc calls the tracer makes) is forwarded untracked. */
 #include "leak/leak.h"
+#include "leak/profile.h"
 
 #include <errno.h>
 #include <string.h>
@@ -142,9 +143,14 @@ void mw__leak_flush(struct mw__leak_thread *self, struct mw__leak_thread *t, int
     mw__enter(self); /* a stop request waits until the slot lists are consistent */
     for (i = 0; i < n; i++)
         __builtin_prefetch((char *)t->defer[i] - MW__HDR);
-    for (i = 0; i < n; i++)
+    t->ndefer = 0; /* (before: the heap profile takes these frees as done, not batched) */
+    for (i = 0; i < n; i++) {
+        if (__builtin_expect(mw__prof_on, 0))
+            mw__prof_flush(t, i, n);
         mw__leak_release(self, t->defer[i], real);
-    t->ndefer = 0;
+    }
+    if (__builtin_expect(mw__prof_on, 0))
+        mw__prof_flush(t, n, n);
     mw__leave(self);
 }
 

@@ -8,10 +8,12 @@
  * and threads that could not be stopped (every signal blocked) are held by the gate at their
  * next hook. */
 #include "leak/leak.h"
+#include "leak/profile.h"
 
 #include <dlfcn.h>
 #include <link.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/single_threaded.h>
 #include <sys/syscall.h>
@@ -118,11 +120,14 @@ int mw__exit_report(int how, int code, uintptr_t self_sp, const uintptr_t *regs,
     in.threads = threads;
     in.nthreads = nthreads;
     in.main_gone = main_gone;
-    if (mw__check_run(&in, &res) < 0) {
+    if (mw__prof_on) /* `memwalk heap`: the profile instead of the leak check */
+        memset(&res, 0, sizeof res);
+    else if (mw__check_run(&in, &res) < 0) {
         mw__leak_log("out of memory for the leak check: no report");
         __atomic_store_n(&finishing, 2, __ATOMIC_RELEASE);
         return 0;
     }
+    mw__prof_write();
     mw__wire_result(how, code, si, fault, fault_depth, &res, unstopped);
     __atomic_store_n(&finishing, 2, __ATOMIC_RELEASE);
     return 0;

@@ -2,6 +2,7 @@
  * while it allocates), the tables, the options from the environment, and the handlers of the
  * other concerns (exit, signals, fork), installed from the constructor. */
 #include "leak/leak.h"
+#include "leak/profile.h"
 
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -56,6 +57,7 @@ void mw__leak_start(void)
         __atomic_store_n(&mw__leak_state, MW__DONE, __ATOMIC_RELEASE);
         return;
     }
+    mw__prof_init(mw__blocks_next_seq());
     __atomic_store_n(&mw__leak_state, MW__ON, __ATOMIC_RELEASE);
 }
 
@@ -255,6 +257,7 @@ void mw__leak_install(void)
         __atomic_store_n(&mw__leak_state, MW__PASSIVE, __ATOMIC_RELEASE);
         return;
     }
+    mw__prof_init(mw__blocks_next_seq()); /* if the environment was not readable at start */
     if (launch)
         launch[0] = '1'; /* in place: programs this one executes see they were exec'd */
     find_self_path();

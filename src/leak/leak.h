@@ -177,6 +177,7 @@ struct mw__leak_thread {
     uint64_t seq_next, seq_end;                /* allocation numbers reserved by this thread */
     unsigned ndefer;                           /* frees waiting in defer[] */
     void *defer[MW__DEFER];
+    struct mw__prof_thread *prof; /* the heap profile's events waiting for those frees */
 };
 
 /* The calling thread's state. Not a __thread variable: a TLS block in the preload would grow
@@ -318,6 +319,10 @@ void mw__blocks_thread_done(struct mw__leak_thread *t);
 /* In a forked child: a thread that no longer exists gives up its counters and slots. */
 void mw__blocks_fold(struct mw__leak_thread *t);
 void mw__blocks_totals(uint64_t *allocs, uint64_t *frees, uint64_t *bytes);
+/* Starts loading the slot of the block at p, if it is one (the heap profile reads it). */
+void mw__blocks_prefetch(const void *p);
+/* The allocation number the next block will get (the heap profile's start). */
+uint64_t mw__blocks_next_seq(void);
 /* Copies every live block into out (at most max); returns the number of live blocks. */
 size_t mw__blocks_snapshot(mw__block_t *out, size_t max);
 size_t mw__blocks_count(void);
@@ -438,6 +443,11 @@ void mw__wire_result(int how, int code, const siginfo_t *si, const uintptr_t *fa
                      uint32_t fault_depth, const struct mw__check_out *res, size_t unstopped);
 /* A forked child: the inherited output is its own now. */
 void mw__wire_after_fork(void);
+/* The heap profile's stream (PROFILE messages), written before the result: open (-1 when there
+ * is nowhere to write), put its bytes, close (the END message). */
+int mw__wire_stream_open(void);
+void mw__wire_stream_put(const void *p, size_t n);
+void mw__wire_stream_close(void);
 
 /* ---- exit.c ---- */
 /* Runs the check and writes the report: how = enum mw__leak_end; self_sp is where the calling

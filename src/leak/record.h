@@ -30,6 +30,8 @@ enum mw__leak_msg_type {
                                 execve was given (AT_EXECFN) */
     MW__LEAK_MSG_DATA = 2,  /* payload: the next chunk of the result stream */
     MW__LEAK_MSG_NOTE = 3,  /* payload: one line of text the tracer wants shown */
+    /* payload: the next chunk of the heap profile stream (below) */
+    MW__LEAK_MSG_PROFILE = 4,
 };
 
 #define MW__LEAK_MSG_END 1u /* flags: last DATA chunk */
@@ -127,5 +129,60 @@ typedef struct mw__leak_lossrec {
     uint64_t bytes;    /* direct bytes */
     uint64_t indirect; /* bytes of the blocks only reachable through these (definite only) */
 } mw__leak_lossrec_t;
+
+/* ---- the heap profile of `memwalk heap` -------------------------------------------------------
+ * A process traced for `memwalk heap` sends PROFILE messages before its DATA messages: the chunks
+ * of one more stream, the last one flagged END. Readers that do not know the type skip it. The
+ * stream, integers in the host's byte order:
+ *   mw__prof_head_t
+ *   ntraces x { u32 depth, u32 0, depth x u64 ip }   (the stacks the snapshots name, index = id;
+ *                                                     ip 0 is the allocation function's own frame)
+ *   nsnaps  x { mw__prof_snap_t, ndetail x mw__prof_site_t }
+ * Snapshots are massif's: the ones kept at the end, oldest first. */
+#define MW__PROF_MAGIC   0x50484d57u /* "WMHP" */
+#define MW__PROF_VERSION 1u
+
+enum mw__prof_unit {
+    MW__PROF_UNIT_B = 0,  /* bytes allocated and freed so far (massif's --time-unit=B) */
+    MW__PROF_UNIT_MS = 1, /* milliseconds since the tracer started */
+};
+
+typedef struct mw__prof_head {
+    uint32_t magic;
+    uint32_t version;
+    uint32_t unit; /* enum mw__prof_unit */
+    uint32_t nsnaps;
+    uint32_t ntraces;
+    uint32_t detailed_freq;
+    uint32_t max_snapshots;
+    uint32_t peak_milli; /* --peak-inaccuracy in thousandths of a percent */
+    uint64_t heap_admin;
+    uint64_t peak_heap;  /* the largest heap (useful + extra bytes) seen: its useful bytes */
+    uint64_t peak_extra; /* and its extra bytes, whatever the snapshots kept */
+    uint64_t end_time;   /* the time when the profile was written */
+    uint64_t end_heap;
+    uint64_t end_extra;
+} mw__prof_head_t;
+
+enum mw__prof_snap_flag {
+    MW__PROF_DETAILED = 1u << 0, /* a detailed snapshot: massif prints its tree */
+    MW__PROF_PEAK = 1u << 1,     /* massif's peak snapshot (detailed) */
+    MW__PROF_SITES = 1u << 2,    /* sites follow (always in a detailed one; in every one for the
+                                    SVG timeline) */
+};
+
+typedef struct mw__prof_snap {
+    uint32_t flags;
+    uint32_t ndetail; /* mw__prof_site_t records that follow */
+    uint64_t time;
+    uint64_t heap;  /* useful bytes (massif's mem_heap_B) */
+    uint64_t extra; /* admin and rounding bytes (mem_heap_extra_B) */
+} mw__prof_snap_t;
+
+typedef struct mw__prof_site {
+    uint32_t trace; /* index into the stream's stacks */
+    uint32_t pad;
+    uint64_t bytes; /* live bytes allocated from this stack */
+} mw__prof_site_t;
 
 #endif

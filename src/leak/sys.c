@@ -4,6 +4,7 @@
 #include "leak/leak.h"
 
 #include <elf.h>
+#include <errno.h>
 #include <link.h>
 #include <linux/membarrier.h>
 #include <sched.h>
@@ -65,13 +66,17 @@ static mw__lock_t own_lock;
 
 void *mw__leak_map(size_t len)
 {
+    int saved = errno; /* called inside the program's malloc: errno is the program's */
     void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     size_t i;
 
-    if (p == MAP_FAILED)
+    if (p == MAP_FAILED) {
+        errno = saved;
         return NULL;
+    }
     /* Named where the kernel allows it, so `memwalk maps` shows whose memory this is. */
     prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, (unsigned long)p, len, (unsigned long)"memwalk-leak");
+    errno = saved;
     mw__lock_always(&own_lock);
     for (i = 0; i < MAX_OWN; i++)
         if (own[i].lo == 0) {

@@ -36,7 +36,7 @@ struct slot {
  * holds wherever the stack pointer is (the same call chain at another depth), provided the
  * reads stay inside the stack. Otherwise the stack pointer and rbp must be the same too. */
 #define MEMO_BITS  9
-#define MEMO_READS 16 /* kept per memo: 12 frames and a few saved rbp values */
+#define MEMO_READS 40 /* kept per memo: 30 frames (massif's depth) and a few saved rbp values */
 #define LOG_READS  64 /* logged per walk, before the unused rbp values are dropped */
 struct memo {
     uintptr_t pc, ra;

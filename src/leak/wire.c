@@ -145,6 +145,9 @@ static void send_msg(uint16_t type, uint16_t flags, const void *payload, size_t 
     }
 }
 
+/* The message type put() fills: DATA, or another stream's (the heap profile's). */
+static uint16_t put_type = MW__LEAK_MSG_DATA;
+
 static void put(const void *p, size_t n)
 {
     const char *s = p;
@@ -158,7 +161,7 @@ static void put(const void *p, size_t n)
         s += k;
         n -= k;
         if (msg_used == MW__LEAK_CHUNK) {
-            send_msg(MW__LEAK_MSG_DATA, 0, msg.data, msg_used);
+            send_msg(put_type, 0, msg.data, msg_used);
             msg_used = 0;
         }
     }
@@ -166,8 +169,28 @@ static void put(const void *p, size_t n)
 
 static void put_end(void)
 {
-    send_msg(MW__LEAK_MSG_DATA, MW__LEAK_MSG_END, msg.data, msg_used);
+    send_msg(put_type, MW__LEAK_MSG_END, msg.data, msg_used);
     msg_used = 0;
+}
+
+/* ---- the heap profile's stream (profile.c), sent before the result ------------------------- */
+int mw__wire_stream_open(void)
+{
+    if ((out_fd < 0 || out_is_sock || out_ino) && !ready())
+        return -1;
+    put_type = MW__LEAK_MSG_PROFILE;
+    return 0;
+}
+
+void mw__wire_stream_put(const void *p, size_t n)
+{
+    put(p, n);
+}
+
+void mw__wire_stream_close(void)
+{
+    put_end();
+    put_type = MW__LEAK_MSG_DATA;
 }
 
 void mw__wire_hello(uint16_t flags)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gc/gc_internal.h"
 #include "gc_test.h"
 
 static volatile int finalized;
@@ -49,7 +50,7 @@ static void NOINLINE alloc_and_drop(size_t size, void *(*alloc)(size_t))
     memset(p, 1, 64);
 }
 
-Test(gc_retention, large_objects_avoid_pages_stale_pointers_point_into)
+static void large_objects_avoid_stale_pages(void)
 {
     int n = 0;
 
@@ -76,7 +77,7 @@ static void NOINLINE make_stale_huge(size_t size)
     mw_gc_free(big);
 }
 
-Test(gc_retention, huge_objects_avoid_ranges_stale_pointers_point_into)
+static void huge_objects_avoid_stale_ranges(void)
 {
     static const size_t sizes[] = {(size_t)8 << 20, (size_t)64 << 20};
 
@@ -126,7 +127,7 @@ static void alloc_off_page(size_t size, void *(*alloc)(size_t), size_t keep_at)
     alloc_into(&inside, size, alloc, keep_at);
 }
 
-Test(gc_retention, ignore_off_page_objects_are_kept_by_their_first_page_only)
+static void off_page_objects_kept_by_their_first_page(void)
 {
     static const size_t sizes[] = {64 << 10, 4 << 20};
 
@@ -153,6 +154,49 @@ Test(gc_retention, ignore_off_page_objects_are_kept_by_their_first_page_only)
         gc_test_collect();
         cr_assert_eq(finalized, 3);
     }
+}
+
+Test(gc_retention, large_objects_avoid_pages_stale_pointers_point_into)
+{
+    large_objects_avoid_stale_pages();
+}
+
+Test(gc_retention, huge_objects_avoid_ranges_stale_pointers_point_into)
+{
+    huge_objects_avoid_stale_ranges();
+}
+
+Test(gc_retention, ignore_off_page_objects_are_kept_by_their_first_page_only)
+{
+    off_page_objects_kept_by_their_first_page();
+}
+
+/* The same with four markers: every marker black-lists and tests huge objects as the serial
+ * marker does (these heaps are big enough for parallel phases). */
+static void four_markers(void)
+{
+    setenv("MEMWALK_GC_MARKERS", "4", 1); /* read at the collector's first use */
+}
+
+Test(gc_retention, parallel_marking_black_lists_pages, .init = four_markers)
+{
+    large_objects_avoid_stale_pages();
+    cr_assert_gt(mw__gc.mk.phases, 0, "no parallel phase ran");
+}
+
+Test(gc_retention, parallel_marking_black_lists_huge_ranges, .init = four_markers)
+{
+    huge_objects_avoid_stale_ranges();
+    cr_assert_gt(mw__gc.mk.phases, 0, "no parallel phase ran");
+}
+
+Test(gc_retention, parallel_marking_honours_ignore_off_page, .init = four_markers)
+{
+    void *ballast = mw_gc_malloc_atomic(8 << 20); /* a heap that marks in parallel */
+
+    off_page_objects_kept_by_their_first_page();
+    cr_assert_gt(mw__gc.mk.phases, 0, "no parallel phase ran");
+    __asm__ volatile("" : : "r"(ballast) : "memory");
 }
 
 Test(gc_retention, ignore_off_page_survives_realloc)

@@ -5,7 +5,8 @@
 #                        markers
 #   make check-gc-stress the bounded slice `make check` runs
 #   make check-gc-sanitize  the allocator under AddressSanitizer and valgrind (explicit roots)
-#   make bench-gc        gcbench, churn and pause benchmarks; one table (bench/gc/run-bench)
+#   make bench-gc        gcbench, churn, pause, multi-threaded binary-trees, free/realloc and
+#                        false-retention benchmarks (bench/gc/run-bench)
 
 GC_STRESS_OPS       ?= 3000000
 GC_STRESS_SEEDS     ?= 1 2 3
@@ -14,11 +15,17 @@ GC_BENCH_RUNS       ?= 5
 
 # The suite dlopens a library of its own and runs the example. (A rule of its own: the
 # Makefile expands TEST_DEPS_<suite> before it includes mk/*.mk.)
-$(BUILD)/tests/test_gc: $(BUILD)/tests/libgc-dlroot.so $(BUILD)/examples/gc_points
+$(BUILD)/tests/test_gc: $(BUILD)/tests/libgc-dlroot.so $(BUILD)/examples/gc_points \
+                        $(BUILD)/tests/gc-deep-stack
 
 $(BUILD)/tests/libgc-dlroot.so: $(BUILD)/obj/tests/gc/dlroot.o
 	@mkdir -p $(@D)
 	$(Q)$(call say,LD,$@)$(CC) -shared -o $@ $<
+
+# A program the suite runs: it lifts its stack limit and runs again with a deep main stack.
+$(BUILD)/tests/gc-deep-stack: $(BUILD)/obj/tests/gc/deep_stack.o $(LIB_A)
+	@mkdir -p $(@D)
+	$(Q)$(call say,LD,$@)$(CC) -o $@ $< $(LIB_A) $(LDLIBS_BASE)
 
 # ---- stress: the same program at -O0 and -O2, against libmemwalk.a ----------------------------
 GC_STRESS_BINS := $(BUILD)/stress/gc-stress-O0 $(BUILD)/stress/gc-stress-O2
@@ -88,9 +95,11 @@ check-gc-sanitize: $(BUILD)/stress/gc-stress-asan $(BUILD)/stress/gc-stress-valg
 
 # ---- benchmarks: each source built against memwalk, Boehm GC (when libgc-dev is there) and
 # malloc; bench/gc/run-bench runs them GC_BENCH_RUNS times and prints the medians.
-GC_BENCH_PROGS := gcbench churn pause mtbinary
+GC_BENCH_PROGS := gcbench churn pause mtbinary freeloop shrink
 GC_BENCH_ALLOCS := memwalk malloc $(if $(HAVE_LIBGC),boehm)
 GC_BENCH_BINS := $(foreach p,$(GC_BENCH_PROGS),$(foreach a,$(GC_BENCH_ALLOCS),$(BUILD)/bench/gc/$(p)-$(a)))
+# retention counts what a collector keeps: no malloc build
+GC_BENCH_BINS += $(foreach a,memwalk $(if $(HAVE_LIBGC),boehm),$(BUILD)/bench/gc/retention-$(a))
 GC_BENCH_CFLAGS = -std=gnu11 $(OPT) $(WARN) $(BASE_CPPFLAGS)
 
 $(BUILD)/bench/gc/%-memwalk: bench/gc/%.c bench/gc/alloc.h $(LIB_A)

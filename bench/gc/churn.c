@@ -1,12 +1,13 @@
 /* Churn: tens of millions of small objects (16 to 64 bytes, sizes drawn at random), each living
  * for the next 64 allocations; about 1 % of them survive into a long-lived table where they
- * replace an older survivor. The malloc build frees each object when it dies. */
+ * replace an older survivor. The malloc build frees each object when it dies.
+ * Usage: churn [ALLOCATIONS [SURVIVORS]] (defaults 30000000 and 100000, about 5 MiB live). */
 #include "alloc.h"
 
 #include <stdint.h>
 
 #define ALLOCATIONS 30000000L
-#define SURVIVORS   100000L /* long-lived table slots */
+#define SURVIVORS   100000L /* long-lived table slots, by default */
 #define RECENT      64
 
 typedef struct obj {
@@ -30,15 +31,16 @@ static inline uint64_t rng(void)
 int main(int argc, char **argv)
 {
     long n = argc > 1 ? atol(argv[1]) : ALLOCATIONS, i, j, bad = 0, kept = 0;
+    long slots = argc > 2 ? atol(argv[2]) : SURVIVORS;
     obj *recent[RECENT] = {0}, **live;
     double t0;
 
     BENCH_INIT();
     t0 = bench_now_ms();
-    live = BENCH_NEW(SURVIVORS * sizeof *live);
+    live = BENCH_NEW(slots * sizeof *live);
     if (!live)
         bench_oom();
-    memset(live, 0, SURVIVORS * sizeof *live);
+    memset(live, 0, slots * sizeof *live);
     for (i = 0; i < n; i++) {
         uint64_t r = rng();
         size_t size = 16 + (size_t)(r % 49);
@@ -54,14 +56,14 @@ int main(int argc, char **argv)
         if (!old)
             continue;
         if ((r >> 32) % 100 == 0) {
-            j = (long)((r >> 40) % SURVIVORS);
+            j = (long)((r >> 40) % slots);
             BENCH_FREE(live[j]);
             live[j] = old;
         } else {
             BENCH_FREE(old);
         }
     }
-    for (j = 0; j < SURVIVORS; j++) {
+    for (j = 0; j < slots; j++) {
         if (!live[j])
             continue;
         kept++;
@@ -73,7 +75,7 @@ int main(int argc, char **argv)
         return 1;
     }
     bench_report("churn", bench_now_ms() - t0, kept);
-    for (j = 0; j < SURVIVORS; j++)
+    for (j = 0; j < slots; j++)
         BENCH_FREE(live[j]);
     for (j = 0; j < RECENT; j++)
         BENCH_FREE(recent[j]);

@@ -11,15 +11,28 @@
  *     calling thread's static thread-local storage;
  *   - the ranges added with mw_gc_add_roots().
  * Not roots: memory from malloc()/mmap() (register it with mw_gc_add_roots() if it holds
- * pointers to collected objects), and the collector's own bookkeeping. Coroutines: a collection
- * started while a thread runs on a stack of its own (makecontext, sigaltstack) scans neither that
- * stack nor the thread's own (it says so on stderr): do not allocate there, or keep every pointer
- * those stacks hold in registered roots.
+ * pointers to collected objects), and the collector's own bookkeeping. The main thread's stack
+ * is followed as it grows, whatever its limit (ulimit -s unlimited included). A thread that runs on
+ * a stack of its own when a collection comes (makecontext, sigaltstack) has that stack scanned
+ * from its stack pointer to the end of the mapping holding it, and all of its own stack; the
+ * stacks of suspended coroutines are not roots: add them with mw_gc_add_roots(). A registered
+ * stack is never skipped: one that cannot be bounded (no /proc/self/maps to read where it would
+ * be needed) stops the program with a message on stderr and abort().
  *
  * A pointer one past the end of an object does not keep that object alive: it is the address of
  * the next object in the page, which it keeps alive instead. Code that holds nothing but an end
  * pointer (rare: a loop cursor outlives its base) must keep the base pointer, or allocate one
  * byte more.
+ *
+ * False retention. Being conservative, the collector keeps an object alive when any word that
+ * looks like a pointer into it remains (a stale stack slot, an integer, a dangling pointer). Two
+ * remedies, as in Boehm GC: black-listing (a word met during marking that points into free heap
+ * memory, or into a freed huge object's range, makes new blocks avoid that page or range until a
+ * collection no longer meets it; scanned small objects and all large ones are placed so, atomic
+ * small ones anywhere), and mw_gc_malloc_ignore_off_page() for big arrays. What remains: a stale
+ * word that points into an object after it was placed (into a big array from a loop cursor left
+ * in a dead stack slot, say) keeps it, and a word into fresh address space the kernel hands out
+ * for a new chunk is only seen at the next collection.
  *
  * No initialisation call: the collector sets itself up on first use. It is thread-aware: the
  * first thread to use it is registered automatically; any other thread is started with
@@ -63,13 +76,25 @@
  *   MEMWALK_GC_VERBOSE=1        print one line per collection on stderr
  *   MEMWALK_GC_GROWTH=PERCENT   a collection starts when the bytes allocated since the last one
  *                               reach the free space the heap already has, but at least PERCENT
- *                               and at most 4 x PERCENT % of the live heap (default 30; 10..10000)
+ *                               and at most 2 x PERCENT % of the work of a collection: the live
+ *                               scanned bytes, a quarter of the live atomic ones, the roots
+ *                               (default 60; 10..10000). The heap grows from the live set, and
+ *                               follows it down when it shrinks
+ *   MEMWALK_GC_SMALL_GROWTH=SIZE ...or at least 5 x PERCENT % of the work, as long as that stays
+ *                               under SIZE (default 8M; K/M/G): a small heap may take a few times
+ *                               its live set, and far fewer collections
+ *   MEMWALK_GC_MIN_ALLOC=SIZE   ...and never before SIZE bytes were allocated: the floor of a
+ *                               tiny heap (default 1M)
  *   MEMWALK_GC_MIN_HEAP=SIZE    ...or later, while live heap plus allocation stay under SIZE
- *                               (default 24M: a small heap is not worth collecting often; K/M/G)
- *   MEMWALK_GC_MIN_ALLOC=SIZE   ...and never before SIZE bytes were allocated (default 4M)
+ *                               (default 0: off)
  *   MEMWALK_GC_MAX_HEAP=SIZE    fail allocations (see mw_gc_set_oom_handler) rather than grow the
  *                               heap past SIZE (default 0: no limit)
- *   MEMWALK_GC_UNMAP_AFTER=N    give free pages back to the OS after N collections (default 4)
+ *   MEMWALK_GC_UNMAP_AFTER=N    give each free page back to the OS once it stayed free for N
+ *                               collections (default 4); a freed huge object's mapping (up to
+ *                               32 MiB, 64 MiB in all) is kept as long for a new one, bigger ones
+ *                               go back at once
+ *   MEMWALK_GC_IGNORE_OFF_PAGE=SIZE  allocate every object of SIZE bytes or more as with
+ *                               mw_gc_malloc_ignore_off_page (default 0: off)
  *   MEMWALK_GC_DISABLE=1        never collect automatically (mw_gc_collect() still does)
  *   MEMWALK_GC_MARK_STACK=N     limit the mark stack to N entries (default 0: grows as needed);
  *                               on overflow the collector rescans the heap, so any N >= 16 works
@@ -107,6 +132,19 @@ void *mw_gc_malloc(size_t n);
  */
 void *mw_gc_malloc_atomic(size_t n);
 
+/* Like mw_gc_malloc (and mw_gc_malloc_atomic), for a large object the program promises to keep
+ * a pointer to the start of, or into the first 4096 bytes of, for as long as it uses the object:
+ * the collector recognises no other pointer into it (Boehm GC's GC_malloc_ignore_off_page and
+ * GC_malloc_atomic_ignore_off_page, same contract). A stale word that happens to point into the
+ * rest of a big array then cannot keep the array alive, and the collector only needs the first
+ * page to be free of stale pointers to place it. Objects of 4096 bytes or less are plain ones.
+ * realloc keeps the property. Do not use it for an object reached only through an interior
+ * pointer past its first page (a cursor into a buffer whose base was dropped): it would be freed
+ * while in use. MEMWALK_GC_IGNORE_OFF_PAGE=SIZE applies it to every allocation of SIZE bytes or
+ * more. */
+void *mw_gc_malloc_ignore_off_page(size_t n);
+void *mw_gc_malloc_atomic_ignore_off_page(size_t n);
+
 /* nmemb * size bytes from mw_gc_malloc (cleared, scanned); NULL with errno ENOMEM on overflow. */
 void *mw_gc_calloc(size_t nmemb, size_t size);
 
@@ -120,9 +158,13 @@ void *mw_gc_realloc(void *p, size_t n);
 /* A collected, unscanned copy of the C string s; NULL with errno EINVAL for NULL s. */
 char *mw_gc_strdup(const char *s);
 
-/* Frees p at once instead of waiting for the collector (a large buffer is given back right away).
- * NULL does nothing; p must be the start of a live collected object, else the program is told so
- * and aborted (like a double free). A finalizer set on p is dropped without running. */
+/* Frees p at once instead of waiting for the collector: the calling thread's next allocation of
+ * its size may return it, and a large one's pages are reused at once (a huge one's memory goes
+ * back to the OS, or is kept a few collections for the next huge object, see
+ * MEMWALK_GC_UNMAP_AFTER). Explicit frees never put collections off for good: at least an eighth
+ * of what is allocated still counts towards the next one. NULL does nothing; p must be the start
+ * of a live collected object, else the program is told so and aborted (like a double free). A
+ * finalizer set on p is dropped without running. */
 void mw_gc_free(void *p);
 
 /* Collects now: marks from all roots, frees the unreachable, then runs the finalizers that became
@@ -164,7 +206,8 @@ typedef struct mw_gc_stats {
     uint64_t pause_total_ns;  /* time spent in collections, all together */
     uint64_t pause_max_ns;    /* the longest collection */
     uint64_t finalizers_run;  /* finalizers called so far */
-    uint64_t released_bytes;  /* bytes of free pages given back to the OS since the start */
+    uint64_t released_bytes;  /* bytes given back to the OS since the start: free pages and
+                               * huge objects' memory */
 } mw_gc_stats_t;
 
 /* Fills *stats (a snapshot). */
@@ -290,6 +333,11 @@ void mw_gc_get_usage(mw_gc_usage_t *usage);
 /* 1 when the calling thread is registered with the collector (see mw_gc_register_thread), else
  * 0. */
 int mw_gc_thread_is_registered(void);
+
+/* The number of threads that mark during a collection: MEMWALK_GC_MARKERS, or one per CPU the
+ * process may run on (fewer when helper threads could not be started); 1 when the collecting
+ * thread marks alone. Collections of a heap under 4 MiB always mark in one thread. */
+unsigned mw_gc_get_markers(void);
 
 /* ---- threads started for the collector ----------------------------------------------------- */
 

@@ -41,15 +41,14 @@ void *GC_malloc_atomic_uncollectable(size_t n)
     return mw_gc_malloc_atomic_uncollectable(n);
 }
 
-/* The one translation of the ignore-off-page forms. memwalk has no such allocation yet: they are
- * plain collected objects (every interior pointer keeps them, which is safe, only more
- * conservative). To be replaced by mw_gc_malloc_ignore_off_page when it lands (issue 10). */
+/* The ignore-off-page forms: for a large object, only pointers into its first page keep it (the
+ * program keeps one there), so stale words into the rest of it cannot. */
 static void *off_page(size_t n, int atomic)
 {
     if (BOEHM_UNLIKELY(n >= TOO_BIG))
         return mw__boehm_oom(n);
     n += (size_t)mw__boehm_extra;
-    return atomic ? mw_gc_malloc_atomic(n) : mw_gc_malloc(n);
+    return atomic ? mw_gc_malloc_atomic_ignore_off_page(n) : mw_gc_malloc_ignore_off_page(n);
 }
 
 void *GC_malloc_ignore_off_page(size_t n)

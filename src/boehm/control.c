@@ -108,9 +108,10 @@ void GC_set_find_leak(int value)
                        "leaks without it); ignored");
 }
 
+/* As Boehm's: true when collections mark with more than one thread. */
 int GC_get_parallel(void)
 {
-    return 0;
+    return mw_gc_get_markers() > 1;
 }
 
 /* ---- the heap ------------------------------------------------------------------------------ */

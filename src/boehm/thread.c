@@ -1,7 +1,6 @@
 /* Boehm's thread calls on memwalk's thread registration. */
 #include "boehm/boehm.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -73,166 +72,33 @@ void *GC_dlopen(const char *path, int mode)
     return dlopen(path, mode);
 }
 
-int GC_pthread_cancel(pthread_t thread)
-{
-    return pthread_cancel(thread);
-}
-
-/* ---- threads created for the collector --------------------------------------------------------
- * Until memwalk's own mw_gc_pthread_create/_join/_detach/_exit land (issue 10, point 4), this is
- * the one translation of GC_pthread_create and friends: the thread registers itself before the
- * start routine runs and unregisters when it ends; its start record, in uncollectable memory,
- * keeps the argument alive until the thread runs and the result alive until it is joined. */
-
-struct start {
-    void *(*fn)(void *);
-    void *arg;
-    void *ret;
-    pthread_t tid;
-    int detached, done;
-    struct start *next; /* the list of records of threads not yet joined */
-};
-
-static pthread_mutex_t starts_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct start *starts; /* (the records are uncollectable: this list is not what keeps them) */
-static __thread struct start *current;
-
-static void unlink_start(struct start *s)
-{
-    struct start **pp;
-
-    for (pp = &starts; *pp; pp = &(*pp)->next)
-        if (*pp == s) {
-            *pp = s->next;
-            break;
-        }
-}
-
-static struct start *find_start(pthread_t t)
-{
-    struct start *s;
-
-    for (s = starts; s; s = s->next)
-        if (pthread_equal(s->tid, t))
-            return s;
-    return NULL;
-}
-
-/* Sets *flag (the record's done or detached), and frees the record once both are set: the thread
- * has ended and nobody will join it. */
-static void settle(struct start *s, int *flag)
-{
-    int drop;
-
-    pthread_mutex_lock(&starts_lock);
-    *flag = 1;
-    drop = s->done && s->detached;
-    if (drop)
-        unlink_start(s);
-    pthread_mutex_unlock(&starts_lock);
-    if (drop)
-        mw_gc_free(s);
-}
-
-/* The thread ends (returned, GC_pthread_exit, cancelled): its result stays in the record for the
- * join, unless it is detached; then it unregisters. */
-static void thread_end(void *arg)
-{
-    struct start *s = arg;
-
-    current = NULL;
-    settle(s, &s->done);
-    (void)mw_gc_unregister_thread();
-}
-
-static void *thread_start(void *arg)
-{
-    struct start *s = arg;
-    void *ret;
-
-    if (mw_gc_register_thread() < 0)
-        mw__boehm_fatal("GC_pthread_create: the new thread cannot be registered (no stack found, "
-                        "or out of memory)");
-    current = s;
-    pthread_cleanup_push(thread_end, s);
-    ret = s->fn(s->arg);
-    s->ret = ret;
-    pthread_cleanup_pop(1);
-    return ret;
-}
+/* ---- threads created for the collector: memwalk's own calls, which register the thread before
+ * its start routine runs, keep its argument alive until it holds it and its result until it is
+ * joined or detached, and never leave the collector's lock held when it is cancelled. */
 
 int GC_pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
 {
-    struct start *s = GC_malloc_uncollectable(sizeof *s);
-    int state = PTHREAD_CREATE_JOINABLE, r;
-    pthread_t tid;
-
-    if (!s)
-        return EAGAIN;
-    s->fn = fn;
-    s->arg = arg;
-    if (attr)
-        pthread_attr_getdetachstate(attr, &state);
-    s->detached = state == PTHREAD_CREATE_DETACHED;
-    pthread_mutex_lock(&starts_lock);
-    s->next = starts;
-    starts = s;
-    r = pthread_create(&tid, attr, thread_start, s);
-    if (r == 0)
-        s->tid = tid;
-    else
-        unlink_start(s);
-    pthread_mutex_unlock(&starts_lock);
-    if (r != 0) {
-        mw_gc_free(s);
-        return r;
-    }
-    *thread = tid;
-    return 0;
+    return mw_gc_pthread_create(thread, attr, fn, arg);
 }
 
-/* A thread's record is found before the thread is joined or detached: until then its pthread_t
- * cannot name another thread. */
 int GC_pthread_join(pthread_t thread, void **retval)
 {
-    struct start *s;
-    void *ret;
-    int r;
-
-    pthread_mutex_lock(&starts_lock);
-    s = find_start(thread);
-    pthread_mutex_unlock(&starts_lock);
-    r = pthread_join(thread, &ret);
-    if (r != 0)
-        return r;
-    if (s) {
-        pthread_mutex_lock(&starts_lock);
-        unlink_start(s);
-        pthread_mutex_unlock(&starts_lock);
-        mw_gc_free(s); /* the result is in ret now, on this thread's stack */
-    }
-    if (retval)
-        *retval = ret;
-    return 0;
+    return mw_gc_pthread_join(thread, retval);
 }
 
 int GC_pthread_detach(pthread_t thread)
 {
-    struct start *s;
-
-    pthread_mutex_lock(&starts_lock);
-    s = find_start(thread);
-    pthread_mutex_unlock(&starts_lock);
-    if (s)
-        settle(s, &s->detached);
-    return pthread_detach(thread);
+    return mw_gc_pthread_detach(thread);
 }
 
 void GC_pthread_exit(void *retval)
 {
-    if (current)
-        current->ret = retval;
-    pthread_exit(retval);
+    mw_gc_pthread_exit(retval);
+}
+
+int GC_pthread_cancel(pthread_t thread)
+{
+    return mw_gc_pthread_cancel(thread);
 }
 
 /* The collector's stop signal as MEMWALK_GC_SIGNAL sets it (SIGPWR by default). */
@@ -244,15 +110,8 @@ int GC_get_suspend_signal(void)
     return v > 0 && v < 65 && v != SIGKILL && v != SIGSTOP && v != SIGSEGV ? (int)v : SIGPWR;
 }
 
-/* The one translation of GC_pthread_sigmask until mw_gc_pthread_sigmask lands (issue 10, point
- * 4): pthread_sigmask, except that the collector's stop signal is never blocked. */
+/* pthread_sigmask, except that the collector's stop signal is never blocked. */
 int GC_pthread_sigmask(int how, const sigset_t *set, sigset_t *oset)
 {
-    sigset_t copy;
-
-    if (!set || how == SIG_UNBLOCK)
-        return pthread_sigmask(how, set, oset);
-    copy = *set;
-    sigdelset(&copy, GC_get_suspend_signal());
-    return pthread_sigmask(how, &copy, oset);
+    return mw_gc_pthread_sigmask(how, set, oset);
 }

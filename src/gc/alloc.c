@@ -30,6 +30,10 @@ void mw__gc_init_classes(void)
     }
 }
 
+/* Added to the kind (0 scanned, 1 atomic) given to mw__gc_alloc_slow: only pointers into the
+ * object's first page keep it alive (large objects; small ones are a page at most). */
+#define OFF_PAGE 2
+
 /* ---- the fast path ------------------------------------------------------------------------- */
 
 /* Hands out the lowest free slot of the cursor's current word b (nonzero). The address exists
@@ -77,6 +81,16 @@ void *mw_gc_malloc_atomic(size_t n)
 {
     FAST_PATH(n, 1);
     return mw__gc_alloc_slow(n, 1);
+}
+
+void *mw_gc_malloc_ignore_off_page(size_t n)
+{
+    return mw__gc_alloc_slow(n, OFF_PAGE);
+}
+
+void *mw_gc_malloc_atomic_ignore_off_page(size_t n)
+{
+    return mw__gc_alloc_slow(n, 1 | OFF_PAGE);
 }
 
 /* ---- blocks and cursors --------------------------------------------------------------------- */
@@ -153,13 +167,15 @@ static void zero_free(uintptr_t base, uintptr_t size, unsigned nslots,
     }
 }
 
-static void sweep_push(int kind, unsigned cls, uintptr_t block)
+void mw__gc_sweep_push(int kind, unsigned cls, uintptr_t block)
 {
     struct mw__gc_vec *v = &mw__gc.sweep[kind][cls];
 
     /* Losing a block here only delays the reuse of its free slots to the next collection. */
-    if (mw__gc_vec_reserve(v, sizeof(uintptr_t), v->len + 1) == 0)
+    if (mw__gc_vec_reserve(v, sizeof(uintptr_t), v->len + 1) == 0) {
         MW__GC_VEC_AT(v, uintptr_t, v->len++) = block;
+        mw__gc_chunk_of(block)->pd[mw__gc_page_of(block)].flags |= MW__GC_LISTED;
+    }
 }
 
 /* Bytes of the slots a cursor holds without having handed them out. */
@@ -210,6 +226,7 @@ void mw__gc_cursor_release(struct mw__gc_cursor *c, int unclaim)
             *mw__gc_group(n, h, i) &= ~c->rest[i];
         mw__gc.stats.allocated_bytes -= bytes;
         mw__gc.since_gc = mw__gc.since_gc > bytes ? mw__gc.since_gc - bytes : 0;
+        mw__gc.claimed = mw__gc.claimed > bytes ? mw__gc.claimed - bytes : 0;
     }
     pd->flags &= (uint8_t)~MW__GC_OWNED;
     if ((pd->flags & MW__GC_SEEN) || unclaim) {
@@ -220,7 +237,7 @@ void mw__gc_cursor_release(struct mw__gc_cursor *c, int unclaim)
         if (!any)
             mw__gc_pages_free(n, h, pd->npages);
         else
-            sweep_push(kind, mw__gc.class_of[pd->size / MW__GC_GRANULE], c->block);
+            mw__gc_sweep_push(kind, mw__gc.class_of[pd->size / MW__GC_GRANULE], c->block);
     }
     c->block = 0;
     c->bits = 0;
@@ -251,7 +268,9 @@ static uintptr_t block_new(int kind, unsigned cls, int *zeroed)
     unsigned npages = mw__gc.class_pages[cls], h;
     uint32_t size = mw__gc.class_size[cls];
     struct mw__gc_normal *n;
-    uintptr_t addr = mw__gc_pages_alloc(npages, zeroed);
+    /* A stale pointer into a block of scanned objects keeps the object it hits and all that
+     * reaches; into atomic ones, one small object: only the first avoid black-listed pages. */
+    uintptr_t addr = mw__gc_pages_alloc(npages, kind == 0 ? npages : 0, zeroed);
 
     if (!addr)
         return 0;
@@ -292,6 +311,15 @@ static int cursor_fill(struct mw__gc_thread *t, int kind, unsigned cls)
         }
         n = mw__gc_chunk_of(addr);
         h = mw__gc_page_of(addr);
+        /* An explicit free may have emptied and freed a listed block since (its pages may even
+         * hold another block now): take only a block this list still owns. */
+        if (n->pd[h].kind != MW__GC_SMALL || n->pd[h].head != h ||
+            !(n->pd[h].flags & MW__GC_LISTED) || (n->pd[h].flags & MW__GC_ATOMIC ? 1 : 0) != kind ||
+            n->pd[h].size != mw__gc.class_size[cls]) {
+            addr = 0;
+            continue;
+        }
+        n->pd[h].flags &= (uint8_t)~MW__GC_LISTED;
         if (n->pd[h].flags & MW__GC_UNSWEPT)
             mw__gc_sweep_block(n, h);
         for (i = 0, k = 0; i < MW__GC_GROUPS; i++) {
@@ -326,6 +354,7 @@ static int cursor_fill(struct mw__gc_thread *t, int kind, unsigned cls)
     n->pd[h].flags |= MW__GC_OWNED;
     bytes = (uint64_t)k * mw__gc.class_size[cls];
     mw__gc.since_gc += bytes;
+    mw__gc.claimed += bytes;
     mw__gc.stats.allocated_bytes += bytes;
 
     c->block = addr;
@@ -399,49 +428,61 @@ static void *alloc_small(struct mw__gc_thread *t, size_t n, int kind)
     }
 }
 
-static uintptr_t large_try(size_t n, int kind)
+static uintptr_t large_try(size_t n, int how)
 {
     unsigned npages = (unsigned)((n + MW__GC_PAGE - 1) >> MW__GC_PAGE_SHIFT), h;
+    int kind = how & 1, off_page = !!(how & OFF_PAGE), zeroed;
     struct mw__gc_normal *ch;
     uintptr_t addr;
-    int zeroed;
 
     if (n > MW__GC_LARGE_MAX) {
-        addr = mw__gc_huge_map(n, kind);
+        addr = mw__gc_huge_map(n, kind, off_page);
         if (addr) {
             struct mw__gc_chunk *c = (struct mw__gc_chunk *)(addr - MW__GC_PAGE);
             mw__gc.since_gc += c->obj_size;
+            mw__gc.claimed += c->obj_size;
             mw__gc.stats.allocated_bytes += c->obj_size;
         }
         return addr;
     }
-    addr = mw__gc_pages_alloc(npages, &zeroed);
+    /* A stale pointer anywhere in the object would keep it: all its pages must be clean, or,
+     * when only its first page counts, that one. */
+    addr = mw__gc_pages_alloc(npages, off_page ? 1 : npages, &zeroed);
     if (!addr)
         return 0;
     ch = mw__gc_chunk_of(addr);
     h = mw__gc_page_of(addr);
     block_describe(ch, h, npages, npages << MW__GC_PAGE_SHIFT, 0, 1, 1, kind);
+    if (off_page) {
+        /* Candidates into the other pages find no slot there. */
+        for (unsigned p = h + 1; p < h + npages; p++)
+            ch->pd[p].nslots = 0;
+        ch->pd[h].flags |= MW__GC_OFF_PAGE_LARGE;
+    }
     memset(ch->bits[h], 0, sizeof ch->bits[h]);
     if (kind == 0 && !zeroed)
         memset((void *)addr, 0, (size_t)npages << MW__GC_PAGE_SHIFT);
     ch->bits[h][0] = 1;
     mw__gc.since_gc += (uint64_t)npages << MW__GC_PAGE_SHIFT;
+    mw__gc.claimed += (uint64_t)npages << MW__GC_PAGE_SHIFT;
     mw__gc.stats.allocated_bytes += (uint64_t)npages << MW__GC_PAGE_SHIFT;
     return addr;
 }
 
-static void *alloc_large(size_t n, int kind)
+static void *alloc_large(size_t n, int how)
 {
     uintptr_t p;
 
+    if (mw__gc.opt.ignore_off_page && n >= mw__gc.opt.ignore_off_page)
+        how |= OFF_PAGE;
     mw__gc_collect_if_due();
     mw__gc_lock();
-    p = large_try(n, kind);
+    p = large_try(n, how);
     mw__gc_unlock();
     if (!p) {
         mw__gc_collect_entry("out of memory", 1);
         mw__gc_lock();
-        p = large_try(n, kind);
+        p = large_try(n, how);
         mw__gc_unlock();
     }
     return (void *)p;
@@ -455,7 +496,7 @@ void *mw__gc_alloc_slow(size_t n, int kind)
     if (MW__GC_UNLIKELY(mw__gc.opt.collect_every))
         mw__gc_every_tick();
     if (n <= MW__GC_SMALL_MAX)
-        p = alloc_small(t, n, kind);
+        p = alloc_small(t, n, kind & 1);
     else
         p = alloc_large(n, kind);
     if (MW__GC_UNLIKELY(!p))
@@ -484,7 +525,7 @@ int mw__gc_find(uintptr_t v, struct mw__gc_ref *r)
         return 0;
     if (e & MW__GC_ENTRY_HUGE) {
         struct mw__gc_chunk *c = (struct mw__gc_chunk *)(e & ~(MW__GC_CHUNK - 1));
-        if (v < c->obj || v >= c->obj + c->obj_size || !(c->bits[0] & 1))
+        if (!(c->bits[0] & 1) || v < c->obj || v - c->obj >= c->obj_size)
             return 0;
         r->start = c->obj;
         r->size = c->obj_size;
@@ -521,61 +562,151 @@ int mw__gc_find(uintptr_t v, struct mw__gc_ref *r)
 static int held_by_cursor(const struct mw__gc_ref *r)
 {
     struct mw__gc_thread *t;
-    unsigned k, c;
+    uintptr_t block;
+    unsigned g, cls;
 
     if (!r->pd || !(r->pd->flags & MW__GC_OWNED))
         return 0;
-    for (t = mw__gc.threads; t; t = t->next)
-        for (k = 0; k < MW__GC_KINDS; k++)
-            for (c = 0; c < MW__GC_NCLASSES; c++) {
-                const struct mw__gc_cursor *cu = &t->cur[k][c];
-                unsigned g = r->slot >> 6;
-                if (cu->block != r->start - (uintptr_t)r->slot * r->size)
-                    continue;
-                if (cu->rest[g] & r->mask)
-                    return 1;
-                if (cu->bits && (cu->base - cu->block) / (64 * cu->size) == g &&
-                    (cu->bits & r->mask))
-                    return 1;
-            }
+    /* Only a cursor of the block's kind and class can hold it. */
+    block = r->start - (uintptr_t)r->slot * r->size;
+    g = r->slot >> 6;
+    cls = mw__gc.class_of[r->size / MW__GC_GRANULE];
+    for (t = mw__gc.threads; t; t = t->next) {
+        const struct mw__gc_cursor *cu = &t->cur[r->atomic][cls];
+        if (cu->block != block)
+            continue;
+        if (cu->rest[g] & r->mask)
+            return 1;
+        if (cu->bits && (cu->base - cu->block) / (64 * cu->size) == g && (cu->bits & r->mask))
+            return 1;
+    }
     return 0;
 }
 
 /* ---- the rest of the API ------------------------------------------------------------------- */
 
+/* Lowers the allocation count by an explicit free, but never under an eighth of what was claimed
+ * since the last collection: a program that frees most of what it allocates still gets
+ * collections for the rest (what it forgets to free, and fragmentation). */
+static void uncount(uint64_t size)
+{
+    uint64_t floor = mw__gc.claimed / 8, s = mw__gc.since_gc;
+
+    if (s > floor)
+        mw__gc.since_gc = s - floor > size ? s - size : floor;
+}
+
+/* Gives freed slot r back to the calling thread's cursor when the cursor allocates from r's
+ * block: the thread's next allocations of that size take it first. Returns 1 when done. Lock
+ * held: no collection can look at the cursor meanwhile. */
+static int free_to_cursor(const struct mw__gc_ref *r, int kind, unsigned cls)
+{
+    struct mw__gc_cursor *c = &mw__gc_self->cur[kind][cls];
+    uintptr_t block = r->start - (uintptr_t)r->slot * r->size;
+    unsigned g = r->slot >> 6, cg;
+    uint64_t cur;
+
+    if (c->block != block || mw__gc.opt.poison)
+        return 0;
+    if (!kind)
+        memset((void *)r->start, 0, r->size); /* the fast path hands slots out as they are */
+    MW__GC_NOACCESS(r->start, r->size);
+    /* The slot's group becomes the current one (the current one's slots go back to rest). */
+    cg = (unsigned)((c->base - c->block) / (64 * c->size));
+    cur = c->bits;
+    if (cur && cg != g) {
+        c->rest[cg] |= cur;
+        cur = 0;
+    }
+    c->base = block + (uintptr_t)g * 64 * c->size;
+    c->bits = cur | c->rest[g] | r->mask;
+    c->rest[g] = 0;
+    /* Claimed again (its alloc bit stays set): counted as allocated when handed out again. */
+    mw__gc.stats.allocated_bytes += r->size;
+    return 1;
+}
+
+/* A slot of the block at page head was freed (its bits cleared): makes the slot reusable by the
+ * next cursor fill of its class, or frees the block when it is empty. */
+static void free_slot_relist(struct mw__gc_normal *n, unsigned head, int kind, unsigned cls)
+{
+    struct mw__gc_pd *pd = &n->pd[head];
+    uint64_t any = 0;
+    unsigned i;
+
+    if (pd->flags & MW__GC_OWNED) {
+        pd->flags |= MW__GC_SEEN; /* the cursor lists it when it moves on */
+        return;
+    }
+    if (pd->flags & MW__GC_UNSWEPT)
+        mw__gc_sweep_block(n, head);
+    for (i = 0; i < MW__GC_GROUPS; i++)
+        any |= *mw__gc_group(n, head, i);
+    if (!any)
+        mw__gc_pages_free(n, head, pd->npages); /* a sweep list may still name it: see fill */
+    else if (!(pd->flags & MW__GC_LISTED))
+        mw__gc_sweep_push(kind, cls, mw__gc_block_addr(n, head));
+}
+
+int mw__gc_find_live(uintptr_t v, struct mw__gc_ref *r)
+{
+    return mw__gc_find(v, r) && !held_by_cursor(r);
+}
+
+/* Finds the live object p starts, or reports the misuse (what names the call) and aborts. Lock
+ * held. */
+static void find_start(void *p, const char *what, struct mw__gc_ref *r)
+{
+    if (!mw__gc_find_live((uintptr_t)p, r) || r->start != (uintptr_t)p)
+        mw__gc_fatal("%s(%p): not the start of a live collected object (freed twice, or never "
+                     "returned by the collector)",
+                     what, p);
+}
+
+/* Frees object r (mw_gc_free's work). Lock held. */
+static void free_locked(struct mw__gc_ref *r)
+{
+    if (mw__gc_queue_holds(r->start, r->start + r->size))
+        mw__gc_fatal("mw_gc_free(%p): the object's finalizer is about to run", (void *)r->start);
+    mw__gc_finalize_forget(r->start);
+    mw__gc_uncollectable_forget(r->start);
+    mw__gc.stats.freed_bytes += r->size;
+    if (!r->pd) {
+        uncount(r->size);
+        r->chunk->bits[0] = 0;
+        mw__gc_huge_free(r->chunk);
+    } else if (r->pd->kind == MW__GC_LARGE) {
+        struct mw__gc_normal *n = (struct mw__gc_normal *)r->chunk;
+        uncount(r->size);
+        memset(n->bits[r->pd->head], 0, sizeof n->bits[0]);
+        mw__gc_pages_free(n, r->pd->head, r->pd->npages);
+    } else {
+        struct mw__gc_normal *n = (struct mw__gc_normal *)r->chunk;
+        unsigned cls = mw__gc.class_of[r->size / MW__GC_GRANULE];
+        /* Back in the cursor, the slot is reused without claiming anything new: the
+         * allocation count stays as it is. */
+        if (!free_to_cursor(r, r->atomic, cls)) {
+            uncount(r->size);
+            r->alloc[0] &= ~r->mask;
+            r->alloc[4] &= ~r->mask;
+            if (mw__gc.opt.poison)
+                memset((void *)r->start, 0xa5, r->size);
+            MW__GC_NOACCESS(r->start, r->size);
+            free_slot_relist(n, r->pd->head, r->atomic, cls);
+        }
+    }
+}
+
 void mw_gc_free(void *p)
 {
     struct mw__gc_ref r;
-    uintptr_t v = (uintptr_t)p;
 
     if (!p)
         return;
     mw__gc_me();
     mw__gc_lock();
-    if (!mw__gc_find(v, &r) || r.start != v || held_by_cursor(&r))
-        mw__gc_fatal("mw_gc_free(%p): not the start of a live collected object (freed twice, "
-                     "or never returned by mw_gc_malloc)",
-                     p);
-    if (mw__gc_queue_holds(r.start, r.start + r.size))
-        mw__gc_fatal("mw_gc_free(%p): the object's finalizer is about to run", p);
-    mw__gc_finalize_forget(v);
-    mw__gc_uncollectable_forget(v);
-    mw__gc.stats.freed_bytes += r.size;
-    mw__gc.since_gc = mw__gc.since_gc > r.size ? mw__gc.since_gc - r.size : 0;
-    if (!r.pd) {
-        r.chunk->bits[0] = 0;
-        mw__gc_huge_unmap(r.chunk);
-    } else if (r.pd->kind == MW__GC_LARGE) {
-        struct mw__gc_normal *n = (struct mw__gc_normal *)r.chunk;
-        memset(n->bits[r.pd->head], 0, sizeof n->bits[0]);
-        mw__gc_pages_free(n, r.pd->head, r.pd->npages);
-    } else {
-        r.alloc[0] &= ~r.mask;
-        r.alloc[4] &= ~r.mask;
-        if (mw__gc.opt.poison)
-            memset((void *)r.start, 0xa5, r.size);
-        MW__GC_NOACCESS(r.start, r.size);
-    }
+    find_start(p, "mw_gc_free", &r);
+    free_locked(&r);
     mw__gc_unlock();
 }
 
@@ -610,7 +741,7 @@ void *mw_gc_realloc(void *p, size_t n)
 {
     struct mw__gc_ref r;
     void *q;
-    int keep_old, uncollectable;
+    int uncollectable;
 
     if (!p)
         return mw_gc_malloc(n);
@@ -620,8 +751,7 @@ void *mw_gc_realloc(void *p, size_t n)
     }
     mw__gc_me();
     mw__gc_lock();
-    if (!mw__gc_find((uintptr_t)p, &r) || r.start != (uintptr_t)p || held_by_cursor(&r))
-        mw__gc_fatal("mw_gc_realloc(%p): not the start of a live collected object", p);
+    find_start(p, "mw_gc_realloc", &r);
     uncollectable = mw__gc_uncollectable_has(r.start);
     mw__gc_unlock();
     if (n <= r.size && (n > r.size / 2 || r.size <= MW__GC_GRANULE)) {
@@ -632,16 +762,19 @@ void *mw_gc_realloc(void *p, size_t n)
     }
     if (uncollectable)
         q = r.atomic ? mw_gc_malloc_atomic_uncollectable(n) : mw_gc_malloc_uncollectable(n);
+    else if (!r.pd ? (r.chunk->flags & MW__GC_OFF_PAGE) : (r.pd->flags & MW__GC_OFF_PAGE_LARGE))
+        q = mw__gc_alloc_slow(n, r.atomic | OFF_PAGE);
     else
         q = r.atomic ? mw_gc_malloc_atomic(n) : mw_gc_malloc(n);
     if (!q)
         return NULL;
     memcpy(q, p, n < r.size ? n : r.size);
+    /* p stayed reachable from this frame through any collection the allocation ran: r still
+     * describes it. An object with a finalizer is left to the collector. */
     mw__gc_lock();
-    keep_old = mw__gc_finalize_has((uintptr_t)p);
+    if (!mw__gc_finalize_has((uintptr_t)p))
+        free_locked(&r);
     mw__gc_unlock();
-    if (!keep_old)
-        mw_gc_free(p);
     return q;
 }
 

@@ -32,17 +32,19 @@ static void finish_sweep(struct mw__gc_normal *n, unsigned head)
 {
     if (n->pd[head].flags & MW__GC_UNSWEPT)
         mw__gc_sweep_block(n, head);
+    n->pd[head].flags &= (uint8_t)~MW__GC_LISTED; /* the sweep lists start over */
 }
 
 static void after_mark(struct mw__gc_normal *n, unsigned head)
 {
     struct mw__gc_pd *pd = &n->pd[head];
-    uint64_t *w = n->bits[head], marks = 0, allocs = 0;
+    uint64_t *w = n->bits[head], marks = 0, allocs = 0, live = 0;
     unsigned i, groups = 4u * pd->npages;
 
     if (pd->kind == MW__GC_LARGE) {
         if (w[4] & 1) {
             w[4] = 0;
+            mw__gc.live_kind[pd->flags & MW__GC_ATOMIC ? 1 : 0] += pd->size;
         } else {
             mw__gc.stats.freed_bytes += pd->size;
             w[0] = 0;
@@ -57,8 +59,13 @@ static void after_mark(struct mw__gc_normal *n, unsigned head)
         pd->flags |= MW__GC_SEEN;
         return;
     }
-    for (i = 0; i < groups; i++)
-        marks |= mw__gc_group(n, head, i)[4];
+    for (i = 0; i < groups; i++) {
+        uint64_t m = mw__gc_group(n, head, i)[4];
+        marks |= m;
+        if (m)
+            live += mw__gc_popcount(m);
+    }
+    mw__gc.live_kind[pd->flags & MW__GC_ATOMIC ? 1 : 0] += live * pd->size;
     if (!marks) {
         for (i = 0; i < groups; i++)
             allocs += mw__gc_popcount(*mw__gc_group(n, head, i));
@@ -77,12 +84,8 @@ static void after_mark(struct mw__gc_normal *n, unsigned head)
     } else {
         pd->flags |= MW__GC_UNSWEPT;
     }
-    {
-        struct mw__gc_vec *v =
-            &mw__gc.sweep[pd->flags & MW__GC_ATOMIC ? 1 : 0][mw__gc.class_of[pd->size / 16]];
-        if (mw__gc_vec_reserve(v, sizeof(uintptr_t), v->len + 1) == 0)
-            MW__GC_VEC_AT(v, uintptr_t, v->len++) = mw__gc_block_addr(n, head);
-    }
+    mw__gc_sweep_push(pd->flags & MW__GC_ATOMIC ? 1 : 0, mw__gc.class_of[pd->size / MW__GC_GRANULE],
+                      mw__gc_block_addr(n, head));
 }
 
 static void free_huge(void)
@@ -95,30 +98,59 @@ static void free_huge(void)
             continue;
         if (c->bits[4] & 1) {
             c->bits[4] = 0;
+            mw__gc.live_kind[c->flags & MW__GC_ATOMIC ? 1 : 0] += c->obj_size;
         } else {
             mw__gc.stats.freed_bytes += c->obj_size;
             c->bits[0] = 0;
-            mw__gc_huge_unmap(c);
+            mw__gc_huge_free(c);
         }
     }
 }
 
-/* Allocation allowed before the next collection: the free space the heap already holds, but at
- * least GROWTH % of the live heap (so a full heap grows instead of collecting all the time) and
- * at most 4 x GROWTH % (so a heap that was once large does not let the live set idle in it). */
+/* Bytes the next collection will have to read: the scanned live objects, the atomic ones at a
+ * quarter (they are marked, never read), the roots. */
+static uint64_t mark_work(void)
+{
+    uint64_t w = mw__gc.live_kind[0] + mw__gc.live_kind[1] / 4;
+    size_t i;
+
+    for (i = 0; i < mw__gc.snapshot.len; i++) {
+        struct mw__gc_mse *r = &MW__GC_VEC_AT(&mw__gc.snapshot, struct mw__gc_mse, i);
+        w += r->hi - r->lo;
+    }
+    for (i = 0; i < mw__gc.roots.len; i++) {
+        struct mw__gc_mse *r = &MW__GC_VEC_AT(&mw__gc.roots, struct mw__gc_mse, i);
+        w += r->hi - r->lo;
+    }
+    return w;
+}
+
+/* Allocation allowed before the next collection: the free space the heap already holds, kept
+ * between lo and hi, where
+ *   lo = the largest of: GROWTH % of the work of a collection (so a full heap grows instead of
+ *        collecting all the time, and the time spent marking stays in proportion to the
+ *        allocation); 5 x GROWTH % of it, but no more than SMALL_GROWTH (a small heap may take a
+ *        few times its live set: a few MiB, and far fewer collections); MIN_ALLOC (the floor:
+ *        with next to nothing live a collection costs little, so it may come often);
+ *   hi = the larger of lo and 2 x GROWTH % of the work (so the heap follows the live set down
+ *        when it shrinks: the pages beyond go idle and back to the OS);
+ * and enough to let the heap reach MIN_HEAP. */
 static uint64_t next_threshold(uint64_t live)
 {
-    uint64_t heap = mw__gc_heap_bytes(), lo = live / 100 * mw__gc.opt.growth, hi = lo * 4, t;
+    uint64_t heap = mw__gc_heap_bytes(), w = mark_work() / 100 * mw__gc.opt.growth, lo, hi,
+             t = heap > live ? heap - live : 0;
 
-    t = heap > live ? heap - live : 0;
+    lo = MW__GC_MAX(w, MW__GC_MIN(5 * w, mw__gc.opt.small_growth));
+    if (lo < mw__gc.opt.min_alloc)
+        lo = mw__gc.opt.min_alloc;
+    hi = MW__GC_MAX(lo, 2 * w);
     if (t > hi)
         t = hi;
     if (t < lo)
         t = lo;
-    /* A small heap is not worth collecting often: let it reach MIN_HEAP first. */
     if (live < mw__gc.opt.min_heap && t < mw__gc.opt.min_heap - live)
         t = mw__gc.opt.min_heap - live;
-    return t < mw__gc.opt.min_alloc ? mw__gc.opt.min_alloc : t;
+    return t;
 }
 
 void mw__gc_collect_locked(const char *why)
@@ -138,8 +170,10 @@ void mw__gc_collect_locked(const char *why)
     /* dl_iterate_phdr takes the loader's lock: ask it before other threads stop. */
     mw__gc_roots_snapshot();
 
+    mw__gc.bl_epoch = mw__gc_bl_epoch(mw__gc.gc_count + 1);
     mw__gc_stop_world();
     mw__gc.marked_bytes = 0;
+    mw__gc.live_kind[0] = mw__gc.live_kind[1] = 0;
     mw__gc_mark_roots(self);
     mw__gc_mark_finish_overflow();
     mw__gc_finalize_mark();
@@ -158,6 +192,8 @@ void mw__gc_collect_locked(const char *why)
     mw__gc.stats.collections++;
     mw__gc.stats.live_bytes = mw__gc.marked_bytes;
     mw__gc.since_gc = 0;
+    mw__gc.claimed = 0;
+    mw__gc.bl_grown = 0;
     mw__gc.threshold = next_threshold(mw__gc.marked_bytes);
     dt = mw__gc_now_ns() - t0;
     mw__gc.stats.pause_total_ns += dt;

@@ -74,7 +74,7 @@ int mw_gc_expand_heap(size_t bytes)
         unsigned n = (unsigned)MW__GC_MIN(left, (uint64_t)run);
         uintptr_t a;
         if (mw__gc_vec_reserve(&held, sizeof(uintptr_t), held.len + 1) < 0 ||
-            !(a = mw__gc_pages_alloc(n, &zeroed))) {
+            !(a = mw__gc_pages_alloc(n, 0, &zeroed))) {
             ret = -ENOMEM;
             break;
         }
@@ -109,7 +109,7 @@ static int find_object(const void *p, struct mw__gc_ref *r)
         return 0;
     mw__gc_init();
     mw__gc_lock();
-    found = mw__gc_find((uintptr_t)p, r);
+    found = mw__gc_find_live((uintptr_t)p, r);
     mw__gc_unlock();
     return found;
 }

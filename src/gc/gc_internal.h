@@ -90,7 +90,11 @@ enum mw__gc_page_flag {
     MW__GC_ZEROED = 2,  /* every page: known to be zero (fresh from the OS, or given back) */
     MW__GC_UNSWEPT = 4, /* head: marked by the last collection, sweep pending */
     MW__GC_OWNED = 8,   /* head: a cursor allocates from this block */
-    MW__GC_SEEN = 16,   /* head: a collection swept it while owned */
+    MW__GC_SEEN = 16,   /* head: swept by a collection, or a slot freed, while owned: the cursor
+                         * lists it again when it lets go */
+    MW__GC_LISTED = 32, /* head: in a sweep list (mw__gc.sweep) */
+    MW__GC_OFF_PAGE_LARGE = 64, /* head of a large block: only pointers into its first page count
+                                 * (the other pages have nslots 0) */
 };
 
 /* One per page; the pages of a block share its values (head = first page's index). */
@@ -106,6 +110,12 @@ struct mw__gc_pd {
 
 enum mw__gc_chunk_kind { MW__GC_NORMAL = 1, MW__GC_HUGE = 2 };
 
+/* Flags of a huge mapping (besides MW__GC_ATOMIC). */
+enum mw__gc_huge_flag {
+    MW__GC_OFF_PAGE = 64, /* only pointers into the object's first page keep it alive */
+    MW__GC_TOMB = 128,    /* freed, its memory given back, its range kept while pointed into */
+};
+
 /* The first bytes of every chunk. */
 struct mw__gc_chunk {
     uint32_t kind;
@@ -115,8 +125,10 @@ struct mw__gc_chunk {
     /* HUGE only */
     uintptr_t obj;
     size_t obj_size;
-    uint32_t flags; /* MW__GC_ATOMIC */
-    uint32_t pad;
+    uint32_t flags; /* MW__GC_ATOMIC, MW__GC_OFF_PAGE, MW__GC_TOMB */
+    uint32_t since; /* a freed huge mapping: the collection count when it was freed */
+    uint8_t bl;     /* a freed huge mapping: the black-list epoch of the last collection that met a
+                     * candidate pointer into it */
     /* [0] bit 0 = allocated, [4] bit 0 = marked: the layout of a block's bitmaps */
     uint64_t bits[8];
 };
@@ -125,6 +137,9 @@ struct mw__gc_chunk {
 struct mw__gc_normal {
     struct mw__gc_chunk c;
     struct mw__gc_pd pd[MW__GC_CHUNK_PAGES];
+    /* per page: the black-list epoch of the last collection that met a candidate pointer into it
+     * while it was free (see mw__gc_black_list) */
+    uint8_t bl[MW__GC_CHUNK_PAGES];
     /* bits[first page][0..3] = alloc, [4..7] = mark, one bit per slot */
     uint64_t bits[MW__GC_CHUNK_PAGES][8] __attribute__((aligned(64)));
 };
@@ -185,7 +200,8 @@ struct mw__gc_mse {
 
 struct mw__gc_options {
     int stats, verbose, disable, poison, signal, check;
-    uint64_t growth, min_alloc, min_heap, max_heap, unmap_after, mark_stack;
+    uint64_t growth, min_alloc, small_growth, min_heap, max_heap, unmap_after, mark_stack,
+        ignore_off_page;
     uint64_t collect_every; /* 0, or collect at every N-th allocation call (control.c) */
     uint64_t markers, stop_timeout;
 };
@@ -237,7 +253,6 @@ struct mw__gc_state {
     int inited;
     int handler_installed;
     int ever_attached;
-    int warned_stack;
     pthread_mutex_t lock;
     struct mw__gc_options opt;
     size_t fast_limit; /* sizes below it take the fast path: 0 while every allocation must reach
@@ -255,9 +270,13 @@ struct mw__gc_state {
     struct mw__gc_vec runs; /* struct mw__gc_run */
     uint32_t run_free;      /* free record list */
     uint32_t bucket[MW__GC_BUCKETS];
-    uint64_t mapped_pages;     /* data pages of normal chunks */
-    uint64_t clean_free_pages; /* free pages not resident (fresh or given back) */
-    uint64_t huge_bytes;
+    uint64_t bl_grown;          /* bytes of chunks mapped to avoid black-listed pages, this cycle */
+    uint8_t bl_epoch;           /* the black-list epoch of the collection marking now */
+    uint64_t mapped_pages;      /* data pages of normal chunks */
+    uint64_t clean_free_pages;  /* free pages not resident (fresh or given back) */
+    uint64_t huge_bytes;        /* huge mappings, spares included */
+    struct mw__gc_chunk *freed; /* freed huge mappings: spares kept for reuse, and tombs */
+    uint64_t spare_bytes;
 
     /* blocks waiting for allocation, per kind and class (block addresses) */
     struct mw__gc_vec sweep[MW__GC_KINDS][MW__GC_NCLASSES];
@@ -284,9 +303,11 @@ struct mw__gc_state {
     int in_finalizers;
 
     /* trigger and statistics */
-    uint64_t since_gc;  /* bytes claimed since the last collection */
+    uint64_t since_gc;  /* bytes claimed since the last collection, less explicit frees */
+    uint64_t claimed;   /* bytes claimed since the last collection */
     uint64_t threshold; /* collect when since_gc reaches it */
     uint64_t gc_count;
+    uint64_t live_kind[MW__GC_KINDS]; /* live bytes found by the last collection, by kind */
     mw_gc_stats_t stats;
     mw_gc_oom_fn oom;
     int collecting;
@@ -335,6 +356,9 @@ struct mw__gc_ref {
 
 /* Finds the allocated object containing v. Returns 1 and fills *r, or 0. */
 int mw__gc_find(uintptr_t v, struct mw__gc_ref *r);
+/* The same, without the slots a cursor holds (freed ones among them, whose alloc bit stays set
+ * until they are handed out again): what the program may still use. Lock held. */
+int mw__gc_find_live(uintptr_t v, struct mw__gc_ref *r);
 
 static inline uintptr_t mw__gc_block_addr(struct mw__gc_normal *n, unsigned head)
 {
@@ -367,10 +391,41 @@ static inline unsigned mw__gc_next_head(const struct mw__gc_normal *n, unsigned 
     return next > p ? next : p + 1;
 }
 
+/* ---- black-listing --------------------------------------------------------------------------- */
+/* As Boehm GC does: a candidate pointer the mark loop meets in a free page (a stale pointer, or an
+ * integer that looks like one) would keep alive whatever is placed there next, so the page is
+ * black-listed and new blocks that such a pointer would pin avoid it (mw__gc_pages_alloc), until
+ * a collection finds no such pointer. The mark of collection number c is mw__gc_bl_epoch(c); a
+ * page is black-listed while its mark is that of the last collection. */
+static inline uint8_t mw__gc_bl_epoch(uint64_t collection)
+{
+    return (uint8_t)(collection % 255 + 1);
+}
+
+/* The candidate-miss path of the mark loop: v points into a page of normal chunk n that holds no
+ * block. Safe from several markers at once (they all store the same byte). */
+static inline void mw__gc_black_list(struct mw__gc_normal *n, uintptr_t v)
+{
+    __atomic_store_n(&n->bl[mw__gc_page_of(v)], mw__gc.bl_epoch, __ATOMIC_RELAXED);
+}
+
+/* A candidate pointer v met a huge mapping c: whether it keeps the object alive (and, for a freed
+ * mapping kept reserved, black-lists it). */
+static inline int mw__gc_huge_hit(struct mw__gc_chunk *c, uintptr_t v)
+{
+    if (!(c->bits[0] & 1)) {
+        __atomic_store_n(&c->bl, mw__gc.bl_epoch, __ATOMIC_RELAXED);
+        return 0;
+    }
+    return v >= c->obj && v - c->obj < (c->flags & MW__GC_OFF_PAGE ? MW__GC_PAGE : c->obj_size);
+}
+
 /* ---- os.c ------------------------------------------------------------------------------------ */
 void *mw__gc_os_map(size_t size, size_t align);
 void mw__gc_os_unmap(void *p, size_t size);
 void mw__gc_os_release(void *p, size_t size);
+/* Gives the memory of [p, p + size) back and leaves the range reserved, inaccessible. */
+void mw__gc_os_reserve(void *p, size_t size);
 void mw__gc_os_label(void *p, size_t size);
 int mw__gc_vec_reserve(struct mw__gc_vec *v, size_t elem, size_t n);
 void mw__gc_vec_free(struct mw__gc_vec *v, size_t elem);
@@ -382,14 +437,16 @@ void mw__gc_fatal(const char *fmt, ...) __attribute__((noreturn, format(printf, 
 void mw__gc_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* ---- pages.c --------------------------------------------------------------------------------- */
-/* Finds npages free pages (a new chunk if needed). *zeroed tells whether all of them are zero.
- * Returns the first page's address or 0 (heap limit or OS refusal). */
-uintptr_t mw__gc_pages_alloc(unsigned npages, int *zeroed);
+/* Finds npages free pages (a new chunk if needed) whose first check pages are not black-listed
+ * (0: any will do), unless that would grow the heap too much. *zeroed tells whether all of them
+ * are zero. Returns the first page's address or 0 (heap limit or OS refusal). */
+uintptr_t mw__gc_pages_alloc(unsigned npages, unsigned check, int *zeroed);
 void mw__gc_pages_free(struct mw__gc_normal *n, unsigned first, unsigned npages);
 /* Gives back to the OS the free runs idle for unmap_after collections; unmaps empty chunks. */
 void mw__gc_pages_trim(void);
-uintptr_t mw__gc_huge_map(size_t size, int atomic);
-void mw__gc_huge_unmap(struct mw__gc_chunk *c);
+uintptr_t mw__gc_huge_map(size_t size, int atomic, int off_page);
+/* Frees a huge object: its mapping is kept a while for reuse (see pages.c) or unmapped. */
+void mw__gc_huge_free(struct mw__gc_chunk *c);
 uint64_t mw__gc_heap_bytes(void);
 int mw__gc_pages_check(void);
 
@@ -397,12 +454,17 @@ int mw__gc_pages_check(void);
 void *mw__gc_alloc_slow(size_t n, int kind);
 void mw__gc_cursor_release(struct mw__gc_cursor *c, int unclaim);
 void mw__gc_sweep_block(struct mw__gc_normal *n, unsigned head);
+/* Lists a block with free slots for the cursors of its kind and class (sets MW__GC_LISTED). */
+void mw__gc_sweep_push(int kind, unsigned cls, uintptr_t block);
 /* Bytes of the slots claimed but not yet handed out by every cursor. */
 uint64_t mw__gc_reserved_bytes(void);
 void mw__gc_init_classes(void);
 
 /* ---- mark.c ---------------------------------------------------------------------------------- */
 void mw__gc_mark_range(uintptr_t lo, uintptr_t hi);
+/* Pushes a root range for the mark phase of mw__gc_mark_roots (marked with the other roots,
+ * in parallel when the collection uses helpers). */
+void mw__gc_push_root(uintptr_t lo, uintptr_t hi);
 int mw__gc_mark_object(uintptr_t v, int count);
 void mw__gc_mark_drain(void);
 void mw__gc_mark_roots(struct mw__gc_thread *self);
@@ -414,6 +476,10 @@ void mw__gc_roots_snapshot(void);
 void mw__gc_markers_prepare(void);
 /* In a forked child: the helpers did not follow. */
 void mw__gc_markers_forget(void);
+
+/* ---- stack.c --------------------------------------------------------------------------------- */
+/* Pushes the stack of thread t, whose stack pointer is sp, as roots (see mw__scan_stack_ranges). */
+void mw__gc_mark_stack(struct mw__gc_thread *t, uintptr_t sp);
 
 /* ---- collect.c ------------------------------------------------------------------------------- */
 void mw__gc_collect_locked(const char *why);

@@ -155,7 +155,9 @@ static inline __attribute__((always_inline)) int mark_huge_(uintptr_t e, uintptr
 {
     struct mw__gc_chunk *c = (struct mw__gc_chunk *)(e & ~(MW__GC_CHUNK - 1));
 
-    if (v < c->obj || v >= c->obj + c->obj_size || !(c->bits[0] & 1)) {
+    /* a freed mapping kept reserved, or past the first page of an ignore-off-page object: the
+     * same test (and black-listing) in every marker */
+    if (!mw__gc_huge_hit(c, v)) {
         candidate_miss(v);
         return 0;
     }
@@ -251,6 +253,8 @@ static inline __attribute__((always_inline)) void mark_small(struct drain *d,
     unsigned slot;
 
     if (pd->kind < MW__GC_SMALL) {
+        if (pd->kind == MW__GC_FREE)
+            mw__gc_black_list(n, v); /* atomic: several markers may store the same epoch */
         candidate_miss(v);
         return;
     }
@@ -601,6 +605,26 @@ static unsigned cpus(void)
     return n > 0 ? (unsigned)n : 1;
 }
 
+/* The markers a collection may use, capped as mw__gc_markers_prepare caps them. */
+static unsigned markers_wanted(void)
+{
+    unsigned n = mw__gc.opt.markers ? (unsigned)mw__gc.opt.markers : cpus();
+
+    return n > MAX_MARKERS ? MAX_MARKERS : n;
+}
+
+unsigned mw_gc_get_markers(void)
+{
+    unsigned n;
+
+    mw__gc_init();
+    mw__gc_lock();
+    /* Before the first collection set the table up, what it will ask for. */
+    n = mw__gc.mk.n ? mw__gc.mk.n : markers_wanted();
+    mw__gc_unlock();
+    return n;
+}
+
 /* Sets up the markers' table the first time; starts the helpers a heap this big is worth. */
 void mw__gc_markers_prepare(void)
 {
@@ -610,10 +634,8 @@ void mw__gc_markers_prepare(void)
 
     k->use = 0;
     if (!k->n) {
-        unsigned n = mw__gc.opt.markers ? (unsigned)mw__gc.opt.markers : cpus();
+        unsigned n = markers_wanted();
         void *m;
-        if (n > MAX_MARKERS)
-            n = MAX_MARKERS;
         k->n = 1;
         if (n > 1) {
             m = mmap(NULL, n * sizeof *k->m, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
@@ -696,6 +718,11 @@ static void drain_all(void)
         mw__gc.marked_bytes += k->m[i].marked;
 }
 
+void mw__gc_push_root(uintptr_t lo, uintptr_t hi)
+{
+    push_root(lo, hi);
+}
+
 void mw__gc_mark_range(uintptr_t lo, uintptr_t hi)
 {
     push_root(lo, hi);
@@ -776,21 +803,8 @@ struct stack_ctx {
 static void mark_own_stack(void *ctx, uintptr_t sp)
 {
     struct stack_ctx *sc = ctx;
-    uintptr_t hi = sc->self->stack_hi;
 
-    if (sc->self->entry_sp)
-        sp = sc->self->entry_sp;
-
-    if (sp >= sc->self->stack_lo && sp < hi) {
-        push_root(sp, hi);
-    } else {
-        /* Running on a stack of its own (a coroutine, an alternate signal stack): its extent is
-         * unknown, so only the spilled registers just above sp are scanned. */
-        push_root(sp, sp + 256);
-        if (!mw__gc.warned_stack++)
-            mw__gc_warn("collecting on a stack that is not the thread's (a coroutine?): it is not "
-                        "scanned; keep pointers held there in roots (mw_gc_add_roots)");
-    }
+    mw__gc_mark_stack(sc->self, sc->self->entry_sp ? sc->self->entry_sp : sp);
     /* Inside this call, while the registers spilled above sp stay put: mark everything. */
     drain_all();
 }
@@ -835,8 +849,7 @@ void mw__gc_mark_roots(struct mw__gc_thread *self)
     for (t = mw__gc.threads; t; t = t->next) {
         if (t == self)
             continue;
-        if (t->stop_sp >= t->stack_lo && t->stop_sp < t->stack_hi)
-            push_root(t->stop_sp, t->stack_hi);
+        mw__gc_mark_stack(t, t->stop_sp);
         for (k = 0; k < t->tls_n; k++)
             push_root(t->tls_lo[k], t->tls_hi[k]);
     }

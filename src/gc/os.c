@@ -57,6 +57,14 @@ void mw__gc_os_release(void *p, size_t size)
         memset(p, 0, size);
 }
 
+void mw__gc_os_reserve(void *p, size_t size)
+{
+    /* A fresh mapping on top drops the pages; PROT_NONE and no reserve: only address space. */
+    if (mmap(p, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0) ==
+        MAP_FAILED)
+        mw__gc_os_release(p, size);
+}
+
 void mw__gc_os_label(void *p, size_t size)
 {
     /* Kernels without CONFIG_ANON_VMA_NAME answer EINVAL: the label is only a courtesy. */

@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+static void freed_trim(void);
+
 static unsigned bucket_of(unsigned npages)
 {
     if (npages < 32)
@@ -149,94 +151,217 @@ static void chunk_unlink(struct mw__gc_chunk *c)
         c->next->prev = c->prev;
 }
 
-static uintptr_t run_take(uint32_t i, unsigned npages, int *zeroed)
+/* Takes pages [start, start + npages) out of free run i; what is left before and after them stays
+ * free (record i is reused for one of the pieces). */
+static uintptr_t run_take(uint32_t i, unsigned start, unsigned npages, int *zeroed)
 {
     struct mw__gc_run *r = run_at(i);
     struct mw__gc_normal *n = r->chunk;
-    unsigned first = r->first, len = r->npages, p, clean = 0;
+    unsigned first = r->first, end = first + r->npages, p, clean = 0;
+    uint32_t released = r->released;
+    uint64_t since = r->since;
 
     bucket_remove(i);
-    if (len > npages) {
-        /* The rest stays a run; reuse the record for it. */
-        r->first = (uint16_t)(first + npages);
-        r->npages = (uint16_t)(len - npages);
+    if (start > first) {
+        r->npages = (uint16_t)(start - first);
         run_tag(i);
         bucket_insert(i);
-    } else {
+        i = 0;
+    }
+    if (start + npages < end) {
+        if (i) {
+            r->first = (uint16_t)(start + npages);
+            r->npages = (uint16_t)(end - start - npages);
+            run_tag(i);
+            bucket_insert(i);
+        } else if (!run_make(n, start + npages, end - start - npages, (int)released, since)) {
+            mw__gc_fatal("out of memory for the page allocator's records");
+        }
+    } else if (i) {
         run_delete(i);
     }
-    for (p = first; p < first + npages; p++)
+    for (p = start; p < start + npages; p++)
         if (n->pd[p].flags & MW__GC_ZEROED)
             clean++;
     mw__gc.clean_free_pages -= clean;
     *zeroed = clean == npages;
-    MW__GC_ACCESSIBLE(mw__gc_block_addr(n, first), (size_t)npages << MW__GC_PAGE_SHIFT);
-    return mw__gc_block_addr(n, first);
+    MW__GC_ACCESSIBLE(mw__gc_block_addr(n, start), (size_t)npages << MW__GC_PAGE_SHIFT);
+    return mw__gc_block_addr(n, start);
 }
 
-uintptr_t mw__gc_pages_alloc(unsigned npages, int *zeroed)
+/* Whether the last collection met a candidate pointer into page p of n while it was free. */
+static inline int black_listed(const struct mw__gc_normal *n, unsigned p)
 {
-    unsigned b;
-    uint32_t i;
+    return n->bl[p] == mw__gc_bl_epoch(mw__gc.gc_count);
+}
 
-    for (b = bucket_of(npages); b < MW__GC_BUCKETS; b++)
-        for (i = mw__gc.bucket[b]; i; i = run_at(i)->next)
-            if (run_at(i)->npages >= npages)
-                return run_take(i, npages, zeroed);
+/* The first page of a window of npages pages in run r whose first check pages are not
+ * black-listed, or -1. */
+static int clean_window(const struct mw__gc_run *r, unsigned npages, unsigned check)
+{
+    const struct mw__gc_normal *n = r->chunk;
+    unsigned p, end = (unsigned)r->first + r->npages, clean = 0;
+
+    if (!check)
+        return r->first;
+    for (p = r->first; p < end; p++) {
+        if (black_listed(n, p)) {
+            clean = 0;
+            continue;
+        }
+        if (++clean == check)
+            return p + 1 - check + npages <= end ? (int)(p + 1 - check) : -1;
+    }
+    return -1;
+}
+
+/* The first fit among the free runs (smallest bucket first, the most recently freed run first
+ * within a bucket) for npages pages whose first check pages are not black-listed: among runs with
+ * resident pages first, so that memory already paid for is reused before fresh pages are touched
+ * and pages given back stay given back. Returns the run's record (its page in *start), or 0. */
+static uint32_t find_fit(unsigned npages, unsigned check, unsigned *start)
+{
+    unsigned b, pass;
+    uint32_t i;
+    int s;
+
+    for (pass = 0; pass < 2; pass++)
+        for (b = bucket_of(npages); b < MW__GC_BUCKETS; b++)
+            for (i = mw__gc.bucket[b]; i; i = run_at(i)->next)
+                if (run_at(i)->npages >= npages && (pass || !run_at(i)->released) &&
+                    (s = clean_window(run_at(i), npages, check)) >= 0) {
+                    *start = (unsigned)s;
+                    return i;
+                }
+    return 0;
+}
+
+uintptr_t mw__gc_pages_alloc(unsigned npages, unsigned check, int *zeroed)
+{
+    unsigned start;
+    uint32_t i = find_fit(npages, check, &start), any;
+
+    if (i)
+        return run_take(i, start, npages, zeroed);
+    any = check ? find_fit(npages, 0, &start) : 0;
+    if (any) {
+        /* Only black-listed pages fit: take a new chunk instead, as long as the chunks taken for
+         * that reason since the last collection stay within what this cycle may allocate (the
+         * black-listed pages go back to the OS like any idle free page; a heap limit is never
+         * passed for them). */
+        if (mw__gc.bl_grown + MW__GC_CHUNK <= mw__gc.threshold + MW__GC_CHUNK && chunk_new()) {
+            mw__gc.bl_grown += MW__GC_CHUNK;
+            if ((i = find_fit(npages, check, &start)) != 0)
+                return run_take(i, start, npages, zeroed);
+        }
+        any = find_fit(npages, 0, &start);
+        return run_take(any, start, npages, zeroed);
+    }
     if (!chunk_new())
         return 0;
-    for (b = bucket_of(npages); b < MW__GC_BUCKETS; b++)
-        for (i = mw__gc.bucket[b]; i; i = run_at(i)->next)
-            if (run_at(i)->npages >= npages)
-                return run_take(i, npages, zeroed);
-    return 0;
+    i = find_fit(npages, check, &start);
+    if (!i)
+        i = find_fit(npages, 0, &start);
+    return i ? run_take(i, start, npages, zeroed) : 0;
 }
 
 void mw__gc_pages_free(struct mw__gc_normal *n, unsigned first, unsigned npages)
 {
     unsigned p, end = first + npages;
-    uint32_t l, r;
+    uint32_t l, r, now = (uint32_t)mw__gc.gc_count;
+    uint64_t since = mw__gc.gc_count;
 
     for (p = first; p < end; p++) {
         n->pd[p].kind = MW__GC_FREE;
         n->pd[p].flags = 0;
+        n->pd[p].recip = now; /* when the page became free: see mw__gc_pages_trim */
     }
     MW__GC_NOACCESS(mw__gc_block_addr(n, first), (size_t)npages << MW__GC_PAGE_SHIFT);
     if (first > n->c.first_page && n->pd[first - 1].kind == MW__GC_FREE) {
         l = n->pd[first - 1].size;
         first = run_at(l)->first;
+        if (!run_at(l)->released)
+            since = MW__GC_MIN(since, run_at(l)->since);
         bucket_remove(l);
         run_delete(l);
     }
     if (end < MW__GC_CHUNK_PAGES && n->pd[end].kind == MW__GC_FREE) {
         r = n->pd[end].size;
         end = (unsigned)run_at(r)->first + run_at(r)->npages;
+        if (!run_at(r)->released)
+            since = MW__GC_MIN(since, run_at(r)->since);
         bucket_remove(r);
         run_delete(r);
     }
-    if (!run_make(n, first, end - first, 0, mw__gc.gc_count))
+    if (!run_make(n, first, end - first, 0, since))
         mw__gc_fatal("out of memory for the page allocator's records");
 }
 
+/* Unmaps the chunk whose only (free, released) run is record i. */
+static void chunk_unmap(size_t i)
+{
+    struct mw__gc_normal *n = run_at((uint32_t)i)->chunk;
+    unsigned data = (unsigned)(MW__GC_CHUNK_PAGES - MW__GC_HDR_PAGES);
+
+    bucket_remove((uint32_t)i);
+    run_delete((uint32_t)i);
+    mw__gc_table_clear((uintptr_t)n, MW__GC_CHUNK);
+    chunk_unlink(&n->c);
+    mw__gc.mapped_pages -= MW__GC_CHUNK_PAGES;
+    mw__gc.clean_free_pages -= data;
+    MW__GC_ACCESSIBLE(n, MW__GC_CHUNK);
+    mw__gc_os_unmap(n, MW__GC_CHUNK);
+}
+
+/* Whether the last collection met a candidate pointer into one of the free pages of n. */
+static int chunk_black_listed(const struct mw__gc_normal *n)
+{
+    unsigned p;
+
+    for (p = n->c.first_page; p < MW__GC_CHUNK_PAGES; p++)
+        if (black_listed(n, p))
+            return 1;
+    return 0;
+}
+
+/* Gives back to the OS every free page that stayed free for unmap_after collections, page by
+ * page: a run keeps the oldest time one of its resident pages became free (since), and each
+ * resident free page its own (pd.recip), so pages freed next to an old run do not keep it. */
 void mw__gc_pages_trim(void)
 {
     size_t i;
     unsigned data = (unsigned)(MW__GC_CHUNK_PAGES - MW__GC_HDR_PAGES);
+    uint32_t now = (uint32_t)mw__gc.gc_count, after = (uint32_t)mw__gc.opt.unmap_after;
 
+    freed_trim();
     for (i = 1; i < mw__gc.runs.len; i++) {
         struct mw__gc_run *r = run_at((uint32_t)i);
         struct mw__gc_normal *n = r->chunk;
         unsigned p, q, end;
+        uint32_t oldest = now;
+        int dirty = 0;
 
-        if (!n || r->released || mw__gc.gc_count - r->since < mw__gc.opt.unmap_after)
+        if (!n || mw__gc.gc_count - r->since < mw__gc.opt.unmap_after)
             continue;
+        if (r->released) {
+            /* Nothing resident: a whole chunk of it may go, once nothing points into it. */
+            if (r->npages == data && !chunk_black_listed(n))
+                chunk_unmap(i);
+            continue;
+        }
         end = (unsigned)r->first + r->npages;
         for (p = r->first; p < end; p = q) {
-            if (n->pd[p].flags & MW__GC_ZEROED) {
+            if ((n->pd[p].flags & MW__GC_ZEROED) || now - n->pd[p].recip < after) {
+                if (!(n->pd[p].flags & MW__GC_ZEROED)) {
+                    dirty = 1;
+                    if (now - n->pd[p].recip > now - oldest)
+                        oldest = n->pd[p].recip;
+                }
                 q = p + 1;
                 continue;
             }
-            for (q = p; q < end && !(n->pd[q].flags & MW__GC_ZEROED); q++)
+            for (q = p;
+                 q < end && !(n->pd[q].flags & MW__GC_ZEROED) && now - n->pd[q].recip >= after; q++)
                 n->pd[q].flags |= MW__GC_ZEROED;
             MW__GC_ACCESSIBLE(mw__gc_block_addr(n, p), (size_t)(q - p) << MW__GC_PAGE_SHIFT);
             mw__gc_os_release((void *)mw__gc_block_addr(n, p), (size_t)(q - p)
@@ -245,59 +370,170 @@ void mw__gc_pages_trim(void)
             mw__gc.clean_free_pages += q - p;
             mw__gc.stats.released_bytes += (uint64_t)(q - p) << MW__GC_PAGE_SHIFT;
         }
-        r->released = 1;
-        if (r->npages == data) {
-            /* The whole chunk is free and given back: unmap it. */
-            bucket_remove((uint32_t)i);
-            run_delete((uint32_t)i);
-            mw__gc_table_clear((uintptr_t)n, MW__GC_CHUNK);
-            chunk_unlink(&n->c);
-            mw__gc.mapped_pages -= MW__GC_CHUNK_PAGES;
-            mw__gc.clean_free_pages -= data;
-            MW__GC_ACCESSIBLE(n, MW__GC_CHUNK);
-            mw__gc_os_unmap(n, MW__GC_CHUNK);
+        if (dirty) {
+            r->since = mw__gc.gc_count - (now - oldest);
+            continue;
         }
+        r->released = 1;
+        /* The whole chunk is free and given back: unmap it (unless stale pointers point into it:
+         * then it stays, so that nothing new is put where they point). */
+        if (r->npages == data && !chunk_black_listed(n))
+            chunk_unmap(i);
     }
 }
 
-uintptr_t mw__gc_huge_map(size_t size, int atomic)
+/* ---- huge objects ------------------------------------------------------------------------- */
+
+/* A freed huge mapping keeps its place in the chunk table, so that the mark loop sees candidate
+ * pointers into it (mw__gc_huge_hit): while some remain, its address range stays reserved and no
+ * new object is put where they point. Until then it is one of
+ *   - a spare: up to SPARE_ONE bytes (SPARE_ALL in all), its memory kept for the next huge object
+ *     of about its size for up to unmap_after collections (a program that frees or reallocs
+ *     buffers of a few MiB would otherwise fault every page of each one in afresh), not reused
+ *     while the last collection met a pointer into it;
+ *   - a tomb (MW__GC_TOMB): its memory given back at once, only its header page and its address
+ *     range kept, until a collection finds no pointer into it. */
+#define SPARE_ONE ((size_t)32 << 20)
+#define SPARE_ALL ((uint64_t)64 << 20)
+
+static void huge_link(struct mw__gc_chunk *c, struct mw__gc_chunk **list)
+{
+    c->prev = NULL;
+    c->next = *list;
+    if (*list)
+        (*list)->prev = c;
+    *list = c;
+}
+
+static void huge_unlink(struct mw__gc_chunk *c, struct mw__gc_chunk **list)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        *list = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+}
+
+/* Unmaps a freed mapping for good. */
+static void freed_unmap(struct mw__gc_chunk *c)
+{
+    size_t held = c->flags & MW__GC_TOMB ? MW__GC_PAGE : c->map_size;
+
+    huge_unlink(c, &mw__gc.freed);
+    if (!(c->flags & MW__GC_TOMB)) {
+        mw__gc.spare_bytes -= c->map_size;
+        mw__gc.stats.released_bytes += c->obj_size;
+    }
+    mw__gc.huge_bytes -= held;
+    mw__gc_table_clear((uintptr_t)c, c->map_size);
+    MW__GC_ACCESSIBLE(c, c->map_size);
+    mw__gc_os_unmap(c, c->map_size);
+}
+
+/* Gives a spare's memory back but keeps its range reserved (it becomes a tomb). */
+static void freed_bury(struct mw__gc_chunk *c)
+{
+    mw__gc.spare_bytes -= c->map_size;
+    mw__gc.huge_bytes -= c->obj_size;
+    mw__gc.stats.released_bytes += c->obj_size;
+    c->flags |= MW__GC_TOMB;
+    MW__GC_ACCESSIBLE(c->obj, c->obj_size);
+    mw__gc_os_reserve((void *)c->obj, c->obj_size);
+}
+
+/* The smallest spare of at least total bytes that wastes at most a quarter of it and that no
+ * candidate pointer met in the last collection. */
+static struct mw__gc_chunk *spare_take(size_t total)
+{
+    struct mw__gc_chunk *c, *best = NULL;
+
+    for (c = mw__gc.freed; c; c = c->next)
+        if (!(c->flags & MW__GC_TOMB) && c->map_size >= total && c->map_size - total <= total / 4 &&
+            c->bl != mw__gc_bl_epoch(mw__gc.gc_count) && (!best || c->map_size < best->map_size))
+            best = c;
+    if (best) {
+        huge_unlink(best, &mw__gc.freed);
+        mw__gc.spare_bytes -= best->map_size;
+        MW__GC_ACCESSIBLE(best, best->map_size);
+    }
+    return best;
+}
+
+uintptr_t mw__gc_huge_map(size_t size, int atomic, int off_page)
 {
     size_t body = (size + MW__GC_PAGE - 1) & ~(MW__GC_PAGE - 1), total = body + MW__GC_PAGE;
     struct mw__gc_chunk *c;
 
     if (body < size || total < body)
         return 0;
-    if (mw__gc.opt.max_heap &&
-        mw__gc.mapped_pages * MW__GC_PAGE + mw__gc.huge_bytes + total > mw__gc.opt.max_heap)
-        return 0;
-    c = mw__gc_os_map(total, MW__GC_CHUNK);
-    if (!c)
-        return 0;
-    if (mw__gc_table_set((uintptr_t)c, total, (uintptr_t)c | MW__GC_ENTRY_HUGE) < 0) {
-        mw__gc_os_unmap(c, total);
-        return 0;
+    c = spare_take(total);
+    if (c) {
+        total = c->map_size;
+        body = total - MW__GC_PAGE;
+        if (!atomic)
+            memset((void *)((uintptr_t)c + MW__GC_PAGE), 0, body);
+    } else {
+        if (mw__gc.opt.max_heap &&
+            mw__gc.mapped_pages * MW__GC_PAGE + mw__gc.huge_bytes + total > mw__gc.opt.max_heap)
+            return 0;
+        c = mw__gc_os_map(total, MW__GC_CHUNK);
+        if (!c)
+            return 0;
+        if (mw__gc_table_set((uintptr_t)c, total, (uintptr_t)c | MW__GC_ENTRY_HUGE) < 0) {
+            mw__gc_os_unmap(c, total);
+            return 0;
+        }
+        mw__gc_os_label(c, total);
+        mw__gc.huge_bytes += total;
     }
-    mw__gc_os_label(c, total);
     c->kind = MW__GC_HUGE;
     c->map_size = total;
     c->obj = (uintptr_t)c + MW__GC_PAGE;
     c->obj_size = body;
-    c->flags = atomic ? MW__GC_ATOMIC : 0;
-    c->bits[0] = 1;
-    c->next = mw__gc.chunks;
-    if (mw__gc.chunks)
-        mw__gc.chunks->prev = c;
-    mw__gc.chunks = c;
-    mw__gc.huge_bytes += total;
+    c->flags = (atomic ? MW__GC_ATOMIC : 0) | (off_page ? MW__GC_OFF_PAGE : 0);
+    c->bl = 0;
+    c->bits[4] = 0;
+    __atomic_store_n(&c->bits[0], 1, __ATOMIC_RELEASE);
+    huge_link(c, &mw__gc.chunks);
     return c->obj;
 }
 
-void mw__gc_huge_unmap(struct mw__gc_chunk *c)
+void mw__gc_huge_free(struct mw__gc_chunk *c)
 {
-    mw__gc_table_clear((uintptr_t)c, c->map_size);
-    chunk_unlink(c);
-    mw__gc.huge_bytes -= c->map_size;
-    mw__gc_os_unmap(c, c->map_size);
+    huge_unlink(c, &mw__gc.chunks);
+    c->bits[0] = 0;
+    c->bits[4] = 0;
+    c->bl = 0;
+    c->since = (uint32_t)mw__gc.gc_count;
+    huge_link(c, &mw__gc.freed);
+    mw__gc.spare_bytes += c->map_size;
+    if (c->map_size > SPARE_ONE + MW__GC_PAGE || mw__gc.spare_bytes > SPARE_ALL)
+        freed_bury(c); /* too big to keep: its memory goes back to the OS right away */
+    else
+        MW__GC_NOACCESS(c->obj, c->obj_size);
+}
+
+/* After a collection: a tomb that no candidate pointer met goes; a spare that waited unmap_after
+ * collections goes too, or becomes a tomb while pointed into. (A spare pointed into stays, but
+ * is not reused until a collection finds no such pointer: see spare_take.) */
+static void freed_trim(void)
+{
+    struct mw__gc_chunk *c, *next;
+    uint8_t hit = mw__gc_bl_epoch(mw__gc.gc_count);
+
+    for (c = mw__gc.freed; c; c = next) {
+        next = c->next;
+        if (c->flags & MW__GC_TOMB) {
+            if (c->bl != hit)
+                freed_unmap(c);
+        } else if ((uint32_t)mw__gc.gc_count - c->since >= mw__gc.opt.unmap_after) {
+            if (c->bl == hit)
+                freed_bury(c);
+            else
+                freed_unmap(c);
+        }
+    }
 }
 
 uint64_t mw__gc_heap_bytes(void)

@@ -199,6 +199,104 @@ uintptr_t mw__scan_main_stack_base(void)
     return b;
 }
 
+/* One question to /proc/self/maps: which mapping holds addr ([lo, hi), found), and where the
+ * mapping below it ends (below; 0 when there is none). */
+struct maps_query {
+    uintptr_t addr;
+    uintptr_t lo, hi, below;
+    int found;
+};
+
+static uintptr_t parse_hex(const char **p, const char *end)
+{
+    uintptr_t v = 0;
+
+    for (; *p < end; (*p)++) {
+        char c = **p;
+        unsigned d;
+        if (c >= '0' && c <= '9')
+            d = (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            d = (unsigned)(c - 'a' + 10);
+        else
+            break;
+        v = v << 4 | d;
+    }
+    return v;
+}
+
+/* Reads "lo-hi ..." at the start of one line and answers the queries it concerns. */
+static void maps_line(const char *p, const char *end, struct maps_query *q, size_t n,
+                      uintptr_t *prev_end)
+{
+    uintptr_t lo, hi;
+    size_t i;
+
+    lo = parse_hex(&p, end);
+    if (p >= end || *p != '-')
+        return;
+    p++;
+    hi = parse_hex(&p, end);
+    if (hi <= lo)
+        return;
+    for (i = 0; i < n; i++)
+        if (!q[i].found && q[i].addr >= lo && q[i].addr < hi) {
+            q[i].lo = lo;
+            q[i].hi = hi;
+            q[i].below = *prev_end;
+            q[i].found = 1;
+        }
+    *prev_end = hi;
+}
+
+/* Answers the queries from one pass over /proc/self/maps, without stdio or malloc (a line longer
+ * than the buffer is read for its addresses and skipped). Returns 0 or -errno. */
+static int maps_query(struct maps_query *q, size_t n)
+{
+    char buf[4096];
+    size_t len = 0;
+    uintptr_t prev_end = 0;
+    int fd, skipping = 0, err = 0;
+
+    fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    for (;;) {
+        ssize_t r = read(fd, buf + len, sizeof buf - len);
+        const char *p = buf, *end, *nl;
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            err = -errno;
+            break;
+        }
+        if (r == 0) {
+            if (len && !skipping)
+                maps_line(buf, buf + len, q, n, &prev_end);
+            break;
+        }
+        len += (size_t)r;
+        end = buf + len;
+        while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+            if (!skipping)
+                maps_line(p, nl, q, n, &prev_end);
+            skipping = 0;
+            p = nl + 1;
+        }
+        len = (size_t)(end - p);
+        if (len == sizeof buf) {
+            if (!skipping)
+                maps_line(buf, end, q, n, &prev_end);
+            skipping = 1;
+            len = 0;
+        } else {
+            memmove(buf, p, len);
+        }
+    }
+    close(fd);
+    return err;
+}
+
 int mw__scan_thread_stack_bounds(uintptr_t *lo, uintptr_t *hi)
 {
     pthread_attr_t attr;
@@ -209,10 +307,23 @@ int mw__scan_thread_stack_bounds(uintptr_t *lo, uintptr_t *hi)
     if (syscall(SYS_gettid) == getpid()) {
         struct rlimit rl;
         uintptr_t base = mw__scan_main_stack_base();
+        struct maps_query q = {0};
         if (!base)
             return -ENOENT;
-        if (getrlimit(RLIMIT_STACK, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > base)
-            rl.rlim_cur = 8u << 20;
+        /* The [stack] mapping grows down on demand, as far as the stack limit allows (without
+         * limit, until the mapping below): its lowest address now is the bound that is always
+         * right, and mw__scan_stack_ranges lowers it when the stack has grown since. */
+        q.addr = base - 1;
+        if (maps_query(&q, 1) == 0 && q.found) {
+            *lo = q.lo;
+            *hi = base;
+            return 0;
+        }
+        /* No /proc: only a finite limit bounds the stack. */
+        if (getrlimit(RLIMIT_STACK, &rl) < 0)
+            return -errno;
+        if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= base)
+            return -ERANGE;
         *lo = base - rl.rlim_cur;
         *hi = base;
         return 0;
@@ -227,6 +338,40 @@ int mw__scan_thread_stack_bounds(uintptr_t *lo, uintptr_t *hi)
     *lo = (uintptr_t)addr;
     *hi = (uintptr_t)addr + size;
     return 0;
+}
+
+int mw__scan_stack_ranges(uintptr_t sp, uintptr_t *lo, uintptr_t hi, mw__range_t out[2])
+{
+    struct maps_query q[2] = {{0}, {0}};
+    int r, n = 0;
+
+    if (sp >= *lo && sp < hi) {
+        out[0].lo = sp;
+        out[0].hi = hi;
+        return 1;
+    }
+    q[0].addr = sp;
+    q[1].addr = hi - 1;
+    r = maps_query(q, 2);
+    if (r < 0)
+        return r;
+    if (!q[1].found || !q[0].found)
+        return -EFAULT;
+    if (q[0].lo == q[1].lo && sp < hi) {
+        /* The same mapping: a main stack that grew (deeper than ever, or past a limit lifted
+         * at run time). */
+        *lo = q[1].lo;
+        out[0].lo = sp;
+        out[0].hi = hi;
+        return 1;
+    }
+    /* A stack of its own (a coroutine's, an alternate signal stack): from sp to the end of its
+     * mapping; and all of the thread's stack, since where its frames end is not known. */
+    out[n].lo = sp;
+    out[n++].hi = q[0].hi;
+    out[n].lo = q[1].lo > *lo ? q[1].lo : *lo;
+    out[n++].hi = hi;
+    return n;
 }
 
 __attribute__((noinline)) void mw__scan_with_registers(void (*fn)(void *ctx, uintptr_t sp),

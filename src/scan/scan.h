@@ -7,7 +7,8 @@
  *     read-only after relocation and holds no heap pointers) and with caller-given ranges cut out
  *     (a collector's or tracer's own bookkeeping must not keep garbage alive);
  *   - the current thread's stack from its stack pointer to its base, after spilling the
- *     callee-saved registers into the frame so a pointer held only in a register is seen;
+ *     callee-saved registers into the frame so a pointer held only in a register is seen (the
+ *     bounds of a stack, and what to scan when a thread runs on a stack of its own);
  *   - the current thread's static TLS blocks (dlpi_tls_data of each module).
  *
  * Everything here is allocation-free and stdio-free: the preload runs it inside its host. The one
@@ -53,10 +54,24 @@ size_t mw__scan_object_ranges(const void *addr, mw__range_t *out, size_t max);
  * Returns 0 when neither works. */
 uintptr_t mw__scan_main_stack_base(void);
 
-/* The calling thread's stack [lo, hi). For the main thread lo is the lowest address the stack
- * may grow to (base - RLIMIT_STACK). For another thread it uses pthread_getattr_np, which may
- * allocate: the preload must not call it from inside an allocator hook. Returns 0 or -errno. */
+/* The calling thread's stack [lo, hi). For the main thread hi is mw__scan_main_stack_base() and
+ * lo the lowest address of the [stack] mapping now (from /proc/self/maps; the mapping grows down
+ * on demand, whatever the stack limit, and mw__scan_stack_ranges follows it); without /proc, the
+ * base minus a finite RLIMIT_STACK. For another thread it uses pthread_getattr_np, which may
+ * allocate: the preload must not call it from inside an allocator hook. Returns 0 or -errno
+ * (-ERANGE: the main stack's limit is unlimited and /proc/self/maps cannot be read). */
 int mw__scan_thread_stack_bounds(uintptr_t *lo, uintptr_t *hi);
+
+/* What to scan of a thread whose stack is [*lo, hi) (from mw__scan_thread_stack_bounds) and whose
+ * stack pointer is sp. Writes 1 or 2 ranges to out and returns their number:
+ *   - sp inside the stack: [sp, hi);
+ *   - sp below *lo in the same mapping (a main stack that grew): [sp, hi), and *lo lowered;
+ *   - sp on another stack (a coroutine's, an alternate signal stack): [sp, end of sp's mapping)
+ *     and the whole mapped stack [max(*lo, its mapping's start), hi), since the thread's saved
+ *     frames are somewhere in it.
+ * Returns -errno when /proc/self/maps cannot be read, -EFAULT when sp or hi - 1 is in no mapping:
+ * the stack cannot be bounded. Allocation-free; reads /proc/self/maps only when sp is outside. */
+int mw__scan_stack_ranges(uintptr_t sp, uintptr_t *lo, uintptr_t hi, mw__range_t out[2]);
 
 /* Spills the callee-saved registers into this call's frame, then calls fn(ctx, sp) with the stack
  * pointer at that point: scanning [sp, stack base) then covers every value the suspended callers

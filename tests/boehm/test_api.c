@@ -342,3 +342,46 @@ Test(boehm_api, automatic_collection_off_keeps_explicit_ones)
     GC_set_disable_automatic_collection(0);
     cr_assert(!GC_is_disabled());
 }
+
+static char *volatile past_first_page; /* volatile: stores to it are never dropped */
+static volatile int finalized_plain, finalized_off_page;
+
+/* Keeps only a pointer 1 MiB into a new 2 MiB object, which has a finalizer. */
+NOINLINE static void interior_pointer_only(int off_page)
+{
+    char *p = off_page ? GC_MALLOC_IGNORE_OFF_PAGE(2 << 20) : GC_MALLOC(2 << 20);
+
+    GC_REGISTER_FINALIZER(p, bt_count_fin,
+                          (void *)(off_page ? &finalized_off_page : &finalized_plain), NULL, NULL);
+    past_first_page = p + (1 << 20);
+}
+
+Test(boehm_api, ignore_off_page_objects_are_kept_by_their_first_page_only)
+{
+    GC_INIT();
+    interior_pointer_only(0);
+    bt_collect();
+    bt_collect();
+    cr_assert_eq(finalized_plain, 0, "a plain object: any interior pointer keeps it");
+    cr_assert_not_null(GC_base(past_first_page));
+    interior_pointer_only(1);
+    bt_collect();
+    bt_collect();
+    cr_assert_eq(finalized_off_page, 1,
+                 "an ignore-off-page object: a pointer past its first page does not keep it");
+    past_first_page = NULL;
+}
+
+Test(boehm_api, parallel_when_several_markers)
+{
+    setenv("MEMWALK_GC_MARKERS", "3", 1); /* read when the collector starts */
+    GC_INIT();
+    cr_assert_eq(GC_get_parallel(), 1);
+}
+
+Test(boehm_api, not_parallel_with_one_marker)
+{
+    setenv("MEMWALK_GC_MARKERS", "1", 1);
+    GC_INIT();
+    cr_assert_eq(GC_get_parallel(), 0);
+}

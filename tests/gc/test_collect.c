@@ -70,8 +70,44 @@ Test(gc_collect, small_live_set_keeps_heap_small)
         mw_gc_malloc(32); /* 128 MiB of garbage */
     mw_gc_get_stats(&st);
     cr_assert_gt(st.collections, 3);
-    /* MEMWALK_GC_MIN_HEAP (24 MiB) lets it grow that far, and no further */
-    cr_assert_lt(st.heap_bytes, 32u << 20, "heap %llu", (unsigned long long)st.heap_bytes);
+    /* The heap grows from the live set, with a 1 MiB floor (MEMWALK_GC_MIN_ALLOC), not from a
+     * 24 MiB minimum. */
+    cr_assert_lt(st.heap_bytes, 4u << 20, "heap %llu", (unsigned long long)st.heap_bytes);
+}
+
+static long *volatile churn_live[35000]; /* 35,000 survivors of 16 to 64 bytes: ~2 MiB live */
+
+Test(gc_collect, churn_with_2_mib_live_keeps_a_small_heap)
+{
+    mw_gc_stats_t st;
+    uint64_t peak = 0, x = 88172645463325252u;
+    long *recent[64] = {0};
+
+    for (long i = 0; i < 6000000; i++) {
+        long *o;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        o = mw_gc_malloc(16 + (size_t)(x % 49));
+        o[0] = i;
+        o[1] = ~i;
+        if (recent[i & 63] && (x >> 32) % 100 == 0)
+            churn_live[(x >> 40) % 35000] = recent[i & 63];
+        recent[i & 63] = o;
+        if ((i & 8191) == 0) {
+            mw_gc_get_stats(&st);
+            peak = st.heap_bytes > peak ? st.heap_bytes : peak;
+        }
+    }
+    for (long j = 0; j < 35000; j++)
+        cr_assert(!churn_live[j] || churn_live[j][1] == ~churn_live[j][0], "survivor %ld", j);
+    mw_gc_get_stats(&st);
+    cr_assert_gt(st.collections, 10);
+    cr_assert_gt(st.live_bytes, 1u << 20);
+    /* live, up to 3 times that again (MEMWALK_GC_SMALL_GROWTH), and the free slots of the
+     * blocks the survivors sit in */
+    cr_assert_lt(peak, 12u << 20, "peak heap %llu bytes, live %llu", (unsigned long long)peak,
+                 (unsigned long long)st.live_bytes);
 }
 
 Test(gc_collect, big_live_set_does_not_collect_at_every_allocation)
@@ -224,7 +260,7 @@ Test(gc_collect, bad_env_value_warns_and_keeps_default)
 
     cr_assert_eq(status, 0);
     cr_assert_not_null(strstr(err, "memwalk gc: MEMWALK_GC_GROWTH=lots: not a valid value; "
-                                   "using 30"),
+                                   "using 60"),
                        "%s", err);
 }
 

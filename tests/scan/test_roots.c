@@ -1,8 +1,10 @@
 /* Tests for the conservative root finder shared by the collector and the leak tracer. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "scan/scan.h"
 
@@ -111,6 +113,57 @@ Test(scan_roots, thread_stack_bounds_hold_a_local)
     cr_assert_eq(pthread_create(&t, NULL, thread_bounds, NULL), 0);
     pthread_join(t, &ret);
     cr_assert_null(ret);
+}
+
+Test(scan_roots, stack_ranges_inside_the_stack_is_sp_to_base)
+{
+    int local = 1;
+    uintptr_t lo, hi, sp = (uintptr_t)&local;
+    mw__range_t r[2];
+    cr_assert_eq(mw__scan_thread_stack_bounds(&lo, &hi), 0);
+    cr_assert_eq(mw__scan_stack_ranges(sp, &lo, hi, r), 1);
+    cr_assert(r[0].lo == sp && r[0].hi == hi);
+}
+
+Test(scan_roots, stack_ranges_follow_a_main_stack_that_grew)
+{
+    int local = 1;
+    uintptr_t lo, hi, sp = (uintptr_t)&local;
+    mw__range_t r[2];
+    cr_assert_eq(mw__scan_thread_stack_bounds(&lo, &hi), 0);
+    /* As if the bounds had been taken when the stack was not as deep as now. */
+    lo = sp + 64;
+    cr_assert_lt(lo, hi);
+    cr_assert_eq(mw__scan_stack_ranges(sp, &lo, hi, r), 1);
+    cr_assert(r[0].lo == sp && r[0].hi == hi);
+    cr_assert_leq(lo, sp, "the bound was lowered to the mapping's start");
+}
+
+Test(scan_roots, stack_ranges_on_a_stack_of_its_own_cover_both_stacks)
+{
+    size_t len = 64 << 10;
+    char *other = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    uintptr_t lo, hi, sp;
+    mw__range_t r[2];
+    cr_assert_neq(other, MAP_FAILED);
+    sp = (uintptr_t)other + len / 2;
+    cr_assert_eq(mw__scan_thread_stack_bounds(&lo, &hi), 0);
+    cr_assert_eq(mw__scan_stack_ranges(sp, &lo, hi, r), 2);
+    /* (the kernel may have merged the region with an adjacent anonymous mapping) */
+    cr_assert(r[0].lo == sp && r[0].hi >= (uintptr_t)other + len, "sp to its mapping's end");
+    cr_assert(r[1].lo <= (uintptr_t)&sp && r[1].hi == hi, "all of the thread's own stack");
+    munmap(other, len);
+}
+
+Test(scan_roots, stack_ranges_refuse_a_stack_pointer_in_no_mapping)
+{
+    char *hole = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    uintptr_t lo, hi;
+    mw__range_t r[2];
+    cr_assert_neq(hole, MAP_FAILED);
+    munmap(hole, 4096);
+    cr_assert_eq(mw__scan_thread_stack_bounds(&lo, &hi), 0);
+    cr_assert_eq(mw__scan_stack_ranges((uintptr_t)hole + 64, &lo, hi, r), -EFAULT);
 }
 
 struct spill {

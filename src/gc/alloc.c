@@ -43,6 +43,7 @@ static inline __attribute__((always_inline)) void *cursor_take(struct mw__gc_cur
 {
     uintptr_t p = c->base + (uintptr_t)(unsigned)__builtin_ctzll(b) * c->size;
 
+    mw__assert(b != 0 && c->size != 0);
     __asm__ volatile("" : : "r"(p) : "memory");
     c->bits = b & (b - 1);
     MW__GC_ACCESSIBLE(p, c->size);
@@ -608,6 +609,8 @@ static int free_to_cursor(const struct mw__gc_ref *r, int kind, unsigned cls)
 
     if (c->block != block || mw__gc.opt.poison)
         return 0;
+    /* held_by_cursor ruled this out: a slot the cursor still holds was never handed out */
+    mw__assert(!(c->rest[g] & r->mask) && r->start == block + (uintptr_t)r->slot * r->size);
     if (!kind)
         memset((void *)r->start, 0, r->size); /* the fast path hands slots out as they are */
     MW__GC_NOACCESS(r->start, r->size);

@@ -32,6 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/assert.h"
 #include "memwalk/gc.h"
 
 #define MW__GC_PAGE_SHIFT  12

@@ -236,6 +236,7 @@ push_obj(struct drain *d, struct mw__gc_marker *mk, uintptr_t lo, uintptr_t hi, 
             d->cap = d->s->cap;
         }
     }
+    mw__assert(lo <= hi && d->top < d->cap);
     d->st[d->top].lo = lo;
     d->st[d->top].hi = hi;
     d->top++;
@@ -281,6 +282,7 @@ static inline __attribute__((always_inline)) void mark_small(struct drain *d,
     if (pd->flags & MW__GC_ATOMIC)
         return;
     start = base + (uintptr_t)slot * pd->size;
+    mw__assert(v >= start && v - start < pd->size); /* the reciprocal found v's own slot */
     push_obj(d, mk, start, start + pd->size, par);
 }
 

@@ -55,6 +55,7 @@ int mw__check_run(const struct mw__check_in *in, struct mw__check_out *out)
             mw__hi_addr = end;
     }
     mw__mark_init(stack, stack_cap);
+    (void)mw__mark_index(); /* without it, lookups search the blocks */
 
     /* Roots: registers, then memory. */
     for (i = 0; i < in->self_nregs; i++)

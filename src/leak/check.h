@@ -25,6 +25,9 @@ extern uintptr_t mw__lo_addr, mw__hi_addr;
 /* ---- mark.c ---- */
 /* The mark stack (cap entries: each block is pushed at most twice). */
 void mw__mark_init(uint32_t *stack, size_t cap);
+/* Builds the lookup index of the blocks mw__B[0..mw__N) (sorted by address). Returns 0, or -1
+ * when out of memory (the lookups then search the blocks themselves). */
+int mw__mark_index(void);
 /* The block containing v (memcheck's rule for 0-byte blocks included), or -1. */
 long mw__mark_find(uintptr_t v);
 /* A root word (a register, or a word of a root range). */

@@ -425,6 +425,7 @@ Test(leaks_seed, point_fixed_gives_the_articles_heap_summary, .timeout = 600)
  * allocator entry point named as memcheck names it in the first frames. */
 VICTIM(record_order)
 VICTIM(entry_points)
+VICTIM(libc_twins)
 
 Test(leaks_oracle, entry_points_nopie, .timeout = 900)
 {

@@ -442,6 +442,15 @@ Test(leaks_oracle, record_order_merged_at_three_callers, .timeout = 900)
     compare_opt("record_order/3", cmd, LK_STDOUT_NULL, NULL, "--num-callers=3");
 }
 
+/* Children started through the shell (system, popen, env -i, a cleared environment) are traced
+ * as valgrind traces them: one report each, with the same figures. */
+Test(leaks_oracle, shell_children_traced, .timeout = 900)
+{
+    char *cmd[] = {LK_VICTIMS "/shell_children", NULL};
+
+    compare_opt("shell_children", cmd, LK_STDOUT_NULL, "shell_children", "--trace-children=yes");
+}
+
 Test(leaks_oracle, entry_points_merged_at_two_callers, .timeout = 900)
 {
     char *cmd[] = {LK_VICTIMS "/entry_points", NULL};

@@ -42,6 +42,7 @@ int mw__check_run(const struct mw__check_in *in, struct mw__check_out *out)
         B[i].trace = s->trace;
         B[i].off = s->flags;
         B[i].heur = 0;
+        B[i].vtable = MW__VT_UNKNOWN;
         B[i].indirect = 0;
         B[i].state = MW__LEAK_DEFINITE;
     }

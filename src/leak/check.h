@@ -15,7 +15,9 @@ struct mw__cb {
     uint32_t state; /* enum mw__leak_kind; starts DEFINITE (memcheck's "unreached") */
     uint64_t off;   /* addr - the allocator's pointer */
     uint8_t heur;   /* the memcheck heuristic that made it reachable, 0 if none */
+    uint8_t vtable; /* MW__VT_*: whether its first word points at a vtable */
 };
+enum { MW__VT_UNKNOWN = 0, MW__VT_NO, MW__VT_YES };
 
 /* The blocks, sorted by address, and the bounds of any pointer that may hit one. */
 extern struct mw__cb *mw__B;

@@ -190,7 +190,7 @@ static void push(size_t i)
 
 /* memcheck's interior-pointer heuristics (all on by default): an interior pointer that matches
  * one makes the block reachable. Returns the heuristic (1-4) or 0. */
-static unsigned heuristic(uintptr_t v, const struct mw__cb *b)
+static unsigned heuristic(uintptr_t v, struct mw__cb *b)
 {
     const uintptr_t *w = (const uintptr_t *)b->addr;
     uint64_t size = b->size;
@@ -204,11 +204,20 @@ static unsigned heuristic(uintptr_t v, const struct mw__cb *b)
     /* newarray: new[] of objects with destructors stores the element count first */
     if (v == b->addr + 8 && size >= 8 && w[0] > 0 && (size - 8) % w[0] == 0)
         return MW__HEUR_NEWARRAY;
-    /* multipleinheritance: v points at a secondary vtable pointer, the block starts with one */
+    /* multipleinheritance: v points at a secondary vtable pointer, the block starts with one.
+     * Whether the block starts with one is asked once a block: a block that many interior
+     * pointers reach (an interpreter's arena) then costs no read of memory at each. */
     if (!(v & 7) && size >= 8 && v + 8 <= b->addr + size) {
-        uintptr_t inner = *(const uintptr_t *)v, first = w[0];
-        if (!(inner & 7) && inner >= 4096 && !(first & 7) && first >= 4096 &&
-            mw__roots_is_vtable(inner) && mw__roots_is_vtable(first))
+        uintptr_t inner;
+        if (b->vtable == MW__VT_UNKNOWN) {
+            uintptr_t first = w[0];
+            b->vtable = !(first & 7) && first >= 4096 && mw__roots_is_vtable(first) ? MW__VT_YES
+                                                                                   : MW__VT_NO;
+        }
+        if (b->vtable == MW__VT_NO)
+            return 0;
+        inner = *(const uintptr_t *)v;
+        if (!(inner & 7) && inner >= 4096 && mw__roots_is_vtable(inner))
             return MW__HEUR_MULTIPLE;
     }
     return 0;

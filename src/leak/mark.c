@@ -212,7 +212,7 @@ static unsigned heuristic(uintptr_t v, struct mw__cb *b)
         if (b->vtable == MW__VT_UNKNOWN) {
             uintptr_t first = w[0];
             b->vtable = !(first & 7) && first >= 4096 && mw__roots_is_vtable(first) ? MW__VT_YES
-                                                                                   : MW__VT_NO;
+                                                                                    : MW__VT_NO;
         }
         if (b->vtable == MW__VT_NO)
             return 0;

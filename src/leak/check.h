@@ -27,8 +27,9 @@ extern uintptr_t mw__lo_addr, mw__hi_addr;
 /* ---- mark.c ---- */
 /* The mark stack (cap entries: each block is pushed at most twice). */
 void mw__mark_init(uint32_t *stack, size_t cap);
-/* Builds the lookup index of the blocks mw__B[0..mw__N) (sorted by address). Returns 0, or -1
- * when out of memory (the lookups then search the blocks themselves). */
+/* Sets mw__lo_addr and mw__hi_addr and builds the lookup index of the blocks mw__B[0..mw__N)
+ * (sorted by address). Returns 0, or -1 when out of memory (the lookups then search the blocks
+ * themselves). */
 int mw__mark_index(void);
 /* The block containing v (memcheck's rule for 0-byte blocks included), or -1. */
 long mw__mark_find(uintptr_t v);
@@ -46,6 +47,13 @@ uint64_t mw__mark_scanned(void);
 /* Scans every root range (registers are hit by the caller). Returns 0, or -1 when the
  * mappings cannot be read. */
 int mw__roots_scan(const struct mw__check_in *in);
+/* Calls fn(lo', hi', ctx) for the parts of [lo, hi) that may hold data: all of it, but where
+ * [lo, hi) is private anonymous memory, only the pages that were ever written (the rest reads
+ * as zeros). For large blocks. */
+void mw__roots_scan_written(uintptr_t lo, uintptr_t hi, void (*fn)(uintptr_t, uintptr_t, void *),
+                            void *ctx);
+/* Closes what the scan opened (at the end of the check). */
+void mw__roots_done(void);
 /* 1 when a is in a readable file mapping whose first words point into executable file
  * mappings (memcheck's vtable test). */
 int mw__roots_is_vtable(uintptr_t a);

@@ -65,6 +65,13 @@ int mw__mark_index(void)
     grain = NULL;
     starts = NULL;
     nsegs = 0;
+    /* The bounds of any word that may hit a block (0-byte blocks hold their address). */
+    mw__lo_addr = n ? mw__B[0].addr : 1;
+    mw__hi_addr = 0;
+    for (i = 0; i < n; i++) {
+        uintptr_t end = mw__B[i].addr + (mw__B[i].size ? mw__B[i].size : 1);
+        mw__hi_addr = end > mw__hi_addr ? end : mw__hi_addr;
+    }
     if (!n)
         return 0;
     starts = mw__leak_map(n * sizeof *starts);
@@ -273,21 +280,44 @@ static void clique_hit(uintptr_t v, size_t leader)
     b->state = MW__LEAK_INDIRECT;
 }
 
-static void scan_block(size_t i, long leader)
-{
-    uintptr_t p = mw__B[i].addr, end = p + mw__B[i].size;
-    int reachable = mw__B[i].state == MW__LEAK_REACHABLE;
+/* How a block's words are taken: from a clique's leader (leader >= 0), or marking. */
+struct scan_how {
+    long leader;
+    int reachable;
+};
 
+static inline void scan_words(uintptr_t p, uintptr_t end, const struct scan_how *h)
+{
     p = (p + 7) & ~(uintptr_t)7;
     for (; p + 8 <= end; p += 8) {
         uintptr_t v = *(const uintptr_t *)p;
         if (v < mw__lo_addr || v >= mw__hi_addr)
             continue;
-        if (leader < 0)
-            hit(v, reachable);
+        if (h->leader < 0)
+            hit(v, h->reachable);
         else
-            clique_hit(v, (size_t)leader);
+            clique_hit(v, (size_t)h->leader);
     }
+}
+
+static void scan_run(uintptr_t lo, uintptr_t hi, void *ctx)
+{
+    scan_words(lo, hi, ctx);
+}
+
+/* A large block is read only where it was written: a program's big buffer, mostly untouched,
+ * would otherwise cost a page fault a page. */
+#define LARGE_BLOCK (64u << 10)
+
+static void scan_block(size_t i, long leader)
+{
+    uintptr_t p = mw__B[i].addr, end = p + mw__B[i].size;
+    struct scan_how h = {leader, mw__B[i].state == MW__LEAK_REACHABLE};
+
+    if (mw__B[i].size >= LARGE_BLOCK)
+        mw__roots_scan_written(p, end, scan_run, &h);
+    else
+        scan_words(p, end, &h);
 }
 
 static void drain(long leader)

@@ -172,9 +172,10 @@ static void pagemap_open(void)
         pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 }
 
-/* Scans the written pages of [lo, hi), private anonymous memory; 0, or -1 when pagemap cannot
- * tell (the caller scans the range whole). */
-static int scan_written(uintptr_t lo, uintptr_t hi)
+/* Calls fn for the runs of written pages of [lo, hi), private anonymous memory; 0, or -1 when
+ * pagemap cannot tell (the caller scans the range whole). */
+static int written_runs(uintptr_t lo, uintptr_t hi, void (*fn)(uintptr_t, uintptr_t, void *),
+                        void *ctx)
 {
     static uint64_t pm[512]; /* in the tracer's own data: no root */
     const uintptr_t page = 4096;
@@ -190,7 +191,7 @@ static int scan_written(uintptr_t lo, uintptr_t hi)
             n = sizeof pm / sizeof *pm;
         got = pread(pagemap_fd, pm, n * sizeof *pm, (off_t)(a / page * sizeof *pm));
         if (got < (ssize_t)sizeof *pm) {
-            mw__mark_range(in_run ? run : a < lo ? lo : a, hi);
+            fn(in_run ? run : a < lo ? lo : a, hi, ctx);
             return 0;
         }
         n = (size_t)got / sizeof *pm;
@@ -200,14 +201,31 @@ static int scan_written(uintptr_t lo, uintptr_t hi)
                 run = a < lo ? lo : a;
                 in_run = 1;
             } else if (!written && in_run) {
-                mw__mark_range(run, a);
+                fn(run, a, ctx);
                 in_run = 0;
             }
         }
     }
     if (in_run)
-        mw__mark_range(run, hi);
+        fn(run, hi, ctx);
     return 0;
+}
+
+static void range_run(uintptr_t lo, uintptr_t hi, void *ctx)
+{
+    (void)ctx;
+    mw__mark_range(lo, hi);
+}
+
+void mw__roots_scan_written(uintptr_t lo, uintptr_t hi, void (*fn)(uintptr_t, uintptr_t, void *),
+                            void *ctx)
+{
+    const struct map *m = map_of(lo);
+
+    if (m && hi <= m->hi && m->perms[3] == 'p' && (m->path[0] == '\0' || m->path[0] == '[') &&
+        written_runs(lo, hi, fn, ctx) == 0)
+        return;
+    fn(lo, hi, ctx);
 }
 
 /* Scans [lo, hi) of a large mapping page by page, skipping pages never touched. */
@@ -217,7 +235,7 @@ static void scan_sparse(uintptr_t lo, uintptr_t hi, int private_anon)
     unsigned char vec[1024];
     uintptr_t w;
 
-    if (private_anon && scan_written(lo, hi) == 0)
+    if (private_anon && written_runs(lo, hi, range_run, NULL) == 0)
         return;
     if (hi - lo < (64u << 20)) {
         mw__mark_range(lo, hi);
@@ -376,9 +394,13 @@ int mw__roots_scan(const struct mw__check_in *in)
     nex_global = nex;
     pagemap_open();
     scan_maps(in);
+    /* maps stay mapped: the process is about to end */
+    return 0;
+}
+
+void mw__roots_done(void)
+{
     if (pagemap_fd >= 0)
         close(pagemap_fd);
     pagemap_fd = -1;
-    /* maps stay mapped: the process is about to end */
-    return 0;
 }

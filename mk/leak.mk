@@ -26,6 +26,11 @@ $(BUILD)/tests/leaks/victims/entry_points_nopie: tests/leaks/victims/entry_point
 	@mkdir -p $(@D)
 	$(Q)$(call say,CC,$@)$(CC) $(LEAK_VICTIM_CFLAGS) -fomit-frame-pointer -fno-pie -no-pie -o $@ $< -pthread
 
+# The __libc_* twins in a program without PIE that takes the standard functions' addresses.
+$(BUILD)/tests/leaks/victims/libc_twins: tests/leaks/victims/libc_twins.c
+	@mkdir -p $(@D)
+	$(Q)$(call say,CC,$@)$(CC) $(LEAK_VICTIM_CFLAGS) -fomit-frame-pointer -fno-pie -no-pie -o $@ $<
+
 $(BUILD)/tests/leaks/victims/static_prog: tests/leaks/victims/static_prog.c
 	@mkdir -p $(@D)
 	$(Q)$(call say,CC,$@)$(CC) -O2 -static -o $@ $<

@@ -42,19 +42,14 @@ int mw__check_run(const struct mw__check_in *in, struct mw__check_out *out)
         B[i].trace = s->trace;
         B[i].off = s->flags;
         B[i].heur = 0;
+        B[i].vtable = MW__VT_UNKNOWN;
         B[i].indirect = 0;
         B[i].state = MW__LEAK_DEFINITE;
     }
     mw__B = B;
     mw__N = got;
-    mw__lo_addr = got ? B[0].addr : 1;
-    mw__hi_addr = 0;
-    for (i = 0; i < got; i++) {
-        uintptr_t end = B[i].addr + (B[i].size ? B[i].size : 1);
-        if (end > mw__hi_addr)
-            mw__hi_addr = end;
-    }
     mw__mark_init(stack, stack_cap);
+    (void)mw__mark_index(); /* without it, lookups search the blocks */
 
     /* Roots: registers, then memory. */
     for (i = 0; i < in->self_nregs; i++)
@@ -100,5 +95,6 @@ int mw__check_run(const struct mw__check_in *in, struct mw__check_out *out)
     out->nrecs = nrec;
     out->recs_map_len = acc_len;
     out->scan_bytes = mw__mark_scanned();
+    mw__roots_done();
     return 0;
 }

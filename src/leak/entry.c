@@ -113,8 +113,9 @@ alloc(struct mw__leak_thread *self, size_t align, size_t n, int zero, unsigned k
     })
 #define ALLOC_BODY_AT(align, n, zero, pc) ALLOC_BODY_KIND(align, n, zero, MW__ALLOC_MALLOC, pc)
 #define ALLOC_BODY(align, n, zero)        ALLOC_BODY_AT(align, n, zero, HERE())
-/* glibc's __libc_* twins show as the standard function in frame 0, as memcheck names them. */
-#define AS(fn) ((uintptr_t)(fn) + 1)
+/* glibc's __libc_* twins show as the standard function in frame 0, as memcheck names them: its
+ * hidden alias (below) is its own address, where (uintptr_t)fn may be a program's PLT entry. */
+#define AS(fn) ((uintptr_t)mw__##fn##_here + 1)
 
 void mw__leak_release(struct mw__leak_thread *t, void *p, int real)
 {
@@ -376,7 +377,7 @@ static inline __attribute__((always_inline)) void *do_realloc(void *p, size_t n,
 
     if (p && mw__in_pool(p)) {
         keep = mw__pool_size(p);
-        q = malloc(n);
+        q = mw__malloc_here(n);
         if (q)
             memcpy(q, p, keep < n ? keep : n);
         return q;
@@ -554,6 +555,25 @@ EXPORT size_t malloc_usable_size(void *p)
     }
 }
 
+/* Hidden aliases of the standard entry points: their own addresses for the stacks of their
+ * __libc_* twins, and calls between entry points that go straight to this file's code (through
+ * the PLT they could reach another definition). */
+#if !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-attributes"
+#endif
+#define HIDDEN_ALIAS(fn) \
+    extern __typeof__(fn) mw__##fn##_here __attribute__((alias(#fn), visibility("hidden")))
+HIDDEN_ALIAS(free);
+HIDDEN_ALIAS(calloc);
+HIDDEN_ALIAS(realloc);
+HIDDEN_ALIAS(memalign);
+HIDDEN_ALIAS(valloc);
+HIDDEN_ALIAS(pvalloc);
+#if !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
 /* ---- glibc's own names, which a program may call directly (memcheck replaces them too) ----- */
 EXPORT void *__libc_malloc(size_t n)
 {
@@ -601,7 +621,7 @@ EXPORT void *__libc_valloc(size_t n)
 EXPORT void *__libc_pvalloc(size_t n)
 {
     DISTINCT(__libc_pvalloc);
-    return pvalloc(n);
+    return mw__pvalloc_here(n);
 }
 
 /* ---- C++: operator new and delete, so that stacks start at operator new as memcheck's do ---

@@ -418,8 +418,8 @@ EXPORT FILE *popen(const char *cmd, const char *type)
         return NULL;
     }
     if (!mw__fds_mode)
-        return real(cmd, type);
-    f = real(cmd, type);
+        return mw__leak_popen(real, cmd, type);
+    f = mw__leak_popen(real, cmd, type);
     if (f)
         OPENED(fileno(f), NULL, 0);
     return f;

@@ -31,6 +31,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "leak/record.h"
@@ -148,6 +149,9 @@ void mw__leak_install(void);
 /* The tracer's variables for a program being executed: envp plus whatever of them it lost.
  * Returns envp itself when nothing is missing, else a vector in buf (cap entries). */
 char *const *mw__leak_exec_env(char *const *envp, char **buf, size_t cap);
+/* popen(command, mode) through f, the real one, with the tracer's variables in the shell's
+ * environment when the program dropped them (proc.c). */
+FILE *mw__leak_popen(FILE *(*f)(const char *, const char *), const char *command, const char *mode);
 /* The main program's path, read at start (readable after the main thread has exited). */
 const char *mw__leak_exe(void);
 

@@ -4,7 +4,8 @@
  * reports first; a SIGKILL from outside cannot be caught by anyone).
  *
  * glibc's exec and spawn functions call the system call directly, not execve: each is wrapped.
- * system() and popen() are not (they use glibc's internal spawn with the current environment). */
+ * system() and popen() start their shell with glibc's internal spawn and the current environ:
+ * for the call, environ gets the tracer's variables back. */
 #include "leak/leak.h"
 
 #include <dlfcn.h>
@@ -12,6 +13,7 @@
 #include <pthread.h>
 #include <spawn.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -159,6 +161,80 @@ EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_act
     static spawn_fn f;
 
     return spawn_with(&f, "posix_spawnp", pid, file, fa, attr, argv, envp);
+}
+
+/* ---- system() and popen() -------------------------------------------------------------------
+ * Their shell gets environ as it is at the call. When the program has dropped the tracer's
+ * variables (clearenv, unsetenv), environ points for the call at a vector that has them again:
+ * the shell then runs traced, and its own exec carries them on. The vector is mapped, not on the
+ * stack: a thread cancelled inside system() never comes back to put environ back, and environ
+ * must stay valid. Nothing changes when the variables are all there (the usual case). */
+struct shell_env {
+    char **saved, **env;
+    size_t len;
+};
+
+static void shell_env_set(struct shell_env *s)
+{
+    size_t n = 0;
+
+    s->saved = environ;
+    s->env = NULL;
+    while (environ && environ[n])
+        n++;
+    s->len = (n + 8) * sizeof(char *);
+    s->env = mw__leak_map(s->len);
+    if (!s->env)
+        return;
+    if (mw__leak_exec_env(environ, s->env, n + 8) != s->env) {
+        mw__leak_unmap(s->env, s->len);
+        s->env = NULL;
+        return;
+    }
+    environ = s->env;
+}
+
+static void shell_env_restore(const struct shell_env *s)
+{
+    /* Another thread's setenv during the call made environ a copy: it stays (and so does the
+     * vector, which that thread may still read). */
+    if (!s->env || environ != s->env)
+        return;
+    environ = s->saved;
+    mw__leak_unmap(s->env, s->len);
+}
+
+EXPORT int system(const char *command)
+{
+    static int (*f)(const char *);
+    struct shell_env s;
+    int r;
+
+    if (!f)
+        *(void **)&f = real("system");
+    if (!f) {
+        errno = ENOSYS;
+        return -1;
+    }
+    shell_env_set(&s);
+    r = f(command);
+    shell_env_restore(&s);
+    return r;
+}
+
+/* popen itself is fds.c's (it also records the descriptor for --track-fds): it calls this. */
+FILE *mw__leak_popen(FILE *(*f)(const char *, const char *), const char *command, const char *mode)
+{
+    struct shell_env s;
+    FILE *r;
+    int saved_errno;
+
+    shell_env_set(&s);
+    r = f(command, mode);
+    saved_errno = errno;
+    shell_env_restore(&s);
+    errno = saved_errno;
+    return r;
 }
 
 /* ---- SIGKILL sent to itself ---------------------------------------------------------------- */

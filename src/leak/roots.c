@@ -9,6 +9,7 @@
  * /proc/self/maps is empty once the main thread has exited. */
 #include "leak/check.h"
 
+#include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -152,13 +153,90 @@ static void exclude(uintptr_t lo, uintptr_t hi)
     nex++;
 }
 
+/* ---- pages never written --------------------------------------------------------------------
+ * A page of private anonymous memory that is neither present nor swapped out has never been
+ * written: it reads as zeros and holds no pointer. /proc/thread-self/pagemap says which pages
+ * those are (8 bytes a page; the flags need no privilege), so the scan skips them, and with
+ * them a page fault for every untouched page of the program's reservations (an interpreter's
+ * arenas, the unused part of a thread's stack). Shared memory and file mappings are read whole:
+ * their pages can hold data without being in this process's page tables. */
+#define PM_PRESENT_OR_SWAPPED (3ull << 62)
+#define PM_MIN_PAGES          8
+
+static int pagemap_fd = -1;
+
+static void pagemap_open(void)
+{
+    pagemap_fd = open("/proc/thread-self/pagemap", O_RDONLY | O_CLOEXEC);
+    if (pagemap_fd < 0)
+        pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+}
+
+/* Calls fn for the runs of written pages of [lo, hi), private anonymous memory; 0, or -1 when
+ * pagemap cannot tell (the caller scans the range whole). */
+static int written_runs(uintptr_t lo, uintptr_t hi, void (*fn)(uintptr_t, uintptr_t, void *),
+                        void *ctx)
+{
+    static uint64_t pm[512]; /* in the tracer's own data: no root */
+    const uintptr_t page = 4096;
+    uintptr_t a = lo & ~(page - 1), run = 0;
+    int in_run = 0;
+
+    if (pagemap_fd < 0 || (hi - a) / page < PM_MIN_PAGES)
+        return -1;
+    while (a < hi) {
+        size_t n = (hi - a + page - 1) / page, k;
+        ssize_t got;
+        if (n > sizeof pm / sizeof *pm)
+            n = sizeof pm / sizeof *pm;
+        got = pread(pagemap_fd, pm, n * sizeof *pm, (off_t)(a / page * sizeof *pm));
+        if (got < (ssize_t)sizeof *pm) {
+            fn(in_run ? run : a < lo ? lo : a, hi, ctx);
+            return 0;
+        }
+        n = (size_t)got / sizeof *pm;
+        for (k = 0; k < n; k++, a += page) {
+            int written = (pm[k] & PM_PRESENT_OR_SWAPPED) != 0;
+            if (written && !in_run) {
+                run = a < lo ? lo : a;
+                in_run = 1;
+            } else if (!written && in_run) {
+                fn(run, a, ctx);
+                in_run = 0;
+            }
+        }
+    }
+    if (in_run)
+        fn(run, hi, ctx);
+    return 0;
+}
+
+static void range_run(uintptr_t lo, uintptr_t hi, void *ctx)
+{
+    (void)ctx;
+    mw__mark_range(lo, hi);
+}
+
+void mw__roots_scan_written(uintptr_t lo, uintptr_t hi, void (*fn)(uintptr_t, uintptr_t, void *),
+                            void *ctx)
+{
+    const struct map *m = map_of(lo);
+
+    if (m && hi <= m->hi && m->perms[3] == 'p' && (m->path[0] == '\0' || m->path[0] == '[') &&
+        written_runs(lo, hi, fn, ctx) == 0)
+        return;
+    fn(lo, hi, ctx);
+}
+
 /* Scans [lo, hi) of a large mapping page by page, skipping pages never touched. */
-static void scan_sparse(uintptr_t lo, uintptr_t hi)
+static void scan_sparse(uintptr_t lo, uintptr_t hi, int private_anon)
 {
     const size_t page = 4096, window = 1024;
     unsigned char vec[1024];
     uintptr_t w;
 
+    if (private_anon && written_runs(lo, hi, range_run, NULL) == 0)
+        return;
     if (hi - lo < (64u << 20)) {
         mw__mark_range(lo, hi);
         return;
@@ -179,7 +257,7 @@ static void scan_sparse(uintptr_t lo, uintptr_t hi)
 }
 
 /* Scans [lo, hi) minus every exclusion range from index from on. */
-static void scan_minus(uintptr_t lo, uintptr_t hi, size_t from)
+static void scan_minus(uintptr_t lo, uintptr_t hi, size_t from, int private_anon)
 {
     size_t i;
 
@@ -187,11 +265,11 @@ static void scan_minus(uintptr_t lo, uintptr_t hi, size_t from)
         if (ex[i].val <= lo || ex[i].key >= hi)
             continue;
         if (ex[i].key > lo)
-            scan_minus(lo, ex[i].key, i + 1);
+            scan_minus(lo, ex[i].key, i + 1, private_anon);
         lo = ex[i].val > lo ? ex[i].val : lo;
     }
     if (lo < hi)
-        scan_sparse(lo, hi);
+        scan_sparse(lo, hi, private_anon);
 }
 
 /* Adds to the exclusions what the allocator owns inside [lo, hi): glibc's arena heaps (64 MiB
@@ -285,7 +363,7 @@ static void scan_maps(const struct mw__check_in *in)
         }
         /* The allocator's memory is no root: its blocks are scanned only when reached. */
         if (allocator_ranges(lo, hi, *path == '\0' || *path == '[') == 0)
-            scan_minus(start, hi, 0);
+            scan_minus(start, hi, 0, perms[3] == 'p' && (*path == '\0' || *path == '['));
         nex = nex_global;
     }
 }
@@ -314,7 +392,15 @@ int mw__roots_scan(const struct mw__check_in *in)
     }
     mw__sort_pairs(ex, nex);
     nex_global = nex;
+    pagemap_open();
     scan_maps(in);
     /* maps stay mapped: the process is about to end */
     return 0;
+}
+
+void mw__roots_done(void)
+{
+    if (pagemap_fd >= 0)
+        close(pagemap_fd);
+    pagemap_fd = -1;
 }

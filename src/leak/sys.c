@@ -63,6 +63,7 @@ void mw__unlock_always(mw__lock_t *l)
 static struct {
     uintptr_t lo, hi;
 } own[MAX_OWN];
+static size_t own_top; /* entries ever used: the exit scan reads no further */
 static mw__lock_t own_lock;
 
 void *mw__leak_map(size_t len)
@@ -83,6 +84,7 @@ void *mw__leak_map(size_t len)
         if (own[i].lo == 0) {
             own[i].lo = (uintptr_t)p;
             own[i].hi = (uintptr_t)p + len;
+            own_top = i + 1 > own_top ? i + 1 : own_top;
             break;
         }
     mw__unlock_always(&own_lock);
@@ -192,7 +194,7 @@ size_t mw__leak_own_ranges(uintptr_t *lo, uintptr_t *hi, size_t max)
 {
     size_t i, n = 0;
 
-    for (i = 0; i < MAX_OWN && n < max; i++)
+    for (i = 0; i < own_top && n < max; i++)
         if (own[i].lo) {
             lo[n] = own[i].lo;
             hi[n] = own[i].hi;

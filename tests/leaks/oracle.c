@@ -426,6 +426,7 @@ Test(leaks_seed, point_fixed_gives_the_articles_heap_summary, .timeout = 600)
  * allocator entry point named as memcheck names it in the first frames. */
 VICTIM(record_order)
 VICTIM(entry_points)
+VICTIM(libc_twins)
 
 Test(leaks_oracle, entry_points_nopie, .timeout = 900)
 {
@@ -440,6 +441,15 @@ Test(leaks_oracle, record_order_merged_at_three_callers, .timeout = 900)
     char *cmd[] = {LK_VICTIMS "/record_order", NULL};
 
     compare_opt("record_order/3", cmd, LK_STDOUT_NULL, NULL, "--num-callers=3");
+}
+
+/* Children started through the shell (system, popen, env -i, a cleared environment) are traced
+ * as valgrind traces them: one report each, with the same figures. */
+Test(leaks_oracle, shell_children_traced, .timeout = 900)
+{
+    char *cmd[] = {LK_VICTIMS "/shell_children", NULL};
+
+    compare_opt("shell_children", cmd, LK_STDOUT_NULL, "shell_children", "--trace-children=yes");
 }
 
 Test(leaks_oracle, entry_points_merged_at_two_callers, .timeout = 900)

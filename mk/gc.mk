@@ -44,8 +44,8 @@ stress-gc: $(GC_STRESS_BINS)
 	  MEMWALK_GC_POISON=1 MEMWALK_GC_CHECK=1 $$b --ops $$(($(GC_STRESS_OPS) / 4)) --seed $$s; \
 	  MEMWALK_GC_MARK_STACK=16 MEMWALK_GC_UNMAP_AFTER=0 $$b --ops $$(($(GC_STRESS_OPS) / 4)) --seed $$s; \
 	  $$b --ops $$(($(GC_STRESS_OPS) / 4)) --threads 4 --seed $$s; \
-	  MEMWALK_GC_MARKERS=4 MEMWALK_GC_POISON=1 $$b --ops $$(($(GC_STRESS_OPS) / 4)) --seed $$s; \
-	  MEMWALK_GC_MARKERS=3 MEMWALK_GC_MARK_STACK=16 MEMWALK_GC_POISON=1 \
+	  MEMWALK_GC_MARKERS=4 MEMWALK_GC_PARALLEL_MIN=0 MEMWALK_GC_POISON=1 $$b --ops $$(($(GC_STRESS_OPS) / 4)) --seed $$s; \
+	  MEMWALK_GC_MARKERS=3 MEMWALK_GC_PARALLEL_MIN=0 MEMWALK_GC_MARK_STACK=16 MEMWALK_GC_POISON=1 \
 	    $$b --ops $$(($(GC_STRESS_OPS) / 8)) --threads 3 --seed $$s; \
 	  MEMWALK_GC_MARKERS=1 $$b --ops $$(($(GC_STRESS_OPS) / 4)) --seed $$s; \
 	done; done
@@ -61,7 +61,7 @@ check-gc-stress: $(GC_STRESS_BINS)
 	  MEMWALK_GC_MARK_STACK=16 MEMWALK_GC_UNMAP_AFTER=0 $$b --ops $$(($(GC_SLICE_OPS) / 2)) --seed 13; \
 	  $$b --ops $$(($(GC_SLICE_OPS) / 4)) --threads 4 --seed 14; \
 	  MEMWALK_GC_POISON=1 MEMWALK_GC_CHECK=1 $$b --ops $$(($(GC_SLICE_OPS) / 8)) --threads 3 --seed 15; \
-	  MEMWALK_GC_MARKERS=4 MEMWALK_GC_POISON=1 MEMWALK_GC_MARK_STACK=16 \
+	  MEMWALK_GC_MARKERS=4 MEMWALK_GC_PARALLEL_MIN=0 MEMWALK_GC_POISON=1 MEMWALK_GC_MARK_STACK=16 \
 	    $$b --ops $$(($(GC_SLICE_OPS) / 8)) --seed 16; \
 	  MEMWALK_GC_MARKERS=1 $$b --ops $$(($(GC_SLICE_OPS) / 8)) --seed 17; \
 	done

@@ -67,9 +67,9 @@
  *
  * Marking runs in parallel: the collecting thread and helper threads (one marker per CPU the
  * process may run on, MEMWALK_GC_MARKERS to choose) share the work by stealing from each other's
- * mark stacks. The helpers start at the first collection of a heap of 4 MiB or more, take no
- * signals, never run program code and hold no pointers; MEMWALK_GC_MARKERS=1 marks in the
- * collecting thread alone and starts no thread.
+ * mark stacks. The helpers start at the first collection that follows one finding 16 MiB live or
+ * more (MEMWALK_GC_PARALLEL_MIN), take no signals, never run program code and hold no pointers;
+ * MEMWALK_GC_MARKERS=1 marks in the collecting thread alone and starts no thread.
  *
  * Environment (read once, at first use; a bad value is reported on stderr and the default kept):
  *   MEMWALK_GC_STATS=1          print the statistics on stderr at exit
@@ -109,6 +109,8 @@
  *                               registered thread that blocks the stop signal (default 10)
  *   MEMWALK_GC_MARKERS=N        threads that mark, the collecting one included (default 0: one
  *                               per CPU the process may run on; 1: no helper thread; at most 256)
+ *   MEMWALK_GC_PARALLEL_MIN=B   mark in parallel only once the last collection found B live bytes
+ *                               (default 16M; 0: always)
  */
 #ifndef MEMWALK_GC_H
 #define MEMWALK_GC_H

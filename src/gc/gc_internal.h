@@ -205,6 +205,7 @@ struct mw__gc_options {
         ignore_off_page;
     uint64_t collect_every; /* 0, or collect at every N-th allocation call (control.c) */
     uint64_t markers, stop_timeout;
+    uint64_t parallel_min; /* live bytes from which a collection marks in parallel (mark.c) */
 };
 
 /* One marker's mark stack during a parallel mark phase (mark.c). The owner pushes and pops at

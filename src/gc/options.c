@@ -48,6 +48,7 @@ static const struct opt_row rows[] = {
     ROW_I("MEMWALK_GC_SIGNAL", OPT_SIGNAL, SIGPWR, 1, 64, signal),
     ROW_U("MEMWALK_GC_COLLECT_EVERY", OPT_COUNT, 0, 0, UINT64_C(1) << 40, collect_every),
     ROW_U("MEMWALK_GC_MARKERS", OPT_COUNT, 0, 0, 256, markers),
+    ROW_U("MEMWALK_GC_PARALLEL_MIN", OPT_SIZE, 16u << 20, 0, UINT64_MAX, parallel_min),
     ROW_U("MEMWALK_GC_STOP_TIMEOUT", OPT_COUNT, 10, 1, 86400, stop_timeout),
 };
 

@@ -108,6 +108,7 @@ static void verify(void)
 static void setenv_before_first_use(const char *markers, const char *stack)
 {
     setenv("MEMWALK_GC_MARKERS", markers, 1);
+    setenv("MEMWALK_GC_PARALLEL_MIN", "0", 1); /* small test heaps mark in parallel too */
     setenv("MEMWALK_GC_POISON", "1", 1);
     if (stack)
         setenv("MEMWALK_GC_MARK_STACK", stack, 1);
@@ -205,6 +206,7 @@ Test(gc_parallel, one_marker_starts_no_thread)
 Test(gc_parallel, small_heap_starts_no_helper)
 {
     setenv_before_first_use("4", NULL);
+    unsetenv("MEMWALK_GC_PARALLEL_MIN"); /* the default: 16 MiB live */
     for (int i = 0; i < 10000; i++)
         mw_gc_malloc(64);
     gc_test_collect();

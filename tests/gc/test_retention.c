@@ -176,6 +176,7 @@ Test(gc_retention, ignore_off_page_objects_are_kept_by_their_first_page_only)
 static void four_markers(void)
 {
     setenv("MEMWALK_GC_MARKERS", "4", 1); /* read at the collector's first use */
+    setenv("MEMWALK_GC_PARALLEL_MIN", "0", 1);
 }
 
 Test(gc_retention, parallel_marking_black_lists_pages, .init = four_markers)

@@ -321,7 +321,8 @@ static int run(struct opts *o)
 
     if (callers > MW__LEAK_MAX_CALLERS)
         callers = MW__LEAK_MAX_CALLERS;
-    snprintf(options, sizeof options, "%u,%s,heap:%d:%u:%u:%u:%llu:%d", callers,
+    /* No freed-block queue (",vol:0"): a heap profile reports no bad frees. */
+    snprintf(options, sizeof options, "%u,%s,heap:%d:%u:%u:%u:%llu:%d,vol:0", callers,
              o->trace_children ? "yes" : "no", o->unit_ms ? MW__PROF_UNIT_MS : MW__PROF_UNIT_B,
              o->detailed_freq, o->max_snapshots, (unsigned)lround(o->peak_inaccuracy * 1000),
              (unsigned long long)o->heap_admin, o->svg_file != NULL);

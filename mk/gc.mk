@@ -10,7 +10,7 @@
 
 GC_STRESS_OPS       ?= 3000000
 GC_STRESS_SEEDS     ?= 1 2 3
-GC_SLICE_OPS        ?= 400000
+GC_SLICE_OPS        ?= 250000
 GC_BENCH_RUNS       ?= 5
 
 # The suite dlopens a library of its own and runs the example. (A rule of its own: the

@@ -41,9 +41,9 @@ fuzz-maps: $(FUZZ_MAPS)
 
 fuzz: fuzz-maps
 
-# make check: a bounded 20 s run. (The target is a prerequisite: make check builds it first.)
+# make check: a bounded 10 s run. (The target is a prerequisite: make check builds it first.)
 fuzz-maps-check: $(FUZZ_MAPS)
-	$(Q)$(MAKE) --no-print-directory fuzz-maps FUZZ_TIME=20
+	$(Q)$(MAKE) --no-print-directory fuzz-maps FUZZ_TIME=10
 CHECKS += fuzz-maps-check
 
 # ---- benchmark: memwalk maps -x against pmap -x on 10,000 mappings -------------------------------

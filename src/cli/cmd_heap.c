@@ -89,19 +89,7 @@ static int status_files; /* a file could not be written */
 
 static struct proc *proc_get(int pid)
 {
-    size_t i;
-    struct proc *n;
-
-    for (i = 0; i < nprocs; i++)
-        if (procs[i].pid == pid)
-            return &procs[i];
-    n = realloc(procs, (nprocs + 1) * sizeof *n);
-    if (!n)
-        return NULL;
-    procs = n;
-    memset(&procs[nprocs], 0, sizeof procs[0]);
-    procs[nprocs].pid = pid;
-    return &procs[nprocs++];
+    return mw_launch_proc(&procs, &nprocs, sizeof *procs, pid);
 }
 
 static const char *commas(uint64_t v, char *buf, size_t len)

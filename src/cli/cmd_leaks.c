@@ -105,19 +105,7 @@ static pid_t root_pid;
 
 static struct proc *proc_get(int pid)
 {
-    size_t i;
-    struct proc *n;
-
-    for (i = 0; i < nprocs; i++)
-        if (procs[i].pid == pid)
-            return &procs[i];
-    n = realloc(procs, (nprocs + 1) * sizeof *n);
-    if (!n)
-        return NULL;
-    procs = n;
-    memset(&procs[nprocs], 0, sizeof procs[0]);
-    procs[nprocs].pid = pid;
-    return &procs[nprocs++];
+    return mw_launch_proc(&procs, &nprocs, sizeof *procs, pid);
 }
 
 /* The log stream of a process: stderr, or its own file when --log-file has %p. */

@@ -192,3 +192,26 @@ int mw_launch_status(int status)
 {
     return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 }
+
+void *mw_launch_proc(void *table, size_t *n, size_t size, int pid)
+{
+    char *t, *grown;
+    int id;
+    size_t i;
+
+    memcpy(&t, table, sizeof t);
+    for (i = 0; i < *n; i++) {
+        memcpy(&id, t + i * size, sizeof id);
+        if (id == pid)
+            return t + i * size;
+    }
+    grown = realloc(t, (*n + 1) * size);
+    if (!grown)
+        return NULL;
+    memcpy(table, &grown, sizeof grown);
+    t = grown + *n * size;
+    memset(t, 0, size);
+    memcpy(t, &pid, sizeof pid);
+    (*n)++;
+    return t;
+}

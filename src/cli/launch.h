@@ -41,6 +41,11 @@ void mw_launch_path(const char *pattern, int pid, char *out, size_t len);
  * "heap profile"): killed by a signal first, or it left the tracer behind. */
 void mw_launch_unreported(FILE *f, int pid, int status, const char *prog, const char *what);
 
+/* The record of process pid in a command's table of per-process records, each size bytes and
+ * starting with its int pid: found, or appended zeroed. table is the address of the caller's
+ * pointer to the records (realloc'd here), n their count. NULL when memory is short. */
+void *mw_launch_proc(void *table, size_t *n, size_t size, int pid);
+
 /* The exit status of memwalk for PROGRAM's wait status: its own, or 128+N when signal N killed
  * it. */
 int mw_launch_status(int status);

@@ -260,7 +260,7 @@ static int was_printed(int pid, int32_t origin, uint32_t id)
     return 0;
 }
 
-static int live_modules(struct live *l, struct lk_reader *c, uint32_t count)
+static int live_modules(struct live *l, struct lk_cursor *c, uint32_t count)
 {
     uint32_t i;
 
@@ -272,7 +272,7 @@ static int live_modules(struct live *l, struct lk_reader *c, uint32_t count)
         return -1;
     for (i = 0; i < count; i++) {
         mw__leak_module_t m;
-        if (lk_rd(c, &m, sizeof m) < 0 || m.path_len > 4096 ||
+        if (lk_take(c, &m, sizeof m) < 0 || m.path_len > 4096 ||
             !(l->mods[i].path = lk_rd_str(c, m.path_len)))
             return -1;
         l->mods[i].bias = m.bias;
@@ -283,7 +283,7 @@ static int live_modules(struct live *l, struct lk_reader *c, uint32_t count)
     return 0;
 }
 
-static int live_error(FILE *out, struct live *l, struct lk_reader *c, uint32_t count)
+static int live_error(FILE *out, struct live *l, struct lk_cursor *c, uint32_t count)
 {
     mw__leak_error_t e;
     struct errview v;
@@ -293,13 +293,13 @@ static int live_error(FILE *out, struct live *l, struct lk_reader *c, uint32_t c
     int rc = -1;
 
     memset(&v, 0, sizeof v);
-    if (lk_rd(c, &e, sizeof e) < 0 || e.path_len > 4096 || count > 3 ||
+    if (lk_take(c, &e, sizeof e) < 0 || e.path_len > 4096 || count > 3 ||
         !(path = lk_rd_str(c, e.path_len)))
         return -1;
     for (k = 0; k < count; k++) {
         uint32_t d;
-        if (lk_rd(c, &d, sizeof d) < 0 || d > MW__LEAK_MAX_CALLERS + 1 ||
-            !(ips[k] = calloc(d + 1, sizeof(uint64_t))) || lk_rd(c, ips[k], d * 8) < 0)
+        if (lk_take(c, &d, sizeof d) < 0 || d > MW__LEAK_MAX_CALLERS + 1 ||
+            !(ips[k] = calloc(d + 1, sizeof(uint64_t))) || lk_take(c, ips[k], d * 8) < 0)
             goto out;
         dep[k] = d;
     }
@@ -344,7 +344,7 @@ out:
 int lk_live_message(FILE *out, int pid, const unsigned char *payload, size_t len, uint16_t flags)
 {
     struct live *l = live_of(pid, 1);
-    struct lk_reader c;
+    struct lk_cursor c;
     mw__leak_live_t h;
     int rc = 0;
 
@@ -368,7 +368,7 @@ int lk_live_message(FILE *out, int pid, const unsigned char *payload, size_t len
         return 0;
     c.p = l->buf;
     c.end = l->buf + l->len;
-    if (lk_rd(&c, &h, sizeof h) < 0)
+    if (lk_take(&c, &h, sizeof h) < 0)
         rc = -1;
     else if (h.kind == MW__LEAK_LIVE_MODULES)
         rc = live_modules(l, &c, h.count);

@@ -22,13 +22,10 @@ struct lk_sections {
     uint32_t nfds;
 };
 
-/* A bounded reader over bytes: lk_rd copies n bytes out and advances, or returns -1 when fewer
- * are left; lk_rd_str returns a malloc'd copy of n bytes with a NUL added, or NULL. */
-struct lk_reader {
-    const unsigned char *p, *end;
-};
-int lk_rd(struct lk_reader *c, void *out, size_t n);
-char *lk_rd_str(struct lk_reader *c, size_t n);
+/* The next n bytes of c (leaks_int.h's bounded reader, lk_take for plain copies) as a
+ * NUL-terminated string the caller frees, and c moved past them; NULL when fewer are left or
+ * memory is short. */
+char *lk_rd_str(struct lk_cursor *c, size_t n);
 
 /* Parses the sections in [p, p + len) into r->sect (NULL when there are none); unknown sections
  * are skipped. Returns 0, or -EINVAL when one is malformed. */

@@ -7,16 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int lk_rd(struct lk_reader *c, void *out, size_t n)
-{
-    if ((size_t)(c->end - c->p) < n)
-        return -1;
-    memcpy(out, c->p, n);
-    c->p += n;
-    return 0;
-}
-
-char *lk_rd_str(struct lk_reader *c, size_t n)
+char *lk_rd_str(struct lk_cursor *c, size_t n)
 {
     char *s;
 
@@ -34,7 +25,7 @@ static int trace_ok(uint32_t t, uint32_t ntraces)
     return t == MW__LEAK_NO_TRACE || t < ntraces;
 }
 
-static int parse_errors(struct lk_reader *c, uint32_t count, struct lk_result *r)
+static int parse_errors(struct lk_cursor *c, uint32_t count, struct lk_result *r)
 {
     struct lk_sections *s = r->sect;
     uint32_t i;
@@ -47,7 +38,7 @@ static int parse_errors(struct lk_reader *c, uint32_t count, struct lk_result *r
         return -1;
     for (i = 0; i < count; i++) {
         mw__leak_error_t *e = &s->errs[i];
-        if (lk_rd(c, e, sizeof *e) < 0 || e->path_len > 4096 ||
+        if (lk_take(c, e, sizeof *e) < 0 || e->path_len > 4096 ||
             (e->kind != MW__LEAK_ERR_FREE && e->kind != MW__LEAK_ERR_MISMATCH) ||
             e->addr_kind > MW__LEAK_ADDR_MAPPED || !trace_ok(e->where, r->h.ntraces) ||
             !trace_ok(e->alloc, r->h.ntraces) || !trace_ok(e->freed, r->h.ntraces))
@@ -59,12 +50,12 @@ static int parse_errors(struct lk_reader *c, uint32_t count, struct lk_result *r
     return 0;
 }
 
-static int parse_fds(struct lk_reader *c, uint32_t count, struct lk_result *r)
+static int parse_fds(struct lk_cursor *c, uint32_t count, struct lk_result *r)
 {
     struct lk_sections *s = r->sect;
     uint32_t i;
 
-    if (s->have_fds || lk_rd(c, &s->fdh, sizeof s->fdh) < 0 ||
+    if (s->have_fds || lk_take(c, &s->fdh, sizeof s->fdh) < 0 ||
         count > (size_t)(c->end - c->p) / sizeof(mw__leak_fd_t))
         return -1;
     s->have_fds = 1;
@@ -74,8 +65,9 @@ static int parse_fds(struct lk_reader *c, uint32_t count, struct lk_result *r)
         return -1;
     for (i = 0; i < count; i++) {
         mw__leak_fd_t *f = &s->fds[i];
-        if (lk_rd(c, f, sizeof *f) < 0 || f->name_len > 4096 || !trace_ok(f->trace, r->h.ntraces) ||
-            f->addr_len > sizeof f->addr || f->peer_len > sizeof f->peer)
+        if (lk_take(c, f, sizeof *f) < 0 || f->name_len > 4096 ||
+            !trace_ok(f->trace, r->h.ntraces) || f->addr_len > sizeof f->addr ||
+            f->peer_len > sizeof f->peer)
             return -1;
         s->nfds = i + 1;
         if (!(s->fd_names[i] = lk_rd_str(c, f->name_len)))
@@ -86,12 +78,12 @@ static int parse_fds(struct lk_reader *c, uint32_t count, struct lk_result *r)
 
 int lk_sections_parse(const unsigned char *p, size_t len, struct lk_result *r)
 {
-    struct lk_reader c = {p, p + len};
+    struct lk_cursor c = {p, p + len};
 
     while ((size_t)(c.end - c.p) >= sizeof(mw__leak_section_t)) {
         mw__leak_section_t s;
-        struct lk_reader body;
-        lk_rd(&c, &s, sizeof s);
+        struct lk_cursor body;
+        lk_take(&c, &s, sizeof s);
         if (s.bytes > (size_t)(c.end - c.p))
             return -EINVAL;
         body.p = c.p;

@@ -2,7 +2,7 @@
 TEST_LDLIBS_tour := -lutil
 # make check's clang run leaves out what does not depend on the compiler: the whole tour's text
 # and JSON, Python's section, section 4's experiments (whose counts test_bench checks with
-# clang too) and the tour under memwalk leaks (its clang build is the oracle suite's business). The
+# clang too) and the whole tour under memwalk leaks (the leak suites run with clang too). The
 # gcc run runs them all.
 CLANG_TESTS_tour := !(tour_stack_heap/*|tour_python/*|tour_text/fits_80_columns_*|tour_json/every_section_*|tour_leaks/*)
 # The examples suite runs the example programs: build them first.

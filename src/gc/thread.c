@@ -10,6 +10,7 @@
  * state in /proc/self/task/TID/status to say why it waits), then stops the program with a message
  * that names the thread and the remedy. A thread that is merely slow to run (the signal pending
  * and unblocked) is waited for. */
+#include "common/common.h"
 #include "gc/gc_internal.h"
 
 #include <errno.h>
@@ -335,17 +336,7 @@ static uint64_t sigmask_field(const char *buf, const char *name)
         return 0;
     for (p += strlen(name); *p == ' ' || *p == '\t'; p++)
         ;
-    for (;; p++) {
-        unsigned d;
-        if (*p >= '0' && *p <= '9')
-            d = (unsigned)(*p - '0');
-        else if (*p >= 'a' && *p <= 'f')
-            d = (unsigned)(*p - 'a' + 10);
-        else
-            break;
-        v = v << 4 | d;
-    }
-    return v;
+    return mw__parse_hex(p, &p, &v) == 0 ? v : 0;
 }
 
 /* Reads the thread's signal state from /proc without stdio or malloc (a stopped thread may hold

@@ -70,16 +70,11 @@ void mw__leak_disable(const char *why)
 /* ---- options ------------------------------------------------------------------------------ */
 static int parse_int(const char *s, int lo, int hi, int def)
 {
-    long v = 0;
+    uint64_t v;
 
-    if (!s || !*s)
+    if (!s || mw__parse_u64(s, &v) < 0)
         return def;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9' || v > 100000)
-            return def;
-        v = v * 10 + (*s - '0');
-    }
-    return v < lo ? lo : v > hi ? hi : (int)v;
+    return v < (uint64_t)lo ? lo : v > (uint64_t)hi ? hi : (int)v;
 }
 
 /* memwalk passes everything in one variable, so the program's environment grows by two

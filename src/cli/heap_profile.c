@@ -52,9 +52,18 @@ int hp_profile_parse(const unsigned char *buf, size_t len, struct hp_profile *p)
         s->sites = calloc(s->h.ndetail + 1, sizeof *s->sites);
         if (!s->sites || take(&c, s->sites, s->h.ndetail * sizeof *s->sites) < 0)
             goto bad;
-        for (k = 0; k < s->h.ndetail; k++)
+        for (k = 0; k < s->h.ndetail; k++) {
             if (s->sites[k].trace >= p->h.ntraces)
                 goto bad;
+            /* A block one thread allocated and another freed may have its free counted before
+             * its allocation (each thread's events wait for its batched frees): its site, and
+             * the heap, then read short by its size for a while. Both are 0 and the heap more
+             * in truth; massif's trees never go below zero. */
+            if ((int64_t)s->sites[k].bytes < 0) {
+                s->h.heap -= s->sites[k].bytes; /* adds the deficit */
+                s->sites[k].bytes = 0;
+            }
+        }
         if (i > 0 && s->h.time < p->snaps[i - 1].h.time)
             goto bad;
     }

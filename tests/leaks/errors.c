@@ -75,6 +75,11 @@ static char *compared(const char *text, const char *src)
         if (strstr(line, "HEAP SUMMARY:"))
             in = 0;
         if ((in && !strstr(line, "Parent PID:")) || strstr(line, "ERROR SUMMARY:")) {
+            const char *t = strstr(line, "== Thread ");
+            /* Which thread's error comes first is the program's race (two threads freeing the
+             * same blocks at once): the line is compared without its number. */
+            if (t && t[10] >= '0' && t[10] <= '9' && line[strlen(line) - 1] == ':')
+                snprintf(line + (t - line), sizeof line - (size_t)(t - line), "== Thread N:");
             if (normalize(line, src, norm, sizeof norm) && n + strlen(norm) + 2 < cap)
                 n += (size_t)snprintf(res + n, cap - n, "%s\n", norm);
         }

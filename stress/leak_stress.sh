@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The leak tracer's crash cases (issue 9, 1), each run RUNS times under `memwalk leaks`: threads
 # that block every signal at exit, fork while threads allocate, asynchronous fatal signals while
-# allocating. Every run must end as the program would natively, with its report.
+# allocating, two threads double-freeing the same blocks at once (one of them exiting while the
+# other still frees). Every run must end as the program would natively, with its report.
 # Usage: stress/leak_stress.sh BUILD_DIR RUNS (MEMWALK=path: another memwalk, to compare).
 # Exit status: 0 when every run passed.
 set -u
@@ -31,6 +32,7 @@ case_() {
 
 case_ sigblock_threads 0 "$v/sigblock_threads"
 case_ fork_threads 0 "$v/fork_threads"
+case_ double_free_threads 0 "$v/badfree_threads"
 case_ async_sigalrm 142 "$v/async_signal" 14
 case_ async_sigterm 143 "$v/async_signal" 15
 case_ async_sigint 130 "$v/async_signal" 2

@@ -83,6 +83,34 @@ static void *plain_alloc(size_t align, size_t n, int zero)
     return real ? mw__blocks_plain(real, off, n) : NULL;
 }
 
+/* An allocation from the thread's scratch (see struct mw__leak_thread): its size sits in the 8
+ * bytes before it, as in the pool. NULL when the scratch is full. */
+static void *scratch_alloc(struct mw__leak_thread *self, size_t align, size_t n, int zero)
+{
+    size_t start;
+
+    if (align < 16)
+        align = 16;
+    start = (self->scratch_used + 16 + align - 1) & ~(align - 1);
+    if (align > MW__SCRATCH || n > MW__SCRATCH || start + n > MW__SCRATCH)
+        return NULL;
+    self->scratch_used = (unsigned)(start + n);
+    memcpy(self->scratch + start - 8, &n, sizeof n);
+    if (zero)
+        memset(self->scratch + start, 0, n);
+    return self->scratch + start;
+}
+
+/* Untracked allocation: from the scratch while the tracer's own call runs, else plain. */
+static void *untracked_alloc(struct mw__leak_thread *self, size_t align, size_t n, int zero)
+{
+    void *p;
+
+    if (__builtin_expect(self->scratch_on, 0) && (p = scratch_alloc(self, align, n, zero)))
+        return p;
+    return plain_alloc(align, n, zero);
+}
+
 /* The tracked allocation shared by every entry point: n bytes aligned to align (a power of
  * two), zeroed when zero; fp/pc name the entry point for the stack. */
 static inline __attribute__((always_inline)) void *
@@ -107,7 +135,7 @@ alloc(struct mw__leak_thread *self, size_t align, size_t n, int zero, unsigned k
             p_ = alloc(self_, (align), (n), (zero), (kind),                \
                        stack_id(self_, (pc), __builtin_frame_address(0))); \
         else                                                               \
-            p_ = plain_alloc((align), (n), (zero));                        \
+            p_ = untracked_alloc(self_, (align), (n), (zero));             \
         mw__leave(self_);                                                  \
         p_;                                                                \
     })
@@ -121,6 +149,8 @@ void mw__leak_release(struct mw__leak_thread *t, void *p, int real)
 {
     struct mw__blkinfo b;
 
+    if (mw__in_scratch(t, p))
+        return; /* (reused at the next use of the scratch) */
     switch (mw__blocks_state(p, &b)) {
     case MW__BLK_LIVE:
         /* No stack here (the caller is nested in the tracer, or tracing is over), and no queue:
@@ -165,7 +195,11 @@ static void *release(struct mw__leak_thread *self, struct mw__leak_thread *owner
         b->free_trace = where;
         if (__builtin_expect(mw__blocks_release(self, p, b), 1))
             return p;
-        st = mw__blocks_state(p, b); /* another thread released it first */
+        /* Another thread released it first, a moment ago: a double free. The block may have
+         * gone back to the allocator since and even be handed out again (its header then reads
+         * live or plain): it is described from the freed-block queue, never released again. */
+        if ((st = mw__blocks_state(p, b)) != MW__BLK_FREED)
+            st = MW__BLK_NONE;
     }
     if (st == MW__BLK_PLAIN) {
         /* Handed out untracked (nested in the tracer): the allocator's. */
@@ -327,7 +361,16 @@ static void *untracked_realloc(struct mw__leak_thread *self, void *p, size_t n)
     struct mw__blkinfo b;
     size_t keep;
     void *q, *real;
-    int st = mw__blocks_state(p, &b);
+    int st;
+
+    if (mw__in_scratch(self, p)) {
+        memcpy(&keep, (const char *)p - 8, sizeof keep);
+        q = untracked_alloc(self, 16, n, 0);
+        if (q)
+            memcpy(q, p, keep < n ? keep : n);
+        return q;
+    }
+    st = mw__blocks_state(p, &b);
 
     switch (st) {
     case MW__BLK_FREED:
@@ -386,7 +429,7 @@ static inline __attribute__((always_inline)) void *do_realloc(void *p, size_t n,
     self = mw__leak_me();
     mw__enter(self);
     if (!tracking(self)) {
-        q = p ? untracked_realloc(self, p, n) : plain_alloc(16, n, 0);
+        q = p ? untracked_realloc(self, p, n) : untracked_alloc(self, 16, n, 0);
         goto out;
     }
     if (!p) {

@@ -169,6 +169,7 @@ size_t mw__pool_size(const void *p);
 /* Frees are batched per thread: the blocks' headers are then loaded in parallel instead of one
  * cache miss after another. A batched free has its stack and its kind of release. */
 #define MW__DEFER 32
+#define MW__SCRATCH 2048
 
 struct mw__deferred {
     void *p;
@@ -196,7 +197,18 @@ struct mw__leak_thread {
     struct mw__deferred defer[MW__DEFER];
     uint32_t num; /* the thread's number as memcheck gives them (1: main), for error reports */
     struct mw__prof_thread *prof; /* the heap profile's events waiting for those frees */
+    /* What the tracer's own libc calls allocate (pthread_getattr_np at thread exit) comes from
+     * here while scratch_on, never from the allocator: a block the allocator hands out may be one
+     * another thread freed a moment ago and is about to release a second time (a double free
+     * racing with the first), which would then release the tracer's memory. */
+    unsigned scratch_on, scratch_used;
+    _Alignas(16) char scratch[MW__SCRATCH];
 };
+
+static inline int mw__in_scratch(const struct mw__leak_thread *t, const void *p)
+{
+    return (const char *)p >= t->scratch && (const char *)p < t->scratch + MW__SCRATCH;
+}
 
 /* The calling thread's state. Not a __thread variable: a TLS block in the preload would grow
  * every thread's DTV and so change what the program allocates (memcheck's preloads have none).

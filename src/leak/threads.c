@@ -409,11 +409,15 @@ static void thread_gone(void *arg)
     if (self == &fallback)
         return;
     mw__enter(self);
+    /* pthread_getattr_np allocates: from the scratch (see struct mw__leak_thread). */
+    self->scratch_used = 0;
+    self->scratch_on = 1;
     if (!self->is_main && pthread_getattr_np(pthread_self(), &attr) == 0) {
         if (pthread_attr_getstack(&attr, &addr, &size) == 0)
             mw__world_thread_exit((uintptr_t)addr, (uintptr_t)addr + size);
         pthread_attr_destroy(&attr);
     }
+    self->scratch_on = 0;
     mw__leak_flush(self, self, 1);
     mw__unwind_thread_done(self);
     mw__blocks_thread_done(self);

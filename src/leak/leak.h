@@ -168,7 +168,7 @@ size_t mw__pool_size(const void *p);
 /* ---- threads.c ---- */
 /* Frees are batched per thread: the blocks' headers are then loaded in parallel instead of one
  * cache miss after another. A batched free has its stack and its kind of release. */
-#define MW__DEFER 32
+#define MW__DEFER   32
 #define MW__SCRATCH 2048
 
 struct mw__deferred {

@@ -10,7 +10,7 @@
 
 GC_STRESS_OPS       ?= 3000000
 GC_STRESS_SEEDS     ?= 1 2 3
-GC_SLICE_OPS        ?= 250000
+GC_SLICE_OPS        ?= 160000
 GC_BENCH_RUNS       ?= 5
 
 # The suite dlopens a library of its own and runs the example. (A rule of its own: the
@@ -87,11 +87,11 @@ $(BUILD)/stress/gc-stress-valgrind: $(GC_SAN_DEPS)
 CHECKS += check-gc-sanitize
 check-gc-sanitize: $(BUILD)/stress/gc-stress-asan $(BUILD)/stress/gc-stress-valgrind
 	$(Q)set -e; a=$(BUILD)/stress/gc-stress-asan; v=$(BUILD)/stress/gc-stress-valgrind; \
-	  $$a --explicit-roots --ops 400000 --seed 21; \
-	  MEMWALK_GC_MARK_STACK=16 MEMWALK_GC_CHECK=1 $$a --explicit-roots --ops 200000 --seed 22; \
-	  MEMWALK_GC_POISON=1 MEMWALK_GC_UNMAP_AFTER=0 $$a --explicit-roots --ops 200000 --seed 23; \
-	  valgrind -q --error-exitcode=9 $$v --explicit-roots --ops 60000 --seed 24; \
-	  MEMWALK_GC_MARK_STACK=16 valgrind -q --error-exitcode=9 $$v --explicit-roots --ops 40000 --seed 25
+	  $$a --explicit-roots --ops 250000 --seed 21; \
+	  MEMWALK_GC_MARK_STACK=16 MEMWALK_GC_CHECK=1 $$a --explicit-roots --ops 120000 --seed 22; \
+	  MEMWALK_GC_POISON=1 MEMWALK_GC_UNMAP_AFTER=0 $$a --explicit-roots --ops 120000 --seed 23; \
+	  valgrind -q --error-exitcode=9 $$v --explicit-roots --ops 40000 --seed 24; \
+	  MEMWALK_GC_MARK_STACK=16 valgrind -q --error-exitcode=9 $$v --explicit-roots --ops 25000 --seed 25
 
 # ---- benchmarks: each source built against memwalk, Boehm GC (when libgc-dev is there) and
 # malloc; bench/gc/run-bench runs them GC_BENCH_RUNS times and prints the medians.

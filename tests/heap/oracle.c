@@ -219,9 +219,12 @@ Test(heap_oracle, massif_visualizer_reads_the_file, .timeout = TIMEOUT)
     dir = lk_tmpdir();
     snprintf(cmd, sizeof cmd,
              "%s heap -q --time-unit=B --massif-out-file=%s/m.out %s/cxx_phases >/dev/null && "
-             "timeout -s TERM 30 xvfb-run -a massif-visualizer %s/m.out >%s/log 2>&1",
-             MS_MEMWALK, dir, MS_VICTIMS, dir, dir);
-    (void)system(cmd); /* the window stays open: the timeout ends it */
+             "{ setsid timeout -s TERM 30 xvfb-run -a massif-visualizer %s/m.out >%s/log 2>&1 & "
+             "pid=$!; i=0; while [ $i -lt 300 ] && ! grep -q 'peak: snapshot' %s/log; do "
+             "sleep 0.1; i=$((i + 1)); done; kill -TERM -$pid; wait; } 2>/dev/null",
+             MS_MEMWALK, dir, MS_VICTIMS, dir, dir, dir);
+    /* The window stays open: once the log says the peak (or after 30 s), it is closed. */
+    (void)system(cmd);
     cr_assert_eq(ms_read(tmp_path(dir, "m.out"), &f), 0);
     peak = ms_peak(&f);
     cr_assert(peak);

@@ -362,17 +362,11 @@ int mw_bench_chart_write_svg(FILE *out, const mw_bench_chart_t *charts, size_t n
             text(&body, PAD, y + 18, "start", "class=\"title\"", c->title);
         y += c->kind == MW_BENCH_CHART_BARS ? draw_bars(&body, c, y) : draw_lines(&body, c, y);
     }
-    mw__sb_printf(&sb,
-                  "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                  "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%.0f\" "
-                  "viewBox=\"0 0 %d %.0f\" font-family=\"DejaVu Sans, Helvetica, Arial, "
-                  "sans-serif\" font-size=\"12\">\n"
-                  "<style>.title{font-size:15px;font-weight:bold}.label{fill:#333}"
-                  ".note{fill:#444;font-size:12px}.value{fill:#222;font-size:11px}"
-                  ".grid{stroke:#e3e3e3;fill:none}.axis{stroke:#555;fill:none}"
-                  ".line{fill:none;stroke-width:2}.whisker{stroke:#222;fill:none}</style>\n"
-                  "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
-                  WIDTH, y, WIDTH, y);
+    mw__sb_svg_open(&sb, WIDTH, y, 12,
+                    ".title{font-size:15px;font-weight:bold}.label{fill:#333}"
+                    ".note{fill:#444;font-size:12px}.value{fill:#222;font-size:11px}"
+                    ".grid{stroke:#e3e3e3;fill:none}.axis{stroke:#555;fill:none}"
+                    ".line{fill:none;stroke-width:2}.whisker{stroke:#222;fill:none}");
     mw__sb_putn(&sb, body.buf ? body.buf : "", body.len);
     mw__sb_puts(&sb, "</svg>\n");
     if (body.err)

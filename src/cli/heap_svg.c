@@ -175,16 +175,10 @@ int hp_svg_write(FILE *f, const struct hp_profile *p, const struct hp_stacks *st
     ys = PLOT_H / ymax;
     xs = (RIGHT - LEFT) / tmax;
 
-    mw__sb_printf(&sb,
-                  "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                  "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%.0f\" "
-                  "viewBox=\"0 0 %d %.0f\" font-family=\"DejaVu Sans, Helvetica, Arial, "
-                  "sans-serif\" font-size=\"12\">\n"
-                  "<style>.title{font-size:15px;font-weight:bold}.label{fill:#333}"
-                  ".note{fill:#444}.grid{stroke:#e3e3e3;fill:none}.axis{stroke:#555;fill:none}"
-                  ".peak{stroke:#222;stroke-dasharray:4 3;fill:none}</style>\n"
-                  "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
-                  WIDTH, height, WIDTH, height);
+    mw__sb_svg_open(&sb, WIDTH, height, 12,
+                    ".title{font-size:15px;font-weight:bold}.label{fill:#333}"
+                    ".note{fill:#444}.grid{stroke:#e3e3e3;fill:none}.axis{stroke:#555;fill:none}"
+                    ".peak{stroke:#222;stroke-dasharray:4 3;fill:none}");
     label(&sb, PAD, PAD + 18, "start", "title", o->title ? o->title : "memwalk heap");
     if (peak) {
         char a[32], t[32];

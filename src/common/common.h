@@ -55,6 +55,10 @@ void mw__sb_printf(mw__sb_t *sb, const char *fmt, ...) MW__PRINTF(2, 3);
 void mw__sb_vprintf(mw__sb_t *sb, const char *fmt, va_list ap);
 /* Appends s with XML's five special characters escaped (no quotes added). */
 void mw__sb_xml_str(mw__sb_t *sb, const char *s);
+/* Opens an SVG document of width x height pixels, as every memwalk chart starts: the XML
+ * declaration, the svg element (a sans-serif font; font_size pixels when not 0), the style sheet
+ * style, and a white background. The caller adds the drawing and "</svg>\n". */
+void mw__sb_svg_open(mw__sb_t *sb, int width, double height, int font_size, const char *style);
 /* Gives the buffer to the caller (NUL-terminated, never NULL unless err) and resets sb. */
 char *mw__sb_take(mw__sb_t *sb);
 void mw__sb_free(mw__sb_t *sb);

@@ -71,6 +71,21 @@ void mw__sb_printf(mw__sb_t *sb, const char *fmt, ...)
     va_end(ap);
 }
 
+void mw__sb_svg_open(mw__sb_t *sb, int width, double height, int font_size, const char *style)
+{
+    mw__sb_printf(sb,
+                  "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                  "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%.0f\" "
+                  "viewBox=\"0 0 %d %.0f\" font-family=\"DejaVu Sans, Helvetica, Arial, "
+                  "sans-serif\"",
+                  width, height, width, height);
+    if (font_size)
+        mw__sb_printf(sb, " font-size=\"%d\"", font_size);
+    mw__sb_printf(sb,
+                  ">\n<style>%s</style>\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
+                  style);
+}
+
 void mw__sb_xml_str(mw__sb_t *sb, const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;

@@ -746,92 +746,30 @@ EXPORT void *_ZnamSt11align_val_tRKSt9nothrow_t(size_t n, size_t align, const mw
     return NEW_BODY(round_align(align), n, 1, MW__ALLOC_NEW_ARRAY);
 }
 
-/* Every delete: the header knows the size and alignment. */
-EXPORT void _ZdlPv(void *p)
-{
-    DISTINCT(_ZdlPv);
-    FREE_BODY(p, MW__REL_DELETE);
-}
-
-EXPORT void _ZdaPv(void *p)
-{
-    DISTINCT(_ZdaPv);
-    FREE_BODY(p, MW__REL_DELETE_ARRAY);
-}
-
-EXPORT void _ZdlPvm(void *p, size_t n)
-{
-    DISTINCT(_ZdlPvm);
-    (void)n;
-    FREE_BODY(p, MW__REL_DELETE);
-}
-
-EXPORT void _ZdaPvm(void *p, size_t n)
-{
-    DISTINCT(_ZdaPvm);
-    (void)n;
-    FREE_BODY(p, MW__REL_DELETE_ARRAY);
-}
-
-EXPORT void _ZdlPvRKSt9nothrow_t(void *p, const mw__nothrow_t *nt)
-{
-    DISTINCT(_ZdlPvRKSt9nothrow_t);
-    (void)nt;
-    FREE_BODY(p, MW__REL_DELETE);
-}
-
-EXPORT void _ZdaPvRKSt9nothrow_t(void *p, const mw__nothrow_t *nt)
-{
-    DISTINCT(_ZdaPvRKSt9nothrow_t);
-    (void)nt;
-    FREE_BODY(p, MW__REL_DELETE_ARRAY);
-}
-
-EXPORT void _ZdlPvSt11align_val_t(void *p, size_t align)
-{
-    DISTINCT(_ZdlPvSt11align_val_t);
-    (void)align;
-    FREE_BODY(p, MW__REL_DELETE);
-}
-
-EXPORT void _ZdaPvSt11align_val_t(void *p, size_t align)
-{
-    DISTINCT(_ZdaPvSt11align_val_t);
-    (void)align;
-    FREE_BODY(p, MW__REL_DELETE_ARRAY);
-}
-
-EXPORT void _ZdlPvmSt11align_val_t(void *p, size_t n, size_t align)
-{
-    DISTINCT(_ZdlPvmSt11align_val_t);
-    (void)n;
-    (void)align;
-    FREE_BODY(p, MW__REL_DELETE);
-}
-
-EXPORT void _ZdaPvmSt11align_val_t(void *p, size_t n, size_t align)
-{
-    DISTINCT(_ZdaPvmSt11align_val_t);
-    (void)n;
-    (void)align;
-    FREE_BODY(p, MW__REL_DELETE_ARRAY);
-}
-
-EXPORT void _ZdlPvSt11align_val_tRKSt9nothrow_t(void *p, size_t align, const mw__nothrow_t *nt)
-{
-    DISTINCT(_ZdlPvSt11align_val_tRKSt9nothrow_t);
-    (void)align;
-    (void)nt;
-    FREE_BODY(p, MW__REL_DELETE);
-}
-
-EXPORT void _ZdaPvSt11align_val_tRKSt9nothrow_t(void *p, size_t align, const mw__nothrow_t *nt)
-{
-    DISTINCT(_ZdaPvSt11align_val_tRKSt9nothrow_t);
-    (void)align;
-    (void)nt;
-    FREE_BODY(p, MW__REL_DELETE_ARRAY);
-}
+/* operator delete and delete[] in every variant: the header knows the size and alignment, so
+ * the extra parameters (size, alignment, nothrow) change nothing here. */
+#define DELETE_ENTRY(sym, how, ...)         \
+    EXPORT void sym(void *p, ##__VA_ARGS__) \
+    {                                       \
+        DISTINCT(sym);                      \
+        FREE_BODY(p, how);                  \
+    }
+#define UNUSED __attribute__((unused))
+DELETE_ENTRY(_ZdlPv, MW__REL_DELETE)
+DELETE_ENTRY(_ZdaPv, MW__REL_DELETE_ARRAY)
+DELETE_ENTRY(_ZdlPvm, MW__REL_DELETE, UNUSED size_t n)
+DELETE_ENTRY(_ZdaPvm, MW__REL_DELETE_ARRAY, UNUSED size_t n)
+DELETE_ENTRY(_ZdlPvRKSt9nothrow_t, MW__REL_DELETE, UNUSED const mw__nothrow_t *nt)
+DELETE_ENTRY(_ZdaPvRKSt9nothrow_t, MW__REL_DELETE_ARRAY, UNUSED const mw__nothrow_t *nt)
+DELETE_ENTRY(_ZdlPvSt11align_val_t, MW__REL_DELETE, UNUSED size_t align)
+DELETE_ENTRY(_ZdaPvSt11align_val_t, MW__REL_DELETE_ARRAY, UNUSED size_t align)
+DELETE_ENTRY(_ZdlPvmSt11align_val_t, MW__REL_DELETE, UNUSED size_t n, UNUSED size_t align)
+DELETE_ENTRY(_ZdaPvmSt11align_val_t, MW__REL_DELETE_ARRAY, UNUSED size_t n, UNUSED size_t align)
+DELETE_ENTRY(_ZdlPvSt11align_val_tRKSt9nothrow_t, MW__REL_DELETE, UNUSED size_t align,
+             UNUSED const mw__nothrow_t *nt)
+DELETE_ENTRY(_ZdaPvSt11align_val_tRKSt9nothrow_t, MW__REL_DELETE_ARRAY, UNUSED size_t align,
+             UNUSED const mw__nothrow_t *nt)
+#undef UNUSED
 
 /* ---- the rest ------------------------------------------------------------------------------ */
 /* dlclose may unmap code whose unwind rules are cached. */

@@ -448,99 +448,46 @@ CLOSE_STREAM(pclose, FILE *, fileno)
 CLOSE_STREAM(closedir, DIR *, dirfd)
 
 /* ---- descriptors of other kinds ---------------------------------------------------------- */
-EXPORT int socket(int domain, int type, int protocol)
-{
-    DISTINCT(socket);
-    int fd;
-
-    {
-        REAL(int (*)(int, int, int), socket);
-        fd = real_socket(domain, type, protocol);
+/* fn returns a new descriptor (name: what it is, NULL to ask the kernel; by_link: a copy of
+ * another descriptor). */
+#define FD_WRAPPER(fn, params, args, name, by_link) \
+    EXPORT int fn params                            \
+    {                                               \
+        DISTINCT(fn);                               \
+        int r_;                                     \
+        {                                           \
+            REAL(int(*) params, fn);                \
+            r_ = real_##fn args;                    \
+        }                                           \
+        OPENED(r_, name, by_link);                  \
+        return r_;                                  \
     }
-    OPENED(fd, NULL, 0);
-    return fd;
-}
 
-EXPORT int socketpair(int domain, int type, int protocol, int sv[2])
-{
-    DISTINCT(socketpair);
-    int r;
-
-    {
-        REAL(int (*)(int, int, int, int *), socketpair);
-        r = real_socketpair(domain, type, protocol, sv);
+/* fn fills fds with two new descriptors and returns 0. */
+#define PAIR_WRAPPER(fn, params, args)                           \
+    EXPORT int fn params                                         \
+    {                                                            \
+        DISTINCT(fn);                                            \
+        int r_;                                                  \
+        {                                                        \
+            REAL(int(*) params, fn);                             \
+            r_ = real_##fn args;                                 \
+        }                                                        \
+        if (r_ == 0)                                             \
+            opened2(fds, 0, HERE(), __builtin_frame_address(0)); \
+        return r_;                                               \
     }
-    if (r == 0)
-        opened2(sv, 0, HERE(), __builtin_frame_address(0));
-    return r;
-}
 
-EXPORT int accept(int s, struct sockaddr *addr, socklen_t *len)
-{
-    DISTINCT(accept);
-    int fd;
-
-    {
-        REAL(int (*)(int, struct sockaddr *, socklen_t *), accept);
-        fd = real_accept(s, addr, len);
-    }
-    OPENED(fd, NULL, 0);
-    return fd;
-}
-
-EXPORT int accept4(int s, struct sockaddr *addr, socklen_t *len, int flags)
-{
-    DISTINCT(accept4);
-    int fd;
-
-    {
-        REAL(int (*)(int, struct sockaddr *, socklen_t *, int), accept4);
-        fd = real_accept4(s, addr, len, flags);
-    }
-    OPENED(fd, NULL, 0);
-    return fd;
-}
-
-EXPORT int pipe(int fds[2])
-{
-    DISTINCT(pipe);
-    int r;
-
-    {
-        REAL(int (*)(int *), pipe);
-        r = real_pipe(fds);
-    }
-    if (r == 0)
-        opened2(fds, 0, HERE(), __builtin_frame_address(0));
-    return r;
-}
-
-EXPORT int pipe2(int fds[2], int flags)
-{
-    DISTINCT(pipe2);
-    int r;
-
-    {
-        REAL(int (*)(int *, int), pipe2);
-        r = real_pipe2(fds, flags);
-    }
-    if (r == 0)
-        opened2(fds, 0, HERE(), __builtin_frame_address(0));
-    return r;
-}
-
-EXPORT int dup(int old)
-{
-    DISTINCT(dup);
-    int fd;
-
-    {
-        REAL(int (*)(int), dup);
-        fd = real_dup(old);
-    }
-    OPENED(fd, NULL, 1);
-    return fd;
-}
+FD_WRAPPER(socket, (int domain, int type, int protocol), (domain, type, protocol), NULL, 0)
+FD_WRAPPER(accept, (int s, struct sockaddr *addr, socklen_t *len), (s, addr, len), NULL, 0)
+FD_WRAPPER(accept4, (int s, struct sockaddr *addr, socklen_t *len, int flags),
+           (s, addr, len, flags), NULL, 0)
+PAIR_WRAPPER(socketpair, (int domain, int type, int protocol, int fds[2]),
+             (domain, type, protocol, fds))
+PAIR_WRAPPER(pipe, (int fds[2]), (fds))
+PAIR_WRAPPER(pipe2, (int fds[2], int flags), (fds, flags))
+FD_WRAPPER(dup, (int old), (old), NULL, 1)
+FD_WRAPPER(dup3, (int old, int new_fd, int flags), (old, new_fd, flags), NULL, 1)
 
 EXPORT int dup2(int old, int new_fd)
 {
@@ -553,19 +500,6 @@ EXPORT int dup2(int old, int new_fd)
     }
     if (fd >= 0 && old != new_fd)
         OPENED(fd, NULL, 1);
-    return fd;
-}
-
-EXPORT int dup3(int old, int new_fd, int flags)
-{
-    DISTINCT(dup3);
-    int fd;
-
-    {
-        REAL(int (*)(int, int, int), dup3);
-        fd = real_dup3(old, new_fd, flags);
-    }
-    OPENED(fd, NULL, 1);
     return fd;
 }
 
@@ -591,26 +525,13 @@ EXPORT int dup3(int old, int new_fd, int flags)
 FCNTL_WRAPPER(fcntl)
 FCNTL_WRAPPER(fcntl64)
 
-#define NAMELESS_WRAPPER(fn, params, args) \
-    EXPORT int fn params                   \
-    {                                      \
-        DISTINCT(fn);                      \
-        int r_;                            \
-        {                                  \
-            REAL(int(*) params, fn);       \
-            r_ = real_##fn args;           \
-        }                                  \
-        OPENED(r_, NULL, 0);               \
-        return r_;                         \
-    }
-
-NAMELESS_WRAPPER(eventfd, (unsigned int initval, int flags), (initval, flags))
-NAMELESS_WRAPPER(signalfd, (int sfd, const void *mask, int flags), (sfd, mask, flags))
-NAMELESS_WRAPPER(timerfd_create, (int clock, int flags), (clock, flags))
-NAMELESS_WRAPPER(epoll_create, (int size), (size))
-NAMELESS_WRAPPER(epoll_create1, (int flags), (flags))
-NAMELESS_WRAPPER(inotify_init1, (int flags), (flags))
-NAMELESS_WRAPPER(memfd_create, (const char *name, unsigned int flags), (name, flags))
+FD_WRAPPER(eventfd, (unsigned int initval, int flags), (initval, flags), NULL, 0)
+FD_WRAPPER(signalfd, (int sfd, const void *mask, int flags), (sfd, mask, flags), NULL, 0)
+FD_WRAPPER(timerfd_create, (int clock, int flags), (clock, flags), NULL, 0)
+FD_WRAPPER(epoll_create, (int size), (size), NULL, 0)
+FD_WRAPPER(epoll_create1, (int flags), (flags), NULL, 0)
+FD_WRAPPER(inotify_init1, (int flags), (flags), NULL, 0)
+FD_WRAPPER(memfd_create, (const char *name, unsigned int flags), (name, flags), NULL, 0)
 
 /* memcheck 3.19 does not track inotify_init: neither counted nor listed. */
 EXPORT int inotify_init(void)
@@ -627,21 +548,8 @@ EXPORT int inotify_init(void)
 }
 
 /* /dev/ptmx, opened inside the library. */
-#define PTY_WRAPPER(fn, params, args) \
-    EXPORT int fn params              \
-    {                                 \
-        DISTINCT(fn);                 \
-        int fd;                       \
-        {                             \
-            REAL(int(*) params, fn);  \
-            fd = real_##fn args;      \
-        }                             \
-        OPENED(fd, "/dev/ptmx", 0);   \
-        return fd;                    \
-    }
-
-PTY_WRAPPER(posix_openpt, (int flags), (flags))
-PTY_WRAPPER(getpt, (void), ())
+FD_WRAPPER(posix_openpt, (int flags), (flags), "/dev/ptmx", 0)
+FD_WRAPPER(getpt, (void), (), "/dev/ptmx", 0)
 
 /* Descriptors received over a socket (SCM_RIGHTS) are the receiver's new ones. */
 static void received(const struct msghdr *m, uintptr_t pc, uintptr_t *fp)

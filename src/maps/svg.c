@@ -213,25 +213,18 @@ int mw_maps_svg(const mw_maps_t *maps, char **ret_svg)
     }
     height += (double)ngaps * GAP_H;
 
-    mw__sb_printf(&sb,
-                  "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                  "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%.0f\" "
-                  "viewBox=\"0 0 %d %.0f\" font-family=\"DejaVu Sans, Helvetica, Arial, "
-                  "sans-serif\">\n"
-                  "<style>\n"
-                  ".addr{font:11px 'DejaVu Sans Mono',monospace;fill:#444}\n"
-                  ".name{font-size:13px;fill:#111}\n"
-                  ".size{font-size:12px;fill:#555}\n"
-                  ".kinds{font-size:11px;fill:#666}\n"
-                  ".gap{font-size:11px;fill:#888;font-style:italic}\n"
-                  ".box{fill:none;stroke:#222;stroke-width:1}\n"
-                  ".r{stroke:#fff;stroke-width:0.5}\n"
-                  ".tear{fill:none;stroke:#999;stroke-width:1.2}\n"
-                  ".title{font-size:16px;font-weight:bold}\n"
-                  ".legend{font-size:11px;fill:#333}\n"
-                  "</style>\n"
-                  "<rect width=\"100%%\" height=\"100%%\" fill=\"#fff\"/>\n",
-                  WIDTH, height, WIDTH, height);
+    mw__sb_svg_open(&sb, WIDTH, height, 0,
+                    "\n"
+                    ".addr{font:11px 'DejaVu Sans Mono',monospace;fill:#444}\n"
+                    ".name{font-size:13px;fill:#111}\n"
+                    ".size{font-size:12px;fill:#555}\n"
+                    ".kinds{font-size:11px;fill:#666}\n"
+                    ".gap{font-size:11px;fill:#888;font-style:italic}\n"
+                    ".box{fill:none;stroke:#222;stroke-width:1}\n"
+                    ".r{stroke:#fff;stroke-width:0.5}\n"
+                    ".tear{fill:none;stroke:#999;stroke-width:1.2}\n"
+                    ".title{font-size:16px;font-weight:bold}\n"
+                    ".legend{font-size:11px;fill:#333}\n");
     mw__sb_printf(&sb,
                   "<text x=\"%d\" y=\"24\" class=\"title\">Address space of process %d "
                   "(%zu regions)</text>\n"

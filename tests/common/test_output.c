@@ -291,3 +291,17 @@ Test(common_output, csv_fields_are_quoted_only_when_needed)
     APPENDED(mw__sb_csv_str(sb, "say \"hi\"\nbye"));
     cr_assert_str_eq(out, "\"say \"\"hi\"\"\nbye\"");
 }
+
+/* Every chart opens the same way: declaration, svg element, style sheet, white background. */
+Test(common_output, svg_documents_open_alike)
+{
+    APPENDED(mw__sb_svg_open(sb, 640, 123.4, 12, ".a{fill:red}"));
+    cr_assert(strncmp(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg ", 44) == 0, "%s",
+              out);
+    cr_assert(strstr(out, " width=\"640\" height=\"123\" viewBox=\"0 0 640 123\""), "%s", out);
+    cr_assert(strstr(out, " font-size=\"12\">\n<style>.a{fill:red}</style>\n"), "%s", out);
+    cr_assert(strstr(out, "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"), "%s", out);
+    APPENDED(mw__sb_svg_open(sb, 10, 20, 0, ""));
+    cr_assert_null(strstr(out, "font-size"), "%s", out);
+    cr_assert(strstr(out, "sans-serif\">\n<style></style>\n"), "%s", out);
+}

@@ -230,6 +230,21 @@ static int need_mode(int flags)
     return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
 }
 
+/* fn returns a new descriptor (name: what it is, NULL to ask the kernel; by_link: a copy of
+ * another descriptor). */
+#define FD_WRAPPER(fn, params, args, name, by_link) \
+    EXPORT int fn params                            \
+    {                                               \
+        DISTINCT(fn);                               \
+        int r_;                                     \
+        {                                           \
+            REAL(int(*) params, fn);                \
+            r_ = real_##fn args;                    \
+        }                                           \
+        OPENED(r_, name, by_link);                  \
+        return r_;                                  \
+    }
+
 /* ---- open and its family --------------------------------------------------------------------- */
 /* params end in "int flags, ..."; the mode follows when flags ask for one. */
 #define MODE_WRAPPER(fn, params, args) \
@@ -246,8 +261,6 @@ static int need_mode(int flags)
         }                              \
         {                              \
             REAL(int(*) params, fn);   \
-            if (!mw__fds_mode)         \
-                return real_##fn args; \
             fd = real_##fn args;       \
         }                              \
         OPENED(fd, path, 0);           \
@@ -260,73 +273,44 @@ MODE_WRAPPER(openat, (int dirfd, const char *path, int flags, ...), (dirfd, path
 MODE_WRAPPER(openat64, (int dirfd, const char *path, int flags, ...), (dirfd, path, flags, mode))
 
 /* _FORTIFY_SOURCE's checked versions, and creat: a path and fixed arguments. */
-#define PATH_WRAPPER(fn, params, args) \
-    EXPORT int fn params               \
-    {                                  \
-        DISTINCT(fn);                  \
-        int fd;                        \
-        {                              \
-            REAL(int(*) params, fn);   \
-            if (!mw__fds_mode)         \
-                return real_##fn args; \
-            fd = real_##fn args;       \
-        }                              \
-        OPENED(fd, path, 0);           \
-        return fd;                     \
-    }
-
-PATH_WRAPPER(__open_2, (const char *path, int flags), (path, flags))
-PATH_WRAPPER(__open64_2, (const char *path, int flags), (path, flags))
-PATH_WRAPPER(__openat_2, (int dirfd, const char *path, int flags), (dirfd, path, flags))
-PATH_WRAPPER(__openat64_2, (int dirfd, const char *path, int flags), (dirfd, path, flags))
-PATH_WRAPPER(creat, (const char *path, mode_t mode), (path, mode))
-PATH_WRAPPER(creat64, (const char *path, mode_t mode), (path, mode))
+FD_WRAPPER(__open_2, (const char *path, int flags), (path, flags), path, 0)
+FD_WRAPPER(__open64_2, (const char *path, int flags), (path, flags), path, 0)
+FD_WRAPPER(__openat_2, (int dirfd, const char *path, int flags), (dirfd, path, flags), path, 0)
+FD_WRAPPER(__openat64_2, (int dirfd, const char *path, int flags), (dirfd, path, flags), path, 0)
+FD_WRAPPER(creat, (const char *path, mode_t mode), (path, mode), path, 0)
+FD_WRAPPER(creat64, (const char *path, mode_t mode), (path, mode), path, 0)
 
 /* ---- stdio and directories ------------------------------------------------------------------- */
-#define FOPEN_WRAPPER(fn)                                 \
-    EXPORT FILE *fn(const char *path, const char *mode)   \
-    {                                                     \
-        DISTINCT(fn);                                     \
-        static FILE *(*real)(const char *, const char *); \
-        FILE *f;                                          \
-        if (!real)                                        \
-            *(void **)&real = next(#fn);                  \
-        if (!real) {                                      \
-            errno = ENOSYS;                               \
-            return NULL;                                  \
-        }                                                 \
-        if (!mw__fds_mode)                                \
-            return real(path, mode);                      \
-        f = real(path, mode);                             \
-        if (f)                                            \
-            OPENED(fileno(f), path, 0);                   \
-        return f;                                         \
+#define FOPEN_WRAPPER(fn)                                         \
+    EXPORT FILE *fn(const char *path, const char *mode)           \
+    {                                                             \
+        DISTINCT(fn);                                             \
+        FILE *f;                                                  \
+        REAL_OR(FILE *(*)(const char *, const char *), fn, NULL); \
+        f = real_##fn(path, mode);                                \
+        if (f && mw__fds_mode)                                    \
+            OPENED(fileno(f), path, 0);                           \
+        return f;                                                 \
     }
 
 FOPEN_WRAPPER(fopen)
 FOPEN_WRAPPER(fopen64)
 
-#define FREOPEN_WRAPPER(fn)                                           \
-    EXPORT FILE *fn(const char *path, const char *mode, FILE *stream) \
-    {                                                                 \
-        DISTINCT(fn);                                                 \
-        static FILE *(*real)(const char *, const char *, FILE *);     \
-        FILE *f;                                                      \
-        int old = stream ? fileno(stream) : -1;                       \
-        if (!real)                                                    \
-            *(void **)&real = next(#fn);                              \
-        if (!real) {                                                  \
-            errno = ENOSYS;                                           \
-            return NULL;                                              \
-        }                                                             \
-        if (!mw__fds_mode)                                            \
-            return real(path, mode, stream);                          \
-        if (old >= 0)                                                 \
-            forget(old);                                              \
-        f = real(path, mode, stream);                                 \
-        if (f)                                                        \
-            OPENED(fileno(f), path, path == NULL);                    \
-        return f;                                                     \
+#define FREOPEN_WRAPPER(fn)                                               \
+    EXPORT FILE *fn(const char *path, const char *mode, FILE *stream)     \
+    {                                                                     \
+        DISTINCT(fn);                                                     \
+        FILE *f;                                                          \
+        int old = stream ? fileno(stream) : -1;                           \
+        REAL_OR(FILE *(*)(const char *, const char *, FILE *), fn, NULL); \
+        if (!mw__fds_mode)                                                \
+            return real_##fn(path, mode, stream);                         \
+        if (old >= 0)                                                     \
+            forget(old);                                                  \
+        f = real_##fn(path, mode, stream);                                \
+        if (f)                                                            \
+            OPENED(fileno(f), path, path == NULL);                        \
+        return f;                                                         \
     }
 
 FREOPEN_WRAPPER(freopen)
@@ -335,42 +319,26 @@ FREOPEN_WRAPPER(freopen64)
 EXPORT DIR *opendir(const char *path)
 {
     DISTINCT(opendir);
-    static DIR *(*real)(const char *);
     DIR *d;
 
-    if (!real)
-        *(void **)&real = next("opendir");
-    if (!real) {
-        errno = ENOSYS;
-        return NULL;
-    }
-    if (!mw__fds_mode)
-        return real(path);
-    d = real(path);
-    if (d)
+    REAL_OR(DIR * (*)(const char *), opendir, NULL);
+    d = real_opendir(path);
+    if (d && mw__fds_mode)
         OPENED(dirfd(d), path, 0);
     return d;
 }
 
-#define TMPFILE_WRAPPER(fn)                                              \
-    EXPORT FILE *fn(void)                                                \
-    {                                                                    \
-        DISTINCT(fn);                                                    \
-        static FILE *(*real)(void);                                      \
-        FILE *f;                                                         \
-        if (!real)                                                       \
-            *(void **)&real = next(#fn);                                 \
-        if (!real) {                                                     \
-            errno = ENOSYS;                                              \
-            return NULL;                                                 \
-        }                                                                \
-        if (!mw__fds_mode)                                               \
-            return real();                                               \
-        f = real();                                                      \
-        /* glibc opens P_tmpdir with O_TMPFILE: memcheck names it so. */ \
-        if (f)                                                           \
-            OPENED(fileno(f), P_tmpdir, 0);                              \
-        return f;                                                        \
+/* glibc opens P_tmpdir with O_TMPFILE: memcheck names it so. */
+#define TMPFILE_WRAPPER(fn)                 \
+    EXPORT FILE *fn(void)                   \
+    {                                       \
+        DISTINCT(fn);                       \
+        FILE *f;                            \
+        REAL_OR(FILE *(*)(void), fn, NULL); \
+        f = real_##fn();                    \
+        if (f && mw__fds_mode)              \
+            OPENED(fileno(f), P_tmpdir, 0); \
+        return f;                           \
     }
 
 TMPFILE_WRAPPER(tmpfile)
@@ -381,18 +349,11 @@ TMPFILE_WRAPPER(tmpfile64)
     EXPORT int fn params                  \
     {                                     \
         DISTINCT(fn);                     \
-        static int(*real) params;         \
         int fd;                           \
-        if (!real)                        \
-            *(void **)&real = next(#fn);  \
-        if (!real) {                      \
-            errno = ENOSYS;               \
-            return -1;                    \
-        }                                 \
-        if (!mw__fds_mode)                \
-            return real args;             \
-        fd = real args;                   \
-        OPENED(fd, tmpl, 0);              \
+        REAL(int(*) params, fn);          \
+        fd = real_##fn args;              \
+        if (mw__fds_mode)                 \
+            OPENED(fd, tmpl, 0);          \
         return fd;                        \
     }
 
@@ -408,19 +369,11 @@ MKSTEMP_WRAPPER(mkostemps64, (char *tmpl, int suffixlen, int flags), (tmpl, suff
 EXPORT FILE *popen(const char *cmd, const char *type)
 {
     DISTINCT(popen);
-    static FILE *(*real)(const char *, const char *);
     FILE *f;
 
-    if (!real)
-        *(void **)&real = next("popen");
-    if (!real) {
-        errno = ENOSYS;
-        return NULL;
-    }
-    if (!mw__fds_mode)
-        return mw__leak_popen(real, cmd, type);
-    f = mw__leak_popen(real, cmd, type);
-    if (f)
+    REAL_OR(FILE * (*)(const char *, const char *), popen, NULL);
+    f = mw__leak_popen(real_popen, cmd, type);
+    if (f && mw__fds_mode)
         OPENED(fileno(f), NULL, 0);
     return f;
 }
@@ -430,17 +383,11 @@ EXPORT FILE *popen(const char *cmd, const char *type)
     EXPORT int fn(type s)                                \
     {                                                    \
         DISTINCT(fn);                                    \
-        static int (*real)(type);                        \
-        if (!real)                                       \
-            *(void **)&real = next(#fn);                 \
-        if (!real) {                                     \
-            errno = ENOSYS;                              \
-            return -1;                                   \
-        }                                                \
+        REAL(int (*)(type), fn);                         \
         /* (declared nonnull, but called with NULL) */   \
         if (mw__fds_mode && *(const void *volatile *)&s) \
             forget(fdof(s));                             \
-        return real(s);                                  \
+        return real_##fn(s);                             \
     }
 
 CLOSE_STREAM(fclose, FILE *, fileno)
@@ -448,21 +395,6 @@ CLOSE_STREAM(pclose, FILE *, fileno)
 CLOSE_STREAM(closedir, DIR *, dirfd)
 
 /* ---- descriptors of other kinds ---------------------------------------------------------- */
-/* fn returns a new descriptor (name: what it is, NULL to ask the kernel; by_link: a copy of
- * another descriptor). */
-#define FD_WRAPPER(fn, params, args, name, by_link) \
-    EXPORT int fn params                            \
-    {                                               \
-        DISTINCT(fn);                               \
-        int r_;                                     \
-        {                                           \
-            REAL(int(*) params, fn);                \
-            r_ = real_##fn args;                    \
-        }                                           \
-        OPENED(r_, name, by_link);                  \
-        return r_;                                  \
-    }
-
 /* fn fills fds with two new descriptors and returns 0. */
 #define PAIR_WRAPPER(fn, params, args)                           \
     EXPORT int fn params                                         \

@@ -136,11 +136,11 @@ int mw__exit_report(int how, int code, uintptr_t self_sp, const uintptr_t *regs,
 /* _exit/_Exit: the live stack starts at the exported function's caller. */
 __attribute__((noinline)) static void exit_now_report(int status, uintptr_t sp)
 {
-    uintptr_t regs[6] = {0};
+    uintptr_t regs[MW__SCAN_NREGS] = {0};
 
     __builtin_unwind_init();
-    MW__SPILL(regs);
-    mw__exit_report(MW__LEAK_END_EXIT_NOW, status, sp, regs, 6, NULL, NULL, 0);
+    MW__SCAN_SPILL(regs);
+    mw__exit_report(MW__LEAK_END_EXIT_NOW, status, sp, regs, MW__SCAN_NREGS, NULL, NULL, 0);
 }
 
 void mw__exit_now(int status, uintptr_t caller_sp)
@@ -166,13 +166,13 @@ static uintptr_t exit_lo, exit_hi;
 static void at_exit(int status, void *arg)
 {
     uintptr_t *fp = __builtin_frame_address(0);
-    uintptr_t regs[6 + 6 * 4] = {0}, ip = fp[1], sp = (uintptr_t)(fp + 2), bp = fp[0];
+    uintptr_t regs[MW__SCAN_NREGS + 6 * 4] = {0}, ip = fp[1], sp = (uintptr_t)(fp + 2), bp = fp[0];
     uintptr_t start = sp, slots[6];
-    unsigned nregs = 6, frame, k, n;
+    unsigned nregs = MW__SCAN_NREGS, frame, k, n;
 
     (void)arg;
     __builtin_unwind_init();
-    MW__SPILL(regs);
+    MW__SCAN_SPILL(regs);
     for (frame = 0; frame < 4 && exit_hi; frame++) {
         int in_exit = ip - 1 >= exit_lo && ip - 1 < exit_hi;
         if (mw__unwind_step_saves(&ip, &sp, &bp, 1, slots, 6, &n) < 0)

@@ -35,6 +35,7 @@
 #include <sys/types.h>
 
 #include "leak/record.h"
+#include "scan/scan.h"
 
 /* ---- sys.c ---- */
 typedef struct {
@@ -101,19 +102,6 @@ uint32_t mw__leak_limits(void);
  * or -1 when the kernel cannot: hooks then fence themselves (mw__gate_fence). */
 int mw__sys_barrier_init(void);
 void mw__sys_barrier(void);
-
-/* Stores the callee-saved registers (6 words) into regs: a value held only in a register is a
- * root too. Used with __builtin_unwind_init(), which makes the compiler save them in the frame. */
-#if defined(__x86_64__)
-#define MW__SPILL(regs)                                                                 \
-    __asm__ volatile("movq %%rbx, 0(%0)\n\tmovq %%rbp, 8(%0)\n\tmovq %%r12, 16(%0)\n\t" \
-                     "movq %%r13, 24(%0)\n\tmovq %%r14, 32(%0)\n\tmovq %%r15, 40(%0)"   \
-                     :                                                                  \
-                     : "r"(regs)                                                        \
-                     : "memory")
-#else
-#define MW__SPILL(regs) ((void)(regs))
-#endif
 
 /* ---- init.c ---- */
 struct mw__leak_real {

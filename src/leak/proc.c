@@ -240,12 +240,12 @@ FILE *mw__leak_popen(FILE *(*f)(const char *, const char *), const char *command
 /* ---- SIGKILL sent to itself ---------------------------------------------------------------- */
 __attribute__((noinline)) static void self_kill(uintptr_t sp)
 {
-    uintptr_t regs[6] = {0};
+    uintptr_t regs[MW__SCAN_NREGS] = {0};
 
     __builtin_unwind_init();
-    MW__SPILL(regs);
+    MW__SCAN_SPILL(regs);
     mw__exit_flags |= MW__LEAK_RES_SELF_KILL;
-    mw__exit_report(MW__LEAK_END_EXIT_NOW, 128 + SIGKILL, sp, regs, 6, NULL, NULL, 0);
+    mw__exit_report(MW__LEAK_END_EXIT_NOW, 128 + SIGKILL, sp, regs, MW__SCAN_NREGS, NULL, NULL, 0);
 }
 
 #define CALLER_SP() ((uintptr_t)((uintptr_t *)__builtin_frame_address(0) + 2))

@@ -35,7 +35,7 @@ __attribute__((noreturn)) static void die(int sig)
 
 void mw__signals_deliver(struct mw__leak_thread *t)
 {
-    uintptr_t fault[MW__LEAK_MAX_CALLERS], regs[6] = {0};
+    uintptr_t fault[MW__LEAK_MAX_CALLERS], regs[MW__SCAN_NREGS] = {0};
     uintptr_t *fp = __builtin_frame_address(0);
     unsigned depth, skip = 0, i;
     int sig = t->pending_sig;
@@ -56,8 +56,9 @@ void mw__signals_deliver(struct mw__leak_thread *t)
         fault[0] = (uintptr_t)info.dli_saddr + 1;
     t->busy--;
     __builtin_unwind_init();
-    MW__SPILL(regs);
-    mw__exit_report(MW__LEAK_END_SIGNAL, sig, (uintptr_t)(fp + 2), regs, 6, NULL, fault, depth);
+    MW__SCAN_SPILL(regs);
+    mw__exit_report(MW__LEAK_END_SIGNAL, sig, (uintptr_t)(fp + 2), regs, MW__SCAN_NREGS, NULL,
+                    fault, depth);
     die(sig);
 }
 

@@ -88,7 +88,7 @@ void mw__world_park_now(void)
 {
     struct mw__leak_thread *me = mw__leak_peek();
     mw__thread_regs_t *t;
-    uintptr_t regs[6] = {0};
+    uintptr_t regs[MW__SCAN_NREGS] = {0};
 
     sigset_t all;
 
@@ -100,10 +100,10 @@ void mw__world_park_now(void)
         me->pending = 0;
     }
     __builtin_unwind_init();
-    MW__SPILL(regs);
+    MW__SCAN_SPILL(regs);
     t = take_slot();
     if (t)
-        record(t, NULL, (uintptr_t)__builtin_frame_address(0), regs, 6);
+        record(t, NULL, (uintptr_t)__builtin_frame_address(0), regs, MW__SCAN_NREGS);
     __atomic_add_fetch(&arrived, 1, __ATOMIC_RELEASE);
     park_forever();
 }

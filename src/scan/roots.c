@@ -377,38 +377,15 @@ int mw__scan_stack_ranges(uintptr_t sp, uintptr_t *lo, uintptr_t hi, mw__range_t
 __attribute__((noinline)) void mw__scan_with_registers(void (*fn)(void *ctx, uintptr_t sp),
                                                        void *ctx)
 {
-    uintptr_t regs[16] = {0};
+    uintptr_t regs[MW__SCAN_NREGS] = {0};
     uintptr_t sp;
 
-    /* Forces the compiler to save every callee-saved register in this frame... */
+    /* Forces the compiler to save every callee-saved register in this frame, and stores them once
+     * more explicitly, since where the prologue saves them is up to the compiler (and jmp_buf
+     * mangles rbp, so setjmp is no substitute). */
     __builtin_unwind_init();
-    /* ...and stores them once more explicitly, since where the prologue saves them is up to the
-     * compiler (and jmp_buf mangles rbp, so setjmp is no substitute). */
-#if defined(__x86_64__)
-    __asm__ volatile("movq %%rbx, 0(%1)\n\t"
-                     "movq %%rbp, 8(%1)\n\t"
-                     "movq %%r12, 16(%1)\n\t"
-                     "movq %%r13, 24(%1)\n\t"
-                     "movq %%r14, 32(%1)\n\t"
-                     "movq %%r15, 40(%1)\n\t"
-                     "movq %%rsp, %0\n\t"
-                     : "=r"(sp)
-                     : "r"(regs)
-                     : "memory");
-#elif defined(__aarch64__)
-    __asm__ volatile("stp x19, x20, [%1, #0]\n\t"
-                     "stp x21, x22, [%1, #16]\n\t"
-                     "stp x23, x24, [%1, #32]\n\t"
-                     "stp x25, x26, [%1, #48]\n\t"
-                     "stp x27, x28, [%1, #64]\n\t"
-                     "str x29, [%1, #80]\n\t"
-                     "mov %0, sp\n\t"
-                     : "=r"(sp)
-                     : "r"(regs)
-                     : "memory");
-#else
-    sp = (uintptr_t)__builtin_frame_address(0);
-#endif
+    MW__SCAN_SPILL(regs);
+    MW__SCAN_SP(sp);
     if ((uintptr_t)regs < sp)
         sp = (uintptr_t)regs;
     fn(ctx, sp);

@@ -73,6 +73,34 @@ int mw__scan_thread_stack_bounds(uintptr_t *lo, uintptr_t *hi);
  * the stack cannot be bounded. Allocation-free; reads /proc/self/maps only when sp is outside. */
 int mw__scan_stack_ranges(uintptr_t sp, uintptr_t *lo, uintptr_t hi, mw__range_t out[2]);
 
+/* Stores the callee-saved registers (MW__SCAN_NREGS words) into regs: a value held only in a
+ * register is a root too. Used with __builtin_unwind_init(), which makes the compiler save them
+ * in the frame as well. MW__SCAN_SP(sp) reads the stack pointer. */
+#if defined(__x86_64__)
+#define MW__SCAN_NREGS 6
+#define MW__SCAN_SPILL(regs)                                                            \
+    __asm__ volatile("movq %%rbx, 0(%0)\n\tmovq %%rbp, 8(%0)\n\tmovq %%r12, 16(%0)\n\t" \
+                     "movq %%r13, 24(%0)\n\tmovq %%r14, 32(%0)\n\tmovq %%r15, 40(%0)"   \
+                     :                                                                  \
+                     : "r"(regs)                                                        \
+                     : "memory")
+#define MW__SCAN_SP(sp) __asm__ volatile("movq %%rsp, %0" : "=r"(sp))
+#elif defined(__aarch64__)
+#define MW__SCAN_NREGS 11
+#define MW__SCAN_SPILL(regs)                                                  \
+    __asm__ volatile("stp x19, x20, [%0, #0]\n\tstp x21, x22, [%0, #16]\n\t"  \
+                     "stp x23, x24, [%0, #32]\n\tstp x25, x26, [%0, #48]\n\t" \
+                     "stp x27, x28, [%0, #64]\n\tstr x29, [%0, #80]"          \
+                     :                                                        \
+                     : "r"(regs)                                              \
+                     : "memory")
+#define MW__SCAN_SP(sp) __asm__ volatile("mov %0, sp" : "=r"(sp))
+#else
+#define MW__SCAN_NREGS       1
+#define MW__SCAN_SPILL(regs) ((void)(regs))
+#define MW__SCAN_SP(sp)      ((sp) = (uintptr_t)__builtin_frame_address(0))
+#endif
+
 /* Spills the callee-saved registers into this call's frame, then calls fn(ctx, sp) with the stack
  * pointer at that point: scanning [sp, stack base) then covers every value the suspended callers
  * hold, in memory or in registers. */

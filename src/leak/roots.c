@@ -256,20 +256,24 @@ static void scan_sparse(uintptr_t lo, uintptr_t hi, int private_anon)
     }
 }
 
-/* Scans [lo, hi) minus every exclusion range from index from on. */
-static void scan_minus(uintptr_t lo, uintptr_t hi, size_t from, int private_anon)
+static void scan_private_anon(void *ctx, uintptr_t lo, uintptr_t hi)
 {
-    size_t i;
+    (void)ctx;
+    scan_sparse(lo, hi, 1);
+}
 
-    for (i = from; i < nex && lo < hi; i++) {
-        if (ex[i].val <= lo || ex[i].key >= hi)
-            continue;
-        if (ex[i].key > lo)
-            scan_minus(lo, ex[i].key, i + 1, private_anon);
-        lo = ex[i].val > lo ? ex[i].val : lo;
-    }
-    if (lo < hi)
-        scan_sparse(lo, hi, private_anon);
+static void scan_other(void *ctx, uintptr_t lo, uintptr_t hi)
+{
+    (void)ctx;
+    scan_sparse(lo, hi, 0);
+}
+
+/* Scans [lo, hi) minus every exclusion range (key, val: two words, as mw__scan_minus reads). */
+_Static_assert(sizeof(uintptr_t) == sizeof(uint64_t), "an exclusion is two words");
+static void scan_minus(uintptr_t lo, uintptr_t hi, int private_anon)
+{
+    mw__scan_minus(lo, hi, ex, nex, sizeof *ex, private_anon ? scan_private_anon : scan_other,
+                   NULL);
 }
 
 /* Adds to the exclusions what the allocator owns inside [lo, hi): glibc's arena heaps (64 MiB
@@ -363,7 +367,7 @@ static void scan_maps(const struct mw__check_in *in)
         }
         /* The allocator's memory is no root: its blocks are scanned only when reached. */
         if (allocator_ranges(lo, hi, *path == '\0' || *path == '[') == 0)
-            scan_minus(start, hi, 0, perms[3] == 'p' && (*path == '\0' || *path == '['));
+            scan_minus(start, hi, perms[3] == 'p' && (*path == '\0' || *path == '['));
         nex = nex_global;
     }
 }

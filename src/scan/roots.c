@@ -22,24 +22,58 @@ struct data_walk {
     size_t count;
 };
 
-/* Reports [lo, hi) minus every skip range, recursing on the pieces a skip range leaves. */
-static void emit_minus(struct data_walk *w, uintptr_t lo, uintptr_t hi, size_t from,
-                       enum mw__root_kind kind, const char *object)
+struct minus {
+    const unsigned char *skip;
+    size_t nskip, stride;
+    void (*fn)(void *ctx, uintptr_t lo, uintptr_t hi);
+    void *ctx;
+};
+
+/* [lo, hi) minus the skip ranges from index from on, recursing on the pieces a range leaves. */
+static void minus(const struct minus *m, uintptr_t lo, uintptr_t hi, size_t from)
 {
     size_t i;
 
-    for (i = from; i < w->nskip && lo < hi; i++) {
-        uintptr_t slo = w->skip[i].lo, shi = w->skip[i].hi;
-        if (shi <= lo || slo >= hi)
+    for (i = from; i < m->nskip && lo < hi; i++) {
+        uintptr_t r[2];
+        memcpy(r, m->skip + i * m->stride, sizeof r);
+        if (r[1] <= lo || r[0] >= hi)
             continue;
-        if (slo > lo)
-            emit_minus(w, lo, slo, i + 1, kind, object);
-        lo = shi > lo ? shi : lo;
+        if (r[0] > lo)
+            minus(m, lo, r[0], i + 1);
+        lo = r[1] > lo ? r[1] : lo;
     }
-    if (lo < hi) {
-        w->fn(w->ctx, lo, hi, kind, object);
-        w->count++;
-    }
+    if (lo < hi)
+        m->fn(m->ctx, lo, hi);
+}
+
+void mw__scan_minus(uintptr_t lo, uintptr_t hi, const void *skip, size_t nskip, size_t stride,
+                    void (*fn)(void *ctx, uintptr_t lo, uintptr_t hi), void *ctx)
+{
+    struct minus m = {skip, nskip, stride, fn, ctx};
+
+    minus(&m, lo, hi, 0);
+}
+
+struct emit {
+    struct data_walk *w;
+    const char *object;
+};
+
+static void emit_piece(void *ctx, uintptr_t lo, uintptr_t hi)
+{
+    struct emit *e = ctx;
+
+    e->w->fn(e->w->ctx, lo, hi, MW__ROOT_DATA, e->object);
+    e->w->count++;
+}
+
+/* Reports [lo, hi), a writable segment of object, minus every skip range. */
+static void emit_minus(struct data_walk *w, uintptr_t lo, uintptr_t hi, const char *object)
+{
+    struct emit e = {w, object};
+
+    mw__scan_minus(lo, hi, w->skip, w->nskip, sizeof *w->skip, emit_piece, &e);
 }
 
 static int data_cb(struct dl_phdr_info *info, size_t size, void *arg)
@@ -66,11 +100,11 @@ static int data_cb(struct dl_phdr_info *info, size_t size, void *arg)
         hi = lo + ph->p_memsz;
         if (relro_hi > relro_lo && relro_lo < hi && relro_hi > lo) {
             if (relro_lo > lo)
-                emit_minus(w, lo, relro_lo, 0, MW__ROOT_DATA, info->dlpi_name);
+                emit_minus(w, lo, relro_lo, info->dlpi_name);
             lo = relro_hi > lo ? relro_hi : lo;
         }
         if (lo < hi)
-            emit_minus(w, lo, hi, 0, MW__ROOT_DATA, info->dlpi_name);
+            emit_minus(w, lo, hi, info->dlpi_name);
     }
     return 0;
 }

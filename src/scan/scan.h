@@ -73,6 +73,13 @@ int mw__scan_thread_stack_bounds(uintptr_t *lo, uintptr_t *hi);
  * the stack cannot be bounded. Allocation-free; reads /proc/self/maps only when sp is outside. */
 int mw__scan_stack_ranges(uintptr_t sp, uintptr_t *lo, uintptr_t hi, mw__range_t out[2]);
 
+/* Calls fn(ctx, a, b) for every piece [a, b) of [lo, hi) that none of the nskip skip ranges
+ * covers, in address order. A skip range is two words, lo (inclusive) then hi (exclusive), at
+ * the start of each stride-byte record of skip (so both mw__range_t arrays and key/value pairs
+ * serve); the records are sorted by lo. Allocation-free. */
+void mw__scan_minus(uintptr_t lo, uintptr_t hi, const void *skip, size_t nskip, size_t stride,
+                    void (*fn)(void *ctx, uintptr_t lo, uintptr_t hi), void *ctx);
+
 /* Stores the callee-saved registers (MW__SCAN_NREGS words) into regs: a value held only in a
  * register is a root too. Used with __builtin_unwind_init(), which makes the compiler save them
  * in the frame as well. MW__SCAN_SP(sp) reads the stack pointer. */

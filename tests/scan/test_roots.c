@@ -209,3 +209,43 @@ Test(scan_roots, scan_words_aligns_and_filters)
     mw__scan_words((uintptr_t)words + 1, (uintptr_t)(words + 4), 0, 1000, find_needle, &s);
     cr_assert_not(s.found);
 }
+
+struct pieces {
+    uintptr_t lo[8], hi[8];
+    size_t n;
+};
+
+static void take_piece(void *ctx, uintptr_t lo, uintptr_t hi)
+{
+    struct pieces *p = ctx;
+
+    cr_assert_lt(p->n, 8);
+    p->lo[p->n] = lo;
+    p->hi[p->n] = hi;
+    p->n++;
+}
+
+/* Range subtraction, with ranges as mw__range_t and as wider records (stride). */
+Test(scan_roots, minus_leaves_the_uncovered_pieces_in_order)
+{
+    const mw__range_t skip[] = {{50, 60}, {100, 120}, {110, 130}, {180, 300}};
+    struct {
+        uintptr_t lo, hi, extra;
+    } wide[] = {{50, 60, 7}, {100, 130, 7}};
+    struct pieces p = {0};
+
+    mw__scan_minus(40, 200, skip, 4, sizeof skip[0], take_piece, &p);
+    cr_assert_eq(p.n, 3);
+    cr_assert(p.lo[0] == 40 && p.hi[0] == 50);
+    cr_assert(p.lo[1] == 60 && p.hi[1] == 100);
+    cr_assert(p.lo[2] == 130 && p.hi[2] == 180);
+    p.n = 0;
+    mw__scan_minus(0, 1000, wide, 2, sizeof wide[0], take_piece, &p);
+    cr_assert_eq(p.n, 3);
+    cr_assert(p.lo[2] == 130 && p.hi[2] == 1000);
+    p.n = 0;
+    mw__scan_minus(100, 130, wide, 2, sizeof wide[0], take_piece, &p);
+    cr_assert_eq(p.n, 0, "a covered range leaves nothing");
+    mw__scan_minus(5, 9, NULL, 0, sizeof wide[0], take_piece, &p);
+    cr_assert(p.n == 1 && p.lo[0] == 5 && p.hi[0] == 9);
+}

@@ -286,18 +286,20 @@ struct scan_how {
     int reachable;
 };
 
+static inline void word_hit(void *ctx, uintptr_t v, uintptr_t where)
+{
+    const struct scan_how *h = ctx;
+
+    (void)where;
+    if (h->leader < 0)
+        hit(v, h->reachable);
+    else
+        clique_hit(v, (size_t)h->leader);
+}
+
 static inline void scan_words(uintptr_t p, uintptr_t end, const struct scan_how *h)
 {
-    p = (p + 7) & ~(uintptr_t)7;
-    for (; p + 8 <= end; p += 8) {
-        uintptr_t v = *(const uintptr_t *)p;
-        if (v < mw__lo_addr || v >= mw__hi_addr)
-            continue;
-        if (h->leader < 0)
-            hit(v, h->reachable);
-        else
-            clique_hit(v, (size_t)h->leader);
-    }
+    mw__scan_words(p, end, mw__lo_addr, mw__hi_addr, word_hit, (void *)h);
 }
 
 static void scan_run(uintptr_t lo, uintptr_t hi, void *ctx)
@@ -339,14 +341,15 @@ void mw__mark_clique(size_t i)
     drain((long)i);
 }
 
+static inline void root_hit(void *ctx, uintptr_t v, uintptr_t where)
+{
+    (void)ctx;
+    (void)where;
+    hit(v, 1);
+}
+
 void mw__mark_range(uintptr_t lo, uintptr_t hi)
 {
-    uintptr_t p = (lo + 7) & ~(uintptr_t)7;
-
     scanned += hi > lo ? hi - lo : 0;
-    for (; p + 8 <= hi; p += 8) {
-        uintptr_t v = *(const uintptr_t *)p;
-        if (v >= mw__lo_addr && v < mw__hi_addr)
-            hit(v, 1);
-    }
+    mw__scan_words(lo, hi, mw__lo_addr, mw__hi_addr, root_hit, NULL);
 }

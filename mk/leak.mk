@@ -1,8 +1,8 @@
 # The leak checker: `memwalk leaks`, its preload, victims, oracle comparisons, benchmark.
 
-# The preload uses the allocation-free number parsers of src/common.
-PRELOAD_EXTRA_SRCS := src/common/parse.c
-$(PRELOAD): $(BUILD)/obj-preload/src/common/parse.o
+# The preload uses the allocation-free number parsers and thread list reader of src/common.
+PRELOAD_EXTRA_SRCS := src/common/parse.c src/common/task.c
+$(PRELOAD): $(BUILD)/obj-preload/src/common/parse.o $(BUILD)/obj-preload/src/common/task.o
 
 # Victim programs: ordinary -O2 builds without frame pointers, as Debian's and most programs are.
 LEAK_VICTIM_SRCS := $(wildcard tests/leaks/victims/*.c)

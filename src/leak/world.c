@@ -4,6 +4,7 @@
  * held by the gate at its next hook, and described from /proc/self/task/TID/syscall when it sits
  * in a system call. Also keeps the stacks of threads that have exited, which the scan must not
  * take for roots. */
+#include "common/task.h"
 #include "leak/leak.h"
 
 #include <dirent.h>
@@ -108,66 +109,12 @@ void mw__world_park_now(void)
     park_forever();
 }
 
-struct linux_dirent64 {
-    uint64_t d_ino;
-    int64_t d_off;
-    unsigned short d_reclen;
-    unsigned char d_type;
-    char d_name[];
-};
-
-/* Reads /proc/self/task/TID/leaf into buf (NUL-terminated); returns the length or -1. */
-static ssize_t read_task(pid_t tid, const char *leaf, char *buf, size_t len)
-{
-    char path[64] = "/proc/self/task/";
-    size_t n = strlen(path);
-    ssize_t got;
-    int fd;
-
-    n += mw__leak_utoa((uint64_t)tid, path + n);
-    path[n++] = '/';
-    memcpy(path + n, leaf, strlen(leaf) + 1);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    got = read(fd, buf, len - 1);
-    close(fd);
-    if (got < 0)
-        return -1;
-    buf[got] = '\0';
-    return got;
-}
-
-/* Reads the stack pointer of a thread sitting in a system call from /proc, 0 otherwise. */
+/* The stack pointer of a thread sitting in a system call, 0 otherwise. */
 static uintptr_t syscall_sp(pid_t tid)
 {
-    char buf[512];
-    ssize_t len = read_task(tid, "syscall", buf, sizeof buf);
-    int field = 0;
-    char *p, *last2 = NULL, *last1 = NULL;
-    uintptr_t v = 0;
+    uintptr_t sp;
 
-    if (len <= 0 || buf[0] < '0' || buf[0] > '9')
-        return 0; /* "running" or "-1 ..." */
-    /* "nr a1 a2 a3 a4 a5 a6 sp pc": the second to last field */
-    for (p = buf; *p; p++)
-        if (*p == ' ') {
-            field++;
-            last2 = last1;
-            last1 = p + 1;
-        }
-    if (!last2 || field < 2)
-        return 0;
-    for (p = last2; *p && *p != ' '; p++) {
-        char c = *p;
-        if (c == '0' && (p[1] == 'x'))
-            p++;
-        else if (c >= '0' && c <= '9')
-            v = v * 16 + (uintptr_t)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            v = v * 16 + (uintptr_t)(c - 'a' + 10);
-    }
-    return v;
+    return mw__task_sp(0, tid, &sp) == MW__TASK_SYSCALL ? sp : 0;
 }
 
 static int known(const pid_t *tids, size_t n, pid_t tid)
@@ -186,7 +133,7 @@ static int zombie(pid_t tid)
 {
     char buf[512], *p;
 
-    if (read_task(tid, "stat", buf, sizeof buf) <= 0)
+    if (mw__task_read(0, tid, "stat", buf, sizeof buf) <= 0)
         return 1;
     p = strrchr(buf, ')');
     return p && (p[2] == 'Z' || p[2] == 'X');
@@ -210,13 +157,34 @@ static int answered(const mw__thread_regs_t *out, size_t n, pid_t tid)
     return 0;
 }
 
+struct signalling {
+    pid_t *sent;
+    size_t *nsent, max;
+    pid_t self, pid;
+};
+
+/* Sends the stop signal to thread tid unless it is this one or was sent it already. */
+static int signal_one(void *ctx, pid_t tid)
+{
+    struct signalling *sg = ctx;
+
+    if (tid == sg->self || known(sg->sent, *sg->nsent, tid))
+        return 0;
+    if (*sg->nsent == sg->max) {
+        mw__leak_limit(MW__LEAK_LIMIT_STOP, "too many threads to stop");
+        return 0;
+    }
+    if (syscall(SYS_tgkill, sg->pid, tid, STOP_SIGNAL) == 0)
+        sg->sent[(*sg->nsent)++] = tid;
+    return 0;
+}
+
 size_t mw__world_stop(mw__thread_regs_t *out, size_t max, int *main_gone)
 {
     static pid_t sent[4096];
     size_t nsent = 0, round, i, n;
     pid_t self = (pid_t)syscall(SYS_gettid), pid = getpid();
     struct sigaction sa;
-    char dbuf[4096];
 
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = stop_handler;
@@ -226,30 +194,9 @@ size_t mw__world_stop(mw__thread_regs_t *out, size_t max, int *main_gone)
         return 0;
     /* Two rounds: a thread may start another while we are signalling. */
     for (round = 0; round < 2; round++) {
-        int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        long nread;
-        if (fd < 0)
+        struct signalling sg = {sent, &nsent, sizeof sent / sizeof sent[0], self, pid};
+        if (mw__task_each(0, signal_one, &sg) < 0)
             break;
-        while ((nread = syscall(SYS_getdents64, fd, dbuf, sizeof dbuf)) > 0) {
-            long off = 0;
-            while (off < nread) {
-                struct linux_dirent64 *d = (struct linux_dirent64 *)(dbuf + off);
-                pid_t tid = 0;
-                const char *c;
-                off += d->d_reclen;
-                for (c = d->d_name; *c >= '0' && *c <= '9'; c++)
-                    tid = tid * 10 + (*c - '0');
-                if (tid <= 0 || *c || tid == self || known(sent, nsent, tid))
-                    continue;
-                if (nsent == sizeof sent / sizeof sent[0]) {
-                    mw__leak_limit(MW__LEAK_LIMIT_STOP, "too many threads to stop");
-                    continue;
-                }
-                if (syscall(SYS_tgkill, pid, tid, STOP_SIGNAL) == 0)
-                    sent[nsent++] = tid;
-            }
-        }
-        close(fd);
         /* Wait up to a second for everyone signalled so far. */
         for (i = 0; i < 1000 && (size_t)__atomic_load_n(&arrived, __ATOMIC_ACQUIRE) < nsent; i++) {
             struct timespec ts = {0, 1000000};

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/common.h"
+#include "common/task.h"
 
 static int starts_with(const char *s, const char *prefix)
 {
@@ -381,66 +382,50 @@ static void classify_by_perms(mw_maps_t *m, size_t i)
         r->kind = MW_REGION_RODATA;
 }
 
-/* Stack pointers of the process's threads, from /proc/PID/task/TID/syscall ("NR args... sp pc",
- * or "-1 sp pc" when blocked outside a syscall, or "running"). Returns how many threads gave
- * none; *nsp gets the pointers found. */
+struct thread_sps {
+    pid_t pid;
+    uintptr_t *sps;
+    pid_t *tids;
+    size_t n, cap, tcap, unknown;
+};
+
+static int take_sp(void *ctx, pid_t tid)
+{
+    struct thread_sps *t = ctx;
+    uintptr_t sp = 0;
+
+    /* A thread on a CPU right now shows "running": it often blocks a moment later. */
+    for (int tries = 0; tries < 3; tries++) {
+        if (mw__task_sp(t->pid, tid, &sp) != MW__TASK_RUNNING)
+            break;
+        sched_yield();
+    }
+    if (!sp) {
+        t->unknown++;
+        return 0;
+    }
+    if (mw__grow((void **)&t->sps, &t->cap, t->n + 1, sizeof(*t->sps)) ||
+        mw__grow((void **)&t->tids, &t->tcap, t->n + 1, sizeof(*t->tids)))
+        return 1;
+    t->sps[t->n] = sp;
+    t->tids[t->n] = tid;
+    t->n++;
+    return 0;
+}
+
+/* Stack pointers of the process's threads, from /proc/PID/task/TID/syscall (in a system call or
+ * blocked outside one). Returns how many threads gave none (on a CPU right now); *nsp gets the
+ * pointers found. */
 static size_t thread_sps(pid_t pid, uintptr_t **sps, pid_t **tids, size_t *nsp)
 {
-    char path[64];
-    DIR *d;
-    struct dirent *e;
-    size_t unknown = 0, n = 0, cap = 0, tcap = 0;
+    struct thread_sps t = {pid, NULL, NULL, 0, 0, 0, 0};
 
-    *sps = NULL;
-    *tids = NULL;
-    *nsp = 0;
-    if (pid > 0)
-        snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-    else
-        snprintf(path, sizeof(path), "/proc/self/task");
-    d = opendir(path);
-    if (!d)
-        return 1;
-    while ((e = readdir(d)) != NULL) {
-        char file[400], buf[512], *tok[16], *save = NULL, *t;
-        size_t nt = 0;
-        uint64_t sp;
-        ssize_t len;
-        int fd;
-        if (e->d_name[0] < '0' || e->d_name[0] > '9')
-            continue;
-        snprintf(file, sizeof(file), "%s/%s/syscall", path, e->d_name);
-        /* A thread on a CPU right now shows "running": it often blocks a moment later. */
-        for (int tries = 0; tries < 3; tries++) {
-            fd = open(file, O_RDONLY | O_CLOEXEC);
-            len = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-            if (fd >= 0)
-                close(fd);
-            if (len <= 0 || strncmp(buf, "running", 7) != 0)
-                break;
-            sched_yield();
-        }
-        if (len <= 0) {
-            unknown++;
-            continue;
-        }
-        buf[len] = '\0';
-        for (t = strtok_r(buf, " \n", &save); t && nt < 16; t = strtok_r(NULL, " \n", &save))
-            tok[nt++] = t;
-        if (nt < 3 || mw__parse_u64(tok[nt - 2], &sp) < 0 || sp == 0) {
-            unknown++; /* "running": on a CPU right now */
-            continue;
-        }
-        if (mw__grow((void **)sps, &cap, n + 1, sizeof(**sps)) ||
-            mw__grow((void **)tids, &tcap, n + 1, sizeof(**tids)))
-            break;
-        (*sps)[n] = (uintptr_t)sp;
-        (*tids)[n] = (pid_t)strtol(e->d_name, NULL, 10);
-        n++;
-    }
-    closedir(d);
-    *nsp = n;
-    return unknown;
+    if (mw__task_each(pid, take_sp, &t) < 0)
+        t.unknown = 1;
+    *sps = t.sps;
+    *tids = t.tids;
+    *nsp = t.n;
+    return t.unknown;
 }
 
 static void classify_threads(mw_maps_t *m, pid_t pid)

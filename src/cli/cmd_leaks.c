@@ -226,8 +226,15 @@ static void report(const struct opts *o, struct proc *p)
         p->ppid = r.h.ppid;
     forked_preamble(o, p);
     if (o->json_file) {
-        mw__sb_puts(&json, json_count++ ? "," : "");
-        lk_report_print(f, &r, &o->rep, &json, &p->stats);
+        mw__sb_t one = {0};
+        mw__json_t j;
+        mw__json_init(&j, &one);
+        lk_report_print(f, &r, &o->rep, &j, &p->stats);
+        if (mw__json_finish(&j) == 0 && one.buf) {
+            mw__sb_puts(&json, json_count++ ? "," : "");
+            mw__sb_puts(&json, one.buf);
+        }
+        mw__sb_free(&one);
     } else {
         lk_report_print(f, &r, &o->rep, NULL, &p->stats);
     }
@@ -415,20 +422,30 @@ static int parse_yesno(const char *s, int *out)
 
 static int write_json(const struct opts *o, int argc, char **argv, int status)
 {
-    mw__sb_t doc = {0};
+    mw__sb_t doc = {0}, procs = {0};
+    mw__json_t j;
     FILE *f;
     int i;
 
-    mw__sb_printf(&doc, "{\"tool\":\"memwalk leaks\",\"version\":\"%s\",\"command\":[",
-                  MW_VERSION_STRING);
-    for (i = 0; i < argc; i++) {
-        mw__sb_puts(&doc, i ? "," : "");
-        mw__sb_json_str(&doc, argv[i]);
-    }
-    mw__sb_printf(&doc, "],\"exit_status\":%d,\"processes\":[%s]}\n", status,
-                  json.buf ? json.buf : "");
-    if (doc.err)
+    mw__json_init(&j, &doc);
+    mw__json_object(&j, NULL);
+    mw__json_str(&j, "tool", "memwalk leaks");
+    mw__json_str(&j, "version", MW_VERSION_STRING);
+    mw__json_array(&j, "command");
+    for (i = 0; i < argc; i++)
+        mw__json_str(&j, NULL, argv[i]);
+    mw__json_end(&j);
+    mw__json_int(&j, "exit_status", status);
+    /* The processes' reports, written as each process ended. */
+    mw__sb_printf(&procs, "[%s]", json.buf ? json.buf : "");
+    mw__json_raw(&j, "processes", procs.buf);
+    i = procs.err ? procs.err : mw__json_finish(&j);
+    mw__sb_putc(&doc, '\n');
+    mw__sb_free(&procs);
+    if (i < 0 || doc.err) {
+        mw__sb_free(&doc);
         return -ENOMEM;
+    }
     f = o->json_out;
     errno = EIO;
     if (fputs(doc.buf, f) == EOF || (f == stdout ? fflush(f) : fclose(f)) != 0) {

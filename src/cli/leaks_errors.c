@@ -154,21 +154,21 @@ static void print_error(FILE *out, int pid, lk_sym_t *sym, const struct errview 
         *last_thread = v->e->by_thread;
     }
     fprintf(out, "==%d== %s\n", pid, headline(v->e));
-    lk_report_stack(out, pid, sym, v->ips[W_WHERE], v->depth[W_WHERE], 1, NULL);
+    lk_report_stack(out, pid, sym, v->ips[W_WHERE], v->depth[W_WHERE], 1, NULL, NULL);
     fprintf(out, "==%d== %s\n", pid, d.line);
     if (d.line2[0])
         fprintf(out, "==%d== %s\n", pid, d.line2);
     if (d.follow == FOLLOW_ALLOC) {
-        lk_report_stack(out, pid, sym, v->ips[W_ALLOC], v->depth[W_ALLOC], 1, NULL);
+        lk_report_stack(out, pid, sym, v->ips[W_ALLOC], v->depth[W_ALLOC], 1, NULL, NULL);
     } else if (d.follow == FOLLOW_FREED) {
-        lk_report_stack(out, pid, sym, v->ips[W_FREED], v->depth[W_FREED], 1, NULL);
+        lk_report_stack(out, pid, sym, v->ips[W_FREED], v->depth[W_FREED], 1, NULL, NULL);
         if (v->depth[W_ALLOC]) {
             fprintf(out, "==%d==  Block was alloc'd at\n", pid);
-            lk_report_stack(out, pid, sym, v->ips[W_ALLOC], v->depth[W_ALLOC], 1, NULL);
+            lk_report_stack(out, pid, sym, v->ips[W_ALLOC], v->depth[W_ALLOC], 1, NULL, NULL);
         }
     } else if (d.follow == FOLLOW_TEXT) {
         uint64_t ip = v->e->addr;
-        lk_report_stack(out, pid, sym, &ip, 1, 0, NULL);
+        lk_report_stack(out, pid, sym, &ip, 1, 0, NULL, NULL);
     }
     fprintf(out, "==%d== \n", pid);
 }
@@ -408,42 +408,38 @@ void lk_errors_report(FILE *out, const struct lk_result *r, lk_sym_t *sym,
     live_drop(r->h.pid);
 }
 
-void lk_errors_json(mw__sb_t *j, const struct lk_result *r, lk_sym_t *sym)
+void lk_errors_json(mw__json_t *j, const struct lk_result *r, lk_sym_t *sym)
 {
     const struct lk_sections *s = r->sect;
     uint32_t i;
 
-    mw__sb_puts(j, ",\"error_contexts\":[");
+    mw__json_array(j, "error_contexts");
     for (i = 0; s && i < s->nerrs; i++) {
         const mw__leak_error_t *e = &s->errs[i];
         struct errview v;
         struct addr_desc d;
         view_of(r, i, &v);
         describe(&v, sym, &d);
-        mw__sb_printf(j, "%s{\"kind\":\"%s\",\"what\":", i ? "," : "",
-                      e->kind == MW__LEAK_ERR_MISMATCH ? "mismatched_free" : "invalid_free");
-        mw__sb_json_str(j, headline(e));
-        mw__sb_printf(j, ",\"count\":%llu,\"address\":\"0x%llx\",\"origin_pid\":%d,\"stack\":",
-                      (unsigned long long)e->count, (unsigned long long)e->addr, e->origin);
-        lk_report_stack(NULL, 0, sym, v.ips[W_WHERE], v.depth[W_WHERE], 1, j);
-        mw__sb_puts(j, ",\"description\":");
-        mw__sb_json_str(j, d.line + 1);
-        if (d.line2[0]) {
-            mw__sb_puts(j, ",\"description2\":");
-            mw__sb_json_str(j, d.line2 + 1);
+        mw__json_object(j, NULL);
+        mw__json_str(j, "kind",
+                     e->kind == MW__LEAK_ERR_MISMATCH ? "mismatched_free" : "invalid_free");
+        mw__json_str(j, "what", headline(e));
+        mw__json_uint(j, "count", e->count);
+        mw__json_hex(j, "address", e->addr);
+        mw__json_int(j, "origin_pid", e->origin);
+        lk_report_stack(NULL, 0, sym, v.ips[W_WHERE], v.depth[W_WHERE], 1, j, "stack");
+        mw__json_str(j, "description", d.line + 1);
+        if (d.line2[0])
+            mw__json_str(j, "description2", d.line2 + 1);
+        if (e->addr_kind == MW__LEAK_ADDR_FREED || e->addr_kind == MW__LEAK_ADDR_ALLOCD) {
+            mw__json_int(j, "block_offset", e->offset);
+            mw__json_uint(j, "block_size", e->size);
         }
-        if (e->addr_kind == MW__LEAK_ADDR_FREED || e->addr_kind == MW__LEAK_ADDR_ALLOCD)
-            mw__sb_printf(j, ",\"block_offset\":%lld,\"block_size\":%llu", (long long)e->offset,
-                          (unsigned long long)e->size);
-        if (d.follow == FOLLOW_FREED) {
-            mw__sb_puts(j, ",\"freed_stack\":");
-            lk_report_stack(NULL, 0, sym, v.ips[W_FREED], v.depth[W_FREED], 1, j);
-        }
-        if ((d.follow == FOLLOW_FREED || d.follow == FOLLOW_ALLOC) && v.depth[W_ALLOC]) {
-            mw__sb_puts(j, ",\"alloc_stack\":");
-            lk_report_stack(NULL, 0, sym, v.ips[W_ALLOC], v.depth[W_ALLOC], 1, j);
-        }
-        mw__sb_puts(j, "}");
+        if (d.follow == FOLLOW_FREED)
+            lk_report_stack(NULL, 0, sym, v.ips[W_FREED], v.depth[W_FREED], 1, j, "freed_stack");
+        if ((d.follow == FOLLOW_FREED || d.follow == FOLLOW_ALLOC) && v.depth[W_ALLOC])
+            lk_report_stack(NULL, 0, sym, v.ips[W_ALLOC], v.depth[W_ALLOC], 1, j, "alloc_stack");
+        mw__json_end(j);
     }
-    mw__sb_puts(j, "]");
+    mw__json_end(j);
 }

@@ -37,7 +37,7 @@ void lk_sections_free(struct lk_result *r);
 void lk_errors_report(FILE *out, const struct lk_result *r, lk_sym_t *sym,
                       struct lk_report_stats *st);
 /* Appends ,"error_contexts":[...] to a process's JSON object. */
-void lk_errors_json(mw__sb_t *j, const struct lk_result *r, lk_sym_t *sym);
+void lk_errors_json(mw__json_t *j, const struct lk_result *r, lk_sym_t *sym);
 
 /* One LIVE message of process pid (record.h): chunks are kept until the last, then a new error
  * context is printed to out at once. Returns 0, or -1 when the stream is malformed. */
@@ -45,7 +45,7 @@ int lk_live_message(FILE *out, int pid, const unsigned char *payload, size_t len
 
 /* memcheck's FILE DESCRIPTORS block (--track-fds), before HEAP SUMMARY; and its JSON. */
 void lk_fds_report(FILE *out, const struct lk_result *r, lk_sym_t *sym);
-void lk_fds_json(mw__sb_t *j, const struct lk_result *r, lk_sym_t *sym);
+void lk_fds_json(mw__json_t *j, const struct lk_result *r, lk_sym_t *sym);
 
 /* ---- object files (leaks_objinfo.c): what an address of a loaded object is --------------- */
 /* memcheck's data symbol holding the object-file address a: its name (static storage until

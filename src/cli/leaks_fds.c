@@ -94,7 +94,7 @@ void lk_fds_report(FILE *out, const struct lk_result *r, lk_sym_t *sym)
         fprintf(out, "==%d== %s\n", pid, line);
         if (f->trace != MW__LEAK_NO_TRACE)
             lk_report_stack(out, pid, sym, r->trace_ips[f->trace], r->trace_depth[f->trace], 1,
-                            NULL);
+                            NULL, NULL);
         else if (f->flags & MW__LEAK_FD_UNSEEN)
             fprintf(out, "==%d==    <opened inside a library call memwalk does not wrap>\n", pid);
         else
@@ -103,30 +103,34 @@ void lk_fds_report(FILE *out, const struct lk_result *r, lk_sym_t *sym)
     }
 }
 
-void lk_fds_json(mw__sb_t *j, const struct lk_result *r, lk_sym_t *sym)
+void lk_fds_json(mw__json_t *j, const struct lk_result *r, lk_sym_t *sym)
 {
     const struct lk_sections *s = r->sect;
-    uint32_t i, n = 0;
+    uint32_t i;
     char line[4400];
 
     if (!s || !s->have_fds)
         return;
-    mw__sb_printf(j, ",\"file_descriptors\":{\"open\":%u,\"std\":%u,\"list\":[", s->fdh.open,
-                  s->fdh.std);
+    mw__json_object(j, "file_descriptors");
+    mw__json_uint(j, "open", s->fdh.open);
+    mw__json_uint(j, "std", s->fdh.std);
+    mw__json_array(j, "list");
     for (i = 0; i < s->nfds; i++) {
         const mw__leak_fd_t *f = &s->fds[i];
         if (!listed(s, f))
             continue;
         what(f, s->fd_names[i], line, sizeof line);
-        mw__sb_printf(j, "%s{\"fd\":%d,\"what\":", n++ ? "," : "", f->fd);
-        mw__sb_json_str(j, line);
-        mw__sb_printf(
-            j, ",\"inherited\":%s,\"stack\":", f->flags & MW__LEAK_FD_INHERITED ? "true" : "false");
+        mw__json_object(j, NULL);
+        mw__json_int(j, "fd", f->fd);
+        mw__json_str(j, "what", line);
+        mw__json_bool(j, "inherited", f->flags & MW__LEAK_FD_INHERITED);
         if (f->trace != MW__LEAK_NO_TRACE)
-            lk_report_stack(NULL, 0, sym, r->trace_ips[f->trace], r->trace_depth[f->trace], 1, j);
+            lk_report_stack(NULL, 0, sym, r->trace_ips[f->trace], r->trace_depth[f->trace], 1, j,
+                            "stack");
         else
-            mw__sb_puts(j, "null");
-        mw__sb_puts(j, "}");
+            mw__json_null(j, "stack");
+        mw__json_end(j);
     }
-    mw__sb_puts(j, "]}");
+    mw__json_end(j);
+    mw__json_end(j);
 }

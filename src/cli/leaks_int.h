@@ -148,13 +148,14 @@ struct lk_report_stats {
 };
 
 /* Prints a stack of the tracer's (entry: frame 0 is its entry point) as the loss records' stacks
- * print, to out when not NULL, and as a JSON array to json when not NULL. Returns the frames. */
+ * print, to out when not NULL, and as a JSON array (member key) to json when not NULL. Returns
+ * the frames. */
 size_t lk_report_stack(FILE *out, int pid, lk_sym_t *sym, const uint64_t *ips, uint32_t depth,
-                       int entry, mw__sb_t *json);
+                       int entry, mw__json_t *json, const char *key);
 
-/* Prints the report of one process to out, each line prefixed "==pid== "; appends a JSON
- * object to json when non-NULL. */
+/* Prints the report of one process to out, each line prefixed "==pid== "; writes the same facts
+ * as a JSON object to json when non-NULL. */
 void lk_report_print(FILE *out, const struct lk_result *r, const struct lk_report_opts *o,
-                     mw__sb_t *json, struct lk_report_stats *st);
+                     mw__json_t *json, struct lk_report_stats *st);
 
 #endif

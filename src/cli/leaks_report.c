@@ -14,6 +14,8 @@
 static const char *const kind_words[] = {"definitely lost", "indirectly lost", "possibly lost",
                                          "still reachable"};
 static const char *const kind_names[] = {"definite", "indirect", "possible", "reachable"};
+static const char *const heur_names[4] = {"stdstring", "length64", "newarray",
+                                          "multipleinheritance"};
 
 /* A stack as memcheck shows it, symbolized only as far as someone looks: the frames memcheck
  * names for the allocator entry point, then each recorded return address with its inlined
@@ -255,35 +257,27 @@ static void print_frames(FILE *out, int pid, const struct lk_frame *f, size_t n)
     }
 }
 
-static void json_frames(mw__sb_t *j, const struct lk_frame *f, size_t n)
+/* A stack as a JSON array of frames (key: its member name, NULL in an array). */
+static void json_frames(mw__json_t *j, const char *key, const struct lk_frame *f, size_t n)
 {
     size_t i;
 
-    mw__sb_puts(j, "[");
+    mw__json_array(j, key);
     for (i = 0; i < n; i++) {
-        mw__sb_printf(j, "%s{\"ip\":\"0x%llx\",\"function\":", i ? "," : "",
-                      (unsigned long long)f[i].ip);
-        if (f[i].fn)
-            mw__sb_json_str(j, f[i].fn);
-        else
-            mw__sb_puts(j, "null");
-        mw__sb_puts(j, ",\"file\":");
-        if (f[i].file)
-            mw__sb_json_str(j, f[i].file);
-        else
-            mw__sb_puts(j, "null");
-        mw__sb_printf(j, ",\"line\":%d,\"module\":", f[i].file ? f[i].line : 0);
-        if (f[i].module)
-            mw__sb_json_str(j, f[i].module);
-        else
-            mw__sb_puts(j, "null");
-        mw__sb_printf(j, ",\"offset\":\"0x%llx\"}", (unsigned long long)f[i].offset);
+        mw__json_object(j, NULL);
+        mw__json_hex(j, "ip", f[i].ip);
+        mw__json_str(j, "function", f[i].fn);
+        mw__json_str(j, "file", f[i].file);
+        mw__json_int(j, "line", f[i].file ? f[i].line : 0);
+        mw__json_str(j, "module", f[i].module);
+        mw__json_hex(j, "offset", f[i].offset);
+        mw__json_end(j);
     }
-    mw__sb_puts(j, "]");
+    mw__json_end(j);
 }
 
 size_t lk_report_stack(FILE *out, int pid, lk_sym_t *sym, const uint64_t *ips, uint32_t depth,
-                       int entry, mw__sb_t *json)
+                       int entry, mw__json_t *json, const char *key)
 {
     struct stack st;
     size_t n;
@@ -293,7 +287,7 @@ size_t lk_report_stack(FILE *out, int pid, lk_sym_t *sym, const uint64_t *ips, u
     if (out)
         print_frames(out, pid, st.f, n);
     if (json)
-        json_frames(json, st.f, n);
+        json_frames(json, key, st.f, n);
     stack_free(&st);
     return n;
 }
@@ -325,24 +319,39 @@ static const char *fault_words(int sig, int code)
     }
 }
 
-void lk_report_print(FILE *out, const struct lk_result *r, const struct lk_report_opts *o,
-                     mw__sb_t *json, struct lk_report_stats *st)
+/* What a process's report says, computed once for the text and for the JSON. */
+struct summary {
+    lk_sym_t *sym;
+    struct rec *recs; /* loss records, merged and in memcheck's order */
+    size_t nrecs;
+    uint64_t kb[4], kn[4];     /* unsuppressed bytes and blocks by kind */
+    uint64_t sb, sn;           /* suppressed */
+    uint64_t inuse_b, inuse_n; /* in use at exit */
+    struct stack fault;        /* where a fatal signal struck */
+    size_t nfault;
+};
+
+static void summary_free(struct summary *s)
 {
-    int pid = r->h.pid;
-    lk_sym_t *sym = lk_sym_new(r->mods, r->h.nmodules, o->cache_dir);
-    struct rec *recs = calloc(r->h.nrecords + 1, sizeof *recs);
-    uint64_t kb[4] = {0}, kn[4] = {0}, sb = 0, sn = 0, inuse_b = 0, inuse_n = 0;
-    char a[32], b[32], c[32], d[32], e[32], f6[32];
-    size_t i, k, nrecs = 0;
-    struct stack fault;
-    size_t nfault = 0;
-    int *nodebug = calloc(r->h.nmodules + 1, sizeof(int));
+    size_t i;
+
+    for (i = 0; s->recs && i < s->nrecs; i++)
+        stack_free(&s->recs[i].st);
+    stack_free(&s->fault);
+    free(s->recs);
+    lk_sym_free(s->sym);
+}
+
+/* Builds the loss records (merged, sorted, matched against the suppressions) and the sums;
+ * counts the leak errors into st. Returns -1 when out of memory. */
+static int summary_compute(struct summary *s, const struct lk_result *r,
+                           const struct lk_report_opts *o, struct lk_report_stats *st)
+{
     static const uint64_t no_ips[1];
-
     int callers = o->num_callers;
+    size_t i;
 
-    memset(st, 0, sizeof *st);
-    memset(&fault, 0, sizeof fault);
+    memset(s, 0, sizeof *s);
     if (callers <= 0) {
         /* Not told: the depth the tracer recorded with, at least its default. */
         callers = 12;
@@ -350,41 +359,93 @@ void lk_report_print(FILE *out, const struct lk_result *r, const struct lk_repor
             if (r->trace_depth[i] > (uint32_t)callers)
                 callers = (int)r->trace_depth[i];
     }
-    if (!sym || !recs || !nodebug) {
-        fprintf(out, "==%d== memwalk: out of memory while writing the report\n", pid);
-        free(recs);
-        free(nodebug);
-        lk_sym_free(sym);
-        return;
-    }
+    s->sym = lk_sym_new(r->mods, r->h.nmodules, o->cache_dir);
+    s->recs = calloc(r->h.nrecords + 1, sizeof *s->recs);
+    if (!s->sym || !s->recs)
+        return -1;
     for (i = 0; i < r->h.nrecords; i++) {
         const mw__leak_lossrec_t *lr = &r->recs[i];
-        struct rec *rc = &recs[nrecs++];
+        struct rec *rc = &s->recs[s->nrecs++];
         rc->r = *lr;
         rc->trace = lr->trace;
         if (lr->trace < r->h.ntraces)
-            stack_init(&rc->st, sym, r->trace_ips[lr->trace], r->trace_depth[lr->trace], 1,
+            stack_init(&rc->st, s->sym, r->trace_ips[lr->trace], r->trace_depth[lr->trace], 1,
                        callers);
         else
-            stack_init(&rc->st, sym, no_ips, 0, 1, callers);
-        inuse_b += lr->bytes;
-        inuse_n += lr->blocks;
+            stack_init(&rc->st, s->sym, no_ips, 0, 1, callers);
+        s->inuse_b += lr->bytes;
+        s->inuse_n += lr->blocks;
     }
-    nrecs = merge(recs, nrecs);
-    qsort(recs, nrecs, sizeof *recs, cmp_rec);
-    for (i = 0; i < nrecs; i++) {
-        const mw__leak_lossrec_t *lr = &recs[i].r;
-        recs[i].suppressed = o->supp && lk_supp_match(o->supp, stack_at, &recs[i].st, lr->kind);
-        if (recs[i].suppressed) {
-            sb += lr->bytes;
-            sn += lr->blocks;
+    s->nrecs = merge(s->recs, s->nrecs);
+    qsort(s->recs, s->nrecs, sizeof *s->recs, cmp_rec);
+    for (i = 0; i < s->nrecs; i++) {
+        struct rec *rc = &s->recs[i];
+        const mw__leak_lossrec_t *lr = &rc->r;
+        int counts = o->full && (o->errors & (1u << lr->kind));
+        rc->suppressed = o->supp && lk_supp_match(o->supp, stack_at, &rc->st, lr->kind);
+        if (rc->suppressed) {
+            s->sb += lr->bytes;
+            s->sn += lr->blocks;
+            st->supp_errors += counts;
+            st->supp_contexts += counts;
         } else {
-            kb[lr->kind] += lr->bytes;
-            kn[lr->kind] += lr->blocks;
+            s->kb[lr->kind] += lr->bytes;
+            s->kn[lr->kind] += lr->blocks;
+            st->errors += counts;
+            st->contexts += counts;
         }
     }
+    if (r->h.end == MW__LEAK_END_SIGNAL) {
+        /* The first fault frame is the interrupted instruction itself. */
+        stack_init(&s->fault, s->sym, r->fault, r->h.fault_depth, 0, 0);
+        s->nfault = stack_printed(&s->fault);
+    }
+    return 0;
+}
 
-    lk_errors_report(out, r, sym, st); /* the bad frees not printed while the program ran */
+/* The modules some printed frame had no debug information for, in one note line. */
+static void print_nodebug(FILE *out, int pid, const struct lk_result *r, struct summary *s,
+                          const struct lk_report_opts *o)
+{
+    int *nodebug = calloc(r->h.nmodules + 1, sizeof(int)), any = 0;
+    size_t i, k;
+
+    if (!nodebug)
+        return;
+    for (i = 0; i < s->nrecs; i++) {
+        struct rec *rc = &s->recs[i];
+        size_t nf;
+        if (rc->suppressed || !o->full || !(o->show & (1u << rc->r.kind)))
+            continue;
+        nf = stack_printed(&rc->st);
+        for (k = 0; k < nf; k++)
+            if (rc->st.f[k].mod >= 0 && !rc->st.f[k].has_debug)
+                nodebug[rc->st.f[k].mod] = 1;
+    }
+    for (i = 0; i < r->h.nmodules; i++) {
+        if (!nodebug[i])
+            continue;
+        if (!any)
+            fprintf(out, "==%d== Note: no debug info (module+offset shown) for: %s", pid,
+                    lk_sym_module_name(s->sym, i));
+        else
+            fprintf(out, ", %s", lk_sym_module_name(s->sym, i));
+        any = 1;
+    }
+    if (any)
+        fprintf(out, "\n");
+    free(nodebug);
+}
+
+/* The report in memcheck's words, each line prefixed "==pid== ". */
+static void report_text(FILE *out, const struct lk_result *r, const struct lk_report_opts *o,
+                        struct summary *s, struct lk_report_stats *st)
+{
+    int pid = r->h.pid;
+    char a[32], b[32], c[32], d[32], e[32], f6[32];
+    size_t i, k;
+
+    lk_errors_report(out, r, s->sym, st); /* the bad frees not printed while the program ran */
     if (r->h.end == MW__LEAK_END_SIGNAL) {
         const char *w = fault_words(r->h.code, r->h.fault_code);
         fprintf(out, "==%d== \n==%d== Process terminating with default action of signal %d (%s)\n",
@@ -392,36 +453,20 @@ void lk_report_print(FILE *out, const struct lk_result *r, const struct lk_repor
         if (w && r->h.fault_code > 0)
             fprintf(out, "==%d==  %s at address 0x%llX\n", pid, w,
                     (unsigned long long)r->h.fault_addr);
-        /* The first fault frame is the interrupted instruction itself. */
-        stack_init(&fault, sym, r->fault, r->h.fault_depth, 0, 0);
-        nfault = stack_printed(&fault);
-        print_frames(out, pid, fault.f, nfault);
+        print_frames(out, pid, s->fault.f, s->nfault);
     }
-    lk_fds_report(out, r, sym); /* --track-fds */
+    lk_fds_report(out, r, s->sym); /* --track-fds */
     fprintf(out, "==%d== \n==%d== HEAP SUMMARY:\n", pid, pid);
     fprintf(out, "==%d==     in use at exit: %s bytes in %s blocks\n", pid,
-            lk_commas(inuse_b, a, sizeof a), lk_commas(inuse_n, b, sizeof b));
+            lk_commas(s->inuse_b, a, sizeof a), lk_commas(s->inuse_n, b, sizeof b));
     fprintf(out, "==%d==   total heap usage: %s allocs, %s frees, %s bytes allocated\n", pid,
             lk_commas(r->h.allocs, a, sizeof a), lk_commas(r->h.frees, b, sizeof b),
             lk_commas(r->h.bytes_allocated, c, sizeof c));
     fprintf(out, "==%d== \n", pid);
 
-    for (i = 0; i < nrecs; i++) {
-        const mw__leak_lossrec_t *lr = &recs[i].r;
-        int counts = o->full && (o->errors & (1u << lr->kind));
-        size_t nf;
-        if (recs[i].suppressed) {
-            if (counts) {
-                st->supp_errors++;
-                st->supp_contexts++;
-            }
-            continue;
-        }
-        if (counts) {
-            st->errors++;
-            st->contexts++;
-        }
-        if (!o->full || !(o->show & (1u << lr->kind)))
+    for (i = 0; i < s->nrecs; i++) {
+        const mw__leak_lossrec_t *lr = &s->recs[i].r;
+        if (s->recs[i].suppressed || !o->full || !(o->show & (1u << lr->kind)))
             continue;
         if (lr->indirect)
             fprintf(out,
@@ -430,23 +475,20 @@ void lk_report_print(FILE *out, const struct lk_result *r, const struct lk_repor
                     pid, lk_commas(lr->bytes + lr->indirect, a, sizeof a),
                     lk_commas(lr->bytes, b, sizeof b), lk_commas(lr->indirect, c, sizeof c),
                     lk_commas(lr->blocks, d, sizeof d), kind_words[lr->kind],
-                    lk_commas(i + 1, e, sizeof e), lk_commas(nrecs, f6, sizeof f6));
+                    lk_commas(i + 1, e, sizeof e), lk_commas(s->nrecs, f6, sizeof f6));
         else
             fprintf(out, "==%d== %s bytes in %s blocks are %s in loss record %s of %s\n", pid,
                     lk_commas(lr->bytes, a, sizeof a), lk_commas(lr->blocks, b, sizeof b),
                     kind_words[lr->kind], lk_commas(i + 1, c, sizeof c),
-                    lk_commas(nrecs, d, sizeof d));
-        nf = stack_printed(&recs[i].st);
-        print_frames(out, pid, recs[i].st.f, nf);
-        for (k = 0; k < nf; k++)
-            if (recs[i].st.f[k].mod >= 0 && !recs[i].st.f[k].has_debug)
-                nodebug[recs[i].st.f[k].mod] = 1;
+                    lk_commas(s->nrecs, d, sizeof d));
+        print_frames(out, pid, s->recs[i].st.f, stack_printed(&s->recs[i].st));
         fprintf(out, "==%d== \n", pid);
     }
 
-    if (inuse_n == 0) {
+    if (s->inuse_n == 0) {
         fprintf(out, "==%d== All heap blocks were freed -- no leaks are possible\n", pid);
     } else {
+        const uint64_t *kb = s->kb, *kn = s->kn;
         fprintf(out, "==%d== LEAK SUMMARY:\n", pid);
         fprintf(out, "==%d==    definitely lost: %s bytes in %s blocks\n", pid,
                 lk_commas(kb[0], a, sizeof a), lk_commas(kn[0], b, sizeof b));
@@ -457,17 +499,15 @@ void lk_report_print(FILE *out, const struct lk_result *r, const struct lk_repor
         fprintf(out, "==%d==    still reachable: %s bytes in %s blocks\n", pid,
                 lk_commas(kb[3], a, sizeof a), lk_commas(kn[3], b, sizeof b));
         if (r->h.heur_blocks[0] + r->h.heur_blocks[1] + r->h.heur_blocks[2] + r->h.heur_blocks[3]) {
-            static const char *const heur[4] = {"stdstring", "length64", "newarray",
-                                                "multipleinheritance"};
             fprintf(out, "==%d==                       of which reachable via heuristic:\n", pid);
             for (k = 0; k < 4; k++)
                 if (r->h.heur_blocks[k])
                     fprintf(out, "==%d==                         %-19s: %s bytes in %s blocks\n",
-                            pid, heur[k], lk_commas(r->h.heur_bytes[k], a, sizeof a),
+                            pid, heur_names[k], lk_commas(r->h.heur_bytes[k], a, sizeof a),
                             lk_commas(r->h.heur_blocks[k], b, sizeof b));
         }
         fprintf(out, "==%d==         suppressed: %s bytes in %s blocks\n", pid,
-                lk_commas(sb, a, sizeof a), lk_commas(sn, b, sizeof b));
+                lk_commas(s->sb, a, sizeof a), lk_commas(s->sn, b, sizeof b));
         if (!o->full && kn[0] + kn[1] + kn[2] + kn[3] > 0)
             fprintf(out, "==%d== Rerun with --leak-check=full to see details of leaked memory\n",
                     pid);
@@ -478,21 +518,7 @@ void lk_report_print(FILE *out, const struct lk_result *r, const struct lk_repor
                     "--show-leak-kinds=all\n",
                     pid, pid);
     }
-    {
-        int any = 0;
-        for (i = 0; i < r->h.nmodules; i++) {
-            if (!nodebug[i])
-                continue;
-            if (!any)
-                fprintf(out, "==%d== Note: no debug info (module+offset shown) for: %s", pid,
-                        lk_sym_module_name(sym, i));
-            else
-                fprintf(out, ", %s", lk_sym_module_name(sym, i));
-            any = 1;
-        }
-        if (any)
-            fprintf(out, "\n");
-    }
+    print_nodebug(out, pid, r, s, o);
     if (r->h.threads_unstopped)
         fprintf(out,
                 "==%d== Note: %u thread(s) could not be stopped for the scan (signals blocked); "
@@ -517,55 +543,78 @@ void lk_report_print(FILE *out, const struct lk_result *r, const struct lk_repor
     fprintf(out, "==%d== ERROR SUMMARY: %s errors from %s contexts (suppressed: %s from %s)\n", pid,
             lk_commas(st->errors, a, sizeof a), lk_commas(st->contexts, b, sizeof b),
             lk_commas(st->supp_errors, c, sizeof c), lk_commas(st->supp_contexts, d, sizeof d));
+}
 
-    if (json) {
-        static const char *const ends[] = {"exit", "_exit", "signal"};
-        mw__sb_printf(json,
-                      "{\"pid\":%d,\"ppid\":%d,\"end\":\"%s\",\"%s\":%d,"
-                      "\"heap\":{\"in_use_bytes\":%llu,\"in_use_blocks\":%llu,\"allocs\":%llu,"
-                      "\"frees\":%llu,\"bytes_allocated\":%llu},\"leaks\":{",
-                      pid, r->h.ppid, r->h.end < 3 ? ends[r->h.end] : "exit",
-                      r->h.end == MW__LEAK_END_SIGNAL ? "signal" : "status", r->h.code,
-                      (unsigned long long)inuse_b, (unsigned long long)inuse_n,
-                      (unsigned long long)r->h.allocs, (unsigned long long)r->h.frees,
-                      (unsigned long long)r->h.bytes_allocated);
-        for (k = 0; k < 4; k++)
-            mw__sb_printf(json, "\"%s\":{\"bytes\":%llu,\"blocks\":%llu},", kind_names[k],
-                          (unsigned long long)kb[k], (unsigned long long)kn[k]);
-        mw__sb_printf(
-            json,
-            "\"suppressed\":{\"bytes\":%llu,\"blocks\":%llu},\"reachable_via_heuristic\":"
-            "{\"stdstring\":%llu,\"length64\":%llu,\"newarray\":%llu,"
-            "\"multipleinheritance\":%llu}},\"errors\":%llu,\"loss_records\":[",
-            (unsigned long long)sb, (unsigned long long)sn, (unsigned long long)r->h.heur_bytes[0],
-            (unsigned long long)r->h.heur_bytes[1], (unsigned long long)r->h.heur_bytes[2],
-            (unsigned long long)r->h.heur_bytes[3], (unsigned long long)st->errors);
-        for (i = 0; i < nrecs; i++) {
-            const mw__leak_lossrec_t *lr = &recs[i].r;
-            size_t nf = stack_printed(&recs[i].st);
-            mw__sb_printf(
-                json,
-                "%s{\"record\":%zu,\"kind\":\"%s\",\"bytes\":%llu,\"indirect_bytes\":%llu,"
-                "\"blocks\":%llu,\"suppressed\":%s,\"stack\":",
-                i ? "," : "", i + 1, kind_names[lr->kind], (unsigned long long)lr->bytes,
-                (unsigned long long)lr->indirect, (unsigned long long)lr->blocks,
-                recs[i].suppressed ? "true" : "false");
-            json_frames(json, recs[i].st.f, nf);
-            mw__sb_puts(json, "}");
-        }
-        mw__sb_puts(json, "]");
-        if (r->h.end == MW__LEAK_END_SIGNAL) {
-            mw__sb_puts(json, ",\"fault_stack\":");
-            json_frames(json, fault.f, nfault);
-        }
-        lk_errors_json(json, r, sym);
-        lk_fds_json(json, r, sym);
-        mw__sb_puts(json, "}");
+/* The same facts as one JSON object. */
+static void report_json(mw__json_t *j, const struct lk_result *r, struct summary *s,
+                        const struct lk_report_stats *st)
+{
+    static const char *const ends[] = {"exit", "_exit", "signal"};
+    size_t i, k;
+
+    mw__json_object(j, NULL);
+    mw__json_int(j, "pid", r->h.pid);
+    mw__json_int(j, "ppid", r->h.ppid);
+    mw__json_str(j, "end", r->h.end < 3 ? ends[r->h.end] : "exit");
+    mw__json_int(j, r->h.end == MW__LEAK_END_SIGNAL ? "signal" : "status", r->h.code);
+    mw__json_object(j, "heap");
+    mw__json_uint(j, "in_use_bytes", s->inuse_b);
+    mw__json_uint(j, "in_use_blocks", s->inuse_n);
+    mw__json_uint(j, "allocs", r->h.allocs);
+    mw__json_uint(j, "frees", r->h.frees);
+    mw__json_uint(j, "bytes_allocated", r->h.bytes_allocated);
+    mw__json_end(j);
+    mw__json_object(j, "leaks");
+    for (k = 0; k < 4; k++) {
+        mw__json_object(j, kind_names[k]);
+        mw__json_uint(j, "bytes", s->kb[k]);
+        mw__json_uint(j, "blocks", s->kn[k]);
+        mw__json_end(j);
     }
-    for (i = 0; i < nrecs; i++)
-        stack_free(&recs[i].st);
-    stack_free(&fault);
-    free(recs);
-    free(nodebug);
-    lk_sym_free(sym);
+    mw__json_object(j, "suppressed");
+    mw__json_uint(j, "bytes", s->sb);
+    mw__json_uint(j, "blocks", s->sn);
+    mw__json_end(j);
+    mw__json_object(j, "reachable_via_heuristic");
+    for (k = 0; k < 4; k++)
+        mw__json_uint(j, heur_names[k], r->h.heur_bytes[k]);
+    mw__json_end(j);
+    mw__json_end(j);
+    mw__json_uint(j, "errors", st->errors);
+    mw__json_array(j, "loss_records");
+    for (i = 0; i < s->nrecs; i++) {
+        const mw__leak_lossrec_t *lr = &s->recs[i].r;
+        mw__json_object(j, NULL);
+        mw__json_uint(j, "record", i + 1);
+        mw__json_str(j, "kind", kind_names[lr->kind]);
+        mw__json_uint(j, "bytes", lr->bytes);
+        mw__json_uint(j, "indirect_bytes", lr->indirect);
+        mw__json_uint(j, "blocks", lr->blocks);
+        mw__json_bool(j, "suppressed", s->recs[i].suppressed);
+        json_frames(j, "stack", s->recs[i].st.f, stack_printed(&s->recs[i].st));
+        mw__json_end(j);
+    }
+    mw__json_end(j);
+    if (r->h.end == MW__LEAK_END_SIGNAL)
+        json_frames(j, "fault_stack", s->fault.f, s->nfault);
+    lk_errors_json(j, r, s->sym);
+    lk_fds_json(j, r, s->sym);
+    mw__json_end(j);
+}
+
+void lk_report_print(FILE *out, const struct lk_result *r, const struct lk_report_opts *o,
+                     mw__json_t *json, struct lk_report_stats *st)
+{
+    struct summary s;
+
+    memset(st, 0, sizeof *st);
+    if (summary_compute(&s, r, o, st) < 0) {
+        fprintf(out, "==%d== memwalk: out of memory while writing the report\n", r->h.pid);
+        summary_free(&s);
+        return;
+    }
+    report_text(out, r, o, &s, st);
+    if (json)
+        report_json(json, r, &s, st);
+    summary_free(&s);
 }

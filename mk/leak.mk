@@ -144,7 +144,7 @@ $(LEAK_PRELOAD_TEST_A): $(PRELOAD)
 	@mkdir -p $(@D)
 	$(Q)rm -f $@ && ar rcs $@ $(LEAK_PRELOAD_TEST_OBJS)
 TEST_DEPS_leak_preload   := $(LEAK_PRELOAD_TEST_A)
-TEST_LDLIBS_leak_preload  = $(LEAK_PRELOAD_TEST_A) -lunwind
+TEST_LDLIBS_leak_preload  = $(LEAK_PRELOAD_TEST_A) $(LIB_A) -lunwind
 TEST_CFLAGS_leak_preload := -fomit-frame-pointer
 
 # ---- fuzzing the allocation-free maps reader the exit check uses (make fuzz) ---------------------

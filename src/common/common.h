@@ -36,6 +36,10 @@ int mw__parse_hex(const char *s, const char **end, uint64_t *out);
 /* Parses a process id: decimal, 1..INT_MAX; "self" gives 0. Returns 0 or -EINVAL / -ERANGE. */
 int mw__parse_pid(const char *s, pid_t *out);
 
+/* Writes v in decimal at buf, NUL-terminated (21 bytes suffice); returns the digits written.
+ * Allocation-free, as everything in parse.c: the preload uses it. */
+size_t mw__utoa(uint64_t v, char *buf);
+
 /* Parses a size with an optional K/M/G suffix (powers of 1024). Returns 0, -EINVAL or -ERANGE. */
 int mw__parse_size(const char *s, uint64_t *out);
 

@@ -116,3 +116,18 @@ int mw__parse_size(const char *s, uint64_t *out)
     *out = v * mult;
     return 0;
 }
+
+size_t mw__utoa(uint64_t v, char *buf)
+{
+    char tmp[24];
+    size_t n = 0, i;
+
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (i = 0; i < n; i++)
+        buf[i] = tmp[n - 1 - i];
+    buf[n] = '\0';
+    return n;
+}

@@ -1,24 +1,11 @@
 #include "common/task.h"
+#include "common/common.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-/* Appends v in decimal at p; returns the end. */
-static char *put_u(char *p, unsigned long v)
-{
-    char tmp[24];
-    size_t n = 0;
-
-    do
-        tmp[n++] = (char)('0' + v % 10);
-    while ((v /= 10) != 0);
-    while (n)
-        *p++ = tmp[--n];
-    return p;
-}
 
 /* "/proc/PID/task/" or "/proc/self/task/", then TID and "/leaf" when tid > 0. */
 static void task_path(char *path, pid_t pid, pid_t tid, const char *leaf)
@@ -28,7 +15,7 @@ static void task_path(char *path, pid_t pid, pid_t tid, const char *leaf)
     memcpy(p, "/proc/", 6);
     p += 6;
     if (pid > 0)
-        p = put_u(p, (unsigned long)pid);
+        p += mw__utoa((uint64_t)pid, p);
     else {
         memcpy(p, "self", 4);
         p += 4;
@@ -36,7 +23,7 @@ static void task_path(char *path, pid_t pid, pid_t tid, const char *leaf)
     memcpy(p, "/task/", 6);
     p += 6;
     if (tid > 0) {
-        p = put_u(p, (unsigned long)tid);
+        p += mw__utoa((uint64_t)tid, p);
         *p++ = '/';
         memcpy(p, leaf, strlen(leaf));
         p += strlen(leaf);

@@ -86,7 +86,7 @@ static size_t link_name(int fd, char *buf, size_t cap)
     char p[40] = "/proc/self/fd/";
     ssize_t n;
 
-    mw__leak_utoa((uint64_t)fd, p + 14);
+    mw__utoa((uint64_t)fd, p + 14);
     n = readlink(p, buf, cap);
     return n > 0 && buf[0] == '/' ? (size_t)n : 0;
 }

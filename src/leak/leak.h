@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "common/common.h"
 #include "leak/record.h"
 #include "scan/scan.h"
 
@@ -89,8 +90,6 @@ int mw__sys_reserve_fd(int fd);
 /* Copies len bytes at addr into out without faulting (process_vm_readv on itself): 0, or -1
  * when some of them are not mapped. */
 int mw__sys_safe_read(uintptr_t addr, void *out, size_t len);
-/* Formats v in decimal into buf (>= 24 bytes); returns the length. */
-size_t mw__leak_utoa(uint64_t v, char *buf);
 
 /* A fixed table of the tracer is full (MW__LEAK_LIMIT_*): says so once on stderr; the report
  * carries the bits. */

@@ -74,7 +74,7 @@ static int read_maps(void)
 
     if (mw__maps_open(&r, "/proc/thread-self/maps", buf, 1u << 16) < 0) {
         size_t n = strlen(path);
-        n += mw__leak_utoa((uint64_t)syscall(SYS_gettid), path + n);
+        n += mw__utoa((uint64_t)syscall(SYS_gettid), path + n);
         memcpy(path + n, "/maps", 6);
         if (mw__maps_open(&r, path, buf, 1u << 16) < 0 &&
             mw__maps_open(&r, "/proc/self/maps", buf, 1u << 16) < 0)

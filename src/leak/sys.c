@@ -230,21 +230,6 @@ int mw__sys_safe_read(uintptr_t addr, void *out, size_t len)
                : -1;
 }
 
-size_t mw__leak_utoa(uint64_t v, char *buf)
-{
-    char tmp[24];
-    size_t n = 0, i;
-
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (i = 0; i < n; i++)
-        buf[i] = tmp[n - 1 - i];
-    buf[n] = '\0';
-    return n;
-}
-
 /* ---- descriptors out of the program's reach ------------------------------------------------ */
 int mw__sys_reserve_fd(int fd)
 {
@@ -312,7 +297,7 @@ void mw__leak_log2(const char *a, const char *b)
 
     line[n++] = '=';
     line[n++] = '=';
-    n += mw__leak_utoa((uint64_t)getpid(), line + n);
+    n += mw__utoa((uint64_t)getpid(), line + n);
     memcpy(line + n, "== memwalk: ", 12);
     n += 12;
     k = strlen(a);

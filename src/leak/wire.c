@@ -39,7 +39,7 @@ static void expand_path(char *path, size_t len)
         pat = "memwalk-leaks.%p.out";
     for (; *pat && n < len - 24; pat++) {
         if (pat[0] == '%' && pat[1] == 'p') {
-            n += mw__leak_utoa((uint64_t)getpid(), path + n);
+            n += mw__utoa((uint64_t)getpid(), path + n);
             pat++;
         } else {
             path[n++] = *pat;

@@ -98,3 +98,15 @@ Test(common_file, format_bytes)
     cr_assert_str_eq(mw__format_bytes(3ull << 30, b, sizeof b), "3.0 GiB");
     cr_assert_str_eq(mw__format_bytes(100ull << 20, b, sizeof b), "100 MiB");
 }
+
+Test(common_parse, utoa_writes_decimal_and_terminates)
+{
+    char buf[24];
+
+    cr_assert_eq(mw__utoa(0, buf), 1);
+    cr_assert_str_eq(buf, "0");
+    cr_assert_eq(mw__utoa(4096, buf), 4);
+    cr_assert_str_eq(buf, "4096");
+    cr_assert_eq(mw__utoa(UINT64_MAX, buf), 20);
+    cr_assert_str_eq(buf, "18446744073709551615");
+}

@@ -201,6 +201,12 @@ static void *next(const char *name)
         return fail;                          \
     }
 #define REAL(type, name) REAL_OR(type, name, -1)
+/* r = fn args, fn the next definition of fn with parameters params (returns -1 if none). */
+#define CALL_REAL(r, fn, params, args) \
+    do {                               \
+        REAL(int(*) params, fn);       \
+        (r) = real_##fn args;          \
+    } while (0)
 
 /* A raw system call, without the C library (syscall() itself is wrapped). */
 static long raw_syscall(long n, long a, long b, long c, long d, long e, long f)
@@ -237,34 +243,28 @@ static int need_mode(int flags)
     {                                               \
         DISTINCT(fn);                               \
         int r_;                                     \
-        {                                           \
-            REAL(int(*) params, fn);                \
-            r_ = real_##fn args;                    \
-        }                                           \
+        CALL_REAL(r_, fn, params, args);            \
         OPENED(r_, name, by_link);                  \
         return r_;                                  \
     }
 
 /* ---- open and its family --------------------------------------------------------------------- */
 /* params end in "int flags, ..."; the mode follows when flags ask for one. */
-#define MODE_WRAPPER(fn, params, args) \
-    EXPORT int fn params               \
-    {                                  \
-        DISTINCT(fn);                  \
-        mode_t mode = 0;               \
-        int fd;                        \
-        if (need_mode(flags)) {        \
-            va_list ap;                \
-            va_start(ap, flags);       \
-            mode = va_arg(ap, mode_t); \
-            va_end(ap);                \
-        }                              \
-        {                              \
-            REAL(int(*) params, fn);   \
-            fd = real_##fn args;       \
-        }                              \
-        OPENED(fd, path, 0);           \
-        return fd;                     \
+#define MODE_WRAPPER(fn, params, args)   \
+    EXPORT int fn params                 \
+    {                                    \
+        DISTINCT(fn);                    \
+        mode_t mode = 0;                 \
+        int fd;                          \
+        if (need_mode(flags)) {          \
+            va_list ap;                  \
+            va_start(ap, flags);         \
+            mode = va_arg(ap, mode_t);   \
+            va_end(ap);                  \
+        }                                \
+        CALL_REAL(fd, fn, params, args); \
+        OPENED(fd, path, 0);             \
+        return fd;                       \
     }
 
 MODE_WRAPPER(open, (const char *path, int flags, ...), (path, flags, mode))
@@ -401,10 +401,7 @@ CLOSE_STREAM(closedir, DIR *, dirfd)
     {                                                            \
         DISTINCT(fn);                                            \
         int r_;                                                  \
-        {                                                        \
-            REAL(int(*) params, fn);                             \
-            r_ = real_##fn args;                                 \
-        }                                                        \
+        CALL_REAL(r_, fn, params, args);                         \
         if (r_ == 0)                                             \
             opened2(fds, 0, HERE(), __builtin_frame_address(0)); \
         return r_;                                               \

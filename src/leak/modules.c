@@ -34,18 +34,7 @@ struct walk {
 
 int mw__modules_extent(const struct dl_phdr_info *info, uintptr_t *lo, uintptr_t *hi)
 {
-    int i;
-
-    *lo = UINTPTR_MAX;
-    *hi = 0;
-    for (i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type == PT_LOAD) {
-            uintptr_t a = info->dlpi_addr + ph->p_vaddr;
-            *lo = a < *lo ? a : *lo;
-            *hi = a + ph->p_memsz > *hi ? a + ph->p_memsz : *hi;
-        }
-    }
+    mw__scan_load_extent(info, 0, 0, lo, hi);
     return *hi > *lo;
 }
 

@@ -125,23 +125,10 @@ static size_t nseg;
 
 static int code_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
-    uintptr_t me = (uintptr_t)arg, lo = UINTPTR_MAX, hi = 0;
-    int i, inside = 0;
+    uintptr_t lo, hi;
 
     (void)size;
-    for (i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        uintptr_t a = info->dlpi_addr + ph->p_vaddr;
-        if (ph->p_type != PT_LOAD)
-            continue;
-        if (me >= a && me < a + ph->p_memsz)
-            inside = 1;
-        if (ph->p_flags & PF_X) {
-            lo = a < lo ? a : lo;
-            hi = a + ph->p_memsz > hi ? a + ph->p_memsz : hi;
-        }
-    }
-    if (!inside)
+    if (!mw__scan_load_extent(info, PF_X, (uintptr_t)arg, &lo, &hi))
         return 0;
     code_lo = lo;
     code_hi = hi;

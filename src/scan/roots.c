@@ -151,19 +151,37 @@ struct object_walk {
     size_t n;
 };
 
+int mw__scan_load_extent(const struct dl_phdr_info *info, unsigned flags, uintptr_t addr,
+                         uintptr_t *lo, uintptr_t *hi)
+{
+    int i, inside = 0;
+
+    *lo = UINTPTR_MAX;
+    *hi = 0;
+    for (i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t a = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type != PT_LOAD)
+            continue;
+        if (addr >= a && addr < a + ph->p_memsz)
+            inside = 1;
+        if ((ph->p_flags & flags) == flags) {
+            *lo = a < *lo ? a : *lo;
+            *hi = a + ph->p_memsz > *hi ? a + ph->p_memsz : *hi;
+        }
+    }
+    return inside;
+}
+
 static int object_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
     struct object_walk *w = arg;
-    int i, inside = 0;
+    int i;
+
+    uintptr_t lo, hi;
 
     (void)size;
-    for (i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
-        if (ph->p_type == PT_LOAD && w->addr >= lo && w->addr < lo + ph->p_memsz)
-            inside = 1;
-    }
-    if (!inside)
+    if (!mw__scan_load_extent(info, 0, w->addr, &lo, &hi))
         return 0;
     for (i = 0; i < info->dlpi_phnum && w->n < w->max; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];

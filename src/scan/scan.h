@@ -73,6 +73,13 @@ int mw__scan_thread_stack_bounds(uintptr_t *lo, uintptr_t *hi);
  * the stack cannot be bounded. Allocation-free; reads /proc/self/maps only when sp is outside. */
 int mw__scan_stack_ranges(uintptr_t sp, uintptr_t *lo, uintptr_t hi, mw__range_t out[2]);
 
+/* The extent [*lo, *hi) of the loaded object's PT_LOAD segments whose flags include all of flags
+ * (PF_X, PF_W...; 0: every segment), *lo > *hi (empty) when none has them. Returns 1 when addr
+ * lies in one of its PT_LOAD segments, whatever their flags. */
+struct dl_phdr_info;
+int mw__scan_load_extent(const struct dl_phdr_info *info, unsigned flags, uintptr_t addr,
+                         uintptr_t *lo, uintptr_t *hi);
+
 /* Calls fn(ctx, a, b) for every piece [a, b) of [lo, hi) that none of the nskip skip ranges
  * covers, in address order. A skip range is two words, lo (inclusive) then hi (exclusive), at
  * the start of each stride-byte record of skip (so both mw__range_t arrays and key/value pairs

@@ -1,5 +1,6 @@
 /* Tests for the conservative root finder shared by the collector and the leak tracer. */
 #include <criterion/criterion.h>
+#include <link.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -248,4 +249,43 @@ Test(scan_roots, minus_leaves_the_uncovered_pieces_in_order)
     cr_assert_eq(p.n, 0, "a covered range leaves nothing");
     mw__scan_minus(5, 9, NULL, 0, sizeof wide[0], take_piece, &p);
     cr_assert(p.n == 1 && p.lo[0] == 5 && p.hi[0] == 9);
+}
+
+struct extent_probe {
+    uintptr_t addr;
+    unsigned flags;
+    int inside;
+    uintptr_t lo, hi;
+};
+
+static int probe_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    struct extent_probe *p = arg;
+
+    (void)size;
+    if (!mw__scan_load_extent(info, p->flags, p->addr, &p->lo, &p->hi))
+        return 0;
+    p->inside = 1;
+    return 1;
+}
+
+static int probe_global = 7;
+
+/* The object holding an address, and the extent of its code or its whole image. */
+Test(scan_roots, load_extent_finds_the_object_and_its_code)
+{
+    struct extent_probe code = {(uintptr_t)probe_cb, PF_X, 0, 0, 0};
+    struct extent_probe data = {(uintptr_t)&probe_global, 0, 0, 0, 0};
+    struct extent_probe none = {(uintptr_t)&code, 0, 0, 0, 0};
+
+    dl_iterate_phdr(probe_cb, &code);
+    cr_assert(code.inside);
+    cr_assert(code.lo <= (uintptr_t)probe_cb && (uintptr_t)probe_cb < code.hi);
+    cr_assert(!(code.lo <= (uintptr_t)&probe_global && (uintptr_t)&probe_global < code.hi),
+              "data is outside the code extent");
+    dl_iterate_phdr(probe_cb, &data);
+    cr_assert(data.inside);
+    cr_assert(data.lo <= (uintptr_t)probe_cb && (uintptr_t)&probe_global < data.hi);
+    dl_iterate_phdr(probe_cb, &none);
+    cr_assert_not(none.inside, "a stack address is in no object");
 }

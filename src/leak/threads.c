@@ -47,18 +47,37 @@ static inline size_t thome(uintptr_t tp)
     return (size_t)((tp * 0x9E3779B97F4A7C15ull) >> 48) & (THREADS_CAP - 1);
 }
 
-static struct mw__leak_thread *lookup(struct tslot *ts, uintptr_t tp)
+/* The slot holding tp in the table, or -1 (linear probing from its home slot). *free_slot, when
+ * not NULL, gets the first tombstone or empty slot on the way, -1 when the table is full. */
+static long probe(const struct tslot *ts, uintptr_t tp, long *free_slot)
 {
     size_t i, n;
+    long fs = -1, found = -1;
 
     for (i = thome(tp), n = 0; n < THREADS_CAP; i = (i + 1) & (THREADS_CAP - 1), n++) {
         uintptr_t k = __atomic_load_n(&ts[i].tp, __ATOMIC_ACQUIRE);
-        if (k == tp)
-            return ts[i].t;
-        if (k == 0)
+        if (k == tp) {
+            found = (long)i;
             break;
+        }
+        if (k == TOMBSTONE && fs < 0)
+            fs = (long)i;
+        if (k == 0) {
+            if (fs < 0)
+                fs = (long)i;
+            break;
+        }
     }
-    return NULL;
+    if (free_slot)
+        *free_slot = fs;
+    return found;
+}
+
+static struct mw__leak_thread *lookup(struct tslot *ts, uintptr_t tp)
+{
+    long i = probe(ts, tp, NULL);
+
+    return i >= 0 ? ts[i].t : NULL;
 }
 
 struct mw__leak_thread *mw__leak_peek(void)
@@ -75,7 +94,8 @@ struct mw__leak_thread *mw__leak_me_slow(uintptr_t tp)
 {
     struct tslot *ts = __atomic_load_n(&tslots, __ATOMIC_ACQUIRE);
     struct mw__leak_thread *t;
-    size_t i, n, reuse = (size_t)-1;
+    long found, reuse;
+    size_t i;
 
     if (!mw__main_tp && syscall(SYS_gettid) == getpid()) {
         mw__main_tp = tp;
@@ -97,20 +117,11 @@ struct mw__leak_thread *mw__leak_me_slow(uintptr_t tp)
         }
     }
     ts = tslots;
-    for (i = thome(tp), n = 0; n < THREADS_CAP; i = (i + 1) & (THREADS_CAP - 1), n++) {
-        if (ts[i].tp == tp) {
-            mw__unlock_always(&tlock);
-            return ts[i].t;
-        }
-        if (ts[i].tp == TOMBSTONE && reuse == (size_t)-1)
-            reuse = i;
-        if (ts[i].tp == 0) {
-            if (reuse == (size_t)-1)
-                reuse = i;
-            break;
-        }
+    if ((found = probe(ts, tp, &reuse)) >= 0) {
+        mw__unlock_always(&tlock);
+        return ts[found].t;
     }
-    if (reuse == (size_t)-1) {
+    if (reuse < 0) {
         mw__unlock_always(&tlock);
         mw__leak_limit(MW__LEAK_LIMIT_THREADS, "too many live threads: later ones not traced");
         return &fallback;
@@ -220,20 +231,17 @@ void mw__leak_threads_after_fork(void)
 static void forget(void)
 {
     uintptr_t tp = mw__tp();
-    size_t i, n;
+    long i;
 
     if (tp == mw__main_tp || !tslots)
         return;
     mw__lock_always(&tlock);
-    for (i = thome(tp), n = 0; n < THREADS_CAP && tslots[i].tp;
-         i = (i + 1) & (THREADS_CAP - 1), n++)
-        if (tslots[i].tp == tp) {
-            struct mw__leak_thread *t = tslots[i].t;
-            __atomic_store_n(&tslots[i].tp, TOMBSTONE, __ATOMIC_RELEASE);
-            t->cache = (struct mw__unwind_cache *)tfree;
-            tfree = t;
-            break;
-        }
+    if ((i = probe(tslots, tp, NULL)) >= 0) {
+        struct mw__leak_thread *t = tslots[i].t;
+        __atomic_store_n(&tslots[i].tp, TOMBSTONE, __ATOMIC_RELEASE);
+        t->cache = (struct mw__unwind_cache *)tfree;
+        tfree = t;
+    }
     mw__unlock_always(&tlock);
 }
 

@@ -466,6 +466,7 @@ static void report_text(FILE *out, const struct lk_result *r, const struct lk_re
 
     for (i = 0; i < s->nrecs; i++) {
         const mw__leak_lossrec_t *lr = &s->recs[i].r;
+        size_t nf;
         if (s->recs[i].suppressed || !o->full || !(o->show & (1u << lr->kind)))
             continue;
         if (lr->indirect)
@@ -481,7 +482,8 @@ static void report_text(FILE *out, const struct lk_result *r, const struct lk_re
                     lk_commas(lr->bytes, a, sizeof a), lk_commas(lr->blocks, b, sizeof b),
                     kind_words[lr->kind], lk_commas(i + 1, c, sizeof c),
                     lk_commas(s->nrecs, d, sizeof d));
-        print_frames(out, pid, s->recs[i].st.f, stack_printed(&s->recs[i].st));
+        nf = stack_printed(&s->recs[i].st); /* (expands st.f: before it is read) */
+        print_frames(out, pid, s->recs[i].st.f, nf);
         fprintf(out, "==%d== \n", pid);
     }
 
@@ -584,6 +586,7 @@ static void report_json(mw__json_t *j, const struct lk_result *r, struct summary
     mw__json_array(j, "loss_records");
     for (i = 0; i < s->nrecs; i++) {
         const mw__leak_lossrec_t *lr = &s->recs[i].r;
+        size_t nf = stack_printed(&s->recs[i].st); /* (expands st.f: before it is read) */
         mw__json_object(j, NULL);
         mw__json_uint(j, "record", i + 1);
         mw__json_str(j, "kind", kind_names[lr->kind]);
@@ -591,7 +594,7 @@ static void report_json(mw__json_t *j, const struct lk_result *r, struct summary
         mw__json_uint(j, "indirect_bytes", lr->indirect);
         mw__json_uint(j, "blocks", lr->blocks);
         mw__json_bool(j, "suppressed", s->recs[i].suppressed);
-        json_frames(j, "stack", s->recs[i].st.f, stack_printed(&s->recs[i].st));
+        json_frames(j, "stack", s->recs[i].st.f, nf);
         mw__json_end(j);
     }
     mw__json_end(j);

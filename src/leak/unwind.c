@@ -41,9 +41,10 @@ struct slot {
 struct memo {
     uintptr_t pc, ra;
     uint32_t trace;
-    uint16_t n;        /* reads logged; 0: nothing remembered */
-    uint16_t absolute; /* rbp was used: sp and bp must match */
-    uint32_t maxoff;   /* highest offset read */
+    uint16_t n;       /* reads logged; 0: nothing remembered */
+    uint8_t absolute; /* rbp was used: sp and bp must match */
+    uint8_t used;     /* given a trace since it was last a replacement candidate */
+    uint32_t maxoff;  /* highest offset read */
     uint32_t off[MEMO_READS];
     uintptr_t val[MEMO_READS];
     uintptr_t sp, bp;
@@ -959,6 +960,33 @@ unsigned mw__unwind_from(struct mw__leak_thread *t, uintptr_t ip, uintptr_t sp, 
     return walk(thread_cache(t), ip, sp, bp, out, max, stack_hi, 0, NULL);
 }
 
+/* 1 when memo m gives the trace of a hook at pc returning to ra with this stack: the words it
+ * read hold the same values. */
+static inline int memo_holds(const struct memo *m, uintptr_t pc, uintptr_t ra, uintptr_t sp,
+                             uintptr_t bp, uintptr_t hi)
+{
+    unsigned i;
+
+    if (!m->n || m->ra != ra || m->pc != pc ||
+        (m->absolute ? m->sp != sp || m->bp != bp : sp + m->maxoff > hi - 8))
+        return 0;
+    for (i = 0; i < m->n; i++)
+        if (*(const uintptr_t *)(sp + m->off[i]) != m->val[i])
+            return 0;
+    return 1;
+}
+
+/* Of the two memos a key may use, the one a new memo replaces: an empty one, else one not used
+ * since the other was last chosen (the survivor must be used again to stay). */
+static inline struct memo *memo_victim(struct memo *a, struct memo *b)
+{
+    struct memo *v = !a->n ? a : !b->n ? b : a->used && !b->used ? b : a;
+
+    (v == a ? b : a)->used = 0;
+    v->used = 0;
+    return v;
+}
+
 uint32_t mw__unwind_trace(struct mw__leak_thread *t, uintptr_t pc, uintptr_t ra, uintptr_t sp,
                           uintptr_t bp)
 {
@@ -987,15 +1015,17 @@ uint32_t mw__unwind_trace(struct mw__leak_thread *t, uintptr_t pc, uintptr_t ra,
             for (i = 0; i < L->n && sp + L->off[i] <= hi - 8; i++)
                 key = (key ^ *(const uintptr_t *)(sp + L->off[i])) * 0xC2B2AE3D27D4EB4Full;
         }
-        m = &c->memo[(key ^ (key >> 29)) >> (64 - MEMO_BITS)];
-    }
-    if (m->n && m->ra == ra && m->pc == pc &&
-        (m->absolute ? m->sp == sp && m->bp == bp : sp + m->maxoff <= hi - 8)) {
-        for (i = 0; i < m->n; i++)
-            if (*(const uintptr_t *)(sp + m->off[i]) != m->val[i])
-                break;
-        if (i == m->n)
+        size_t idx = (key ^ (key >> 29)) >> (64 - MEMO_BITS);
+        m = &c->memo[idx];
+        if (memo_holds(m, pc, ra, sp, bp, hi)) {
+            m->used = 1;
             return m->trace;
+        }
+        if (memo_holds(&c->memo[idx ^ 1], pc, ra, sp, bp, hi)) {
+            c->memo[idx ^ 1].used = 1;
+            return c->memo[idx ^ 1].trace;
+        }
+        m = memo_victim(m, &c->memo[idx ^ 1]);
     }
     log.base = sp;
     log.n = 0;
@@ -1009,7 +1039,7 @@ uint32_t mw__unwind_trace(struct mw__leak_thread *t, uintptr_t pc, uintptr_t ra,
     m->ra = ra;
     m->sp = sp;
     m->bp = bp;
-    m->absolute = (uint16_t)log.bp_used;
+    m->absolute = (uint8_t)log.bp_used;
     m->maxoff = 0;
     {
         /* Saved rbp values nobody used do not decide anything: drop them. */
@@ -1049,10 +1079,13 @@ uint32_t mw__unwind_trace(struct mw__leak_thread *t, uintptr_t pc, uintptr_t ra,
             }
             for (i = 0; i < L->n && sp + L->off[i] <= hi - 8; i++)
                 key = (key ^ *(const uintptr_t *)(sp + L->off[i])) * 0xC2B2AE3D27D4EB4Full;
-            dst = &c->memo[(key ^ (key >> 29)) >> (64 - MEMO_BITS)];
-            if (dst != m) {
-                *dst = *m;
-                m->n = 0;
+            {
+                size_t idx = (key ^ (key >> 29)) >> (64 - MEMO_BITS);
+                if (m != &c->memo[idx] && m != &c->memo[idx ^ 1]) {
+                    dst = memo_victim(&c->memo[idx], &c->memo[idx ^ 1]);
+                    *dst = *m;
+                    m->n = 0;
+                }
             }
         }
     }

@@ -103,3 +103,40 @@ Test(preload_unwind, a_repeated_stack_gives_the_same_trace)
     cr_assert_neq(a, 0);
     cr_assert_eq(a, b);
 }
+
+__attribute__((noinline)) static uint32_t take_trace(void)
+{
+    uintptr_t *fp = __builtin_frame_address(0);
+
+    return mw__unwind_trace(&self, 0x1234, fp[1], (uintptr_t)(fp + 2), fp[0]);
+}
+
+__attribute__((noinline)) static uint32_t nested(int n)
+{
+    uint32_t t = n ? nested(n - 1) : take_trace();
+
+    __asm__ volatile("" : : "r"(t) : "memory");
+    return t;
+}
+
+/* One hook and return address reached along paths that differ only deeper down: each path keeps
+ * its own trace however the remembered stacks are replaced, round after round. */
+Test(preload_unwind, paths_that_differ_deeper_keep_their_own_traces)
+{
+    uint32_t first[8];
+    int round, k, j;
+
+    cr_assert_eq(mw__traces_init(), 0);
+    self.stack_hi = mw__scan_main_stack_base();
+    for (round = 0; round < 4; round++)
+        for (k = 0; k < 8; k++) {
+            uint32_t t = nested(k);
+            if (round == 0)
+                first[k] = t;
+            else
+                cr_assert_eq(t, first[k], "round %d, depth %d", round, k);
+        }
+    for (k = 0; k < 8; k++)
+        for (j = 0; j < k; j++)
+            cr_assert_neq(first[k], first[j], "depths %d and %d", j, k);
+}

@@ -21,7 +21,10 @@
 
 #include <string.h>
 
-#define QCAP (1u << 20) /* blocks remembered at most, whatever their size */
+/* Blocks remembered at most, whatever their size: the ring is written all round, so its size is
+ * memory the program pays for (at 1 << 20 entries, 24 MiB and 6,000 page faults of sqlite3's
+ * run; 1.65x native CPU time there against 1.55x at 1 << 16, medians of 7). */
+#define QCAP (1u << 16)
 
 struct qent {
     uintptr_t p;

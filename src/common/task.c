@@ -54,8 +54,9 @@ ssize_t mw__task_read(pid_t pid, pid_t tid, const char *leaf, char *buf, size_t 
 int mw__task_sp(pid_t pid, pid_t tid, uintptr_t *sp)
 {
     char buf[512], *p, *last2 = NULL, *last1 = NULL;
+    const char *end;
     ssize_t len = mw__task_read(pid, tid, "syscall", buf, sizeof buf);
-    uintptr_t v = 0;
+    uint64_t v = 0;
     int fields = 1;
 
     *sp = 0;
@@ -68,20 +69,12 @@ int mw__task_sp(pid_t pid, pid_t tid, uintptr_t *sp)
             last2 = last1;
             last1 = p + 1;
         }
-    if (!last2 || fields < 3 || last2[0] != '0' || last2[1] != 'x')
+    if (!last2 || fields < 3 || last2[0] != '0' || last2[1] != 'x' ||
+        mw__parse_hex(last2 + 2, &end, &v) < 0 || *end != ' ')
         return MW__TASK_RUNNING;
-    for (p = last2 + 2; *p && *p != ' '; p++) {
-        char c = *p;
-        if (c >= '0' && c <= '9')
-            v = v * 16 + (uintptr_t)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            v = v * 16 + (uintptr_t)(c - 'a' + 10);
-        else
-            return MW__TASK_RUNNING;
-    }
     if (!v)
         return MW__TASK_RUNNING;
-    *sp = v;
+    *sp = (uintptr_t)v;
     return buf[0] == '-' ? MW__TASK_BLOCKED : MW__TASK_SYSCALL;
 }
 

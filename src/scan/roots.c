@@ -1,4 +1,5 @@
 /* Root ranges for conservative scanning: loaded objects' writable segments, stacks, TLS. */
+#include "scan/procmaps.h"
 #include "scan/scan.h"
 
 #include <elf.h>
@@ -259,93 +260,36 @@ struct maps_query {
     int found;
 };
 
-static uintptr_t parse_hex(const char **p, const char *end)
-{
-    uintptr_t v = 0;
-
-    for (; *p < end; (*p)++) {
-        char c = **p;
-        unsigned d;
-        if (c >= '0' && c <= '9')
-            d = (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            d = (unsigned)(c - 'a' + 10);
-        else
-            break;
-        v = v << 4 | d;
-    }
-    return v;
-}
-
-/* Reads "lo-hi ..." at the start of one line and answers the queries it concerns. */
-static void maps_line(const char *p, const char *end, struct maps_query *q, size_t n,
-                      uintptr_t *prev_end)
-{
-    uintptr_t lo, hi;
-    size_t i;
-
-    lo = parse_hex(&p, end);
-    if (p >= end || *p != '-')
-        return;
-    p++;
-    hi = parse_hex(&p, end);
-    if (hi <= lo)
-        return;
-    for (i = 0; i < n; i++)
-        if (!q[i].found && q[i].addr >= lo && q[i].addr < hi) {
-            q[i].lo = lo;
-            q[i].hi = hi;
-            q[i].below = *prev_end;
-            q[i].found = 1;
-        }
-    *prev_end = hi;
-}
-
-/* Answers the queries from one pass over /proc/self/maps, without stdio or malloc (a line longer
- * than the buffer is read for its addresses and skipped). Returns 0 or -errno. */
+/* Answers the queries from one pass over /proc/self/maps, without stdio or malloc (the shared
+ * allocation-free reader; a line it cannot parse is skipped). Returns 0 or -errno. */
 static int maps_query(struct maps_query *q, size_t n)
 {
-    char buf[4096];
-    size_t len = 0;
+    char buf[8192];
+    mw__maps_reader_t rd;
+    mw__maps_line_t l;
     uintptr_t prev_end = 0;
-    int fd, skipping = 0, err = 0;
+    size_t i;
+    int r, err = mw__maps_open(&rd, "/proc/self/maps", buf, sizeof buf);
 
-    fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    for (;;) {
-        ssize_t r = read(fd, buf + len, sizeof buf - len);
-        const char *p = buf, *end, *nl;
-        if (r < 0 && errno == EINTR)
+    if (err < 0)
+        return err;
+    while ((r = mw__maps_next(&rd, &l)) != 0) {
+        if (r == -EINVAL)
             continue;
         if (r < 0) {
-            err = -errno;
+            err = r;
             break;
         }
-        if (r == 0) {
-            if (len && !skipping)
-                maps_line(buf, buf + len, q, n, &prev_end);
-            break;
-        }
-        len += (size_t)r;
-        end = buf + len;
-        while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-            if (!skipping)
-                maps_line(p, nl, q, n, &prev_end);
-            skipping = 0;
-            p = nl + 1;
-        }
-        len = (size_t)(end - p);
-        if (len == sizeof buf) {
-            if (!skipping)
-                maps_line(buf, end, q, n, &prev_end);
-            skipping = 1;
-            len = 0;
-        } else {
-            memmove(buf, p, len);
-        }
+        for (i = 0; i < n; i++)
+            if (!q[i].found && q[i].addr >= l.lo && q[i].addr < l.hi) {
+                q[i].lo = l.lo;
+                q[i].hi = l.hi;
+                q[i].below = prev_end;
+                q[i].found = 1;
+            }
+        prev_end = l.hi;
     }
-    close(fd);
+    mw__maps_close(&rd);
     return err;
 }
 

@@ -33,6 +33,10 @@ static inline int mw__hex_digit(char c)
 /* Like mw__parse_u64 with base 16 only and no prefix (the text of /proc files). */
 int mw__parse_hex(const char *s, const char **end, uint64_t *out);
 
+/* The same in decimal: digits up to the first other character (*end), for numbers inside a
+ * longer text ("12,34", /proc fields). */
+int mw__parse_dec(const char *s, const char **end, uint64_t *out);
+
 /* Parses a process id: decimal, 1..INT_MAX; "self" gives 0. Returns 0 or -EINVAL / -ERANGE. */
 int mw__parse_pid(const char *s, pid_t *out);
 

@@ -53,6 +53,11 @@ int mw__parse_hex(const char *s, const char **end, uint64_t *out)
     return parse_digits(s, 16, end, out);
 }
 
+int mw__parse_dec(const char *s, const char **end, uint64_t *out)
+{
+    return parse_digits(s, 10, end, out);
+}
+
 int mw__parse_pid(const char *s, pid_t *out)
 {
     const char *end;

@@ -2,6 +2,7 @@
 #include "common/common.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -100,12 +101,10 @@ long mw__task_each(pid_t pid, int (*fn)(void *ctx, pid_t tid), void *ctx)
         long off = 0;
         while (!stop && off < nread) {
             const struct dirent64_raw *d = (const struct dirent64_raw *)(dbuf + off);
-            const char *c;
-            long tid = 0;
+            const char *end;
+            uint64_t tid;
             off += d->d_reclen;
-            for (c = d->d_name; *c >= '0' && *c <= '9' && tid < 1L << 31; c++)
-                tid = tid * 10 + (*c - '0');
-            if (tid <= 0 || *c || c == d->d_name)
+            if (mw__parse_dec(d->d_name, &end, &tid) < 0 || *end || tid == 0 || tid > INT_MAX)
                 continue;
             count++;
             stop = fn(ctx, (pid_t)tid);

@@ -16,6 +16,7 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -650,14 +651,12 @@ static void each_open_fd(void (*fn)(int fd, void *ctx), void *ctx)
                 unsigned char type;
                 char name[];
             } *de = (void *)(buf + off);
-            const char *s = de->name;
-            long v = 0;
+            const char *end;
+            uint64_t v;
             off += de->reclen;
-            if (*s < '0' || *s > '9')
+            if (mw__parse_dec(de->name, &end, &v) < 0 || *end || v > INT_MAX)
                 continue;
-            for (; *s >= '0' && *s <= '9'; s++)
-                v = v * 10 + (*s - '0');
-            if (v != dir)
+            if (v != (uint64_t)dir)
                 fn((int)v, ctx);
         }
     }

@@ -6,6 +6,7 @@
 
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -85,33 +86,21 @@ static int launch_fd = -1;
 
 static void parse_launch(void)
 {
-    const char *p;
-    int field = 0;
-    long v = 0;
+    const char *end;
+    uint64_t v;
 
     launch = (char *)mw__leak_env("MEMWALK_LAUNCH");
     if (!launch || (launch[0] != '0' && launch[0] != '1'))
         return;
-    for (p = launch + 1;; p++) {
-        if (*p >= '0' && *p <= '9') {
-            v = v * 10 + (*p - '0');
-            continue;
-        }
-        if (field == 1)
-            launch_fd = (int)v;
-        else if (field == 2)
-            mw__leak_num_callers = v < 1                      ? 1
-                                   : v > MW__LEAK_MAX_CALLERS ? MW__LEAK_MAX_CALLERS
-                                                              : (int)v;
-        v = 0;
-        field++;
-        if (*p == ',' && field == 3) {
-            mw__leak_trace_children = p[1] == 'y';
-            break;
-        }
-        if (*p != ',')
-            break;
-    }
+    /* "M,FD,CALLERS,CHILDREN..." */
+    if (launch[1] != ',' || mw__parse_dec(launch + 2, &end, &v) < 0 || v > INT_MAX)
+        return;
+    launch_fd = (int)v;
+    if (*end != ',' || mw__parse_dec(end + 1, &end, &v) < 0)
+        return;
+    mw__leak_num_callers = v < 1 ? 1 : v > MW__LEAK_MAX_CALLERS ? MW__LEAK_MAX_CALLERS : (int)v;
+    if (*end == ',')
+        mw__leak_trace_children = end[1] == 'y';
 }
 
 /* Our own path inside LD_PRELOAD: overwritten with blanks so that programs this one executes do

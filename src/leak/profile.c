@@ -17,6 +17,7 @@
  * Times are kept in microseconds and written in milliseconds. */
 #include "leak/profile.h"
 
+#include <errno.h>
 #include <string.h>
 #include <time.h>
 
@@ -522,18 +523,19 @@ void mw__prof_realloc(struct mw__leak_thread *t, uint64_t old_size, uint64_t old
 /* Reads a number up to the next ':' or ','; *s moves past it. */
 static uint64_t field(const char **s, uint64_t def)
 {
-    uint64_t v = 0;
-    int any = 0;
+    const char *end;
+    uint64_t v;
+    int r = mw__parse_dec(*s, &end, &v);
 
-    while (**s >= '0' && **s <= '9') {
-        if (v < (1ull << 40))
-            v = v * 10 + (uint64_t)(**s - '0');
+    if (r == -ERANGE) /* (absurd: as large as allowed) */
+        v = 1ull << 40;
+    else if (r < 0)
+        v = def;
+    while (**s >= '0' && **s <= '9')
         (*s)++;
-        any = 1;
-    }
     if (**s == ':')
         (*s)++;
-    return any ? v : def;
+    return v > (1ull << 40) ? 1ull << 40 : v;
 }
 
 void mw__prof_init(uint64_t next_seq)

@@ -1,4 +1,5 @@
 /* Root ranges for conservative scanning: loaded objects' writable segments, stacks, TLS. */
+#include "common/common.h"
 #include "scan/procmaps.h"
 #include "scan/scan.h"
 
@@ -208,8 +209,8 @@ static uintptr_t stat_start_stack(void)
 {
     char buf[1024];
     ssize_t n;
-    char *p;
-    uintptr_t v = 0;
+    const char *p, *end;
+    uint64_t v = 0;
     int fd, field;
 
     fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
@@ -226,9 +227,9 @@ static uintptr_t stat_start_stack(void)
     for (field = 2; *p && field < 28; p++)
         if (*p == ' ')
             field++;
-    while (*p >= '0' && *p <= '9')
-        v = v * 10 + (uintptr_t)(*p++ - '0');
-    return v;
+    if (mw__parse_dec(p, &end, &v) < 0)
+        return 0;
+    return (uintptr_t)v;
 }
 
 uintptr_t mw__scan_main_stack_base(void)

@@ -110,3 +110,18 @@ Test(common_parse, utoa_writes_decimal_and_terminates)
     cr_assert_eq(mw__utoa(UINT64_MAX, buf), 20);
     cr_assert_str_eq(buf, "18446744073709551615");
 }
+
+Test(common_parse, dec_reads_digits_up_to_the_next_character)
+{
+    const char *end;
+    uint64_t v = 0;
+
+    cr_assert_eq(mw__parse_dec("12,34", &end, &v), 0);
+    cr_assert_eq(v, 12);
+    cr_assert_eq(*end, ',');
+    cr_assert_eq(mw__parse_dec("0x10", &end, &v), 0, "a hex prefix is not decimal");
+    cr_assert_eq(v, 0);
+    cr_assert_eq(*end, 'x');
+    cr_assert_eq(mw__parse_dec(",1", &end, &v), -EINVAL);
+    cr_assert_eq(mw__parse_dec("99999999999999999999", &end, &v), -ERANGE);
+}

@@ -409,22 +409,18 @@ void mw__leak_pending(struct mw__leak_thread *t)
 static void thread_gone(void *arg)
 {
     struct mw__leak_thread *self = mw__leak_me();
-    pthread_attr_t attr;
-    void *addr;
-    size_t size;
+    uintptr_t lo, hi;
 
     (void)arg;
     if (self == &fallback)
         return;
     mw__enter(self);
-    /* pthread_getattr_np allocates: from the scratch (see struct mw__leak_thread). */
+    /* The stack's bounds come from pthread_getattr_np, which allocates: from the scratch (see
+     * struct mw__leak_thread). */
     self->scratch_used = 0;
     self->scratch_on = 1;
-    if (!self->is_main && pthread_getattr_np(pthread_self(), &attr) == 0) {
-        if (pthread_attr_getstack(&attr, &addr, &size) == 0)
-            mw__world_thread_exit((uintptr_t)addr, (uintptr_t)addr + size);
-        pthread_attr_destroy(&attr);
-    }
+    if (!self->is_main && mw__scan_thread_stack_bounds(&lo, &hi) == 0)
+        mw__world_thread_exit(lo, hi);
     self->scratch_on = 0;
     mw__leak_flush(self, self, 1);
     mw__unwind_thread_done(self);

@@ -1,7 +1,8 @@
 /* The freed-block queue (memcheck's --freelist-vol, 20,000,000 bytes by default, as there): the
- * most recent frees, up to that many bytes of blocks, with the stacks of their allocation and of
- * their free. A second release of one of them, or of an address inside one, is then described
- * as memcheck describes it ("N bytes inside a block of size M free'd", both stacks).
+ * most recent frees, up to that many bytes of blocks and at most QCAP blocks, with the stacks of
+ * their allocation and of their free. A second release of one of them, or of an address inside one,
+ * is then described as memcheck describes it ("N bytes inside a block of size M free'd", both
+ * stacks).
  *
  * By default the blocks themselves go back to the allocator at once: holding them is what costs
  * (the program's new blocks come from memory freed long ago, out of the cache; sqlite3 and perl

@@ -121,7 +121,7 @@ fuzz: fuzz-leaks
 
 # make check: a bounded 10 s run.
 fuzz-leaks-check:
-	$(Q)$(MAKE) --no-print-directory fuzz-leaks FUZZ_TIME=10
+	$(Q)$(MAKE) --no-print-directory fuzz-leaks FUZZ_TIME=6
 CHECKS += fuzz-leaks-check
 
 # ---- stress: the tracer's crash cases in loops (make stress), a short slice in make check -------

@@ -43,7 +43,7 @@ fuzz: fuzz-maps
 
 # make check: a bounded 10 s run. (The target is a prerequisite: make check builds it first.)
 fuzz-maps-check: $(FUZZ_MAPS)
-	$(Q)$(MAKE) --no-print-directory fuzz-maps FUZZ_TIME=10
+	$(Q)$(MAKE) --no-print-directory fuzz-maps FUZZ_TIME=6
 CHECKS += fuzz-maps-check
 
 # ---- benchmark: memwalk maps -x against pmap -x on 10,000 mappings -------------------------------

@@ -31,7 +31,9 @@ struct stack {
     int group; /* which of memcheck's functions of that name */
     struct lk_frame *f;
     size_t n, cap;
-    uint16_t *end; /* frames once address k is expanded: end[k] (allocated with the frames) */
+    uint16_t *end;  /* frames once address k is expanded: end[k] (allocated with the frames) */
+    size_t printed; /* stack_printed's answer, once printed_known */
+    int printed_known;
 };
 
 struct rec {
@@ -136,6 +138,8 @@ static size_t stack_printed(struct stack *st)
 {
     uint32_t upto = st->depth, i;
 
+    if (st->printed_known) /* (the text, its notes and the JSON all ask) */
+        return st->printed;
     for (i = st->depth; i-- > (st->alloc ? 1u : 0u);) {
         struct lk_frame f;
         lk_sym_symbol(st->sym, st->ips[i], i == 0, &f);
@@ -147,7 +151,9 @@ static size_t stack_printed(struct stack *st)
     while (st->next < upto && expand(st))
         ;
     /* A suppression may have looked further: only the frames up to the cut are printed. */
-    return upto > 0 && st->next >= upto ? st->end[upto - 1] : st->n;
+    st->printed = upto > 0 && st->next >= upto ? st->end[upto - 1] : st->n;
+    st->printed_known = 1;
+    return st->printed;
 }
 
 static void stack_free(struct stack *st)
@@ -157,6 +163,7 @@ static void stack_free(struct stack *st)
     st->f = NULL;
     st->end = NULL;
     st->n = st->cap = 0;
+    st->printed_known = 0;
 }
 
 /* memcheck's order: total size, then reachable < possible < indirect < definite, then the

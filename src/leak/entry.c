@@ -364,7 +364,7 @@ static void *untracked_realloc(struct mw__leak_thread *self, void *p, size_t n)
     int st;
 
     if (mw__in_scratch(self, p)) {
-        memcpy(&keep, (const char *)p - 8, sizeof keep);
+        keep = mw__pool_size(p); /* (a scratch block is laid out as a pool one) */
         q = untracked_alloc(self, 16, n, 0);
         if (q)
             memcpy(q, p, keep < n ? keep : n);

@@ -150,6 +150,8 @@ static inline int mw__in_pool(const void *p)
     return (const char *)p >= mw__pool && (const char *)p < mw__pool + MW__POOL_SIZE;
 }
 void *mw__pool_alloc(size_t n, size_t align);
+/* The size of a block of the pool (or of a thread's scratch, laid out alike: the size in the
+ * 8 bytes before the block). */
 size_t mw__pool_size(const void *p);
 
 /* ---- threads.c ---- */

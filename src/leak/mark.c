@@ -6,6 +6,8 @@
  * everything unreached that it reaches is indirectly lost, its bytes credited to the leader. */
 #include "leak/check.h"
 
+#include <string.h>
+
 struct mw__cb *mw__B;
 size_t mw__N;
 uintptr_t mw__lo_addr, mw__hi_addr;
@@ -124,18 +126,27 @@ int mw__mark_index(void)
     return 0;
 }
 
-static long find_slow(uintptr_t v)
+/* The last of n records (stride bytes each, sorted by the address that starts each) whose
+ * address is at most v; 0 when none is. */
+static inline size_t last_at_most(const void *base, size_t n, size_t stride, uintptr_t v)
 {
-    size_t lo = 0, hi = mw__N;
+    size_t lo = 0, hi = n;
 
     while (hi - lo > 1) {
         size_t mid = lo + (hi - lo) / 2;
-        if (mw__B[mid].addr <= v)
+        uintptr_t key;
+        memcpy(&key, (const char *)base + mid * stride, sizeof key);
+        if (key <= v)
             lo = mid;
         else
             hi = mid;
     }
-    return (long)lo;
+    return lo;
+}
+
+static long find_slow(uintptr_t v)
+{
+    return (long)last_at_most(mw__B, mw__N, sizeof *mw__B, v);
 }
 
 long mw__mark_find(uintptr_t v)
@@ -146,17 +157,9 @@ long mw__mark_find(uintptr_t v)
     if (v < mw__lo_addr || v >= mw__hi_addr)
         return -1;
     if (__builtin_expect(grain != NULL, 1)) {
-        size_t lo = 0, hi = nsegs, a, e;
-        const struct seg *sg;
+        size_t a, e;
+        const struct seg *sg = &segs[last_at_most(segs, nsegs, sizeof *segs, v)];
         const uint32_t *g;
-        while (hi - lo > 1) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (segs[mid].lo <= v)
-                lo = mid;
-            else
-                hi = mid;
-        }
-        sg = &segs[lo];
         if (v < sg->lo || v >= sg->hi)
             return -1;
         g = grain + sg->base + ((v >> shift) - (sg->lo >> shift));

@@ -149,11 +149,9 @@ static inline int header_readable(uintptr_t p)
 #define GLIBC_IS_MMAPPED 2u
 static int allocator_is_glibc = -1;
 
-void mw__blocks_unmapping(const void *ptr)
+void mw__blocks_unmapping(const void *ptr, const void *realp)
 {
-    uintptr_t p = (uintptr_t)ptr, g;
-    const struct hdr *h = (const struct hdr *)(p - sizeof(struct hdr));
-    uintptr_t real = p - ((size_t)1 << ((h->w0 >> 48) & 63));
+    uintptr_t p = (uintptr_t)ptr, g, real = (uintptr_t)realp;
 
     if (allocator_is_glibc < 0) {
         Dl_info info;
@@ -337,6 +335,7 @@ int mw__blocks_state(const void *ptr, struct mw__blkinfo *out)
         w1 = __atomic_load_n(&h->w1, __ATOMIC_ACQUIRE);
     }
     s = (uint32_t)w1;
+    out->w1 = w1;
     if (s < high && (uint32_t)(w1 >> 32) == checkword(p, w0, s)) {
         decode_w0(p, w0, out);
         out->slot = s;
@@ -382,12 +381,14 @@ int mw__blocks_lookup(const void *ptr, struct mw__blkinfo *out)
     return mw__blocks_state(ptr, out) == MW__BLK_LIVE;
 }
 
-int mw__blocks_release(struct mw__leak_thread *t, const void *ptr, const struct mw__blkinfo *b)
+int mw__blocks_release(struct mw__leak_thread *t, const void *ptr, struct mw__blkinfo *b)
 {
     struct hdr *h = (struct hdr *)((uintptr_t)ptr - sizeof(struct hdr));
-    uint64_t live = live_w1((uintptr_t)ptr, h->w0, b->slot);
-    uint64_t freed =
-        freed_w1((uintptr_t)ptr, h->w0, b->free_trace, (uint32_t)(S(b->slot)->meta & TRACE_MASK));
+    uint64_t live = b->w1, freed, w0 = h->w0;
+
+    mw__assert(live == live_w1((uintptr_t)ptr, w0, b->slot) || h->w1 != live);
+    b->alloc_trace = (uint32_t)(S(b->slot)->meta & TRACE_MASK);
+    freed = freed_w1((uintptr_t)ptr, w0, b->free_trace, b->alloc_trace);
 
     /* A second release of this pointer finds it freed; of two at once, one wins. */
     if (!mw__leak_mt) {

@@ -219,6 +219,7 @@ void mw__leak_flush(struct mw__leak_thread *self, struct mw__leak_thread *t, int
 {
     unsigned i, k = 0, n = t->ndefer;
     void *keep[MW__DEFER];
+    const struct mw__blkinfo *keepb[MW__DEFER];
     struct mw__blkinfo b[MW__DEFER];
     int st[MW__DEFER];
 
@@ -241,19 +242,21 @@ void mw__leak_flush(struct mw__leak_thread *self, struct mw__leak_thread *t, int
             mw__prof_flush(t, i, n);
         if (real && k && st[i] != MW__BLK_LIVE && d->how != MW__REL_DONE) {
             /* A bad release is described from the queue: the batch's earlier frees go first. */
-            mw__freelist_put(keep, k);
+            mw__freelist_put(keep, keepb, k);
             k = 0;
         }
         p = d->how == MW__REL_DONE
                 ? d->p
                 : release(self, t, d->p, d->how, st[i], &b[i], d->where, NULL, !real);
-        if (p)
+        if (p) {
+            keepb[k] = d->how == MW__REL_DONE ? NULL : &b[i];
             keep[k++] = p;
+        }
     }
     if (__builtin_expect(mw__prof_on, 0))
         mw__prof_flush(t, n, n);
     if (real)
-        mw__freelist_put(keep, k);
+        mw__freelist_put(keep, keepb, k);
     mw__leave(self);
 }
 

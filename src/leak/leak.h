@@ -355,8 +355,9 @@ void mw__fds_write(void (*put)(const void *, size_t), uint32_t (*map)(uint32_t, 
 void mw__freelist_init(uint64_t vol, int hold);
 int mw__freelist_holds(void);
 /* Blocks already released in the tables (headers freed): remembered, then given back to the
- * allocator (held: cleared, queued, the oldest given back). At most MW__DEFER at once. */
-void mw__freelist_put(void *const *ps, size_t n);
+ * allocator (held: cleared, queued, the oldest given back). At most MW__DEFER at once; bs[i]:
+ * what mw__blocks_release said of ps[i], or NULL (its header is read). */
+void mw__freelist_put(void *const *ps, const struct mw__blkinfo *const *bs, size_t n);
 /* A block the allocator freed itself (a realloc that moved it): remembered. */
 void mw__freelist_note(uintptr_t p, uint64_t size, uint32_t ftrace, uint32_t atrace);
 /* The remembered block that contains a or lies within margin bytes of it, newest first: 1 with
@@ -384,6 +385,7 @@ struct mw__blkinfo {
     uint32_t kind;        /* MW__ALLOC_*: which family allocated it */
     uint32_t alloc_trace; /* where it was allocated (live, freed) */
     uint32_t free_trace;  /* where it was freed (freed); set by the caller of release */
+    uint64_t w1;          /* the header's second word as read (live: what a release expects) */
 };
 
 /* The allocation families memcheck tells apart (a release must match). */
@@ -415,14 +417,15 @@ int mw__blocks_lookup(const void *p, struct mw__blkinfo *out);
 /* What p's header says (MW__BLK_*), *out filled unless NONE. Never faults: memory that never
  * held the allocator's blocks is not read. */
 int mw__blocks_state(const void *p, struct mw__blkinfo *out);
-/* Frees p's slot and counts a free; the header turns freed (b->free_trace). Returns 0 when p was
- * no longer live (another thread released it first): nothing was done. */
-int mw__blocks_release(struct mw__leak_thread *t, const void *p, const struct mw__blkinfo *b);
+/* Frees p's slot and counts a free; the header turns freed (b->free_trace; b->alloc_trace is
+ * filled in). b is what mw__blocks_state said of p: returns 0 when p is no longer the live block
+ * it saw (another thread released it first), nothing done. */
+int mw__blocks_release(struct mw__leak_thread *t, const void *p, struct mw__blkinfo *b);
 /* What the header of the freed block p says (size, stacks). */
 void mw__blocks_freed(const void *p, struct mw__blkinfo *out);
-/* The block p goes back to the allocator: when the allocator unmaps it (glibc's own mappings
- * for large blocks), later reads of its header must not fault. */
-void mw__blocks_unmapping(const void *p);
+/* The block p (real: the allocator's pointer) goes back to the allocator: when the allocator
+ * unmaps it (glibc's own mappings for large blocks), later reads of its header must not fault. */
+void mw__blocks_unmapping(const void *p, const void *real);
 /* The allocator's pointer and the size of the block p (its header read as it is). */
 void mw__blocks_extent(const void *p, void **real, uint64_t *size);
 /* The freed block p goes back to the allocator: its header no longer says freed. */

@@ -341,8 +341,6 @@ int mw__blocks_state(const void *ptr, struct mw__blkinfo *out)
         out->slot = s;
         out->alloc_trace = 0; /* in the slot: mw__blocks_slot_trace (another cache line) */
         out->free_trace = 0;
-        if (__builtin_expect(mw__prof_on, 0))
-            __builtin_prefetch(S(s)); /* the heap profile reads the slot's stack soon */
         return MW__BLK_LIVE;
     }
     if (w1 == plain_w1(p, w0)) {
@@ -515,20 +513,6 @@ void *mw__blocks_move(struct mw__leak_thread *t, void *real, const struct mw__bl
     t->allocs++;
     t->bytes += size;
     return (void *)p;
-}
-
-void mw__blocks_prefetch(const void *ptr)
-{
-    const struct hdr *h = (const struct hdr *)((uintptr_t)ptr - sizeof(struct hdr));
-    uint32_t s;
-
-    /* Any pointer a program frees may come here: only a header in the allocator's memory is
-     * read (a bad or freed one gives a slot number that is at worst fetched for nothing). */
-    if (!mw__blocks_maybe(ptr) || header_readable((uintptr_t)ptr) != 1 || mw__in_pool(ptr))
-        return;
-    s = (uint32_t)h->w1;
-    if (s < high)
-        __builtin_prefetch(S(s));
 }
 
 uint64_t mw__blocks_next_seq(void)

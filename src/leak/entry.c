@@ -238,8 +238,8 @@ void mw__leak_flush(struct mw__leak_thread *self, struct mw__leak_thread *t, int
     for (i = 0; i < n; i++) {
         struct mw__deferred *d = &t->defer[i];
         void *p;
-        if (__builtin_expect(mw__prof_on, 0))
-            mw__prof_flush(t, i, n);
+        if (__builtin_expect(t->prof_due != 0, 0) && i + 1 >= t->prof_due)
+            mw__prof_flush(t, i);
         if (real && k && st[i] != MW__BLK_LIVE && d->how != MW__REL_DONE) {
             /* A bad release is described from the queue: the batch's earlier frees go first. */
             mw__freelist_put(keep, keepb, k);
@@ -253,8 +253,8 @@ void mw__leak_flush(struct mw__leak_thread *self, struct mw__leak_thread *t, int
             keep[k++] = p;
         }
     }
-    if (__builtin_expect(mw__prof_on, 0))
-        mw__prof_flush(t, n, n);
+    if (__builtin_expect(t->prof_due != 0, 0))
+        mw__prof_flush(t, n);
     if (real)
         mw__freelist_put(keep, keepb, k);
     mw__leave(self);

@@ -186,6 +186,7 @@ struct mw__leak_thread {
     struct mw__deferred defer[MW__DEFER];
     uint32_t num; /* the thread's number as memcheck gives them (1: main), for error reports */
     struct mw__prof_thread *prof; /* the heap profile's events waiting for those frees */
+    unsigned prof_due;            /* 1 + the batch position of the next waiting one, 0: none */
     /* What the tracer's own libc calls allocate (pthread_getattr_np at thread exit) comes from
      * here while scratch_on, never from the allocator: a block the allocator hands out may be one
      * another thread freed a moment ago and is about to release a second time (a double free
@@ -443,8 +444,6 @@ void mw__blocks_thread_done(struct mw__leak_thread *t);
 /* In a forked child: a thread that no longer exists gives up its counters and slots. */
 void mw__blocks_fold(struct mw__leak_thread *t);
 void mw__blocks_totals(uint64_t *allocs, uint64_t *frees, uint64_t *bytes);
-/* Starts loading the slot of the block at p, if it is one (the heap profile reads it). */
-void mw__blocks_prefetch(const void *p);
 /* The allocation number the next block will get (the heap profile's start). */
 uint64_t mw__blocks_next_seq(void);
 /* Copies every live block into out (at most max); returns the number of live blocks. */

@@ -471,26 +471,23 @@ static int wait_for_batch(struct mw__leak_thread *t, const struct ev *e)
     }
     pt->ev[pt->n] = *e;
     pt->ev[pt->n].pos = (uint16_t)t->ndefer;
+    if (pt->done == pt->n)
+        t->prof_due = t->ndefer + 1u;
     pt->n++;
     return 1;
 }
 
-void mw__prof_flush(struct mw__leak_thread *t, unsigned i, unsigned n)
+void mw__prof_flush(struct mw__leak_thread *t, unsigned i)
 {
     struct mw__prof_thread *pt = t->prof;
-    unsigned k;
 
-    /* The frees will read their blocks' slots (for the stack): fetched together, not one
-     * miss after another. */
-    if (i == 0)
-        for (k = 0; k < n; k++)
-            mw__blocks_prefetch(t->defer[k].p);
     if (!pt)
         return;
     while (pt->done < pt->n && pt->ev[pt->done].pos <= i)
         replay(&pt->ev[pt->done++]);
     if (pt->done == pt->n)
         pt->done = pt->n = 0;
+    t->prof_due = pt->done < pt->n ? pt->ev[pt->done].pos + 1u : 0;
 }
 
 /* ---- the hooks -------------------------------------------------------------------------- */

@@ -27,9 +27,9 @@ void mw__prof_free(struct mw__leak_thread *t, uint64_t size, uint64_t meta);
 /* Thread t moved or resized a block (realloc): old size and meta, new size and trace. */
 void mw__prof_realloc(struct mw__leak_thread *t, uint64_t old_size, uint64_t old_meta,
                       uint64_t size, uint32_t trace);
-/* t's batch of n frees is being flushed, free i next (n: done): t's events that came before it
- * count now. */
-void mw__prof_flush(struct mw__leak_thread *t, unsigned i, unsigned n);
+/* t's batch of frees is being flushed, free i next (i = the batch's size: all done): t's events
+ * that came before it count now. Called when t->prof_due says one is due. */
+void mw__prof_flush(struct mw__leak_thread *t, unsigned i);
 /* At exit, before the result: sends the profile (PROFILE messages, record.h). */
 void mw__prof_write(void);
 

@@ -907,10 +907,11 @@ static inline uint64_t rule_for(struct mw__unwind_cache *c, uintptr_t pc)
     return rule;
 }
 
-static struct mw__unwind_cache *thread_cache(struct mw__leak_thread *t)
+/* The thread's cache, made on first use and emptied when the rules changed (dlclose). */
+static __attribute__((noinline)) struct mw__unwind_cache *
+thread_cache_slow(struct mw__leak_thread *t, unsigned g)
 {
     struct mw__unwind_cache *c = t->cache;
-    unsigned g = __atomic_load_n(&gen, __ATOMIC_ACQUIRE);
 
     if (!c) {
         if (!cache_bytes)
@@ -929,6 +930,16 @@ static struct mw__unwind_cache *thread_cache(struct mw__leak_thread *t)
         c->gen = g;
     }
     return c;
+}
+
+static inline struct mw__unwind_cache *thread_cache(struct mw__leak_thread *t)
+{
+    struct mw__unwind_cache *c = t->cache;
+    unsigned g = __atomic_load_n(&gen, __ATOMIC_ACQUIRE);
+
+    if (__builtin_expect(c != NULL && c->gen == g, 1))
+        return c;
+    return thread_cache_slow(t, g);
 }
 
 static unsigned walk(struct mw__unwind_cache *c, uintptr_t ip, uintptr_t sp, uintptr_t bp,

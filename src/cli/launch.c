@@ -7,6 +7,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -34,77 +36,102 @@ static void forward_signal(int sig)
         kill(child_pid, sig);
 }
 
-/* In the child: the tracer's variables, then PROGRAM; exits 126/127 through errpipe when the
- * exec fails. */
-__attribute__((noreturn)) static void exec_child(const struct mw_launch *l, const char *preload,
-                                                 const char *prog, char **argv, int sock, int errfd)
+/* The program's environment: the caller's, with the tracer's variables (the last two entries
+ * allocated, see free_env). NULL when out of memory. */
+static char **child_env(const struct mw_launch *l, const char *preload, int fd)
 {
+    extern char **environ;
     const char *old = getenv("LD_PRELOAD");
-    /* Without close-on-exec, and high: the program's own descriptors keep the numbers they have
-     * natively (the tracer moves it higher still, or closes it; --track-fds lists them). */
-    struct rlimit rl;
-    int fd = fcntl(sock, F_DUPFD,
-                   getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > 256 &&
-                           rl.rlim_cur < (1u << 20)
-                       ? (int)rl.rlim_cur - 128
-                       : 3),
-        exec_err;
-    char *lp, *launch = malloc(strlen(l->options) + 32);
+    size_t n = 0, k = 0, i;
+    char **env;
 
-    if (launch) {
-        sprintf(launch, "0,%d,%s", fd, l->options);
-        setenv("MEMWALK_LAUNCH", launch, 1);
+    while (environ[n])
+        n++;
+    env = calloc(n + 5, sizeof *env);
+    if (!env)
+        return NULL;
+    for (i = 0; i < n; i++) {
+        static const char *const drop[] = {"MEMWALK_LAUNCH=", "MEMWALK_OUT=", "GLIBCXX_FORCE_NEW=",
+                                           "GLIBCPP_FORCE_NEW=", "LD_PRELOAD="};
+        size_t d;
+        for (d = 0; d < sizeof drop / sizeof drop[0]; d++)
+            if (strncmp(environ[i], drop[d], strlen(drop[d])) == 0)
+                break;
+        if (d == sizeof drop / sizeof drop[0])
+            env[k++] = environ[i];
     }
-    unsetenv("MEMWALK_OUT");
     /* As valgrind does: libstdc++'s pool allocators use plain new, so their blocks show. */
-    setenv("GLIBCXX_FORCE_NEW", "1", 1);
-    setenv("GLIBCPP_FORCE_NEW", "1", 1);
-    lp = malloc(strlen(preload) + (old ? strlen(old) : 0) + 2);
-    if (lp) {
-        sprintf(lp, "%s%s%s", preload, old && *old ? " " : "", old && *old ? old : "");
-        setenv("LD_PRELOAD", lp, 1);
+    env[k++] = "GLIBCXX_FORCE_NEW=1";
+    env[k++] = "GLIBCPP_FORCE_NEW=1";
+    if (asprintf(&env[k], "MEMWALK_LAUNCH=0,%d,%s", fd, l->options) < 0) {
+        free(env);
+        return NULL;
     }
-    signal(SIGPIPE, SIG_DFL);
-    execv(prog, argv);
-    exec_err = errno;
-    if (write(errfd, &exec_err, sizeof exec_err) < 0)
-        _exit(127);
-    _exit(exec_err == ENOENT ? 127 : 126);
+    if (asprintf(&env[k + 1], "LD_PRELOAD=%s%s%s", preload, old && *old ? " " : "",
+                 old && *old ? old : "") < 0) {
+        free(env[k]);
+        free(env);
+        return NULL;
+    }
+    return env;
+}
+
+static void free_env(char **env)
+{
+    size_t n = 0;
+
+    while (env[n])
+        n++;
+    free(env[n - 1]);
+    free(env[n - 2]);
+    free(env);
 }
 
 int mw_launch_start(struct mw_launch *l, char **argv)
 {
-    char preload[PATH_MAX], prog[PATH_MAX];
-    int sv[2], errpipe[2], r, status = 0, exec_err = 0;
+    char preload[PATH_MAX], prog[PATH_MAX], **env;
+    posix_spawnattr_t attr;
+    sigset_t dfl;
+    struct rlimit rl;
+    int sv[2], r, fd;
 
     r = mw_cli_prepare_preload(l->cmd, &leak_lib, argv[0], preload, prog, sizeof prog);
     if (r)
         return r;
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0 ||
-        pipe2(errpipe, O_CLOEXEC) < 0) {
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
         mw_cli_error(l->cmd, "socketpair", "%s", strerror(errno));
         return MW_EXIT_FAILURE;
     }
-    fflush(NULL);
-    child_pid = fork();
-    if (child_pid < 0) {
-        mw_cli_error(l->cmd, "fork", "%s", strerror(errno));
+    /* The program's end, without close-on-exec, and high: its own descriptors keep the numbers
+     * they have natively (the tracer moves it higher still, or closes it; --track-fds lists
+     * them). */
+    fd = fcntl(sv[1], F_DUPFD,
+               getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > 256 && rl.rlim_cur < (1u << 20)
+                   ? (int)rl.rlim_cur - 128
+                   : 3);
+    env = fd < 0 ? NULL : child_env(l, preload, fd);
+    if (!env) {
+        mw_cli_error(l->cmd, "launch", "%s", strerror(fd < 0 ? errno : ENOMEM));
         return MW_EXIT_FAILURE;
     }
-    if (child_pid == 0) {
-        close(sv[0]);
-        exec_child(l, preload, prog, argv, sv[1], errpipe[1]);
-    }
+    /* posix_spawn, not fork: nothing of memwalk is copied for a moment (on a VM where each page
+     * fault costs microseconds, fork and exec took a millisecond more). */
+    sigemptyset(&dfl);
+    sigaddset(&dfl, SIGPIPE);
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setsigdefault(&attr, &dfl);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
+    fflush(NULL);
+    r = posix_spawn(&child_pid, prog, NULL, &attr, argv, env);
+    posix_spawnattr_destroy(&attr);
+    free_env(env);
+    close(fd);
     close(sv[1]);
-    close(errpipe[1]);
-    if (read(errpipe[0], &exec_err, sizeof exec_err) == (ssize_t)sizeof exec_err) {
-        close(errpipe[0]);
+    if (r) {
         close(sv[0]);
-        waitpid(child_pid, &status, 0);
-        mw_cli_error(l->cmd, argv[0], "cannot execute: %s", strerror(exec_err));
-        return exec_err == ENOENT ? 127 : 126;
+        mw_cli_error(l->cmd, argv[0], "cannot execute: %s", strerror(r));
+        return r == ENOENT ? 127 : 126;
     }
-    close(errpipe[0]);
     l->pid = child_pid;
     l->sock = sv[0];
     return 0;

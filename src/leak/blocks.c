@@ -212,6 +212,9 @@ static int refill(struct mw__leak_thread *t)
                 return -1;
             }
         }
+        /* Slots are handed out in order: their pages are mapped in 64 KiB at a time. */
+        if ((i * sizeof(struct slot)) % MW__PREFAULT == 0)
+            mw__leak_prefault(S(i), MW__PREFAULT);
         S(i)->p = ((uintptr_t)(i + 1 < first + BATCH ? i + 1 : END) << 1) | 1;
     }
     high = first + BATCH;

@@ -36,6 +36,7 @@ struct qent {
 static struct qent *q;
 static size_t qhead, qcount;
 static uint64_t qbytes, qvol;
+static size_t qmapped; /* bytes of the ring mapped in so far (it is written in order) */
 static int qhold;
 static mw__lock_t qlock;
 
@@ -113,6 +114,11 @@ void mw__freelist_put(void *const *ps, const struct mw__blkinfo *const *bs, size
     for (i = 0; qhold && i < n; i++)
         memset(ps[i], 0, b[i].size);
     mw__lock(&qlock);
+    if (qmapped < QCAP * sizeof *q &&
+        ((qhead + qcount) % QCAP + 2 * MW__DEFER) * sizeof *q >= qmapped) {
+        mw__leak_prefault((char *)q + qmapped, MW__PREFAULT);
+        qmapped += MW__PREFAULT;
+    }
     for (i = 0; i < n; i++) {
         if (qcount == QCAP) {
             uintptr_t old = pop();

@@ -68,6 +68,10 @@ void mw__sys_unlock(void);
 /* Anonymous private memory, registered so the exit scan skips it. NULL on failure. */
 void *mw__leak_map(size_t len);
 void mw__leak_unmap(void *p, size_t len);
+/* Maps in [p, p + len) of a mapping of ours before it is written, in one call rather than a
+ * page fault per page (a table about to be filled in order). Best effort. */
+void mw__leak_prefault(void *p, size_t len);
+#define MW__PREFAULT ((size_t)1 << 16)
 /* The tracer's own memory (its mappings and its writable segments), for the scan to skip. */
 size_t mw__leak_own_ranges(uintptr_t *lo, uintptr_t *hi, size_t max);
 /* 1 when pc is in the tracer's own code (recorded at start, no loader call). */

@@ -93,6 +93,17 @@ void *mw__leak_map(size_t len)
     return p;
 }
 
+void mw__leak_prefault(void *p, size_t len)
+{
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
+#endif
+    int saved = errno;
+
+    (void)madvise(p, len, MADV_POPULATE_WRITE); /* (EINVAL before 5.14: faults as before) */
+    errno = saved;
+}
+
 void mw__leak_unmap(void *p, size_t len)
 {
     size_t i;

@@ -36,7 +36,7 @@ struct slot {
  * When no rule used rbp, every address read is the stack pointer plus a constant: the memo then
  * holds wherever the stack pointer is (the same call chain at another depth), provided the
  * reads stay inside the stack. Otherwise the stack pointer and rbp must be the same too.
- * A thread's memos are sets of MEMO_WAYS found through a compact tag array (a 32-byte set says
+ * A thread's memos are sets of MEMO_WAYS found through a compact tag array (a 28-byte set says
  * which way may hold the stack and where its memo is), each memo a header and its reads, sized
  * at start for the stack depth asked for: a memo of memcheck's 12 frames takes 3 cache lines,
  * of massif's 30, 6. A stack is remembered the second time it is walked (the first leaves a
@@ -140,8 +140,11 @@ static void memo_geometry(void)
         ;
     memo_cap = cap < 255 ? cap : 255;
     memo_vals = (MEMO_HDR + 2 * memo_cap + 7) & ~(size_t)7;
-    cache_bytes = ((sizeof(struct mw__unwind_cache) + 63) & ~(size_t)63) +
-                  (size_t)MEMO_SETS * MEMO_WAYS * memo_stride;
+    /* Last: a thread that sees it sees the rest (two threads may compute the same values). */
+    __atomic_store_n(&cache_bytes,
+                     ((sizeof(struct mw__unwind_cache) + 63) & ~(size_t)63) +
+                         (size_t)MEMO_SETS * MEMO_WAYS * memo_stride,
+                     __ATOMIC_RELEASE);
 }
 
 static inline struct memo *memo_at(struct mw__unwind_cache *c, size_t i)
@@ -914,7 +917,7 @@ thread_cache_slow(struct mw__leak_thread *t, unsigned g)
     struct mw__unwind_cache *c = t->cache;
 
     if (!c) {
-        if (!cache_bytes)
+        if (!__atomic_load_n(&cache_bytes, __ATOMIC_ACQUIRE))
             memo_geometry();
         c = mw__leak_map(cache_bytes);
         if (!c)

@@ -150,7 +150,8 @@ static void print_error(FILE *out, int pid, lk_sym_t *sym, const struct errview 
 
     describe(v, sym, &d);
     if (v->e->by_thread && v->e->by_thread != (*last_thread ? *last_thread : 1)) {
-        fprintf(out, "==%d== Thread %u:\n", pid, v->e->by_thread);
+        fprintf(out, "==%d== Thread %u%s%.*s:\n", pid, v->e->by_thread,
+                v->e->thread_name[0] ? " " : "", (int)sizeof v->e->thread_name, v->e->thread_name);
         *last_thread = v->e->by_thread;
     }
     fprintf(out, "==%d== %s\n", pid, headline(v->e));
@@ -427,6 +428,14 @@ void lk_errors_json(mw__json_t *j, const struct lk_result *r, lk_sym_t *sym)
         mw__json_uint(j, "count", e->count);
         mw__json_hex(j, "address", e->addr);
         mw__json_int(j, "origin_pid", e->origin);
+        if (e->by_thread)
+            mw__json_uint(j, "thread", e->by_thread);
+        if (e->thread_name[0]) {
+            char name[sizeof e->thread_name + 1];
+            memcpy(name, e->thread_name, sizeof e->thread_name);
+            name[sizeof e->thread_name] = '\0';
+            mw__json_str(j, "thread_name", name);
+        }
         lk_report_stack(NULL, 0, sym, v.ips[W_WHERE], v.depth[W_WHERE], 1, j, "stack");
         mw__json_str(j, "description", d.line + 1);
         if (d.line2[0])

@@ -21,9 +21,12 @@
 #include <fcntl.h>
 #include <link.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "common/task.h"
 #include "scan/procmaps.h"
 
 #define MAX_CTX     1000u     /* memcheck's --error-limit: contexts kept */
@@ -406,6 +409,36 @@ int mw__errors_mismatch(unsigned how, const struct mw__blkinfo *b)
     return (int)b->kind != expected_kind(how);
 }
 
+static char first_name[16]; /* the main thread's name at start, which new threads inherit */
+
+void mw__errors_init_name(void)
+{
+    (void)prctl(PR_GET_NAME, (unsigned long)first_name, 0, 0, 0);
+}
+
+/* t's name in out when it is not the one threads inherit (memcheck names a thread from its
+ * pthread_setname_np or PR_SET_NAME; a name equal to the program's is taken for none). */
+static void thread_name(const struct mw__leak_thread *t, char out[16])
+{
+    char buf[32];
+
+    out[0] = '\0';
+    if (t->tid == (pid_t)syscall(SYS_gettid)) {
+        if (prctl(PR_GET_NAME, (unsigned long)buf, 0, 0, 0) < 0)
+            return;
+        buf[15] = '\0';
+    } else {
+        ssize_t n = mw__task_read(0, t->tid, "comm", buf, sizeof buf);
+        if (n <= 0)
+            return;
+        if (buf[n - 1] == '\n')
+            buf[n - 1] = '\0';
+        buf[15] = '\0';
+    }
+    if (first_name[0] && strcmp(buf, first_name) != 0)
+        memcpy(out, buf, strlen(buf) + 1);
+}
+
 int mw__errors_release(struct mw__leak_thread *t, void *p, unsigned how, int st,
                        const struct mw__blkinfo *b, uint32_t where, uintptr_t *fp, int nested)
 {
@@ -420,6 +453,7 @@ int mw__errors_release(struct mw__leak_thread *t, void *p, unsigned how, int st,
     memset(&e, 0, sizeof e);
     e.addr = (uintptr_t)p;
     e.by_thread = t->num;
+    thread_name(t, e.thread_name);
     e.where = where;
     e.alloc = e.freed = 0;
     e.frame = -1;
@@ -463,6 +497,7 @@ void mw__errors_nested(struct mw__leak_thread *t, void *p, const struct mw__blki
     e.kind = MW__LEAK_ERR_FREE;
     e.addr = (uintptr_t)p;
     e.by_thread = t->num;
+    thread_name(t, e.thread_name);
     e.frame = -1;
     e.addr_kind = MW__LEAK_ADDR_FREED;
     e.size = b->size;

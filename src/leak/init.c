@@ -302,6 +302,7 @@ __attribute__((constructor)) static void leak_init(void)
         mw__leak_start();
     mw__threads_init();
     mw__leak_own_init();
+    mw__errors_init_name();
     mw__gate_fence = mw__sys_barrier_init() < 0;
     self->busy--;
     if (mw__leak_state == MW__ON)

@@ -337,6 +337,9 @@ int mw__errors_release(struct mw__leak_thread *t, void *p, unsigned how, int st,
 void mw__errors_nested(struct mw__leak_thread *t, void *p, const struct mw__blkinfo *b);
 /* Thread numbers, as memcheck gives them. */
 uint32_t mw__errors_thread_number(void);
+/* Remembers the name the program starts with (the constructor, in the main thread): a thread
+ * with another one took it itself. */
+void mw__errors_init_name(void);
 void mw__errors_thread_gone(uint32_t num);
 void mw__errors_after_fork(struct mw__leak_thread *self);
 /* The result's ERRS section: the traces it names, then the section (trace ids through map). */

@@ -209,6 +209,8 @@ typedef struct mw__leak_error {
     uint32_t flags;     /* MW__LEAK_ERRF_* */
     uint32_t by_thread; /* the thread that made the bad call, numbered as thread */
     uint32_t pad;
+    char thread_name[16]; /* by_thread's name when it took one of its own (memcheck's "Thread N
+                             name:"), else empty; NUL-terminated */
 } mw__leak_error_t;
 
 enum mw__leak_err_flag {

@@ -75,11 +75,18 @@ static char *compared(const char *text, const char *src)
         if (strstr(line, "HEAP SUMMARY:"))
             in = 0;
         if ((in && !strstr(line, "Parent PID:")) || strstr(line, "ERROR SUMMARY:")) {
-            const char *t = strstr(line, "== Thread ");
+            char *t = strstr(line, "== Thread ");
             /* Which thread's error comes first is the program's race (two threads freeing the
-             * same blocks at once): the line is compared without its number. */
-            if (t && t[10] >= '0' && t[10] <= '9' && line[strlen(line) - 1] == ':')
-                snprintf(line + (t - line), sizeof line - (size_t)(t - line), "== Thread N:");
+             * same blocks at once): the line is compared without its number (with the name a
+             * thread gave itself). */
+            if (t && t[10] >= '0' && t[10] <= '9' && line[strlen(line) - 1] == ':') {
+                char rest[256];
+                const char *r = t + 10;
+                while (*r >= '0' && *r <= '9')
+                    r++;
+                snprintf(rest, sizeof rest, "%s", r);
+                snprintf(t, sizeof line - (size_t)(t - line), "== Thread N%s", rest);
+            }
             if (normalize(line, src, norm, sizeof norm) && n + strlen(norm) + 2 < cap)
                 n += (size_t)snprintf(res + n, cap - n, "%s\n", norm);
         }
@@ -163,6 +170,14 @@ Test(leaks_errors, threads_double_freeing_at_once, .timeout = 900)
 {
     compare("badfree_threads", "badfree_threads.c", NULL, "yes",
             "ERROR SUMMARY: 200 errors from 1 contexts");
+}
+
+/* A thread that named itself: memcheck heads its error "Thread 2 worker:", the main thread's
+ * next one "Thread 1:". */
+Test(leaks_errors, a_named_threads_error_carries_its_name, .timeout = 900)
+{
+    compare("badfree_named", "badfree_named.c", NULL, "yes",
+            "ERROR SUMMARY: 2 errors from 2 contexts");
 }
 
 /* Files, sockets, pipes, copies, eventfd, memfd: every descriptor open at exit, none of the

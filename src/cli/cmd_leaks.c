@@ -36,6 +36,8 @@ static void usage(FILE *out)
             "                                 KINDS: comma list of definite, indirect, possible,\n"
             "                                 reachable; or all; or none\n"
             "  --error-exitcode=N             exit with N when errors were found (1-255)\n"
+            "  -s, --show-error-list=yes|no   list the error contexts again at the end, each\n"
+            "                                 with its count, as memcheck's -s (default no)\n"
             "  --num-callers=N                frames per stack, the allocation function included\n"
             "                                 (1-%d, default 12); records equal in these merge\n"
             "  --trace-children=yes|no        also trace programs PROGRAM executes (default no)\n"
@@ -473,6 +475,7 @@ static int cmd_leaks(int argc, char **argv)
         O_TRACK_FDS,
         O_FREELIST_VOL,
         O_FREELIST_HOLD,
+        O_ERROR_LIST,
     };
     static const struct option longopts[] = {
         {"leak-check", required_argument, NULL, O_LEAK_CHECK},
@@ -488,6 +491,7 @@ static int cmd_leaks(int argc, char **argv)
         {"track-fds", required_argument, NULL, O_TRACK_FDS},
         {"freelist-vol", required_argument, NULL, O_FREELIST_VOL},
         {"freelist-hold", required_argument, NULL, O_FREELIST_HOLD},
+        {"show-error-list", required_argument, NULL, O_ERROR_LIST},
         {"quiet", no_argument, NULL, 'q'},
         {NULL, 0, NULL, 0},
     };
@@ -504,7 +508,7 @@ static int cmd_leaks(int argc, char **argv)
     o.freelist_hold = -1;
     o.rep.cache_dir = lk_cache_dir();
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+:q", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:qs", longopts, NULL)) != -1) {
         switch (c) {
         case O_LEAK_CHECK:
             if (strcmp(optarg, "full") == 0 || strcmp(optarg, "yes") == 0)
@@ -589,6 +593,17 @@ static int cmd_leaks(int argc, char **argv)
             break;
         case 'q':
             o.quiet = 1;
+            break;
+        case 's':
+            o.rep.error_list = 1;
+            break;
+        case O_ERROR_LIST:
+            if (strcmp(optarg, "yes") != 0 && strcmp(optarg, "no") != 0) {
+                mw_cli_error(CMD, "--show-error-list", "'%s': expected yes or no", optarg);
+                lk_supp_free(o.rep.supp);
+                return MW_EXIT_USAGE;
+            }
+            o.rep.error_list = optarg[0] == 'y';
             break;
         default:
             lk_supp_free(o.rep.supp);

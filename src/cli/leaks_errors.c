@@ -406,7 +406,36 @@ void lk_errors_report(FILE *out, const struct lk_result *r, lk_sym_t *sym,
                     "program!\n==%d== \n",
                     r->h.pid, s->nerrs, r->h.pid, r->h.pid);
     }
+    st->last_thread = last_thread;
     live_drop(r->h.pid);
+}
+
+uint32_t lk_errors_list(FILE *out, const struct lk_result *r, lk_sym_t *sym,
+                        struct lk_report_stats *st)
+{
+    const struct lk_sections *s = r->sect;
+    uint32_t i, k, n = s ? s->nerrs : 0;
+    unsigned char *done = n ? calloc(n, 1) : NULL;
+
+    if (!done)
+        return 0;
+    /* memcheck's order: the fewest errors first; of equal counts, the context found last. */
+    for (k = 0; k < n; k++) {
+        uint32_t best = n;
+        struct errview v;
+        for (i = n; i-- > 0;)
+            if (!done[i] && (best == n || s->errs[i].count < s->errs[best].count))
+                best = i;
+        done[best] = 1;
+        if (k)
+            fprintf(out, "==%d== \n", r->h.pid);
+        fprintf(out, "==%d== %llu errors in context %u of %llu:\n", r->h.pid,
+                (unsigned long long)s->errs[best].count, k + 1, (unsigned long long)st->contexts);
+        view_of(r, best, &v);
+        print_error(out, r->h.pid, sym, &v, &st->last_thread);
+    }
+    free(done);
+    return n;
 }
 
 void lk_errors_json(mw__json_t *j, const struct lk_result *r, lk_sym_t *sym)

@@ -36,6 +36,10 @@ void lk_sections_free(struct lk_result *r);
  * context (inherited ones too, as memcheck counts them) to st's errors and contexts. */
 void lk_errors_report(FILE *out, const struct lk_result *r, lk_sym_t *sym,
                       struct lk_report_stats *st);
+/* memcheck's -s: every error context of r again (st: the totals, the last thread printed), the
+ * fewest errors first. Returns how many were listed. */
+uint32_t lk_errors_list(FILE *out, const struct lk_result *r, lk_sym_t *sym,
+                        struct lk_report_stats *st);
 /* Appends ,"error_contexts":[...] to a process's JSON object. */
 void lk_errors_json(mw__json_t *j, const struct lk_result *r, lk_sym_t *sym);
 

@@ -138,6 +138,7 @@ struct lk_report_opts {
     unsigned show;   /* kinds whose loss records are printed */
     unsigned errors; /* kinds that count as errors */
     int full;        /* --leak-check=full (else summary) */
+    int error_list;  /* -s: the error contexts listed again at the end, with their counts */
     int num_callers; /* frames per stack, as memcheck counts them; records equal so far merge */
     const char *cache_dir;
     lk_supp_t *supp;
@@ -145,6 +146,7 @@ struct lk_report_opts {
 
 struct lk_report_stats {
     uint64_t errors, contexts, supp_errors, supp_contexts;
+    uint32_t last_thread; /* of the last error printed (memcheck's "Thread N:" lines) */
 };
 
 /* Prints a stack of the tracer's (entry: frame 0 is its entry point) as the loss records' stacks

@@ -549,9 +549,18 @@ static void report_text(FILE *out, const struct lk_result *r, const struct lk_re
                 fprintf(out, "==%d== Note: tracer limit reached: %s\n", pid, what[i]);
     }
     fprintf(out, "==%d== \n", pid);
-    fprintf(out, "==%d== ERROR SUMMARY: %s errors from %s contexts (suppressed: %s from %s)\n", pid,
-            lk_commas(st->errors, a, sizeof a), lk_commas(st->contexts, b, sizeof b),
-            lk_commas(st->supp_errors, c, sizeof c), lk_commas(st->supp_contexts, d, sizeof d));
+    if (!o->error_list)
+        fprintf(out, "==%d== For lists of detected and suppressed errors, rerun with: -s\n", pid);
+    for (i = 0; i < 2; i++) {
+        fprintf(out, "==%d== ERROR SUMMARY: %s errors from %s contexts (suppressed: %s from %s)\n",
+                pid, lk_commas(st->errors, a, sizeof a), lk_commas(st->contexts, b, sizeof b),
+                lk_commas(st->supp_errors, c, sizeof c), lk_commas(st->supp_contexts, d, sizeof d));
+        /* -s: the bad frees again, then the summary once more (memcheck lists no leaks). */
+        if (i || !o->error_list || !r->sect || !r->sect->nerrs)
+            break;
+        fprintf(out, "==%d== \n", pid);
+        lk_errors_list(out, r, s->sym, st);
+    }
 }
 
 /* The same facts as one JSON object. */

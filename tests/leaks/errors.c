@@ -58,8 +58,9 @@ static int normalize(const char *line, const char *src, char *out, size_t len)
 }
 
 /* The compared part of a report: from after the preamble to HEAP SUMMARY, then the ERROR
- * SUMMARY line. Returns a malloc'd string. */
-static char *compared(const char *text, const char *src)
+ * SUMMARY line; with list (-s), from the first ERROR SUMMARY line to the end. Returns a malloc'd
+ * string. */
+static char *compared(const char *text, const char *src, int list)
 {
     size_t cap = strlen(text) + 64, n = 0;
     char *res = calloc(1, cap), line[2048], norm[2048];
@@ -72,8 +73,12 @@ static char *compared(const char *text, const char *src)
         size_t k = e ? (size_t)(e - p) : strlen(p);
         snprintf(line, sizeof line, "%.*s", (int)k, p);
         p += k + (e != NULL);
-        if (strstr(line, "HEAP SUMMARY:"))
+        if (strstr(line, "HEAP SUMMARY:") && !list)
             in = 0;
+        if (list && strstr(line, "ERROR SUMMARY:"))
+            in = 1;
+        if (list && !in)
+            continue;
         if ((in && !strstr(line, "Parent PID:")) || strstr(line, "ERROR SUMMARY:")) {
             char *t = strstr(line, "== Thread ");
             /* Which thread's error comes first is the program's race (two threads freeing the
@@ -90,7 +95,7 @@ static char *compared(const char *text, const char *src)
             if (normalize(line, src, norm, sizeof norm) && n + strlen(norm) + 2 < cap)
                 n += (size_t)snprintf(res + n, cap - n, "%s\n", norm);
         }
-        if (strstr(line, "Command:"))
+        if (strstr(line, "Command:") && !list)
             in = 1;
     }
     return res;
@@ -99,8 +104,8 @@ static char *compared(const char *text, const char *src)
 /* Runs the victim under both tools with --track-fds=fds (stderr to the same path, so that the
  * descriptor it is shows the same in both) and compares; valgrind's report must contain want
  * (the test is not empty). */
-static void compare(const char *victim, const char *src, const char *arg, const char *fds,
-                    const char *want)
+static void compare_as(const char *victim, const char *src, const char *arg, const char *fds,
+                       const char *want, int list)
 {
     char track[64];
     char *dir = lk_tmpdir(), err[600], vgkept[600], prog[600];
@@ -113,14 +118,27 @@ static void compare(const char *victim, const char *src, const char *arg, const 
     snprintf(vgkept, sizeof vgkept, "%s/vg", dir);
     snprintf(prog, sizeof prog, LK_VICTIMS "/%s", victim);
     {
-        char *argv[] = {"valgrind", "--leak-check=full", track, "--error-exitcode=9",
-                        prog,       (char *)arg,         NULL};
+        char *argv[] = {"valgrind",
+                        "--leak-check=full",
+                        track,
+                        "--error-exitcode=9",
+                        list ? "-s" : prog,
+                        list ? prog : (char *)arg,
+                        list ? (char *)arg : NULL,
+                        NULL};
         sv = lk_run(argv, LK_STDOUT_NULL, err, 600);
         cr_assert_eq(rename(err, vgkept), 0);
     }
     {
-        char *argv[] = {LK_MEMWALK, "leaks", track,       "--error-exitcode=9",
-                        "--",       prog,    (char *)arg, NULL};
+        char *argv[] = {LK_MEMWALK,
+                        "leaks",
+                        track,
+                        "--error-exitcode=9",
+                        list ? "-s" : "--",
+                        list ? "--" : prog,
+                        list ? prog : (char *)arg,
+                        list ? (char *)arg : NULL,
+                        NULL};
         sm = lk_run(argv, LK_STDOUT_NULL, err, 120);
     }
     cr_assert_neq(sv, -1, "%s: valgrind did not finish", victim);
@@ -130,8 +148,8 @@ static void compare(const char *victim, const char *src, const char *arg, const 
     vgt = lk_slurp(vgkept);
     mwt = lk_slurp(err);
     cr_assert(vgt && mwt);
-    vgc = compared(vgt, src);
-    mwc = compared(mwt, src);
+    vgc = compared(vgt, src, list);
+    mwc = compared(mwt, src, list);
     cr_expect(strstr(vgc, want), "%s: no \"%s\" in valgrind's report:\n%s", victim, want, vgt);
     cr_expect_str_eq(mwc, vgc, "%s: memwalk says\n%s\nvalgrind says\n%s\n(memwalk's report:\n%s)",
                      victim, mwc, vgc, mwt);
@@ -140,6 +158,12 @@ static void compare(const char *victim, const char *src, const char *arg, const 
     free(vgt);
     free(mwt);
     lk_cleanup(dir);
+}
+
+static void compare(const char *victim, const char *src, const char *arg, const char *fds,
+                    const char *want)
+{
+    compare_as(victim, src, arg, fds, want, 0);
 }
 
 /* Double free, inside a live block, stack, global, never allocated, inside a freed block,
@@ -178,6 +202,14 @@ Test(leaks_errors, a_named_threads_error_carries_its_name, .timeout = 900)
 {
     compare("badfree_named", "badfree_named.c", NULL, "yes",
             "ERROR SUMMARY: 2 errors from 2 contexts");
+}
+
+/* -s: every error context listed again after ERROR SUMMARY, the fewest errors first and, of
+ * equal counts, the one found last first (memcheck's order), with its count. */
+Test(leaks_errors, the_error_list_of_minus_s, .timeout = 900)
+{
+    compare_as("badfree_kinds", "badfree_kinds.c", NULL, "no", "3 errors in context 9 of 9:", 1);
+    compare_as("badfree_named", "badfree_named.c", NULL, "no", "1 errors in context 2 of 2:", 1);
 }
 
 /* Files, sockets, pipes, copies, eventfd, memfd: every descriptor open at exit, none of the

@@ -118,9 +118,13 @@ int lk_supp_load(lk_supp_t **s, const char *path, char *err, size_t errlen);
 /* Frame i of a stack, innermost first, or NULL past its end: stacks are symbolized only as far
  * as a suppression looks. */
 typedef const struct lk_frame *(*lk_frame_at_fn)(void *ctx, size_t i);
-/* True when the stack of a record of kind matches a suppression; the matched suppression's use
- * count is incremented. */
+/* 1 + the index of the first suppression the stack of a record of kind matches, 0 when none
+ * does; the matched suppression's use count is incremented. */
 int lk_supp_match(lk_supp_t *s, lk_frame_at_fn at, void *ctx, unsigned kind);
+/* How many suppressions were loaded; suppression i's name, file (as given) and the line of its
+ * name, for memcheck's used_suppression lines. */
+size_t lk_supp_count(const lk_supp_t *s);
+void lk_supp_where(const lk_supp_t *s, size_t i, const char **name, const char **file, int *line);
 /* The same for a stack already in an array. */
 int lk_supp_match_frames(lk_supp_t *s, const struct lk_frame *frames, size_t n, unsigned kind);
 void lk_supp_free(lk_supp_t *s);

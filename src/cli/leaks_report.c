@@ -336,6 +336,9 @@ struct summary {
     uint64_t inuse_b, inuse_n; /* in use at exit */
     struct stack fault;        /* where a fatal signal struck */
     size_t nfault;
+    struct supp_use {
+        uint64_t recs, bytes, blocks;
+    } * supp_use; /* by suppression: what this report's records matched */
 };
 
 static void summary_free(struct summary *s)
@@ -346,6 +349,7 @@ static void summary_free(struct summary *s)
         stack_free(&s->recs[i].st);
     stack_free(&s->fault);
     free(s->recs);
+    free(s->supp_use);
     lk_sym_free(s->sym);
 }
 
@@ -368,7 +372,8 @@ static int summary_compute(struct summary *s, const struct lk_result *r,
     }
     s->sym = lk_sym_new(r->mods, r->h.nmodules, o->cache_dir);
     s->recs = calloc(r->h.nrecords + 1, sizeof *s->recs);
-    if (!s->sym || !s->recs)
+    s->supp_use = calloc(lk_supp_count(o->supp) + 1, sizeof *s->supp_use);
+    if (!s->sym || !s->recs || !s->supp_use)
         return -1;
     for (i = 0; i < r->h.nrecords; i++) {
         const mw__leak_lossrec_t *lr = &r->recs[i];
@@ -389,8 +394,12 @@ static int summary_compute(struct summary *s, const struct lk_result *r,
         struct rec *rc = &s->recs[i];
         const mw__leak_lossrec_t *lr = &rc->r;
         int counts = o->full && (o->errors & (1u << lr->kind));
-        rc->suppressed = o->supp && lk_supp_match(o->supp, stack_at, &rc->st, lr->kind);
-        if (rc->suppressed) {
+        int m = o->supp ? lk_supp_match(o->supp, stack_at, &rc->st, lr->kind) : 0;
+        rc->suppressed = m != 0;
+        if (m) {
+            s->supp_use[m - 1].recs++;
+            s->supp_use[m - 1].bytes += lr->bytes;
+            s->supp_use[m - 1].blocks += lr->blocks;
             s->sb += lr->bytes;
             s->sn += lr->blocks;
             st->supp_errors += counts;
@@ -552,14 +561,36 @@ static void report_text(FILE *out, const struct lk_result *r, const struct lk_re
     if (!o->error_list)
         fprintf(out, "==%d== For lists of detected and suppressed errors, rerun with: -s\n", pid);
     for (i = 0; i < 2; i++) {
+        size_t used = 0, nsupp = lk_supp_count(o->supp);
         fprintf(out, "==%d== ERROR SUMMARY: %s errors from %s contexts (suppressed: %s from %s)\n",
                 pid, lk_commas(st->errors, a, sizeof a), lk_commas(st->contexts, b, sizeof b),
                 lk_commas(st->supp_errors, c, sizeof c), lk_commas(st->supp_contexts, d, sizeof d));
-        /* -s: the bad frees again, then the summary once more (memcheck lists no leaks). */
-        if (i || !o->error_list || !r->sect || !r->sect->nerrs)
+        if (i || !o->error_list)
             break;
-        fprintf(out, "==%d== \n", pid);
-        lk_errors_list(out, r, s->sym, st);
+        /* -s: the bad frees again (memcheck lists no leaks), the suppressions used (last loaded
+         * first, as memcheck keeps them), then the summary once more. */
+        if (r->sect && r->sect->nerrs) {
+            fprintf(out, "==%d== \n", pid);
+            lk_errors_list(out, r, s->sym, st);
+        }
+        for (k = nsupp; k-- > 0;) {
+            const char *name, *file;
+            int line;
+            if (!s->supp_use[k].recs)
+                continue;
+            if (!used++)
+                fprintf(out, "--%d-- \n", pid);
+            lk_supp_where(o->supp, k, &name, &file, &line);
+            fprintf(out,
+                    "--%d-- used_suppression: %6llu %s %s:%d suppressed: %s bytes in %s blocks\n",
+                    pid, (unsigned long long)s->supp_use[k].recs, name, file, line,
+                    lk_commas(s->supp_use[k].bytes, e, sizeof e),
+                    lk_commas(s->supp_use[k].blocks, f6, sizeof f6));
+        }
+        if (used)
+            fprintf(out, "==%d== \n", pid);
+        else if (!r->sect || !r->sect->nerrs)
+            break;
     }
 }
 

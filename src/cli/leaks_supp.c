@@ -33,6 +33,8 @@ struct frame_pat {
 
 struct supp {
     char *name;
+    char *file; /* as given to --suppressions */
+    int line;   /* of the name */
     unsigned kinds;
     struct frame_pat *f;
     size_t nf;
@@ -88,6 +90,7 @@ static void free_supp(struct supp *s)
         free(s->f[i].pat);
     free(s->f);
     free(s->name);
+    free(s->file);
 }
 
 int lk_supp_load(lk_supp_t **sp, const char *path, char *err, size_t errlen)
@@ -129,6 +132,8 @@ int lk_supp_load(lk_supp_t **sp, const char *path, char *err, size_t errlen)
             if (strcmp(l, "}") == 0 || strcmp(l, "{") == 0)
                 goto syntax;
             cur.name = strdup(l);
+            cur.file = strdup(path);
+            cur.line = lineno;
             state = 2;
         } else if (state == 2) {
             char *colon = strrchr(l, ':'), *tools = l;
@@ -269,6 +274,18 @@ static int match_from(const struct supp *s, size_t pi, lk_frame_at_fn at, void *
     return 1;
 }
 
+size_t lk_supp_count(const lk_supp_t *s)
+{
+    return s ? s->n : 0;
+}
+
+void lk_supp_where(const lk_supp_t *s, size_t i, const char **name, const char **file, int *line)
+{
+    *name = s->s[i].name ? s->s[i].name : "";
+    *file = s->s[i].file ? s->s[i].file : "";
+    *line = s->s[i].line;
+}
+
 int lk_supp_match(lk_supp_t *s, lk_frame_at_fn at, void *ctx, unsigned kind)
 {
     size_t i;
@@ -278,7 +295,7 @@ int lk_supp_match(lk_supp_t *s, lk_frame_at_fn at, void *ctx, unsigned kind)
     for (i = 0; i < s->n; i++)
         if ((s->s[i].kinds & (1u << kind)) && match_from(&s->s[i], 0, at, ctx, 0)) {
             s->s[i].used++;
-            return 1;
+            return (int)i + 1;
         }
     return 0;
 }

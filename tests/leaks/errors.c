@@ -212,6 +212,63 @@ Test(leaks_errors, the_error_list_of_minus_s, .timeout = 900)
     compare_as("badfree_named", "badfree_named.c", NULL, "no", "1 errors in context 2 of 2:", 1);
 }
 
+/* The end of a report from LEAK SUMMARY on, the process ids and addresses blanked ("==" and
+ * "--" lines kept apart). */
+static char *tail_of(const char *text)
+{
+    const char *p = strstr(text, "LEAK SUMMARY:");
+    size_t cap = strlen(text) + 1, n = 0;
+    char *res = calloc(1, cap);
+
+    cr_assert_not_null(res);
+    while (p && p > text && p[-1] != '\n')
+        p--;
+    for (; p && *p && n + 1 < cap; p++) {
+        if ((p[0] == '=' || p[0] == '-') && p[1] == p[0] && (p == text || p[-1] == '\n')) {
+            char c = p[0];
+            for (p += 2; *p >= '0' && *p <= '9'; p++)
+                ;
+            n += (size_t)snprintf(res + n, cap - n, "%c%cP", c, c);
+        }
+        if (p[0] == '0' && p[1] == 'x') {
+            n += (size_t)snprintf(res + n, cap - n, "0x");
+            for (p += 2; isxdigit((unsigned char)*p); p++)
+                ;
+        }
+        res[n++] = *p;
+    }
+    return res;
+}
+
+/* -s with suppressions: memcheck's used_suppression lines, each with its count, file:line and
+ * what it hid, the last loaded first. */
+Test(leaks_errors, used_suppressions_under_minus_s, .timeout = 900)
+{
+    char *dir = lk_tmpdir(), vg[600], mw[600];
+    char *vgt, *mwt, *vgc, *mwc;
+    char supp[] = "--suppressions=" MW_SRC_DIR "/tests/leaks/fixtures/definite_many.supp";
+    char *va[] = {"valgrind", "--leak-check=full", "-s", supp, LK_VICTIMS "/definite_many", NULL};
+    char *ma[] = {LK_MEMWALK, "leaks", "-s", supp, "--", LK_VICTIMS "/definite_many", NULL};
+
+    cr_assert_not_null(dir);
+    snprintf(vg, sizeof vg, "%s/vg", dir);
+    snprintf(mw, sizeof mw, "%s/mw", dir);
+    cr_assert_neq(lk_run(va, LK_STDOUT_NULL, vg, 600), -1);
+    cr_assert_neq(lk_run(ma, LK_STDOUT_NULL, mw, 120), -1);
+    vgt = lk_slurp(vg);
+    mwt = lk_slurp(mw);
+    cr_assert(vgt && mwt);
+    vgc = tail_of(vgt);
+    mwc = tail_of(mwt);
+    cr_expect(strstr(vgc, "used_suppression:      1 the-loop"), "valgrind says\n%s", vgt);
+    cr_expect_str_eq(mwc, vgc, "memwalk says\n%s\nvalgrind says\n%s", mwc, vgc);
+    free(vgc);
+    free(mwc);
+    free(vgt);
+    free(mwt);
+    lk_cleanup(dir);
+}
+
 /* Files, sockets, pipes, copies, eventfd, memfd: every descriptor open at exit, none of the
  * tracer's own. */
 Test(leaks_errors, every_kind_of_open_descriptor, .timeout = 900)

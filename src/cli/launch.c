@@ -36,13 +36,15 @@ static void forward_signal(int sig)
         kill(child_pid, sig);
 }
 
-/* The program's environment: the caller's, with the tracer's variables (the last two entries
- * allocated, see free_env). NULL when out of memory. */
+/* The program's environment: the tracer's two variables first (allocated, see free_env), then
+ * the caller's, with libstdc++'s pools off. NULL when out of memory. */
 static char **child_env(const struct mw_launch *l, const char *preload, int fd)
 {
+    static const char *const drop[] = {"MEMWALK_LAUNCH=", "MEMWALK_OUT=", "GLIBCXX_FORCE_NEW=",
+                                       "GLIBCPP_FORCE_NEW=", "LD_PRELOAD="};
     extern char **environ;
     const char *old = getenv("LD_PRELOAD");
-    size_t n = 0, k = 0, i;
+    size_t n = 0, k = 2, i, d;
     char **env;
 
     while (environ[n])
@@ -50,10 +52,17 @@ static char **child_env(const struct mw_launch *l, const char *preload, int fd)
     env = calloc(n + 5, sizeof *env);
     if (!env)
         return NULL;
+    if (asprintf(&env[0], "MEMWALK_LAUNCH=0,%d,%s", fd, l->options) < 0) {
+        free(env);
+        return NULL;
+    }
+    if (asprintf(&env[1], "LD_PRELOAD=%s%s%s", preload, old && *old ? " " : "",
+                 old && *old ? old : "") < 0) {
+        free(env[0]);
+        free(env);
+        return NULL;
+    }
     for (i = 0; i < n; i++) {
-        static const char *const drop[] = {"MEMWALK_LAUNCH=", "MEMWALK_OUT=", "GLIBCXX_FORCE_NEW=",
-                                           "GLIBCPP_FORCE_NEW=", "LD_PRELOAD="};
-        size_t d;
         for (d = 0; d < sizeof drop / sizeof drop[0]; d++)
             if (strncmp(environ[i], drop[d], strlen(drop[d])) == 0)
                 break;
@@ -62,28 +71,14 @@ static char **child_env(const struct mw_launch *l, const char *preload, int fd)
     }
     /* As valgrind does: libstdc++'s pool allocators use plain new, so their blocks show. */
     env[k++] = "GLIBCXX_FORCE_NEW=1";
-    env[k++] = "GLIBCPP_FORCE_NEW=1";
-    if (asprintf(&env[k], "MEMWALK_LAUNCH=0,%d,%s", fd, l->options) < 0) {
-        free(env);
-        return NULL;
-    }
-    if (asprintf(&env[k + 1], "LD_PRELOAD=%s%s%s", preload, old && *old ? " " : "",
-                 old && *old ? old : "") < 0) {
-        free(env[k]);
-        free(env);
-        return NULL;
-    }
+    env[k] = "GLIBCPP_FORCE_NEW=1";
     return env;
 }
 
 static void free_env(char **env)
 {
-    size_t n = 0;
-
-    while (env[n])
-        n++;
-    free(env[n - 1]);
-    free(env[n - 2]);
+    free(env[0]);
+    free(env[1]);
     free(env);
 }
 

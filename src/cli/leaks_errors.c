@@ -410,31 +410,43 @@ void lk_errors_report(FILE *out, const struct lk_result *r, lk_sym_t *sym,
     live_drop(r->h.pid);
 }
 
+/* memcheck's order of -s: the fewest errors first; of equal counts, the context found last. */
+struct by_count {
+    uint64_t count;
+    uint32_t i;
+};
+
+static int cmp_by_count(const void *a, const void *b)
+{
+    const struct by_count *x = a, *y = b;
+
+    if (x->count != y->count)
+        return x->count < y->count ? -1 : 1;
+    return x->i > y->i ? -1 : x->i < y->i;
+}
+
 uint32_t lk_errors_list(FILE *out, const struct lk_result *r, lk_sym_t *sym,
                         struct lk_report_stats *st)
 {
     const struct lk_sections *s = r->sect;
-    uint32_t i, k, n = s ? s->nerrs : 0;
-    unsigned char *done = n ? calloc(n, 1) : NULL;
+    uint32_t k, n = s ? s->nerrs : 0;
+    struct by_count *order = n ? malloc(n * sizeof *order) : NULL;
 
-    if (!done)
+    if (!order)
         return 0;
-    /* memcheck's order: the fewest errors first; of equal counts, the context found last. */
+    for (k = 0; k < n; k++)
+        order[k] = (struct by_count){s->errs[k].count, k};
+    qsort(order, n, sizeof *order, cmp_by_count);
     for (k = 0; k < n; k++) {
-        uint32_t best = n;
         struct errview v;
-        for (i = n; i-- > 0;)
-            if (!done[i] && (best == n || s->errs[i].count < s->errs[best].count))
-                best = i;
-        done[best] = 1;
         if (k)
             fprintf(out, "==%d== \n", r->h.pid);
         fprintf(out, "==%d== %llu errors in context %u of %llu:\n", r->h.pid,
-                (unsigned long long)s->errs[best].count, k + 1, (unsigned long long)st->contexts);
-        view_of(r, best, &v);
+                (unsigned long long)order[k].count, k + 1, (unsigned long long)st->contexts);
+        view_of(r, order[k].i, &v);
         print_error(out, r->h.pid, sym, &v, &st->last_thread);
     }
-    free(done);
+    free(order);
     return n;
 }
 

@@ -119,14 +119,14 @@ int lk_supp_load(lk_supp_t **s, const char *path, char *err, size_t errlen);
  * as a suppression looks. */
 typedef const struct lk_frame *(*lk_frame_at_fn)(void *ctx, size_t i);
 /* 1 + the index of the first suppression the stack of a record of kind matches, 0 when none
- * does; the matched suppression's use count is incremented. */
+ * does (the report counts what each one hid). */
 int lk_supp_match(lk_supp_t *s, lk_frame_at_fn at, void *ctx, unsigned kind);
+/* The same for a stack already in an array. */
+int lk_supp_match_frames(lk_supp_t *s, const struct lk_frame *frames, size_t n, unsigned kind);
 /* How many suppressions were loaded; suppression i's name, file (as given) and the line of its
  * name, for memcheck's used_suppression lines. */
 size_t lk_supp_count(const lk_supp_t *s);
 void lk_supp_where(const lk_supp_t *s, size_t i, const char **name, const char **file, int *line);
-/* The same for a stack already in an array. */
-int lk_supp_match_frames(lk_supp_t *s, const struct lk_frame *frames, size_t n, unsigned kind);
 void lk_supp_free(lk_supp_t *s);
 
 /* Parses "definite,indirect,possible,reachable", "all" or "none" into a kind mask. */

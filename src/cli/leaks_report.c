@@ -453,6 +453,47 @@ static void print_nodebug(FILE *out, int pid, const struct lk_result *r, struct 
     free(nodebug);
 }
 
+static void error_summary(FILE *out, int pid, const struct lk_report_stats *st)
+{
+    char a[32], b[32], c[32], d[32];
+
+    fprintf(out, "==%d== ERROR SUMMARY: %s errors from %s contexts (suppressed: %s from %s)\n", pid,
+            lk_commas(st->errors, a, sizeof a), lk_commas(st->contexts, b, sizeof b),
+            lk_commas(st->supp_errors, c, sizeof c), lk_commas(st->supp_contexts, d, sizeof d));
+}
+
+/* memcheck's -s after the first ERROR SUMMARY: the bad frees again (no leaks), then the
+ * suppressions used, the last loaded first as memcheck keeps them. Returns 1 when anything was
+ * printed (the summary is then printed again). */
+static int error_list(FILE *out, const struct lk_result *r, const struct lk_report_opts *o,
+                      const struct summary *s, struct lk_report_stats *st)
+{
+    int pid = r->h.pid, listed = r->sect && r->sect->nerrs, used = 0;
+    size_t k;
+    char a[32], b[32];
+
+    if (listed) {
+        fprintf(out, "==%d== \n", pid);
+        lk_errors_list(out, r, s->sym, st);
+    }
+    for (k = lk_supp_count(o->supp); k-- > 0;) {
+        const char *name, *file;
+        int line;
+        if (!s->supp_use[k].recs)
+            continue;
+        if (!used++)
+            fprintf(out, "--%d-- \n", pid);
+        lk_supp_where(o->supp, k, &name, &file, &line);
+        fprintf(out, "--%d-- used_suppression: %6llu %s %s:%d suppressed: %s bytes in %s blocks\n",
+                pid, (unsigned long long)s->supp_use[k].recs, name, file, line,
+                lk_commas(s->supp_use[k].bytes, a, sizeof a),
+                lk_commas(s->supp_use[k].blocks, b, sizeof b));
+    }
+    if (used)
+        fprintf(out, "==%d== \n", pid);
+    return listed || used;
+}
+
 /* The report in memcheck's words, each line prefixed "==pid== ". */
 static void report_text(FILE *out, const struct lk_result *r, const struct lk_report_opts *o,
                         struct summary *s, struct lk_report_stats *st)
@@ -560,38 +601,9 @@ static void report_text(FILE *out, const struct lk_result *r, const struct lk_re
     fprintf(out, "==%d== \n", pid);
     if (!o->error_list)
         fprintf(out, "==%d== For lists of detected and suppressed errors, rerun with: -s\n", pid);
-    for (i = 0; i < 2; i++) {
-        size_t used = 0, nsupp = lk_supp_count(o->supp);
-        fprintf(out, "==%d== ERROR SUMMARY: %s errors from %s contexts (suppressed: %s from %s)\n",
-                pid, lk_commas(st->errors, a, sizeof a), lk_commas(st->contexts, b, sizeof b),
-                lk_commas(st->supp_errors, c, sizeof c), lk_commas(st->supp_contexts, d, sizeof d));
-        if (i || !o->error_list)
-            break;
-        /* -s: the bad frees again (memcheck lists no leaks), the suppressions used (last loaded
-         * first, as memcheck keeps them), then the summary once more. */
-        if (r->sect && r->sect->nerrs) {
-            fprintf(out, "==%d== \n", pid);
-            lk_errors_list(out, r, s->sym, st);
-        }
-        for (k = nsupp; k-- > 0;) {
-            const char *name, *file;
-            int line;
-            if (!s->supp_use[k].recs)
-                continue;
-            if (!used++)
-                fprintf(out, "--%d-- \n", pid);
-            lk_supp_where(o->supp, k, &name, &file, &line);
-            fprintf(out,
-                    "--%d-- used_suppression: %6llu %s %s:%d suppressed: %s bytes in %s blocks\n",
-                    pid, (unsigned long long)s->supp_use[k].recs, name, file, line,
-                    lk_commas(s->supp_use[k].bytes, e, sizeof e),
-                    lk_commas(s->supp_use[k].blocks, f6, sizeof f6));
-        }
-        if (used)
-            fprintf(out, "==%d== \n", pid);
-        else if (!r->sect || !r->sect->nerrs)
-            break;
-    }
+    error_summary(out, pid, st);
+    if (o->error_list && error_list(out, r, o, s, st))
+        error_summary(out, pid, st);
 }
 
 /* The same facts as one JSON object. */

@@ -38,7 +38,6 @@ struct supp {
     unsigned kinds;
     struct frame_pat *f;
     size_t nf;
-    unsigned long used;
 };
 
 struct lk_supp {
@@ -294,7 +293,6 @@ int lk_supp_match(lk_supp_t *s, lk_frame_at_fn at, void *ctx, unsigned kind)
         return 0;
     for (i = 0; i < s->n; i++)
         if ((s->s[i].kinds & (1u << kind)) && match_from(&s->s[i], 0, at, ctx, 0)) {
-            s->s[i].used++;
             return (int)i + 1;
         }
     return 0;

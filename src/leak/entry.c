@@ -796,13 +796,13 @@ EXPORT int dlclose(void *handle)
 EXPORT void _exit(int status)
 {
     DISTINCT(_exit);
-    mw__exit_now(status, (uintptr_t)((uintptr_t *)__builtin_frame_address(0) + 2));
+    mw__exit_now(status);
     __builtin_unreachable();
 }
 
 EXPORT void _Exit(int status)
 {
     DISTINCT(_Exit);
-    mw__exit_now(status, (uintptr_t)((uintptr_t *)__builtin_frame_address(0) + 2));
+    mw__exit_now(status);
     __builtin_unreachable();
 }

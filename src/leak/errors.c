@@ -23,7 +23,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/task.h"
@@ -423,7 +422,7 @@ static void thread_name(const struct mw__leak_thread *t, char out[16])
     char buf[32];
 
     out[0] = '\0';
-    if (t->tid == (pid_t)syscall(SYS_gettid)) {
+    if (t == mw__leak_peek()) {
         if (prctl(PR_GET_NAME, (unsigned long)buf, 0, 0, 0) < 0)
             return;
         buf[15] = '\0';

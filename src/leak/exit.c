@@ -133,21 +133,24 @@ int mw__exit_report(int how, int code, uintptr_t self_sp, const uintptr_t *regs,
     return 0;
 }
 
-/* _exit/_Exit: the live stack starts at the exported function's caller. */
-__attribute__((noinline)) static void exit_now_report(int status, uintptr_t sp)
+/* _exit/_Exit: the live stack starts at this frame's locals, as a deferred signal's does
+ * (signals.c): the program's callee-saved registers were saved by the prologues between them
+ * and the exported function's caller. */
+__attribute__((noinline)) static void exit_now_report(int status)
 {
     uintptr_t regs[MW__SCAN_NREGS] = {0};
 
     __builtin_unwind_init();
     MW__SCAN_SPILL(regs);
-    mw__exit_report(MW__LEAK_END_EXIT_NOW, status, sp, regs, MW__SCAN_NREGS, NULL, NULL, 0);
+    mw__exit_report(MW__LEAK_END_EXIT_NOW, status, (uintptr_t)regs, regs, MW__SCAN_NREGS, NULL,
+                    NULL, 0);
 }
 
-void mw__exit_now(int status, uintptr_t caller_sp)
+void mw__exit_now(int status)
 {
     if (mw__leak_state == MW__OFF)
         mw__leak_start();
-    exit_now_report(status, caller_sp);
+    exit_now_report(status);
     if (mw__real.exit_now)
         mw__real.exit_now(status);
     syscall(SYS_exit_group, status);

@@ -99,6 +99,7 @@ void mw__freelist_put(void *const *ps, const struct mw__blkinfo *const *bs, size
     uintptr_t out[2 * MW__DEFER];
     struct mw__blkinfo b[MW__DEFER];
     size_t nout = 0, i;
+    char *map_in = NULL;
 
     for (i = 0; i < n; i++) {
         if (bs[i])
@@ -116,7 +117,7 @@ void mw__freelist_put(void *const *ps, const struct mw__blkinfo *const *bs, size
     mw__lock(&qlock);
     if (qmapped < QCAP * sizeof *q &&
         ((qhead + qcount) % QCAP + 2 * MW__DEFER) * sizeof *q >= qmapped) {
-        mw__leak_prefault((char *)q + qmapped, MW__PREFAULT);
+        map_in = (char *)q + qmapped; /* (mapped in after the lock: a system call) */
         qmapped += MW__PREFAULT;
     }
     for (i = 0; i < n; i++) {
@@ -143,6 +144,8 @@ void mw__freelist_put(void *const *ps, const struct mw__blkinfo *const *bs, size
     for (i = 0; qhold && i < nout && 2 * MW__DEFER + i < qcount; i++)
         __builtin_prefetch((const char *)q[(qhead + 2 * MW__DEFER + i) % QCAP].p - MW__HDR, 1);
     mw__unlock(&qlock);
+    if (map_in)
+        mw__leak_prefault(map_in, MW__PREFAULT);
     if (qhold)
         for (i = 0; i < nout; i++)
             give_back(out[i], NULL);

@@ -593,8 +593,8 @@ void mw__wire_stream_close(void);
 int mw__exit_report(int how, int code, uintptr_t self_sp, const uintptr_t *regs, unsigned nregs,
                     const siginfo_t *si, const uintptr_t *fault, uint32_t fault_depth);
 extern uint32_t mw__exit_flags; /* MW__LEAK_RES_* for the report */
-/* The program leaves through _exit/_Exit (caller_sp: its caller's stack pointer). */
-void mw__exit_now(int status, uintptr_t caller_sp);
+/* The program leaves through _exit/_Exit. */
+void mw__exit_now(int status);
 void mw__exit_install(void);
 
 /* ---- signals.c ---- */

@@ -57,13 +57,12 @@ void mw__signals_deliver(struct mw__leak_thread *t)
     t->busy--;
     __builtin_unwind_init();
     MW__SCAN_SPILL(regs);
-    /* The scan starts at this frame's locals, not at its caller's stack pointer: the prologue
-     * saved the hook's callee-saved registers below that, and one may hold the block the hook
-     * is about to return (a realloc that moved it: "definitely lost" in 4 % of runs before). */
-    mw__exit_report(MW__LEAK_END_SIGNAL, sig,
-                    ((uintptr_t)regs < (uintptr_t)fault ? (uintptr_t)regs : (uintptr_t)fault) &
-                        ~(uintptr_t)7,
-                    regs, MW__SCAN_NREGS, NULL, fault, depth);
+    /* The scan starts at this frame's locals, not at its caller's stack pointer: the prologues
+     * of the hook's frames saved the program's callee-saved registers above the locals and
+     * below that pointer, and one may hold the block the hook is about to return (a realloc
+     * that moved it: "definitely lost" in 4 % of runs before). */
+    mw__exit_report(MW__LEAK_END_SIGNAL, sig, (uintptr_t)regs, regs, MW__SCAN_NREGS, NULL, fault,
+                    depth);
     die(sig);
 }
 

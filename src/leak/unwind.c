@@ -7,6 +7,7 @@
  * small direct-mapped cache per thread (no locking), backed by a shared table under a lock, so
  * that after warm-up one frame costs a few loads. Every stack read is bounds-checked against the
  * thread's stack; an unknown or unsupported frame ends the stack instead of guessing. */
+#include "common/assert.h"
 #include "leak/leak.h"
 
 #include <elf.h>
@@ -54,7 +55,7 @@ struct memo {
     uintptr_t sp, bp; /* of an absolute memo */
     uint32_t trace;
     uint32_t maxoff;  /* highest offset read, plus 8 */
-    uint8_t n;        /* reads logged; 0: nothing remembered */
+    uint8_t n;        /* reads logged */
     uint8_t absolute; /* rbp was used: sp and bp must match */
     uint16_t off[];   /* offsets of the reads from sp, then (8-aligned) their values */
 };
@@ -1034,7 +1035,7 @@ static inline int memo_holds(struct memo *m, uintptr_t pc, uintptr_t ra, uintptr
     const uintptr_t *val = memo_val(m);
     unsigned i;
 
-    if (!m->n || m->ra != ra || m->pc != pc ||
+    if (m->ra != ra || m->pc != pc ||
         (m->absolute ? m->sp != sp || m->bp != bp : sp + m->maxoff > hi - 8))
         return 0;
     for (i = 0; i < m->n; i++)
@@ -1066,6 +1067,33 @@ static inline struct layout *layout_of(struct mw__unwind_cache *c, uintptr_t pc,
     return &c->layout[((ra ^ (pc << 3)) * 0x9E3779B97F4A7C15ull) >> (64 - LAYOUT_BITS)];
 }
 
+/* The set a key files its memo in, and the memo's tag there (odd: see GHOST). */
+static inline struct memo_set *set_of(struct mw__unwind_cache *c, uint64_t key, uint32_t *tag)
+{
+    *tag = (uint32_t)(key >> 8) | 3;
+    return &c->set[key >> (64 - MEMO_SETS_LOG)];
+}
+
+/* The way a new tag takes in S: an empty one, else the next one not used since the last
+ * choice (the hand moves on). */
+static unsigned set_victim(struct memo_set *S)
+{
+    unsigned hand = S->ref >> 4, w, j;
+
+    for (w = 0; w < MEMO_WAYS; w++)
+        if (!S->tag[w])
+            return w;
+    for (j = 0; j < MEMO_WAYS; j++) {
+        w = (hand + j) % MEMO_WAYS;
+        if (!(S->ref & (1u << w)))
+            break;
+    }
+    if (j == MEMO_WAYS)
+        w = hand;
+    S->ref = (uint8_t)(((w + 1) % MEMO_WAYS) << 4);
+    return w;
+}
+
 uint32_t mw__unwind_trace(struct mw__leak_thread *t, uintptr_t pc, uintptr_t ra, uintptr_t sp,
                           uintptr_t bp)
 {
@@ -1077,9 +1105,8 @@ uint32_t mw__unwind_trace(struct mw__leak_thread *t, uintptr_t pc, uintptr_t ra,
     struct layout *L;
     struct memo_set *S;
     struct memo *m;
-    uint64_t key;
     uint32_t tag, trace;
-    unsigned depth = 1, i, k, set, w;
+    unsigned depth = 1, i, k, w;
 
     ips[0] = pc;
     if (mw__leak_num_callers <= 1)
@@ -1092,10 +1119,7 @@ uint32_t mw__unwind_trace(struct mw__leak_thread *t, uintptr_t pc, uintptr_t ra,
         return intern(c, ips, depth);
     }
     L = layout_of(c, pc, ra);
-    key = memo_key(L, pc, ra, sp, hi);
-    set = (unsigned)(key >> (64 - MEMO_SETS_LOG));
-    tag = (uint32_t)(key >> 8) | 3;
-    S = &c->set[set];
+    S = set_of(c, memo_key(L, pc, ra, sp, hi), &tag);
     for (w = 0; w < MEMO_WAYS; w++)
         if (S->tag[w] == tag && memo_holds(m = memo_at(c, S->idx[w] - 1u), pc, ra, sp, bp, hi)) {
             S->ref |= (uint8_t)(1u << w);
@@ -1129,41 +1153,23 @@ uint32_t mw__unwind_trace(struct mw__leak_thread *t, uintptr_t pc, uintptr_t ra,
         L->n = i;
         L->pc = pc;
         L->ra = ra;
-        key = memo_key(L, pc, ra, sp, hi);
-        set = (unsigned)(key >> (64 - MEMO_SETS_LOG));
-        tag = (uint32_t)(key >> 8) | 3;
-        S = &c->set[set];
+        S = set_of(c, memo_key(L, pc, ra, sp, hi), &tag);
     }
     /* Walked before (its ghost, or a memo of the same key that another path took): remembered,
-     * in the ghost's way. Else only its ghost is left, in the victim's way. */
+     * in the ghost's way or the victim's. Else only its ghost is left, in the victim's way. */
     for (w = 0; w < MEMO_WAYS && S->tag[w] != GHOST(tag); w++)
         ;
-    for (i = 0; w == MEMO_WAYS && i < MEMO_WAYS && S->tag[i] != tag; i++)
-        ;
     if (w == MEMO_WAYS) {
-        /* The victim: an empty way, else the next one not used since the last choice. */
-        unsigned hand = S->ref >> 4, j;
-        int seen = i < MEMO_WAYS;
-        for (w = 0; w < MEMO_WAYS && S->tag[w]; w++)
+        for (i = 0; i < MEMO_WAYS && S->tag[i] != tag; i++)
             ;
-        if (w == MEMO_WAYS) {
-            for (j = 0; j < MEMO_WAYS; j++) {
-                w = (hand + j) % MEMO_WAYS;
-                if (!(S->ref & (1u << w)))
-                    break;
-            }
-            if (j == MEMO_WAYS)
-                w = hand;
-            S->ref = (uint8_t)(((w + 1) % MEMO_WAYS) << 4);
-        }
-        if (!seen) {
+        w = set_victim(S);
+        if (i == MEMO_WAYS) {
             S->tag[w] = GHOST(tag);
             return trace;
         }
     }
     if (!S->idx[w]) {
-        if (c->nmemo == MEMO_SETS * MEMO_WAYS)
-            return trace; /* (cannot happen: one memo per way at most) */
+        mw__assert(c->nmemo < MEMO_SETS * MEMO_WAYS); /* one memo per way at most */
         S->idx[w] = (uint16_t)++c->nmemo;
     }
     m = memo_at(c, S->idx[w] - 1u);

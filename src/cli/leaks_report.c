@@ -338,7 +338,8 @@ struct summary {
     size_t nfault;
     struct supp_use {
         uint64_t recs, bytes, blocks;
-    } * supp_use; /* by suppression: what this report's records matched */
+        size_t last; /* 1 + the last record (in memcheck's order) it matched */
+    } * supp_use;    /* by suppression: what this report's records matched */
 };
 
 static void summary_free(struct summary *s)
@@ -400,6 +401,7 @@ static int summary_compute(struct summary *s, const struct lk_result *r,
             s->supp_use[m - 1].recs++;
             s->supp_use[m - 1].bytes += lr->bytes;
             s->supp_use[m - 1].blocks += lr->blocks;
+            s->supp_use[m - 1].last = i + 1;
             s->sb += lr->bytes;
             s->sn += lr->blocks;
             st->supp_errors += counts;
@@ -463,34 +465,51 @@ static void error_summary(FILE *out, int pid, const struct lk_report_stats *st)
 }
 
 /* memcheck's -s after the first ERROR SUMMARY: the bad frees again (no leaks), then the
- * suppressions used, the last loaded first as memcheck keeps them. Returns 1 when anything was
- * printed (the summary is then printed again). */
+ * suppressions used, the one that matched last first (memcheck moves a suppression to the front
+ * of its list each time it matches). Returns 1 when anything was printed (the summary is then
+ * printed again). */
+struct by_last {
+    size_t last, k;
+};
+
+static int cmp_by_last(const void *a, const void *b)
+{
+    const struct by_last *x = a, *y = b;
+
+    return x->last > y->last ? -1 : x->last < y->last;
+}
+
 static int error_list(FILE *out, const struct lk_result *r, const struct lk_report_opts *o,
                       const struct summary *s, struct lk_report_stats *st)
 {
-    int pid = r->h.pid, listed = r->sect && r->sect->nerrs, used = 0;
-    size_t k;
+    int pid = r->h.pid, listed = r->sect && r->sect->nerrs;
+    size_t k, used = 0, nsupp = lk_supp_count(o->supp);
+    struct by_last *order = calloc(nsupp + 1, sizeof *order);
     char a[32], b[32];
 
     if (listed) {
         fprintf(out, "==%d== \n", pid);
         lk_errors_list(out, r, s->sym, st);
     }
-    for (k = lk_supp_count(o->supp); k-- > 0;) {
+    for (k = 0; order && k < nsupp; k++)
+        if (s->supp_use[k].recs)
+            order[used++] = (struct by_last){s->supp_use[k].last, k};
+    if (used) {
+        qsort(order, used, sizeof *order, cmp_by_last);
+        fprintf(out, "--%d-- \n", pid);
+    }
+    for (k = 0; k < used; k++) {
+        const struct supp_use *u = &s->supp_use[order[k].k];
         const char *name, *file;
         int line;
-        if (!s->supp_use[k].recs)
-            continue;
-        if (!used++)
-            fprintf(out, "--%d-- \n", pid);
-        lk_supp_where(o->supp, k, &name, &file, &line);
+        lk_supp_where(o->supp, order[k].k, &name, &file, &line);
         fprintf(out, "--%d-- used_suppression: %6llu %s %s:%d suppressed: %s bytes in %s blocks\n",
-                pid, (unsigned long long)s->supp_use[k].recs, name, file, line,
-                lk_commas(s->supp_use[k].bytes, a, sizeof a),
-                lk_commas(s->supp_use[k].blocks, b, sizeof b));
+                pid, (unsigned long long)u->recs, name, file, line,
+                lk_commas(u->bytes, a, sizeof a), lk_commas(u->blocks, b, sizeof b));
     }
     if (used)
         fprintf(out, "==%d== \n", pid);
+    free(order);
     return listed || used;
 }
 

@@ -241,7 +241,7 @@ static char *tail_of(const char *text)
 }
 
 /* -s with suppressions: memcheck's used_suppression lines, each with its count, file:line and
- * what it hid, the last loaded first. */
+ * what it hid, the one that matched last first. */
 Test(leaks_errors, used_suppressions_under_minus_s, .timeout = 900)
 {
     char *dir = lk_tmpdir(), vg[600], mw[600];

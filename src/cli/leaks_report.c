@@ -545,6 +545,11 @@ static void report_text(FILE *out, const struct lk_result *r, const struct lk_re
         size_t nf;
         if (s->recs[i].suppressed || !o->full || !(o->show & (1u << lr->kind)))
             continue;
+        if (st->last_thread > 1) {
+            /* The leak check is the main thread's: memcheck says so after another's error. */
+            fprintf(out, "==%d== Thread 1:\n", pid);
+            st->last_thread = 1;
+        }
         if (lr->indirect)
             fprintf(out,
                     "==%d== %s (%s direct, %s indirect) bytes in %s blocks are %s in loss "

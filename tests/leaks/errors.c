@@ -240,6 +240,55 @@ static char *tail_of(const char *text)
     return res;
 }
 
+/* The loss records of a report (from HEAP SUMMARY to LEAK SUMMARY), normalized as above. */
+static char *records_of(const char *text, const char *src)
+{
+    const char *p = strstr(text, "HEAP SUMMARY:"), *end = strstr(text, "LEAK SUMMARY:");
+    size_t cap = strlen(text) + 1, n = 0;
+    char *res = calloc(1, cap), line[2048], norm[2048];
+
+    cr_assert_not_null(res);
+    while (p && end && p < end) {
+        const char *e = strchr(p, '\n');
+        size_t k = e ? (size_t)(e - p) : strlen(p);
+        snprintf(line, sizeof line, "%.*s", (int)k, p);
+        p += k + (e != NULL);
+        if (normalize(line, src, norm, sizeof norm))
+            n += (size_t)snprintf(res + n, cap - n, "%s\n", norm);
+    }
+    return res;
+}
+
+/* After an error of another thread, the leak check's records are headed "Thread 1:" (they are
+ * the main thread's), and the other thread's error carries the name it took. */
+Test(leaks_errors, records_after_another_threads_error_are_thread_1s, .timeout = 900)
+{
+    char *dir = lk_tmpdir(), vg[600], mw[600];
+    char *vgt, *mwt, *vgc, *mwc;
+    char *va[] = {"valgrind", "--leak-check=full", LK_VICTIMS "/badfree_idle", NULL};
+    char *ma[] = {LK_MEMWALK, "leaks", "--", LK_VICTIMS "/badfree_idle", NULL};
+
+    cr_assert_not_null(dir);
+    snprintf(vg, sizeof vg, "%s/vg", dir);
+    snprintf(mw, sizeof mw, "%s/mw", dir);
+    cr_assert_neq(lk_run(va, LK_STDOUT_NULL, vg, 600), -1);
+    cr_assert_neq(lk_run(ma, LK_STDOUT_NULL, mw, 120), -1);
+    vgt = lk_slurp(vg);
+    mwt = lk_slurp(mw);
+    cr_assert(vgt && mwt);
+    cr_expect(strstr(vgt, "Thread 2 idler:") && strstr(mwt, "Thread 2 idler:"),
+              "valgrind says\n%s\nmemwalk says\n%s", vgt, mwt);
+    vgc = records_of(vgt, "badfree_idle.c");
+    mwc = records_of(mwt, "badfree_idle.c");
+    cr_expect(strstr(vgc, "Thread T:"), "valgrind says\n%s", vgt);
+    cr_expect_str_eq(mwc, vgc, "memwalk says\n%s\nvalgrind says\n%s", mwc, vgc);
+    free(vgc);
+    free(mwc);
+    free(vgt);
+    free(mwt);
+    lk_cleanup(dir);
+}
+
 /* -s with suppressions: memcheck's used_suppression lines, each with its count, file:line and
  * what it hid, the one that matched last first. */
 Test(leaks_errors, used_suppressions_under_minus_s, .timeout = 900)

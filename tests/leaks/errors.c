@@ -259,23 +259,32 @@ static char *records_of(const char *text, const char *src)
     return res;
 }
 
-/* After an error of another thread, the leak check's records are headed "Thread 1:" (they are
- * the main thread's), and the other thread's error carries the name it took. */
-Test(leaks_errors, records_after_another_threads_error_are_thread_1s, .timeout = 900)
+/* Runs valgrind with va and memwalk with ma (stderr to files of a new directory, removed
+ * after); *vgt and *mwt get the two reports, to be freed. */
+static void both_reports(char **va, char **ma, char **vgt, char **mwt)
 {
     char *dir = lk_tmpdir(), vg[600], mw[600];
-    char *vgt, *mwt, *vgc, *mwc;
-    char *va[] = {"valgrind", "--leak-check=full", LK_VICTIMS "/badfree_idle", NULL};
-    char *ma[] = {LK_MEMWALK, "leaks", "--", LK_VICTIMS "/badfree_idle", NULL};
 
     cr_assert_not_null(dir);
     snprintf(vg, sizeof vg, "%s/vg", dir);
     snprintf(mw, sizeof mw, "%s/mw", dir);
     cr_assert_neq(lk_run(va, LK_STDOUT_NULL, vg, 600), -1);
     cr_assert_neq(lk_run(ma, LK_STDOUT_NULL, mw, 120), -1);
-    vgt = lk_slurp(vg);
-    mwt = lk_slurp(mw);
-    cr_assert(vgt && mwt);
+    *vgt = lk_slurp(vg);
+    *mwt = lk_slurp(mw);
+    lk_cleanup(dir);
+    cr_assert(*vgt && *mwt);
+}
+
+/* After an error of another thread, the leak check's records are headed "Thread 1:" (they are
+ * the main thread's), and the other thread's error carries the name it took. */
+Test(leaks_errors, records_after_another_threads_error_are_thread_1s, .timeout = 900)
+{
+    char *vgt, *mwt, *vgc, *mwc;
+    char *va[] = {"valgrind", "--leak-check=full", LK_VICTIMS "/badfree_idle", NULL};
+    char *ma[] = {LK_MEMWALK, "leaks", "--", LK_VICTIMS "/badfree_idle", NULL};
+
+    both_reports(va, ma, &vgt, &mwt);
     cr_expect(strstr(vgt, "Thread 2 idler:") && strstr(mwt, "Thread 2 idler:"),
               "valgrind says\n%s\nmemwalk says\n%s", vgt, mwt);
     vgc = records_of(vgt, "badfree_idle.c");
@@ -286,27 +295,18 @@ Test(leaks_errors, records_after_another_threads_error_are_thread_1s, .timeout =
     free(mwc);
     free(vgt);
     free(mwt);
-    lk_cleanup(dir);
 }
 
 /* -s with suppressions: memcheck's used_suppression lines, each with its count, file:line and
  * what it hid, the one that matched last first. */
 Test(leaks_errors, used_suppressions_under_minus_s, .timeout = 900)
 {
-    char *dir = lk_tmpdir(), vg[600], mw[600];
     char *vgt, *mwt, *vgc, *mwc;
     char supp[] = "--suppressions=" MW_SRC_DIR "/tests/leaks/fixtures/definite_many.supp";
     char *va[] = {"valgrind", "--leak-check=full", "-s", supp, LK_VICTIMS "/definite_many", NULL};
     char *ma[] = {LK_MEMWALK, "leaks", "-s", supp, "--", LK_VICTIMS "/definite_many", NULL};
 
-    cr_assert_not_null(dir);
-    snprintf(vg, sizeof vg, "%s/vg", dir);
-    snprintf(mw, sizeof mw, "%s/mw", dir);
-    cr_assert_neq(lk_run(va, LK_STDOUT_NULL, vg, 600), -1);
-    cr_assert_neq(lk_run(ma, LK_STDOUT_NULL, mw, 120), -1);
-    vgt = lk_slurp(vg);
-    mwt = lk_slurp(mw);
-    cr_assert(vgt && mwt);
+    both_reports(va, ma, &vgt, &mwt);
     vgc = tail_of(vgt);
     mwc = tail_of(mwt);
     cr_expect(strstr(vgc, "used_suppression:      1 the-loop"), "valgrind says\n%s", vgt);
@@ -315,7 +315,6 @@ Test(leaks_errors, used_suppressions_under_minus_s, .timeout = 900)
     free(mwc);
     free(vgt);
     free(mwt);
-    lk_cleanup(dir);
 }
 
 /* Files, sockets, pipes, copies, eventfd, memfd: every descriptor open at exit, none of the

@@ -377,6 +377,33 @@ void mw__blocks_prefetch_slot(uint32_t slot)
         __builtin_prefetch(S(slot), 1);
 }
 
+int mw__blocks_slot_cold(uint32_t slot)
+{
+#if defined(__x86_64__)
+    const volatile uint64_t *m;
+    uint64_t t0, t1, t2;
+
+    if (slot >= high)
+        return -1;
+    m = &S(slot)->meta;
+    /* lfence: the time stamp is read once the instructions before it are done (the load). */
+    __builtin_ia32_lfence();
+    t0 = __builtin_ia32_rdtsc();
+    __builtin_ia32_lfence();
+    (void)*m;
+    __builtin_ia32_lfence();
+    t1 = __builtin_ia32_rdtsc();
+    __builtin_ia32_lfence();
+    (void)*m;
+    __builtin_ia32_lfence();
+    t2 = __builtin_ia32_rdtsc();
+    return t1 - t0 > 2 * (t2 - t1);
+#else
+    (void)slot;
+    return -1;
+#endif
+}
+
 int mw__blocks_lookup(const void *ptr, struct mw__blkinfo *out)
 {
     return mw__blocks_state(ptr, out) == MW__BLK_LIVE;

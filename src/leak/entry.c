@@ -215,25 +215,66 @@ static void *release(struct mw__leak_thread *self, struct mw__leak_thread *owner
     return NULL;
 }
 
+/* The thread's batch size. A batch costs the program time of its own: a block the program frees
+ * goes back to the allocator only when its batch does, so the allocator cannot hand it out again
+ * at once, warm, as it would without the tracer (sqlite3 frees and allocates blocks of the same
+ * sizes by turns). Batching pays where the blocks' lines are far (a program freeing old blocks
+ * at random: alloc_heavy); so every eighth full batch times the load of its first block's slot,
+ * and the batch doubles to MW__DEFER when that line was far, halves down to 2 when it was near.
+ * Measured on sqlite3 building 100,000 rows under memwalk heap (pair medians of 9 interleaved
+ * runs against native CPU time): 1.567x with batches of 32, 1.490x sized so; alloc_heavy 1.380x
+ * and 1.395x. */
+static inline unsigned batch_of(const struct mw__leak_thread *t)
+{
+    return t->batch ? t->batch : MW__DEFER;
+}
+
+static void batch_size(struct mw__leak_thread *t, uint32_t slot)
+{
+    unsigned n = batch_of(t);
+
+    switch (mw__blocks_slot_cold(slot)) {
+    case 1:
+        t->batch = MW__DEFER;
+        break;
+    case 0:
+        t->batch = n > 2 ? n / 2 : 2;
+        break;
+    default:
+        break;
+    }
+}
+
 void mw__leak_flush(struct mw__leak_thread *self, struct mw__leak_thread *t, int real)
 {
-    unsigned i, k = 0, n = t->ndefer;
+    unsigned i = 0, k, n = t->ndefer;
     void *keep[MW__DEFER];
     const struct mw__blkinfo *keepb[MW__DEFER];
     struct mw__blkinfo b[MW__DEFER];
     int st[MW__DEFER];
 
     mw__enter(self); /* a stop request waits until the slot lists are consistent */
-    /* Three passes, so that the headers, then the slots, load in parallel. */
-    for (i = 0; i < n; i++)
-        if (t->defer[i].how != MW__REL_DONE && mw__blocks_maybe(t->defer[i].p))
-            __builtin_prefetch((char *)t->defer[i].p - MW__HDR, 1);
-    for (i = 0; i < n; i++) {
+    if (t == self && n == batch_of(t) && !(++t->batches & 7) && t->defer[0].how != MW__REL_DONE) {
+        /* Its first header alone, then how far its slot was. */
+        st[0] = mw__blocks_state(t->defer[0].p, &b[0]);
+        if (st[0] == MW__BLK_LIVE) {
+            batch_size(t, b[0].slot);
+            mw__blocks_prefetch_slot(b[0].slot);
+        }
+        i = 1;
+    }
+    /* Three passes, so that the headers, then the slots, load in parallel (a batched pointer
+     * passed mw__blocks_maybe; a prefetch never faults). */
+    for (k = i; k < n; k++)
+        if (t->defer[k].how != MW__REL_DONE)
+            __builtin_prefetch((char *)t->defer[k].p - MW__HDR, 1);
+    for (; i < n; i++) {
         st[i] =
             t->defer[i].how == MW__REL_DONE ? MW__BLK_NONE : mw__blocks_state(t->defer[i].p, &b[i]);
         if (st[i] == MW__BLK_LIVE)
             mw__blocks_prefetch_slot(b[i].slot);
     }
+    k = 0;
     t->ndefer = 0; /* (before: the heap profile takes these frees as done, not batched) */
     for (i = 0; i < n; i++) {
         struct mw__deferred *d = &t->defer[i];
@@ -269,7 +310,7 @@ static inline __attribute__((always_inline)) void defer(struct mw__leak_thread *
     d->p = p;
     d->where = where;
     d->how = how;
-    if (self->ndefer == MW__DEFER)
+    if (self->ndefer >= batch_of(self))
         mw__leak_flush(self, self, 1);
 }
 

@@ -160,7 +160,8 @@ size_t mw__pool_size(const void *p);
 
 /* ---- threads.c ---- */
 /* Frees are batched per thread: the blocks' headers are then loaded in parallel instead of one
- * cache miss after another. A batched free has its stack and its kind of release. */
+ * cache miss after another. A batched free has its stack and its kind of release. The batch
+ * holds up to MW__DEFER (entry.c sizes it to what the blocks cost). */
 #define MW__DEFER   32
 #define MW__SCRATCH 2048
 
@@ -187,6 +188,7 @@ struct mw__leak_thread {
     uint64_t allocs, frees, bytes;             /* memcheck's counters, this thread's share */
     uint64_t seq_next, seq_end;                /* allocation numbers reserved by this thread */
     unsigned ndefer;                           /* frees waiting in defer[] */
+    unsigned batch, batches;                   /* its size now (0: MW__DEFER), batches flushed */
     struct mw__deferred defer[MW__DEFER];
     uint32_t num; /* the thread's number as memcheck gives them (1: main), for error reports */
     struct mw__prof_thread *prof; /* the heap profile's events waiting for those frees */
@@ -420,6 +422,10 @@ int mw__blocks_maybe(const void *p);
  * is another cache line); a prefetch of that line. */
 uint32_t mw__blocks_slot_trace(uint32_t slot);
 void mw__blocks_prefetch_slot(uint32_t slot);
+/* 1 when the cache line of the slot had to come from far (it took over twice as long to load
+ * as to load again), 0 when it was near, -1 when this machine cannot tell (no time stamp
+ * counter). Reads the line: it is near afterwards. */
+int mw__blocks_slot_cold(uint32_t slot);
 /* 1 when p carries a valid header (a block the tracer handed out), *out filled. */
 int mw__blocks_lookup(const void *p, struct mw__blkinfo *out);
 /* What p's header says (MW__BLK_*), *out filled unless NONE. Never faults: memory that never

@@ -182,6 +182,13 @@ Test(leaks_errors, every_bad_free_of_c_with_freelist_hold, .timeout = 900)
             "ERROR SUMMARY: 11 errors from 9 contexts");
 }
 
+/* The same after many blocks freed as soon as made, the batches of frees at their smallest. */
+Test(leaks_errors, every_bad_free_of_c_in_small_batches, .timeout = 900)
+{
+    compare("badfree_kinds", "badfree_kinds.c", "warm", "yes",
+            "ERROR SUMMARY: 11 errors from 9 contexts");
+}
+
 /* The four mismatches of malloc/new/new[] with free/delete/delete[], and deletes twice. */
 Test(leaks_errors, mismatched_and_repeated_deletes, .timeout = 900)
 {

@@ -219,12 +219,14 @@ static void *release(struct mw__leak_thread *self, struct mw__leak_thread *owner
  * goes back to the allocator only when its batch does, so the allocator cannot hand it out again
  * at once, warm, as it would without the tracer (sqlite3 frees and allocates blocks of the same
  * sizes by turns). Batching pays where the blocks' lines are far (a program freeing old blocks
- * at random: alloc_heavy); so every eighth full batch times the load of its first block's slot,
- * and the batch doubles to MW__DEFER when that line was far, halves down to 2 when it was near.
- * On sqlite3 building 100,000 rows the batches stay at 2 (161,000 probes near, 57 far), on
- * alloc_heavy mostly at 32 (4,608 far of 5,753); under memwalk heap, CPU time against native
- * (pair medians of interleaved runs): sqlite3 1.545x with batches of 32, 1.499x sized so (21
- * runs), alloc_heavy 1.385x and 1.338x (7). */
+ * at random: alloc_heavy). So a full batch now and then times the load of its first block's
+ * slot: the batch doubles to MW__DEFER when that line was far, halves down to 2 when it was
+ * near. The probe stalls the processor (its fences): every 8th batch while the size moves, up
+ * to every 256th while the probes keep saying what the size already says.
+ * On sqlite3 building 100,000 rows the batches stay at 2 (161,000 probes near, 57 far, when
+ * every 8th probed), on alloc_heavy mostly at 32 (4,608 far of 5,753); under memwalk heap, CPU
+ * time against native (pair medians of interleaved runs): sqlite3 1.545x with batches of 32,
+ * 1.499x sized so (21 runs), alloc_heavy 1.385x and 1.338x (7). */
 static inline unsigned batch_of(const struct mw__leak_thread *t)
 {
     return t->batch ? t->batch : MW__DEFER;
@@ -232,18 +234,24 @@ static inline unsigned batch_of(const struct mw__leak_thread *t)
 
 static void batch_size(struct mw__leak_thread *t, uint32_t slot)
 {
-    unsigned n = batch_of(t);
+    unsigned n = batch_of(t), m = n;
 
     switch (mw__blocks_slot_cold(slot)) {
     case 1:
-        t->batch = MW__DEFER;
+        m = MW__DEFER;
         break;
     case 0:
-        t->batch = n > 2 ? n / 2 : 2;
+        m = n > 2 ? n / 2 : 2;
         break;
     default:
-        break;
+        t->probe_gap = 255; /* (no time stamps: batches of MW__DEFER) */
+        return;
     }
+    t->batch = m;
+    if (m != n || !t->probe_gap)
+        t->probe_gap = 7;
+    else if (t->probe_gap < 255)
+        t->probe_gap = t->probe_gap * 2 + 1;
 }
 
 void mw__leak_flush(struct mw__leak_thread *self, struct mw__leak_thread *t, int real)
@@ -255,7 +263,8 @@ void mw__leak_flush(struct mw__leak_thread *self, struct mw__leak_thread *t, int
     int st[MW__DEFER];
 
     mw__enter(self); /* a stop request waits until the slot lists are consistent */
-    if (t == self && n == batch_of(t) && !(++t->batches & 7) && t->defer[0].how != MW__REL_DONE) {
+    if (t == self && n == batch_of(t) && !(++t->batches & (t->probe_gap ? t->probe_gap : 7)) &&
+        t->defer[0].how != MW__REL_DONE) {
         /* Its first header alone, then how far its slot was. */
         st[0] = mw__blocks_state(t->defer[0].p, &b[0]);
         if (st[0] == MW__BLK_LIVE) {

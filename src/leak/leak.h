@@ -188,7 +188,8 @@ struct mw__leak_thread {
     uint64_t allocs, frees, bytes;             /* memcheck's counters, this thread's share */
     uint64_t seq_next, seq_end;                /* allocation numbers reserved by this thread */
     unsigned ndefer;                           /* frees waiting in defer[] */
-    unsigned batch, batches;                   /* its size now (0: MW__DEFER), batches flushed */
+    unsigned batch, batches, probe_gap;        /* its size now (0: MW__DEFER), batches flushed,
+                                                  (their mask) between two probes (entry.c) */
     struct mw__deferred defer[MW__DEFER];
     uint32_t num; /* the thread's number as memcheck gives them (1: main), for error reports */
     struct mw__prof_thread *prof; /* the heap profile's events waiting for those frees */

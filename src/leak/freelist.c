@@ -101,16 +101,16 @@ void mw__freelist_put(void *const *ps, const struct mw__blkinfo *const *bs, size
     size_t nout = 0, i;
     char *map_in = NULL;
 
+    if (!qvol) {
+        for (i = 0; i < n; i++)
+            give_back((uintptr_t)ps[i], bs[i] ? bs[i]->real : NULL);
+        return;
+    }
     for (i = 0; i < n; i++) {
         if (bs[i])
             b[i] = *bs[i];
         else
             mw__blocks_freed(ps[i], &b[i]);
-    }
-    if (!qvol) {
-        for (i = 0; i < n; i++)
-            give_back((uintptr_t)ps[i], b[i].real);
-        return;
     }
     for (i = 0; qhold && i < n; i++)
         memset(ps[i], 0, b[i].size);

@@ -8,7 +8,8 @@
 # MS_RUNS, the first ones of the loop) and the median CPU time (user + system, the tool's
 # processes and the program's: on a loaded machine wall times mostly measure the wait for a
 # core), their ratios to native, the peak resident memory of the largest process, and the peak
-# heap (mem_heap_B of the peak snapshot) memwalk and massif found.
+# heap (mem_heap_B of the peak snapshot) memwalk and massif found; "pair" is the median of each
+# run's CPU time over the native run's of the same turn of the loop (../pair_median.sh).
 # Usage: run.sh BUILD_DIR [WORKLOAD...]   (RUNS=5 MS_RUNS=3 by default; TOOLS="native memwalk"
 # to run fewer tools; native first, the base of the ratios)
 set -u
@@ -22,6 +23,7 @@ measure=$dir/measure
 memwalk=$build/memwalk
 work=$(mktemp -d /tmp/memwalk-heap-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
+. "$(dirname "$0")/../pair_median.sh"
 
 "$dir/gen_sql" 100000 > "$work/bench.sql"
 sqlite=$(command -v sqlite3) || { echo "run.sh: sqlite3 not found" >&2; exit 1; }
@@ -62,7 +64,7 @@ median() {
 workloads=${*:-alloc_heavy sqlite3}
 printf 'memwalk heap overhead (%s runs, massif %s, in one loop), %s\n' "$runs" "$ms_runs" \
   "$(uptime | sed 's/^ *//')"
-printf '%-12s %-10s %9s %7s %9s %7s %9s %12s\n' workload tool wall_s ratio cpu_s ratio \
+printf '%-12s %-10s %9s %7s %9s %7s %6s %9s %12s\n' workload tool wall_s ratio cpu_s ratio pair \
   peak_MiB heap_peak_B
 for workload in $workloads; do
   input=""
@@ -83,16 +85,18 @@ for workload in $workloads; do
   done
   base=""
   cbase=""
+  first=""
   for tool in $tools; do
     [ -s "$work/$tool.times" ] || continue
     read -r secs kib cpu < <(median "$work/$tool.times")
-    [ -z "$base" ] && base=$secs && cbase=$cpu
+    [ -z "$base" ] && base=$secs && cbase=$cpu && first=$tool
     peak=-
     [ "$tool" = memwalk ] && peak=$(peak_of "$work/mw.out")
     [ "$tool" = massif ] && peak=$(peak_of "$work/ms.out")
-    printf '%-12s %-10s %9.3f %6.2fx %9.3f %6.2fx %9.1f %12s\n' "$workload" "$tool" "$secs" \
+    printf '%-12s %-10s %9.3f %6.2fx %9.3f %6.2fx %5sx %9.1f %12s\n' "$workload" "$tool" "$secs" \
       "$(awk -v a="$secs" -v b="$base" 'BEGIN { print a / b }')" "$cpu" \
       "$(awk -v a="$cpu" -v b="$cbase" 'BEGIN { print (b > 0 ? a / b : 0) }')" \
+      "$(pair_median "$work/$first.times" "$work/$tool.times" 3)" \
       "$(awk -v k="$kib" 'BEGIN { print k / 1024 }')" "$peak"
   done
   if [ -s "$work/mw.out" ] && [ -s "$work/ms.out" ]; then

@@ -6,7 +6,8 @@
 # run of a program on; and "mw-cold", with an empty cache each time), under heaptrack and under
 # valgrind (memcheck --leak-check=full), taking turns run after run. Prints medians of RUNS runs
 # (valgrind: VG_RUNS) of wall time, their ratio to native, the peak resident memory of the
-# largest process, and the median CPU time (user and system, every process) with its ratio.
+# largest process, and the median CPU time (user and system, every process) with its ratio; "pair"
+# is the median of each run's CPU time over the native run's of the same turn (pair_median.sh).
 # Usage: run.sh BUILD_DIR [WORKLOAD...]   (RUNS=5 VG_RUNS=5 by default; TOOLS="native memwalk"
 # to run fewer tools; native comes first, the base of the ratios; the tool "mw-base" is memwalk
 # with the tracer BASE_PRELOAD=/path/to/libmemwalk-leak.so, for a before/after in one run)
@@ -21,6 +22,7 @@ measure=$dir/measure
 memwalk=$build/memwalk
 work=$(mktemp -d /tmp/memwalk-leak-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
+. "$src/../pair_median.sh"
 
 "$dir/gen_sql" 200000 > "$work/bench.sql"
 sqlite=$(command -v sqlite3) || { echo "run.sh: sqlite3 not found" >&2; exit 1; }
@@ -55,7 +57,7 @@ once() {
 
 workloads=${*:-alloc_heavy sqlite3 py_import py_script perl}
 printf 'memwalk leaks overhead (%s runs, valgrind %s), %s\n' "$runs" "$vg_runs" "$(uptime | sed 's/^ *//')"
-printf '%-12s %-10s %10s %8s %12s %8s %8s\n' workload tool seconds ratio peak_MiB cpu_s ratio
+printf '%-12s %-10s %10s %8s %12s %8s %8s %6s\n' workload tool seconds ratio peak_MiB cpu_s ratio pair
 for workload in $workloads; do
   input=""
   case $workload in
@@ -89,8 +91,9 @@ for workload in $workloads; do
   for tool in "${tools[@]}"; do
     read -r secs kib cpu < <(median < "$work/runs.$tool")
     [ -z "$base" ] && base=$secs cbase=$cpu
-    printf '%-12s %-10s %10.3f %7.2fx %12.1f %8.3f %7.2fx\n' "$workload" "$tool" "$secs" \
+    printf '%-12s %-10s %10.3f %7.2fx %12.1f %8.3f %7.2fx %5sx\n' "$workload" "$tool" "$secs" \
       "$(awk -v a="$secs" -v b="$base" 'BEGIN { print a / b }')" "$(awk -v k="$kib" 'BEGIN { print k / 1024 }')" \
-      "$cpu" "$(awk -v a="$cpu" -v b="$cbase" 'BEGIN { print (b > 0 ? a / b : 0) }')"
+      "$cpu" "$(awk -v a="$cpu" -v b="$cbase" 'BEGIN { print (b > 0 ? a / b : 0) }')" \
+      "$(pair_median "$work/runs.${tools[0]}" "$work/runs.$tool" 3)"
   done
 done

@@ -220,13 +220,16 @@ static void *release(struct mw__leak_thread *self, struct mw__leak_thread *owner
  * at once, warm, as it would without the tracer (sqlite3 frees and allocates blocks of the same
  * sizes by turns). Batching pays where the blocks' lines are far (a program freeing old blocks
  * at random: alloc_heavy). So a full batch now and then times the load of its first block's
- * slot: the batch doubles to MW__DEFER when that line was far, halves down to 2 when it was
- * near. The probe stalls the processor (its fences): every 8th batch while the size moves, up
- * to every 256th while the probes keep saying what the size already says.
- * On sqlite3 building 100,000 rows the batches stay at 2 (161,000 probes near, 57 far, when
- * every 8th probed), on alloc_heavy mostly at 32 (4,608 far of 5,753); under memwalk heap, CPU
- * time against native (pair medians of interleaved runs): sqlite3 1.545x with batches of 32,
- * 1.499x sized so (21 runs), alloc_heavy 1.385x and 1.338x (7). */
+ * slot: the batch doubles to MW__DEFER when that line was far, halves down to 1 (a free checked
+ * and passed on at once) when it was near. The probe stalls the processor (its fences): every
+ * 8th batch while the size moves, up to every 256th while the probes keep saying what the size
+ * already says.
+ * On sqlite3 building 100,000 rows the batches stay at their least (161,000 probes near, 57 far,
+ * when every 8th probed), on alloc_heavy mostly at 32 (4,608 far of 5,753). Under memwalk heap,
+ * CPU time against native (pair medians of interleaved runs): sqlite3 1.545x with batches of 32,
+ * 1.499x sized down to 2 (21 runs), 1.538x and 1.495x down to 2 and to 1 (21 more: the machine
+ * had slowed); alloc_heavy 1.385x with batches of 32 and 1.338x sized (7), 1.355x and 1.351x
+ * down to 2 and to 1 (9). */
 static inline unsigned batch_of(const struct mw__leak_thread *t)
 {
     return t->batch ? t->batch : MW__DEFER;
@@ -241,7 +244,7 @@ static void batch_size(struct mw__leak_thread *t, uint32_t slot)
         m = MW__DEFER;
         break;
     case 0:
-        m = n > 2 ? n / 2 : 2;
+        m = n > 1 ? n / 2 : 1;
         break;
     default:
         t->probe_gap = 255; /* (no time stamps: batches of MW__DEFER) */

@@ -327,6 +327,19 @@ static inline __attribute__((always_inline)) void defer(struct mw__leak_thread *
         mw__leak_flush(self, self, 1);
 }
 
+/* A batch of one, without the batch: checked, probed and passed on as the flush does. */
+static void free_now(struct mw__leak_thread *self, void *p, uint32_t where, unsigned how)
+{
+    struct mw__blkinfo b;
+    const struct mw__blkinfo *bp = &b;
+    int st = mw__blocks_state(p, &b);
+
+    if (st == MW__BLK_LIVE && !(++self->batches & (self->probe_gap ? self->probe_gap : 7)))
+        batch_size(self, b.slot);
+    if ((p = release(self, self, p, how, st, &b, where, NULL, 0)) != NULL)
+        mw__freelist_put(&p, &bp, 1);
+}
+
 /* Frees p (how: MW__REL_*); pc and fp name the entry point for the stack. The release is
  * batched: its header is checked with the batch's, loaded in parallel. A pointer that cannot be
  * the tracer's is reported at once, while its frames still exist (an address on the stack is
@@ -344,7 +357,10 @@ static inline __attribute__((always_inline)) void do_free(void *p, unsigned how,
         /* A heap profile (memwalk heap) reports no bad frees: the free's stack is not needed. */
         uint32_t where = __builtin_expect(mw__prof_on, 0) ? 0 : stack_id(self, pc, fp);
         if (__builtin_expect(mw__blocks_maybe(p), 1)) {
-            defer(self, p, where, how);
+            if (self->batch == 1 && !self->ndefer)
+                free_now(self, p, where, how);
+            else
+                defer(self, p, where, how);
         } else {
             struct mw__blkinfo b = {0};
             if (self->ndefer) /* the batch's errors come first, as they happened */

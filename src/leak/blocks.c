@@ -31,6 +31,7 @@
 
 #include <dlfcn.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 
 #define PAGE_BITS  16
@@ -73,6 +74,9 @@ static mw__lock_t lock;
 static uint64_t secret;
 static uint64_t next_seq = 1;
 static uint64_t g_allocs, g_frees, g_bytes; /* folded from exited threads */
+/* 1 once the program turned the time stamp counter off (PR_SET_TSC): reading it would then
+ * raise SIGSEGV in the program (mw__blocks_slot_cold). */
+static int tsc_off;
 
 static inline struct slot *S(uint32_t i)
 {
@@ -169,11 +173,15 @@ void mw__blocks_unmapping(const void *ptr, const void *realp)
 int mw__blocks_init(void)
 {
     uint64_t s = 0;
+    int tsc = PR_TSC_ENABLE;
 
     if (getrandom(&s, sizeof s, GRND_NONBLOCK) != (ssize_t)sizeof s)
         s = (uint64_t)(uintptr_t)&s * 0x9E3779B97F4A7C15ull ^ (uint64_t)__builtin_ia32_rdtsc();
     secret = s | 1;
     global_free = END;
+    /* (inherited across execve from a program that turned it off) */
+    if (prctl(PR_GET_TSC, (unsigned long)&tsc, 0, 0, 0) == 0 && tsc != PR_TSC_ENABLE)
+        tsc_off = 1;
     return 0;
 }
 
@@ -377,13 +385,18 @@ void mw__blocks_prefetch_slot(uint32_t slot)
         __builtin_prefetch(S(slot), 1);
 }
 
+void mw__blocks_tsc_off(void)
+{
+    __atomic_store_n(&tsc_off, 1, __ATOMIC_RELAXED);
+}
+
 int mw__blocks_slot_cold(uint32_t slot)
 {
 #if defined(__x86_64__)
     const volatile uint64_t *m;
     uint64_t t0, t1, t2;
 
-    if (slot >= high)
+    if (slot >= high || __atomic_load_n(&tsc_off, __ATOMIC_RELAXED))
         return -1;
     m = &S(slot)->meta;
     /* lfence: the time stamp is read once the instructions before it are done (the load). */

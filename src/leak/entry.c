@@ -13,7 +13,9 @@
 #include "leak/profile.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/single_threaded.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -860,6 +862,26 @@ EXPORT int dlclose(void *handle)
     mw__modules_after_close();
     mw__unwind_flush();
     return r;
+}
+
+/* A program may turn the time stamp counter off for itself (PR_SET_TSC: reading it then raises
+ * SIGSEGV), which the batch-size probe reads: the probe stops first. The call itself is the
+ * kernel's, as from the C library's prctl (a thin wrapper: the four words after the option go
+ * to the system call, whatever the option uses). */
+EXPORT int prctl(int option, ...)
+{
+    DISTINCT(prctl);
+    unsigned long arg[4];
+    va_list ap;
+    unsigned i;
+
+    va_start(ap, option);
+    for (i = 0; i < 4; i++)
+        arg[i] = va_arg(ap, unsigned long);
+    va_end(ap);
+    if (option == PR_SET_TSC && arg[0] != PR_TSC_ENABLE)
+        mw__blocks_tsc_off();
+    return (int)syscall(SYS_prctl, option, arg[0], arg[1], arg[2], arg[3]);
 }
 
 /* The program leaving through _exit/_Exit skips exit handlers; memcheck still reports. */

@@ -21,6 +21,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -585,6 +586,8 @@ EXPORT long syscall(long n, ...)
     e = va_arg(ap, long);
     f = va_arg(ap, long);
     va_end(ap);
+    if (n == SYS_prctl && a == PR_SET_TSC && b != PR_TSC_ENABLE)
+        mw__blocks_tsc_off(); /* (as prctl does: entry.c) */
     if (!mw__fds_mode)
         return raw_syscall(n, a, b, c, d, e, f);
     if (n == SYS_close)

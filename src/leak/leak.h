@@ -427,6 +427,8 @@ void mw__blocks_prefetch_slot(uint32_t slot);
  * as to load again), 0 when it was near, -1 when this machine cannot tell (no time stamp
  * counter). Reads the line: it is near afterwards. */
 int mw__blocks_slot_cold(uint32_t slot);
+/* The program turned the time stamp counter off: mw__blocks_slot_cold says -1 from now on. */
+void mw__blocks_tsc_off(void);
 /* 1 when p carries a valid header (a block the tracer handed out), *out filled. */
 int mw__blocks_lookup(const void *p, struct mw__blkinfo *out);
 /* What p's header says (MW__BLK_*), *out filled unless NONE. Never faults: memory that never

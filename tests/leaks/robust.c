@@ -447,6 +447,27 @@ static int victim(const char *dir, char *const *args, const char *opt, char **te
     return st;
 }
 
+/* A program that turns the time stamp counter off for itself (prctl or syscall): the tracer
+ * stops reading it (a read would raise SIGSEGV where the processor enforces it, not on every
+ * VM), prctl still does what the program asked, the report comes. */
+Test(leaks_robust, a_program_turning_the_time_stamp_counter_off, .timeout = 120)
+{
+    char *dir = lk_tmpdir(), *text;
+    char *by_prctl[] = {LK_VICTIMS "/tsc_off", NULL};
+    char *by_syscall[] = {LK_VICTIMS "/tsc_off", "syscall", NULL};
+    char *const *args[] = {by_prctl, by_syscall};
+    unsigned i;
+
+    for (i = 0; i < 2; i++) {
+        int st = victim(dir, args[i], NULL, &text);
+        cr_assert(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "%u: status %#x", i, st);
+        cr_expect(text && strstr(text, "definitely lost: 100 bytes in 1 blocks"), "%u: %s", i,
+                  text);
+        free(text);
+    }
+    lk_cleanup(dir);
+}
+
 Test(leaks_robust, threads_that_block_every_signal_at_exit, .timeout = 300)
 {
     char *dir = lk_tmpdir(), *text;

@@ -237,6 +237,12 @@ static inline unsigned batch_of(const struct mw__leak_thread *t)
     return t->batch ? t->batch : MW__DEFER;
 }
 
+/* Counts a full batch; 1 when it is the one to probe. */
+static inline int probe_due(struct mw__leak_thread *t)
+{
+    return !(++t->batches & (t->probe_gap ? t->probe_gap : 7));
+}
+
 static void batch_size(struct mw__leak_thread *t, uint32_t slot)
 {
     unsigned n = batch_of(t), m = n;
@@ -268,8 +274,7 @@ void mw__leak_flush(struct mw__leak_thread *self, struct mw__leak_thread *t, int
     int st[MW__DEFER];
 
     mw__enter(self); /* a stop request waits until the slot lists are consistent */
-    if (t == self && n == batch_of(t) && !(++t->batches & (t->probe_gap ? t->probe_gap : 7)) &&
-        t->defer[0].how != MW__REL_DONE) {
+    if (t == self && n == batch_of(t) && probe_due(t) && t->defer[0].how != MW__REL_DONE) {
         /* Its first header alone, then how far its slot was. */
         st[0] = mw__blocks_state(t->defer[0].p, &b[0]);
         if (st[0] == MW__BLK_LIVE) {
@@ -336,7 +341,7 @@ static void free_now(struct mw__leak_thread *self, void *p, uint32_t where, unsi
     const struct mw__blkinfo *bp = &b;
     int st = mw__blocks_state(p, &b);
 
-    if (st == MW__BLK_LIVE && !(++self->batches & (self->probe_gap ? self->probe_gap : 7)))
+    if (st == MW__BLK_LIVE && probe_due(self))
         batch_size(self, b.slot);
     if ((p = release(self, self, p, how, st, &b, where, NULL, 0)) != NULL)
         mw__freelist_put(&p, &bp, 1);

@@ -464,10 +464,6 @@ static void error_summary(FILE *out, int pid, const struct lk_report_stats *st)
             lk_commas(st->supp_errors, c, sizeof c), lk_commas(st->supp_contexts, d, sizeof d));
 }
 
-/* memcheck's -s after the first ERROR SUMMARY: the bad frees again (no leaks), then the
- * suppressions used, the one that matched last first (memcheck moves a suppression to the front
- * of its list each time it matches). Returns 1 when anything was printed (the summary is then
- * printed again). */
 struct by_last {
     size_t last, k;
 };
@@ -479,6 +475,10 @@ static int cmp_by_last(const void *a, const void *b)
     return x->last > y->last ? -1 : x->last < y->last;
 }
 
+/* memcheck's -s after the first ERROR SUMMARY: the bad frees again (no leaks), then the
+ * suppressions used, the one that matched last first (memcheck moves a suppression to the front
+ * of its list each time it matches). Returns 1 when anything was printed (the summary is then
+ * printed again). */
 static int error_list(FILE *out, const struct lk_result *r, const struct lk_report_opts *o,
                       const struct summary *s, struct lk_report_stats *st)
 {

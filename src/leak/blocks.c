@@ -385,9 +385,10 @@ void mw__blocks_prefetch_slot(uint32_t slot)
         __builtin_prefetch(S(slot), 1);
 }
 
-void mw__blocks_tsc_off(void)
+void mw__blocks_prctl(long option, unsigned long arg)
 {
-    __atomic_store_n(&tsc_off, 1, __ATOMIC_RELAXED);
+    if (option == PR_SET_TSC && arg != PR_TSC_ENABLE)
+        __atomic_store_n(&tsc_off, 1, __ATOMIC_RELAXED);
 }
 
 int mw__blocks_slot_cold(uint32_t slot)

@@ -240,7 +240,7 @@ static inline unsigned batch_of(const struct mw__leak_thread *t)
 /* Counts a full batch; 1 when it is the one to probe. */
 static inline int probe_due(struct mw__leak_thread *t)
 {
-    return !(++t->batches & (t->probe_gap ? t->probe_gap : 7));
+    return !(++t->batches & (t->probe_gap | 7));
 }
 
 static void batch_size(struct mw__leak_thread *t, uint32_t slot)
@@ -259,10 +259,7 @@ static void batch_size(struct mw__leak_thread *t, uint32_t slot)
         return;
     }
     t->batch = m;
-    if (m != n || !t->probe_gap)
-        t->probe_gap = 7;
-    else if (t->probe_gap < 255)
-        t->probe_gap = t->probe_gap * 2 + 1;
+    t->probe_gap = m != n ? 7 : (t->probe_gap | 7) < 255 ? (t->probe_gap | 7) * 2 + 1 : 255;
 }
 
 void mw__leak_flush(struct mw__leak_thread *self, struct mw__leak_thread *t, int real)
@@ -884,9 +881,9 @@ EXPORT int prctl(int option, ...)
     for (i = 0; i < 4; i++)
         arg[i] = va_arg(ap, unsigned long);
     va_end(ap);
-    if (option == PR_SET_TSC && arg[0] != PR_TSC_ENABLE)
-        mw__blocks_tsc_off();
-    return (int)syscall(SYS_prctl, option, arg[0], arg[1], arg[2], arg[3]);
+    mw__blocks_prctl(option, arg[0]);
+    return (int)mw__raw_syscall(SYS_prctl, option, (long)arg[0], (long)arg[1], (long)arg[2],
+                                (long)arg[3], 0);
 }
 
 /* The program leaving through _exit/_Exit skips exit handlers; memcheck still reports. */

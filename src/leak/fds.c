@@ -21,7 +21,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -210,8 +209,8 @@ static void *next(const char *name)
         (r) = real_##fn args;          \
     } while (0)
 
-/* A raw system call, without the C library (syscall() itself is wrapped). */
-static long raw_syscall(long n, long a, long b, long c, long d, long e, long f)
+/* (leak.h: syscall() itself is wrapped) */
+long mw__raw_syscall(long n, long a, long b, long c, long d, long e, long f)
 {
 #if defined(__x86_64__)
     long r;
@@ -586,13 +585,13 @@ EXPORT long syscall(long n, ...)
     e = va_arg(ap, long);
     f = va_arg(ap, long);
     va_end(ap);
-    if (n == SYS_prctl && a == PR_SET_TSC && b != PR_TSC_ENABLE)
-        mw__blocks_tsc_off(); /* (as prctl does: entry.c) */
+    if (n == SYS_prctl)
+        mw__blocks_prctl(a, (unsigned long)b); /* (as prctl does: entry.c) */
     if (!mw__fds_mode)
-        return raw_syscall(n, a, b, c, d, e, f);
+        return mw__raw_syscall(n, a, b, c, d, e, f);
     if (n == SYS_close)
         forget((int)a);
-    r = raw_syscall(n, a, b, c, d, e, f);
+    r = mw__raw_syscall(n, a, b, c, d, e, f);
     if (r < 0)
         return r;
     switch (n) {
@@ -638,13 +637,13 @@ EXPORT long syscall(long n, ...)
 static void each_open_fd(void (*fn)(int fd, void *ctx), void *ctx)
 {
     char buf[4096];
-    int dir = (int)raw_syscall(SYS_openat, AT_FDCWD, (long)"/proc/self/fd",
-                               O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, 0, 0);
+    int dir = (int)mw__raw_syscall(SYS_openat, AT_FDCWD, (long)"/proc/self/fd",
+                                   O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, 0, 0);
     long n;
 
     if (dir < 0)
         return;
-    while ((n = raw_syscall(SYS_getdents64, dir, (long)buf, sizeof buf, 0, 0, 0)) > 0) {
+    while ((n = mw__raw_syscall(SYS_getdents64, dir, (long)buf, sizeof buf, 0, 0, 0)) > 0) {
         long off = 0;
         while (off < n) {
             struct {
@@ -663,7 +662,7 @@ static void each_open_fd(void (*fn)(int fd, void *ctx), void *ctx)
                 fn((int)v, ctx);
         }
     }
-    raw_syscall(SYS_close, dir, 0, 0, 0, 0, 0);
+    mw__raw_syscall(SYS_close, dir, 0, 0, 0, 0, 0);
 }
 
 static int own_fd(int fd, const struct stat *st)

@@ -67,6 +67,9 @@ void mw__sys_unlock(void);
 
 /* Anonymous private memory, registered so the exit scan skips it. NULL on failure. */
 void *mw__leak_map(size_t len);
+/* A system call without the C library (syscall() and prctl() are wrapped; fds.c): -1 with errno
+ * set on failure. */
+long mw__raw_syscall(long n, long a, long b, long c, long d, long e, long f);
 void mw__leak_unmap(void *p, size_t len);
 /* Maps in [p, p + len) of a mapping of ours before it is written, in one call rather than a
  * page fault per page (a table about to be filled in order). Best effort. */
@@ -189,7 +192,7 @@ struct mw__leak_thread {
     uint64_t seq_next, seq_end;                /* allocation numbers reserved by this thread */
     unsigned ndefer;                           /* frees waiting in defer[] */
     unsigned batch, batches, probe_gap;        /* its size now (0: MW__DEFER), batches flushed,
-                                                  (their mask) between two probes (entry.c) */
+                                                  the mask between two probes, | 7 (entry.c) */
     struct mw__deferred defer[MW__DEFER];
     uint32_t num; /* the thread's number as memcheck gives them (1: main), for error reports */
     struct mw__prof_thread *prof; /* the heap profile's events waiting for those frees */
@@ -427,8 +430,9 @@ void mw__blocks_prefetch_slot(uint32_t slot);
  * as to load again), 0 when it was near, -1 when this machine cannot tell (no time stamp
  * counter). Reads the line: it is near afterwards. */
 int mw__blocks_slot_cold(uint32_t slot);
-/* The program turned the time stamp counter off: mw__blocks_slot_cold says -1 from now on. */
-void mw__blocks_tsc_off(void);
+/* The program calls prctl(option, arg, ...): once it turns the time stamp counter off
+ * (PR_SET_TSC), mw__blocks_slot_cold says -1. */
+void mw__blocks_prctl(long option, unsigned long arg);
 /* 1 when p carries a valid header (a block the tracer handed out), *out filled. */
 int mw__blocks_lookup(const void *p, struct mw__blkinfo *out);
 /* What p's header says (MW__BLK_*), *out filled unless NONE. Never faults: memory that never

@@ -283,6 +283,16 @@ static void both_reports(char **va, char **ma, char **vgt, char **mwt)
     cr_assert(*vgt && *mwt);
 }
 
+/* The parts compared (memwalk's, valgrind's) are equal; frees them and the two reports. */
+static void expect_same(char *mwc, char *vgc, char *vgt, char *mwt)
+{
+    cr_expect_str_eq(mwc, vgc, "memwalk says\n%s\nvalgrind says\n%s", mwc, vgc);
+    free(vgc);
+    free(mwc);
+    free(vgt);
+    free(mwt);
+}
+
 /* After an error of another thread, the leak check's records are headed "Thread 1:" (they are
  * the main thread's), and the other thread's error carries the name it took. */
 Test(leaks_errors, records_after_another_threads_error_are_thread_1s, .timeout = 900)
@@ -297,11 +307,7 @@ Test(leaks_errors, records_after_another_threads_error_are_thread_1s, .timeout =
     vgc = records_of(vgt, "badfree_idle.c");
     mwc = records_of(mwt, "badfree_idle.c");
     cr_expect(strstr(vgc, "Thread T:"), "valgrind says\n%s", vgt);
-    cr_expect_str_eq(mwc, vgc, "memwalk says\n%s\nvalgrind says\n%s", mwc, vgc);
-    free(vgc);
-    free(mwc);
-    free(vgt);
-    free(mwt);
+    expect_same(mwc, vgc, vgt, mwt);
 }
 
 /* -s with suppressions: memcheck's used_suppression lines, each with its count, file:line and
@@ -317,11 +323,7 @@ Test(leaks_errors, used_suppressions_under_minus_s, .timeout = 900)
     vgc = tail_of(vgt);
     mwc = tail_of(mwt);
     cr_expect(strstr(vgc, "used_suppression:      1 the-loop"), "valgrind says\n%s", vgt);
-    cr_expect_str_eq(mwc, vgc, "memwalk says\n%s\nvalgrind says\n%s", mwc, vgc);
-    free(vgc);
-    free(mwc);
-    free(vgt);
-    free(mwt);
+    expect_same(mwc, vgc, vgt, mwt);
 }
 
 /* Files, sockets, pipes, copies, eventfd, memfd: every descriptor open at exit, none of the
